@@ -1,0 +1,44 @@
+// Layering is enforced here: imports point inward only (see docs/architecture.md).
+import js from '@eslint/js'
+import tseslint from 'typescript-eslint'
+
+const restrict = (patterns, message) => ({
+  'no-restricted-imports': ['error', { patterns: patterns.map((group) => ({ group: [group], message })) }],
+})
+
+const OUTER = ['**/adapters/**', '**/faces/**', '**/main.js']
+const CROSS_CUTTING = ['**/config.js', '**/logging.js', '**/metrics.js']
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'console/dist/**', 'test-results/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  {
+    files: ['src/domain/**/*.ts'],
+    rules: restrict(
+      ['**/app/**', ...OUTER, ...CROSS_CUTTING, 'node:*', 'fastify*', 'kysely', 'pg', 'better-sqlite3', 'bullmq', 'ioredis'],
+      'domain/ is pure: it imports nothing from outer layers and does no I/O.',
+    ),
+  },
+  {
+    files: ['src/app/**/*.ts'],
+    rules: restrict(
+      [...OUTER, 'fastify*', 'kysely', 'pg', 'better-sqlite3', 'bullmq', 'ioredis'],
+      'app/ owns the ports; adapters and faces implement or call them, never the reverse.',
+    ),
+  },
+  {
+    files: ['src/adapters/**/*.ts'],
+    rules: restrict(['**/faces/**', '**/main.js'], 'adapters/ implement app ports; they never reach into faces/.'),
+  },
+  {
+    files: ['src/faces/**/*.ts'],
+    rules: restrict(['**/adapters/**'], 'faces/ talk to app/ only; main.ts wires adapters.'),
+  },
+)

@@ -1,0 +1,45 @@
+import type { Kysely } from 'kysely'
+import type { EventFilter, EventRepository } from '../../app/ports.js'
+import { encodeJson, nowIso } from './columns.js'
+import { toEvent, toEventWithContext } from './event.table.js'
+import type { Database } from './schema.js'
+
+export const createEventRepository = (db: Kysely<Database>): EventRepository => ({
+  async append(event) {
+    const metadata = event.metadata && Object.keys(event.metadata).length > 0 ? event.metadata : null
+    const row = await db
+      .insertInto('events')
+      .values({
+        project_id: event.projectId,
+        protocol_run_id: event.protocolRunId ?? null,
+        step_run_id: event.stepRunId ?? null,
+        event_type: event.eventType,
+        message: event.message,
+        metadata: encodeJson(metadata),
+        created_at: nowIso(),
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow()
+    return toEvent(row)
+  },
+
+  async list(filter: EventFilter) {
+    // Ordered by id alone: ids grow with insertion, and a single-column keyset keeps every page
+    // an index range scan whatever the table size.
+    let query = db
+      .selectFrom('events as e')
+      .leftJoin('protocol_runs as r', 'r.id', 'e.protocol_run_id')
+      .innerJoin('projects as p', 'p.id', 'e.project_id')
+      .selectAll('e')
+      .select(['r.protocol_name as protocol_name', 'p.name as project_name'])
+    if (filter.projectId !== undefined) query = query.where('e.project_id', '=', filter.projectId)
+    if (filter.protocolRunId !== undefined)
+      query = query.where('e.protocol_run_id', '=', filter.protocolRunId)
+    if (filter.eventType !== undefined) query = query.where('e.event_type', '=', filter.eventType)
+    if (filter.since !== undefined) query = query.where('e.created_at', '>=', filter.since)
+    if (filter.beforeId !== undefined) query = query.where('e.id', '<', filter.beforeId)
+    if (filter.afterId !== undefined) query = query.where('e.id', '>', filter.afterId)
+    const rows = await query.orderBy('e.id', 'desc').limit(filter.limit).execute()
+    return rows.map(toEventWithContext)
+  },
+})

@@ -1,0 +1,24 @@
+import type { Selectable } from 'kysely'
+import type { EventWithContext, OrchestratorEvent } from '../../domain/event.js'
+import { decodeJsonObject, toIso } from './columns.js'
+import type { EventsTable } from './schema.js'
+
+export type EventRow = Selectable<EventsTable>
+export type EventContextRow = EventRow & { protocol_name: string | null; project_name: string | null }
+
+export const toEvent = (row: EventRow): OrchestratorEvent => ({
+  id: row.id,
+  projectId: row.project_id,
+  protocolRunId: row.protocol_run_id,
+  stepRunId: row.step_run_id,
+  eventType: row.event_type,
+  message: row.message,
+  metadata: decodeJsonObject(row.metadata),
+  createdAt: toIso(row.created_at),
+})
+
+export const toEventWithContext = (row: EventContextRow): EventWithContext => ({
+  ...toEvent(row),
+  protocolName: row.protocol_name,
+  projectName: row.project_name,
+})

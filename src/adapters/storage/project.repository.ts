@@ -1,0 +1,71 @@
+import type { Kysely, Updateable } from 'kysely'
+import type { Page, ProjectRepository } from '../../app/ports.js'
+import type { ProjectPatch } from '../../domain/project.js'
+import { encodeJson, nowIso } from './columns.js'
+import { toProject, toProjectCredentials } from './project.table.js'
+import type { Database, ProjectsTable } from './schema.js'
+
+export const createProjectRepository = (db: Kysely<Database>): ProjectRepository => ({
+  async create(project) {
+    const now = nowIso()
+    const row = await db
+      .insertInto('projects')
+      .values({
+        name: project.name,
+        git_url: project.gitUrl,
+        base_branch: project.baseBranch,
+        local_path: project.localPath,
+        ci_provider: project.ciProvider,
+        default_models: encodeJson(project.defaultModels),
+        secrets: encodeJson(project.secrets),
+        api_token_hash: project.apiTokenHash,
+        clarifications: null,
+        created_at: now,
+        updated_at: now,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow()
+    return toProject(row)
+  },
+
+  async findById(id) {
+    const row = await db.selectFrom('projects').selectAll().where('id', '=', id).executeTakeFirst()
+    return row ? toProject(row) : undefined
+  },
+
+  async list(page: Page) {
+    let query = db.selectFrom('projects').selectAll()
+    if (page.beforeId !== undefined) query = query.where('id', '<', page.beforeId)
+    if (page.afterId !== undefined) query = query.where('id', '>', page.afterId)
+    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit).execute()
+    return rows.map(toProject)
+  },
+
+  async update(id, patch) {
+    const row = await db
+      .updateTable('projects')
+      .set({ ...toColumns(patch), updated_at: nowIso() })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst()
+    return row ? toProject(row) : undefined
+  },
+
+  async findCredentials(id) {
+    const row = await db.selectFrom('projects').selectAll().where('id', '=', id).executeTakeFirst()
+    return row ? toProjectCredentials(row) : undefined
+  },
+})
+
+const toColumns = (patch: ProjectPatch): Updateable<ProjectsTable> => {
+  const columns: Updateable<ProjectsTable> = {}
+  if (patch.name !== undefined) columns.name = patch.name
+  if (patch.baseBranch !== undefined) columns.base_branch = patch.baseBranch
+  if (patch.localPath !== undefined) columns.local_path = patch.localPath
+  if (patch.ciProvider !== undefined) columns.ci_provider = patch.ciProvider
+  if (patch.defaultModels !== undefined) columns.default_models = encodeJson(patch.defaultModels)
+  if (patch.apiTokenHash !== undefined) columns.api_token_hash = patch.apiTokenHash
+  if (patch.clarifications !== undefined) columns.clarifications = encodeJson(patch.clarifications)
+  if (patch.secrets !== undefined) columns.secrets = encodeJson(patch.secrets)
+  return columns
+}

@@ -1,0 +1,30 @@
+import type { Selectable } from 'kysely'
+import type { Project, ProjectCredentials } from '../../domain/project.js'
+import { decodeJsonObject, toIso } from './columns.js'
+import type { ProjectsTable } from './schema.js'
+
+export type ProjectRow = Selectable<ProjectsTable>
+
+export const toProject = (row: ProjectRow): Project => {
+  const secrets = decodeJsonObject(row.secrets) ?? {}
+  return {
+    id: row.id,
+    name: row.name,
+    gitUrl: row.git_url,
+    baseBranch: row.base_branch,
+    localPath: row.local_path,
+    ciProvider: row.ci_provider,
+    defaultModels: decodeJsonObject(row.default_models),
+    secretKeys: Object.keys(secrets).sort(),
+    hasApiToken: row.api_token_hash !== null,
+    clarifications: decodeJsonObject(row.clarifications),
+    createdAt: toIso(row.created_at),
+    updatedAt: toIso(row.updated_at),
+  }
+}
+
+export const toProjectCredentials = (row: ProjectRow): ProjectCredentials => ({
+  projectId: row.id,
+  apiTokenHash: row.api_token_hash,
+  secrets: decodeJsonObject(row.secrets) ?? {},
+})

@@ -1,0 +1,85 @@
+import type { Kysely } from 'kysely'
+import type { ProtocolRunRepository } from '../../app/ports.js'
+import { AppError } from '../../domain/app-error.js'
+import { encodeJson, nowIso } from './columns.js'
+import { toProtocolRun, toProtocolRunColumns } from './protocol-run.table.js'
+import type { Database } from './schema.js'
+import { isUniqueViolation } from './unique-violation.js'
+
+export const createProtocolRunRepository = (db: Kysely<Database>): ProtocolRunRepository => ({
+  async create(run) {
+    const now = nowIso()
+    try {
+      const row = await db
+        .insertInto('protocol_runs')
+        .values({
+          project_id: run.projectId,
+          protocol_name: run.protocolName,
+          status: run.status,
+          base_branch: run.baseBranch,
+          branch_name: run.branchName ?? run.protocolName,
+          worktree_path: run.worktreePath ?? null,
+          protocol_root: run.protocolRoot ?? null,
+          description: run.description ?? null,
+          template_config: encodeJson(run.templateConfig),
+          template_source: encodeJson(run.templateSource),
+          pr_url: null,
+          pr_number: null,
+          created_at: now,
+          updated_at: now,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow()
+      return toProtocolRun(row)
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error
+      throw new AppError(
+        'ORC_DUPLICATE_PROTOCOL_NAME',
+        `Project ${run.projectId} already has a protocol named ${run.protocolName}`,
+      )
+    }
+  },
+
+  async findById(id) {
+    const row = await db.selectFrom('protocol_runs').selectAll().where('id', '=', id).executeTakeFirst()
+    return row ? toProtocolRun(row) : undefined
+  },
+
+  async listByProject(projectId, page) {
+    let query = db.selectFrom('protocol_runs').selectAll().where('project_id', '=', projectId)
+    if (page.beforeId !== undefined) query = query.where('id', '<', page.beforeId)
+    if (page.afterId !== undefined) query = query.where('id', '>', page.afterId)
+    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit).execute()
+    return rows.map(toProtocolRun)
+  },
+
+  async findByBranch(branch, projectId) {
+    let query = db.selectFrom('protocol_runs').selectAll().where('branch_name', '=', branch)
+    if (projectId !== undefined) query = query.where('project_id', '=', projectId)
+    const rows = await query.orderBy('id', 'desc').execute()
+    return rows.map(toProtocolRun)
+  },
+
+  async compareAndSetStatus(id, from, to, patch = {}) {
+    const row = await db
+      .updateTable('protocol_runs')
+      .set({ ...toProtocolRunColumns(patch), status: to, updated_at: nowIso() })
+      .where('id', '=', id)
+      .where('status', 'in', [...from])
+      .returningAll()
+      .executeTakeFirst()
+    if (!row)
+      throw new AppError('ORC_STATE_CHANGED', 'Protocol state changed; retry', { protocol_run_id: id })
+    return toProtocolRun(row)
+  },
+
+  async update(id, patch) {
+    const row = await db
+      .updateTable('protocol_runs')
+      .set({ ...toProtocolRunColumns(patch), updated_at: nowIso() })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst()
+    return row ? toProtocolRun(row) : undefined
+  },
+})

@@ -1,0 +1,43 @@
+import type { Selectable, Updateable } from 'kysely'
+import type { ProtocolRun, ProtocolRunPatch } from '../../domain/protocol-run.js'
+import type { ProtocolStatus } from '../../domain/statuses.js'
+import { decodeJsonObject, encodeJson, toIso } from './columns.js'
+import type { ProtocolRunsTable } from './schema.js'
+
+export type ProtocolRunRow = Selectable<ProtocolRunsTable>
+
+export const toProtocolRun = (row: ProtocolRunRow): ProtocolRun => ({
+  id: row.id,
+  projectId: row.project_id,
+  protocolName: row.protocol_name,
+  // Only the transition table writes this column, so it always holds a known status.
+  status: row.status as ProtocolStatus,
+  baseBranch: row.base_branch,
+  branchName: row.branch_name,
+  worktreePath: row.worktree_path,
+  protocolRoot: row.protocol_root,
+  description: row.description,
+  templateConfig: decodeJsonObject(row.template_config),
+  templateSource: decodeJsonObject(row.template_source),
+  prUrl: row.pr_url,
+  prNumber: row.pr_number,
+  tokensUsed: Number(row.tokens_used),
+  costUsd: Number(row.cost_usd),
+  createdAt: toIso(row.created_at),
+  updatedAt: toIso(row.updated_at),
+})
+
+export const toProtocolRunColumns = (patch: ProtocolRunPatch): Updateable<ProtocolRunsTable> => {
+  const columns: Updateable<ProtocolRunsTable> = {}
+  if (patch.worktreePath !== undefined) columns.worktree_path = patch.worktreePath
+  if (patch.protocolRoot !== undefined) columns.protocol_root = patch.protocolRoot
+  if (patch.description !== undefined) columns.description = patch.description
+  if (patch.templateConfig !== undefined) columns.template_config = encodeJson(patch.templateConfig)
+  if (patch.templateSource !== undefined) columns.template_source = encodeJson(patch.templateSource)
+  if (patch.prUrl !== undefined) columns.pr_url = patch.prUrl
+  if (patch.prNumber !== undefined) columns.pr_number = patch.prNumber
+  if (patch.tokensUsed !== undefined) columns.tokens_used = patch.tokensUsed
+  if (patch.costUsd !== undefined) columns.cost_usd = patch.costUsd
+  if (patch.baseBranch !== undefined) columns.base_branch = patch.baseBranch
+  return columns
+}

@@ -1,0 +1,79 @@
+import type { ColumnType, Generated } from 'kysely'
+
+/** Timestamps are written as ISO strings; Postgres hands them back as Date, SQLite as the string. */
+export type Timestamp = ColumnType<string | Date, string, string>
+/** JSON columns travel as serialized text in both directions on both dialects (see database.ts). */
+export type JsonText = string | null
+
+export interface ProjectsTable {
+  id: Generated<number>
+  name: string
+  git_url: string
+  base_branch: string
+  local_path: string | null
+  ci_provider: string | null
+  secrets: JsonText
+  api_token_hash: string | null
+  default_models: JsonText
+  clarifications: JsonText
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export interface ProtocolRunsTable {
+  id: Generated<number>
+  project_id: number
+  protocol_name: string
+  status: string
+  base_branch: string
+  branch_name: string
+  worktree_path: string | null
+  protocol_root: string | null
+  description: string | null
+  template_config: JsonText
+  template_source: JsonText
+  pr_url: string | null
+  pr_number: number | null
+  tokens_used: ColumnType<number, number | undefined, number>
+  cost_usd: ColumnType<number, number | undefined, number>
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export interface StepRunsTable {
+  id: Generated<number>
+  protocol_run_id: number
+  step_index: number
+  step_name: string
+  step_type: string
+  status: string
+  retries: ColumnType<number, number | undefined, number>
+  model: string | null
+  engine_id: string | null
+  policy: JsonText
+  runtime_state: JsonText
+  summary: string | null
+  tokens_used: ColumnType<number, number | undefined, number>
+  cost_usd: ColumnType<number, number | undefined, number>
+  head_sha: string | null
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export interface EventsTable {
+  id: Generated<number>
+  project_id: number
+  protocol_run_id: number | null
+  step_run_id: number | null
+  event_type: string
+  message: string
+  metadata: JsonText
+  created_at: Timestamp
+}
+
+export interface Database {
+  projects: ProjectsTable
+  protocol_runs: ProtocolRunsTable
+  step_runs: StepRunsTable
+  events: EventsTable
+}

@@ -1,0 +1,70 @@
+import type { Kysely } from 'kysely'
+import type { StepRunRepository } from '../../app/ports.js'
+import { AppError } from '../../domain/app-error.js'
+import { encodeJson, nowIso } from './columns.js'
+import type { Database } from './schema.js'
+import { toStepRun, toStepRunColumns } from './step-run.table.js'
+
+export const createStepRunRepository = (db: Kysely<Database>): StepRunRepository => ({
+  async create(step) {
+    const now = nowIso()
+    const row = await db
+      .insertInto('step_runs')
+      .values({
+        protocol_run_id: step.protocolRunId,
+        step_index: step.stepIndex,
+        step_name: step.stepName,
+        step_type: step.stepType,
+        status: step.status,
+        model: step.model ?? null,
+        engine_id: step.engineId ?? null,
+        policy: encodeJson(step.policy),
+        runtime_state: null,
+        summary: step.summary ?? null,
+        head_sha: null,
+        created_at: now,
+        updated_at: now,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow()
+    return toStepRun(row)
+  },
+
+  async findById(id) {
+    const row = await db.selectFrom('step_runs').selectAll().where('id', '=', id).executeTakeFirst()
+    return row ? toStepRun(row) : undefined
+  },
+
+  async listByRun(protocolRunId) {
+    const rows = await db
+      .selectFrom('step_runs')
+      .selectAll()
+      .where('protocol_run_id', '=', protocolRunId)
+      .orderBy('step_index', 'asc')
+      .orderBy('id', 'asc')
+      .execute()
+    return rows.map(toStepRun)
+  },
+
+  async compareAndSetStatus(id, from, to, patch = {}) {
+    const row = await db
+      .updateTable('step_runs')
+      .set({ ...toStepRunColumns(patch), status: to, updated_at: nowIso() })
+      .where('id', '=', id)
+      .where('status', 'in', [...from])
+      .returningAll()
+      .executeTakeFirst()
+    if (!row) throw new AppError('ORC_STATE_CHANGED', 'Step state changed; retry', { step_run_id: id })
+    return toStepRun(row)
+  },
+
+  async update(id, patch) {
+    const row = await db
+      .updateTable('step_runs')
+      .set({ ...toStepRunColumns(patch), updated_at: nowIso() })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst()
+    return row ? toStepRun(row) : undefined
+  },
+})

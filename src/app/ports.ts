@@ -1,0 +1,96 @@
+import type { NewEvent, OrchestratorEvent, EventWithContext } from '../domain/event.js'
+import type { NewProject, Project, ProjectCredentials, ProjectPatch } from '../domain/project.js'
+import type { NewProtocolRun, ProtocolRun, ProtocolRunPatch } from '../domain/protocol-run.js'
+import type { ProtocolStatus, StepStatus } from '../domain/statuses.js'
+import type { NewStepRun, StepRun, StepRunPatch } from '../domain/step-run.js'
+
+/** Keyset page request. Lists are newest first unless a method says otherwise. */
+export interface Page {
+  readonly limit: number
+  /** Only rows with a smaller id (older). */
+  readonly beforeId?: number
+  /** Only rows with a greater id (newer). */
+  readonly afterId?: number
+}
+
+export interface ProjectRepository {
+  /** Inserts a project; the caller has validated it. */
+  create(project: NewProject): Promise<Project>
+  /** The project, or undefined; "not found" is the use case's call. */
+  findById(id: number): Promise<Project | undefined>
+  /** Newest first (created_at, then id). */
+  list(page: Page): Promise<Project[]>
+  /** Applies the given fields (absent keys untouched) and returns the project, or undefined if unknown. */
+  update(id: number, patch: ProjectPatch): Promise<Project | undefined>
+  /** Credentials for auth and webhook checks only; never hand the result to a presenter. */
+  findCredentials(id: number): Promise<ProjectCredentials | undefined>
+}
+
+export interface ProtocolRunRepository {
+  /** Inserts a run; throws ORC_DUPLICATE_PROTOCOL_NAME when the project already has that name. */
+  create(run: NewProtocolRun): Promise<ProtocolRun>
+  findById(id: number): Promise<ProtocolRun | undefined>
+  /** Runs of one project, newest first. */
+  listByProject(projectId: number, page: Page): Promise<ProtocolRun[]>
+  /** Runs whose stored branch equals `branch`, optionally within one project; newest first. */
+  findByBranch(branch: string, projectId?: number): Promise<ProtocolRun[]>
+  /**
+   * Moves the run to `to` only if its status is still one of `from`, applying `patch` in the same write.
+   * Throws ORC_STATE_CHANGED when another writer got there first. Does not consult the transition table.
+   */
+  compareAndSetStatus(
+    id: number,
+    from: readonly ProtocolStatus[],
+    to: ProtocolStatus,
+    patch?: ProtocolRunPatch,
+  ): Promise<ProtocolRun>
+  /** Updates non-status fields; undefined when the run is unknown. */
+  update(id: number, patch: ProtocolRunPatch): Promise<ProtocolRun | undefined>
+}
+
+export interface StepRunRepository {
+  create(step: NewStepRun): Promise<StepRun>
+  findById(id: number): Promise<StepRun | undefined>
+  /** Steps of a run in execution order (step_index, then id). */
+  listByRun(protocolRunId: number): Promise<StepRun[]>
+  /** As ProtocolRunRepository.compareAndSetStatus, for steps. */
+  compareAndSetStatus(
+    id: number,
+    from: readonly StepStatus[],
+    to: StepStatus,
+    patch?: StepRunPatch,
+  ): Promise<StepRun>
+  /** Updates non-status fields; undefined when the step is unknown. */
+  update(id: number, patch: StepRunPatch): Promise<StepRun | undefined>
+}
+
+export interface EventFilter extends Page {
+  readonly projectId?: number
+  readonly protocolRunId?: number
+  readonly eventType?: string
+  /** ISO-8601 instant; only events created at or after it. */
+  readonly since?: string
+}
+
+export interface EventRepository {
+  /** Appends one event; it becomes visible to readers when the surrounding transaction commits. */
+  append(event: NewEvent): Promise<OrchestratorEvent>
+  /** Events matching the filter with run and project names, newest first (id descending). */
+  list(filter: EventFilter): Promise<EventWithContext[]>
+}
+
+/** The repositories bound to one transaction. */
+export interface Repositories {
+  readonly projects: ProjectRepository
+  readonly runs: ProtocolRunRepository
+  readonly steps: StepRunRepository
+  readonly events: EventRepository
+}
+
+export interface UnitOfWork {
+  /**
+   * Runs `work` in one transaction: everything it writes commits together or not at all.
+   * No network, git or agent call belongs inside `work`.
+   */
+  run<T>(work: (repos: Repositories) => Promise<T>): Promise<T>
+}

@@ -1,0 +1,67 @@
+import type { JsonObject } from '../domain/json.js'
+import type { ProtocolRun, ProtocolRunPatch } from '../domain/protocol-run.js'
+import type { StepRun, StepRunPatch } from '../domain/step-run.js'
+import {
+  nextProtocolStatus,
+  nextStepStatus,
+  type ProtocolAction,
+  type StepAction,
+} from '../domain/transitions.js'
+import { withTrace, type RequestContext } from './context.js'
+import type { Repositories } from './ports.js'
+
+/** The event a status change records, in the same transaction as the change. */
+export interface ChangeEvent {
+  readonly type: string
+  readonly message: string
+  readonly metadata?: JsonObject
+}
+
+/**
+ * Applies `action` to a run as read by the caller: the transition table decides the new status
+ * (ORC_INVALID_TRANSITION otherwise), the write is a compare-and-set on the status the caller saw
+ * (ORC_STATE_CHANGED if someone else moved it), and the event is appended alongside.
+ * Call inside UnitOfWork.run so both commit together.
+ */
+export const changeRunStatus = async (
+  repos: Pick<Repositories, 'runs' | 'events'>,
+  run: ProtocolRun,
+  action: ProtocolAction,
+  event: ChangeEvent,
+  ctx: RequestContext,
+  patch?: ProtocolRunPatch,
+): Promise<ProtocolRun> => {
+  const to = nextProtocolStatus(run.status, action)
+  const updated = await repos.runs.compareAndSetStatus(run.id, [run.status], to, patch)
+  await repos.events.append({
+    projectId: run.projectId,
+    protocolRunId: run.id,
+    eventType: event.type,
+    message: event.message,
+    metadata: withTrace(event.metadata, ctx),
+  })
+  return updated
+}
+
+/** As changeRunStatus, for a step; the event is attached to the step and its run. */
+export const changeStepStatus = async (
+  repos: Pick<Repositories, 'steps' | 'events'>,
+  run: Pick<ProtocolRun, 'id' | 'projectId'>,
+  step: StepRun,
+  action: StepAction,
+  event: ChangeEvent,
+  ctx: RequestContext,
+  patch?: StepRunPatch,
+): Promise<StepRun> => {
+  const to = nextStepStatus(step.status, action)
+  const updated = await repos.steps.compareAndSetStatus(step.id, [step.status], to, patch)
+  await repos.events.append({
+    projectId: run.projectId,
+    protocolRunId: run.id,
+    stepRunId: step.id,
+    eventType: event.type,
+    message: event.message,
+    metadata: withTrace(event.metadata, ctx),
+  })
+  return updated
+}

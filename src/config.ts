@@ -1,0 +1,190 @@
+import { homedir } from 'node:os'
+import { resolve } from 'node:path'
+import { fail, raw, readBool, readChoice, readInt, readList, readString, type Env } from './config-readers.js'
+
+import { ConfigError } from './config-readers.js'
+
+export { ConfigError }
+
+export type DatabaseTarget =
+  | { readonly dialect: 'sqlite'; readonly path: string }
+  | { readonly dialect: 'postgres'; readonly url: string; readonly poolSize: number }
+
+export type QueueTarget =
+  { readonly backend: 'embedded' } | { readonly backend: 'redis'; readonly url: string }
+
+export const TOKEN_BUDGET_MODES = ['strict', 'warn', 'off'] as const
+export type TokenBudgetMode = (typeof TOKEN_BUDGET_MODES)[number]
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const
+export type LogLevel = (typeof LOG_LEVELS)[number]
+
+/** Everything the process is configured with, parsed and validated once at start-up. */
+export interface Config {
+  readonly env: string
+  readonly database: DatabaseTarget
+  readonly queue: QueueTarget
+  readonly api: {
+    readonly host: string
+    /** False when the host is our default, so start-up may narrow it to loopback. */
+    readonly hostExplicit: boolean
+    readonly port: number
+    /** Secret: compared in constant time, never logged or returned. */
+    readonly token: string | undefined
+    readonly bodyLimitBytes: number
+    readonly corsOrigins: readonly string[]
+    readonly metricsPublic: boolean
+  }
+  readonly webhooks: { readonly token: string | undefined; readonly allowUnsigned: boolean }
+  readonly log: { readonly level: LogLevel; readonly json: boolean }
+  readonly qa: { readonly autoOnCi: boolean; readonly autoAfterExec: boolean }
+  readonly budgets: {
+    readonly maxTokensPerStep: number | undefined
+    readonly maxTokensPerProtocol: number | undefined
+    readonly mode: TokenBudgetMode
+  }
+  readonly models: {
+    readonly planning: string | undefined
+    readonly decompose: string | undefined
+    readonly exec: string | undefined
+    readonly qa: string | undefined
+    readonly discovery: string
+    readonly skipSimpleDecompose: boolean
+  }
+  readonly repos: {
+    readonly projectsRoot: string
+    readonly autoClone: boolean
+    readonly ghSsh: boolean
+    readonly gitUser: string | undefined
+    readonly gitEmail: string | undefined
+    readonly allowLocalRepos: boolean
+  }
+  readonly onboarding: { readonly requireClarifications: boolean; readonly writeAssets: boolean }
+  readonly jobs: {
+    readonly maxAttempts: number
+    readonly backoffBaseMs: number
+    readonly backoffMaxMs: number
+    readonly retentionHours: number
+  }
+  readonly specAuditIntervalSeconds: number | undefined
+  readonly maxInlineTriggerDepth: number
+  /** Secrets for the code hosts, used by PR and CI jobs only; never passed to agents. */
+  readonly hosts: { readonly githubToken: string | undefined; readonly gitlabToken: string | undefined }
+}
+
+const DEFAULT_PORT = 8010
+const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024
+
+/**
+ * Parses the environment into a Config. Throws ConfigError (one line, naming the variable and
+ * what it accepts) on the first invalid value. `cwd` anchors relative paths.
+ */
+export const loadConfig = (env: Env, cwd: string): Config => {
+  const host = raw(env, 'TASKSGODZILLA_API_HOST')
+  return {
+    env: readString(env, 'TASKSGODZILLA_ENV') ?? 'local',
+    database: readDatabase(env, cwd),
+    queue: readQueue(env),
+    api: {
+      host: host ?? '127.0.0.1',
+      hostExplicit: host !== undefined,
+      port: readInt(env, 'TASKSGODZILLA_API_PORT', { min: 0, max: 65535 }, DEFAULT_PORT),
+      token: readString(env, 'TASKSGODZILLA_API_TOKEN'),
+      bodyLimitBytes: readInt(env, 'TASKSGODZILLA_BODY_LIMIT_BYTES', { min: 1024 }, DEFAULT_BODY_LIMIT_BYTES),
+      corsOrigins: readList(env, 'TASKSGODZILLA_CORS_ORIGINS'),
+      metricsPublic: readBool(env, 'TASKSGODZILLA_METRICS_PUBLIC', true),
+    },
+    webhooks: {
+      token: readString(env, 'TASKSGODZILLA_WEBHOOK_TOKEN'),
+      allowUnsigned: readBool(env, 'TASKSGODZILLA_WEBHOOK_ALLOW_UNSIGNED', false),
+    },
+    log: { level: readLogLevel(env), json: readBool(env, 'TASKSGODZILLA_LOG_JSON', false) },
+    qa: {
+      autoOnCi: readBool(env, 'TASKSGODZILLA_AUTO_QA_ON_CI', false),
+      autoAfterExec: readBool(env, 'TASKSGODZILLA_AUTO_QA_AFTER_EXEC', false),
+    },
+    budgets: {
+      maxTokensPerStep: readInt(env, 'TASKSGODZILLA_MAX_TOKENS_PER_STEP', { min: 1 }),
+      maxTokensPerProtocol: readInt(env, 'TASKSGODZILLA_MAX_TOKENS_PER_PROTOCOL', { min: 1 }),
+      mode: readChoice(env, 'TASKSGODZILLA_TOKEN_BUDGET_MODE', TOKEN_BUDGET_MODES, 'strict'),
+    },
+    models: {
+      planning: readString(env, 'PROTOCOL_PLANNING_MODEL'),
+      decompose: readString(env, 'PROTOCOL_DECOMPOSE_MODEL'),
+      exec: readString(env, 'PROTOCOL_EXEC_MODEL'),
+      qa: readString(env, 'PROTOCOL_QA_MODEL'),
+      discovery: readString(env, 'PROTOCOL_DISCOVERY_MODEL') ?? 'gpt-5.1-codex-max',
+      skipSimpleDecompose: readBool(env, 'PROTOCOL_SKIP_SIMPLE_DECOMPOSE', false),
+    },
+    repos: {
+      projectsRoot: resolvePath(readString(env, 'TASKSGODZILLA_PROJECTS_ROOT') ?? 'Projects', cwd),
+      autoClone: readBool(env, 'TASKSGODZILLA_AUTO_CLONE', true),
+      ghSsh: readBool(env, 'TASKSGODZILLA_GH_SSH', false),
+      gitUser: readString(env, 'TASKSGODZILLA_GIT_USER'),
+      gitEmail: readString(env, 'TASKSGODZILLA_GIT_EMAIL'),
+      allowLocalRepos: readBool(env, 'TASKSGODZILLA_ALLOW_LOCAL_REPOS', true),
+    },
+    onboarding: {
+      requireClarifications: readBool(env, 'TASKSGODZILLA_REQUIRE_ONBOARDING_CLARIFICATIONS', false),
+      writeAssets: readBool(env, 'TASKSGODZILLA_ONBOARDING_WRITE_ASSETS', false),
+    },
+    jobs: {
+      maxAttempts: readInt(env, 'TASKSGODZILLA_JOB_MAX_ATTEMPTS', { min: 1, max: 100 }, 3),
+      backoffBaseMs: readInt(env, 'TASKSGODZILLA_JOB_BACKOFF_BASE_MS', { min: 0 }, 2_000),
+      backoffMaxMs: readInt(env, 'TASKSGODZILLA_JOB_BACKOFF_MAX_MS', { min: 0 }, 60_000),
+      retentionHours: readInt(env, 'TASKSGODZILLA_JOB_RETENTION_HOURS', { min: 1 }, 24),
+    },
+    specAuditIntervalSeconds: readInt(env, 'TASKSGODZILLA_SPEC_AUDIT_INTERVAL_SECONDS', { min: 1 }),
+    maxInlineTriggerDepth: readInt(env, 'TASKSGODZILLA_MAX_INLINE_TRIGGER_DEPTH', { min: 0, max: 50 }, 3),
+    hosts: {
+      githubToken: readString(env, 'GITHUB_TOKEN') ?? readString(env, 'GH_TOKEN'),
+      gitlabToken: readString(env, 'GITLAB_TOKEN'),
+    },
+  }
+}
+
+const readDatabase = (env: Env, cwd: string): DatabaseTarget => {
+  const url = raw(env, 'TASKSGODZILLA_DB_URL')
+  const poolSize = readInt(env, 'TASKSGODZILLA_DB_POOL_SIZE', { min: 1, max: 1000 }, 5)
+  if (url?.startsWith('postgres')) return { dialect: 'postgres', url, poolSize }
+  if (url?.startsWith('sqlite:')) return { dialect: 'sqlite', path: resolvePath(sqlitePathOf(url), cwd) }
+  if (url !== undefined)
+    fail('TASKSGODZILLA_DB_URL', redactUrl(url), 'a postgres://, postgresql:// or sqlite:/// URL')
+  return {
+    dialect: 'sqlite',
+    path: resolvePath(readString(env, 'TASKSGODZILLA_DB_PATH') ?? '.tasksgodzilla.sqlite', cwd),
+  }
+}
+
+const readQueue = (env: Env): QueueTarget => {
+  const url = raw(env, 'TASKSGODZILLA_REDIS_URL')
+  if (url === undefined || url.startsWith('memory://') || url.startsWith('fakeredis://'))
+    return { backend: 'embedded' }
+  if (url.startsWith('redis://') || url.startsWith('rediss://')) return { backend: 'redis', url }
+  return fail(
+    'TASKSGODZILLA_REDIS_URL',
+    redactUrl(url),
+    'redis://, rediss://, memory:// or fakeredis:// (unset means the embedded queue)',
+  )
+}
+
+const LOG_LEVEL_ALIASES: Readonly<Record<string, LogLevel>> = { warning: 'warn', critical: 'fatal' }
+
+const readLogLevel = (env: Env): LogLevel => {
+  const value = raw(env, 'TASKSGODZILLA_LOG_LEVEL')
+  if (value === undefined) return 'info'
+  const lower = value.toLowerCase()
+  const level = LOG_LEVEL_ALIASES[lower] ?? LOG_LEVELS.find((candidate) => candidate === lower)
+  return level ?? fail('TASKSGODZILLA_LOG_LEVEL', value, `one of ${LOG_LEVELS.join(', ')} (any case)`)
+}
+
+/** `sqlite:///abs/path`, `sqlite:///./rel` and `sqlite://rel` all name a file path. */
+const sqlitePathOf = (url: string): string => url.replace(/^sqlite:\/\/\/?/, '') || '.tasksgodzilla.sqlite'
+
+const resolvePath = (path: string, cwd: string): string =>
+  path === ':memory:' ? path : resolve(cwd, path.startsWith('~') ? homedir() + path.slice(1) : path)
+
+/** Never echo a password from a URL, even in an error line. */
+const redactUrl = (url: string): string => url.replace(/\/\/([^@/]*)@/, '//***@')
+
+export const isConfigError = (error: unknown): error is ConfigError => error instanceof ConfigError

@@ -1,0 +1,31 @@
+/**
+ * The one catalogue of error codes. Each code names one failure; codes are never reused.
+ * The HTTP face maps every code to a status in exactly one table.
+ */
+export const ERROR_CODES = [
+  'ORC_VALIDATION_FAILED',
+  'ORC_BAD_REQUEST',
+  'ORC_UNAUTHORIZED',
+  'ORC_PROJECT_ACCESS_DENIED',
+  'ORC_PROJECT_TOKEN_MISSING',
+  'ORC_PROJECT_NOT_FOUND',
+  'ORC_RUN_NOT_FOUND',
+  'ORC_STEP_NOT_FOUND',
+  'ORC_NOTHING_TO_RUN',
+  'ORC_INVALID_TRANSITION',
+  'ORC_STATE_CHANGED',
+  'ORC_DUPLICATE_PROTOCOL_NAME',
+  'ORC_CONFLICT',
+  'ORC_CONFIG_INVALID',
+  'ORC_STORAGE_FAILED',
+  'ORC_QUEUE_UNAVAILABLE',
+  'ORC_GIT_FAILED',
+  'ORC_REPO_NOT_PRESENT',
+  'ORC_ENGINE_UNAVAILABLE',
+  'ORC_ENGINE_EXITED',
+  'ORC_WEBHOOK_UNAUTHORIZED',
+  'ORC_WEBHOOK_UNMATCHED',
+  'ORC_NOT_FOUND',
+  'ORC_INTERNAL',
+] as const
+export type ErrorCode = (typeof ERROR_CODES)[number]

@@ -1,0 +1,53 @@
+import type { JsonObject, JsonValue } from './json.js'
+import type { StepStatus } from './statuses.js'
+
+/** One unit of work inside a run, executed by an engine and gated by QA. */
+export interface StepRun {
+  readonly id: number
+  readonly protocolRunId: number
+  readonly stepIndex: number
+  readonly stepName: string
+  readonly stepType: string
+  readonly status: StepStatus
+  readonly retries: number
+  readonly model: string | null
+  readonly engineId: string | null
+  /** A policy object or a list of them (loop/trigger modules). */
+  readonly policy: JsonValue | null
+  readonly runtimeState: JsonObject | null
+  readonly summary: string | null
+  readonly tokensUsed: number
+  readonly costUsd: number
+  /** Commit the step's execution produced; CI results are matched against it. */
+  readonly headSha: string | null
+  readonly createdAt: string
+  readonly updatedAt: string
+}
+
+export interface NewStepRun {
+  readonly protocolRunId: number
+  readonly stepIndex: number
+  readonly stepName: string
+  readonly stepType: string
+  readonly status: StepStatus
+  readonly model?: string | null
+  readonly engineId?: string | null
+  readonly policy?: JsonValue | null
+  readonly summary?: string | null
+}
+
+/** Fields that may change together with a step's status. Absent keys are left as they are. */
+export type StepRunPatch = Partial<
+  Pick<
+    StepRun,
+    | 'summary'
+    | 'model'
+    | 'engineId'
+    | 'runtimeState'
+    | 'retries'
+    | 'policy'
+    | 'tokensUsed'
+    | 'costUsd'
+    | 'headSha'
+  >
+>

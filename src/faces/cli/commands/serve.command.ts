@@ -1,0 +1,17 @@
+import type { Command } from 'commander'
+import { startServer } from '../../../main.js'
+import { loadCliConfig, onShutdown, parsePort } from '../process.js'
+
+export const registerServe = (program: Command): void => {
+  program
+    .command('serve')
+    .description('Start the API server (SQLite and the in-process queue unless configured otherwise)')
+    .option('--host <host>', 'interface to bind (default 127.0.0.1 without an API token)')
+    .option('--port <port>', 'port to listen on (default TASKSGODZILLA_API_PORT or 8010)', parsePort)
+    .addHelpText('after', '\nExample:\n  $ tasksgodzilla serve --port 8010')
+    .action(async (options: { host?: string; port?: number }) => {
+      const { config, logger } = loadCliConfig()
+      const running = await startServer(config, logger, options)
+      onShutdown(() => running.stop())
+    })
+}

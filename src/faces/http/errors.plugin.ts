@@ -1,0 +1,55 @@
+import type { FastifyError, FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { isAppError } from '../../domain/app-error.js'
+import { ERROR_STATUS } from './error-status.js'
+
+interface ValidationIssue {
+  readonly type: string
+  readonly loc: (string | number)[]
+  readonly msg: string
+}
+
+/**
+ * Renders every failure in the original's shapes: `{"detail": message, "code"}` for application
+ * errors, `{"detail": [{type, loc, msg}]}` with 422 for schema errors, and a generic 500 (logged
+ * with its cause, never echoed) for anything unexpected.
+ */
+export const errorsPlugin = fp(async (server: FastifyInstance) => {
+  server.setErrorHandler(async (error: FastifyError, request, reply) => {
+    if (isAppError(error)) {
+      return reply.status(ERROR_STATUS[error.code]).send({ detail: error.message, code: error.code })
+    }
+    if (error.validation) {
+      const where = error.validationContext ?? 'body'
+      return reply.status(422).send({ detail: error.validation.map((issue) => toIssue(where, issue)) })
+    }
+    if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+      return reply.status(error.statusCode).send({ detail: clientMessage(error), code: error.code })
+    }
+    request.log.error({ err: error }, 'unhandled error')
+    return reply.status(500).send({ detail: 'Internal Server Error', code: 'ORC_INTERNAL' })
+  })
+
+  server.setNotFoundHandler(async (request, reply) =>
+    reply.status(404).send({ detail: `Route ${request.method} ${request.url.split('?')[0]} was not found` }),
+  )
+})
+
+const toIssue = (
+  where: string,
+  issue: { instancePath?: string; keyword?: string; message?: string; params?: Record<string, unknown> },
+): ValidationIssue => {
+  const path = (issue.instancePath ?? '').split('/').filter(Boolean)
+  const missing = issue.keyword === 'required' ? String(issue.params?.missingProperty ?? '') : undefined
+  return {
+    type: missing !== undefined ? 'missing' : (issue.keyword ?? 'invalid'),
+    loc: [where, ...path, ...(missing ? [missing] : [])],
+    msg: missing !== undefined ? 'Field required' : (issue.message ?? 'Invalid value'),
+  }
+}
+
+const clientMessage = (error: FastifyError): string => {
+  if (error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError)
+    return 'Malformed JSON body'
+  return error.message
+}
