@@ -22,7 +22,18 @@ export default tseslint.config(
   {
     files: ['src/domain/**/*.ts'],
     rules: restrict(
-      ['**/app/**', ...OUTER, ...CROSS_CUTTING, 'node:*', 'fastify*', 'kysely', 'pg', 'better-sqlite3', 'bullmq', 'ioredis'],
+      [
+        '**/app/**',
+        ...OUTER,
+        ...CROSS_CUTTING,
+        'node:*',
+        'fastify*',
+        'kysely',
+        'pg',
+        'better-sqlite3',
+        'bullmq',
+        'ioredis',
+      ],
       'domain/ is pure: it imports nothing from outer layers and does no I/O.',
     ),
   },
@@ -35,7 +46,10 @@ export default tseslint.config(
   },
   {
     files: ['src/adapters/**/*.ts'],
-    rules: restrict(['**/faces/**', '**/main.js'], 'adapters/ implement app ports; they never reach into faces/.'),
+    rules: restrict(
+      ['**/faces/**', '**/main.js'],
+      'adapters/ implement app ports; they never reach into faces/.',
+    ),
   },
   {
     files: ['src/faces/**/*.ts'],

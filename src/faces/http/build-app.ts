@@ -18,7 +18,7 @@ export const buildApp = async (deps: HttpDeps): Promise<FastifyInstance> => {
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: deps.bodyLimitBytes,
     genReqId: (request) => requestIdFor(request.headers['x-request-id']),
-    ignoreTrailingSlash: true,
+    routerOptions: { ignoreTrailingSlash: true },
     disableRequestLogging: false,
   }).withTypeProvider<TypeBoxTypeProvider>()
 

@@ -48,7 +48,6 @@ export const initialSchema = (dialect: Dialect): Migration => {
         .addColumn('cost_usd', t.money, (c) => c.notNull().defaultTo(0))
         .addColumn('created_at', t.timestamp, (c) => c.notNull())
         .addColumn('updated_at', t.timestamp, (c) => c.notNull())
-        .addUniqueConstraint('protocol_runs_project_name_unique', ['project_id', 'protocol_name'])
         .execute()
 
       await db.schema
@@ -86,6 +85,14 @@ export const initialSchema = (dialect: Dialect): Migration => {
         .addColumn('created_at', t.timestamp, (c) => c.notNull())
         .execute()
 
+      // A named unique index rather than a table constraint, so both dialects show the same index.
+      await db.schema
+        .createIndex('protocol_runs_project_name_unique')
+        .ifNotExists()
+        .unique()
+        .on('protocol_runs')
+        .columns(['project_id', 'protocol_name'])
+        .execute()
       for (const [name, table, columns] of INDEXES) {
         await db.schema.createIndex(name).ifNotExists().on(table).columns(columns).execute()
       }

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest'
+import { ConfigError, loadConfig } from './config.js'
+
+const load = (env: Record<string, string>) => loadConfig(env, '/srv/tgz')
+
+const errorOf = (env: Record<string, string>): string => {
+  try {
+    load(env)
+  } catch (error) {
+    if (error instanceof ConfigError) return error.message
+    throw error
+  }
+  throw new Error('expected a ConfigError')
+}
+
+describe('configuration', () => {
+  it('defaults to a SQLite file in the working directory and the embedded queue', () => {
+    const config = load({})
+    expect(config.database).toEqual({ dialect: 'sqlite', path: '/srv/tgz/.tasksgodzilla.sqlite' })
+    expect(config.queue).toEqual({ backend: 'embedded' })
+    expect(config.api.port).toBe(8010)
+    expect(config.budgets.mode).toBe('strict')
+    expect(config.repos.autoClone).toBe(true)
+  })
+
+  it('does not rewrite GitHub origins to SSH unless asked', () => {
+    expect(load({}).repos.ghSsh).toBe(false)
+    expect(load({ TASKSGODZILLA_GH_SSH: 'yes' }).repos.ghSsh).toBe(true)
+  })
+
+  it('treats memory:// and fakeredis:// as the embedded queue and redis:// as BullMQ', () => {
+    expect(load({ TASKSGODZILLA_REDIS_URL: 'fakeredis://' }).queue.backend).toBe('embedded')
+    expect(load({ TASKSGODZILLA_REDIS_URL: 'memory://' }).queue.backend).toBe('embedded')
+    expect(load({ TASKSGODZILLA_REDIS_URL: 'redis://127.0.0.1:6379/0' }).queue).toEqual({
+      backend: 'redis',
+      url: 'redis://127.0.0.1:6379/0',
+    })
+  })
+
+  it('selects Postgres with the pool size from the environment', () => {
+    const config = load({ TASKSGODZILLA_DB_URL: 'postgresql://db/tgz', TASKSGODZILLA_DB_POOL_SIZE: '9' })
+    expect(config.database).toEqual({ dialect: 'postgres', url: 'postgresql://db/tgz', poolSize: 9 })
+  })
+
+  it('expands ~ and resolves relative paths against the working directory', () => {
+    expect(load({ TASKSGODZILLA_DB_PATH: 'data/x.sqlite' }).database).toEqual({
+      dialect: 'sqlite',
+      path: '/srv/tgz/data/x.sqlite',
+    })
+    expect(load({ TASKSGODZILLA_PROJECTS_ROOT: 'repos' }).repos.projectsRoot).toBe('/srv/tgz/repos')
+  })
+
+  it('accepts the usual spellings of booleans in any case', () => {
+    for (const truthy of ['1', 'true', 'YES', 'On']) {
+      expect(load({ TASKSGODZILLA_LOG_JSON: truthy }).log.json).toBe(true)
+    }
+    expect(load({ TASKSGODZILLA_AUTO_QA_ON_CI: 'off' }).qa.autoOnCi).toBe(false)
+  })
+
+  it('names the variable and the accepted values when a value is invalid', () => {
+    expect(errorOf({ TASKSGODZILLA_DB_POOL_SIZE: 'abc' })).toBe(
+      'Invalid TASKSGODZILLA_DB_POOL_SIZE="abc": expected an integer from 1 to 1000',
+    )
+    expect(errorOf({ TASKSGODZILLA_TOKEN_BUDGET_MODE: 'loud' })).toBe(
+      'Invalid TASKSGODZILLA_TOKEN_BUDGET_MODE="loud": expected one of strict, warn, off',
+    )
+    expect(errorOf({ TASKSGODZILLA_AUTO_CLONE: 'maybe' })).toMatch(
+      /^Invalid TASKSGODZILLA_AUTO_CLONE="maybe"/,
+    )
+    expect(errorOf({ TASKSGODZILLA_LOG_LEVEL: 'chatty' })).toMatch(/TASKSGODZILLA_LOG_LEVEL/)
+  })
+
+  it('never echoes a password from a rejected URL', () => {
+    const message = errorOf({ TASKSGODZILLA_REDIS_URL: 'amqp://user:hunter2@host' })
+    expect(message).toContain('TASKSGODZILLA_REDIS_URL')
+    expect(message).not.toContain('hunter2')
+  })
+
+  it('maps log level aliases of the original', () => {
+    expect(load({ TASKSGODZILLA_LOG_LEVEL: 'WARNING' }).log.level).toBe('warn')
+    expect(load({ TASKSGODZILLA_LOG_LEVEL: 'DEBUG' }).log.level).toBe('debug')
+  })
+})

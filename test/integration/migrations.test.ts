@@ -1,0 +1,59 @@
+import { sql } from 'kysely'
+import { describe, expect, it } from 'vitest'
+import { openDatabase, type DatabaseHandle } from '../../src/adapters/storage/database.js'
+import { migrateToLatest } from '../../src/adapters/storage/migrations/index.js'
+import { createTestDatabase, PG_URL } from '../support/databases.js'
+
+interface SchemaShape {
+  readonly tables: Record<string, string[]>
+  readonly indexes: string[]
+}
+
+const shapeOf = async (handle: DatabaseHandle): Promise<SchemaShape> => {
+  const tables = await handle.db.introspection.getTables()
+  const shape: Record<string, string[]> = {}
+  for (const table of tables) shape[table.name] = table.columns.map((c) => c.name).sort()
+  const indexQuery =
+    handle.dialect === 'sqlite'
+      ? sql<{
+          name: string
+        }>`select name from sqlite_master where type = 'index' and name not like 'sqlite_%'`
+      : sql<{
+          name: string
+        }>`select indexname as name from pg_indexes where schemaname = 'public' and indexname not like '%_pkey'`
+  const indexes = (await indexQuery.execute(handle.db)).rows.map((r) => r.name).sort()
+  return { tables: shape, indexes }
+}
+
+const migratedShape = async (dialect: 'sqlite' | 'postgres'): Promise<SchemaShape & { second: string[] }> => {
+  const database = await createTestDatabase(dialect)
+  const handle = openDatabase(database.target)
+  try {
+    await migrateToLatest(handle)
+    const shape = await shapeOf(handle)
+    const second = (await migrateToLatest(handle)).applied
+    expect(await shapeOf(handle)).toEqual(shape)
+    return { ...shape, second }
+  } finally {
+    await handle.close()
+    await database.drop()
+  }
+}
+
+describe('migrations', () => {
+  it('create the four tables with their lookup indexes on SQLite, and change nothing the second time', async () => {
+    const sqlite = await migratedShape('sqlite')
+    expect(Object.keys(sqlite.tables).sort()).toEqual(['events', 'projects', 'protocol_runs', 'step_runs'])
+    expect(sqlite.tables.events).toContain('project_id')
+    expect(sqlite.indexes).toContain('events_created_idx')
+    expect(sqlite.indexes).toContain('protocol_runs_branch_idx')
+    expect(sqlite.second).toEqual([])
+  })
+
+  it.skipIf(!PG_URL)('yield the same tables, columns and indexes on Postgres as on SQLite', async () => {
+    const [sqlite, postgres] = await Promise.all([migratedShape('sqlite'), migratedShape('postgres')])
+    expect(postgres.tables).toEqual(sqlite.tables)
+    expect(postgres.indexes).toEqual(sqlite.indexes)
+    expect(postgres.second).toEqual([])
+  })
+})

@@ -1,0 +1,229 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Repositories, UnitOfWork } from '../../src/app/ports.js'
+import { createRepositories, createUnitOfWork } from '../../src/adapters/storage/unit-of-work.js'
+import { migrateToLatest } from '../../src/adapters/storage/migrations/index.js'
+import type { DatabaseHandle } from '../../src/adapters/storage/database.js'
+import { isAppError } from '../../src/domain/app-error.js'
+import { changeRunStatus } from '../../src/app/state-changes.js'
+import { NO_CONTEXT } from '../../src/app/context.js'
+import { DIALECTS, openMigratedDatabase, unavailable } from '../support/databases.js'
+import { seedProject, seedRun, seedStep, unique } from '../support/fixtures.js'
+
+const ISO_UTC_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
+
+const codeOf = async (promise: Promise<unknown>): Promise<string | undefined> => {
+  try {
+    await promise
+    return undefined
+  } catch (error) {
+    return isAppError(error) ? error.code : String((error as { code?: unknown }).code ?? error)
+  }
+}
+
+for (const dialect of DIALECTS) {
+  describe.skipIf(unavailable(dialect))(`storage on ${dialect}`, () => {
+    let handle: DatabaseHandle
+    let close: () => Promise<void>
+    let repos: Repositories
+    let uow: UnitOfWork
+
+    beforeAll(async () => {
+      ;({ handle, close } = await openMigratedDatabase(dialect))
+      repos = createRepositories(handle.db)
+      uow = createUnitOfWork(handle.db)
+    })
+    afterAll(() => close())
+
+    it('applies migrations once; running them again changes nothing', async () => {
+      expect((await migrateToLatest(handle)).applied).toEqual([])
+    })
+
+    it('returns timestamps as ISO-8601 UTC with milliseconds and Z', async () => {
+      const project = await seedProject(repos)
+      const run = await seedRun(repos, project.id)
+      const step = await seedStep(repos, run.id)
+      const event = await repos.events.append({ projectId: project.id, eventType: 'x', message: 'y' })
+      for (const value of [
+        project.createdAt,
+        project.updatedAt,
+        run.createdAt,
+        step.updatedAt,
+        event.createdAt,
+      ]) {
+        expect(value).toMatch(ISO_UTC_MS)
+      }
+    })
+
+    it('round-trips JSON columns identically: {} stays {}, [] stays [], unicode survives', async () => {
+      const project = await seedProject(repos, { defaultModels: {}, secrets: {} })
+      expect(project.defaultModels).toEqual({})
+      const run = await repos.runs.create({
+        projectId: project.id,
+        protocolName: `0001-json-${unique()}`,
+        status: 'pending',
+        baseBranch: 'main',
+        templateConfig: { protocol_spec: { steps: [] }, nested: { a: [1, 2.5, 'é', null, true] } },
+        templateSource: {},
+      })
+      const read = await repos.runs.findById(run.id)
+      expect(read?.templateConfig).toEqual({
+        protocol_spec: { steps: [] },
+        nested: { a: [1, 2.5, 'é', null, true] },
+      })
+      expect(read?.templateSource).toEqual({})
+      const step = await repos.steps.create({
+        protocolRunId: run.id,
+        stepIndex: 0,
+        stepName: '00-a',
+        stepType: 'work',
+        status: 'pending',
+        policy: [],
+      })
+      expect((await repos.steps.findById(step.id))?.policy).toEqual([])
+    })
+
+    it('keeps secret values out of the project read model and hands them only to credential checks', async () => {
+      const project = await seedProject(repos, {
+        secrets: { webhook_secret: 's3cr3t' },
+        apiTokenHash: 'ab'.repeat(32),
+      })
+      expect(project.hasApiToken).toBe(true)
+      expect(project.secretKeys).toEqual(['webhook_secret'])
+      expect(JSON.stringify(await repos.projects.findById(project.id))).not.toContain('s3cr3t')
+      const credentials = await repos.projects.findCredentials(project.id)
+      expect(credentials).toEqual({
+        projectId: project.id,
+        apiTokenHash: 'ab'.repeat(32),
+        secrets: { webhook_secret: 's3cr3t' },
+      })
+    })
+
+    it('lists newest first with the id as tiebreaker', async () => {
+      const project = await seedProject(repos)
+      const runs = []
+      for (let i = 0; i < 5; i++) runs.push(await seedRun(repos, project.id))
+      const listed = await repos.runs.listByProject(project.id, { limit: 100 })
+      expect(listed.map((r) => r.id)).toEqual(runs.map((r) => r.id).reverse())
+      const page = await repos.runs.listByProject(project.id, { limit: 2, beforeId: runs[3]!.id })
+      expect(page.map((r) => r.id)).toEqual([runs[2]!.id, runs[1]!.id])
+    })
+
+    it('orders steps by index, then id', async () => {
+      const project = await seedProject(repos)
+      const run = await seedRun(repos, project.id)
+      const b = await seedStep(repos, run.id, 'pending', 1)
+      const a = await seedStep(repos, run.id, 'pending', 0)
+      const b2 = await seedStep(repos, run.id, 'pending', 1)
+      expect((await repos.steps.listByRun(run.id)).map((s) => s.id)).toEqual([a.id, b.id, b2.id])
+    })
+
+    it('refuses a second protocol with the same name in one project, not across projects', async () => {
+      const one = await seedProject(repos)
+      const two = await seedProject(repos)
+      await seedRun(repos, one.id, 'pending', '0001-same')
+      expect(await codeOf(seedRun(repos, one.id, 'pending', '0001-same'))).toBe('ORC_DUPLICATE_PROTOCOL_NAME')
+      await expect(seedRun(repos, two.id, 'pending', '0001-same')).resolves.toMatchObject({
+        branchName: '0001-same',
+      })
+    })
+
+    it('enforces foreign keys', async () => {
+      expect(await codeOf(seedRun(repos, 987_654))).toBeDefined()
+    })
+
+    it('stores project-level events without a run and lists them with their project', async () => {
+      const project = await seedProject(repos)
+      const run = await seedRun(repos, project.id)
+      await repos.events.append({
+        projectId: project.id,
+        eventType: 'branches_listed',
+        message: 'Listed remote branches.',
+        metadata: { branches: ['main'] },
+      })
+      await repos.events.append({
+        projectId: project.id,
+        protocolRunId: run.id,
+        eventType: 'paused',
+        message: 'Paused.',
+        metadata: {},
+      })
+      const events = await repos.events.list({ projectId: project.id, limit: 10 })
+      expect(events.map((e) => e.eventType)).toEqual(['paused', 'branches_listed'])
+      expect(events[0]).toMatchObject({
+        protocolName: run.protocolName,
+        projectName: project.name,
+        metadata: null,
+      })
+      expect(events[1]).toMatchObject({
+        protocolRunId: null,
+        protocolName: null,
+        metadata: { branches: ['main'] },
+      })
+      expect(await repos.events.list({ projectId: project.id, eventType: 'paused', limit: 10 })).toHaveLength(
+        1,
+      )
+      expect(await repos.events.list({ protocolRunId: run.id, limit: 10 })).toHaveLength(1)
+      const newer = await repos.events.list({ projectId: project.id, afterId: events[1]!.id, limit: 10 })
+      expect(newer.map((e) => e.id)).toEqual([events[0]!.id])
+    })
+
+    it('writes a status only when the current status is one of the expected ones', async () => {
+      const project = await seedProject(repos)
+      const run = await seedRun(repos, project.id, 'pending')
+      const moved = await repos.runs.compareAndSetStatus(run.id, ['pending'], 'planning', {
+        description: 'go',
+      })
+      expect(moved).toMatchObject({ status: 'planning', description: 'go' })
+      expect(await codeOf(repos.runs.compareAndSetStatus(run.id, ['pending'], 'running'))).toBe(
+        'ORC_STATE_CHANGED',
+      )
+      expect((await repos.runs.findById(run.id))?.status).toBe('planning')
+      const step = await seedStep(repos, run.id, 'running')
+      expect(await codeOf(repos.steps.compareAndSetStatus(step.id, ['pending'], 'running'))).toBe(
+        'ORC_STATE_CHANGED',
+      )
+    })
+
+    it('lets exactly one of two racing writers win a compare-and-set', async () => {
+      const project = await seedProject(repos)
+      for (let round = 0; round < 10; round++) {
+        // Both writers saw the run as pending (as two API requests would) and race to move it.
+        const run = await seedRun(repos, project.id, 'pending')
+        const race = (action: 'start' | 'cancel') =>
+          uow.run((tx) => changeRunStatus(tx, run, action, { type: action, message: action }, NO_CONTEXT))
+        const results = await Promise.allSettled([race('start'), race('cancel')])
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
+        const loser = results.find((r) => r.status === 'rejected') as PromiseRejectedResult
+        expect(loser.reason).toMatchObject({ code: 'ORC_STATE_CHANGED' })
+        expect(await repos.events.list({ protocolRunId: run.id, limit: 10 })).toHaveLength(1)
+      }
+    })
+
+    it('rolls back every write of a unit of work that fails', async () => {
+      const project = await seedProject(repos)
+      const run = await seedRun(repos, project.id, 'pending')
+      await expect(
+        uow.run(async (tx) => {
+          await tx.runs.compareAndSetStatus(run.id, ['pending'], 'planning')
+          await tx.events.append({
+            projectId: project.id,
+            protocolRunId: run.id,
+            eventType: 'x',
+            message: 'x',
+          })
+          throw new Error('boom')
+        }),
+      ).rejects.toThrow('boom')
+      expect((await repos.runs.findById(run.id))?.status).toBe('pending')
+      expect(await repos.events.list({ protocolRunId: run.id, limit: 10 })).toEqual([])
+    })
+
+    it('updates only the fields given and touches updated_at', async () => {
+      const project = await seedProject(repos, { localPath: '/a' })
+      const updated = await repos.projects.update(project.id, { ciProvider: 'gitlab' })
+      expect(updated).toMatchObject({ localPath: '/a', ciProvider: 'gitlab' })
+      expect(updated!.updatedAt >= project.updatedAt).toBe(true)
+      expect(await repos.projects.update(999_999, { name: 'x' })).toBeUndefined()
+    })
+  })
+}
