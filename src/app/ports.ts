@@ -1,4 +1,5 @@
 import type { NewEvent, OrchestratorEvent, EventWithContext } from '../domain/event.js'
+import type { Job, JobStatKey, JobStatus, NewJob } from '../domain/job.js'
 import type { NewProject, Project, ProjectCredentials, ProjectPatch } from '../domain/project.js'
 import type { NewProtocolRun, ProtocolRun, ProtocolRunPatch } from '../domain/protocol-run.js'
 import type { ProtocolStatus, StepStatus } from '../domain/statuses.js'
@@ -79,13 +80,41 @@ export interface EventRepository {
   list(filter: EventFilter): Promise<EventWithContext[]>
 }
 
+export interface JobFilter {
+  /** A stored status, or `delayed` for queued jobs waiting for their next run. */
+  readonly status?: JobStatus | 'delayed'
+  readonly projectId?: number
+  readonly limit: number
+}
+
+/** The jobs table: the outbox every job is written to, in the transaction that implies it. */
+export interface JobRepository {
+  /** Records a queued job; it becomes runnable when the surrounding transaction commits. */
+  add(job: NewJob): Promise<Job>
+  findById(id: string): Promise<Job | undefined>
+  /** Newest first. */
+  list(filter: JobFilter): Promise<Job[]>
+  /** How many jobs of a queue are in each reported state (zeros included). */
+  counts(queue?: string): Promise<Record<JobStatKey, number>>
+}
+
 /** The repositories bound to one transaction. */
 export interface Repositories {
   readonly projects: ProjectRepository
   readonly runs: ProtocolRunRepository
   readonly steps: StepRunRepository
   readonly events: EventRepository
+  readonly jobs: JobRepository
 }
+
+/** What a transaction appended, announced once it has committed (never for a rolled-back one). */
+export interface Committed {
+  readonly events: readonly OrchestratorEvent[]
+  readonly jobs: readonly Job[]
+}
+
+/** Told about every commit that appended events or jobs: feeds live streams and wakes the queue. */
+export type CommitListener = (committed: Committed) => void
 
 export interface UnitOfWork {
   /**

@@ -14,7 +14,7 @@ describe('tasksgodzilla migrate', () => {
         try {
           const first = await runCli(['migrate'], envFor(database.target))
           expect(first.stderr).toBe('')
-          expect(first.stdout).toMatch(/^Applied 1 migration\(s\) to .*initial-schema\n$/)
+          expect(first.stdout).toMatch(/^Applied 2 migration\(s\) to .*initial-schema, .*jobs\n$/)
           expect(first.code).toBe(0)
           const second = await runCli(['migrate'], envFor(database.target))
           expect(second.stdout).toMatch(/is up to date\.\n$/)

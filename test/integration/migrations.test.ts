@@ -41,9 +41,15 @@ const migratedShape = async (dialect: 'sqlite' | 'postgres'): Promise<SchemaShap
 }
 
 describe('migrations', () => {
-  it('create the four tables with their lookup indexes on SQLite, and change nothing the second time', async () => {
+  it('create the tables with their lookup indexes on SQLite, and change nothing the second time', async () => {
     const sqlite = await migratedShape('sqlite')
-    expect(Object.keys(sqlite.tables).sort()).toEqual(['events', 'projects', 'protocol_runs', 'step_runs'])
+    expect(Object.keys(sqlite.tables).sort()).toEqual([
+      'events',
+      'jobs',
+      'projects',
+      'protocol_runs',
+      'step_runs',
+    ])
     expect(sqlite.tables.events).toContain('project_id')
     expect(sqlite.indexes).toContain('events_created_idx')
     expect(sqlite.indexes).toContain('protocol_runs_branch_idx')

@@ -2,6 +2,7 @@ import type { ColumnType, Generated } from 'kysely'
 
 /** Timestamps are written as ISO strings; Postgres hands them back as Date, SQLite as the string. */
 export type Timestamp = ColumnType<string | Date, string, string>
+export type NullableTimestamp = ColumnType<string | Date | null, string | null | undefined, string | null>
 /** JSON columns travel as serialized text in both directions on both dialects (see database.ts). */
 export type JsonText = string | null
 
@@ -71,9 +72,33 @@ export interface EventsTable {
   created_at: Timestamp
 }
 
+export interface JobsTable {
+  id: string
+  job_type: string
+  payload: string
+  status: string
+  queue: string
+  attempts: ColumnType<number, number | undefined, number>
+  max_attempts: number
+  next_run_at: Timestamp
+  created_at: Timestamp
+  started_at: NullableTimestamp
+  ended_at: NullableTimestamp
+  result: JsonText
+  error: string | null
+  meta: JsonText
+  project_id: number | null
+  protocol_run_id: number | null
+  step_run_id: number | null
+  locked_by: string | null
+  locked_until: NullableTimestamp
+  relayed_at: NullableTimestamp
+}
+
 export interface Database {
   projects: ProjectsTable
   protocol_runs: ProtocolRunsTable
   step_runs: StepRunsTable
   events: EventsTable
+  jobs: JobsTable
 }

@@ -1,6 +1,9 @@
 import type { Kysely } from 'kysely'
-import type { Repositories, UnitOfWork } from '../../app/ports.js'
+import type { CommitListener, Repositories, UnitOfWork } from '../../app/ports.js'
+import type { OrchestratorEvent } from '../../domain/event.js'
+import type { Job } from '../../domain/job.js'
 import { createEventRepository } from './event.repository.js'
+import { createJobRepository } from './job.repository.js'
 import { createProjectRepository } from './project.repository.js'
 import { createProtocolRunRepository } from './protocol-run.repository.js'
 import type { Database } from './schema.js'
@@ -12,8 +15,41 @@ export const createRepositories = (db: Kysely<Database>): Repositories => ({
   runs: createProtocolRunRepository(db),
   steps: createStepRunRepository(db),
   events: createEventRepository(db),
+  jobs: createJobRepository(db),
 })
 
-export const createUnitOfWork = (db: Kysely<Database>): UnitOfWork => ({
-  run: (work) => db.transaction().execute((trx) => work(createRepositories(trx))),
+/**
+ * Transactions over the given database. Events and jobs appended inside a transaction are handed
+ * to `onCommit` after it commits, so live streams and the queue never see rolled-back work.
+ */
+export const createUnitOfWork = (db: Kysely<Database>, onCommit?: CommitListener): UnitOfWork => ({
+  async run(work) {
+    const events: OrchestratorEvent[] = []
+    const jobs: Job[] = []
+    const result = await db
+      .transaction()
+      .execute((trx) => work(recording(createRepositories(trx), events, jobs)))
+    if (onCommit && (events.length > 0 || jobs.length > 0)) onCommit({ events, jobs })
+    return result
+  },
+})
+
+const recording = (repos: Repositories, events: OrchestratorEvent[], jobs: Job[]): Repositories => ({
+  ...repos,
+  events: {
+    ...repos.events,
+    append: async (event) => {
+      const appended = await repos.events.append(event)
+      events.push(appended)
+      return appended
+    },
+  },
+  jobs: {
+    ...repos.jobs,
+    add: async (job) => {
+      const added = await repos.jobs.add(job)
+      jobs.push(added)
+      return added
+    },
+  },
 })

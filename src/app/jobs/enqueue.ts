@@ -1,0 +1,43 @@
+import { randomUUID } from 'node:crypto'
+import type { Job, JobType } from '../../domain/job.js'
+import type { JsonObject } from '../../domain/json.js'
+import type { RequestContext } from '../context.js'
+import type { JobRepository } from '../ports.js'
+import type { JobPayloads } from './job-payloads.js'
+
+/** What a job is about, so it can be scoped to a project and cancelled with its run. */
+export interface JobScope {
+  readonly projectId: number | null
+  readonly protocolRunId?: number | null
+  readonly stepRunId?: number | null
+}
+
+export interface JobPolicy {
+  readonly maxAttempts: number
+}
+
+/**
+ * Writes a job to the outbox inside the caller's transaction. The payload gains `job_id` and the
+ * originating `request_id`, so worker logs and events trace back to the request.
+ */
+export const enqueueJob = <T extends JobType>(
+  jobs: Pick<JobRepository, 'add'>,
+  type: T,
+  payload: JobPayloads[T],
+  scope: JobScope,
+  ctx: RequestContext,
+  policy: JobPolicy,
+): Promise<Job> => {
+  const id = randomUUID()
+  const traced: JsonObject = { ...(payload as unknown as JsonObject), job_id: id }
+  if (ctx.requestId !== undefined) traced.request_id = ctx.requestId
+  return jobs.add({
+    id,
+    type,
+    payload: traced,
+    maxAttempts: policy.maxAttempts,
+    projectId: scope.projectId,
+    protocolRunId: scope.protocolRunId ?? null,
+    stepRunId: scope.stepRunId ?? null,
+  })
+}

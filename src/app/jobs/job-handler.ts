@@ -1,0 +1,36 @@
+import type { JobType } from '../../domain/job.js'
+import type { JsonValue } from '../../domain/json.js'
+import type { PayloadOf } from './job-payloads.js'
+
+/** What a handler is given besides its payload. */
+export interface JobRunContext {
+  /** Aborted on cancellation of the job's run, on timeout and on shutdown past the grace period. */
+  readonly signal: AbortSignal
+  /** 1 for the first attempt. */
+  readonly attempt: number
+  readonly maxAttempts: number
+  readonly jobId: string
+}
+
+/**
+ * A job handler: idempotent (re-reads state, checks the transition is legal, does nothing when
+ * the work is already done). Throw to retry; throw PermanentJobError to fail without retrying.
+ */
+export type JobHandler<T extends JobType = JobType> = (
+  payload: PayloadOf<T>,
+  context: JobRunContext,
+) => Promise<JsonValue | void>
+
+export type JobHandlers = { readonly [T in JobType]: JobHandler<T> }
+
+/** A failure that no retry can fix (bad input, invalid spec, budget exceeded). */
+export class PermanentJobError extends Error {
+  override readonly name = 'PermanentJobError'
+
+  constructor(
+    message: string,
+    readonly category: string = 'validation',
+  ) {
+    super(message)
+  }
+}
