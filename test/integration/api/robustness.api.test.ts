@@ -103,7 +103,9 @@ for (const dialect of DIALECTS) {
                (select count(*) from step_runs) || ':' || (select count(*) from events) || ':' ||
                (select count(*) from jobs) || ':' || coalesce((select cast(max(updated_at) as text) from protocol_runs), '') || ':' ||
                coalesce((select cast(max(updated_at) as text) from step_runs), '') || ':' ||
-               coalesce((select cast(max(updated_at) as text) from projects), '') as v`.execute(api.runtime.database.db)
+               coalesce((select cast(max(updated_at) as text) from projects), '') as v`.execute(
+        api.runtime.database.db,
+      )
       return String(rows[0]?.v)
     }
 
