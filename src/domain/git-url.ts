@@ -33,6 +33,7 @@ export const parseGitUrl = (url: string, policy: GitUrlPolicy): GitSource => {
   if (text.startsWith('-')) refuse(url, 'it looks like a command-line option')
   if (/^[A-Za-z][A-Za-z0-9+.-]*::/.test(text))
     refuse(url, 'git transport helpers (such as ext:: or fd::) are not allowed')
+  if (/(^|[/:])(\.|%2e){1,2}(?=$|[/?#])/i.test(text)) refuse(url, 'it contains "." or ".." path segments')
   if (text.startsWith('/') || text.startsWith('~/')) return local(url, text, policy)
   const scp = SCP_LIKE.exec(text)
   if (scp?.[2] && scp[3]) return remote(url, scp[2], scp[3])
