@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { accessSync, constants, createWriteStream, mkdirSync } from 'node:fs'
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -71,18 +71,7 @@ const supervise = (
     const timer = setTimeout(() => stop('timeout'), request.timeoutMs)
     const onAbort = () => stop('cancelled')
     request.signal.addEventListener('abort', onAbort, { once: true })
-    const stdoutLines: string[] = []
-    const stderrLines: string[] = []
-    let captured = 0
-    const sink = (stream: 'stdout' | 'stderr', line: string) => {
-      log.write(stream === 'stderr' ? `[stderr] ${line}\n` : `${line}\n`)
-      request.onLine?.(stream, line)
-      if (stream === 'stderr') {
-        if (stderrLines.push(line) > STDERR_TAIL_LINES) stderrLines.shift()
-      } else if ((captured += line.length) <= MAX_CAPTURED_STDOUT_CHARS) stdoutLines.push(line)
-    }
-    createInterface({ input: child.stdout }).on('line', (line) => sink('stdout', line))
-    createInterface({ input: child.stderr }).on('line', (line) => sink('stderr', line))
+    const output = captureLines(child, request, log)
     child.stdin.on('error', () => undefined) // an agent that ignores stdin closes it early (EPIPE)
     child.stdin.end(request.stdin)
     child.on('exit', () => killGroup(child.pid, grace))
@@ -96,14 +85,30 @@ const supervise = (
       request.signal.removeEventListener('abort', onAbort)
       if (ending === 'timeout') return reject(timedOut(request.command, request.timeoutMs))
       if (ending === 'cancelled') return reject(cancelled(request.command))
-      resolvePromise({
-        exitCode: code,
-        stdoutLines,
-        stderrTail: stderrLines.join('\n'),
-        durationMs: Date.now() - started,
-      })
+      resolvePromise({ exitCode: code, ...output.collected(), durationMs: Date.now() - started })
     })
   })
+
+/** Streams both pipes line by line into the log and the sink, keeping stdout and a stderr tail. */
+const captureLines = (
+  child: ChildProcessWithoutNullStreams,
+  request: AgentProcessRequest,
+  log: NodeJS.WritableStream,
+) => {
+  const stdoutLines: string[] = []
+  const stderrLines: string[] = []
+  let captured = 0
+  const sink = (stream: 'stdout' | 'stderr', line: string) => {
+    log.write(stream === 'stderr' ? `[stderr] ${line}\n` : `${line}\n`)
+    request.onLine?.(stream, line)
+    if (stream === 'stderr') {
+      if (stderrLines.push(line) > STDERR_TAIL_LINES) stderrLines.shift()
+    } else if ((captured += line.length) <= MAX_CAPTURED_STDOUT_CHARS) stdoutLines.push(line)
+  }
+  createInterface({ input: child.stdout }).on('line', (line) => sink('stdout', line))
+  createInterface({ input: child.stderr }).on('line', (line) => sink('stderr', line))
+  return { collected: () => ({ stdoutLines, stderrTail: stderrLines.join('\n') }) }
+}
 
 /** SIGTERM to the whole group now, SIGKILL after `graceMs`; a group already gone is fine. */
 export const killGroup = (pid: number | undefined, graceMs: number): void => {
