@@ -1,30 +1,35 @@
 import { AppError } from './app-error.js'
+import { protocolNameProblem } from './protocol-name.js'
 
 /**
  * Validators for names users (and LLMs) hand us that end up in git argv or file paths. They run
  * before git is ever called, so the API can answer 422 instead of git seeing the input.
  */
 
-/** `NNNN-short-name`: four digits, a dash, lowercase letters, digits and single dashes. */
-export const PROTOCOL_NAME_PATTERN = /^(\d{4})-([a-z0-9]+(?:-[a-z0-9]+)*)$/
-const MAX_PROTOCOL_NAME_LENGTH = 100
 const MAX_BRANCH_LENGTH = 200
 
 export interface ProtocolNameParts {
   /** The four digits, as text (`0007`). */
   readonly number: string
+  /** Everything after the first dash. */
   readonly shortName: string
 }
 
-/** The name's number and short name, or an ORC_PROTOCOL_NAME_INVALID error quoting it. */
+/**
+ * The name's number and short name, or ORC_PROTOCOL_NAME_INVALID quoting it. The rule is the
+ * API's (`protocol-name.ts`), so a name the API accepted is one git accepts too.
+ */
 export const parseProtocolName = (name: string): ProtocolNameParts => {
-  const match = name.length <= MAX_PROTOCOL_NAME_LENGTH ? PROTOCOL_NAME_PATTERN.exec(name) : null
-  if (!match?.[1] || !match[2])
+  const problem = protocolNameProblem(name) ?? branchNameProblem(name)
+  if (problem !== undefined && problem !== null)
     throw new AppError(
       'ORC_PROTOCOL_NAME_INVALID',
-      `Protocol name ${JSON.stringify(name)} is invalid: expected NNNN-short-name (four digits, a dash, lowercase letters, digits and dashes)`,
+      problem.startsWith('Protocol name')
+        ? problem
+        : `Protocol name ${JSON.stringify(name)} is invalid: ${problem}`,
     )
-  return { number: match[1], shortName: match[2] }
+  const dash = name.indexOf('-')
+  return { number: name.slice(0, dash), shortName: name.slice(dash + 1) }
 }
 
 export const isProtocolName = (name: string): boolean => {
