@@ -14,7 +14,8 @@ import { removeDir, tempDir } from '../support/git-repos.js'
 // HOME: no network call, no model call.
 const BIN = fileURLToPath(new URL('../../tools/agent-clis/node_modules/.bin/', import.meta.url))
 const INSTALLED = ['codex', 'claude', 'opencode'].every((binary) => existsSync(join(BIN, binary)))
-if (!INSTALLED) console.log('[engine-argv] SKIPPED: run `npm run setup:agent-clis` to install the real agent CLIs')
+if (!INSTALLED)
+  console.log('[engine-argv] SKIPPED: run `npm run setup:agent-clis` to install the real agent CLIs')
 let home: string
 let schemaPath: string
 
