@@ -4,6 +4,7 @@ import type { HealthReport } from '../../app/health.js'
 import type { Logger } from '../../logging.js'
 import { errorsPlugin } from './errors.plugin.js'
 import { requestIdFor, requestIdPlugin } from './request-id.plugin.js'
+import { consoleRoutes } from './routes/console.routes.js'
 import { healthRoutes } from './routes/health.routes.js'
 
 export interface HttpDeps {
@@ -25,5 +26,6 @@ export const buildApp = async (deps: HttpDeps): Promise<FastifyInstance> => {
   await server.register(errorsPlugin)
   await server.register(requestIdPlugin)
   await server.register(healthRoutes, { checkHealth: deps.checkHealth })
+  await server.register(consoleRoutes)
   return server
 }
