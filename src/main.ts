@@ -1,11 +1,19 @@
 import type { FastifyInstance } from 'fastify'
 import { sql } from 'kysely'
-import { makeCheckHealth, type HealthProbe } from './app/health.js'
+import { createApp } from './app/app.js'
+import type { AppDeps } from './app/app-deps.js'
+import { makeWatchEvents } from './app/events/watch-events.js'
+import type { HealthProbe } from './app/health.js'
+import type { EventSignal } from './app/ports.js'
+import { createInProcessSignal } from './adapters/live/in-process.signal.js'
+import { createRedisSignal } from './adapters/live/redis.signal.js'
 import { openDatabase, type DatabaseHandle } from './adapters/storage/database.js'
 import { migrateToLatest, type MigrationReport } from './adapters/storage/migrations/index.js'
+import { createRepositories, createUnitOfWork } from './adapters/storage/unit-of-work.js'
 import type { Config } from './config.js'
 import { buildApp } from './faces/http/build-app.js'
 import type { Logger } from './logging.js'
+import { createMetrics, type Metrics } from './metrics.js'
 
 /** The only place that wires adapters to the app and the faces. */
 
@@ -13,10 +21,13 @@ export interface Runtime {
   readonly config: Config
   readonly logger: Logger
   readonly database: DatabaseHandle
+  readonly metrics: Metrics
+  readonly signal: EventSignal
+  readonly deps: AppDeps
   close(): Promise<void>
 }
 
-/** Opens the database and brings its schema up to date; every entry point starts here. */
+/** Opens the database (schema brought up to date) and the live signal; every entry point starts here. */
 export const openRuntime = async (config: Config, logger: Logger): Promise<Runtime> => {
   const database = openDatabase(config.database)
   try {
@@ -26,7 +37,28 @@ export const openRuntime = async (config: Config, logger: Logger): Promise<Runti
     await database.close()
     throw error
   }
-  return { config, logger, database, close: () => database.close() }
+  const redisSignal = config.queue.backend === 'redis' ? await createRedisSignal(config.queue.url) : undefined
+  const signal = redisSignal ?? createInProcessSignal()
+  const deps: AppDeps = {
+    uow: createUnitOfWork(database.db, (committed) => {
+      if (committed.events.length > 0) signal.notify()
+    }),
+    repos: createRepositories(database.db),
+    jobPolicy: { maxAttempts: config.jobs.maxAttempts },
+    abortRun: async () => undefined,
+  }
+  return {
+    config,
+    logger,
+    database,
+    metrics: createMetrics(),
+    signal,
+    deps,
+    close: async () => {
+      await redisSignal?.close()
+      await database.close()
+    },
+  }
 }
 
 /** Applies pending migrations and reports what ran; used by `tasksgodzilla migrate`. */
@@ -46,12 +78,24 @@ export const databaseProbe = (database: DatabaseHandle): HealthProbe => ({
   },
 })
 
-export const createHttpServer = (runtime: Runtime): Promise<FastifyInstance> =>
-  buildApp({
-    logger: runtime.logger,
-    bodyLimitBytes: runtime.config.api.bodyLimitBytes,
-    checkHealth: makeCheckHealth({ probes: [databaseProbe(runtime.database)] }),
+export const createHttpServer = (runtime: Runtime): Promise<FastifyInstance> => {
+  const { config, deps } = runtime
+  const app = createApp({
+    ...deps,
+    queueBackend: config.queue.backend === 'redis' ? 'redis-bullmq' : 'embedded',
+    probes: [databaseProbe(runtime.database)],
   })
+  return buildApp({
+    app,
+    watchEvents: makeWatchEvents({ repos: deps.repos, signal: runtime.signal }),
+    logger: runtime.logger,
+    metrics: runtime.metrics,
+    apiToken: config.api.token,
+    metricsPublic: config.api.metricsPublic,
+    bodyLimitBytes: config.api.bodyLimitBytes,
+    corsOrigins: config.api.corsOrigins,
+  })
+}
 
 export interface ListenOptions {
   readonly host?: string
@@ -61,6 +105,7 @@ export interface ListenOptions {
 export interface RunningServer {
   readonly server: FastifyInstance
   readonly address: string
+  readonly runtime: Runtime
   stop(): Promise<void>
 }
 
@@ -87,6 +132,7 @@ export const startServer = async (
   return {
     server,
     address,
+    runtime,
     stop: async () => {
       logger.info('Shutting down API')
       await server.close()

@@ -67,7 +67,7 @@ export interface ProtocolRun {
   readonly pr_url?: string | null
   readonly pr_number?: number | null
   readonly tokens_used?: number | null
-  readonly cost_usd?: number | null
+  readonly cost?: number | null
   readonly created_at: WireTime
   readonly updated_at: WireTime
 }
@@ -86,7 +86,7 @@ export interface StepRun {
   readonly policy: JsonValue | null
   readonly runtime_state: JsonObject | null
   readonly tokens_used?: number | null
-  readonly cost_usd?: number | null
+  readonly cost?: number | null
   readonly head_sha?: string | null
   readonly created_at: WireTime
   readonly updated_at: WireTime
@@ -158,7 +158,11 @@ export interface NewProjectBody {
   secrets?: JsonObject | null
 }
 
-export type ProjectPatchBody = Partial<Omit<NewProjectBody, 'secrets'>> & { api_token?: string | null }
+export type ProjectPatchBody = Partial<Omit<NewProjectBody, 'secrets' | 'git_url'>> & {
+  api_token?: string | null
+  /** Asks the server to generate a token, returned once as `api_token`. */
+  rotate_api_token?: boolean
+}
 
 export interface NewProtocolBody {
   protocol_name: string

@@ -79,7 +79,8 @@ export const ProjectFormView = ({ projectId }: { projectId?: number }) => {
       }
       let saved: Project
       if (editing) {
-        const patch: ProjectPatchBody = { ...common }
+        const { git_url: _unchangeable, ...editable } = common
+        const patch: ProjectPatchBody = { ...editable }
         if (form.clearToken) patch.api_token = null
         else if (form.token) patch.api_token = form.token
         saved = await endpoints.updateProject(projectId, patch)

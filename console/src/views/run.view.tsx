@@ -169,7 +169,7 @@ const RunFacts = ({ run }: { run: ProtocolRun }) => {
           <dt>Tokens</dt>
           <dd>
             {run.tokens_used.toLocaleString()}
-            {run.cost_usd ? ` · $${run.cost_usd.toFixed(2)}` : ''}
+            {run.cost ? ` · $${run.cost.toFixed(2)}` : ''}
           </dd>
         </>
       )}

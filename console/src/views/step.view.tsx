@@ -79,7 +79,7 @@ export const StepView = ({
             <dt>Tokens</dt>
             <dd>
               {s.tokens_used ? s.tokens_used.toLocaleString() : '—'}
-              {s.cost_usd ? ` · $${s.cost_usd.toFixed(2)}` : ''}
+              {s.cost ? ` · $${s.cost.toFixed(2)}` : ''}
             </dd>
             <dt>Updated</dt>
             <dd>

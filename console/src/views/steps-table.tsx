@@ -71,7 +71,7 @@ export const StepsTable = ({ projectId, run, steps, onChanged, onError }: StepsT
                 <td>{step.engine_id ?? <span class="muted">—</span>}</td>
                 <td class="mono small">{step.model ?? <span class="muted">default</span>}</td>
                 <td class="num">{step.tokens_used ? step.tokens_used.toLocaleString() : '—'}</td>
-                <td class="num">{step.cost_usd ? `$${step.cost_usd.toFixed(2)}` : '—'}</td>
+                <td class="num">{step.cost ? `$${step.cost.toFixed(2)}` : '—'}</td>
                 <td class="num">{step.retries}</td>
                 <td class="summary">{step.summary ?? ''}</td>
                 <td class="row-actions">
