@@ -107,7 +107,8 @@ const queryString = (query: RequestOptions['query']): string => {
 
 /** The API root for a console page at `<prefix>/console/…`: one level up from the console folder. */
 export const defaultApiBase = (pageUrl: string): string => {
-  const url = new URL(pageUrl)
-  const path = url.pathname.replace(/\/console(\/.*)?$/, '/')
-  return path.endsWith('/') ? path : `${path}/`
+  const path = new URL(pageUrl).pathname
+  const consoleAt = path.lastIndexOf('/console')
+  if (consoleAt !== -1) return path.slice(0, consoleAt + 1)
+  return path.slice(0, path.lastIndexOf('/') + 1)
 }

@@ -118,9 +118,10 @@ export const parseInline = (text: string): Inline[] => {
       i += em[0].length
     } else if (link) {
       const href = safeHref(link[2] ?? '')
-      flush()
-      if (href) out.push({ kind: 'link', href, children: parseInline(link[1] ?? '') })
-      else out.push({ kind: 'text', text: link[0] })
+      if (href) {
+        flush()
+        out.push({ kind: 'link', href, children: parseInline(link[1] ?? '') })
+      } else plain += link[0]
       i += link[0].length
     } else {
       plain += text[i]
