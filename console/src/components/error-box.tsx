@@ -5,14 +5,14 @@ import { href } from '../router.js'
 export const ErrorBox = ({ error, onRetry }: { error: unknown; onRetry?: () => void }) => {
   if (error === undefined || error === null) return null
   const status = error instanceof ApiError ? error.status : undefined
-  const hint =
-    status === 401
+  const projectToken = error instanceof ApiError && /^ORC_PROJECT_(TOKEN|ACCESS)/.test(error.code ?? '')
+  const hint = projectToken
+    ? 'This project is protected by its own token: enter it on the project page.'
+    : status === 401
       ? 'The API wants a token, or this one is wrong.'
-      : status === 403
-        ? 'This project needs its own token.'
-        : error instanceof NetworkError
-          ? 'Is the server running?'
-          : undefined
+      : error instanceof NetworkError
+        ? 'Is the server running?'
+        : undefined
   return (
     <div class="error-box" role="alert">
       <strong>{status !== undefined ? `Error ${status}` : 'Error'}</strong>{' '}
@@ -21,7 +21,7 @@ export const ErrorBox = ({ error, onRetry }: { error: unknown; onRetry?: () => v
         <span class="error-hint">
           {' '}
           {hint}{' '}
-          {(status === 401 || status === 403) && <a href={href({ name: 'settings' })}>Open settings</a>}
+          {status === 401 && !projectToken && <a href={href({ name: 'settings' })}>Open settings</a>}
         </span>
       )}
       {onRetry && (
