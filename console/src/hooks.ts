@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks'
+import { ApiError } from './api/api-error.js'
 import type { OrchestratorEvent } from './api/types.js'
 import { useConsole } from './context.js'
 import { openEventFeed, type EventFilter } from './live/event-feed.js'
@@ -38,6 +39,8 @@ export const useResource = <T>(
       },
       (failure: unknown) => {
         if (controller.signal.aborted) return
+        // What we may no longer see (token gone) or what is gone must not stay on screen.
+        if (failure instanceof ApiError && [401, 403, 404].includes(failure.status)) setData(undefined)
         setError(failure)
         setLoading(false)
       },

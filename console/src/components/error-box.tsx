@@ -7,7 +7,7 @@ export const ErrorBox = ({ error, onRetry }: { error: unknown; onRetry?: () => v
   const status = error instanceof ApiError ? error.status : undefined
   const projectToken = error instanceof ApiError && /^ORC_PROJECT_(TOKEN|ACCESS)/.test(error.code ?? '')
   const hint = projectToken
-    ? 'This project is protected by its own token: enter it on the project page.'
+    ? 'This project needs its own token (X-Project-Token).'
     : status === 401
       ? 'The API wants a token, or this one is wrong.'
       : error instanceof NetworkError
@@ -19,9 +19,7 @@ export const ErrorBox = ({ error, onRetry }: { error: unknown; onRetry?: () => v
       <span class="error-detail">{error instanceof ApiError ? error.message : messageOf(error)}</span>
       {hint && (
         <span class="error-hint">
-          {' '}
-          {hint}{' '}
-          {status === 401 && !projectToken && <a href={href({ name: 'settings' })}>Open settings</a>}
+          {hint} {status === 401 && !projectToken && <a href={href({ name: 'settings' })}>Open settings</a>}
         </span>
       )}
       {onRetry && (

@@ -1,4 +1,4 @@
-import type { OrchestratorEvent } from '../api/types.js'
+import type { JsonObject, OrchestratorEvent } from '../api/types.js'
 import { eventTone } from '../logic/status.js'
 import { href } from '../router.js'
 import { JsonView } from './json-view.js'
@@ -24,7 +24,7 @@ export const EventList = ({ events, context, projectId, empty }: EventListProps)
           project !== undefined && project !== null && event.protocol_run_id
             ? href({ name: 'run', projectId: project, runId: event.protocol_run_id })
             : undefined
-        const meta = event.metadata
+        const meta = withoutRequestId(event.metadata)
         return (
           <li key={event.id} class={`event tone-${eventTone(event.event_type)}`} data-event-id={event.id}>
             <div class="event-head">
@@ -32,10 +32,10 @@ export const EventList = ({ events, context, projectId, empty }: EventListProps)
               <RelTime value={event.created_at} />
               {context && (event.project_name || event.protocol_name) && (
                 <span class="event-context">
-                  {event.project_name}
+                  {projectId === undefined && event.project_name}
                   {event.protocol_name && runLink ? (
                     <>
-                      {' · '}
+                      {projectId === undefined && event.project_name ? ' · ' : ''}
                       <a href={runLink}>{event.protocol_name}</a>
                     </>
                   ) : (
@@ -64,4 +64,11 @@ export const EventList = ({ events, context, projectId, empty }: EventListProps)
       })}
     </ol>
   )
+}
+
+/** The request id is for logs, not for people reading a timeline. */
+const withoutRequestId = (metadata: JsonObject | null): JsonObject | null => {
+  if (!metadata) return null
+  const { request_id: _requestId, ...rest } = metadata
+  return rest
 }

@@ -19,7 +19,7 @@ export const BranchesPanel = ({ projectId }: { projectId: number }) => {
         <button type="button" onClick={() => setAsked(true)}>
           List remote branches
         </button>{' '}
-        <span class="muted small">Asks git on the server (`ls-remote`).</span>
+        <span class="muted small">Asks git on the server for the remote's branches.</span>
       </p>
     )
   const list = branches.data?.branches ?? []

@@ -41,9 +41,12 @@ export const LogPanel = ({
   const [follow, setFollow] = useState(true)
   const [filter, setFilter] = useState('')
   const box = useRef<HTMLPreElement>(null)
+  const runningRef = useRef(running)
+  runningRef.current = running
 
   useEffect(() => {
     setText('')
+    let fetchedOnce = false
     const connection = openSse({
       fetch,
       prepare: () => api.prepare(`/steps/${stepId}/logs`, { projectId, query: { follow: 1 } }),
@@ -54,6 +57,9 @@ export const LogPanel = ({
       },
       pollIntervalMs: 3000,
       poll: async (last) => {
+        // Without a stream, the stored log is fetched once, then again only while the step runs.
+        if (fetchedOnce && !runningRef.current) return last
+        fetchedOnce = true
         try {
           const full = await endpoints.stepLog(projectId, stepId)
           setText(full.slice(-MAX_CHARS))
@@ -105,6 +111,7 @@ export const LogPanel = ({
       )}
       <pre
         ref={box}
+        hidden={!shown && missing}
         class="log-text"
         tabIndex={0}
         aria-label="Agent log"

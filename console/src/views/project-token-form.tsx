@@ -9,16 +9,19 @@ import { useConsole } from '../context.js'
 export const ProjectTokenForm = ({
   projectId,
   project,
+  denied,
   onSaved,
 }: {
   projectId: number
   project: Project | undefined
+  /** The server refused the project for want of (the right) token. */
+  denied: boolean
   onSaved: () => void
 }) => {
   const { tokens, notify } = useConsole()
   const saved = tokens.projectToken(projectId) !== undefined
   const [value, setValue] = useState('')
-  const needed = project?.has_api_token === true && !saved
+  const needed = denied || (project?.has_api_token === true && !saved)
   const [open, setOpen] = useState(false)
   if (!needed && !open)
     return (

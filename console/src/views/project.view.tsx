@@ -1,3 +1,4 @@
+import { ApiError } from '../api/api-error.js'
 import { Card } from '../components/card.js'
 import { ErrorBox } from '../components/error-box.js'
 import { EventList } from '../components/event-list.js'
@@ -55,6 +56,7 @@ export const ProjectView = ({ projectId }: { projectId: number }) => {
       <ProjectTokenForm
         projectId={projectId}
         project={p}
+        denied={project.error instanceof ApiError && [401, 403].includes(project.error.status)}
         onSaved={() => (project.reload(), runs.reload(), live.reload())}
       />
       <div class="grid">

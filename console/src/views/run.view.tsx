@@ -3,6 +3,7 @@ import type { ActionResponse, ProtocolRun } from '../api/types.js'
 import { PROTOCOL_ACTIONS, type ProtocolActionName } from '../api/endpoints.js'
 import { ActionButton } from '../components/action-button.js'
 import { Card } from '../components/card.js'
+import { Crumbs } from '../components/crumbs.js'
 import { ErrorBox } from '../components/error-box.js'
 import { EventList } from '../components/event-list.js'
 import { LiveIndicator } from '../components/live-indicator.js'
@@ -13,7 +14,6 @@ import { useDebounced, useResource } from '../hooks.js'
 import { useLiveEvents } from '../live/use-live-events.js'
 import { protocolActions } from '../logic/allowed-actions.js'
 import { externalHref } from '../logic/markdown.js'
-import { href } from '../router.js'
 import { SpecPanel } from './spec-panel.js'
 import { StepsTable } from './steps-table.js'
 
@@ -64,10 +64,7 @@ export const RunView = ({ projectId, runId }: { projectId: number; runId: number
 
   return (
     <div class="page">
-      <nav class="crumbs" aria-label="Breadcrumb">
-        <a href={href({ name: 'projects' })}>Projects</a> ›{' '}
-        <a href={href({ name: 'project', projectId })}>Project {projectId}</a> ›
-      </nav>
+      <Crumbs projectId={projectId} />
       <div class="page-head">
         <h1>{r?.protocol_name ?? `Run ${runId}`}</h1>
         {r && <StatusBadge status={r.status} />}

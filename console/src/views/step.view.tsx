@@ -3,6 +3,7 @@ import { ApiError } from '../api/api-error.js'
 import { STEP_ACTIONS, type StepActionName } from '../api/endpoints.js'
 import { ActionButton } from '../components/action-button.js'
 import { Card } from '../components/card.js'
+import { Crumbs } from '../components/crumbs.js'
 import { ErrorBox } from '../components/error-box.js'
 import { EventList } from '../components/event-list.js'
 import { JsonView } from '../components/json-view.js'
@@ -14,7 +15,6 @@ import { useConsole } from '../context.js'
 import { useDebounced, useResource } from '../hooks.js'
 import { useLiveEvents } from '../live/use-live-events.js'
 import { stepActions } from '../logic/allowed-actions.js'
-import { href } from '../router.js'
 import { useState } from 'preact/hooks'
 import { LogPanel } from './log-panel.js'
 
@@ -53,10 +53,7 @@ export const StepView = ({
 
   return (
     <div class="page">
-      <nav class="crumbs" aria-label="Breadcrumb">
-        <a href={href({ name: 'project', projectId })}>Project {projectId}</a> ›{' '}
-        <a href={href({ name: 'run', projectId, runId })}>{run.data?.protocol_name ?? `Run ${runId}`}</a> ›
-      </nav>
+      <Crumbs projectId={projectId} run={{ id: runId, name: run.data?.protocol_name }} />
       <div class="page-head">
         <h1>{s?.step_name ?? `Step ${stepId}`}</h1>
         {s && <StatusBadge status={s.status} />}

@@ -56,8 +56,10 @@ export const StepsTable = ({ projectId, run, steps, onChanged, onError }: StepsT
                 data-status={step.status}
                 class={focus?.id === step.id ? 'focus-row' : ''}
               >
-                <td class="num">{step.step_index}</td>
-                <td>
+                <td class="num" data-label="#">
+                  {step.step_index}
+                </td>
+                <td data-label="Step">
                   <a href={href({ name: 'step', projectId, runId: run.id, stepId: step.id })}>
                     {step.step_name}
                   </a>
@@ -65,15 +67,25 @@ export const StepsTable = ({ projectId, run, steps, onChanged, onError }: StepsT
                     id {step.id} · {step.step_type}
                   </div>
                 </td>
-                <td>
+                <td data-label="Status">
                   <StatusBadge status={step.status} />
                 </td>
-                <td>{step.engine_id ?? <span class="muted">—</span>}</td>
-                <td class="mono small">{step.model ?? <span class="muted">default</span>}</td>
-                <td class="num">{step.tokens_used ? step.tokens_used.toLocaleString() : '—'}</td>
-                <td class="num">{step.cost ? `$${step.cost.toFixed(2)}` : '—'}</td>
-                <td class="num">{step.retries}</td>
-                <td class="summary">{step.summary ?? ''}</td>
+                <td data-label="Engine">{step.engine_id ?? <span class="muted">—</span>}</td>
+                <td class="mono small" data-label="Model">
+                  {step.model ?? <span class="muted">default</span>}
+                </td>
+                <td class="num" data-label="Tokens">
+                  {step.tokens_used ? step.tokens_used.toLocaleString() : '—'}
+                </td>
+                <td class="num" data-label="Cost">
+                  {step.cost ? `$${step.cost.toFixed(2)}` : '—'}
+                </td>
+                <td class="num" data-label="Retries">
+                  {step.retries}
+                </td>
+                <td class="summary" data-label="Summary">
+                  {step.summary ?? ''}
+                </td>
                 <td class="row-actions">
                   {STEP_ACTIONS.map((action) => (
                     <ActionButton

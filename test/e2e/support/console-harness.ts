@@ -139,6 +139,8 @@ export const launchBrowser = async (options: { colorScheme?: 'light' | 'dark' } 
     context,
     newPage: async () => {
       const page = await context.newPage()
+      // Fail on the waiting line, well before the test's own timeout.
+      page.setDefaultTimeout(10_000)
       const problems: string[] = []
       page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`))
       page.on('console', (message) => {
