@@ -24,6 +24,8 @@ export interface Runtime {
   readonly metrics: Metrics
   readonly signal: EventSignal
   readonly deps: AppDeps
+  /** Dependencies whose reachability decides readiness (database, and Redis when used). */
+  readonly probes: readonly HealthProbe[]
   close(): Promise<void>
 }
 
@@ -47,6 +49,10 @@ export const openRuntime = async (config: Config, logger: Logger): Promise<Runti
     jobPolicy: { maxAttempts: config.jobs.maxAttempts },
     abortRun: async () => undefined,
   }
+  const probes = [
+    databaseProbe(database),
+    ...(redisSignal ? [{ name: 'redis', check: redisSignal.ping }] : []),
+  ]
   return {
     config,
     logger,
@@ -54,6 +60,7 @@ export const openRuntime = async (config: Config, logger: Logger): Promise<Runti
     metrics: createMetrics(),
     signal,
     deps,
+    probes,
     close: async () => {
       await redisSignal?.close()
       await database.close()
@@ -83,7 +90,7 @@ export const createHttpServer = (runtime: Runtime): Promise<FastifyInstance> => 
   const app = createApp({
     ...deps,
     queueBackend: config.queue.backend === 'redis' ? 'redis-bullmq' : 'embedded',
-    probes: [databaseProbe(runtime.database)],
+    probes: runtime.probes,
   })
   return buildApp({
     app,

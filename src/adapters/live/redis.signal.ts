@@ -4,6 +4,8 @@ import type { EventSignal } from '../../app/ports.js'
 export const EVENTS_CHANNEL = 'tasksgodzilla:events'
 
 export interface RedisSignal extends EventSignal {
+  /** Resolves when Redis answers a PING. */
+  ping(): Promise<void>
   close(): Promise<void>
 }
 
@@ -23,6 +25,9 @@ export const createRedisSignal = async (url: string, channel = EVENTS_CHANNEL): 
     subscribe: (listener) => {
       listeners.add(listener)
       return () => listeners.delete(listener)
+    },
+    ping: async () => {
+      await publisher.ping()
     },
     close: async () => {
       subscriber.disconnect()

@@ -35,10 +35,6 @@ export const makeCreateStep =
       if (isTerminalProtocolStatus(run.status)) {
         throw new AppError('ORC_INVALID_TRANSITION', `Protocol already terminal (${run.status})`)
       }
-      const existing = await tx.steps.listByRun(runId)
-      if (existing.some((step) => step.stepName === input.stepName)) {
-        throw new AppError('ORC_CONFLICT', `Protocol run ${runId} already has a step named ${input.stepName}`)
-      }
       return tx.steps.create({ protocolRunId: runId, ...input })
     })
 

@@ -16,6 +16,12 @@ interface ValidationIssue {
  */
 export const errorsPlugin = fp(async (server: FastifyInstance) => {
   server.setErrorHandler(async (error: FastifyError, request, reply) => {
+    if (isAppError(error) && error.code === 'ORC_VALIDATION_FAILED') {
+      const field = typeof error.details?.field === 'string' ? [error.details.field] : []
+      return reply
+        .status(422)
+        .send({ detail: [{ type: 'value_error', loc: ['body', ...field], msg: error.message }] })
+    }
     if (isAppError(error)) {
       return reply.status(ERROR_STATUS[error.code]).send({ detail: error.message, code: error.code })
     }
