@@ -98,6 +98,7 @@ describe.skipIf(!chromiumAvailable)('console in a real browser (auth off)', () =
       git_url: '/srv/x',
     })
     await page.goto(`${server.origin}/console/#/projects/${project.id}/edit`)
+    await expect.poll(() => page.getByLabel('Name').inputValue()).toBe(project.name)
     await page.getByLabel('Base branch').fill('develop')
     await page.getByLabel('CI provider').selectOption('gitlab')
     await screenshot(page, '04-project-edit')
@@ -305,13 +306,15 @@ describe.skipIf(!chromiumAvailable)('console in a real browser (auth off)', () =
   })
 
   it('works behind a path prefix', async () => {
+    const name = `prefixed-${unique()}`
+    await server.api('POST', '/projects', { name, git_url: '/srv/p' })
     const proxy = await startPrefixProxy(server.origin, 'tgz')
     try {
       const prefixed = await browser.newPage()
       await prefixed.goto(`${proxy.origin}/tgz/`)
       expect(prefixed.url()).toBe(`${proxy.origin}/tgz/console/`)
       await prefixed.goto(`${proxy.origin}/tgz/console/#/projects`)
-      await prefixed.getByRole('table', { name: 'Projects' }).waitFor()
+      await prefixed.getByRole('link', { name }).waitFor()
       expect(pageProblems(prefixed)).toEqual([])
       await prefixed.close()
     } finally {

@@ -106,7 +106,14 @@ export const ProjectFormView = ({ projectId }: { projectId?: number }) => {
         <h1>{editing ? `Edit ${existing.data?.name ?? 'project'}` : 'Onboard a project'}</h1>
       </div>
       <ErrorBox error={existing.error} onRetry={existing.reload} />
-      <form class="form" onSubmit={submit} aria-label={editing ? 'Edit project' : 'Onboard a project'}>
+      {editing && !existing.data && !existing.error && <p class="muted">Loading…</p>}
+      {/* Editing starts once the project is loaded, so typing is never overwritten by its arrival. */}
+      <form
+        hidden={editing && !existing.data}
+        class="form"
+        onSubmit={submit}
+        aria-label={editing ? 'Edit project' : 'Onboard a project'}
+      >
         <Field label="Name" name="name">
           <input id="name" name="name" required value={form.name} onInput={set('name')} autocomplete="off" />
         </Field>
