@@ -310,11 +310,14 @@ describe.skipIf(!chromiumAvailable)('console in a real browser (auth off)', () =
     await server.api('POST', '/projects', { name, git_url: '/srv/p' })
     const proxy = await startPrefixProxy(server.origin, 'tgz')
     try {
+      const redirect = await fetch(`${proxy.origin}/tgz/`, { redirect: 'manual' })
+      expect(new URL(redirect.headers.get('location') ?? '', `${proxy.origin}/tgz/`).href).toBe(
+        `${proxy.origin}/tgz/console/`,
+      )
       const prefixed = await browser.newPage()
-      await prefixed.goto(`${proxy.origin}/tgz/`)
-      expect(prefixed.url()).toBe(`${proxy.origin}/tgz/console/`)
       await prefixed.goto(`${proxy.origin}/tgz/console/#/projects`)
-      await prefixed.getByRole('link', { name }).waitFor()
+      // Assets and API calls both go through the prefix; the proxy adds a hop, so allow it time.
+      await prefixed.getByRole('link', { name }).waitFor({ timeout: 30_000 })
       expect(pageProblems(prefixed)).toEqual([])
       await prefixed.close()
     } finally {
