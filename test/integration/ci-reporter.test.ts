@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config.js'
 import { createLogger } from '../../src/logging.js'
-import { startServer, type RunningServer } from '../../src/main.js'
+import { startServer } from '../../src/main.js'
 import { silentStream } from '../support/api.js'
 import { removeDir, tempDir } from '../support/git-repos.js'
 
