@@ -6,6 +6,14 @@ import { migrateToLatest, type MigrationReport } from './adapters/storage/migrat
 import type { Config } from './config.js'
 import { buildApp } from './faces/http/build-app.js'
 import type { Logger } from './logging.js'
+import { createMetrics } from './metrics.js'
+import { listenMetrics } from './faces/http/metrics-server.js'
+import {
+  createQueueRuntime,
+  createWorkerRuntime,
+  type QueueRuntime,
+  type QueueWiringOptions,
+} from './main-queue.js'
 
 /** The only place that wires adapters to the app and the faces. */
 
@@ -74,6 +82,7 @@ export const startServer = async (
   options: ListenOptions = {},
 ): Promise<RunningServer> => {
   const runtime = await openRuntime(config, logger)
+  const queue = await startQueue(runtime)
   const server = await createHttpServer(runtime)
   const host = bindHost(config, options.host)
   if (config.api.token === undefined) {
@@ -90,6 +99,7 @@ export const startServer = async (
     stop: async () => {
       logger.info('Shutting down API')
       await server.close()
+      await queue.stop(SHUTDOWN_GRACE_MS)
       await runtime.close()
     },
   }
@@ -99,4 +109,75 @@ const bindHost = (config: Config, requested: string | undefined): string => {
   if (requested !== undefined) return requested
   if (config.api.hostExplicit) return config.api.host
   return config.api.token === undefined ? '127.0.0.1' : '0.0.0.0'
+}
+
+// ---- Queue and workers (issue 4) ----
+
+/** How long running jobs may take to finish on shutdown before they are handed to another worker. */
+export const SHUTDOWN_GRACE_MS = 25_000
+
+/**
+ * The API process's queue: the embedded dispatcher, or the relay and reconciler feeding Redis.
+ * Fails (closing the database) when Redis is unreachable.
+ */
+export const startQueue = async (
+  runtime: Runtime,
+  options: QueueWiringOptions = {},
+): Promise<QueueRuntime> => {
+  const queue = createQueueRuntime(runtime, options)
+  try {
+    await queue.queue.start()
+  } catch (error) {
+    await queue.stop(0)
+    await runtime.close()
+    throw error
+  }
+  return queue
+}
+
+export interface WorkerOptions {
+  readonly concurrency: number
+  readonly queues?: readonly string[]
+  /** Serve `/metrics` on this port (0 picks a free one). */
+  readonly metricsPort?: number
+  readonly metricsHost?: string
+  readonly graceMs?: number
+}
+
+export interface RunningWorker {
+  readonly metricsAddress: string | undefined
+  stop(): Promise<void>
+}
+
+/** A `tasksgodzilla worker` process: BullMQ consumers plus their own `/metrics` endpoint. */
+export const startWorker = async (
+  config: Config,
+  logger: Logger,
+  options: WorkerOptions,
+  wiring: QueueWiringOptions = {},
+): Promise<RunningWorker> => {
+  const runtime = await openRuntime(config, logger)
+  const metrics = wiring.metrics ?? createMetrics()
+  const worker = createWorkerRuntime(runtime, { ...wiring, ...options, metrics })
+  try {
+    await worker.start()
+  } catch (error) {
+    await worker.stop(0).catch(() => undefined)
+    await runtime.close()
+    throw error
+  }
+  const server =
+    options.metricsPort === undefined
+      ? undefined
+      : await listenMetrics(metrics.registry, options.metricsHost ?? '0.0.0.0', options.metricsPort)
+  logger.info({ concurrency: options.concurrency, metrics: server?.address }, 'Worker started')
+  return {
+    metricsAddress: server?.address,
+    stop: async () => {
+      logger.info('Worker stopping: finishing running jobs')
+      await worker.stop(options.graceMs ?? SHUTDOWN_GRACE_MS)
+      await server?.close()
+      await runtime.close()
+    },
+  }
 }
