@@ -26,7 +26,9 @@ export const createTestHandlers =
       })
       if (step.status === 'completed') return 'already completed'
       appendFileSync(logPath, `${jobId} ${attempt} ${process.pid} start\n`)
-      signal.addEventListener('abort', () => appendFileSync(logPath, `${jobId} ${attempt} ${process.pid} abort\n`))
+      signal.addEventListener('abort', () =>
+        appendFileSync(logPath, `${jobId} ${attempt} ${process.pid} abort\n`),
+      )
       await behave(step.stepName, attempt, signal)
       await uow.run(async (repos) => {
         const current = await repos.steps.findById(step.id)

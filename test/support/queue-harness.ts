@@ -7,7 +7,7 @@ import type { Repositories, UnitOfWork } from '../../src/app/ports.js'
 import type { JobQueue } from '../../src/app/queue.js'
 import { openDatabase, type DatabaseHandle } from '../../src/adapters/storage/database.js'
 import { migrateToLatest } from '../../src/adapters/storage/migrations/index.js'
-import { createRepositories, createUnitOfWork } from '../../src/adapters/storage/unit-of-work.js'
+import { createRepositories } from '../../src/adapters/storage/unit-of-work.js'
 import { loadConfig, type Config } from '../../src/config.js'
 import type { Job } from '../../src/domain/job.js'
 import type { ProtocolRun } from '../../src/domain/protocol-run.js'
@@ -30,7 +30,13 @@ export const FAST_ENV: Record<string, string> = {
   TASKSGODZILLA_AGENT_JOB_TIMEOUT_SECONDS: '1',
   TASKSGODZILLA_LOG_LEVEL: 'warn',
 }
-export const FAST_TUNING: QueueTuning = { leaseMs: 1_500, pollMs: 100, reconcileMs: 500, lockDurationMs: 2_000, stalledIntervalMs: 1_000 }
+export const FAST_TUNING: QueueTuning = {
+  leaseMs: 5_000,
+  pollMs: 100,
+  reconcileMs: 500,
+  lockDurationMs: 5_000,
+  stalledIntervalMs: 2_000,
+}
 
 export const dbEnv = (target: Config['database']): Record<string, string> =>
   target.dialect === 'sqlite' ? { TASKSGODZILLA_DB_PATH: target.path } : { TASKSGODZILLA_DB_URL: target.url }
@@ -76,9 +82,14 @@ export const startQueueHarness = async (
   const handle = openDatabase(database.target)
   await migrateToLatest(handle)
   const parts = { config, logger, database: handle }
-  const wiring = { makeHandlers: createTestHandlers(logPath), concurrency: options.concurrency ?? 2, tuning: { ...FAST_TUNING, prefix } }
+  const wiring = {
+    makeHandlers: createTestHandlers(logPath),
+    concurrency: options.concurrency ?? 2,
+    tuning: { ...FAST_TUNING, prefix },
+  }
   const queue = createQueueRuntime(parts, wiring)
-  const worker = backend === 'redis' && options.inProcess !== false ? createWorkerRuntime(parts, wiring) : undefined
+  const worker =
+    backend === 'redis' && options.inProcess !== false ? createWorkerRuntime(parts, wiring) : undefined
   if (options.inProcess !== false) {
     await queue.queue.start()
     await worker?.start()
@@ -98,20 +109,37 @@ export const startQueueHarness = async (
         const run = await seedRun(repos, project.id, 'running')
         const steps: StepRun[] = []
         for (const [index, name] of stepNames.entries())
-          steps.push(await repos.steps.create({ protocolRunId: run.id, stepIndex: index, stepName: name, stepType: 'work', status: 'pending' }))
+          steps.push(
+            await repos.steps.create({
+              protocolRunId: run.id,
+              stepIndex: index,
+              stepName: name,
+              stepType: 'work',
+              status: 'pending',
+            }),
+          )
         return { run, steps }
       })
     },
     enqueueStep(run, step, maxAttempts = 3) {
       const scope = { projectId: run.projectId, protocolRunId: run.id, stepRunId: step.id }
       return uow.run((repos) =>
-        enqueueJob(repos.jobs, 'execute_step_job', { step_run_id: step.id }, scope, { requestId: 'req-1' }, { maxAttempts }),
+        enqueueJob(
+          repos.jobs,
+          'execute_step_job',
+          { step_run_id: step.id },
+          scope,
+          { requestId: 'req-1' },
+          { maxAttempts },
+        ),
       )
     },
     effects(jobId) {
       if (!existsSync(logPath)) return []
       const lines = readFileSync(logPath, 'utf8').split('\n').filter(Boolean)
-      return jobId === undefined ? lines : lines.filter((line) => line.startsWith(`${jobId} `)).map((line) => line.slice(jobId.length + 1))
+      return jobId === undefined
+        ? lines
+        : lines.filter((line) => line.startsWith(`${jobId} `)).map((line) => line.slice(jobId.length + 1))
     },
     async stop() {
       await worker?.stop(1_000)
@@ -141,7 +169,11 @@ export const deletePrefix = async (prefix: string): Promise<void> => {
 }
 
 /** Polls `probe` until it returns a truthy value, failing after `timeoutMs`. */
-export const waitFor = async <T>(probe: () => Promise<T | undefined | false>, timeoutMs = 15_000, what = 'condition'): Promise<T> => {
+export const waitFor = async <T>(
+  probe: () => Promise<T | undefined | false>,
+  timeoutMs = 15_000,
+  what = 'condition',
+): Promise<T> => {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const value = await probe()

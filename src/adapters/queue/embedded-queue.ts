@@ -57,7 +57,8 @@ const createDispatcher = (options: EmbeddedQueueOptions) => {
   const workerId = `embedded-${process.pid}-${randomUUID().slice(0, 8)}`
   const queues = options.queues ?? [DEFAULT_QUEUE]
   let active = 0
-  let stopping = false
+  // Until start() and after stop(), wake-ups are ignored: a queue that was never started runs nothing.
+  let stopping = true
   let claiming: Promise<void> | undefined
   let again = false
   let timer: NodeJS.Timeout | undefined
@@ -105,6 +106,7 @@ const createDispatcher = (options: EmbeddedQueueOptions) => {
   return {
     pump,
     start() {
+      stopping = false
       timer = setInterval(pump, options.pollMs ?? DEFAULT_POLL_MS)
       pump()
     },

@@ -23,6 +23,8 @@ export const createOutboxRelay = (options: OutboxRelayOptions) => {
   let timer: NodeJS.Timeout | undefined
   let relaying: Promise<void> | undefined
   let again = false
+  // Until start() and after stop(), wake-ups are ignored.
+  let started = false
 
   const relayAll = async (): Promise<void> => {
     do {
@@ -40,6 +42,7 @@ export const createOutboxRelay = (options: OutboxRelayOptions) => {
   }
 
   const wake = (): void => {
+    if (!started) return
     if (relaying) {
       again = true
       return
@@ -54,10 +57,12 @@ export const createOutboxRelay = (options: OutboxRelayOptions) => {
   return {
     wake,
     start() {
+      started = true
       timer = setInterval(wake, options.pollMs ?? DEFAULT_POLL_MS)
       wake()
     },
     async stop() {
+      started = false
       clearInterval(timer)
       await relaying
     },
