@@ -5,6 +5,7 @@ import { jobTimeoutsMs } from './app/jobs/job-timeouts.js'
 import { RunningJobs } from './app/jobs/run-aborts.js'
 import type { CommitListener, JobRepository, UnitOfWork } from './app/ports.js'
 import type { JobQueue } from './app/queue.js'
+import type { Job } from './domain/job.js'
 import { DEFAULT_BULLMQ_PREFIX } from './adapters/queue/bullmq-options.js'
 import { createBullmqQueue } from './adapters/queue/bullmq-queue.js'
 import { createBullmqWorkers } from './adapters/queue/bullmq-worker.js'
@@ -57,6 +58,30 @@ export interface QueueRuntime {
 }
 
 const DEFAULT_LEASE_MS = 30_000
+
+/**
+ * Lets the API's unit of work (built before the queue) wake the queue and reach `abortRun`:
+ * until a queue is attached, wake-ups are dropped (the queue's poll finds the jobs) and aborts
+ * are no-ops.
+ */
+export interface QueueLink {
+  wake(jobs: readonly Job[]): void
+  abortRun(protocolRunId: number): Promise<void>
+  attach(queue: JobQueue): void
+}
+
+export const createQueueLink = (): QueueLink => {
+  let attached: JobQueue | undefined
+  return {
+    wake: (jobs) => {
+      if (jobs.length > 0) attached?.wake(jobs)
+    },
+    abortRun: async (protocolRunId) => attached?.abortRun(protocolRunId),
+    attach: (queue) => {
+      attached = queue
+    },
+  }
+}
 
 export const jobRuntimePolicy = (config: Config, tuning: QueueTuning = {}): JobRuntimePolicy => ({
   maxAttempts: config.jobs.maxAttempts,

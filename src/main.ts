@@ -1,16 +1,25 @@
 import type { FastifyInstance } from 'fastify'
 import { sql } from 'kysely'
-import { makeCheckHealth, type HealthProbe } from './app/health.js'
+import { createApp } from './app/app.js'
+import type { AppDeps } from './app/app-deps.js'
+import { makeWatchEvents } from './app/events/watch-events.js'
+import type { HealthProbe } from './app/health.js'
+import type { EventSignal } from './app/ports.js'
+import { createInProcessSignal } from './adapters/live/in-process.signal.js'
+import { createRedisSignal } from './adapters/live/redis.signal.js'
 import { openDatabase, type DatabaseHandle } from './adapters/storage/database.js'
 import { migrateToLatest, type MigrationReport } from './adapters/storage/migrations/index.js'
+import { createRepositories, createUnitOfWork } from './adapters/storage/unit-of-work.js'
 import type { Config } from './config.js'
 import { buildApp } from './faces/http/build-app.js'
 import type { Logger } from './logging.js'
-import { createMetrics } from './metrics.js'
+import { createMetrics, type Metrics } from './metrics.js'
 import { listenMetrics } from './faces/http/metrics-server.js'
 import {
+  createQueueLink,
   createQueueRuntime,
   createWorkerRuntime,
+  type QueueLink,
   type QueueRuntime,
   type QueueWiringOptions,
 } from './main-queue.js'
@@ -21,10 +30,17 @@ export interface Runtime {
   readonly config: Config
   readonly logger: Logger
   readonly database: DatabaseHandle
+  readonly metrics: Metrics
+  readonly signal: EventSignal
+  readonly deps: AppDeps
+  /** Dependencies whose reachability decides readiness (database, and Redis when used). */
+  readonly probes: readonly HealthProbe[]
+  /** Connects use cases' commits and aborts to the queue once `startQueue` attached it. */
+  readonly queueLink: QueueLink
   close(): Promise<void>
 }
 
-/** Opens the database and brings its schema up to date; every entry point starts here. */
+/** Opens the database (schema brought up to date) and the live signal; every entry point starts here. */
 export const openRuntime = async (config: Config, logger: Logger): Promise<Runtime> => {
   const database = openDatabase(config.database)
   try {
@@ -34,7 +50,36 @@ export const openRuntime = async (config: Config, logger: Logger): Promise<Runti
     await database.close()
     throw error
   }
-  return { config, logger, database, close: () => database.close() }
+  const redisSignal = config.queue.backend === 'redis' ? await createRedisSignal(config.queue.url) : undefined
+  const signal = redisSignal ?? createInProcessSignal()
+  const queueLink = createQueueLink()
+  const deps: AppDeps = {
+    uow: createUnitOfWork(database.db, (committed) => {
+      if (committed.events.length > 0) signal.notify()
+      queueLink.wake(committed.jobs)
+    }),
+    repos: createRepositories(database.db),
+    jobPolicy: { maxAttempts: config.jobs.maxAttempts },
+    abortRun: (protocolRunId) => queueLink.abortRun(protocolRunId),
+  }
+  const probes = [
+    databaseProbe(database),
+    ...(redisSignal ? [{ name: 'redis', check: redisSignal.ping }] : []),
+  ]
+  return {
+    config,
+    logger,
+    database,
+    metrics: createMetrics(),
+    signal,
+    deps,
+    probes,
+    queueLink,
+    close: async () => {
+      await redisSignal?.close()
+      await database.close()
+    },
+  }
 }
 
 /** Applies pending migrations and reports what ran; used by `tasksgodzilla migrate`. */
@@ -54,12 +99,24 @@ export const databaseProbe = (database: DatabaseHandle): HealthProbe => ({
   },
 })
 
-export const createHttpServer = (runtime: Runtime): Promise<FastifyInstance> =>
-  buildApp({
-    logger: runtime.logger,
-    bodyLimitBytes: runtime.config.api.bodyLimitBytes,
-    checkHealth: makeCheckHealth({ probes: [databaseProbe(runtime.database)] }),
+export const createHttpServer = (runtime: Runtime): Promise<FastifyInstance> => {
+  const { config, deps } = runtime
+  const app = createApp({
+    ...deps,
+    queueBackend: config.queue.backend === 'redis' ? 'redis-bullmq' : 'embedded',
+    probes: runtime.probes,
   })
+  return buildApp({
+    app,
+    watchEvents: makeWatchEvents({ repos: deps.repos, signal: runtime.signal }),
+    logger: runtime.logger,
+    metrics: runtime.metrics,
+    apiToken: config.api.token,
+    metricsPublic: config.api.metricsPublic,
+    bodyLimitBytes: config.api.bodyLimitBytes,
+    corsOrigins: config.api.corsOrigins,
+  })
+}
 
 export interface ListenOptions {
   readonly host?: string
@@ -69,6 +126,7 @@ export interface ListenOptions {
 export interface RunningServer {
   readonly server: FastifyInstance
   readonly address: string
+  readonly runtime: Runtime
   stop(): Promise<void>
 }
 
@@ -96,6 +154,7 @@ export const startServer = async (
   return {
     server,
     address,
+    runtime,
     stop: async () => {
       logger.info('Shutting down API')
       await server.close()
@@ -124,7 +183,8 @@ export const startQueue = async (
   runtime: Runtime,
   options: QueueWiringOptions = {},
 ): Promise<QueueRuntime> => {
-  const queue = createQueueRuntime(runtime, options)
+  const queue = createQueueRuntime(runtime, { onCommit: notifyEvents(runtime), ...options })
+  runtime.queueLink.attach(queue.queue)
   try {
     await queue.queue.start()
   } catch (error) {
@@ -157,8 +217,13 @@ export const startWorker = async (
   wiring: QueueWiringOptions = {},
 ): Promise<RunningWorker> => {
   const runtime = await openRuntime(config, logger)
-  const metrics = wiring.metrics ?? createMetrics()
-  const worker = createWorkerRuntime(runtime, { ...wiring, ...options, metrics })
+  const metrics = wiring.metrics ?? runtime.metrics
+  const worker = createWorkerRuntime(runtime, {
+    onCommit: notifyEvents(runtime),
+    ...wiring,
+    ...options,
+    metrics,
+  })
   try {
     await worker.start()
   } catch (error) {
@@ -181,3 +246,10 @@ export const startWorker = async (
     },
   }
 }
+
+/** Events written by job handlers reach live streams like the API's own. */
+const notifyEvents =
+  (runtime: Runtime) =>
+  (committed: { readonly events: readonly unknown[] }): void => {
+    if (committed.events.length > 0) runtime.signal.notify()
+  }

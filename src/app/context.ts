@@ -4,6 +4,8 @@ import type { JsonObject } from '../domain/json.js'
 export interface RequestContext {
   readonly requestId?: string
   readonly jobId?: string
+  /** The `X-Project-Token` the caller presented, if any; checked by `authorizeProject`. */
+  readonly projectToken?: string
 }
 
 export const NO_CONTEXT: RequestContext = {}

@@ -26,6 +26,8 @@ export interface ProjectRepository {
   update(id: number, patch: ProjectPatch): Promise<Project | undefined>
   /** Credentials for auth and webhook checks only; never hand the result to a presenter. */
   findCredentials(id: number): Promise<ProjectCredentials | undefined>
+  /** Token hashes of every project that has a token, to hide their data from other callers. */
+  listTokenHashes(): Promise<Array<{ projectId: number; apiTokenHash: string }>>
 }
 
 export interface ProtocolRunRepository {
@@ -72,6 +74,10 @@ export interface EventFilter extends Page {
   readonly eventType?: string
   /** ISO-8601 instant; only events created at or after it. */
   readonly since?: string
+  /** Leave out events of these projects. */
+  readonly excludeProjectIds?: readonly number[]
+  /** `desc` (default) lists newest first; `asc` oldest first, for replaying a stream. */
+  readonly order?: 'asc' | 'desc'
 }
 
 export interface EventRepository {
@@ -85,6 +91,8 @@ export interface JobFilter {
   /** A stored status, or `delayed` for queued jobs waiting for their next run. */
   readonly status?: JobStatus | 'delayed'
   readonly projectId?: number
+  /** Leave out jobs of these projects. */
+  readonly excludeProjectIds?: readonly number[]
   readonly limit: number
 }
 
@@ -132,6 +140,18 @@ export interface Committed {
 
 /** Told about every commit that appended events or jobs: feeds live streams and wakes the queue. */
 export type CommitListener = (committed: Committed) => void
+
+/**
+ * A wake-up signal that new events were committed somewhere (this process or, with Redis,
+ * any process). Carries no data: readers re-read the events table, so the signal may be lost
+ * or duplicated without losing an event.
+ */
+export interface EventSignal {
+  /** Announces that events were committed. */
+  notify(): void
+  /** Calls `listener` after each announcement; returns the unsubscribe function. */
+  subscribe(listener: () => void): () => void
+}
 
 export interface UnitOfWork {
   /**

@@ -14,7 +14,9 @@ describe('tasksgodzilla migrate', () => {
         try {
           const first = await runCli(['migrate'], envFor(database.target))
           expect(first.stderr).toBe('')
-          expect(first.stdout).toMatch(/^Applied 2 migration\(s\) to .*initial-schema, .*jobs\n$/)
+          expect(first.stdout).toMatch(
+            /^Applied 3 migration\(s\) to .*initial-schema, .*jobs, .*step-name-unique\n$/,
+          )
           expect(first.code).toBe(0)
           const second = await runCli(['migrate'], envFor(database.target))
           expect(second.stdout).toMatch(/is up to date\.\n$/)

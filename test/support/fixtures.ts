@@ -40,7 +40,7 @@ export const seedStep = (
   repos.steps.create({
     protocolRunId,
     stepIndex,
-    stepName: `${String(stepIndex).padStart(2, '0')}-work`,
+    stepName: `${String(stepIndex).padStart(2, '0')}-work-${unique()}`,
     stepType: 'work',
     status,
   })

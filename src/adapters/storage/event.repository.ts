@@ -37,9 +37,14 @@ export const createEventRepository = (db: Kysely<Database>): EventRepository => 
       query = query.where('e.protocol_run_id', '=', filter.protocolRunId)
     if (filter.eventType !== undefined) query = query.where('e.event_type', '=', filter.eventType)
     if (filter.since !== undefined) query = query.where('e.created_at', '>=', filter.since)
+    if (filter.excludeProjectIds?.length)
+      query = query.where('e.project_id', 'not in', [...filter.excludeProjectIds])
     if (filter.beforeId !== undefined) query = query.where('e.id', '<', filter.beforeId)
     if (filter.afterId !== undefined) query = query.where('e.id', '>', filter.afterId)
-    const rows = await query.orderBy('e.id', 'desc').limit(filter.limit).execute()
+    const rows = await query
+      .orderBy('e.id', filter.order ?? 'desc')
+      .limit(filter.limit)
+      .execute()
     return rows.map(toEventWithContext)
   },
 })

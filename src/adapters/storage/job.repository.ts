@@ -47,6 +47,11 @@ export const createJobRepository = (db: Kysely<Database>): JobRepository => ({
       query = query.where('status', '=', filter.status)
     }
     if (filter.projectId !== undefined) query = query.where('project_id', '=', filter.projectId)
+    if (filter.excludeProjectIds?.length) {
+      // Jobs without a project (global audits) stay visible.
+      const excluded = [...filter.excludeProjectIds]
+      query = query.where((eb) => eb.or([eb('project_id', 'is', null), eb('project_id', 'not in', excluded)]))
+    }
     const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute()
     return rows.map(toJob)
   },

@@ -51,6 +51,15 @@ export const createProjectRepository = (db: Kysely<Database>): ProjectRepository
     return row ? toProject(row) : undefined
   },
 
+  async listTokenHashes() {
+    const rows = await db
+      .selectFrom('projects')
+      .select(['id', 'api_token_hash'])
+      .where('api_token_hash', 'is not', null)
+      .execute()
+    return rows.map((row) => ({ projectId: row.id, apiTokenHash: row.api_token_hash ?? '' }))
+  },
+
   async findCredentials(id) {
     const row = await db.selectFrom('projects').selectAll().where('id', '=', id).executeTakeFirst()
     return row ? toProjectCredentials(row) : undefined

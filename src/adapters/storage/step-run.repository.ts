@@ -4,6 +4,7 @@ import { AppError } from '../../domain/app-error.js'
 import { encodeJson, nowIso } from './columns.js'
 import type { Database } from './schema.js'
 import { toStepRun, toStepRunColumns } from './step-run.table.js'
+import { isUniqueViolation } from './unique-violation.js'
 
 export const createStepRunRepository = (db: Kysely<Database>): StepRunRepository => ({
   async create(step) {
@@ -27,6 +28,13 @@ export const createStepRunRepository = (db: Kysely<Database>): StepRunRepository
       })
       .returningAll()
       .executeTakeFirstOrThrow()
+      .catch((error: unknown) => {
+        if (!isUniqueViolation(error)) throw error
+        throw new AppError(
+          'ORC_CONFLICT',
+          `Protocol run ${step.protocolRunId} already has a step named ${step.stepName}`,
+        )
+      })
     return toStepRun(row)
   },
 

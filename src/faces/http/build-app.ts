@@ -1,15 +1,36 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import cors from '@fastify/cors'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import type { HealthReport } from '../../app/health.js'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import type { App } from '../../app/app.js'
+import type { RequestContext } from '../../app/context.js'
+import type { EventWatch, WatchFilter } from '../../app/events/watch-events.js'
 import type { Logger } from '../../logging.js'
+import type { Metrics } from '../../metrics.js'
+import { authPlugin } from './auth.plugin.js'
 import { errorsPlugin } from './errors.plugin.js'
+import { installJsonParser } from './json-body.js'
+import { metricsPlugin } from './metrics.plugin.js'
+import { installNotFound } from './not-found.js'
 import { requestIdFor, requestIdPlugin } from './request-id.plugin.js'
+import { eventRoutes } from './routes/events.routes.js'
 import { healthRoutes } from './routes/health.routes.js'
+import { projectRoutes } from './routes/projects.routes.js'
+import { protocolRoutes } from './routes/protocols.routes.js'
+import { queueRoutes } from './routes/queues.routes.js'
+import { stepRoutes } from './routes/steps.routes.js'
+import { createValidatorCompiler } from './validators.js'
 
 export interface HttpDeps {
+  readonly app: App
+  readonly watchEvents: (filter: WatchFilter, ctx: RequestContext) => Promise<EventWatch>
   readonly logger: Logger
+  readonly metrics: Metrics
+  readonly apiToken: string | undefined
+  readonly metricsPublic: boolean
   readonly bodyLimitBytes: number
-  readonly checkHealth: () => Promise<HealthReport>
+  readonly corsOrigins: readonly string[]
 }
 
 /** Builds the HTTP face without listening, so tests can drive it through `inject()`. */
@@ -19,11 +40,31 @@ export const buildApp = async (deps: HttpDeps): Promise<FastifyInstance> => {
     bodyLimit: deps.bodyLimitBytes,
     genReqId: (request) => requestIdFor(request.headers['x-request-id']),
     routerOptions: { ignoreTrailingSlash: true },
-    disableRequestLogging: false,
   }).withTypeProvider<TypeBoxTypeProvider>()
+  server.setValidatorCompiler(createValidatorCompiler())
+  installJsonParser(server)
+  installNotFound(server)
 
   await server.register(errorsPlugin)
   await server.register(requestIdPlugin)
-  await server.register(healthRoutes, { checkHealth: deps.checkHealth })
+  await server.register(metricsPlugin, { metrics: deps.metrics })
+  await server.register(authPlugin, { token: deps.apiToken, metricsPublic: deps.metricsPublic })
+  if (deps.corsOrigins.length > 0) await server.register(cors, { origin: [...deps.corsOrigins] })
+  await server.register(swagger, {
+    openapi: {
+      info: { title: 'TasksGodzilla Orchestrator API', version: '0.1.0' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  })
+  await server.register(swaggerUi, { routePrefix: '/docs' })
+  server.get('/openapi.json', { schema: { hide: true } }, async () => server.swagger())
+
+  await server.register(healthRoutes, { checkHealth: deps.app.checkHealth })
+  await server.register(projectRoutes, { app: deps.app })
+  await server.register(protocolRoutes, { app: deps.app })
+  await server.register(stepRoutes, { app: deps.app })
+  await server.register(eventRoutes, { app: deps.app, watchEvents: deps.watchEvents })
+  await server.register(queueRoutes, { app: deps.app })
   return server
 }

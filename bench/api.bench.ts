@@ -1,0 +1,152 @@
+// npm run bench:api — API throughput and latency on SQLite and Postgres, as ratios to a bare route.
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import autocannon from 'autocannon'
+import pg from 'pg'
+import { openDatabase } from '../src/adapters/storage/database.js'
+import { migrateToLatest } from '../src/adapters/storage/migrations/index.js'
+import type { DatabaseTarget } from '../src/config.js'
+import { startProcess } from './processes.js'
+import { seed, type SeedSize } from './seed.js'
+
+const CONNECTIONS = 32
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
+const PG_URL = process.env.TASKSGODZILLA_TEST_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
+const LARGE: SeedSize = { projects: 1000, runsPerProject: 10, events: 1_000_000 }
+const SMALL: SeedSize = { projects: 10, runsPerProject: 10, events: 1_000 }
+
+interface Result {
+  readonly label: string
+  readonly rps: number
+  readonly p50: number
+  readonly p99: number
+}
+
+const measure = async (
+  label: string,
+  url: string,
+  options: Partial<autocannon.Options> = {},
+): Promise<Result> => {
+  const result = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, ...options })
+  if (result.non2xx > 0) console.warn(`  ${label}: ${result.non2xx} non-2xx responses`)
+  return { label, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 }
+}
+
+const createDatabase = async (dialect: 'sqlite' | 'postgres', size: SeedSize): Promise<DatabaseTarget> => {
+  let target: DatabaseTarget
+  if (dialect === 'sqlite') {
+    target = { dialect, path: join(mkdtempSync(join(tmpdir(), 'tgz-bench-')), 'bench.sqlite') }
+  } else {
+    const name = `tgz_bench_${Date.now()}`
+    const admin = new pg.Client({ connectionString: PG_URL })
+    await admin.connect()
+    await admin.query(`create database ${name}`)
+    await admin.end()
+    const url = new URL(PG_URL)
+    url.pathname = `/${name}`
+    target = { dialect, url: url.toString(), poolSize: 10 }
+  }
+  const handle = openDatabase(target)
+  await migrateToLatest(handle)
+  const started = Date.now()
+  await seed(handle.db, dialect, size)
+  console.log(
+    `  seeded ${dialect} with ${size.events.toLocaleString()} events in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  )
+  await handle.close()
+  return target
+}
+
+const envFor = (target: DatabaseTarget): Record<string, string> =>
+  target.dialect === 'sqlite'
+    ? { TASKSGODZILLA_DB_PATH: target.path }
+    : { TASKSGODZILLA_DB_URL: target.url, TASKSGODZILLA_DB_POOL_SIZE: '10' }
+
+const startApi = (target: DatabaseTarget, port: number) =>
+  startProcess(
+    ['src/faces/cli/main.ts', 'serve', '--port', String(port)],
+    { ...envFor(target), TASKSGODZILLA_LOG_LEVEL: 'warn' },
+    `http://127.0.0.1:${port}`,
+    '/health',
+  )
+
+const benchDialect = async (
+  dialect: 'sqlite' | 'postgres',
+  bare: Result,
+  port: number,
+): Promise<Result[]> => {
+  const api = await startApi(await createDatabase(dialect, LARGE), port)
+  let counter = 0
+  try {
+    const results = [
+      await measure('GET /health', `${api.url}/health`),
+      await measure('GET /projects/{id}/protocols', `${api.url}/projects/500/protocols`),
+      await measure('GET /protocols/{id}/events?limit=100', `${api.url}/protocols/5000/events?limit=100`),
+      await measure('GET /events?limit=50', `${api.url}/events?limit=50`),
+      await measure('POST /protocols/{id}/steps', `${api.url}/protocols/7000/steps`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        requests: [
+          {
+            setupRequest: (request) => ({
+              ...request,
+              body: JSON.stringify({ step_index: 0, step_name: `s-${counter++}`, step_type: 'work' }),
+            }),
+          },
+        ],
+      }),
+    ]
+    print(`${dialect}, ${LARGE.events.toLocaleString()} events`, results, bare)
+    return results
+  } finally {
+    api.stop()
+  }
+}
+
+const eventsScaling = async (
+  dialect: 'sqlite' | 'postgres',
+  large: Result[],
+  port: number,
+): Promise<void> => {
+  const api = await startApi(await createDatabase(dialect, SMALL), port)
+  try {
+    const small = [
+      await measure('GET /protocols/{id}/events?limit=100', `${api.url}/protocols/50/events?limit=100`),
+      await measure('GET /events?limit=50', `${api.url}/events?limit=50`),
+    ]
+    for (const s of small) {
+      const l = large.find((r) => r.label === s.label)!
+      console.log(
+        `  ${dialect} ${s.label}: 1k events ${s.rps.toFixed(0)} req/s, 1M events ${l.rps.toFixed(0)} req/s → 1M/1k = ${(l.rps / s.rps).toFixed(2)}`,
+      )
+    }
+  } finally {
+    api.stop()
+  }
+}
+
+const print = (title: string, results: Result[], bare: Result): void => {
+  console.log(`\n${title} (ratio = throughput / bare Fastify route ${bare.rps.toFixed(0)} req/s)`)
+  for (const r of results) {
+    console.log(
+      `  ${r.label.padEnd(40)} ${r.rps.toFixed(0).padStart(7)} req/s  ratio ${(r.rps / bare.rps).toFixed(2)}  p50 ${r.p50} ms  p99 ${r.p99} ms`,
+    )
+  }
+}
+
+const bareServer = await startProcess(
+  ['bench/bare-server.ts', '18100'],
+  {},
+  'http://127.0.0.1:18100',
+  '/bare',
+)
+const bare = await measure('bare Fastify route', `${bareServer.url}/bare`)
+bareServer.stop()
+console.log(`bare Fastify route: ${bare.rps.toFixed(0)} req/s, p50 ${bare.p50} ms, p99 ${bare.p99} ms`)
+const dialects = (process.env.BENCH_DIALECTS ?? 'sqlite,postgres').split(',') as Array<'sqlite' | 'postgres'>
+for (const [i, dialect] of dialects.entries()) {
+  const large = await benchDialect(dialect, bare, 18110 + i * 2)
+  console.log(`\nEvent listing vs table size (${dialect}):`)
+  await eventsScaling(dialect, large, 18111 + i * 2)
+}

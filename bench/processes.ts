@@ -1,0 +1,33 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+
+export interface Started {
+  readonly url: string
+  stop(): void
+}
+
+/** Starts a node process and resolves with the base URL once `health` answers. */
+export const startProcess = async (
+  args: string[],
+  env: Record<string, string>,
+  url: string,
+  health: string,
+): Promise<Started> => {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  })
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(`${url}${health}`)).ok) return { url, stop: () => child.kill('SIGTERM') }
+    } catch {
+      // not up yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  child.kill('SIGKILL')
+  throw new Error(`process ${args.join(' ')} did not answer on ${url}${health}`)
+}

@@ -1,0 +1,116 @@
+import { randomBytes } from 'node:crypto'
+import { mkdirSync, renameSync, rmSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { AppError } from '../../domain/app-error.js'
+import { assertBranchName } from '../../domain/git-refs.js'
+import { parseGitUrl, redactGitUrl } from '../../domain/git-url.js'
+import type { GitClient, RepoSource } from '../../app/git.port.js'
+import { GIT_NETWORK_TIMEOUT_MS } from './git.runner.js'
+import { locateRepo, type RepoPolicy } from './repo.locator.js'
+import { ensureWorktree, findNextProtocolNumber, worktreeTools } from './worktree.manager.js'
+
+/** Identity used for commits when the repository and environment configure none. */
+const FALLBACK_IDENTITY = ['-c', 'user.name=TasksGodzilla', '-c', 'user.email=tasksgodzilla@localhost']
+
+/** The GitClient over the `git` CLI. */
+export const createGitClient = (policy: RepoPolicy): GitClient => {
+  const allowFile = policy.allowLocalRepos
+  const tools = (signal: AbortSignal) => worktreeTools(signal, allowFile)
+  return {
+    locateRepo: (source) => locateRepo(source, policy),
+    ensureRepo: (source, options, signal) => ensureRepo(source, options.clone, policy, signal),
+    async checkBranchName(name, signal) {
+      assertBranchName(name)
+      if (!(await tools(signal).probe(['check-ref-format', '--branch', name], process.cwd())))
+        throw new AppError('ORC_BRANCH_NAME_INVALID', `Branch name ${JSON.stringify(name)} is invalid`)
+    },
+    ensureWorktree: (request, signal) => ensureWorktree(request, tools(signal)),
+    nextProtocolNumber: (repoPath, signal) => findNextProtocolNumber(repoPath, tools(signal)),
+    async commitAll(dir, message, signal) {
+      const { git, probe } = tools(signal)
+      await git(['add', '--all'], dir)
+      if ((await git(['status', '--porcelain'], dir)).trim() === '') return null
+      const identity =
+        (await probe(['config', 'user.name'], dir)) || process.env.GIT_AUTHOR_NAME ? [] : FALLBACK_IDENTITY
+      await git([...identity, 'commit', '--no-verify', '-m', message], dir)
+      return (await git(['rev-parse', 'HEAD'], dir)).trim()
+    },
+    async push(dir, branch, signal) {
+      assertBranchName(branch)
+      const ref = `refs/heads/${branch}`
+      await tools(signal).git(['push', '--set-upstream', 'origin', `${ref}:${ref}`], dir, {
+        timeoutMs: GIT_NETWORK_TIMEOUT_MS,
+      })
+    },
+    async listRemoteHeads(dir, signal) {
+      const out = await tools(signal).git(['ls-remote', '--heads', 'origin'], dir, {
+        timeoutMs: GIT_NETWORK_TIMEOUT_MS,
+      })
+      return out
+        .split('\n')
+        .map((line) => line.split('\t')[1] ?? '')
+        .filter((ref) => ref.startsWith('refs/heads/'))
+        .map((ref) => ref.slice('refs/heads/'.length))
+    },
+    async remoteBranchExists(dir, branch, signal) {
+      assertBranchName(branch)
+      return tools(signal).probe(
+        ['ls-remote', '--exit-code', '--heads', 'origin', `refs/heads/${branch}`],
+        dir,
+      )
+    },
+    async deleteRemoteBranch(dir, branch, signal) {
+      assertBranchName(branch)
+      await tools(signal).git(['push', 'origin', `:refs/heads/${branch}`], dir, {
+        timeoutMs: GIT_NETWORK_TIMEOUT_MS,
+      })
+    },
+    headSha: async (dir, signal) => (await tools(signal).git(['rev-parse', 'HEAD'], dir)).trim(),
+    statusPorcelain: (dir, signal) => tools(signal).git(['status', '--porcelain'], dir),
+    async lastCommitSubject(dir, signal) {
+      const { probe, git } = tools(signal)
+      if (!(await probe(['rev-parse', '--verify', '--quiet', 'HEAD'], dir))) return null
+      return (await git(['log', '-1', '--pretty=format:%s'], dir)).trim()
+    },
+    hasOrigin: (dir, signal) => tools(signal).probe(['remote', 'get-url', 'origin'], dir),
+  }
+}
+
+/**
+ * Returns the checkout, cloning it first when missing and allowed. Clones land in a temporary
+ * sibling and are renamed into place, so two workers cloning at once never see a half clone.
+ */
+const ensureRepo = async (
+  source: RepoSource,
+  clone: boolean,
+  policy: RepoPolicy,
+  signal: AbortSignal,
+): Promise<string> => {
+  const location = locateRepo(source, policy)
+  if (location.exists) return location.path
+  if (!clone)
+    throw new AppError('ORC_REPO_NOT_PRESENT', `Repository not present locally at ${location.path}`, {
+      path: location.path,
+    })
+  const parsed = parseGitUrl(source.gitUrl, policy)
+  const url =
+    parsed.kind === 'local' && !source.gitUrl.startsWith('file://') ? parsed.path : source.gitUrl.trim()
+  mkdirSync(dirname(location.path), { recursive: true })
+  const temp = `${location.path}.clone-${randomBytes(4).toString('hex')}`
+  try {
+    await worktreeTools(signal, policy.allowLocalRepos).git(
+      ['clone', '--no-hardlinks', '--', url, temp],
+      dirname(temp),
+      {
+        timeoutMs: GIT_NETWORK_TIMEOUT_MS,
+      },
+    )
+    renameSync(temp, location.path)
+  } catch (error) {
+    rmSync(temp, { recursive: true, force: true })
+    if (locateRepo(source, policy).exists) return location.path
+    if (error instanceof AppError) throw error
+    throw new AppError('ORC_GIT_FAILED', `Cloning ${redactGitUrl(source.gitUrl)} failed`)
+  }
+  return location.path
+}

@@ -1,0 +1,83 @@
+import { execFile } from 'node:child_process'
+import { AppError } from '../../domain/app-error.js'
+import { redactUrlsInText } from '../../domain/git-url.js'
+
+/** Default wall-clock limit for one git command; clones and fetches get longer. */
+export const GIT_TIMEOUT_MS = 120_000
+export const GIT_NETWORK_TIMEOUT_MS = 600_000
+const MAX_OUTPUT_BYTES = 32 * 1024 * 1024
+
+/** Parent variables git may see: where to find things, identity, SSH agent, proxies, locale. */
+const PASSED_ENV =
+  /^(PATH|HOME|USER|LOGNAME|TMPDIR|TZ|SSH_AUTH_SOCK|GIT_SSH|GIT_SSH_COMMAND|GIT_AUTHOR_\w+|GIT_COMMITTER_\w+|GIT_CONFIG_GLOBAL|GIT_CONFIG_NOSYSTEM|XDG_CONFIG_HOME|SSL_CERT_FILE|SSL_CERT_DIR|HTTPS?_PROXY|NO_PROXY|https?_proxy|no_proxy)$/
+
+export interface GitRunOptions {
+  readonly cwd?: string
+  readonly signal: AbortSignal
+  readonly timeoutMs?: number
+  /** Protocols git may use for remotes: always https and ssh, plus file when local repos are allowed. */
+  readonly allowFileProtocol: boolean
+}
+
+export interface GitOutput {
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/**
+ * Runs `git <args>` without a shell. Transport helpers (`ext::`, `fd::`) are disabled in git
+ * itself as a second line behind URL validation; prompts for credentials are disabled so a job
+ * never hangs. Failures become ORC_GIT_FAILED with credentials masked.
+ */
+export const runGit = (args: readonly string[], options: GitRunOptions): Promise<GitOutput> =>
+  new Promise((resolve, reject) => {
+    execFile(
+      'git',
+      ['-c', 'protocol.ext.allow=never', '-c', 'protocol.fd.allow=never', ...args],
+      {
+        cwd: options.cwd,
+        env: gitEnv(options.allowFileProtocol),
+        signal: options.signal,
+        timeout: options.timeoutMs ?? GIT_TIMEOUT_MS,
+        maxBuffer: MAX_OUTPUT_BYTES,
+        encoding: 'utf8',
+      },
+      (error, stdout, stderr) => {
+        if (!error) return resolve({ stdout, stderr })
+        reject(gitError(args, error, stderr, options.signal))
+      },
+    )
+  })
+
+/** Like runGit, but a non-zero exit is an answer (`false`), not an error. */
+export const gitSucceeds = async (args: readonly string[], options: GitRunOptions): Promise<boolean> => {
+  try {
+    await runGit(args, options)
+    return true
+  } catch (error) {
+    if (options.signal.aborted) throw error
+    if (error instanceof AppError && error.details?.exitCode !== undefined) return false
+    throw error
+  }
+}
+
+const gitEnv = (allowFile: boolean): NodeJS.ProcessEnv => {
+  const env: NodeJS.ProcessEnv = {}
+  for (const [key, value] of Object.entries(process.env)) if (PASSED_ENV.test(key)) env[key] = value
+  env.GIT_TERMINAL_PROMPT = '0'
+  env.GIT_ALLOW_PROTOCOL = allowFile ? 'https:ssh:file' : 'https:ssh'
+  env.LC_ALL = 'C'
+  return env
+}
+
+const gitError = (args: readonly string[], error: Error, stderr: string, signal: AbortSignal): AppError => {
+  const command = redactUrlsInText(`git ${args.slice(0, 3).join(' ')}`)
+  if (signal.aborted) return new AppError('ORC_GIT_FAILED', `${command} was cancelled`)
+  const code = (error as { code?: unknown }).code
+  if (code === 'ENOENT') return new AppError('ORC_GIT_FAILED', 'The git executable was not found on PATH')
+  const killed = (error as { killed?: boolean }).killed === true
+  const detail = redactUrlsInText(stderr.trim().split('\n').slice(-3).join(' | ')).slice(0, 500)
+  const exitCode = typeof code === 'number' ? code : null
+  const message = killed ? `${command} timed out` : `${command} failed (exit ${exitCode ?? '?'}): ${detail}`
+  return new AppError('ORC_GIT_FAILED', message, killed ? undefined : { exitCode })
+}

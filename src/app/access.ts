@@ -1,0 +1,62 @@
+import { AppError } from '../domain/app-error.js'
+import type { Project } from '../domain/project.js'
+import type { ProtocolRun } from '../domain/protocol-run.js'
+import type { StepRun } from '../domain/step-run.js'
+import type { RequestContext } from './context.js'
+import type { Repositories } from './ports.js'
+import { tokenMatchesHash } from './secrets.js'
+
+type Readers = Pick<Repositories, 'projects' | 'runs' | 'steps'>
+
+/**
+ * Loads a project and enforces its `X-Project-Token` before anything about it is revealed:
+ * unknown → 404, token required but missing → 401, wrong → 403.
+ */
+export const authorizeProject = async (
+  repos: Readers,
+  projectId: number,
+  ctx: RequestContext,
+): Promise<Project> => {
+  const credentials = await repos.projects.findCredentials(projectId)
+  const project = credentials ? await repos.projects.findById(projectId) : undefined
+  if (!credentials || !project)
+    throw new AppError('ORC_PROJECT_NOT_FOUND', 'Project not found', { projectId })
+  if (credentials.apiTokenHash === null) return project
+  if (ctx.projectToken === undefined) {
+    throw new AppError('ORC_PROJECT_TOKEN_MISSING', 'Project access denied: X-Project-Token required')
+  }
+  if (!tokenMatchesHash(ctx.projectToken, credentials.apiTokenHash)) {
+    throw new AppError('ORC_PROJECT_ACCESS_DENIED', 'Project access denied')
+  }
+  return project
+}
+
+/** True when the caller may see the project's data in an unfiltered listing. */
+export const mayRead = async (repos: Readers, projectId: number, ctx: RequestContext): Promise<boolean> => {
+  const credentials = await repos.projects.findCredentials(projectId)
+  if (!credentials || credentials.apiTokenHash === null) return true
+  return ctx.projectToken !== undefined && tokenMatchesHash(ctx.projectToken, credentials.apiTokenHash)
+}
+
+/** Loads a run (404 if unknown), then authorizes its project. */
+export const authorizeRun = async (
+  repos: Readers,
+  runId: number,
+  ctx: RequestContext,
+): Promise<{ run: ProtocolRun; project: Project }> => {
+  const run = await repos.runs.findById(runId)
+  if (!run) throw new AppError('ORC_RUN_NOT_FOUND', `ProtocolRun ${runId} not found`, { runId })
+  return { run, project: await authorizeProject(repos, run.projectId, ctx) }
+}
+
+/** Loads a step and its run (404 if unknown), then authorizes their project. */
+export const authorizeStep = async (
+  repos: Readers,
+  stepId: number,
+  ctx: RequestContext,
+): Promise<{ step: StepRun; run: ProtocolRun; project: Project }> => {
+  const step = await repos.steps.findById(stepId)
+  if (!step) throw new AppError('ORC_STEP_NOT_FOUND', `StepRun ${stepId} not found`, { stepId })
+  const { run, project } = await authorizeRun(repos, step.protocolRunId, ctx)
+  return { step, run, project }
+}

@@ -1,0 +1,140 @@
+import { AppError } from '../../domain/app-error.js'
+import type { Job } from '../../domain/job.js'
+import type { ProtocolRun } from '../../domain/protocol-run.js'
+import { canStep } from '../../domain/transitions.js'
+import { appendRunEvent, runEventMetadata } from '../api-events.js'
+import type { AppDeps } from '../app-deps.js'
+import { authorizeRun } from '../access.js'
+import type { RequestContext } from '../context.js'
+import { enqueueJob } from '../jobs/enqueue.js'
+import { changeRunStatus, changeStepStatus } from '../state-changes.js'
+import { startStep } from './start-step.js'
+
+export interface ActionResult {
+  readonly message: string
+  readonly job: Job | null
+}
+
+type Deps = Pick<AppDeps, 'uow' | 'jobPolicy' | 'abortRun'>
+
+/** Plans a pending, planned or blocked run: status → planning and a planning job, atomically. */
+export const makeStartProtocol =
+  ({ uow, jobPolicy }: Deps) =>
+  (runId: number, ctx: RequestContext): Promise<ActionResult> =>
+    uow.run(async (tx) => {
+      const { run } = await authorizeRun(tx, runId, ctx)
+      const scope = { projectId: run.projectId, protocolRunId: run.id }
+      const job = await enqueueJob(
+        tx.jobs,
+        'plan_protocol_job',
+        { protocol_run_id: run.id },
+        scope,
+        ctx,
+        jobPolicy,
+      )
+      const metadata = { job_id: job.id, spec_hash: runEventMetadata(run).spec_hash ?? null }
+      await changeRunStatus(
+        tx,
+        run,
+        'start',
+        { type: 'planning_enqueued', message: 'Planning job enqueued.', metadata },
+        ctx,
+      )
+      return { message: 'Protocol planning enqueued', job }
+    })
+
+/** Pauses an active run; pausing a paused run is a no-op without a second event. */
+export const makePauseProtocol =
+  ({ uow }: Deps) =>
+  (runId: number, ctx: RequestContext): Promise<ProtocolRun> =>
+    uow.run(async (tx) => {
+      const { run } = await authorizeRun(tx, runId, ctx)
+      if (run.status === 'paused') return run
+      const event = { type: 'paused', message: 'Protocol paused by user.', metadata: runEventMetadata(run) }
+      return changeRunStatus(tx, run, 'pause', event, ctx)
+    })
+
+export const makeResumeProtocol =
+  ({ uow }: Deps) =>
+  (runId: number, ctx: RequestContext): Promise<ProtocolRun> =>
+    uow.run(async (tx) => {
+      const { run } = await authorizeRun(tx, runId, ctx)
+      const event = { type: 'resumed', message: 'Protocol resumed by user.', metadata: runEventMetadata(run) }
+      return changeRunStatus(tx, run, 'resume', event, ctx)
+    })
+
+/**
+ * Cancels a run and every unfinished step (failed and blocked ones too), then signals running
+ * handlers. Cancelling a cancelled run returns it unchanged.
+ */
+export const makeCancelProtocol =
+  ({ uow, abortRun }: Deps) =>
+  async (runId: number, ctx: RequestContext): Promise<ProtocolRun> => {
+    const { run, changed } = await uow.run(async (tx) => {
+      const { run: current } = await authorizeRun(tx, runId, ctx)
+      if (current.status === 'cancelled') return { run: current, changed: false }
+      const event = {
+        type: 'cancelled',
+        message: 'Protocol cancelled by user.',
+        metadata: runEventMetadata(current),
+      }
+      const cancelled = await changeRunStatus(tx, current, 'cancel', event, ctx)
+      for (const step of await tx.steps.listByRun(runId)) {
+        if (!canStep(step.status, 'cancel')) continue
+        const stepEvent = {
+          type: 'step_cancelled',
+          message: `Step ${step.stepName} cancelled with protocol.`,
+        }
+        await changeStepStatus(tx, current, step, 'cancel', stepEvent, ctx, {
+          summary: 'Cancelled with protocol',
+        })
+      }
+      return { run: cancelled, changed: true }
+    })
+    if (changed) await abortRun(runId)
+    return run
+  }
+
+export const makeRunNextStep =
+  (deps: Deps) =>
+  (runId: number, ctx: RequestContext): Promise<ActionResult> =>
+    deps.uow.run(async (tx) => {
+      const { run } = await authorizeRun(tx, runId, ctx)
+      const steps = await tx.steps.listByRun(runId)
+      const step = steps.find((s) => canStep(s.status, 'run'))
+      if (!step) throw new AppError('ORC_NOTHING_TO_RUN', 'No pending or failed steps to run')
+      const event = { type: 'step_enqueued', message: `Step ${step.stepName} enqueued for execution.` }
+      const job = await startStep(tx, deps, run, step, { action: 'run', event }, ctx)
+      return { message: `Step ${step.stepName} enqueued`, job }
+    })
+
+export const makeRetryLatest =
+  (deps: Deps) =>
+  (runId: number, ctx: RequestContext): Promise<ActionResult> =>
+    deps.uow.run(async (tx) => {
+      const { run } = await authorizeRun(tx, runId, ctx)
+      const steps = await tx.steps.listByRun(runId)
+      const step = [...steps].reverse().find((s) => canStep(s.status, 'retry'))
+      if (!step) throw new AppError('ORC_NOTHING_TO_RUN', 'No failed or blocked steps to retry')
+      const event = { type: 'step_retry_enqueued', message: `Retrying ${step.stepName}.` }
+      const job = await startStep(tx, deps, run, step, { action: 'retry', event }, ctx)
+      return { message: `Retrying ${step.stepName}`, job }
+    })
+
+/** Enqueues opening the PR/MR; refused only for cancelled runs, whose work was abandoned. */
+export const makeOpenPr =
+  ({ uow, jobPolicy }: Deps) =>
+  (runId: number, ctx: RequestContext): Promise<ActionResult> =>
+    uow.run(async (tx) => {
+      const { run } = await authorizeRun(tx, runId, ctx)
+      if (run.status === 'cancelled') throw new AppError('ORC_INVALID_TRANSITION', 'Protocol is cancelled')
+      const scope = { projectId: run.projectId, protocolRunId: run.id }
+      const job = await enqueueJob(tx.jobs, 'open_pr_job', { protocol_run_id: run.id }, scope, ctx, jobPolicy)
+      await appendRunEvent(
+        tx,
+        run,
+        { type: 'open_pr_enqueued', message: 'Open PR/MR job enqueued.', metadata: { job_id: job.id } },
+        ctx,
+      )
+      return { message: 'Open PR/MR enqueued', job }
+    })

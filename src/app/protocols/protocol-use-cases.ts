@@ -1,0 +1,59 @@
+import { AppError } from '../../domain/app-error.js'
+import type { JsonObject } from '../../domain/json.js'
+import { protocolNameProblem } from '../../domain/protocol-name.js'
+import type { ProtocolRun } from '../../domain/protocol-run.js'
+import type { ProtocolStatus } from '../../domain/statuses.js'
+import type { AppDeps } from '../app-deps.js'
+import { authorizeProject, authorizeRun } from '../access.js'
+import type { RequestContext } from '../context.js'
+import type { Page } from '../ports.js'
+import { summarizeSpec, type SpecSummary } from './spec-summary.js'
+
+export interface CreateProtocolInput {
+  readonly protocolName: string
+  readonly status: ProtocolStatus
+  readonly baseBranch: string
+  readonly worktreePath: string | null
+  readonly protocolRoot: string | null
+  readonly description: string | null
+  readonly templateConfig: JsonObject | null
+  readonly templateSource: JsonObject | null
+}
+
+/** Creates a run under a project; the name must be `NNNN-short-name` and unique in the project (409). */
+export const makeCreateProtocol =
+  ({ uow }: Pick<AppDeps, 'uow'>) =>
+  (projectId: number, input: CreateProtocolInput, ctx: RequestContext): Promise<ProtocolRun> =>
+    uow.run(async (tx) => {
+      await authorizeProject(tx, projectId, ctx)
+      const problem = protocolNameProblem(input.protocolName)
+      if (problem) throw new AppError('ORC_VALIDATION_FAILED', problem, { field: 'protocol_name' })
+      const run = await tx.runs.create({ projectId, ...input })
+      await tx.events.append({
+        projectId,
+        protocolRunId: run.id,
+        eventType: 'protocol_created',
+        message: `Protocol ${run.protocolName} created.`,
+        metadata: ctx.requestId === undefined ? {} : { request_id: ctx.requestId },
+      })
+      return run
+    })
+
+export const makeListProtocols =
+  ({ repos }: Pick<AppDeps, 'repos'>) =>
+  async (projectId: number, page: Page, ctx: RequestContext): Promise<ProtocolRun[]> => {
+    await authorizeProject(repos, projectId, ctx)
+    return repos.runs.listByProject(projectId, page)
+  }
+
+export const makeGetProtocol =
+  ({ repos }: Pick<AppDeps, 'repos'>) =>
+  async (runId: number, ctx: RequestContext): Promise<ProtocolRun> =>
+    (await authorizeRun(repos, runId, ctx)).run
+
+export const makeGetSpec =
+  ({ repos }: Pick<AppDeps, 'repos'>) =>
+  async (runId: number, ctx: RequestContext): Promise<{ run: ProtocolRun; summary: SpecSummary }> => {
+    const { run } = await authorizeRun(repos, runId, ctx)
+    return { run, summary: summarizeSpec(run) }
+  }

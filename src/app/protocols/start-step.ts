@@ -1,0 +1,50 @@
+import type { Job } from '../../domain/job.js'
+import type { ProtocolRun } from '../../domain/protocol-run.js'
+import type { StepRun } from '../../domain/step-run.js'
+import { nextProtocolStatus, type StepAction } from '../../domain/transitions.js'
+import { runEventMetadata } from '../api-events.js'
+import type { AppDeps } from '../app-deps.js'
+import type { RequestContext } from '../context.js'
+import { enqueueJob } from '../jobs/enqueue.js'
+import type { Repositories } from '../ports.js'
+import { changeRunStatus, changeStepStatus } from '../state-changes.js'
+
+export interface StepStart {
+  readonly action: Extract<StepAction, 'run' | 'retry'>
+  readonly event: { readonly type: string; readonly message: string }
+}
+
+/**
+ * Claims a step for execution on behalf of a user: the run must accept new work (paused and
+ * terminal runs refuse), the step moves by compare-and-set, the run becomes running, and the
+ * execution job is written to the outbox — all in the caller's transaction.
+ */
+export const startStep = async (
+  tx: Repositories,
+  deps: Pick<AppDeps, 'jobPolicy'>,
+  run: ProtocolRun,
+  step: StepRun,
+  start: StepStart,
+  ctx: RequestContext,
+): Promise<Job> => {
+  nextProtocolStatus(run.status, 'run')
+  const retries = start.action === 'retry' ? step.retries + 1 : step.retries
+  const job = await enqueueJob(
+    tx.jobs,
+    'execute_step_job',
+    { step_run_id: step.id },
+    { projectId: run.projectId, protocolRunId: run.id, stepRunId: step.id },
+    ctx,
+    deps.jobPolicy,
+  )
+  const metadata = runEventMetadata(
+    run,
+    start.action === 'retry' ? { job_id: job.id, retries } : { job_id: job.id },
+  )
+  await changeStepStatus(tx, run, step, start.action, { ...start.event, metadata }, ctx, { retries })
+  if (run.status !== 'running') {
+    const event = { type: 'protocol_running', message: 'Protocol running.', metadata: runEventMetadata(run) }
+    await changeRunStatus(tx, run, 'run', event, ctx)
+  }
+  return job
+}

@@ -1,0 +1,18 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+
+/** SHA-256 hex of a token: what the database keeps instead of the token itself. */
+export const hashToken = (token: string): string => createHash('sha256').update(token, 'utf8').digest('hex')
+
+/** Compares two secrets in constant time (by their hashes, so lengths never leak either). */
+export const secretsMatch = (given: string, expected: string): boolean =>
+  timingSafeEqual(createHash('sha256').update(given).digest(), createHash('sha256').update(expected).digest())
+
+/** Compares a presented token with a stored SHA-256 hex in constant time. */
+export const tokenMatchesHash = (given: string, storedHash: string): boolean => {
+  const expected = Buffer.from(storedHash, 'hex')
+  const actual = createHash('sha256').update(given, 'utf8').digest()
+  return expected.length === actual.length && timingSafeEqual(actual, expected)
+}
+
+/** A new random token for a project (shown once, then only its hash is kept). */
+export const generateToken = (): string => `tgzp_${randomBytes(24).toString('base64url')}`

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest'
+import { parsePlanningOutput, SCHEMA_PATHS, validateProtocolSpec } from './spec-validation.js'
+
+const validStep = {
+  id: '01-a',
+  name: '01-a.md',
+  engine_id: 'codex',
+  prompt_ref: '01-a.md',
+  qa: { policy: 'full' },
+}
+
+describe('validateProtocolSpec', () => {
+  it('accepts a minimal spec and keeps unknown keys', () => {
+    expect(validateProtocolSpec({ steps: [{ ...validStep, extra: 1 }], custom: true })).toEqual([])
+  })
+
+  it('reports schema errors with a schema:<path> prefix', () => {
+    expect(validateProtocolSpec({ steps: [] })).toEqual(['schema:steps: must NOT have fewer than 1 items'])
+    const errors = validateProtocolSpec({
+      steps: [{ id: 'a', qa: { policy: 'sometimes' }, outputs: { other: 'x' } }],
+    })
+    expect(errors).toEqual(
+      expect.arrayContaining([
+        "schema:steps/0: must have required property 'engine_id'",
+        "schema:steps/0: must have required property 'prompt_ref'",
+        'schema:steps/0/outputs: must NOT have additional properties (other)',
+        'schema:steps/0/qa/policy: must be equal to one of the allowed values',
+      ]),
+    )
+    expect(validateProtocolSpec({})).toEqual(['protocol spec missing or malformed'])
+  })
+
+  it('checks engines and paths when told about them', () => {
+    const roots = { protocolRoot: '/w/.protocols/p', workspace: '/w' }
+    const errors = validateProtocolSpec(
+      { steps: [{ ...validStep, engine_id: 'nope', outputs: { protocol: '../../x' } }] },
+      { engineIds: ['codex'], roots, probe: { exists: () => false } },
+    )
+    expect(errors).toEqual([
+      '01-a.md: engine "nope" is not registered',
+      '01-a.md: prompt_ref missing: /w/.protocols/p/01-a.md',
+      expect.stringMatching(/^01-a\.md: outputs\.protocol path "\.\.\/\.\.\/x" is refused/),
+    ])
+  })
+
+  it('exposes the schema files for engines', () => {
+    expect(SCHEMA_PATHS.protocolPlanning).toMatch(/schemas\/protocol-planning\.schema\.json$/)
+  })
+})
+
+describe('parsePlanningOutput', () => {
+  const good = {
+    plan_md: '# Plan',
+    context_md: 'ctx',
+    log_md: '',
+    step_files: [
+      { filename: '00-setup.md', content: 'setup' },
+      { filename: '01-build.md', content: 'build' },
+    ],
+  }
+
+  it('accepts plain or fenced JSON', () => {
+    expect(parsePlanningOutput(JSON.stringify(good))).toEqual({ ok: good })
+    expect(parsePlanningOutput('```json\n' + JSON.stringify(good) + '\n```')).toEqual({ ok: good })
+  })
+
+  it('explains what is wrong so the agent can retry', () => {
+    expect(parsePlanningOutput('Here is the plan!')).toEqual({
+      errors: [expect.stringMatching(/^the answer is not JSON/)],
+    })
+    expect(parsePlanningOutput(JSON.stringify({ ...good, extra: 1 }))).toEqual({
+      errors: ['schema:(root): must NOT have additional properties (extra)'],
+    })
+    const unsafe = {
+      ...good,
+      step_files: [
+        { filename: '../00-setup.md', content: 'x' },
+        { filename: '01-a.md', content: '' },
+      ],
+    }
+    expect(parsePlanningOutput(JSON.stringify(unsafe))).toEqual({
+      errors: [
+        expect.stringContaining('"../00-setup.md" is refused'),
+        'step_files: a 00-setup.md step is required',
+      ],
+    })
+  })
+})

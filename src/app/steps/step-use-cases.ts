@@ -1,0 +1,102 @@
+import { AppError } from '../../domain/app-error.js'
+import type { JsonValue } from '../../domain/json.js'
+import { isTerminalProtocolStatus, type StepStatus } from '../../domain/statuses.js'
+import type { StepRun } from '../../domain/step-run.js'
+import { nextProtocolStatus } from '../../domain/transitions.js'
+import { runEventMetadata } from '../api-events.js'
+import type { AppDeps } from '../app-deps.js'
+import { authorizeRun, authorizeStep } from '../access.js'
+import type { RequestContext } from '../context.js'
+import { enqueueJob } from '../jobs/enqueue.js'
+import type { ActionResult } from '../protocols/protocol-actions.js'
+import { startStep } from '../protocols/start-step.js'
+import { changeStepStatus } from '../state-changes.js'
+import { maybeCompleteProtocol } from './complete-protocol.js'
+
+export interface CreateStepInput {
+  readonly stepIndex: number
+  readonly stepName: string
+  readonly stepType: string
+  readonly status: StepStatus
+  readonly model: string | null
+  readonly summary: string | null
+  readonly engineId: string | null
+  readonly policy: JsonValue | null
+}
+
+type Deps = Pick<AppDeps, 'uow' | 'repos' | 'jobPolicy'>
+
+/** Adds a step to a run that is not terminal; step names are unique within a run (409). */
+export const makeCreateStep =
+  ({ uow }: Deps) =>
+  (runId: number, input: CreateStepInput, ctx: RequestContext): Promise<StepRun> =>
+    uow.run(async (tx) => {
+      const { run } = await authorizeRun(tx, runId, ctx)
+      if (isTerminalProtocolStatus(run.status)) {
+        throw new AppError('ORC_INVALID_TRANSITION', `Protocol already terminal (${run.status})`)
+      }
+      return tx.steps.create({ protocolRunId: runId, ...input })
+    })
+
+export const makeListSteps =
+  ({ repos }: Deps) =>
+  async (runId: number, ctx: RequestContext): Promise<StepRun[]> => {
+    await authorizeRun(repos, runId, ctx)
+    return repos.steps.listByRun(runId)
+  }
+
+export const makeGetStep =
+  ({ repos }: Deps) =>
+  async (stepId: number, ctx: RequestContext): Promise<StepRun> =>
+    (await authorizeStep(repos, stepId, ctx)).step
+
+export const makeRunStep =
+  (deps: Deps) =>
+  (stepId: number, ctx: RequestContext): Promise<ActionResult> =>
+    deps.uow.run(async (tx) => {
+      const { run, step } = await authorizeStep(tx, stepId, ctx)
+      const event = { type: 'step_enqueued', message: 'Step execution enqueued.' }
+      const job = await startStep(tx, deps, run, step, { action: 'run', event }, ctx)
+      return { message: 'Step execution enqueued', job }
+    })
+
+/** Sends a step to QA: the step → needs_qa and a QA job, unless the run refuses new work. */
+export const makeRunQa =
+  ({ uow, jobPolicy }: Deps) =>
+  (stepId: number, ctx: RequestContext): Promise<ActionResult> =>
+    uow.run(async (tx) => {
+      const { run, step } = await authorizeStep(tx, stepId, ctx)
+      nextProtocolStatus(run.status, 'run')
+      const scope = { projectId: run.projectId, protocolRunId: run.id, stepRunId: step.id }
+      const job = await enqueueJob(
+        tx.jobs,
+        'run_quality_job',
+        { step_run_id: step.id },
+        scope,
+        ctx,
+        jobPolicy,
+      )
+      const event = {
+        type: 'qa_enqueued',
+        message: 'QA run enqueued.',
+        metadata: runEventMetadata(run, { job_id: job.id }),
+      }
+      await changeStepStatus(tx, run, step, 'request_qa', event, ctx)
+      return { message: 'QA enqueued', job }
+    })
+
+/** Marks a step completed by hand (from needs_qa, blocked, failed or pending), then maybe closes the run. */
+export const makeApproveStep =
+  ({ uow }: Deps) =>
+  (stepId: number, ctx: RequestContext): Promise<StepRun> =>
+    uow.run(async (tx) => {
+      const { run, step } = await authorizeStep(tx, stepId, ctx)
+      const event = {
+        type: 'manual_approval',
+        message: 'Step marked as completed manually.',
+        metadata: runEventMetadata(run),
+      }
+      const approved = await changeStepStatus(tx, run, step, 'approve', event, ctx)
+      await maybeCompleteProtocol(tx, run.id, ctx)
+      return approved
+    })

@@ -1,0 +1,79 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { EventWatch } from '../../app/events/watch-events.js'
+import { toEventOut } from './presenters.js'
+
+const HEARTBEAT_MS = 15_000
+/** Safety net for a lost wake-up signal (and the only feed between API instances without Redis). */
+const POLL_MS = 2_000
+const BATCH = 500
+
+/** The id to resume after: `Last-Event-ID` header, else `last_event_id` query, else undefined. */
+export const resumeIdOf = (request: FastifyRequest, queryValue: number | undefined): number | undefined => {
+  const header = request.headers['last-event-id']
+  const parsed = typeof header === 'string' && /^\d{1,12}$/.test(header) ? Number(header) : undefined
+  return parsed ?? queryValue
+}
+
+/**
+ * Streams events as Server-Sent Events: first what was committed after the resume id, then every
+ * new commit as it is announced. Each message carries the event id, so a reconnecting client
+ * resumes exactly where it stopped.
+ */
+export const streamEvents = async (
+  request: FastifyRequest,
+  reply: FastifyReply,
+  watch: EventWatch,
+  resumeAfter: number | undefined,
+  openStreams: Set<() => void>,
+): Promise<void> => {
+  let cursor = resumeAfter ?? (await watch.latestId())
+  let reading = false
+  let again = false
+  let closed = false
+  reply.hijack()
+  const out = reply.raw
+  out.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+    'x-request-id': request.id,
+  })
+  out.write('retry: 2000\n\n')
+
+  const drain = async (): Promise<void> => {
+    if (reading) return void (again = true)
+    reading = true
+    try {
+      do {
+        again = false
+        for (;;) {
+          const events = await watch.after(cursor, BATCH)
+          for (const event of events)
+            out.write(`id: ${event.id}\ndata: ${JSON.stringify(toEventOut(event))}\n\n`)
+          if (events.length > 0) cursor = events[events.length - 1]!.id
+          if (events.length < BATCH || closed) break
+        }
+      } while (again && !closed)
+    } catch (error) {
+      request.log.warn({ err: error }, 'event stream read failed')
+    } finally {
+      reading = false
+    }
+  }
+
+  const unsubscribe = watch.signal.subscribe(() => void drain())
+  const poll = setInterval(() => void drain(), POLL_MS)
+  const heartbeat = setInterval(() => out.write(': ping\n\n'), HEARTBEAT_MS)
+  const end = (): void => {
+    closed = true
+    unsubscribe()
+    clearInterval(poll)
+    clearInterval(heartbeat)
+    openStreams.delete(end)
+    out.end()
+  }
+  openStreams.add(end)
+  request.raw.on('close', end)
+  await drain()
+}

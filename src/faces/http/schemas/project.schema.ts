@@ -1,0 +1,54 @@
+import { Type } from '@sinclair/typebox'
+import { Id, JsonObjectSchema, Nullable } from './common.schema.js'
+
+const Text = Type.String({ minLength: 1, maxLength: 2000 })
+
+export const ProjectParams = Type.Object({ project_id: Id })
+
+export const ProjectCreate = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 200 }),
+  git_url: Text,
+  local_path: Type.Optional(Nullable(Text)),
+  base_branch: Type.String({ minLength: 1, maxLength: 200, default: 'main' }),
+  ci_provider: Type.Optional(Nullable(Type.String({ maxLength: 50 }))),
+  default_models: Type.Optional(Nullable(Type.Record(Type.String(), Type.String()))),
+  secrets: Type.Optional(Nullable(JsonObjectSchema)),
+})
+
+export const ProjectUpdate = Type.Object({
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  base_branch: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  local_path: Type.Optional(Nullable(Text)),
+  ci_provider: Type.Optional(Nullable(Type.String({ maxLength: 50 }))),
+  default_models: Type.Optional(Nullable(Type.Record(Type.String(), Type.String()))),
+  api_token: Type.Optional(Nullable(Type.String({ minLength: 8, maxLength: 500 }))),
+  rotate_api_token: Type.Optional(Type.Boolean()),
+})
+
+export const ClarificationAnswers = Type.Object({
+  answers: Type.Record(Type.String({ minLength: 1, maxLength: 100 }), Type.Unknown(), { minProperties: 1 }),
+})
+
+export const ProjectOut = Type.Object({
+  id: Type.Integer(),
+  name: Type.String(),
+  git_url: Type.String(),
+  local_path: Nullable(Type.String()),
+  base_branch: Type.String(),
+  ci_provider: Nullable(Type.String()),
+  default_models: Nullable(JsonObjectSchema),
+  secrets: Nullable(
+    Type.Record(Type.String(), Type.String(), { description: 'key names only; values are write-only' }),
+  ),
+  has_api_token: Type.Boolean(),
+  clarifications: Nullable(JsonObjectSchema),
+  created_at: Type.String(),
+  updated_at: Type.String(),
+})
+
+export const ProjectUpdated = Type.Composite([
+  ProjectOut,
+  Type.Object({
+    api_token: Type.Optional(Type.String({ description: 'only when just generated; shown once' })),
+  }),
+])

@@ -1,0 +1,97 @@
+import { spawnSync } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { claudeArgs } from '../../src/adapters/engines/claude.engine.js'
+import { codexArgs } from '../../src/adapters/engines/codex.engine.js'
+import { opencodeArgs } from '../../src/adapters/engines/opencode.engine.js'
+import type { EngineRequest, SandboxMode } from '../../src/app/engine.port.js'
+import { removeDir, tempDir } from '../support/git-repos.js'
+
+// The real CLIs come from devDependencies (@openai/codex, @anthropic-ai/claude-code, opencode-ai).
+// Their help is captured offline with an empty HOME: no network call, no model call.
+const BIN = fileURLToPath(new URL('../../node_modules/.bin/', import.meta.url))
+let home: string
+let schemaPath: string
+
+beforeAll(() => {
+  home = tempDir('tgz-help-')
+  schemaPath = join(home, 'schema.json')
+  writeFileSync(schemaPath, '{"type":"object"}')
+})
+afterAll(() => removeDir(home))
+
+/** Help text from stdout and stderr (yargs-based CLIs print help on stderr). */
+const help = (binary: string, ...args: string[]): string => {
+  const run = spawnSync(join(BIN, binary), [...args, '--help'], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: home,
+      XDG_CONFIG_HOME: home,
+      XDG_DATA_HOME: home,
+      NO_COLOR: '1',
+      CI: '1',
+    },
+    encoding: 'utf8',
+    timeout: 60_000,
+  })
+  if (run.error) throw run.error
+  return `${run.stdout}\n${run.stderr}`
+}
+
+const request = (sandbox: SandboxMode): EngineRequest => ({
+  phase: 'plan',
+  workingDir: '/work/tree',
+  prompt: 'p',
+  model: 'some-model',
+  sandbox,
+  timeoutMs: 1000,
+  signal: new AbortController().signal,
+  logPath: '/tmp/x.log',
+  scratchDir: '/tmp',
+  outputSchemaPath: schemaPath,
+})
+
+const flagsOf = (argv: readonly string[]): string[] =>
+  argv.filter((arg) => arg.startsWith('-') && arg !== '-')
+
+const expectFlagsDocumented = (argv: readonly string[], helpText: string): void => {
+  for (const flag of flagsOf(argv)) {
+    const pattern = new RegExp(`(^|[\\s,])${flag.replace(/[-]/g, '\\-')}(?=[\\s,=<\\[]|$)`, 'm')
+    expect(helpText, `flag ${flag}`).toMatch(pattern)
+  }
+}
+
+const SANDBOXES: SandboxMode[] = ['read-only', 'workspace-write', 'danger-full-access']
+
+describe('engine argv against the real CLIs', () => {
+  it('codex exec: every flag and sandbox value appears in `codex exec --help`', () => {
+    const text = help('codex', 'exec')
+    const argv = codexArgs(request('read-only'), { lastMessage: '/tmp/m', result: '/tmp/r', usage: '/tmp/u' })
+    expect(argv[0]).toBe('exec')
+    expect(argv[argv.length - 1]).toBe('-')
+    expectFlagsDocumented(argv, text)
+    for (const sandbox of SANDBOXES) expect(text).toContain(sandbox)
+    expect(text).toMatch(/if `-` is used\),?\s+instructions are read from stdin/)
+  })
+
+  it('claude -p: every flag and permission mode appears in `claude --help`', () => {
+    const text = help('claude')
+    for (const sandbox of SANDBOXES) {
+      const argv = claudeArgs(request(sandbox))
+      expectFlagsDocumented(argv, text)
+      const mode = argv[argv.indexOf('--permission-mode') + 1]
+      expect(text).toContain(`"${mode}"`)
+    }
+    expect(text).toContain('"stream-json"')
+  })
+
+  it('opencode run: every flag appears in `opencode run --help`', () => {
+    const text = help('opencode', 'run')
+    const argv = opencodeArgs(request('workspace-write'))
+    expect(argv[0]).toBe('run')
+    expectFlagsDocumented(argv, text)
+    expect(text).toContain('"json"')
+  })
+})
