@@ -46,7 +46,8 @@ export const createTestHandlers =
   }
 
 const behave = async (name: string, attempt: number, signal: AbortSignal): Promise<void> => {
-  const [kind, arg] = name.split('-')
+  // Step names are unique per run, so the harness suffixes them with `~<index>`.
+  const [kind, arg] = (name.split('~')[0] ?? '').split('-')
   const n = Number(arg ?? 0)
   if (kind === 'sleep') return sleep(n, signal)
   if (kind === 'fail' && attempt <= n) throw new Error(`planned failure on attempt ${attempt}`)

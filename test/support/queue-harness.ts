@@ -113,7 +113,7 @@ export const startQueueHarness = async (
             await repos.steps.create({
               protocolRunId: run.id,
               stepIndex: index,
-              stepName: name,
+              stepName: `${name}~${index}`,
               stepType: 'work',
               status: 'pending',
             }),

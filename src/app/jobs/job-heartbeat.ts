@@ -27,6 +27,7 @@ export const watchAttempt = (
     () => controller.abort(new JobAbort('timeout')),
     deps.policy.timeoutsMs[job.type] ?? deps.policy.leaseMs,
   )
+  let watching = true
   const beat = async (): Promise<void> => {
     const leaseUntil = new Date(Date.now() + deps.policy.leaseMs).toISOString()
     const { renewed, runStatus } = await deps.uow.run(async (repos) => ({
@@ -34,6 +35,8 @@ export const watchAttempt = (
       runStatus:
         job.protocolRunId === null ? undefined : (await repos.runs.findById(job.protocolRunId))?.status,
     }))
+    // A beat still in flight when the attempt settled finds the claim released: not a lost lease.
+    if (!watching) return
     if (!renewed) controller.abort(new JobAbort('lease_lost'))
     else if (runStatus !== undefined && isTerminalProtocolStatus(runStatus))
       controller.abort(new JobAbort('cancelled'))
@@ -46,6 +49,7 @@ export const watchAttempt = (
     Math.max(50, Math.floor(deps.policy.leaseMs / 3)),
   )
   return () => {
+    watching = false
     clearTimeout(timeout)
     clearInterval(interval)
   }

@@ -70,17 +70,42 @@ const attempt = async (deps: JobRunnerDeps, job: Job, claim: JobClaim): Promise<
   const controller = new AbortController()
   const untrack = deps.running.track(job.protocolRunId, controller)
   const stopWatching = watchAttempt(deps, job, claim, controller)
+  let result: Awaited<ReturnType<typeof invoke>>
   try {
-    const result = await raceAbort(invoke(deps.handlers, job, claim, controller.signal), controller.signal)
-    const settled = await deps.uow.run((repos) =>
-      repos.jobs.settle(claim, { status: 'finished', result: result ?? null }),
-    )
-    return settled ? 'finished' : 'lost'
+    result = await raceAbort(invoke(deps.handlers, job, claim, controller.signal), controller.signal)
   } catch (error) {
-    return await settleError(deps, job, claim, controller.signal, error)
-  } finally {
     stopWatching()
     untrack()
+    return persist(deps, job, () => settleError(deps, job, claim, controller.signal, error))
+  }
+  stopWatching()
+  untrack()
+  const finished = { status: 'finished' as const, result: result ?? null }
+  return persist(deps, job, async () =>
+    (await deps.uow.run((repos) => repos.jobs.settle(claim, finished))) ? 'finished' : 'lost',
+  )
+}
+
+const PERSIST_TRIES = 3
+
+/**
+ * Writes an attempt's outcome, retrying a transient storage error a few times. A storage error
+ * is never taken for a handler failure; if every try fails the row stays started and its lease
+ * runs out, so the job is retried (handlers are idempotent).
+ */
+const persist = async (
+  deps: JobRunnerDeps,
+  job: Job,
+  write: () => Promise<RunOutcome>,
+): Promise<RunOutcome> => {
+  for (let tryNo = 1; ; tryNo += 1) {
+    try {
+      return await write()
+    } catch (error) {
+      deps.logger?.warn({ err: error, job_id: job.id, try: tryNo }, 'recording the job outcome failed')
+      if (tryNo >= PERSIST_TRIES) return 'lost'
+      await new Promise((resolve) => setTimeout(resolve, 100 * tryNo))
+    }
   }
 }
 
