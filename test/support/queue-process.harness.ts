@@ -2,7 +2,7 @@
  * A real queue process for crash tests: `worker` runs BullMQ consumers (as `tasksgodzilla worker`
  * does), `embedded` runs the embedded dispatcher (as `serve` does), both through main.ts with the
  * test handlers. Configured by the usual TASKSGODZILLA_* variables plus HARNESS_ROLE, HARNESS_LOG,
- * HARNESS_PREFIX and HARNESS_CONCURRENCY. Prints `ready` once consuming; SIGTERM stops it gracefully.
+ * HARNESS_PREFIX, HARNESS_CONCURRENCY and HARNESS_LEASE_MS. Prints `ready` once consuming; SIGTERM stops it gracefully.
  */
 import { loadConfig } from '../../src/config.js'
 import { createLogger } from '../../src/logging.js'
@@ -17,7 +17,14 @@ const concurrency = Number(env.HARNESS_CONCURRENCY ?? '1')
 const wiring = {
   makeHandlers: createTestHandlers(env.HARNESS_LOG ?? '/dev/null'),
   concurrency,
-  tuning: { ...FAST_TUNING, prefix: env.HARNESS_PREFIX },
+  tuning: {
+    ...FAST_TUNING,
+    prefix: env.HARNESS_PREFIX,
+    // A lease shorter than the longest stall of a loaded machine hands live jobs over (at-least-once).
+    ...(env.HARNESS_LEASE_MS
+      ? { leaseMs: Number(env.HARNESS_LEASE_MS), lockDurationMs: Number(env.HARNESS_LEASE_MS) }
+      : {}),
+  },
 }
 
 const stop =
