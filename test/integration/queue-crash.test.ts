@@ -118,8 +118,10 @@ for (const [backend, dialect] of SETUPS) {
         'runs every one of 200 jobs exactly once on two processes',
         async () => {
           harness = await startQueueHarness(backend, dialect, { inProcess: false, env: CRASH_ENV })
-          await spawnOne({ HARNESS_CONCURRENCY: '4' })
-          await spawnOne({ HARNESS_CONCURRENCY: '4' })
+          // Production-length leases: this test is about claims, not about stalls on a busy machine.
+          const busy = { HARNESS_CONCURRENCY: '4', HARNESS_LEASE_MS: '30000' }
+          await spawnOne(busy)
+          await spawnOne(busy)
           const { run, steps } = await harness.seed(Array.from({ length: 200 }, () => 'ok'))
           const jobs = await harness.uow.run((repos) =>
             Promise.all(

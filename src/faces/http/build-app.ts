@@ -14,6 +14,7 @@ import { installJsonParser } from './json-body.js'
 import { metricsPlugin } from './metrics.plugin.js'
 import { installNotFound } from './not-found.js'
 import { requestIdFor, requestIdPlugin } from './request-id.plugin.js'
+import { consoleRoutes } from './routes/console.routes.js'
 import { eventRoutes } from './routes/events.routes.js'
 import { healthRoutes } from './routes/health.routes.js'
 import { projectRoutes } from './routes/projects.routes.js'
@@ -66,5 +67,6 @@ export const buildApp = async (deps: HttpDeps): Promise<FastifyInstance> => {
   await server.register(stepRoutes, { app: deps.app })
   await server.register(eventRoutes, { app: deps.app, watchEvents: deps.watchEvents })
   await server.register(queueRoutes, { app: deps.app })
+  await server.register(consoleRoutes)
   return server
 }
