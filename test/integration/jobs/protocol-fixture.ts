@@ -43,9 +43,14 @@ export const readState = (handle: DatabaseHandle, runId: number) =>
   createUnitOfWork(handle.db).run(async (tx) => ({
     run: (await tx.runs.findById(runId))!,
     steps: await tx.steps.listByRun(runId),
-    events: (await tx.events.list({ protocolRunId: runId, limit: 500, order: 'asc' })).map((e) => e.eventType),
+    events: (await tx.events.list({ protocolRunId: runId, limit: 500, order: 'asc' })).map(
+      (e) => e.eventType,
+    ),
   }))
 
 /** Replaces a run's template_config (tests that tune the spec). */
-export const setTemplateConfig = (handle: DatabaseHandle, runId: number, templateConfig: ProtocolRun['templateConfig']) =>
-  createUnitOfWork(handle.db).run((tx) => tx.runs.update(runId, { templateConfig }))
+export const setTemplateConfig = (
+  handle: DatabaseHandle,
+  runId: number,
+  templateConfig: ProtocolRun['templateConfig'],
+) => createUnitOfWork(handle.db).run((tx) => tx.runs.update(runId, { templateConfig }))
