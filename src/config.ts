@@ -69,7 +69,14 @@ export interface Config {
   readonly specAuditIntervalSeconds: number | undefined
   readonly maxInlineTriggerDepth: number
   /** Secrets for the code hosts, used by PR and CI jobs only; never passed to agents. */
-  readonly hosts: { readonly githubToken: string | undefined; readonly gitlabToken: string | undefined }
+  readonly hosts: {
+    readonly githubToken: string | undefined
+    readonly gitlabToken: string | undefined
+    /** GitHub REST API root (`TASKSGODZILLA_GITHUB_API_URL`, GitHub Enterprise); default api.github.com. */
+    readonly githubApiUrl: string | undefined
+    /** GitLab instance root (`TASKSGODZILLA_GITLAB_URL`); default https://gitlab.com. */
+    readonly gitlabUrl: string | undefined
+  }
 }
 
 const DEFAULT_PORT = 8010
@@ -139,6 +146,8 @@ export const loadConfig = (env: Env, cwd: string): Config => {
     hosts: {
       githubToken: readString(env, 'GITHUB_TOKEN') ?? readString(env, 'GH_TOKEN'),
       gitlabToken: readString(env, 'GITLAB_TOKEN'),
+      githubApiUrl: readString(env, 'TASKSGODZILLA_GITHUB_API_URL'),
+      gitlabUrl: readString(env, 'TASKSGODZILLA_GITLAB_URL'),
     },
   }
 }

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
 import { createCommandEngine } from '../../src/adapters/engines/command.engine.js'
 import { createEngineRegistry } from '../../src/adapters/engines/engine.registry.js'
+import { createCodeHosts } from '../../src/adapters/hosts/code-hosts.js'
 import { createGitClient } from '../../src/adapters/git/git.client.js'
 import { createUnitOfWork } from '../../src/adapters/storage/unit-of-work.js'
 import type { JobRunContext } from '../../src/app/jobs/job-handler.js'
@@ -33,6 +34,8 @@ export interface JobDepsOptions {
   readonly counters?: JobCounters
   readonly githubToken?: string
   readonly gitlabToken?: string
+  /** Base URL of the fake GitHub/GitLab server. */
+  readonly hostUrl?: string
 }
 
 /** Protocol job deps over a real database, the git CLI and the demo agent as `command` engine. */
@@ -63,9 +66,14 @@ export const makeJobDeps = (
     },
     onboarding: { requireClarifications: options.requireClarifications ?? false, writeAssets: false },
     jobs: { maxAttempts: 3, backoffBaseMs: 0, backoffMaxMs: 0, retentionHours: 1 },
-    hosts: { githubToken: options.githubToken, gitlabToken: options.gitlabToken },
     repos: { autoClone: true, ghSsh: false },
   },
+  codeHosts: createCodeHosts({
+    githubToken: options.githubToken,
+    gitlabToken: options.gitlabToken,
+    githubApiUrl: options.hostUrl,
+    gitlabUrl: options.hostUrl,
+  }),
   counters: options.counters ?? recordingCounters().counters,
   paths: { logsDir: join(root, 'logs') },
   engineTimeoutMs: 20_000,

@@ -16,7 +16,7 @@ export const jobContext = (jobId: string): RequestContext => ({ jobId })
 export const protocolNumber = (protocolName: string): string => protocolName.split('-')[0] ?? protocolName
 
 /** `[protocol-NNNN/SS] subject`: the commit message convention of protocol work. */
-export const commitMessage = (protocolName: string, stepIndex: number, subject: string): string =>
+export const commitMessage = (protocolName: string, stepIndex: number | string, subject: string): string =>
   `[protocol-${protocolNumber(protocolName)}/${String(stepIndex).padStart(2, '0')}] ${subject}`
 
 export interface RunAndProject {

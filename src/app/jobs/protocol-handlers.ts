@@ -1,4 +1,5 @@
 import { createExecuteStepHandler } from './execute-step.job.js'
+import { createOpenPrHandler } from './open-pr.job.js'
 import type { JobHandlers } from './job-handler.js'
 import { PermanentJobError } from './job-handler.js'
 import { createPlanProtocolHandler } from './plan-protocol.job.js'
@@ -13,7 +14,7 @@ export const createProtocolJobHandlers = (deps: ProtocolJobDeps): JobHandlers =>
   plan_protocol_job: createPlanProtocolHandler(deps),
   execute_step_job: createExecuteStepHandler(deps),
   run_quality_job: createRunQualityHandler(deps),
-  open_pr_job: unsupported('open_pr_job'),
+  open_pr_job: createOpenPrHandler(deps),
   project_setup_job: unsupported('project_setup_job'),
   spec_audit_job: unsupported('spec_audit_job'),
   codemachine_import_job: unsupported('codemachine_import_job'),

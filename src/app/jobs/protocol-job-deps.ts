@@ -1,4 +1,5 @@
 import type { Config } from '../../config.js'
+import type { CodeHosts } from '../code-host.port.js'
 import type { QaVerdict } from '../../domain/verdict.js'
 import type { EngineRegistry } from '../engine.port.js'
 import type { GitClient } from '../git.port.js'
@@ -39,10 +40,12 @@ export interface ProtocolJobDeps {
   readonly uow: UnitOfWork
   readonly git: GitClient
   readonly engines: EngineRegistry
-  readonly config: Pick<Config, 'qa' | 'budgets' | 'models' | 'onboarding' | 'jobs' | 'hosts'> & {
+  readonly config: Pick<Config, 'qa' | 'budgets' | 'models' | 'onboarding' | 'jobs'> & {
     readonly repos: Pick<Config['repos'], 'autoClone' | 'ghSsh'>
   }
   readonly counters: JobCounters
+  /** GitHub/GitLab clients for open_pr_job (absent providers have no token). */
+  readonly codeHosts: CodeHosts
   readonly paths: JobPaths
   /** Wall-clock limit of one engine call. */
   readonly engineTimeoutMs: number
