@@ -3,6 +3,7 @@ import { createOpenPrHandler } from './open-pr.job.js'
 import type { JobHandlers } from './job-handler.js'
 import { PermanentJobError } from './job-handler.js'
 import { createPlanProtocolHandler } from './plan-protocol.job.js'
+import { createProjectSetupHandler } from './project-setup.job.js'
 import type { ProtocolJobDeps } from './protocol-job-deps.js'
 import { createRunQualityHandler } from './run-quality.job.js'
 
@@ -15,7 +16,7 @@ export const createProtocolJobHandlers = (deps: ProtocolJobDeps): JobHandlers =>
   execute_step_job: createExecuteStepHandler(deps),
   run_quality_job: createRunQualityHandler(deps),
   open_pr_job: createOpenPrHandler(deps),
-  project_setup_job: unsupported('project_setup_job'),
+  project_setup_job: createProjectSetupHandler(deps),
   spec_audit_job: unsupported('spec_audit_job'),
   codemachine_import_job: unsupported('codemachine_import_job'),
 })
