@@ -4,6 +4,7 @@ import type { JobHandlers } from './job-handler.js'
 import { PermanentJobError } from './job-handler.js'
 import { createPlanProtocolHandler } from './plan-protocol.job.js'
 import { createProjectSetupHandler } from './project-setup.job.js'
+import { createSpecAuditHandler } from './spec-audit.job.js'
 import type { ProtocolJobDeps } from './protocol-job-deps.js'
 import { createRunQualityHandler } from './run-quality.job.js'
 
@@ -17,7 +18,7 @@ export const createProtocolJobHandlers = (deps: ProtocolJobDeps): JobHandlers =>
   run_quality_job: createRunQualityHandler(deps),
   open_pr_job: createOpenPrHandler(deps),
   project_setup_job: createProjectSetupHandler(deps),
-  spec_audit_job: unsupported('spec_audit_job'),
+  spec_audit_job: createSpecAuditHandler(deps),
   codemachine_import_job: unsupported('codemachine_import_job'),
 })
 

@@ -64,7 +64,7 @@ describe.each(DIALECTS)('project_setup_job on %s', (dialect) => {
     const events = await createUnitOfWork(db.handle.db).run((tx) =>
       tx.events.list({ protocolRunId: run.id, eventType: 'setup_clarifications', limit: 1 }),
     )
-    expect((events[0]!.metadata.questions as unknown[]).length).toBe(9)
+    expect((events[0]!.metadata!.questions as unknown[]).length).toBe(9)
   })
 
   it.skipIf(unavailable(dialect))('blocks until clarifications are answered, then completes', async () => {
