@@ -19,6 +19,7 @@ import { healthRoutes } from './routes/health.routes.js'
 import { projectRoutes } from './routes/projects.routes.js'
 import { protocolRoutes } from './routes/protocols.routes.js'
 import { queueRoutes } from './routes/queues.routes.js'
+import { stepLogRoutes } from './routes/step-logs.routes.js'
 import { stepRoutes } from './routes/steps.routes.js'
 import { createValidatorCompiler } from './validators.js'
 
@@ -64,6 +65,7 @@ export const buildApp = async (deps: HttpDeps): Promise<FastifyInstance> => {
   await server.register(projectRoutes, { app: deps.app })
   await server.register(protocolRoutes, { app: deps.app })
   await server.register(stepRoutes, { app: deps.app })
+  await server.register(stepLogRoutes, { app: deps.app })
   await server.register(eventRoutes, { app: deps.app, watchEvents: deps.watchEvents })
   await server.register(queueRoutes, { app: deps.app })
   return server
