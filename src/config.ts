@@ -67,6 +67,18 @@ export interface Config {
     readonly retentionHours: number
   }
   readonly specAuditIntervalSeconds: number | undefined
+  /** Agent engines: an optional `command` engine, the default engine id, the per-call time limit. */
+  readonly engines: {
+    /** `TASKSGODZILLA_COMMAND_ENGINE`: executable registered as engine id `command`. */
+    readonly command: string | undefined
+    /** `TASKSGODZILLA_COMMAND_ENGINE_ARGS`: its fixed arguments, comma-separated. */
+    readonly commandArgs: readonly string[]
+    /** `TASKSGODZILLA_DEFAULT_ENGINE`: used when nothing names an engine (default codex). */
+    readonly defaultId: string | undefined
+    readonly timeoutMs: number
+    /** `TASKSGODZILLA_LOGS_DIR`: per-step agent logs and engine scratch files. */
+    readonly logsDir: string
+  }
   readonly maxInlineTriggerDepth: number
   /** Secrets for the code hosts, used by PR and CI jobs only; never passed to agents. */
   readonly hosts: {
@@ -142,6 +154,13 @@ export const loadConfig = (env: Env, cwd: string): Config => {
       retentionHours: readInt(env, 'TASKSGODZILLA_JOB_RETENTION_HOURS', { min: 1 }, 24),
     },
     specAuditIntervalSeconds: readInt(env, 'TASKSGODZILLA_SPEC_AUDIT_INTERVAL_SECONDS', { min: 1 }),
+    engines: {
+      command: readString(env, 'TASKSGODZILLA_COMMAND_ENGINE'),
+      commandArgs: readList(env, 'TASKSGODZILLA_COMMAND_ENGINE_ARGS'),
+      defaultId: readString(env, 'TASKSGODZILLA_DEFAULT_ENGINE'),
+      timeoutMs: 1000 * readInt(env, 'TASKSGODZILLA_ENGINE_TIMEOUT_SECONDS', { min: 1 }, 1800),
+      logsDir: resolvePath(readString(env, 'TASKSGODZILLA_LOGS_DIR') ?? '.tasksgodzilla/logs', cwd),
+    },
     maxInlineTriggerDepth: readInt(env, 'TASKSGODZILLA_MAX_INLINE_TRIGGER_DEPTH', { min: 0, max: 50 }, 3),
     hosts: {
       githubToken: readString(env, 'GITHUB_TOKEN') ?? readString(env, 'GH_TOKEN'),

@@ -5,6 +5,10 @@ import type { AppDeps } from './app/app-deps.js'
 import { makeWatchEvents } from './app/events/watch-events.js'
 import type { HealthProbe } from './app/health.js'
 import type { EventSignal } from './app/ports.js'
+import type { ProtocolJobDeps } from './app/jobs/protocol-job-deps.js'
+import { createBuiltInRegistry } from './adapters/engines/engine.registry.js'
+import { createGitClient } from './adapters/git/git.client.js'
+import { createCodeHosts } from './adapters/hosts/code-hosts.js'
 import { createInProcessSignal } from './adapters/live/in-process.signal.js'
 import { createRedisSignal } from './adapters/live/redis.signal.js'
 import { openDatabase, type DatabaseHandle } from './adapters/storage/database.js'
@@ -152,4 +156,34 @@ const bindHost = (config: Config, requested: string | undefined): string => {
   if (requested !== undefined) return requested
   if (config.api.hostExplicit) return config.api.host
   return config.api.token === undefined ? '127.0.0.1' : '0.0.0.0'
+}
+
+/**
+ * The deps of the protocol job handlers for one worker: git CLI, engines (codex, claude, opencode,
+ * plus `command` when TASKSGODZILLA_COMMAND_ENGINE is set), code hosts, counters over the metrics.
+ * The queue's worker passes `createProtocolJobHandlers(createProtocolJobDeps(runtime))`.
+ */
+export const createProtocolJobDeps = (runtime: Runtime): ProtocolJobDeps => {
+  const { config, metrics } = runtime
+  const command = config.engines.command
+  return {
+    uow: runtime.deps.uow,
+    git: createGitClient({
+      projectsRoot: config.repos.projectsRoot,
+      allowLocalRepos: config.repos.allowLocalRepos,
+    }),
+    engines: createBuiltInRegistry({
+      commands: command ? [{ id: 'command', command, args: config.engines.commandArgs }] : [],
+      ...(config.engines.defaultId ? { defaultId: config.engines.defaultId } : {}),
+    }),
+    config,
+    counters: {
+      estimatedTokens: (phase, model, tokens) => metrics.codexTokensEstimated.inc({ phase, model }, tokens),
+      agentTokens: (labels, tokens) => metrics.agentTokens.inc({ ...labels }, tokens),
+      qaVerdict: (verdict) => metrics.qaVerdicts.inc({ verdict }),
+    },
+    codeHosts: createCodeHosts(config.hosts),
+    paths: { logsDir: config.engines.logsDir },
+    engineTimeoutMs: config.engines.timeoutMs,
+  }
 }
