@@ -14,7 +14,9 @@ import { createRedisSignal } from './adapters/live/redis.signal.js'
 import { openDatabase, type DatabaseHandle } from './adapters/storage/database.js'
 import { migrateToLatest, type MigrationReport } from './adapters/storage/migrations/index.js'
 import { createRepositories, createUnitOfWork } from './adapters/storage/unit-of-work.js'
-import type { Config } from './config.js'
+import { mkdirSync } from 'node:fs'
+import { loadConfig, type Config } from './config.js'
+import { createSampleRepo, demoEnv } from './demo-environment.js'
 import { buildApp } from './faces/http/build-app.js'
 import type { Logger } from './logging.js'
 import { createMetrics, type Metrics } from './metrics.js'
@@ -187,3 +189,61 @@ export const createProtocolJobDeps = (runtime: Runtime): ProtocolJobDeps => {
     engineTimeoutMs: config.engines.timeoutMs,
   }
 }
+
+export interface DemoOptions {
+  /** Folder for the sample repository, database and logs (created when missing). */
+  readonly dir: string
+  readonly port?: number
+}
+
+export interface RunningDemo extends RunningServer {
+  readonly projectId: number
+  readonly protocolRunId: number
+  readonly consoleUrl: string
+}
+
+/**
+ * `tasksgodzilla demo`: a sample repository, the server embedded with the bundled demo agent as
+ * the `command` engine, and a project and protocol created and started through the API.
+ */
+export const startDemo = async (
+  env: Readonly<Record<string, string | undefined>>,
+  options: DemoOptions,
+  logger: (config: Config) => Logger,
+): Promise<RunningDemo> => {
+  mkdirSync(options.dir, { recursive: true })
+  const repo = createSampleRepo(options.dir)
+  const config = loadConfig({ ...env, ...demoEnv(options.dir) }, options.dir)
+  const running = await startServer(config, logger(config), { port: options.port ?? 0 })
+  const call = demoClient(running.address, config.api.token)
+  const project = await call('POST', '/projects', {
+    name: `demo-${Date.now().toString(36)}`,
+    git_url: repo,
+    local_path: repo,
+    default_models: { engine: 'command' },
+  })
+  const protocol = await call('POST', `/projects/${project.id}/protocols`, {
+    protocol_name: '0001-demo',
+    description: 'Add a short usage section to the README',
+  })
+  await call('POST', `/protocols/${protocol.id}/actions/start`, {})
+  return {
+    ...running,
+    projectId: project.id,
+    protocolRunId: protocol.id,
+    consoleUrl: `${running.address}/console/`,
+  }
+}
+
+const demoClient =
+  (base: string, token: string | undefined) =>
+  async (method: string, path: string, body: unknown): Promise<{ id: number }> => {
+    const response = await fetch(`${base}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(body),
+    })
+    if (!response.ok)
+      throw new Error(`demo: ${method} ${path} answered ${response.status}: ${await response.text()}`)
+    return (await response.json()) as { id: number }
+  }
