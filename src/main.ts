@@ -7,7 +7,6 @@ import type { HealthProbe } from './app/health.js'
 import type { EventSignal } from './app/ports.js'
 import type { ProtocolJobDeps } from './app/jobs/protocol-job-deps.js'
 import { createBuiltInRegistry } from './adapters/engines/engine.registry.js'
-import { createGitClient } from './adapters/git/git.client.js'
 import { createCodeHosts } from './adapters/hosts/code-hosts.js'
 import { createInProcessSignal } from './adapters/live/in-process.signal.js'
 import { createRedisSignal } from './adapters/live/redis.signal.js'
@@ -18,6 +17,9 @@ import { mkdirSync } from 'node:fs'
 import { loadConfig, type Config } from './config.js'
 import { createSampleRepo, demoEnv } from './demo-environment.js'
 import { buildApp } from './faces/http/build-app.js'
+import { makeDeleteBranch, makeListBranches } from './app/projects/branches.js'
+import { makeReceiveWebhook } from './app/webhooks/receive-webhook.js'
+import { createGitClient } from './adapters/git/git.client.js'
 import type { Logger } from './logging.js'
 import { createMetrics, type Metrics } from './metrics.js'
 
@@ -98,8 +100,23 @@ export const createHttpServer = (runtime: Runtime): Promise<FastifyInstance> => 
     queueBackend: config.queue.backend === 'redis' ? 'redis-bullmq' : 'embedded',
     probes: runtime.probes,
   })
+  const git = createGitClient({
+    projectsRoot: config.repos.projectsRoot,
+    allowLocalRepos: config.repos.allowLocalRepos,
+  })
+  const receiveWebhook = makeReceiveWebhook({
+    ...deps,
+    autoQaOnCi: config.qa.autoOnCi,
+    globalSecret: config.webhooks.token,
+    allowUnsigned: config.webhooks.allowUnsigned,
+    git,
+    count: (provider, status) => runtime.metrics.webhooksTotal.inc({ provider, status }),
+  })
   return buildApp({
     app,
+    receiveWebhook,
+    listBranches: makeListBranches({ ...deps, git }),
+    deleteBranch: makeDeleteBranch({ ...deps, git }),
     watchEvents: makeWatchEvents({ repos: deps.repos, signal: runtime.signal }),
     logger: runtime.logger,
     metrics: runtime.metrics,
