@@ -1,4 +1,4 @@
-import { AppError, isAppError } from '../../domain/app-error.js'
+import { isAppError } from '../../domain/app-error.js'
 import type { JsonObject } from '../../domain/json.js'
 import type { Project } from '../../domain/project.js'
 import type { ProtocolRun } from '../../domain/protocol-run.js'
@@ -107,8 +107,4 @@ export const engineFailure = (error: unknown): EngineFailure => {
 export const objectAt = (value: JsonObject | null | undefined, key: string): JsonObject => {
   const found = value?.[key]
   return found !== null && typeof found === 'object' && !Array.isArray(found) ? found : {}
-}
-
-export const assertNever = (value: never): never => {
-  throw new AppError('ORC_INTERNAL', `Unexpected value ${JSON.stringify(value)}`)
 }

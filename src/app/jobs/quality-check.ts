@@ -6,7 +6,7 @@ import { parseVerdict } from '../../domain/verdict.js'
 import type { RequestContext } from '../context.js'
 import type { WorktreeInfo } from '../git.port.js'
 import { maybeCompleteProtocol } from '../steps/complete-protocol.js'
-import { callEngine, stepLogPath } from './engine-call.js'
+import { callEngine, stepLogPath, type EngineCallOutcome } from './engine-call.js'
 import type { JobRunContext } from './job-handler.js'
 import { PermanentJobError } from './job-handler.js'
 import { jobContext, prepareWorkspace } from './job-support.js'
@@ -60,31 +60,7 @@ export const runQualityCheck = async (
     await deps.uow.run((tx) => failStepAndBlockRun(tx, stepId, { type: 'qa_error', message }, ctx))
     return { outcome: 'failed', reason: 'qa_error' }
   }
-  const report = call.result.outputText
-  writeText(
-    join(workspace.ok.protocolRoot, 'quality-report.md'),
-    report.endsWith('\n') ? report : `${report}\n`,
-  )
-  const verdict = parseVerdict(report)
-  deps.counters.qaVerdict(verdict.verdict)
-  const tokens = call.promptTokens + call.completionTokens
-  const metadata: JsonObject = {
-    verdict: verdict.verdict,
-    verdict_line: verdict.line,
-    inline,
-    engine_id: call.engineId,
-    model: call.model,
-  }
-  await deps.uow.run(async (tx) => {
-    await addRunUsage(tx, context.run.id, tokens, call.result.costUsd ?? 0)
-    if (verdict.verdict === 'PASS') {
-      await moveStep(tx, stepId, 'complete', { type: 'qa_passed', message: 'QA passed.', metadata }, ctx, {
-        summary: 'QA passed.',
-      })
-      await maybeCompleteProtocol(tx, context.run.id, ctx)
-    } else await failStepAndBlockRun(tx, stepId, { type: 'qa_failed', message: 'QA failed.', metadata }, ctx)
-  })
-  return { outcome: verdict.verdict === 'PASS' ? 'completed' : 'failed', verdict: verdict.verdict }
+  return recordVerdict(deps, { context, call, protocolRoot: workspace.ok.protocolRoot, inline }, ctx)
 }
 
 const skipByPolicy = async (
@@ -135,4 +111,54 @@ const qaPrompt = async (
       'Use the report format above; end with `VERDICT: PASS` or `VERDICT: FAIL` (FAIL on any blocking issue).',
     ],
   ])
+}
+
+interface VerdictInput {
+  readonly context: StepContext
+  readonly call: Extract<EngineCallOutcome, { kind: 'done' }>
+  readonly protocolRoot: string
+  readonly inline: boolean
+}
+
+/** Writes the report, counts the verdict, and completes or fails the step in one transaction. */
+const recordVerdict = async (
+  deps: ProtocolJobDeps,
+  { context, call, protocolRoot, inline }: VerdictInput,
+  ctx: RequestContext,
+): Promise<JsonObject> => {
+  const report = call.result.outputText
+  writeText(join(protocolRoot, 'quality-report.md'), report.endsWith('\n') ? report : `${report}\n`)
+  const verdict = parseVerdict(report)
+  deps.counters.qaVerdict(verdict.verdict)
+  const tokens = call.promptTokens + call.completionTokens
+  const metadata: JsonObject = {
+    verdict: verdict.verdict,
+    verdict_line: verdict.line,
+    inline,
+    engine_id: call.engineId,
+    model: call.model,
+  }
+  await deps.uow.run(async (tx) => {
+    await addRunUsage(tx, context.run.id, tokens, call.result.costUsd ?? 0)
+    if (verdict.verdict === 'PASS') {
+      await moveStep(
+        tx,
+        context.step.id,
+        'complete',
+        { type: 'qa_passed', message: 'QA passed.', metadata },
+        ctx,
+        {
+          summary: 'QA passed.',
+        },
+      )
+      await maybeCompleteProtocol(tx, context.run.id, ctx)
+    } else
+      await failStepAndBlockRun(
+        tx,
+        context.step.id,
+        { type: 'qa_failed', message: 'QA failed.', metadata },
+        ctx,
+      )
+  })
+  return { outcome: verdict.verdict === 'PASS' ? 'completed' : 'failed', verdict: verdict.verdict }
 }
