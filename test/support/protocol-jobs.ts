@@ -65,7 +65,14 @@ export const makeJobDeps = (
       skipSimpleDecompose: false,
     },
     onboarding: { requireClarifications: options.requireClarifications ?? false, writeAssets: false },
-    jobs: { maxAttempts: 3, backoffBaseMs: 0, backoffMaxMs: 0, retentionHours: 1 },
+    jobs: {
+      maxAttempts: 3,
+      backoffBaseMs: 0,
+      backoffMaxMs: 0,
+      retentionHours: 1,
+      timeoutSeconds: 600,
+      agentTimeoutSeconds: 60,
+    },
     repos: { autoClone: true, ghSsh: false },
   },
   codeHosts: createCodeHosts({
