@@ -6,6 +6,7 @@ import { makeWatchEvents } from './app/events/watch-events.js'
 import type { HealthProbe } from './app/health.js'
 import type { EventSignal } from './app/ports.js'
 import type { ProtocolJobDeps } from './app/jobs/protocol-job-deps.js'
+import { createProtocolJobHandlers } from './app/jobs/protocol-handlers.js'
 import { createBuiltInRegistry } from './adapters/engines/engine.registry.js'
 import { createCodeHosts } from './adapters/hosts/code-hosts.js'
 import { createInProcessSignal } from './adapters/live/in-process.signal.js'
@@ -161,9 +162,10 @@ export const startServer = async (
   config: Config,
   logger: Logger,
   options: ListenOptions = {},
+  wiring?: (runtime: Runtime) => QueueWiringOptions,
 ): Promise<RunningServer> => {
   const runtime = await openRuntime(config, logger)
-  const queue = await startQueue(runtime)
+  const queue = await startQueue(runtime, wiring?.(runtime))
   const server = await createHttpServer(runtime)
   const host = bindHost(config, options.host)
   if (config.api.token === undefined) {
@@ -247,7 +249,9 @@ export const startDemo = async (
   mkdirSync(options.dir, { recursive: true })
   const repo = createSampleRepo(options.dir)
   const config = loadConfig({ ...env, ...demoEnv(options.dir) }, options.dir)
-  const running = await startServer(config, logger(config), { port: options.port ?? 0 })
+  const running = await startServer(config, logger(config), { port: options.port ?? 0 }, (runtime) => ({
+    makeHandlers: () => createProtocolJobHandlers(createProtocolJobDeps(runtime)),
+  }))
   const call = demoClient(running.address, config.api.token)
   const project = await call('POST', '/projects', {
     name: `demo-${Date.now().toString(36)}`,
