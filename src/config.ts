@@ -71,9 +71,28 @@ export interface Config {
     readonly agentTimeoutSeconds: number
   }
   readonly specAuditIntervalSeconds: number | undefined
+  /** Agent engines: an optional `command` engine, the default engine id, the per-call time limit. */
+  readonly engines: {
+    /** `TASKSGODZILLA_COMMAND_ENGINE`: executable registered as engine id `command`. */
+    readonly command: string | undefined
+    /** `TASKSGODZILLA_COMMAND_ENGINE_ARGS`: its fixed arguments, comma-separated. */
+    readonly commandArgs: readonly string[]
+    /** `TASKSGODZILLA_DEFAULT_ENGINE`: used when nothing names an engine (default codex). */
+    readonly defaultId: string | undefined
+    readonly timeoutMs: number
+    /** `TASKSGODZILLA_LOGS_DIR`: per-step agent logs and engine scratch files. */
+    readonly logsDir: string
+  }
   readonly maxInlineTriggerDepth: number
   /** Secrets for the code hosts, used by PR and CI jobs only; never passed to agents. */
-  readonly hosts: { readonly githubToken: string | undefined; readonly gitlabToken: string | undefined }
+  readonly hosts: {
+    readonly githubToken: string | undefined
+    readonly gitlabToken: string | undefined
+    /** GitHub REST API root (`TASKSGODZILLA_GITHUB_API_URL`, GitHub Enterprise); default api.github.com. */
+    readonly githubApiUrl: string | undefined
+    /** GitLab instance root (`TASKSGODZILLA_GITLAB_URL`); default https://gitlab.com. */
+    readonly gitlabUrl: string | undefined
+  }
 }
 
 const DEFAULT_PORT = 8010
@@ -141,10 +160,19 @@ export const loadConfig = (env: Env, cwd: string): Config => {
       agentTimeoutSeconds: readInt(env, 'TASKSGODZILLA_AGENT_JOB_TIMEOUT_SECONDS', { min: 1 }, 4 * 3600),
     },
     specAuditIntervalSeconds: readInt(env, 'TASKSGODZILLA_SPEC_AUDIT_INTERVAL_SECONDS', { min: 1 }),
+    engines: {
+      command: readString(env, 'TASKSGODZILLA_COMMAND_ENGINE'),
+      commandArgs: readList(env, 'TASKSGODZILLA_COMMAND_ENGINE_ARGS'),
+      defaultId: readString(env, 'TASKSGODZILLA_DEFAULT_ENGINE'),
+      timeoutMs: 1000 * readInt(env, 'TASKSGODZILLA_ENGINE_TIMEOUT_SECONDS', { min: 1 }, 1800),
+      logsDir: resolvePath(readString(env, 'TASKSGODZILLA_LOGS_DIR') ?? '.tasksgodzilla/logs', cwd),
+    },
     maxInlineTriggerDepth: readInt(env, 'TASKSGODZILLA_MAX_INLINE_TRIGGER_DEPTH', { min: 0, max: 50 }, 3),
     hosts: {
       githubToken: readString(env, 'GITHUB_TOKEN') ?? readString(env, 'GH_TOKEN'),
       gitlabToken: readString(env, 'GITLAB_TOKEN'),
+      githubApiUrl: readString(env, 'TASKSGODZILLA_GITHUB_API_URL'),
+      gitlabUrl: readString(env, 'TASKSGODZILLA_GITLAB_URL'),
     },
   }
 }

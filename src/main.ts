@@ -5,12 +5,18 @@ import type { AppDeps } from './app/app-deps.js'
 import { makeWatchEvents } from './app/events/watch-events.js'
 import type { HealthProbe } from './app/health.js'
 import type { EventSignal } from './app/ports.js'
+import type { ProtocolJobDeps } from './app/jobs/protocol-job-deps.js'
+import { createProtocolJobHandlers } from './app/jobs/protocol-handlers.js'
+import { createBuiltInRegistry } from './adapters/engines/engine.registry.js'
+import { createCodeHosts } from './adapters/hosts/code-hosts.js'
 import { createInProcessSignal } from './adapters/live/in-process.signal.js'
 import { createRedisSignal } from './adapters/live/redis.signal.js'
 import { openDatabase, type DatabaseHandle } from './adapters/storage/database.js'
 import { migrateToLatest, type MigrationReport } from './adapters/storage/migrations/index.js'
 import { createRepositories, createUnitOfWork } from './adapters/storage/unit-of-work.js'
-import type { Config } from './config.js'
+import { mkdirSync } from 'node:fs'
+import { loadConfig, type Config } from './config.js'
+import { createSampleRepo, demoEnv } from './demo-environment.js'
 import { buildApp } from './faces/http/build-app.js'
 import { makeDeleteBranch, makeListBranches } from './app/projects/branches.js'
 import { makeReceiveWebhook } from './app/webhooks/receive-webhook.js'
@@ -161,9 +167,10 @@ export const startServer = async (
   config: Config,
   logger: Logger,
   options: ListenOptions = {},
+  wiring?: (runtime: Runtime) => QueueWiringOptions,
 ): Promise<RunningServer> => {
   const runtime = await openRuntime(config, logger)
-  const queue = options.runJobs === false ? undefined : await startQueue(runtime)
+  const queue = options.runJobs === false ? undefined : await startQueue(runtime, wiring?.(runtime))
   const server = await createHttpServer(runtime)
   const host = bindHost(config, options.host)
   if (config.api.token === undefined) {
@@ -193,6 +200,96 @@ const bindHost = (config: Config, requested: string | undefined): string => {
   return config.api.token === undefined ? '127.0.0.1' : '0.0.0.0'
 }
 
+/**
+ * The deps of the protocol job handlers for one worker: git CLI, engines (codex, claude, opencode,
+ * plus `command` when TASKSGODZILLA_COMMAND_ENGINE is set), code hosts, counters over the metrics.
+ * The queue's worker passes `createProtocolJobHandlers(createProtocolJobDeps(runtime))`.
+ */
+export const createProtocolJobDeps = (runtime: Runtime): ProtocolJobDeps => {
+  const { config, metrics } = runtime
+  const command = config.engines.command
+  return {
+    uow: runtime.deps.uow,
+    git: createGitClient({
+      projectsRoot: config.repos.projectsRoot,
+      allowLocalRepos: config.repos.allowLocalRepos,
+    }),
+    engines: createBuiltInRegistry({
+      commands: command ? [{ id: 'command', command, args: config.engines.commandArgs }] : [],
+      ...(config.engines.defaultId ? { defaultId: config.engines.defaultId } : {}),
+    }),
+    config,
+    counters: {
+      estimatedTokens: (phase, model, tokens) => metrics.codexTokensEstimated.inc({ phase, model }, tokens),
+      agentTokens: (labels, tokens) => metrics.agentTokens.inc({ ...labels }, tokens),
+      qaVerdict: (verdict) => metrics.qaVerdicts.inc({ verdict }),
+    },
+    codeHosts: createCodeHosts(config.hosts),
+    paths: { logsDir: config.engines.logsDir },
+    engineTimeoutMs: config.engines.timeoutMs,
+  }
+}
+
+export interface DemoOptions {
+  /** Folder for the sample repository, database and logs (created when missing). */
+  readonly dir: string
+  readonly port?: number
+}
+
+export interface RunningDemo extends RunningServer {
+  readonly projectId: number
+  readonly protocolRunId: number
+  readonly consoleUrl: string
+}
+
+/**
+ * `tasksgodzilla demo`: a sample repository, the server embedded with the bundled demo agent as
+ * the `command` engine, and a project and protocol created and started through the API.
+ */
+export const startDemo = async (
+  env: Readonly<Record<string, string | undefined>>,
+  options: DemoOptions,
+  logger: (config: Config) => Logger,
+): Promise<RunningDemo> => {
+  mkdirSync(options.dir, { recursive: true })
+  const repo = createSampleRepo(options.dir)
+  const config = loadConfig({ ...env, ...demoEnv(options.dir) }, options.dir)
+  const running = await startServer(config, logger(config), { port: options.port ?? 0 }, (runtime) => ({
+    makeHandlers: () => createProtocolJobHandlers(createProtocolJobDeps(runtime)),
+  }))
+  const call = demoClient(running.address, config.api.token)
+  const project = await call('POST', '/projects', {
+    name: `demo-${Date.now().toString(36)}`,
+    git_url: repo,
+    local_path: repo,
+    default_models: { engine: 'command' },
+  })
+  const protocol = await call('POST', `/projects/${project.id}/protocols`, {
+    protocol_name: '0001-demo',
+    description: 'Add a short usage section to the README',
+  })
+  await call('POST', `/protocols/${protocol.id}/actions/start`, {})
+  return {
+    ...running,
+    projectId: project.id,
+    protocolRunId: protocol.id,
+    consoleUrl: `${running.address}/console/`,
+  }
+}
+
+const demoClient =
+  (base: string, token: string | undefined) =>
+  async (method: string, path: string, body: unknown): Promise<{ id: number }> => {
+    const response = await fetch(`${base}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(body),
+    })
+    if (!response.ok)
+      throw new Error(`demo: ${method} ${path} answered ${response.status}: ${await response.text()}`)
+    return (await response.json()) as { id: number }
+  }
+
 // ---- Queue and workers (issue 4) ----
 
 /** How long running jobs may take to finish on shutdown before they are handed to another worker. */
@@ -206,7 +303,11 @@ export const startQueue = async (
   runtime: Runtime,
   options: QueueWiringOptions = {},
 ): Promise<QueueRuntime> => {
-  const queue = createQueueRuntime(runtime, { onCommit: notifyEvents(runtime), ...options })
+  const queue = createQueueRuntime(runtime, {
+    onCommit: notifyEvents(runtime),
+    makeHandlers: () => createProtocolJobHandlers(createProtocolJobDeps(runtime)),
+    ...options,
+  })
   runtime.queueLink.attach(queue.queue)
   try {
     await queue.queue.start()
@@ -243,6 +344,7 @@ export const startWorker = async (
   const metrics = wiring.metrics ?? runtime.metrics
   const worker = createWorkerRuntime(runtime, {
     onCommit: notifyEvents(runtime),
+    makeHandlers: () => createProtocolJobHandlers(createProtocolJobDeps(runtime)),
     ...wiring,
     ...options,
     metrics,

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander'
 import { isConfigError } from '../../config.js'
 import { isAppError } from '../../domain/app-error.js'
+import { registerDemo } from './commands/demo.command.js'
 import { registerMigrate } from './commands/migrate.command.js'
 import { registerServe } from './commands/serve.command.js'
 import { registerWorker } from './commands/worker.command.js'
@@ -19,6 +20,7 @@ const program = new Command()
 registerServe(program)
 registerWorker(program)
 registerMigrate(program)
+registerDemo(program)
 
 try {
   await program.parseAsync(process.argv)

@@ -21,6 +21,7 @@ import { healthRoutes } from './routes/health.routes.js'
 import { projectRoutes } from './routes/projects.routes.js'
 import { protocolRoutes } from './routes/protocols.routes.js'
 import { queueRoutes } from './routes/queues.routes.js'
+import { stepLogRoutes } from './routes/step-logs.routes.js'
 import { stepRoutes } from './routes/steps.routes.js'
 import { webhookRoutes, type WebhookRouteDeps } from './routes/webhooks.routes.js'
 import { createValidatorCompiler } from './validators.js'
@@ -67,6 +68,7 @@ export const buildApp = async (deps: HttpDeps): Promise<FastifyInstance> => {
   await server.register(projectRoutes, { app: deps.app })
   await server.register(protocolRoutes, { app: deps.app })
   await server.register(stepRoutes, { app: deps.app })
+  await server.register(stepLogRoutes, { app: deps.app })
   await server.register(eventRoutes, { app: deps.app, watchEvents: deps.watchEvents })
   await server.register(queueRoutes, { app: deps.app })
   await server.register(branchRoutes, { listBranches: deps.listBranches, deleteBranch: deps.deleteBranch })

@@ -1,0 +1,98 @@
+import type { JsonObject } from '../../domain/json.js'
+import type { RequestContext } from '../context.js'
+import type { ResolvedStepPaths } from '../../domain/spec-paths.js'
+import type { WorktreeInfo } from '../git.port.js'
+import { callEngine, stepLogPath, type EngineCallOutcome } from './engine-call.js'
+import type { JobHandler, JobRunContext } from './job-handler.js'
+import { PermanentJobError } from './job-handler.js'
+import { jobContext, prepareWorkspace } from './job-support.js'
+import { loadPrompt, promptSections } from './prompt-templates.js'
+import { readText } from './protocol-files.js'
+import type { ProtocolJobDeps } from './protocol-job-deps.js'
+import { claimStep } from './step-claim.js'
+import type { StepContext } from './step-context.js'
+import { resolveStepFiles } from './step-context.js'
+import { recordExecution } from './step-execution.js'
+import { failStepAndBlockRun } from './step-outcomes.js'
+import { join } from 'node:path'
+
+/**
+ * execute_step_job: claims the running step, runs its engine in the worktree (budget checked,
+ * output streamed to the step's log file), writes outputs, commits, and hands the step to QA by
+ * its policy. Engine failures fail the step and block the run.
+ */
+export const createExecuteStepHandler =
+  (deps: ProtocolJobDeps): JobHandler<'execute_step_job'> =>
+  async (payload, job): Promise<JsonObject> => {
+    const ctx = jobContext(job.jobId)
+    const logPath = stepLogPath(deps, payload.step_run_id)
+    const claim = await deps.uow.run((tx) => claimStep(tx, payload.step_run_id, job.jobId, logPath, ctx))
+    if ('skipped' in claim) return { skipped: claim.skipped }
+    const context = claim.claimed
+    const workspace = await prepareWorkspace(deps, context, job.signal)
+    if ('missing' in workspace)
+      return stop(deps, context, { type: 'repo_missing', message: workspace.missing }, ctx)
+    const files = resolveStepFiles(context, workspace.ok)
+    if ('errors' in files) {
+      const message = `Spec validation failed: ${files.errors.join('; ')}`
+      return stop(deps, context, { type: 'spec_validation_error', message }, ctx)
+    }
+    const call = await callEngine(deps, {
+      ...context,
+      stepRun: context.step,
+      phase: 'execute',
+      prompt: executePrompt(context, workspace.ok, files),
+      workingDir: workspace.ok.path,
+      logPath,
+      signal: job.signal,
+      label: `step ${context.step.stepName}`,
+    })
+    return afterCall(deps, context, workspace.ok, files, call, job, ctx)
+  }
+
+const afterCall = async (
+  deps: ProtocolJobDeps,
+  context: StepContext,
+  worktree: WorktreeInfo,
+  files: ResolvedStepPaths,
+  call: EngineCallOutcome,
+  job: JobRunContext,
+  ctx: RequestContext,
+): Promise<JsonObject> => {
+  if (call.kind === 'budget') {
+    const metadata = { phase: 'execute', estimated_tokens: call.estimate, model: call.model }
+    await stop(deps, context, { type: 'budget_exceeded', message: call.message, metadata }, ctx)
+    throw new PermanentJobError(call.message, 'budget')
+  }
+  if (call.kind === 'failed')
+    return stop(deps, context, { type: call.failure.eventType, ...call.failure }, ctx)
+  if (!call.result.success) {
+    const tail = call.result.stderrTail.trim().split('\n').slice(-3).join(' | ')
+    const message = `Execution error: the engine exited with ${String(call.result.exitCode)}${tail ? ` (${tail})` : ''}`
+    return stop(
+      deps,
+      context,
+      { type: 'step_execution_failed', message, metadata: { exit_code: call.result.exitCode } },
+      ctx,
+    )
+  }
+  return recordExecution(deps, { context, worktree, files, call, job, ctx })
+}
+
+const stop = async (
+  deps: ProtocolJobDeps,
+  context: StepContext,
+  event: { type: string; message: string; metadata?: JsonObject },
+  ctx: RequestContext,
+): Promise<JsonObject> => {
+  await deps.uow.run((tx) => failStepAndBlockRun(tx, context.step.id, event, ctx))
+  return { outcome: 'failed', reason: event.type }
+}
+
+/** Our execute template, then the protocol, its plan and the step file. */
+const executePrompt = (context: StepContext, worktree: WorktreeInfo, files: ResolvedStepPaths): string =>
+  promptSections(loadPrompt('execute').text, [
+    ['Protocol', `Name: ${context.run.protocolName}\nWorktree: ${worktree.path}`],
+    ['Plan (plan.md)', readText(join(worktree.protocolRoot, 'plan.md'), '(no plan.md)')],
+    ['Step', `Step file: ${context.step.stepName}\n\n${readText(files.promptPath)}`],
+  ])

@@ -1,0 +1,109 @@
+import { parseGitUrl } from '../../domain/git-url.js'
+import type { JsonObject } from '../../domain/json.js'
+import type { Project } from '../../domain/project.js'
+import type { CodeHostProvider, PullRequestRef, PullRequestSpec } from '../code-host.port.js'
+import type { RequestContext } from '../context.js'
+import type { Repositories } from '../ports.js'
+import type { JobHandler } from './job-handler.js'
+import {
+  commitMessage,
+  jobContext,
+  prepareWorkspace,
+  readRunAndProject,
+  type RunAndProject,
+} from './job-support.js'
+import type { ProtocolJobDeps } from './protocol-job-deps.js'
+
+const FINISHED = new Set(['cancelled', 'failed'])
+
+/**
+ * open_pr_job: commits what is pending, pushes the run's branch and opens a draft PR (GitHub) or
+ * MR (GitLab) — or adopts the open one for the branch, so a retry never opens a second.
+ */
+export const createOpenPrHandler =
+  (deps: ProtocolJobDeps): JobHandler<'open_pr_job'> =>
+  async (payload, job): Promise<JsonObject> => {
+    const ctx = jobContext(job.jobId)
+    const loaded = await deps.uow.run((tx) => readRunAndProject(tx, payload.protocol_run_id))
+    if (!loaded || FINISHED.has(loaded.run.status)) return { skipped: 'run is gone or finished' }
+    if (loaded.run.prUrl) return { skipped: 'pull request already recorded', pr_url: loaded.run.prUrl }
+    const target = hostTarget(loaded.project)
+    const host = target && deps.codeHosts.get(target.provider)
+    if (!target || !host) {
+      const message = target
+        ? `No ${target.provider} token is configured.`
+        : 'The git URL names no code host.'
+      await deps.uow.run((tx) => note(tx, loaded, 'open_pr_skipped', message, ctx))
+      return { skipped: message }
+    }
+    const workspace = await prepareWorkspace(deps, loaded, job.signal)
+    if ('missing' in workspace) throw new Error(workspace.missing)
+    const { path, branch } = workspace.ok
+    await deps.git.commitAll(
+      path,
+      commitMessage(loaded.run.protocolName, 'pr', 'Pending changes'),
+      job.signal,
+    )
+    await deps.git.push(path, branch, job.signal)
+    const spec = pullRequestSpec(loaded, target.repository, branch)
+    const existing = await host.findOpen(spec, job.signal)
+    const pr = existing ?? (await host.createDraft(spec, job.signal))
+    const type = existing ? 'pr_exists' : 'pr_opened'
+    await deps.uow.run((tx) => recordPr(tx, loaded, pr, type, target.provider, ctx))
+    return { outcome: type, pr_url: pr.url, pr_number: pr.number }
+  }
+
+/** Provider (the project's ci_provider, else the host name) and repository path, from the git URL. */
+const hostTarget = (project: Project): { provider: CodeHostProvider; repository: string[] } | undefined => {
+  let source
+  try {
+    source = parseGitUrl(project.gitUrl, { allowLocalRepos: false })
+  } catch {
+    return undefined
+  }
+  if (source.kind !== 'remote') return undefined
+  const named =
+    project.ciProvider === 'github' || project.ciProvider === 'gitlab' ? project.ciProvider : undefined
+  return {
+    provider: named ?? (source.host.includes('gitlab') ? 'gitlab' : 'github'),
+    repository: [...source.segments],
+  }
+}
+
+const pullRequestSpec = ({ run }: RunAndProject, repository: string[], branch: string): PullRequestSpec => ({
+  repository,
+  head: branch,
+  base: run.baseBranch,
+  title: `[${run.protocolName}] ${run.description?.split('\n')[0]?.trim() || run.protocolName}`,
+  body: `Protocol ${run.protocolName}, run ${run.id}, opened by TasksGodzilla.\n\nSee .protocols/${run.protocolName}/plan.md.`,
+})
+
+const recordPr = async (
+  tx: Repositories,
+  loaded: RunAndProject,
+  pr: PullRequestRef,
+  type: string,
+  provider: string,
+  ctx: RequestContext,
+) => {
+  await tx.runs.update(loaded.run.id, { prUrl: pr.url, prNumber: pr.number })
+  const message =
+    type === 'pr_opened' ? `Draft ${provider} PR #${pr.number} opened.` : `PR #${pr.number} already open.`
+  await note(tx, loaded, type, message, ctx, { pr_url: pr.url, pr_number: pr.number, provider })
+}
+
+const note = (
+  tx: Repositories,
+  { run }: RunAndProject,
+  type: string,
+  message: string,
+  ctx: RequestContext,
+  metadata: JsonObject = {},
+) =>
+  tx.events.append({
+    projectId: run.projectId,
+    protocolRunId: run.id,
+    eventType: type,
+    message,
+    metadata: { ...metadata, ...(ctx.jobId ? { job_id: ctx.jobId } : {}) },
+  })

@@ -1,0 +1,27 @@
+import { createExecuteStepHandler } from './execute-step.job.js'
+import { createOpenPrHandler } from './open-pr.job.js'
+import type { JobHandlers } from './job-handler.js'
+import { PermanentJobError } from './job-handler.js'
+import { createPlanProtocolHandler } from './plan-protocol.job.js'
+import { createProjectSetupHandler } from './project-setup.job.js'
+import { createSpecAuditHandler } from './spec-audit.job.js'
+import type { ProtocolJobDeps } from './protocol-job-deps.js'
+import { createRunQualityHandler } from './run-quality.job.js'
+
+/**
+ * The handlers of every job type, over one set of deps (one per worker). The queue calls them;
+ * each is idempotent and records its outcome through the transition table.
+ */
+export const createProtocolJobHandlers = (deps: ProtocolJobDeps): JobHandlers => ({
+  plan_protocol_job: createPlanProtocolHandler(deps),
+  execute_step_job: createExecuteStepHandler(deps),
+  run_quality_job: createRunQualityHandler(deps),
+  open_pr_job: createOpenPrHandler(deps),
+  project_setup_job: createProjectSetupHandler(deps),
+  spec_audit_job: createSpecAuditHandler(deps),
+  codemachine_import_job: unsupported('codemachine_import_job'),
+})
+
+const unsupported = (type: string) => async () => {
+  throw new PermanentJobError(`${type} is not implemented in this build`, 'unsupported')
+}

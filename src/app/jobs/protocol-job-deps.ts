@@ -1,0 +1,52 @@
+import type { Config } from '../../config.js'
+import type { CodeHosts } from '../code-host.port.js'
+import type { QaVerdict } from '../../domain/verdict.js'
+import type { EngineRegistry } from '../engine.port.js'
+import type { GitClient } from '../git.port.js'
+import type { UnitOfWork } from '../ports.js'
+
+/** The counters protocol jobs feed; main.ts adapts src/metrics.ts to it. */
+export interface JobCounters {
+  /** `codex_token_estimated_total{phase,model}`: the prompt-side estimate of one engine call. */
+  estimatedTokens(phase: string, model: string, tokens: number): void
+  /** `agent_tokens_total{engine,model,phase,kind}`: actual (or estimated) usage of one call. */
+  agentTokens(labels: AgentTokenLabels, tokens: number): void
+  /** `qa_verdict_total{verdict}`. */
+  qaVerdict(verdict: QaVerdict): void
+}
+
+export interface AgentTokenLabels {
+  readonly engine: string
+  readonly model: string
+  readonly phase: string
+  readonly kind: 'prompt' | 'completion'
+}
+
+/** Counters that count nothing (tests, CLI tools). */
+export const NO_COUNTERS: JobCounters = {
+  estimatedTokens: () => undefined,
+  agentTokens: () => undefined,
+  qaVerdict: () => undefined,
+}
+
+/** Where protocol jobs keep files that are not part of the repository. */
+export interface JobPaths {
+  /** Per-step agent logs (`<logsDir>/steps/<step id>.log`) and engine scratch folders. */
+  readonly logsDir: string
+}
+
+/** Everything the protocol job handlers need, injected by main.ts (one set per worker). */
+export interface ProtocolJobDeps {
+  readonly uow: UnitOfWork
+  readonly git: GitClient
+  readonly engines: EngineRegistry
+  readonly config: Pick<Config, 'qa' | 'budgets' | 'models' | 'onboarding' | 'jobs'> & {
+    readonly repos: Pick<Config['repos'], 'autoClone' | 'ghSsh'>
+  }
+  readonly counters: JobCounters
+  /** GitHub/GitLab clients for open_pr_job (absent providers have no token). */
+  readonly codeHosts: CodeHosts
+  readonly paths: JobPaths
+  /** Wall-clock limit of one engine call. */
+  readonly engineTimeoutMs: number
+}

@@ -1,0 +1,164 @@
+import { join } from 'node:path'
+import type { JsonObject } from '../../domain/json.js'
+import { resolveSpecPath } from '../../domain/spec-paths.js'
+import { qaPolicyOf } from '../../domain/spec.js'
+import { parseVerdict } from '../../domain/verdict.js'
+import type { RequestContext } from '../context.js'
+import type { WorktreeInfo } from '../git.port.js'
+import { maybeCompleteProtocol } from '../steps/complete-protocol.js'
+import { callEngine, stepLogPath, type EngineCallOutcome } from './engine-call.js'
+import type { JobRunContext } from './job-handler.js'
+import { PermanentJobError } from './job-handler.js'
+import { jobContext, prepareWorkspace } from './job-support.js'
+import { loadPrompt, promptSections } from './prompt-templates.js'
+import { FS_PROBE, readText, writeText } from './protocol-files.js'
+import type { ProtocolJobDeps } from './protocol-job-deps.js'
+import { readStepContext, type StepContext } from './step-context.js'
+import { addRunUsage, failStepAndBlockRun, moveStep } from './step-outcomes.js'
+
+/**
+ * QA of a step awaiting it: QA prompt from the protocol files and git state, engine `qa` phase,
+ * report written to `quality-report.md`, verdict → step completed (run maybe completed) or step
+ * failed and run blocked. `inline` marks light-policy QA run right after execution.
+ */
+export const runQualityCheck = async (
+  deps: ProtocolJobDeps,
+  stepId: number,
+  job: JobRunContext,
+  inline: boolean,
+): Promise<JsonObject> => {
+  const ctx = jobContext(job.jobId)
+  const context = await deps.uow.run((tx) => readStepContext(tx, stepId))
+  if (!context || context.step.status !== 'needs_qa')
+    return { skipped: `step is ${context?.step.status ?? 'gone'}` }
+  if (qaPolicyOf(context.stepSpec) === 'skip') return skipByPolicy(deps, context, ctx)
+  const workspace = await prepareWorkspace(deps, context, job.signal)
+  if ('missing' in workspace) {
+    const event = { type: 'qa_blocked_repo', message: workspace.missing }
+    await deps.uow.run((tx) => failStepAndBlockRun(tx, stepId, event, ctx))
+    return { outcome: 'failed', reason: 'qa_blocked_repo' }
+  }
+  const prompt = await qaPrompt(deps, context, workspace.ok, job.signal)
+  const call = await callEngine(deps, {
+    ...context,
+    stepRun: context.step,
+    phase: 'qa',
+    prompt,
+    workingDir: workspace.ok.path,
+    logPath: stepLogPath(deps, stepId),
+    signal: job.signal,
+    label: `QA of ${context.step.stepName}`,
+  })
+  if (call.kind === 'budget') {
+    const event = { type: 'budget_exceeded', message: call.message, metadata: { phase: 'qa' } }
+    await deps.uow.run((tx) => failStepAndBlockRun(tx, stepId, event, ctx))
+    throw new PermanentJobError(call.message, 'budget')
+  }
+  if (call.kind === 'failed' || !call.result.success) {
+    const message =
+      call.kind === 'failed' ? call.failure.message : `QA engine exited with ${String(call.result.exitCode)}`
+    await deps.uow.run((tx) => failStepAndBlockRun(tx, stepId, { type: 'qa_error', message }, ctx))
+    return { outcome: 'failed', reason: 'qa_error' }
+  }
+  return recordVerdict(deps, { context, call, protocolRoot: workspace.ok.protocolRoot, inline }, ctx)
+}
+
+const skipByPolicy = async (
+  deps: ProtocolJobDeps,
+  context: StepContext,
+  ctx: RequestContext,
+): Promise<JsonObject> => {
+  await deps.uow.run(async (tx) => {
+    await moveStep(
+      tx,
+      context.step.id,
+      'complete',
+      { type: 'qa_skipped_policy', message: 'QA skipped (policy).' },
+      ctx,
+    )
+    await maybeCompleteProtocol(tx, context.run.id, ctx)
+  })
+  return { outcome: 'completed', qa: 'skipped' }
+}
+
+/** The QA prompt: the step's own QA prompt file or our template, then the material to judge. */
+const qaPrompt = async (
+  deps: ProtocolJobDeps,
+  context: StepContext,
+  worktree: WorktreeInfo,
+  signal: AbortSignal,
+): Promise<string> => {
+  const root = worktree.protocolRoot
+  const roots = { protocolRoot: root, workspace: worktree.path }
+  const custom = context.stepSpec.qa.prompt
+    ? resolveSpecPath(context.stepSpec.qa.prompt, roots, FS_PROBE)
+    : undefined
+  const head =
+    custom && 'path' in custom ? readText(custom.path, loadPrompt('qa').text) : loadPrompt('qa').text
+  const stepFile = resolveSpecPath(context.stepSpec.prompt_ref, roots, FS_PROBE)
+  return promptSections(head, [
+    ['Plan (plan.md)', readText(join(root, 'plan.md'), '(none)')],
+    ['Context (context.md)', readText(join(root, 'context.md'), '(none)')],
+    ['Log (log.md)', readText(join(root, 'log.md'), '(none)')],
+    [
+      `Step file (${context.step.stepName})`,
+      'path' in stepFile ? readText(stepFile.path, '(missing)') : '(missing)',
+    ],
+    ['git status --porcelain', (await deps.git.statusPorcelain(worktree.path, signal)) || '(clean)'],
+    ['Last commit', (await deps.git.lastCommitSubject(worktree.path, signal)) ?? '(none)'],
+    [
+      'Answer',
+      'Use the report format above; end with `VERDICT: PASS` or `VERDICT: FAIL` (FAIL on any blocking issue).',
+    ],
+  ])
+}
+
+interface VerdictInput {
+  readonly context: StepContext
+  readonly call: Extract<EngineCallOutcome, { kind: 'done' }>
+  readonly protocolRoot: string
+  readonly inline: boolean
+}
+
+/** Writes the report, counts the verdict, and completes or fails the step in one transaction. */
+const recordVerdict = async (
+  deps: ProtocolJobDeps,
+  { context, call, protocolRoot, inline }: VerdictInput,
+  ctx: RequestContext,
+): Promise<JsonObject> => {
+  const report = call.result.outputText
+  writeText(join(protocolRoot, 'quality-report.md'), report.endsWith('\n') ? report : `${report}\n`)
+  const verdict = parseVerdict(report)
+  deps.counters.qaVerdict(verdict.verdict)
+  const tokens = call.promptTokens + call.completionTokens
+  const metadata: JsonObject = {
+    verdict: verdict.verdict,
+    verdict_line: verdict.line,
+    inline,
+    engine_id: call.engineId,
+    model: call.model,
+  }
+  await deps.uow.run(async (tx) => {
+    await addRunUsage(tx, context.run.id, tokens, call.result.costUsd ?? 0)
+    if (verdict.verdict === 'PASS') {
+      await moveStep(
+        tx,
+        context.step.id,
+        'complete',
+        { type: 'qa_passed', message: 'QA passed.', metadata },
+        ctx,
+        {
+          summary: 'QA passed.',
+        },
+      )
+      await maybeCompleteProtocol(tx, context.run.id, ctx)
+    } else
+      await failStepAndBlockRun(
+        tx,
+        context.step.id,
+        { type: 'qa_failed', message: 'QA failed.', metadata },
+        ctx,
+      )
+  })
+  return { outcome: verdict.verdict === 'PASS' ? 'completed' : 'failed', verdict: verdict.verdict }
+}

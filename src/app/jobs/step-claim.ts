@@ -1,0 +1,36 @@
+import type { JsonObject } from '../../domain/json.js'
+import { canProtocol } from '../../domain/transitions.js'
+import type { RequestContext } from '../context.js'
+import type { Repositories } from '../ports.js'
+import { changeRunStatus } from '../state-changes.js'
+import { readStepContext, type StepContext } from './step-context.js'
+
+export type ClaimOutcome = { readonly claimed: StepContext } | { readonly skipped: string }
+
+/**
+ * Claims a `running` step for this job: the job id is recorded in `runtime_state.job_id`, so a
+ * duplicate delivery (another job id) is a no-op, while a retry of the same job goes on. The run
+ * is moved to `running` when it is not yet; paused and terminal runs refuse the work.
+ */
+export const claimStep = async (
+  tx: Repositories,
+  stepId: number,
+  jobId: string,
+  logPath: string,
+  ctx: RequestContext,
+): Promise<ClaimOutcome> => {
+  const context = await readStepContext(tx, stepId)
+  if (!context) return { skipped: 'step or run not found' }
+  const { step, run } = context
+  if (step.status !== 'running') return { skipped: `step is ${step.status}` }
+  const claimedBy = step.runtimeState?.job_id
+  if (typeof claimedBy === 'string' && claimedBy !== jobId) return { skipped: `claimed by job ${claimedBy}` }
+  if (run.status !== 'running') {
+    if (!canProtocol(run.status, 'run')) return { skipped: `run is ${run.status}` }
+    const event = { type: 'protocol_running', message: 'Step execution started the run.' }
+    await changeRunStatus(tx, run, 'run', event, ctx)
+  }
+  const runtimeState: JsonObject = { ...step.runtimeState, job_id: jobId, log_path: logPath }
+  const updated = await tx.steps.update(step.id, { runtimeState })
+  return { claimed: { ...context, step: updated ?? step } }
+}

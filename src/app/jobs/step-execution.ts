@@ -1,0 +1,137 @@
+import type { JsonObject } from '../../domain/json.js'
+import type { ResolvedStepPaths } from '../../domain/spec-paths.js'
+import { qaPolicyOf, type QaPolicy } from '../../domain/spec.js'
+import type { RequestContext } from '../context.js'
+import type { WorktreeInfo } from '../git.port.js'
+import type { Repositories } from '../ports.js'
+import { maybeCompleteProtocol } from '../steps/complete-protocol.js'
+import type { EngineCallOutcome } from './engine-call.js'
+import { enqueueJob } from './enqueue.js'
+import type { JobRunContext } from './job-handler.js'
+import { commitMessage } from './job-support.js'
+import { appendProtocolLog, writeText } from './protocol-files.js'
+import type { ProtocolJobDeps } from './protocol-job-deps.js'
+import { runQualityCheck } from './quality-check.js'
+import type { StepContext } from './step-context.js'
+import { addRunUsage, moveStep } from './step-outcomes.js'
+
+export interface ExecutionInput {
+  readonly context: StepContext
+  readonly worktree: WorktreeInfo
+  readonly files: ResolvedStepPaths
+  readonly call: Extract<EngineCallOutcome, { kind: 'done' }>
+  readonly job: JobRunContext
+  readonly ctx: RequestContext
+}
+
+/**
+ * After a successful engine call: outputs and log.md written, everything committed, then in one
+ * transaction the step's usage, head SHA and QA hand-off (skip → completed, light → inline QA,
+ * full → needs_qa, with a run_quality_job when auto-QA is on).
+ */
+export const recordExecution = async (deps: ProtocolJobDeps, input: ExecutionInput): Promise<JsonObject> => {
+  const { context, worktree, files, call, job } = input
+  const answer = call.result.outputText.endsWith('\n')
+    ? call.result.outputText
+    : `${call.result.outputText}\n`
+  writeText(files.outputs.protocol, answer)
+  for (const path of Object.values(files.outputs.aux)) writeText(path, answer)
+  appendProtocolLog(worktree.protocolRoot, `${context.step.stepName}: executed with ${call.engineId}.`)
+  const subject = `Execute ${context.step.stepName}`
+  const commit = await deps.git.commitAll(
+    worktree.path,
+    commitMessage(context.run.protocolName, context.step.stepIndex, subject),
+    job.signal,
+  )
+  const headSha = commit ?? (await deps.git.headSha(worktree.path, job.signal))
+  const policy = qaPolicyOf(context.stepSpec)
+  const outcome = await deps.uow.run((tx) => recordInTransaction(deps, tx, input, headSha, policy))
+  if (outcome === 'needs_qa' && policy === 'light') {
+    const qa = await runQualityCheck(deps, context.step.id, job, true)
+    return { outcome: 'executed', head_sha: headSha, qa }
+  }
+  return { outcome, head_sha: headSha, qa_policy: policy }
+}
+
+const recordInTransaction = async (
+  deps: ProtocolJobDeps,
+  tx: Repositories,
+  { context, call, ctx }: ExecutionInput,
+  headSha: string,
+  policy: QaPolicy,
+): Promise<string> => {
+  const tokens = call.promptTokens + call.completionTokens
+  const costUsd = call.result.costUsd ?? 0
+  await addRunUsage(tx, context.run.id, tokens, costUsd)
+  const current = await tx.steps.findById(context.step.id)
+  if (!current || current.status !== 'running') return 'skipped'
+  const patch = {
+    tokensUsed: current.tokensUsed + tokens,
+    costUsd: current.costUsd + costUsd,
+    headSha,
+    engineId: call.engineId,
+    model: call.model,
+    summary: policy === 'skip' ? 'Executed; QA skipped by policy.' : 'Executed; pending QA.',
+  }
+  const metadata: JsonObject = {
+    engine_id: call.engineId,
+    model: call.model,
+    estimated_tokens: call.estimate,
+    prompt_tokens: call.promptTokens,
+    completion_tokens: call.completionTokens,
+    head_sha: headSha,
+    qa_policy: policy,
+  }
+  if (call.budgetWarning) await note(tx, context, 'budget_warning', call.budgetWarning, ctx)
+  if (policy === 'skip') {
+    await moveStep(
+      tx,
+      current.id,
+      'complete',
+      { type: 'step_completed', message: 'Step executed; QA skipped by policy.', metadata },
+      ctx,
+      patch,
+    )
+    await note(tx, context, 'qa_skipped_policy', 'QA skipped (policy).', ctx)
+    await maybeCompleteProtocol(tx, context.run.id, ctx)
+    return 'completed'
+  }
+  const message = policy === 'light' ? 'Step executed; inline QA running.' : 'Step executed; QA required.'
+  await moveStep(tx, current.id, 'executed', { type: 'step_completed', message, metadata }, ctx, patch)
+  if (policy === 'full' && deps.config.qa.autoAfterExec) await enqueueQa(deps, tx, context, ctx)
+  return 'needs_qa'
+}
+
+const enqueueQa = async (
+  deps: ProtocolJobDeps,
+  tx: Repositories,
+  context: StepContext,
+  ctx: RequestContext,
+) => {
+  const scope = {
+    projectId: context.run.projectId,
+    protocolRunId: context.run.id,
+    stepRunId: context.step.id,
+  }
+  const job = await enqueueJob(tx.jobs, 'run_quality_job', { step_run_id: context.step.id }, scope, ctx, {
+    maxAttempts: deps.config.jobs.maxAttempts,
+  })
+  await note(tx, context, 'qa_enqueued', 'QA job enqueued after execution.', ctx, { qa_job_id: job.id })
+}
+
+const note = (
+  tx: Repositories,
+  context: StepContext,
+  type: string,
+  message: string,
+  ctx: RequestContext,
+  metadata: JsonObject = {},
+) =>
+  tx.events.append({
+    projectId: context.run.projectId,
+    protocolRunId: context.run.id,
+    stepRunId: context.step.id,
+    eventType: type,
+    message,
+    metadata: { ...metadata, ...(ctx.jobId ? { job_id: ctx.jobId } : {}) },
+  })

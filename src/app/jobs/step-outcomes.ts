@@ -1,0 +1,64 @@
+import type { JsonObject } from '../../domain/json.js'
+import type { StepRun, StepRunPatch } from '../../domain/step-run.js'
+import { canStep, type StepAction } from '../../domain/transitions.js'
+import type { RequestContext } from '../context.js'
+import type { Repositories } from '../ports.js'
+import { changeStepStatus, type ChangeEvent } from '../state-changes.js'
+import { blockRun } from './job-support.js'
+
+/**
+ * Moves a step (re-read here) by `action` when the table allows it, else records the event
+ * alone. Returns the step as it now is, or undefined when it is gone.
+ */
+export const moveStep = async (
+  tx: Repositories,
+  stepId: number,
+  action: StepAction,
+  event: ChangeEvent,
+  ctx: RequestContext,
+  patch?: StepRunPatch,
+): Promise<StepRun | undefined> => {
+  const step = await tx.steps.findById(stepId)
+  const run = step && (await tx.runs.findById(step.protocolRunId))
+  if (!step || !run) return undefined
+  if (canStep(step.status, action)) return changeStepStatus(tx, run, step, action, event, ctx, patch)
+  await tx.events.append({
+    projectId: run.projectId,
+    protocolRunId: run.id,
+    stepRunId: step.id,
+    eventType: event.type,
+    message: event.message,
+    metadata: { ...event.metadata, ...(ctx.jobId ? { job_id: ctx.jobId } : {}) },
+  })
+  return step
+}
+
+/** The step fails with `event` and its run is blocked (`run_blocked` names the cause). */
+export const failStepAndBlockRun = async (
+  tx: Repositories,
+  stepId: number,
+  event: ChangeEvent,
+  ctx: RequestContext,
+): Promise<void> => {
+  const step = await moveStep(tx, stepId, 'fail', event, ctx, { summary: event.message })
+  if (!step) return
+  const metadata: JsonObject = { step_run_id: step.id, cause: event.type }
+  await blockRun(
+    tx,
+    step.protocolRunId,
+    { type: 'run_blocked', message: `Blocked: ${event.message}`, metadata },
+    ctx,
+  )
+}
+
+/** Adds tokens and cost to the run (re-read in the transaction). */
+export const addRunUsage = async (
+  tx: Pick<Repositories, 'runs'>,
+  runId: number,
+  tokens: number,
+  costUsd: number,
+): Promise<void> => {
+  const run = await tx.runs.findById(runId)
+  if (run)
+    await tx.runs.update(runId, { tokensUsed: run.tokensUsed + tokens, costUsd: run.costUsd + costUsd })
+}

@@ -1,0 +1,42 @@
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+/** The bundled demo agent (`fixtures/agents/demo-agent.mjs` at the project root). */
+export const demoAgentPath = (): string => {
+  let dir = dirname(fileURLToPath(import.meta.url))
+  for (let depth = 0; depth < 5; depth++) {
+    const candidate = join(dir, 'fixtures', 'agents', 'demo-agent.mjs')
+    if (existsSync(candidate)) return candidate
+    dir = dirname(dir)
+  }
+  throw new Error('fixtures/agents/demo-agent.mjs was not found above src/')
+}
+
+/** A small git repository with one commit on `main`, at `<dir>/sample-repo` (kept when it exists). */
+export const createSampleRepo = (dir: string): string => {
+  const repo = join(dir, 'sample-repo')
+  if (existsSync(join(repo, '.git'))) return repo
+  mkdirSync(repo, { recursive: true })
+  const git = (...args: string[]) =>
+    execFileSync('git', ['-c', 'user.name=TasksGodzilla Demo', '-c', 'user.email=demo@localhost', ...args], {
+      cwd: repo,
+      stdio: 'ignore',
+    })
+  git('init', '--initial-branch=main')
+  writeFileSync(join(repo, 'README.md'), '# Sample repository\n\nA playground for the TasksGodzilla demo.\n')
+  git('add', '.')
+  git('commit', '-m', 'Initial commit')
+  return repo
+}
+
+/** The environment the demo server runs with: its own database, logs and the demo agent as default engine. */
+export const demoEnv = (dir: string): Record<string, string> => ({
+  TASKSGODZILLA_DB_PATH: join(dir, 'demo.sqlite'),
+  TASKSGODZILLA_PROJECTS_ROOT: join(dir, 'projects'),
+  TASKSGODZILLA_LOGS_DIR: join(dir, 'logs'),
+  TASKSGODZILLA_COMMAND_ENGINE: demoAgentPath(),
+  TASKSGODZILLA_DEFAULT_ENGINE: 'command',
+  TASKSGODZILLA_AUTO_QA_AFTER_EXEC: 'true',
+})

@@ -1,0 +1,50 @@
+import { afterAll, describe, expect, it } from 'vitest'
+import { createLogger } from '../../../src/logging.js'
+import { startDemo, type RunningDemo } from '../../../src/main.js'
+import { silentStream } from '../../support/api.js'
+import { removeDir, tempDir } from '../../support/git-repos.js'
+
+const until = async <T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 30_000,
+): Promise<T> => {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await read()
+    if (done(value) || Date.now() > deadline) return value
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+}
+
+describe('tasksgodzilla demo', () => {
+  const dir = tempDir('tgz-demo-')
+  let demo: RunningDemo | undefined
+  afterAll(async () => {
+    await demo?.stop()
+    removeDir(dir)
+  })
+
+  it('plans, executes and passes QA through the embedded queue with the real handlers', async () => {
+    demo = await startDemo({}, { dir }, (config) => createLogger(config, silentStream()))
+    const { runtime } = demo
+    const runId = demo.protocolRunId
+    expect(demo.consoleUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/console\/$/)
+    const run = () => runtime.deps.repos.runs.findById(runId)
+    expect((await until(run, (r) => r?.status !== 'planning'))?.status).toBe('planned')
+    const steps = await runtime.deps.repos.steps.listByRun(runId)
+    expect(steps).toHaveLength(3)
+    for (const step of steps) {
+      const response = await fetch(`${demo.address}/steps/${step.id}/actions/run`, { method: 'POST' })
+      expect(response.status).toBe(200)
+      const read = () => runtime.deps.repos.steps.findById(step.id)
+      expect((await until(read, (s) => s?.status === 'completed' || s?.status === 'failed'))?.status).toBe(
+        'completed',
+      )
+      const logs = await fetch(`${demo.address}/steps/${step.id}/logs`)
+      expect(await logs.text()).toContain(`working on ${step.stepName}`)
+    }
+    expect((await until(run, (r) => r?.status === 'completed'))?.status).toBe('completed')
+    expect(await runtime.metrics.registry.metrics()).toContain('qa_verdict_total{verdict="PASS"} 3')
+  })
+})

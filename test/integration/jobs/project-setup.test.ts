@@ -1,0 +1,89 @@
+import { join } from 'node:path'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { DatabaseHandle } from '../../../src/adapters/storage/database.js'
+import { createUnitOfWork } from '../../../src/adapters/storage/unit-of-work.js'
+import { createProjectSetupHandler } from '../../../src/app/jobs/project-setup.job.js'
+import { changeRunStatus } from '../../../src/app/state-changes.js'
+import { DIALECTS, openMigratedDatabase, unavailable } from '../../support/databases.js'
+import { makeLocalRepo, removeDir, tempDir } from '../../support/git-repos.js'
+import { jobRun, makeJobDeps } from '../../support/protocol-jobs.js'
+import { readState } from './protocol-fixture.js'
+
+describe.each(DIALECTS)('project_setup_job on %s', (dialect) => {
+  let db: { handle: DatabaseHandle; close(): Promise<void> }
+  let root: string
+  beforeAll(async () => {
+    if (!unavailable(dialect)) db = await openMigratedDatabase(dialect)
+  })
+  afterAll(async () => db?.close())
+  afterEach(() => root && removeDir(root))
+
+  const seed = async () => {
+    root = tempDir('tgz-setup-')
+    const repo = makeLocalRepo(join(root, 'repo'))
+    return createUnitOfWork(db.handle.db).run(async (tx) => {
+      const project = await tx.projects.create({
+        name: `setup-${Math.random().toString(16).slice(2)}`,
+        gitUrl: repo,
+        baseBranch: 'main',
+        localPath: null,
+        ciProvider: null,
+        defaultModels: null,
+        secrets: null,
+        apiTokenHash: null,
+      })
+      const run = await tx.runs.create({
+        projectId: project.id,
+        protocolName: `setup-${project.id}`,
+        status: 'pending',
+        baseBranch: 'main',
+      })
+      return { repo, project, run }
+    })
+  }
+
+  it.skipIf(unavailable(dialect))('completes the setup run and records the checkout', async () => {
+    const { repo, project, run } = await seed()
+    const handler = createProjectSetupHandler(makeJobDeps(db.handle, root))
+    expect(
+      await handler({ project_id: project.id, protocol_run_id: run.id, job_id: 's' }, jobRun()),
+    ).toMatchObject({
+      outcome: 'completed',
+    })
+    const state = await readState(db.handle, run.id)
+    expect(state.run.status).toBe('completed')
+    expect(state.events).toEqual([
+      'setup_started',
+      'setup_local_path_recorded',
+      'setup_git_remote',
+      'setup_clarifications',
+      'setup_completed',
+    ])
+    const stored = await createUnitOfWork(db.handle.db).run((tx) => tx.projects.findById(project.id))
+    expect(stored?.localPath).toBe(repo)
+    const events = await createUnitOfWork(db.handle.db).run((tx) =>
+      tx.events.list({ protocolRunId: run.id, eventType: 'setup_clarifications', limit: 1 }),
+    )
+    expect((events[0]!.metadata!.questions as unknown[]).length).toBe(9)
+  })
+
+  it.skipIf(unavailable(dialect))('blocks until clarifications are answered, then completes', async () => {
+    const { project, run } = await seed()
+    const handler = createProjectSetupHandler(makeJobDeps(db.handle, root, { requireClarifications: true }))
+    const payload = { project_id: project.id, protocol_run_id: run.id, job_id: 's' }
+    expect(await handler(payload, jobRun())).toEqual({ outcome: 'blocked', reason: 'clarifications' })
+    expect((await readState(db.handle, run.id)).run.status).toBe('blocked')
+    // A blocked run is left alone by a stray delivery.
+    expect(await handler(payload, jobRun())).toMatchObject({ skipped: expect.any(String) })
+    // What POST /projects/{id}/clarifications does: answers stored, run back to running, job re-enqueued.
+    await createUnitOfWork(db.handle.db).run(async (tx) => {
+      await tx.projects.update(project.id, { clarifications: { ci_provider: 'github' } })
+      const blocked = (await tx.runs.findById(run.id))!
+      await changeRunStatus(tx, blocked, 'run', { type: 'setup_enqueued', message: 'test' }, {})
+    })
+    expect(await handler(payload, jobRun())).toMatchObject({ outcome: 'completed' })
+    const state = await readState(db.handle, run.id)
+    expect(state.run.status).toBe('completed')
+    expect(state.events.filter((e) => e === 'setup_blocked')).toHaveLength(1)
+  })
+})

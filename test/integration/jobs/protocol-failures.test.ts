@@ -1,0 +1,138 @@
+import { join } from 'node:path'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { DatabaseHandle } from '../../../src/adapters/storage/database.js'
+import { createUnitOfWork } from '../../../src/adapters/storage/unit-of-work.js'
+import { createExecuteStepHandler } from '../../../src/app/jobs/execute-step.job.js'
+import { PermanentJobError } from '../../../src/app/jobs/job-handler.js'
+import { createPlanProtocolHandler } from '../../../src/app/jobs/plan-protocol.job.js'
+import type { Config } from '../../../src/config.js'
+import { DIALECTS, openMigratedDatabase, unavailable } from '../../support/databases.js'
+import { removeDir, tempDir } from '../../support/git-repos.js'
+import { waitForExit, waitForPids } from '../../support/processes.js'
+import { jobRun, makeJobDeps, type JobDepsOptions } from '../../support/protocol-jobs.js'
+import { readState, seedPlanningRun, startStep } from './protocol-fixture.js'
+
+const budgets = (mode: Config['budgets']['mode'], step?: number, protocol?: number): Config['budgets'] => ({
+  maxTokensPerStep: step,
+  maxTokensPerProtocol: protocol,
+  mode,
+})
+
+describe.each(DIALECTS)('protocol job failures on %s', (dialect) => {
+  let db: { handle: DatabaseHandle; close(): Promise<void> }
+  let root: string
+  beforeAll(async () => {
+    if (!unavailable(dialect)) db = await openMigratedDatabase(dialect)
+  })
+  afterAll(async () => db?.close())
+  afterEach(() => root && removeDir(root))
+
+  /** Plans a run with the good agent, starts its first step; returns what executing needs. */
+  const plannedStep = async (name: string, tokensUsed = 0) => {
+    root = tempDir('tgz-jobs-')
+    const { run } = await seedPlanningRun(db.handle, root, name)
+    await createPlanProtocolHandler(makeJobDeps(db.handle, root))(
+      { protocol_run_id: run.id, job_id: 'p' },
+      jobRun(),
+    )
+    await createUnitOfWork(db.handle.db).run((tx) => tx.runs.update(run.id, { tokensUsed }))
+    const state = await readState(db.handle, run.id)
+    const step = await startStep(db.handle, state.run, state.steps[1]!)
+    const execute = (options: JobDepsOptions, signal?: AbortSignal) =>
+      createExecuteStepHandler(makeJobDeps(db.handle, root, options))(
+        { step_run_id: step.id, job_id: 'e' },
+        jobRun(signal),
+      )
+    return { run, step, execute }
+  }
+
+  it.skipIf(unavailable(dialect))('retries a bad planning answer once, then blocks the run', async () => {
+    root = tempDir('tgz-jobs-')
+    const once = await seedPlanningRun(db.handle, root, '0003-once')
+    const deps = makeJobDeps(db.handle, root, { agentArgs: ['--plan=bad-once'] })
+    expect(
+      await createPlanProtocolHandler(deps)({ protocol_run_id: once.run.id, job_id: 'p' }, jobRun()),
+    ).toMatchObject({
+      outcome: 'planned',
+    })
+    const bad = await createUnitOfWork(db.handle.db).run((tx) =>
+      tx.runs.create({
+        projectId: once.project.id,
+        protocolName: '0004-bad',
+        status: 'planning',
+        baseBranch: 'main',
+      }),
+    )
+    const badDeps = makeJobDeps(db.handle, root, { agentArgs: ['--plan=bad'] })
+    expect(
+      await createPlanProtocolHandler(badDeps)({ protocol_run_id: bad.id, job_id: 'p' }, jobRun()),
+    ).toEqual({
+      outcome: 'blocked',
+      reason: 'planning_failed',
+    })
+    const state = await readState(db.handle, bad.id)
+    expect(state.run.status).toBe('blocked')
+    expect(state.steps).toHaveLength(0)
+    expect(state.events).toContain('planning_failed')
+  })
+
+  it.skipIf(unavailable(dialect))(
+    'strict per-step budget refuses: step failed, run blocked, permanent error',
+    async () => {
+      const { run, execute } = await plannedStep('0005-strict')
+      await expect(execute({ budgets: budgets('strict', 10) })).rejects.toBeInstanceOf(PermanentJobError)
+      const state = await readState(db.handle, run.id)
+      expect(state.steps[1]!.status).toBe('failed')
+      expect(state.run.status).toBe('blocked')
+      expect(state.events).toContain('budget_exceeded')
+    },
+  )
+
+  it.skipIf(unavailable(dialect))('strict cumulative budget counts what the run already used', async () => {
+    const { run, execute } = await plannedStep('0006-cumulative', 5_000)
+    await expect(execute({ budgets: budgets('strict', undefined, 5_100) })).rejects.toThrow(
+      /over its limit \(5100\)/,
+    )
+    expect((await readState(db.handle, run.id)).run.status).toBe('blocked')
+  })
+
+  it.skipIf(unavailable(dialect))(
+    'warn lets the call through with an event; off checks nothing',
+    async () => {
+      const warned = await plannedStep('0007-warn')
+      expect(await warned.execute({ budgets: budgets('warn', 10) })).toMatchObject({ outcome: 'needs_qa' })
+      expect((await readState(db.handle, warned.run.id)).events).toContain('budget_warning')
+      removeDir(root)
+      const off = await plannedStep('0008-off')
+      expect(await off.execute({ budgets: budgets('off', 10, 10) })).toMatchObject({ outcome: 'needs_qa' })
+      expect((await readState(db.handle, off.run.id)).events).not.toContain('budget_warning')
+    },
+  )
+
+  it.skipIf(unavailable(dialect))(
+    'a missing engine binary fails the step with engine_unavailable naming it',
+    async () => {
+      const { run, execute } = await plannedStep('0009-missing')
+      expect(await execute({ command: '/nonexistent/agent-cli' })).toEqual({
+        outcome: 'failed',
+        reason: 'engine_unavailable',
+      })
+      const state = await readState(db.handle, run.id)
+      expect(state.steps[1]!.status).toBe('failed')
+      expect(state.steps[1]!.summary).toContain('/nonexistent/agent-cli')
+      expect(state.run.status).toBe('blocked')
+      expect(state.events).toEqual(expect.arrayContaining(['engine_unavailable', 'run_blocked']))
+    },
+  )
+
+  it.skipIf(unavailable(dialect))('cancellation through the signal kills the agent within 2 s', async () => {
+    const { execute } = await plannedStep('0010-cancel')
+    const pidfile = join(root, 'agent.pid')
+    const controller = new AbortController()
+    const pending = execute({ agentArgs: ['--sleep=30000', `--pidfile=${pidfile}`] }, controller.signal)
+    const [pid] = await waitForPids(pidfile, 1)
+    controller.abort()
+    await expect(pending).rejects.toMatchObject({ code: 'ORC_ENGINE_CANCELLED' })
+    expect(await waitForExit([pid!], 2_000)).toEqual([])
+  })
+})

@@ -1,0 +1,56 @@
+import type { DatabaseHandle } from '../../../src/adapters/storage/database.js'
+import { createUnitOfWork } from '../../../src/adapters/storage/unit-of-work.js'
+import type { ProtocolRun } from '../../../src/domain/protocol-run.js'
+import type { StepRun } from '../../../src/domain/step-run.js'
+import { changeStepStatus } from '../../../src/app/state-changes.js'
+import { makeLocalRepo } from '../../support/git-repos.js'
+import { join } from 'node:path'
+
+/** A project on a fresh local repo, and a run of it in `planning`. */
+export const seedPlanningRun = async (handle: DatabaseHandle, root: string, name = '0001-demo') => {
+  const repo = makeLocalRepo(join(root, 'work', 'repo'))
+  const uow = createUnitOfWork(handle.db)
+  return uow.run(async (tx) => {
+    const project = await tx.projects.create({
+      name: `p-${name}-${Math.random().toString(16).slice(2, 8)}`,
+      gitUrl: repo,
+      baseBranch: 'main',
+      localPath: repo,
+      ciProvider: null,
+      defaultModels: null,
+      secrets: null,
+      apiTokenHash: null,
+    })
+    const run = await tx.runs.create({
+      projectId: project.id,
+      protocolName: name,
+      status: 'planning',
+      baseBranch: 'main',
+      description: 'Add a demo feature',
+    })
+    return { repo, project, run }
+  })
+}
+
+/** What the API does when a user runs a step: step → running. */
+export const startStep = (handle: DatabaseHandle, run: ProtocolRun, step: StepRun) =>
+  createUnitOfWork(handle.db).run(async (tx) => {
+    const fresh = (await tx.steps.findById(step.id))!
+    return changeStepStatus(tx, run, fresh, 'run', { type: 'step_started', message: 'test' }, {})
+  })
+
+export const readState = (handle: DatabaseHandle, runId: number) =>
+  createUnitOfWork(handle.db).run(async (tx) => ({
+    run: (await tx.runs.findById(runId))!,
+    steps: await tx.steps.listByRun(runId),
+    events: (await tx.events.list({ protocolRunId: runId, limit: 500, order: 'asc' })).map(
+      (e) => e.eventType,
+    ),
+  }))
+
+/** Replaces a run's template_config (tests that tune the spec). */
+export const setTemplateConfig = (
+  handle: DatabaseHandle,
+  runId: number,
+  templateConfig: ProtocolRun['templateConfig'],
+) => createUnitOfWork(handle.db).run((tx) => tx.runs.update(runId, { templateConfig }))

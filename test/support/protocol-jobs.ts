@@ -1,0 +1,100 @@
+import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
+import { createCommandEngine } from '../../src/adapters/engines/command.engine.js'
+import { createEngineRegistry } from '../../src/adapters/engines/engine.registry.js'
+import { createCodeHosts } from '../../src/adapters/hosts/code-hosts.js'
+import { createGitClient } from '../../src/adapters/git/git.client.js'
+import { createUnitOfWork } from '../../src/adapters/storage/unit-of-work.js'
+import type { JobRunContext } from '../../src/app/jobs/job-handler.js'
+import type { JobCounters, ProtocolJobDeps } from '../../src/app/jobs/protocol-job-deps.js'
+import type { Config } from '../../src/config.js'
+import type { DatabaseHandle } from '../../src/adapters/storage/database.js'
+
+export const DEMO_AGENT = fileURLToPath(new URL('../../fixtures/agents/demo-agent.mjs', import.meta.url))
+
+/** Counters that remember what they were told. */
+export const recordingCounters = () => {
+  const seen: Array<{ name: string; labels: Record<string, string>; value: number }> = []
+  const counters: JobCounters = {
+    estimatedTokens: (phase, model, value) =>
+      seen.push({ name: 'estimated', labels: { phase, model }, value }),
+    agentTokens: (labels, value) => seen.push({ name: 'agent', labels: { ...labels }, value }),
+    qaVerdict: (verdict) => seen.push({ name: 'qa', labels: { verdict }, value: 1 }),
+  }
+  return { counters, seen }
+}
+
+export interface JobDepsOptions {
+  readonly agentArgs?: readonly string[]
+  /** Engine binary (default: the demo agent). */
+  readonly command?: string
+  readonly budgets?: Config['budgets']
+  readonly autoQa?: boolean
+  readonly requireClarifications?: boolean
+  readonly counters?: JobCounters
+  readonly githubToken?: string
+  readonly gitlabToken?: string
+  /** Base URL of the fake GitHub/GitLab server. */
+  readonly hostUrl?: string
+}
+
+/** Protocol job deps over a real database, the git CLI and the demo agent as `command` engine. */
+export const makeJobDeps = (
+  handle: DatabaseHandle,
+  root: string,
+  options: JobDepsOptions = {},
+): ProtocolJobDeps => ({
+  uow: createUnitOfWork(handle.db),
+  git: createGitClient({ projectsRoot: join(root, 'projects'), allowLocalRepos: true }),
+  engines: createEngineRegistry([
+    createCommandEngine({
+      id: 'command',
+      command: options.command ?? DEMO_AGENT,
+      args: [...(options.agentArgs ?? [])],
+    }),
+  ]),
+  config: {
+    qa: { autoOnCi: false, autoAfterExec: options.autoQa ?? false },
+    budgets: options.budgets ?? { maxTokensPerStep: undefined, maxTokensPerProtocol: undefined, mode: 'off' },
+    models: {
+      planning: undefined,
+      decompose: undefined,
+      exec: undefined,
+      qa: undefined,
+      discovery: 'x',
+      skipSimpleDecompose: false,
+    },
+    onboarding: { requireClarifications: options.requireClarifications ?? false, writeAssets: false },
+    jobs: {
+      maxAttempts: 3,
+      backoffBaseMs: 0,
+      backoffMaxMs: 0,
+      retentionHours: 1,
+      timeoutSeconds: 600,
+      agentTimeoutSeconds: 60,
+    },
+    repos: { autoClone: true, ghSsh: false },
+  },
+  codeHosts: createCodeHosts({
+    githubToken: options.githubToken,
+    gitlabToken: options.gitlabToken,
+    githubApiUrl: options.hostUrl,
+    gitlabUrl: options.hostUrl,
+  }),
+  counters: options.counters ?? recordingCounters().counters,
+  paths: { logsDir: join(root, 'logs') },
+  engineTimeoutMs: 20_000,
+})
+
+let jobSeq = 0
+
+/** A job context for calling a handler directly. */
+export const jobRun = (
+  signal: AbortSignal = new AbortController().signal,
+  jobId = `job-${++jobSeq}`,
+): JobRunContext => ({
+  signal,
+  attempt: 1,
+  maxAttempts: 3,
+  jobId,
+})
