@@ -1,5 +1,4 @@
 import type { Command } from 'commander'
-import { startServer } from '../../../main.js'
 import { loadCliConfig, onShutdown, parsePort } from '../process.js'
 
 export const registerServe = (program: Command): void => {
@@ -10,7 +9,9 @@ export const registerServe = (program: Command): void => {
     .option('--port <port>', 'port to listen on (default TASKSGODZILLA_API_PORT or 8010)', parsePort)
     .addHelpText('after', '\nExample:\n  $ tasksgodzilla serve --port 8010')
     .action(async (options: { host?: string; port?: number }) => {
-      const { config, logger } = loadCliConfig()
+      // Loaded on demand: client commands start fast without the server's dependencies.
+      const { startServer } = await import('../../../main.js')
+      const { config, logger } = await loadCliConfig()
       const running = await startServer(config, logger, options)
       onShutdown(() => running.stop())
     })

@@ -11,7 +11,7 @@ export const registerWorker = (program: Command): void => {
       '\nExample:\n  $ TASKSGODZILLA_REDIS_URL=redis://127.0.0.1:6379 tasksgodzilla worker --concurrency 2',
     )
     .action(async () => {
-      const { config } = loadCliConfig()
+      const { config } = await loadCliConfig()
       if (config.queue.backend !== 'redis') {
         process.stderr.write(
           'tasksgodzilla worker needs TASKSGODZILLA_REDIS_URL=redis://…; the embedded queue runs inside `serve`.\n',
