@@ -7,7 +7,7 @@ import { startCliServer, uniqueName, type CliServer } from '../../support/cli-se
 
 const PROJECT_TOKEN = 'project-secret-7f3a9c'
 
-describe('tasksgodzilla projects', () => {
+describe('tasksgodzilla projects', { timeout: 90_000 }, () => {
   let server: CliServer
   beforeAll(async () => {
     server = await startCliServer()
@@ -52,7 +52,7 @@ describe('tasksgodzilla projects', () => {
     const result = await runCli(['projects', 'show', '99999'], server.env)
     expect(result.code).toBe(1)
     expect(result.stdout).toBe('')
-    expect(result.stderr).toBe('tasksgodzilla: error: Project 99999 was not found (HTTP 404)\n')
+    expect(result.stderr).toBe('tasksgodzilla: error: Project not found (HTTP 404)\n')
   })
 
   it('rejects a bad id and a missing required option as usage errors (exit 2)', async () => {
@@ -108,7 +108,7 @@ describe('tasksgodzilla projects', () => {
     expect(viaEnv.code).toBe(0)
   })
 
-  it('sends the project token and reports 401 without it, never echoing a token', async () => {
+  it('sends the project token and reports a refusal without it, never echoing a token', async () => {
     const project = await server.api<{ id: number }>('POST', '/projects', {
       name: uniqueName('tok'),
       git_url: '/x',
@@ -119,7 +119,7 @@ describe('tasksgodzilla projects', () => {
       server.env,
     )
     expect(denied.code).toBe(1)
-    expect(denied.stderr).toMatch(/^tasksgodzilla: error: .+ \(HTTP 401\)\n$/)
+    expect(denied.stderr).toMatch(/^tasksgodzilla: error: Project access denied \(HTTP 40[13]\)\n$/)
     expect(denied.stderr).not.toContain('wrong-token-1')
     const allowed = await runCli(
       ['projects', 'show', String(project.id), '--project-token', PROJECT_TOKEN],
