@@ -79,7 +79,13 @@ export const registerProtocolCreate = (program: Command, protocols: Command): vo
       })
   }
   importCommand(protocols, 'import-codemachine')
-  const codemachine = program.command('codemachine').description('CodeMachine workspaces (original command)')
+  const codemachine = program
+    .command('codemachine')
+    .description('CodeMachine workspaces (the original command; same as protocols import-codemachine)')
+    .addHelpText(
+      'after',
+      example('tasksgodzilla codemachine import --project 3 --name 0008-cm --workspace-path /srv/cm'),
+    )
   importCommand(codemachine, 'import')
 }
 

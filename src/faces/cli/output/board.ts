@@ -68,9 +68,13 @@ export const changeLines = (
 ): string[] => {
   const lines: string[] = []
   const done = steps.filter((s) => DONE.has(s.status)).length
-  if (previous?.run.status !== run.status) {
-    lines.push(`protocol ${run.id} ${run.protocol_name}: ${run.status} (${done}/${steps.length} steps done)`)
-  }
+  const runLine =
+    previous?.run.status === run.status
+      ? []
+      : [`protocol ${run.id} ${run.protocol_name}: ${run.status} (${done}/${steps.length} steps done)`]
+  // The run's line leads while it goes on and closes the output once it has ended.
+  const terminal = TERMINAL_RUN_STATUSES.includes(run.status)
+  if (!terminal) lines.push(...runLine)
   const before = new Map(previous?.steps.map((s) => [s.id, s]) ?? [])
   for (const step of steps) {
     const old = before.get(step.id)
@@ -80,5 +84,6 @@ export const changeLines = (
       `step ${step.step_index} ${step.step_name}: ${step.status}${engine} tokens=${step.tokens_used ?? 0} (${done}/${steps.length} done)`,
     )
   }
+  if (terminal) lines.push(...runLine)
   return lines
 }
