@@ -7,7 +7,9 @@ describe('tasksgodzilla events and protocols watch', { timeout: 90_000 }, () => 
   let projectId: number
   beforeAll(async () => {
     server = await startCliServer()
-    projectId = (await server.api<{ id: number }>('POST', '/projects', { name: uniqueName('e'), git_url: '/x' })).id
+    projectId = (
+      await server.api<{ id: number }>('POST', '/projects', { name: uniqueName('e'), git_url: '/x' })
+    ).id
   })
   afterAll(() => server.close())
 
@@ -22,7 +24,11 @@ describe('tasksgodzilla events and protocols watch', { timeout: 90_000 }, () => 
       runCli(['events', 'list', '--protocol', String(run.id), '--json'], server.env),
     ])
     expect(text.stdout.split('\n')[0]).toMatch(/^ID\s+Time\s+Type\s+Protocol\s+Step\s+Message$/)
-    const ids = text.stdout.split('\n').slice(2).filter(Boolean).map((l) => Number(l.trim().split(/\s+/)[0]))
+    const ids = text.stdout
+      .split('\n')
+      .slice(2)
+      .filter(Boolean)
+      .map((l) => Number(l.trim().split(/\s+/)[0]))
     expect(ids).toEqual([...ids].sort((a, b) => a - b))
     const events = JSON.parse(json.stdout) as { id: number; event_type: string }[]
     expect(events.map((e) => e.id)).toEqual(ids.reverse())
@@ -42,7 +48,9 @@ describe('tasksgodzilla events and protocols watch', { timeout: 90_000 }, () => 
       expect(lines.some((l) => l.includes('planning_enqueued'))).toBe(false)
       expect(lines.filter((l) => / paused /.test(l))).toHaveLength(1)
       expect(lines[lines.length - 1]).toMatch(
-        new RegExp(`^\\[\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\] #\\d+ resumed run=${run.id} :: Protocol resumed`),
+        new RegExp(
+          `^\\[\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\] #\\d+ resumed run=${run.id} :: Protocol resumed`,
+        ),
       )
     } finally {
       watch.kill('SIGINT')
@@ -52,12 +60,19 @@ describe('tasksgodzilla events and protocols watch', { timeout: 90_000 }, () => 
 
   it('watch --json --count prints one API event per line and stops', async () => {
     const run = await createRun('0003-counted', 'running')
-    const watch = spawnCli(['events', 'watch', '--project', String(projectId), '--count', '2', '--json'], server.env)
+    const watch = spawnCli(
+      ['events', 'watch', '--project', String(projectId), '--count', '2', '--json'],
+      server.env,
+    )
     await new Promise((resolve) => setTimeout(resolve, 2500))
     await server.api('POST', `/protocols/${run.id}/actions/pause`)
     await server.api('POST', `/protocols/${run.id}/actions/cancel`)
     expect(await watch.exited).toBe(0)
-    const events = watch.stdout().trim().split('\n').map((l) => JSON.parse(l) as { event_type: string })
+    const events = watch
+      .stdout()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { event_type: string })
     expect(events.map((e) => e.event_type)).toEqual(['paused', 'cancelled'])
   })
 
