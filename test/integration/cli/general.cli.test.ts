@@ -128,7 +128,8 @@ describe('tasksgodzilla client: queues, specs, exit codes, help, TTY', { timeout
         cwd: fileURLToPath(new URL('../../..', import.meta.url)),
       })
       expect(stdout).toContain(`Protocol ${run.id} 0002-board-tty`)
-      expect(stdout).toMatch(/\[(\u001b\[32m)?(\u001b\[0m)?░{24}\] 1\/1 steps done|█{24}/)
+      expect(stdout).toContain(`${'█'.repeat(24)}`)
+      expect(stdout).toContain('1/1 steps done')
       expect(stdout).toContain('⊘ cancelled')
     },
   )
