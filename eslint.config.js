@@ -55,4 +55,37 @@ export default tseslint.config(
     files: ['src/faces/**/*.ts'],
     rules: restrict(['**/adapters/**'], 'faces/ talk to app/ only; main.ts wires adapters.'),
   },
+  {
+    files: ['console/**/*.{ts,tsx}'],
+    rules: {
+      ...restrict(
+        [
+          '**/src/domain/**',
+          '**/src/app/**',
+          '**/src/adapters/**',
+          '**/src/faces/**',
+          '**/src/*.js',
+          'fastify*',
+          'node:*',
+        ],
+        'console/ talks to the server over HTTP only; it imports nothing from src/.',
+      ),
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "JSXAttribute[name.name='dangerouslySetInnerHTML']",
+          message: 'Render server data as text (or through the Markdown component), never as HTML.',
+        },
+        {
+          selector: 'MemberExpression[property.name=/^(innerHTML|outerHTML|insertAdjacentHTML)$/]',
+          message: 'Render server data as text, never as HTML.',
+        },
+        { selector: "CallExpression[callee.name='eval']", message: 'The CSP forbids eval.' },
+      ],
+    },
+  },
+  {
+    files: ['console/vite.config.ts'],
+    rules: { 'no-restricted-imports': 'off' },
+  },
 )

@@ -12,6 +12,9 @@ import { migrateToLatest, type MigrationReport } from './adapters/storage/migrat
 import { createRepositories, createUnitOfWork } from './adapters/storage/unit-of-work.js'
 import type { Config } from './config.js'
 import { buildApp } from './faces/http/build-app.js'
+import { makeDeleteBranch, makeListBranches } from './app/projects/branches.js'
+import { makeReceiveWebhook } from './app/webhooks/receive-webhook.js'
+import { createGitClient } from './adapters/git/git.client.js'
 import type { Logger } from './logging.js'
 import { createMetrics, type Metrics } from './metrics.js'
 
@@ -92,8 +95,23 @@ export const createHttpServer = (runtime: Runtime): Promise<FastifyInstance> => 
     queueBackend: config.queue.backend === 'redis' ? 'redis-bullmq' : 'embedded',
     probes: runtime.probes,
   })
+  const git = createGitClient({
+    projectsRoot: config.repos.projectsRoot,
+    allowLocalRepos: config.repos.allowLocalRepos,
+  })
+  const receiveWebhook = makeReceiveWebhook({
+    ...deps,
+    autoQaOnCi: config.qa.autoOnCi,
+    globalSecret: config.webhooks.token,
+    allowUnsigned: config.webhooks.allowUnsigned,
+    git,
+    count: (provider, status) => runtime.metrics.webhooksTotal.inc({ provider, status }),
+  })
   return buildApp({
     app,
+    receiveWebhook,
+    listBranches: makeListBranches({ ...deps, git }),
+    deleteBranch: makeDeleteBranch({ ...deps, git }),
     watchEvents: makeWatchEvents({ repos: deps.repos, signal: runtime.signal }),
     logger: runtime.logger,
     metrics: runtime.metrics,

@@ -75,4 +75,9 @@ export interface GitClient {
   lastCommitSubject(dir: string, signal: AbortSignal): Promise<string | null>
   /** Whether the checkout has an `origin` remote. */
   hasOrigin(dir: string, signal: AbortSignal): Promise<boolean>
+  /**
+   * Removes the protocol's worktree (`git worktree remove --force`, then prune); the branch stays.
+   * Does nothing when the worktree is already gone.
+   */
+  removeWorktree(repoPath: string, protocolName: string, signal: AbortSignal): Promise<void>
 }

@@ -25,6 +25,8 @@ export interface ProjectRepository {
   update(id: number, patch: ProjectPatch): Promise<Project | undefined>
   /** Credentials for auth and webhook checks only; never hand the result to a presenter. */
   findCredentials(id: number): Promise<ProjectCredentials | undefined>
+  /** Per-project webhook secrets (`secrets.webhook_secret`), for signature checks only. */
+  listWebhookSecrets(): Promise<Array<{ projectId: number; secret: string }>>
   /** Token hashes of every project that has a token, to hide their data from other callers. */
   listTokenHashes(): Promise<Array<{ projectId: number; apiTokenHash: string }>>
 }
@@ -106,6 +108,12 @@ export interface JobRepository {
   counts(queue?: string): Promise<Record<JobStatKey, number>>
 }
 
+/** Provider delivery ids already processed, for replay safety. */
+export interface WebhookDeliveryRepository {
+  /** Records a delivery; false when it was recorded before (a replay). */
+  record(provider: string, deliveryId: string): Promise<boolean>
+}
+
 /** The repositories bound to one transaction. */
 export interface Repositories {
   readonly projects: ProjectRepository
@@ -113,6 +121,7 @@ export interface Repositories {
   readonly steps: StepRunRepository
   readonly events: EventRepository
   readonly jobs: JobRepository
+  readonly deliveries: WebhookDeliveryRepository
 }
 
 /** What a transaction appended, announced once it has committed (never for a rolled-back one). */

@@ -20,6 +20,8 @@ export interface StepRun {
   readonly costUsd: number
   /** Commit the step's execution produced; CI results are matched against it. */
   readonly headSha: string | null
+  /** Execution order within the run: grows each time the step records a new head SHA. */
+  readonly headSeq: number | null
   readonly createdAt: string
   readonly updatedAt: string
 }

@@ -15,7 +15,7 @@ describe('tasksgodzilla migrate', () => {
           const first = await runCli(['migrate'], envFor(database.target))
           expect(first.stderr).toBe('')
           expect(first.stdout).toMatch(
-            /^Applied 3 migration\(s\) to .*initial-schema, .*jobs, .*step-name-unique\n$/,
+            /^Applied 4 migration\(s\) to .*initial-schema, .*jobs, .*step-name-unique, .*webhooks\n$/,
           )
           expect(first.code).toBe(0)
           const second = await runCli(['migrate'], envFor(database.target))

@@ -49,6 +49,7 @@ describe('migrations', () => {
       'projects',
       'protocol_runs',
       'step_runs',
+      'webhook_deliveries',
     ])
     expect(sqlite.tables.events).toContain('project_id')
     expect(sqlite.indexes).toContain('events_created_idx')

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, renameSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { AppError } from '../../domain/app-error.js'
 import { assertBranchName } from '../../domain/git-refs.js'
@@ -7,7 +7,7 @@ import { parseGitUrl, redactGitUrl } from '../../domain/git-url.js'
 import type { GitClient, RepoSource } from '../../app/git.port.js'
 import { GIT_NETWORK_TIMEOUT_MS } from './git.runner.js'
 import { locateRepo, type RepoPolicy } from './repo.locator.js'
-import { ensureWorktree, findNextProtocolNumber, worktreeTools } from './worktree.manager.js'
+import { ensureWorktree, findNextProtocolNumber, worktreePathFor, worktreeTools } from './worktree.manager.js'
 
 /** Identity used for commits when the repository and environment configure none. */
 const FALLBACK_IDENTITY = ['-c', 'user.name=TasksGodzilla', '-c', 'user.email=tasksgodzilla@localhost']
@@ -73,6 +73,12 @@ export const createGitClient = (policy: RepoPolicy): GitClient => {
       return (await git(['log', '-1', '--pretty=format:%s'], dir)).trim()
     },
     hasOrigin: (dir, signal) => tools(signal).probe(['remote', 'get-url', 'origin'], dir),
+    async removeWorktree(repoPath, protocolName, signal) {
+      const path = worktreePathFor(repoPath, protocolName)
+      const { git } = tools(signal)
+      if (existsSync(path)) await git(['worktree', 'remove', '--force', path], repoPath)
+      await git(['worktree', 'prune'], repoPath)
+    },
   }
 }
 

@@ -1,7 +1,7 @@
 import type { Kysely, Updateable } from 'kysely'
 import type { Page, ProjectRepository } from '../../app/ports.js'
 import type { ProjectPatch } from '../../domain/project.js'
-import { encodeJson, nowIso } from './columns.js'
+import { decodeJsonObject, encodeJson, nowIso } from './columns.js'
 import { toProject, toProjectCredentials } from './project.table.js'
 import type { Database, ProjectsTable } from './schema.js'
 
@@ -49,6 +49,18 @@ export const createProjectRepository = (db: Kysely<Database>): ProjectRepository
       .returningAll()
       .executeTakeFirst()
     return row ? toProject(row) : undefined
+  },
+
+  async listWebhookSecrets() {
+    const rows = await db
+      .selectFrom('projects')
+      .select(['id', 'secrets'])
+      .where('secrets', 'is not', null)
+      .execute()
+    return rows.flatMap((row) => {
+      const secret = decodeJsonObject(row.secrets)?.webhook_secret
+      return typeof secret === 'string' && secret !== '' ? [{ projectId: row.id, secret }] : []
+    })
   },
 
   async listTokenHashes() {

@@ -57,6 +57,7 @@ export interface StepRunsTable {
   tokens_used: ColumnType<number, number | undefined, number>
   cost_usd: ColumnType<number, number | undefined, number>
   head_sha: string | null
+  head_seq: ColumnType<number | null, number | null | undefined, number | null>
   created_at: Timestamp
   updated_at: Timestamp
 }
@@ -95,10 +96,17 @@ export interface JobsTable {
   relayed_at: NullableTimestamp
 }
 
+export interface WebhookDeliveriesTable {
+  provider: string
+  delivery_id: string
+  received_at: Timestamp
+}
+
 export interface Database {
   projects: ProjectsTable
   protocol_runs: ProtocolRunsTable
   step_runs: StepRunsTable
   events: EventsTable
   jobs: JobsTable
+  webhook_deliveries: WebhookDeliveriesTable
 }

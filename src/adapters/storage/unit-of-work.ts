@@ -4,6 +4,7 @@ import type { OrchestratorEvent } from '../../domain/event.js'
 import type { Job } from '../../domain/job.js'
 import { createEventRepository } from './event.repository.js'
 import { createJobRepository } from './job.repository.js'
+import { createWebhookDeliveryRepository } from './webhook-delivery.repository.js'
 import { createProjectRepository } from './project.repository.js'
 import { createProtocolRunRepository } from './protocol-run.repository.js'
 import type { Database } from './schema.js'
@@ -16,6 +17,7 @@ export const createRepositories = (db: Kysely<Database>): Repositories => ({
   steps: createStepRunRepository(db),
   events: createEventRepository(db),
   jobs: createJobRepository(db),
+  deliveries: createWebhookDeliveryRepository(db),
 })
 
 /**

@@ -14,15 +14,18 @@ import { installJsonParser } from './json-body.js'
 import { metricsPlugin } from './metrics.plugin.js'
 import { installNotFound } from './not-found.js'
 import { requestIdFor, requestIdPlugin } from './request-id.plugin.js'
+import { consoleRoutes } from './routes/console.routes.js'
+import { branchRoutes, type BranchRouteDeps } from './routes/branches.routes.js'
 import { eventRoutes } from './routes/events.routes.js'
 import { healthRoutes } from './routes/health.routes.js'
 import { projectRoutes } from './routes/projects.routes.js'
 import { protocolRoutes } from './routes/protocols.routes.js'
 import { queueRoutes } from './routes/queues.routes.js'
 import { stepRoutes } from './routes/steps.routes.js'
+import { webhookRoutes, type WebhookRouteDeps } from './routes/webhooks.routes.js'
 import { createValidatorCompiler } from './validators.js'
 
-export interface HttpDeps {
+export interface HttpDeps extends WebhookRouteDeps, BranchRouteDeps {
   readonly app: App
   readonly watchEvents: (filter: WatchFilter, ctx: RequestContext) => Promise<EventWatch>
   readonly logger: Logger
@@ -66,5 +69,8 @@ export const buildApp = async (deps: HttpDeps): Promise<FastifyInstance> => {
   await server.register(stepRoutes, { app: deps.app })
   await server.register(eventRoutes, { app: deps.app, watchEvents: deps.watchEvents })
   await server.register(queueRoutes, { app: deps.app })
+  await server.register(branchRoutes, { listBranches: deps.listBranches, deleteBranch: deps.deleteBranch })
+  await server.register(webhookRoutes, { receiveWebhook: deps.receiveWebhook })
+  await server.register(consoleRoutes)
   return server
 }

@@ -1,0 +1,167 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdir } from 'node:fs/promises'
+import { createServer, request as httpRequest, type Server } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { Writable } from 'node:stream'
+import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import { loadConfig } from '../../../src/config.js'
+import { createLogger } from '../../../src/logging.js'
+import { startServer, type RunningServer } from '../../../src/main.js'
+
+/** Debian's Chromium; CI installs it (`.ci/run`), a developer machine may not have it. */
+export const CHROMIUM = '/usr/bin/chromium'
+export const chromiumAvailable = existsSync(CHROMIUM)
+export const SKIP_REASON = `console e2e skipped: ${CHROMIUM} is not installed (apt-get install -y chromium)`
+
+const REPO = resolve(import.meta.dirname, '../../..')
+export const SCREENSHOTS = join(REPO, 'test-results', 'console')
+
+/** Builds the console once if `npm run build` has not, so the e2e suite runs from a fresh clone. */
+export const ensureConsoleBuilt = async (): Promise<void> => {
+  if (existsSync(join(REPO, 'dist/console/index.html'))) return
+  const { build } = await import('vite')
+  await build({ configFile: join(REPO, 'console/vite.config.ts'), logLevel: 'warn' })
+}
+
+export interface ConsoleServer {
+  /** `http://127.0.0.1:<port>` */
+  readonly origin: string
+  readonly running: RunningServer
+  /** Calls the API directly (not through the browser), for arranging state. */
+  api<T>(method: string, path: string, body?: unknown, projectToken?: string): Promise<T>
+  stop(): Promise<void>
+}
+
+const silent = new Writable({ write: (_chunk, _encoding, done) => done() })
+
+/** A real server on a fresh SQLite file, listening on an ephemeral port. */
+export const startConsoleServer = async (env: Record<string, string> = {}): Promise<ConsoleServer> => {
+  const dir = mkdtempSync(join(tmpdir(), 'tgz-console-e2e-'))
+  const config = loadConfig(
+    { TASKSGODZILLA_DB_PATH: join(dir, 'db.sqlite'), TASKSGODZILLA_LOG_JSON: '1', ...env },
+    dir,
+  )
+  const running = await startServer(config, createLogger(config, silent), { host: '127.0.0.1', port: 0 })
+  const origin = running.address.replace('localhost', '127.0.0.1')
+  const token = env.TASKSGODZILLA_API_TOKEN
+  return {
+    origin,
+    running,
+    async api<T>(method: string, path: string, body?: unknown, projectToken?: string): Promise<T> {
+      const headers: Record<string, string> = {}
+      if (token) headers.Authorization = `Bearer ${token}`
+      if (projectToken) headers['X-Project-Token'] = projectToken
+      if (body !== undefined) headers['Content-Type'] = 'application/json'
+      const response = await fetch(origin + path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      })
+      const text = await response.text()
+      if (!response.ok) throw new Error(`${method} ${path} → ${response.status} ${text}`)
+      return (text ? JSON.parse(text) : undefined) as T
+    },
+    async stop() {
+      await running.stop()
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+/**
+ * A reverse proxy that serves the whole server under `/<prefix>/`, as a front proxy would,
+ * to prove the console works behind a path prefix.
+ */
+export const startPrefixProxy = async (
+  target: string,
+  prefix: string,
+): Promise<{ origin: string; close(): Promise<void> }> => {
+  const upstream = new URL(target)
+  const server: Server = createServer((req, res) => {
+    const url = req.url ?? '/'
+    if (!url.startsWith(`/${prefix}/`)) return void res.writeHead(404).end()
+    const forward = httpRequest(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method: req.method,
+        path: url.slice(prefix.length + 1),
+        headers: req.headers,
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers)
+        answer.pipe(res)
+      },
+    )
+    forward.on('error', () => res.writeHead(502).end())
+    req.pipe(forward)
+  })
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))
+  const address = server.address()
+  const port = typeof address === 'object' && address ? address.port : 0
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((done) => {
+        server.closeAllConnections()
+        server.close(() => done())
+      }),
+  }
+}
+
+export interface Browser {
+  readonly context: BrowserContext
+  newPage(): Promise<Page>
+  close(): Promise<void>
+}
+
+/** Chromium with a fresh profile, headless, no network besides what the page asks for. */
+export const launchBrowser = async (options: { colorScheme?: 'light' | 'dark' } = {}): Promise<Browser> => {
+  const profile = mkdtempSync(join(tmpdir(), 'tgz-chromium-'))
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    viewport: { width: 1280, height: 860 },
+    colorScheme: options.colorScheme ?? 'light',
+  })
+  return {
+    context,
+    newPage: async () => {
+      const page = await context.newPage()
+      // Fail on the waiting line, well before the test's own timeout.
+      page.setDefaultTimeout(10_000)
+      const problems: string[] = []
+      page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`))
+      page.on('console', (message) => {
+        if (message.type() === 'error' && /Content Security Policy/i.test(message.text()))
+          problems.push(`csp: ${message.text()}`)
+      })
+      ;(page as Page & { problems: string[] }).problems = problems
+      return page
+    },
+    close: async () => {
+      await context.close()
+      rmSync(profile, { recursive: true, force: true })
+    },
+  }
+}
+
+/** Errors thrown in the page and CSP violations seen so far. */
+export const pageProblems = (page: Page): string[] => (page as Page & { problems?: string[] }).problems ?? []
+
+/** A full-page screenshot under `test-results/console/<name>.png`. */
+export const screenshot = async (page: Page, name: string): Promise<void> => {
+  await mkdir(SCREENSHOTS, { recursive: true })
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true })
+}
