@@ -1,9 +1,10 @@
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs'
+import { mkdtempSync, readFileSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from '../../support/cli.js'
 import { startCliServer, uniqueName, type CliServer } from '../../support/cli-server.js'
+import { git, makeOriginWithClone, removeDir, tempDir } from '../../support/git-repos.js'
 
 const PROJECT_TOKEN = 'project-secret-7f3a9c'
 
@@ -145,25 +146,31 @@ describe('tasksgodzilla projects', { timeout: 90_000 }, () => {
     expect(bad.code).toBe(2)
   })
 
-  it('branch commands print the API answer cleanly and delete-branch needs --yes', async () => {
-    const project = await server.api<{ id: number }>('POST', '/projects', {
-      name: uniqueName('br'),
-      git_url: '/x',
-    })
-    const branches = await runCli(['projects', 'branches', String(project.id)], server.env)
-    expect([0, 1]).toContain(branches.code)
-    if (branches.code === 1) expect(branches.stderr).toMatch(/^tasksgodzilla: error: .+ \(HTTP \d{3}\)\n$/)
-    const unconfirmed = await runCli(
-      ['projects', 'delete-branch', String(project.id), 'feature/x'],
-      server.env,
-    )
-    expect(unconfirmed.code).toBe(2)
-    expect(unconfirmed.stderr).toContain('needs --yes')
-    const confirmed = await runCli(
-      ['projects', 'delete-branch', String(project.id), 'feature/x', '--yes'],
-      server.env,
-    )
-    expect(confirmed.stderr).not.toContain('    at ') // never a stack trace
-    expect(existsSync(join(tmpdir(), 'never'))).toBe(false)
+  it('lists remote branches and deletes one only with --yes', async () => {
+    const root = tempDir('tgz-cli-branches-')
+    try {
+      const repos = makeOriginWithClone(root)
+      git(repos.clone, 'push', 'origin', 'HEAD:refs/heads/feature/x')
+      const project = await server.api<{ id: number }>('POST', '/projects', {
+        name: uniqueName('br'),
+        git_url: repos.origin,
+        local_path: repos.clone,
+      })
+      const id = String(project.id)
+      const listed = await runCli(['projects', 'branches', id], server.env)
+      expect(listed.stderr).toBe('')
+      expect(listed.stdout.split('\n').filter(Boolean).sort()).toEqual(['feature/x', 'main'])
+      const unconfirmed = await runCli(['projects', 'delete-branch', id, 'feature/x'], server.env)
+      expect(unconfirmed.code).toBe(2)
+      expect(unconfirmed.stderr).toContain('needs --yes')
+      const deleted = await runCli(['projects', 'delete-branch', id, 'feature/x', '--yes'], server.env)
+      expect(deleted.stdout).toBe('Deleted remote branch feature/x.\n')
+      const after = await runCli(['projects', 'branches', id, '--json'], server.env)
+      expect(JSON.parse(after.stdout)).toEqual({ branches: ['main'] })
+      const missing = await runCli(['projects', 'branches', '99999'], server.env)
+      expect(missing.code).toBe(1)
+    } finally {
+      removeDir(root)
+    }
   })
 })
