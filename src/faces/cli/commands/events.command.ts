@@ -50,19 +50,7 @@ export const registerEvents = (program: Command): void => {
       emit(ctx, list, () => renderTable(eventColumns(), [...list].reverse(), ctx.style, 'No events.'))
     })
 
-  events
-    .command('watch')
-    .description('Stream new events as they happen (SSE); reconnects and resumes without repeats')
-    .option('--project <id>', 'only this project', parseId)
-    .option('--protocol <id>', 'only this protocol run', parseId)
-    .option('--type <event_type>', 'only this event type')
-    .option('--after <event_id>', 'first replay the events after this id', parseId)
-    .option('--count <n>', 'exit after this many events', parsePositive)
-    .addHelpText(
-      'after',
-      example('tasksgodzilla events watch --protocol 12', 'tasksgodzilla events watch --json | jq .'),
-    )
-    .action(async (options: WatchOptions, command: Command) => watchEvents(contextOf(command), options))
+  registerWatch(events)
 }
 
 const watchEvents = async (ctx: CliContext, options: WatchOptions): Promise<void> => {
@@ -102,4 +90,20 @@ const watchEvents = async (ctx: CliContext, options: WatchOptions): Promise<void
 const latestId = async (ctx: CliContext, query: Record<string, string | number | undefined>) => {
   const [newest] = await ctx.client.get<EventOut[]>('/events', { ...query, limit: 1 })
   return newest?.id
+}
+
+const registerWatch = (events: Command): void => {
+  events
+    .command('watch')
+    .description('Stream new events as they happen (SSE); reconnects and resumes without repeats')
+    .option('--project <id>', 'only this project', parseId)
+    .option('--protocol <id>', 'only this protocol run', parseId)
+    .option('--type <event_type>', 'only this event type')
+    .option('--after <event_id>', 'first replay the events after this id', parseId)
+    .option('--count <n>', 'exit after this many events', parsePositive)
+    .addHelpText(
+      'after',
+      example('tasksgodzilla events watch --protocol 12', 'tasksgodzilla events watch --json | jq .'),
+    )
+    .action(async (options: WatchOptions, command: Command) => watchEvents(contextOf(command), options))
 }

@@ -35,32 +35,7 @@ export const registerProjects = (program: Command): void => {
       emit(ctx, project, () => projectDetail(project, ctx.style))
     })
 
-  projects
-    .command('create')
-    .description('Register a project; the server enqueues its setup run')
-    .requiredOption('--name <name>', 'project name')
-    .requiredOption('--git-url <url>', 'git URL or local path of the repository')
-    .option('--base-branch <branch>', 'base branch', 'main')
-    .option('--local-path <path>', 'where the server keeps the checkout')
-    .addOption(new Option('--ci-provider <provider>', 'CI provider').choices(['github', 'gitlab']))
-    .option('--default-models <json>', 'default models per phase, as a JSON object', parseJsonObject)
-    .addHelpText(
-      'after',
-      example('tasksgodzilla projects create --name demo --git-url https://github.com/acme/demo.git'),
-    )
-    .action(async (options: CreateOptions, command: Command) => {
-      const ctx = contextOf(command)
-      const project = await ctx.client.post<ProjectOut>('/projects', {
-        name: options.name,
-        git_url: options.gitUrl,
-        base_branch: options.baseBranch,
-        local_path: options.localPath,
-        ci_provider: options.ciProvider,
-        default_models: options.defaultModels,
-      })
-      emit(ctx, project, () => `Created project ${project.id} (${project.name}). Setup job enqueued.\n`)
-    })
-
+  registerCreate(projects)
   registerUpdate(projects)
   registerProjectBranches(projects)
 }
@@ -147,3 +122,31 @@ export const projectDetail = (p: ProjectOut, style: Parameters<typeof renderFiel
     ],
     style,
   )
+
+const registerCreate = (projects: Command): void => {
+  projects
+    .command('create')
+    .description('Register a project; the server enqueues its setup run')
+    .requiredOption('--name <name>', 'project name')
+    .requiredOption('--git-url <url>', 'git URL or local path of the repository')
+    .option('--base-branch <branch>', 'base branch', 'main')
+    .option('--local-path <path>', 'where the server keeps the checkout')
+    .addOption(new Option('--ci-provider <provider>', 'CI provider').choices(['github', 'gitlab']))
+    .option('--default-models <json>', 'default models per phase, as a JSON object', parseJsonObject)
+    .addHelpText(
+      'after',
+      example('tasksgodzilla projects create --name demo --git-url https://github.com/acme/demo.git'),
+    )
+    .action(async (options: CreateOptions, command: Command) => {
+      const ctx = contextOf(command)
+      const project = await ctx.client.post<ProjectOut>('/projects', {
+        name: options.name,
+        git_url: options.gitUrl,
+        base_branch: options.baseBranch,
+        local_path: options.localPath,
+        ci_provider: options.ciProvider,
+        default_models: options.defaultModels,
+      })
+      emit(ctx, project, () => `Created project ${project.id} (${project.name}). Setup job enqueued.\n`)
+    })
+}

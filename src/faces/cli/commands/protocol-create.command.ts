@@ -44,41 +44,7 @@ export const registerProtocolCreate = (program: Command, protocols: Command): vo
     command.action(async (options: CreateOptions, cmd: Command) => createProtocol(cmd, options, start))
   }
 
-  const importCommand = (parent: Command, name: string): void => {
-    parent
-      .command(name)
-      .description('Import a CodeMachine workspace as a protocol run')
-      .requiredOption('--project <id>', 'project id', parseId)
-      .requiredOption('--name <name>', 'protocol name')
-      .requiredOption('--workspace-path <path>', 'workspace path on the server')
-      .option('--base-branch <branch>', 'base branch', 'main')
-      .option('--description <text>', 'description')
-      .option('--enqueue', 'import in a background job instead of inline')
-      .addHelpText(
-        'after',
-        example(`tasksgodzilla ${parent.name()} ${name} --project 3 --name 0008-cm --workspace-path /srv/cm`),
-      )
-      .action(async (options: ImportOptions, cmd: Command) => {
-        const ctx = contextOf(cmd)
-        const reply = await ctx.client.post<{ protocol_run: RunOut; message: string }>(
-          `/projects/${options.project}/codemachine/import`,
-          {
-            protocol_name: options.name,
-            workspace_path: options.workspacePath,
-            base_branch: options.baseBranch,
-            description: options.description,
-            enqueue: options.enqueue === true,
-          },
-        )
-        const run = reply.protocol_run
-        emit(
-          ctx,
-          reply,
-          () => `${reply.message} Protocol ${run.id} (${run.protocol_name}) is ${run.status}.\n`,
-        )
-      })
-  }
-  importCommand(protocols, 'import-codemachine')
+  registerImport(protocols, 'import-codemachine')
   const codemachine = program
     .command('codemachine')
     .description('CodeMachine workspaces (the original command; same as protocols import-codemachine)')
@@ -86,7 +52,7 @@ export const registerProtocolCreate = (program: Command, protocols: Command): vo
       'after',
       example('tasksgodzilla codemachine import --project 3 --name 0008-cm --workspace-path /srv/cm'),
     )
-  importCommand(codemachine, 'import')
+  registerImport(codemachine, 'import')
 }
 
 const createProtocol = async (command: Command, options: CreateOptions, forceStart: boolean) => {
@@ -108,4 +74,35 @@ const createProtocol = async (command: Command, options: CreateOptions, forceSta
     { protocol: run, start },
     () => `Created protocol ${run.id} (${run.protocol_name}); ${start.message}${job}.\n`,
   )
+}
+
+const registerImport = (parent: Command, name: string): void => {
+  parent
+    .command(name)
+    .description('Import a CodeMachine workspace as a protocol run')
+    .requiredOption('--project <id>', 'project id', parseId)
+    .requiredOption('--name <name>', 'protocol name')
+    .requiredOption('--workspace-path <path>', 'workspace path on the server')
+    .option('--base-branch <branch>', 'base branch', 'main')
+    .option('--description <text>', 'description')
+    .option('--enqueue', 'import in a background job instead of inline')
+    .addHelpText(
+      'after',
+      example(`tasksgodzilla ${parent.name()} ${name} --project 3 --name 0008-cm --workspace-path /srv/cm`),
+    )
+    .action(async (options: ImportOptions, cmd: Command) => {
+      const ctx = contextOf(cmd)
+      const reply = await ctx.client.post<{ protocol_run: RunOut; message: string }>(
+        `/projects/${options.project}/codemachine/import`,
+        {
+          protocol_name: options.name,
+          workspace_path: options.workspacePath,
+          base_branch: options.baseBranch,
+          description: options.description,
+          enqueue: options.enqueue === true,
+        },
+      )
+      const run = reply.protocol_run
+      emit(ctx, reply, () => `${reply.message} Protocol ${run.id} (${run.protocol_name}) is ${run.status}.\n`)
+    })
 }

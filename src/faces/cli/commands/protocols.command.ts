@@ -64,34 +64,7 @@ export const registerProtocols = (program: Command): void => {
       emit(ctx, spec, () => specDetail(spec, ctx.style))
     })
 
-  for (const [name, path, description, alias] of JOB_ACTIONS) {
-    const action = protocols.command(`${name} <id>`).description(description)
-    if (alias) action.alias(alias)
-    action
-      .addHelpText('after', example(`tasksgodzilla protocols ${name} 12`))
-      .action(async (id: string, _options: unknown, command: Command) => {
-        const ctx = contextOf(command)
-        const reply = await ctx.client.post<ActionReply>(`/protocols/${argId(id)}/actions/${path}`)
-        emit(ctx, reply, () => actionLine(reply))
-      })
-  }
-
-  for (const [name, description] of STATE_ACTIONS) {
-    protocols
-      .command(`${name} <id>`)
-      .description(description)
-      .addHelpText('after', example(`tasksgodzilla protocols ${name} 12`))
-      .action(async (id: string, _options: unknown, command: Command) => {
-        const ctx = contextOf(command)
-        const run = await ctx.client.post<RunOut>(`/protocols/${argId(id)}/actions/${name}`)
-        emit(
-          ctx,
-          run,
-          () => `Protocol ${run.id} (${run.protocol_name}) is now ${statusCell(ctx.style, run.status)}.\n`,
-        )
-      })
-  }
-
+  registerRunActions(protocols)
   registerProtocolCreate(program, protocols)
   registerProtocolWatch(protocols)
 }
@@ -130,3 +103,33 @@ const specDetail = (spec: SpecOut, style: Style): string =>
     ],
     style,
   ) + (spec.spec === null ? 'No spec.\n' : `${JSON.stringify(spec.spec, null, 2)}\n`)
+
+const registerRunActions = (protocols: Command): void => {
+  for (const [name, path, description, alias] of JOB_ACTIONS) {
+    const action = protocols.command(`${name} <id>`).description(description)
+    if (alias) action.alias(alias)
+    action
+      .addHelpText('after', example(`tasksgodzilla protocols ${name} 12`))
+      .action(async (id: string, _options: unknown, command: Command) => {
+        const ctx = contextOf(command)
+        const reply = await ctx.client.post<ActionReply>(`/protocols/${argId(id)}/actions/${path}`)
+        emit(ctx, reply, () => actionLine(reply))
+      })
+  }
+
+  for (const [name, description] of STATE_ACTIONS) {
+    protocols
+      .command(`${name} <id>`)
+      .description(description)
+      .addHelpText('after', example(`tasksgodzilla protocols ${name} 12`))
+      .action(async (id: string, _options: unknown, command: Command) => {
+        const ctx = contextOf(command)
+        const run = await ctx.client.post<RunOut>(`/protocols/${argId(id)}/actions/${name}`)
+        emit(
+          ctx,
+          run,
+          () => `Protocol ${run.id} (${run.protocol_name}) is now ${statusCell(ctx.style, run.status)}.\n`,
+        )
+      })
+  }
+}

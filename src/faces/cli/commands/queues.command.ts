@@ -40,22 +40,7 @@ export const registerQueues = (program: Command): void => {
       )
     })
 
-  queues
-    .command('jobs')
-    .description('Recent jobs, newest first')
-    .option('--status <status>', 'queued, started, finished, failed or delayed')
-    .option('--project <id>', 'only jobs of this project', parseId)
-    .option('--limit <n>', 'how many', parsePositive, 50)
-    .addHelpText('after', example('tasksgodzilla queues jobs --status failed'))
-    .action(async (options: { status?: string; project?: number; limit: number }, command: Command) => {
-      const ctx = contextOf(command)
-      const jobs = await ctx.client.get<JobOut[]>('/queues/jobs', {
-        status: options.status,
-        project_id: options.project,
-        limit: options.limit,
-      })
-      emit(ctx, jobs, () => renderTable(jobColumns(ctx.style), jobs, ctx.style, 'No jobs.'))
-    })
+  registerJobs(queues)
 }
 
 export const registerSpecs = (program: Command): void => {
@@ -93,4 +78,23 @@ interface AuditOptions {
   backfill?: boolean
   backfillMissing?: boolean
   interval?: number
+}
+
+const registerJobs = (queues: Command): void => {
+  queues
+    .command('jobs')
+    .description('Recent jobs, newest first')
+    .option('--status <status>', 'queued, started, finished, failed or delayed')
+    .option('--project <id>', 'only jobs of this project', parseId)
+    .option('--limit <n>', 'how many', parsePositive, 50)
+    .addHelpText('after', example('tasksgodzilla queues jobs --status failed'))
+    .action(async (options: { status?: string; project?: number; limit: number }, command: Command) => {
+      const ctx = contextOf(command)
+      const jobs = await ctx.client.get<JobOut[]>('/queues/jobs', {
+        status: options.status,
+        project_id: options.project,
+        limit: options.limit,
+      })
+      emit(ctx, jobs, () => renderTable(jobColumns(ctx.style), jobs, ctx.style, 'No jobs.'))
+    })
 }

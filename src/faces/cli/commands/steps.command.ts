@@ -44,6 +44,31 @@ export const registerSteps = (program: Command): void => {
       emit(ctx, step, () => stepDetail(step, ctx.style))
     })
 
+  registerStepActions(steps)
+  registerStepLogs(steps)
+}
+
+const stepDetail = (s: StepOut, style: Style): string =>
+  renderFields(
+    [
+      ['ID', String(s.id)],
+      ['Protocol', String(s.protocol_run_id)],
+      ['Index', String(s.step_index)],
+      ['Name', s.step_name],
+      ['Type', s.step_type],
+      ['Status', statusCell(style, s.status)],
+      ['Engine', cell(s.engine_id)],
+      ['Model', cell(s.model)],
+      ['Retries', String(s.retries)],
+      ['Tokens', cell(s.tokens_used)],
+      ['Summary', cell(s.summary)],
+      ['Created', formatTime(s.created_at)],
+      ['Updated', formatTime(s.updated_at)],
+    ],
+    style,
+  )
+
+const registerStepActions = (steps: Command): void => {
   for (const [name, path, description, alias] of JOB_ACTIONS) {
     const action = steps.command(`${name} <id>`).description(description)
     if (alias) action.alias(alias)
@@ -69,26 +94,4 @@ export const registerSteps = (program: Command): void => {
         () => `Step ${step.id} (${step.step_name}) is now ${statusCell(ctx.style, step.status)}.\n`,
       )
     })
-
-  registerStepLogs(steps)
 }
-
-const stepDetail = (s: StepOut, style: Style): string =>
-  renderFields(
-    [
-      ['ID', String(s.id)],
-      ['Protocol', String(s.protocol_run_id)],
-      ['Index', String(s.step_index)],
-      ['Name', s.step_name],
-      ['Type', s.step_type],
-      ['Status', statusCell(style, s.status)],
-      ['Engine', cell(s.engine_id)],
-      ['Model', cell(s.model)],
-      ['Retries', String(s.retries)],
-      ['Tokens', cell(s.tokens_used)],
-      ['Summary', cell(s.summary)],
-      ['Created', formatTime(s.created_at)],
-      ['Updated', formatTime(s.updated_at)],
-    ],
-    style,
-  )
