@@ -65,6 +65,10 @@ export interface Config {
     readonly backoffBaseMs: number
     readonly backoffMaxMs: number
     readonly retentionHours: number
+    /** Handlers that run no agent are aborted after this. */
+    readonly timeoutSeconds: number
+    /** Handlers that run an agent (setup, planning, execution, QA) are aborted after this. */
+    readonly agentTimeoutSeconds: number
   }
   readonly specAuditIntervalSeconds: number | undefined
   readonly maxInlineTriggerDepth: number
@@ -133,6 +137,8 @@ export const loadConfig = (env: Env, cwd: string): Config => {
       backoffBaseMs: readInt(env, 'TASKSGODZILLA_JOB_BACKOFF_BASE_MS', { min: 0 }, 2_000),
       backoffMaxMs: readInt(env, 'TASKSGODZILLA_JOB_BACKOFF_MAX_MS', { min: 0 }, 60_000),
       retentionHours: readInt(env, 'TASKSGODZILLA_JOB_RETENTION_HOURS', { min: 1 }, 24),
+      timeoutSeconds: readInt(env, 'TASKSGODZILLA_JOB_TIMEOUT_SECONDS', { min: 1 }, 900),
+      agentTimeoutSeconds: readInt(env, 'TASKSGODZILLA_AGENT_JOB_TIMEOUT_SECONDS', { min: 1 }, 4 * 3600),
     },
     specAuditIntervalSeconds: readInt(env, 'TASKSGODZILLA_SPEC_AUDIT_INTERVAL_SECONDS', { min: 1 }),
     maxInlineTriggerDepth: readInt(env, 'TASKSGODZILLA_MAX_INLINE_TRIGGER_DEPTH', { min: 0, max: 50 }, 3),

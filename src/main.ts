@@ -17,6 +17,15 @@ import { makeReceiveWebhook } from './app/webhooks/receive-webhook.js'
 import { createGitClient } from './adapters/git/git.client.js'
 import type { Logger } from './logging.js'
 import { createMetrics, type Metrics } from './metrics.js'
+import { listenMetrics } from './faces/http/metrics-server.js'
+import {
+  createQueueLink,
+  createQueueRuntime,
+  createWorkerRuntime,
+  type QueueLink,
+  type QueueRuntime,
+  type QueueWiringOptions,
+} from './main-queue.js'
 
 /** The only place that wires adapters to the app and the faces. */
 
@@ -29,6 +38,8 @@ export interface Runtime {
   readonly deps: AppDeps
   /** Dependencies whose reachability decides readiness (database, and Redis when used). */
   readonly probes: readonly HealthProbe[]
+  /** Connects use cases' commits and aborts to the queue once `startQueue` attached it. */
+  readonly queueLink: QueueLink
   close(): Promise<void>
 }
 
@@ -44,13 +55,15 @@ export const openRuntime = async (config: Config, logger: Logger): Promise<Runti
   }
   const redisSignal = config.queue.backend === 'redis' ? await createRedisSignal(config.queue.url) : undefined
   const signal = redisSignal ?? createInProcessSignal()
+  const queueLink = createQueueLink()
   const deps: AppDeps = {
     uow: createUnitOfWork(database.db, (committed) => {
       if (committed.events.length > 0) signal.notify()
+      queueLink.wake(committed.jobs)
     }),
     repos: createRepositories(database.db),
     jobPolicy: { maxAttempts: config.jobs.maxAttempts },
-    abortRun: async () => undefined,
+    abortRun: (protocolRunId) => queueLink.abortRun(protocolRunId),
   }
   const probes = [
     databaseProbe(database),
@@ -64,6 +77,7 @@ export const openRuntime = async (config: Config, logger: Logger): Promise<Runti
     signal,
     deps,
     probes,
+    queueLink,
     close: async () => {
       await redisSignal?.close()
       await database.close()
@@ -144,6 +158,7 @@ export const startServer = async (
   options: ListenOptions = {},
 ): Promise<RunningServer> => {
   const runtime = await openRuntime(config, logger)
+  const queue = await startQueue(runtime)
   const server = await createHttpServer(runtime)
   const host = bindHost(config, options.host)
   if (config.api.token === undefined) {
@@ -161,6 +176,7 @@ export const startServer = async (
     stop: async () => {
       logger.info('Shutting down API')
       await server.close()
+      await queue.stop(SHUTDOWN_GRACE_MS)
       await runtime.close()
     },
   }
@@ -171,3 +187,87 @@ const bindHost = (config: Config, requested: string | undefined): string => {
   if (config.api.hostExplicit) return config.api.host
   return config.api.token === undefined ? '127.0.0.1' : '0.0.0.0'
 }
+
+// ---- Queue and workers (issue 4) ----
+
+/** How long running jobs may take to finish on shutdown before they are handed to another worker. */
+export const SHUTDOWN_GRACE_MS = 25_000
+
+/**
+ * The API process's queue: the embedded dispatcher, or the relay and reconciler feeding Redis.
+ * Fails (closing the database) when Redis is unreachable.
+ */
+export const startQueue = async (
+  runtime: Runtime,
+  options: QueueWiringOptions = {},
+): Promise<QueueRuntime> => {
+  const queue = createQueueRuntime(runtime, { onCommit: notifyEvents(runtime), ...options })
+  runtime.queueLink.attach(queue.queue)
+  try {
+    await queue.queue.start()
+  } catch (error) {
+    await queue.stop(0)
+    await runtime.close()
+    throw error
+  }
+  return queue
+}
+
+export interface WorkerOptions {
+  readonly concurrency: number
+  readonly queues?: readonly string[]
+  /** Serve `/metrics` on this port (0 picks a free one). */
+  readonly metricsPort?: number
+  readonly metricsHost?: string
+  readonly graceMs?: number
+}
+
+export interface RunningWorker {
+  readonly metricsAddress: string | undefined
+  stop(): Promise<void>
+}
+
+/** A `tasksgodzilla worker` process: BullMQ consumers plus their own `/metrics` endpoint. */
+export const startWorker = async (
+  config: Config,
+  logger: Logger,
+  options: WorkerOptions,
+  wiring: QueueWiringOptions = {},
+): Promise<RunningWorker> => {
+  const runtime = await openRuntime(config, logger)
+  const metrics = wiring.metrics ?? runtime.metrics
+  const worker = createWorkerRuntime(runtime, {
+    onCommit: notifyEvents(runtime),
+    ...wiring,
+    ...options,
+    metrics,
+  })
+  try {
+    await worker.start()
+  } catch (error) {
+    await worker.stop(0).catch(() => undefined)
+    await runtime.close()
+    throw error
+  }
+  const server =
+    options.metricsPort === undefined
+      ? undefined
+      : await listenMetrics(metrics.registry, options.metricsHost ?? '0.0.0.0', options.metricsPort)
+  logger.info({ concurrency: options.concurrency, metrics: server?.address }, 'Worker started')
+  return {
+    metricsAddress: server?.address,
+    stop: async () => {
+      logger.info('Worker stopping: finishing running jobs')
+      await worker.stop(options.graceMs ?? SHUTDOWN_GRACE_MS)
+      await server?.close()
+      await runtime.close()
+    },
+  }
+}
+
+/** Events written by job handlers reach live streams like the API's own. */
+const notifyEvents =
+  (runtime: Runtime) =>
+  (committed: { readonly events: readonly unknown[] }): void => {
+    if (committed.events.length > 0) runtime.signal.notify()
+  }

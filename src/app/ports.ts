@@ -1,9 +1,10 @@
 import type { NewEvent, OrchestratorEvent, EventWithContext } from '../domain/event.js'
-import type { Job, JobStatKey, JobStatus, NewJob } from '../domain/job.js'
+import type { Job, JobStatKey, JobStatus, JobType, NewJob } from '../domain/job.js'
 import type { NewProject, Project, ProjectCredentials, ProjectPatch } from '../domain/project.js'
 import type { NewProtocolRun, ProtocolRun, ProtocolRunPatch } from '../domain/protocol-run.js'
 import type { ProtocolStatus, StepStatus } from '../domain/statuses.js'
 import type { NewStepRun, StepRun, StepRunPatch } from '../domain/step-run.js'
+import type { JobClaim, JobSettlement } from './jobs/job-claim.js'
 
 /** Keyset page request. Lists are newest first unless a method says otherwise. */
 export interface Page {
@@ -106,6 +107,22 @@ export interface JobRepository {
   list(filter: JobFilter): Promise<Job[]>
   /** How many jobs of a queue are in each reported state (zeros included). */
   counts(queue?: string): Promise<Record<JobStatKey, number>>
+  /** Queued and held jobs of the run become cancelled; returns their ids. Started jobs are left to abortRun. */
+  cancelForRun(protocolRunId: number): Promise<string[]>
+  /** Held jobs of the run are queued again, due now (and due for relay again); returns them. */
+  releaseHeld(protocolRunId: number): Promise<Job[]>
+  /**
+   * Starts `claim.attempt` of a job that is queued (or started by a worker that stalled), under
+   * the claim's token with a lease until `leaseUntil`. Undefined when the job is no longer
+   * runnable (finished, failed, cancelled, held): the caller drops its delivery.
+   */
+  begin(claim: JobClaim, leaseUntil: string): Promise<Job | undefined>
+  /** Extends the claim's lease; false when another claim took the job over. */
+  renewLease(claim: JobClaim, leaseUntil: string): Promise<boolean>
+  /** Writes the attempt's outcome if the claim still owns the job; false (nothing written) otherwise. */
+  settle(claim: JobClaim, settlement: JobSettlement): Promise<boolean>
+  /** Started jobs of `type` for the step other than `exceptId`, oldest start first. */
+  listStartedForStep(stepRunId: number, type: JobType, exceptId: string): Promise<Job[]>
 }
 
 /** Provider delivery ids already processed, for replay safety. */

@@ -14,9 +14,10 @@ export type JobType = (typeof JOB_TYPES)[number]
 
 /**
  * Where a job is in its life. `queued` jobs whose next run lies in the future are reported as
- * `delayed` (a retry waiting for its backoff); `cancelled` jobs were removed with their run.
+ * `delayed` (a retry waiting for its backoff); `cancelled` jobs were removed with their run;
+ * `held` jobs belong to a paused run and wait for its resume.
  */
-export const JOB_STATUSES = ['queued', 'started', 'finished', 'failed', 'cancelled'] as const
+export const JOB_STATUSES = ['queued', 'started', 'finished', 'failed', 'cancelled', 'held'] as const
 export type JobStatus = (typeof JOB_STATUSES)[number]
 
 /** The statuses `/queues` reports, in the original order plus `delayed`. */

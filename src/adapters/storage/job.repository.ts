@@ -2,10 +2,13 @@ import { sql, type Kysely } from 'kysely'
 import type { JobRepository } from '../../app/ports.js'
 import { DEFAULT_QUEUE, JOB_STAT_KEYS, type JobStatKey } from '../../domain/job.js'
 import { encodeJson, nowIso } from './columns.js'
+import { createJobAttemptMethods } from './job-attempt.repository.js'
 import { toJob } from './job.table.js'
 import type { Database } from './schema.js'
 
 export const createJobRepository = (db: Kysely<Database>): JobRepository => ({
+  ...createJobAttemptMethods(db),
+
   async add(job) {
     const now = nowIso()
     const row = await db

@@ -53,5 +53,11 @@ const recording = (repos: Repositories, events: OrchestratorEvent[], jobs: Job[]
       jobs.push(added)
       return added
     },
+    // Released jobs are runnable again: announcing them wakes the queue like new ones.
+    releaseHeld: async (protocolRunId) => {
+      const released = await repos.jobs.releaseHeld(protocolRunId)
+      jobs.push(...released)
+      return released
+    },
   },
 })

@@ -27,7 +27,8 @@ export const ERROR_RESPONSES = {
   403: Detail,
   404: Detail,
   409: Detail,
-  422: ValidationDetail,
+  // Schema errors list every issue; a rule the app enforces (a git ref, a path) gives one detail string.
+  422: Type.Union([ValidationDetail, Detail]),
 } as const
 
 export const Limit = (fallback: number) => Type.Integer({ minimum: 1, maximum: 1000, default: fallback })

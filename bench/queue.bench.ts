@@ -1,0 +1,191 @@
+/**
+ * Queue throughput and latency (issue 4). No-op jobs through the whole path — enqueue in a unit
+ * of work → claim → one step transition + event → done — on Postgres+Redis (BullMQ) and on the
+ * embedded queue, with 1, 2 and 4 workers, next to raw BullMQ add/process of empty jobs measured
+ * in the same run. Needs TASKSGODZILLA_TEST_PG_URL and TASKSGODZILLA_TEST_REDIS_URL.
+ * Workers are in-process consumers (BullMQ workers, or embedded dispatch slots) in this process.
+ */
+import { Queue, Worker } from 'bullmq'
+import { Redis } from 'ioredis'
+import { enqueueJob } from '../src/app/jobs/enqueue.js'
+import type { JobHandlerDeps } from '../src/app/jobs/handlers.js'
+import type { JobHandler, JobHandlers } from '../src/app/jobs/job-handler.js'
+import { changeStepStatus } from '../src/app/state-changes.js'
+import { openDatabase } from '../src/adapters/storage/database.js'
+import { migrateToLatest } from '../src/adapters/storage/migrations/index.js'
+import { loadConfig } from '../src/config.js'
+import { JOB_TYPES, type JobType } from '../src/domain/job.js'
+import { createLogger } from '../src/logging.js'
+import { createQueueRuntime, createWorkerRuntime } from '../src/main-queue.js'
+import { createTestDatabase } from '../test/support/databases.js'
+import { seedProject, seedRun } from '../test/support/fixtures.js'
+import { deletePrefix, dbEnv } from '../test/support/queue-harness.js'
+
+const JOBS = Number(process.env.BENCH_JOBS ?? 1000)
+const REDIS_URL = process.env.TASKSGODZILLA_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/11'
+const WORKER_COUNTS = [1, 2, 4]
+const CONCURRENCY_PER_WORKER = 4
+
+const noopHandlers = ({ uow }: JobHandlerDeps): JobHandlers => {
+  const handlers: Partial<Record<JobType, JobHandler>> = {}
+  for (const type of JOB_TYPES) handlers[type] = async () => null
+  handlers.execute_step_job = (async (payload: { step_run_id: number }) => {
+    await uow.run(async (repos) => {
+      const step = await repos.steps.findById(payload.step_run_id)
+      const run = step && (await repos.runs.findById(step.protocolRunId))
+      if (!step || !run) return
+      await changeStepStatus(repos, run, step, 'approve', { type: 'step_completed', message: 'noop' }, {})
+    })
+  }) as JobHandler
+  return handlers as JobHandlers
+}
+
+const rawBullmq = async (workers: number): Promise<number> => {
+  const prefix = `tgzbench-raw-${Date.now()}`
+  const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null })
+  const queue = new Queue('raw', { connection, prefix })
+  let done = 0
+  let resolveAll = (): void => undefined
+  const finished = new Promise<void>((resolve) => (resolveAll = resolve))
+  const consumers = Array.from(
+    { length: workers },
+    () =>
+      new Worker(
+        'raw',
+        async () => {
+          done += 1
+          if (done === JOBS) resolveAll()
+        },
+        {
+          connection: new Redis(REDIS_URL, { maxRetriesPerRequest: null }),
+          prefix,
+          concurrency: CONCURRENCY_PER_WORKER,
+        },
+      ),
+  )
+  const start = performance.now()
+  for (let i = 0; i < JOBS; i += 100)
+    await queue.addBulk(
+      Array.from({ length: Math.min(100, JOBS - i) }, () => ({
+        name: 'noop',
+        data: {},
+        opts: { removeOnComplete: true },
+      })),
+    )
+  await finished
+  const seconds = (performance.now() - start) / 1000
+  await Promise.all(consumers.map((consumer) => consumer.close()))
+  await queue.close()
+  connection.disconnect()
+  await deletePrefix(prefix)
+  return JOBS / seconds
+}
+
+interface Result {
+  readonly jobsPerSecond: number
+  readonly p50Ms: number
+  readonly p99Ms: number
+}
+
+const orchestrated = async (
+  backend: 'redis' | 'embedded',
+  workers: number,
+  count = JOBS,
+  spacingMs = 0,
+): Promise<Result> => {
+  const database = await createTestDatabase('postgres')
+  const prefix = `tgzbench-${Date.now()}`
+  const env = {
+    ...dbEnv(database.target),
+    TASKSGODZILLA_LOG_LEVEL: 'error',
+    TASKSGODZILLA_DB_POOL_SIZE: '20',
+    ...(backend === 'redis' ? { TASKSGODZILLA_REDIS_URL: REDIS_URL } : {}),
+  }
+  const config = loadConfig(env, process.cwd())
+  const handle = openDatabase(database.target)
+  await migrateToLatest(handle)
+  const parts = { config, logger: createLogger(config), database: handle }
+  const wiring = { makeHandlers: noopHandlers, tuning: { prefix, pollMs: 200 } }
+  const api = createQueueRuntime(parts, { ...wiring, concurrency: workers * CONCURRENCY_PER_WORKER })
+  const consumers =
+    backend === 'redis'
+      ? Array.from({ length: workers }, () =>
+          createWorkerRuntime(parts, { ...wiring, concurrency: CONCURRENCY_PER_WORKER }),
+        )
+      : []
+  await api.queue.start()
+  for (const consumer of consumers) await consumer.start()
+  const { run, steps } = await api.uow.run(async (repos) => {
+    const project = await seedProject(repos)
+    const run = await seedRun(repos, project.id, 'running')
+    const steps = []
+    for (let i = 0; i < count; i += 1)
+      steps.push(
+        await repos.steps.create({
+          protocolRunId: run.id,
+          stepIndex: i,
+          stepName: `s${i}`,
+          stepType: 'work',
+          status: 'pending',
+        }),
+      )
+    return { run, steps }
+  })
+  const start = performance.now()
+  const batch = spacingMs > 0 ? 1 : 50
+  for (let i = 0; i < steps.length; i += batch) {
+    await api.uow.run(async (repos) => {
+      for (const step of steps.slice(i, i + batch))
+        await enqueueJob(
+          repos.jobs,
+          'execute_step_job',
+          { step_run_id: step.id },
+          { projectId: run.projectId, protocolRunId: run.id, stepRunId: step.id },
+          {},
+          { maxAttempts: 3 },
+        )
+    })
+    if (spacingMs > 0) await new Promise((resolve) => setTimeout(resolve, spacingMs))
+  }
+  while ((await api.jobs.counts()).finished < count) await new Promise((resolve) => setTimeout(resolve, 20))
+  const seconds = (performance.now() - start) / 1000
+  const jobs = await api.jobs.list({ status: 'finished', limit: count })
+  const latencies = jobs
+    .map((job) => Date.parse(job.startedAt ?? job.createdAt) - Date.parse(job.createdAt))
+    .sort((a, b) => a - b)
+  for (const consumer of consumers) await consumer.stop(1_000)
+  await api.stop(1_000)
+  await handle.close()
+  await database.drop()
+  if (backend === 'redis') await deletePrefix(prefix)
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0
+  return { jobsPerSecond: count / seconds, p50Ms: at(0.5), p99Ms: at(0.99) }
+}
+
+const fmt = (n: number) => n.toFixed(0).padStart(6)
+const main = async (): Promise<void> => {
+  console.log(
+    `queue benchmark: ${JOBS} no-op jobs per row, ${CONCURRENCY_PER_WORKER} concurrent jobs per worker`,
+  )
+  console.log(
+    'setup                      workers   jobs/s   raw BullMQ jobs/s   ratio   p50 ms   p99 ms (under load)',
+  )
+  for (const workers of WORKER_COUNTS) {
+    const raw = await rawBullmq(workers)
+    for (const backend of ['redis', 'embedded'] as const) {
+      const r = await orchestrated(backend, workers)
+      const name = backend === 'redis' ? 'Postgres + Redis (BullMQ)' : 'Postgres + embedded'
+      console.log(
+        `${name.padEnd(27)}${String(workers).padStart(7)} ${fmt(r.jobsPerSecond)}   ${fmt(raw)}              ${(r.jobsPerSecond / raw).toFixed(2).padStart(5)}   ${fmt(r.p50Ms)}   ${fmt(r.p99Ms)}`,
+      )
+    }
+  }
+  console.log('\nidle enqueue-to-start latency (one job every 20 ms, 1 worker):')
+  for (const backend of ['redis', 'embedded'] as const) {
+    const r = await orchestrated(backend, 1, 200, 20)
+    console.log(`  ${backend.padEnd(9)} p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms`)
+  }
+}
+
+await main()
+process.exit(0)

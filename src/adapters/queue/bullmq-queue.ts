@@ -1,0 +1,88 @@
+import { Queue } from 'bullmq'
+import type { Redis } from 'ioredis'
+import type { JobQueue } from '../../app/queue.js'
+import type { Job } from '../../domain/job.js'
+import type { Logger } from '../../logging.js'
+import type { JobLedger } from '../storage/job-ledger.js'
+import { abortChannel, type BullmqNames } from './bullmq-options.js'
+import { createMaintenance } from './maintenance.js'
+import { createOutboxRelay } from './outbox-relay.js'
+import { findLostJobs } from './bullmq-reconciler.js'
+import { assertRedisReachable, openRedis } from './redis-connection.js'
+
+export interface BullmqQueueOptions {
+  readonly url: string
+  readonly names: BullmqNames
+  readonly ledger: JobLedger
+  readonly retentionHours: number
+  readonly reconcileMs?: number
+  readonly relayPollMs?: number
+  readonly logger?: Logger
+}
+
+/**
+ * The API side of the Redis backend: relays committed job rows to BullMQ, reconciles rows whose
+ * BullMQ job vanished (Redis flushed, process killed before relaying, worker died), and
+ * broadcasts run aborts to the worker processes, which do the actual work.
+ */
+export const createBullmqQueue = (
+  options: BullmqQueueOptions,
+): JobQueue & { readonly queueFor: (name: string) => Queue } => {
+  const log = (error: Error): void => options.logger?.warn({ err: error }, 'redis connection error')
+  let connection: Redis | undefined
+  const queues = new Map<string, Queue>()
+  const queueFor = (name: string): Queue => {
+    const existing = queues.get(name)
+    if (existing) return existing
+    connection ??= openRedis(options.url, log)
+    const queue = new Queue(name, { connection, prefix: options.names.prefix })
+    queue.on('error', log)
+    queues.set(name, queue)
+    return queue
+  }
+  const relay = createOutboxRelay({
+    ledger: options.ledger,
+    queueFor,
+    pollMs: options.relayPollMs,
+    logger: options.logger,
+  })
+  const maintenance = createMaintenance(options, async () => {
+    const lost = await findLostJobs(options.ledger, queueFor)
+    if (lost.length > 0) {
+      options.logger?.warn({ jobs: lost.length }, 'jobs missing from Redis handed to the relay again')
+      await options.ledger.requeueForRelay(lost)
+    }
+    if (lost.length + (await options.ledger.releaseOrphanHeld()) > 0) relay.wake()
+  })
+  return {
+    backend: 'redis-bullmq',
+    queueFor,
+    async start() {
+      await assertRedisReachable(options.url)
+      relay.start()
+      maintenance.start()
+    },
+    async stop() {
+      maintenance.stop()
+      await relay.stop()
+      await Promise.all([...queues.values()].map((queue) => queue.close()))
+      connection?.disconnect()
+    },
+    async abortRun(protocolRunId) {
+      connection ??= openRedis(options.url, log)
+      await connection.publish(abortChannel(options.names), String(protocolRunId))
+      const cancelled = await options.ledger.listIdsForRun(protocolRunId, ['cancelled'])
+      // Active jobs are locked and refuse removal; their workers drop them on abort.
+      await Promise.all(
+        cancelled.map((id) =>
+          queueFor('default')
+            .remove(id)
+            .catch(() => 0),
+        ),
+      )
+    },
+    wake(jobs: readonly Job[]) {
+      if (jobs.some((job) => job.status === 'queued')) relay.wake()
+    },
+  }
+}

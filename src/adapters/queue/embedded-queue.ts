@@ -1,0 +1,124 @@
+import { randomUUID } from 'node:crypto'
+import type { JobRunner } from '../../app/jobs/job-runner.js'
+import type { RunningJobs } from '../../app/jobs/run-aborts.js'
+import type { JobQueue } from '../../app/queue.js'
+import { DEFAULT_QUEUE, type Job } from '../../domain/job.js'
+import type { Logger } from '../../logging.js'
+import type { JobLedger } from '../storage/job-ledger.js'
+import { drainWithin } from './drain.js'
+import { createMaintenance, type MaintenanceOptions } from './maintenance.js'
+
+export interface EmbeddedQueueOptions extends MaintenanceOptions {
+  readonly ledger: JobLedger
+  readonly runner: JobRunner
+  readonly running: RunningJobs
+  readonly concurrency: number
+  readonly leaseMs: number
+  readonly queues?: readonly string[]
+  /** Safety-net poll for due jobs (delayed retries, jobs committed by another process). */
+  readonly pollMs?: number
+  readonly logger?: Logger
+}
+
+const DEFAULT_POLL_MS = 250
+
+/**
+ * The queue inside the API process: the jobs table is the queue. Due rows are claimed by
+ * compare-and-set with a lease that the runner renews; a dead process's leases run out and the
+ * maintenance pass gives its jobs to whoever is alive, so jobs survive restarts on either database.
+ */
+export const createEmbeddedQueue = (options: EmbeddedQueueOptions): JobQueue => {
+  const dispatcher = createDispatcher(options)
+  const maintenance = createMaintenance(options, async () => {
+    const reclaimed = await options.ledger.reclaimExpired()
+    if (reclaimed > 0) options.logger?.warn({ reclaimed }, 'jobs with expired leases returned to the queue')
+    if (reclaimed + (await options.ledger.releaseOrphanHeld()) > 0) dispatcher.pump()
+  })
+  return {
+    backend: 'embedded',
+    async start() {
+      dispatcher.start()
+      maintenance.start()
+    },
+    async stop(graceMs) {
+      maintenance.stop()
+      await dispatcher.stop(graceMs)
+    },
+    async abortRun(protocolRunId) {
+      options.running.abortRun(protocolRunId)
+    },
+    wake(jobs: readonly Job[]) {
+      if (jobs.some((job) => job.status === 'queued')) dispatcher.pump()
+    },
+  }
+}
+
+const createDispatcher = (options: EmbeddedQueueOptions) => {
+  const workerId = `embedded-${process.pid}-${randomUUID().slice(0, 8)}`
+  const queues = options.queues ?? [DEFAULT_QUEUE]
+  let active = 0
+  // Until start() and after stop(), wake-ups are ignored: a queue that was never started runs nothing.
+  let stopping = true
+  let claiming: Promise<void> | undefined
+  let again = false
+  let timer: NodeJS.Timeout | undefined
+
+  const claimBatch = async (): Promise<void> => {
+    do {
+      again = false
+      const free = options.concurrency - active
+      if (stopping || free <= 0) return
+      const token = `${workerId}:${randomUUID()}`
+      const leaseUntil = new Date(Date.now() + options.leaseMs).toISOString()
+      const jobs = await options.ledger.claimDue({ token, limit: free, leaseUntil, queues })
+      for (const job of jobs) launch(job, token)
+      if (jobs.length === free) again = true
+    } while (again)
+  }
+
+  const launch = (job: Job, token: string): void => {
+    active += 1
+    const claim = { jobId: job.id, token, attempt: job.attempts, maxAttempts: job.maxAttempts }
+    void options.runner
+      .run(job, claim)
+      .catch((error: unknown) =>
+        options.logger?.error({ err: error, job_id: job.id }, 'job settlement failed'),
+      )
+      .finally(() => {
+        active -= 1
+        pump()
+      })
+  }
+
+  const pump = (): void => {
+    if (stopping) return
+    if (claiming) {
+      again = true
+      return
+    }
+    claiming = claimBatch()
+      .catch((error: unknown) => options.logger?.error({ err: error }, 'claiming jobs failed'))
+      .finally(() => {
+        claiming = undefined
+      })
+  }
+
+  return {
+    pump,
+    start() {
+      stopping = false
+      timer = setInterval(pump, options.pollMs ?? DEFAULT_POLL_MS)
+      pump()
+    },
+    async stop(graceMs: number) {
+      stopping = true
+      clearInterval(timer)
+      await claiming
+      await drainWithin(
+        () => active,
+        graceMs,
+        () => options.running.abortAll('shutdown'),
+      )
+    },
+  }
+}

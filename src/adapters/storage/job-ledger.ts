@@ -1,0 +1,172 @@
+import { sql } from 'kysely'
+import type { Job } from '../../domain/job.js'
+import { nowIso } from './columns.js'
+import type { DatabaseHandle } from './database.js'
+import { toJob } from './job.table.js'
+
+/**
+ * The queue mechanics on the jobs table that only queue adapters use (use cases go through
+ * JobRepository): claiming due jobs, reclaiming dead leases, the outbox relay's bookkeeping and
+ * retention.
+ */
+export interface JobLedger {
+  /**
+   * Claims up to `limit` due queued jobs under `token` by compare-and-set (started, one more
+   * attempt, leased until `leaseUntil`); concurrent claimers never get the same job.
+   */
+  claimDue(options: ClaimOptions): Promise<Job[]>
+  /** Started jobs whose lease ran out (their worker died) go back to the queue; the lost attempt is not counted. */
+  reclaimExpired(): Promise<number>
+  /** Held jobs whose run is no longer paused (a resume raced the hold) are queued again. */
+  releaseOrphanHeld(): Promise<number>
+  /** Queued jobs not yet handed to the external queue, oldest first. */
+  listUnrelayed(limit: number): Promise<Job[]>
+  markRelayed(ids: readonly string[]): Promise<void>
+  /** Jobs the external queue should hold: queued and relayed before `relayedBefore`, or started with a dead lease. */
+  listRelayedSuspects(relayedBefore: string, limit: number): Promise<Job[]>
+  /** Hands jobs to the relay again (a started one loses its dead claim, and its attempt does not count). */
+  requeueForRelay(ids: readonly string[]): Promise<void>
+  /** Ids of the run's jobs in one of `statuses`. */
+  listIdsForRun(protocolRunId: number, statuses: readonly string[]): Promise<string[]>
+  /** Deletes finished, failed and cancelled jobs that ended before `endedBefore`. */
+  prune(endedBefore: string): Promise<number>
+}
+
+export interface ClaimOptions {
+  readonly token: string
+  readonly limit: number
+  readonly leaseUntil: string
+  readonly queues: readonly string[]
+}
+
+const ENDED = ['finished', 'failed', 'cancelled']
+
+export const createJobLedger = ({ db, dialect }: DatabaseHandle): JobLedger => ({
+  async claimDue({ token, limit, leaseUntil, queues }) {
+    const now = nowIso()
+    let due = db
+      .selectFrom('jobs')
+      .select('id')
+      .where('status', '=', 'queued')
+      .where('next_run_at', '<=', now)
+      .where('queue', 'in', [...queues])
+      .orderBy('next_run_at')
+      .orderBy('created_at')
+      .limit(limit)
+    // Postgres: concurrent claimers skip each other's rows instead of queueing on the row locks.
+    if (dialect === 'postgres') due = due.forUpdate().skipLocked()
+    const rows = await db
+      .updateTable('jobs')
+      .set({
+        status: 'started',
+        attempts: sql`attempts + 1`,
+        started_at: now,
+        locked_by: token,
+        locked_until: leaseUntil,
+      })
+      .where('id', 'in', due)
+      .where('status', '=', 'queued')
+      .returningAll()
+      .execute()
+    return rows.map(toJob)
+  },
+
+  async reclaimExpired() {
+    const result = await db
+      .updateTable('jobs')
+      .set({ status: 'queued', attempts: sql`attempts - 1`, locked_by: null, locked_until: null })
+      .where('status', '=', 'started')
+      .where('locked_until', '<', nowIso())
+      .executeTakeFirst()
+    return Number(result.numUpdatedRows)
+  },
+
+  async releaseOrphanHeld() {
+    const paused = db.selectFrom('protocol_runs').select('id').where('status', '=', 'paused')
+    const result = await db
+      .updateTable('jobs')
+      .set({ status: 'queued', next_run_at: nowIso(), relayed_at: null })
+      .where('status', '=', 'held')
+      .where((eb) => eb.or([eb('protocol_run_id', 'is', null), eb('protocol_run_id', 'not in', paused)]))
+      .executeTakeFirst()
+    return Number(result.numUpdatedRows)
+  },
+
+  async listUnrelayed(limit) {
+    const rows = await db
+      .selectFrom('jobs')
+      .selectAll()
+      .where('relayed_at', 'is', null)
+      .where('status', '=', 'queued')
+      .orderBy('created_at')
+      .limit(limit)
+      .execute()
+    return rows.map(toJob)
+  },
+
+  async markRelayed(ids) {
+    if (ids.length === 0) return
+    await db
+      .updateTable('jobs')
+      .set({ relayed_at: nowIso() })
+      .where('id', 'in', [...ids])
+      .execute()
+  },
+
+  async listRelayedSuspects(relayedBefore, limit) {
+    const rows = await db
+      .selectFrom('jobs')
+      .selectAll()
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('status', '=', 'queued'), eb('relayed_at', '<=', relayedBefore)]),
+          eb.and([eb('status', '=', 'started'), eb('locked_until', '<', nowIso())]),
+        ]),
+      )
+      .orderBy('created_at')
+      .limit(limit)
+      .execute()
+    return rows.map(toJob)
+  },
+
+  async requeueForRelay(ids) {
+    if (ids.length === 0) return
+    await db
+      .updateTable('jobs')
+      .set({
+        status: 'queued',
+        attempts: sql`attempts - 1`,
+        locked_by: null,
+        locked_until: null,
+        relayed_at: null,
+      })
+      .where('id', 'in', [...ids])
+      .where('status', '=', 'started')
+      .execute()
+    await db
+      .updateTable('jobs')
+      .set({ relayed_at: null })
+      .where('id', 'in', [...ids])
+      .where('status', '=', 'queued')
+      .execute()
+  },
+
+  async listIdsForRun(protocolRunId, statuses) {
+    const rows = await db
+      .selectFrom('jobs')
+      .select('id')
+      .where('protocol_run_id', '=', protocolRunId)
+      .where('status', 'in', [...statuses])
+      .execute()
+    return rows.map((row) => row.id)
+  },
+
+  async prune(endedBefore) {
+    const result = await db
+      .deleteFrom('jobs')
+      .where('status', 'in', ENDED)
+      .where('ended_at', '<', endedBefore)
+      .executeTakeFirst()
+    return Number(result.numDeletedRows)
+  },
+})
