@@ -88,10 +88,18 @@ describe('tasksgodzilla protocols', { timeout: 90_000 }, () => {
       step_name: '00-a',
       step_type: 'work',
     })
+    // A second run whose only step is done: nothing to retry, whatever the embedded worker does.
+    const done = await create('running')
+    await server.api('POST', `/protocols/${done.id}/steps`, {
+      step_index: 0,
+      step_name: '00-done',
+      step_type: 'work',
+      status: 'completed',
+    })
     const [next, retry, alias, pr] = [
       await runCli(['protocols', 'run-next', String(run.id)], server.env),
-      await runCli(['protocols', 'retry', String(run.id)], server.env),
-      await runCli(['protocols', 'retry-latest', String(run.id)], server.env),
+      await runCli(['protocols', 'retry', String(done.id)], server.env),
+      await runCli(['protocols', 'retry-latest', String(done.id)], server.env),
       await runCli(['protocols', 'open-pr', String(run.id), '--json'], server.env),
     ]
     expect(next.code).toBe(0)

@@ -44,18 +44,25 @@ describe('tasksgodzilla steps', { timeout: 90_000 }, () => {
   })
 
   it('runs, QAs (alias run-qa) and approves a step; a wrong state is a 409 with exit 1', async () => {
-    const s = await step(1)
-    const run = await runCli(['steps', 'run', String(s.id)], server.env)
+    // Each step starts in the state its command needs: the embedded worker moves enqueued steps on.
+    const [pending, failed, blocked, completed] = [
+      await step(1),
+      await step(3, 'failed'),
+      await step(4, 'blocked'),
+      await step(5, 'completed'),
+    ]
+    const run = await runCli(['steps', 'run', String(pending.id)], server.env)
     expect(run.stdout).toMatch(/^Step execution enqueued \(job [0-9a-f-]{36}\)\n$/)
-    const again = await runCli(['steps', 'run', String(s.id)], server.env)
+    const again = await runCli(['steps', 'run', String(completed.id)], server.env)
     expect(again.code).toBe(1)
     expect(again.stderr).toMatch(/^tasksgodzilla: error: .+ \(HTTP 409\)\n$/)
-    const qa = await runCli(['steps', 'run-qa', String(s.id), '--json'], server.env)
+    const qa = await runCli(['steps', 'run-qa', String(failed.id), '--json'], server.env)
     expect(JSON.parse(qa.stdout)).toMatchObject({ job: { job_type: 'run_quality_job' } })
-    const approve = await runCli(['steps', 'approve', String(s.id)], server.env)
+    const approve = await runCli(['steps', 'approve', String(blocked.id)], server.env)
     expect(approve.stdout).toMatch(/is now completed\.\n$/)
-    const qaDone = await runCli(['steps', 'qa', String(s.id)], server.env)
+    const qaDone = await runCli(['steps', 'qa', String(completed.id)], server.env)
     expect(qaDone.code).toBe(1)
+    expect(qaDone.stderr).toMatch(/\(HTTP 409\)\n$/)
   })
 
   it('reports an unknown step with the 404 detail', async () => {
