@@ -139,6 +139,11 @@ export const createHttpServer = (runtime: Runtime): Promise<FastifyInstance> => 
 export interface ListenOptions {
   readonly host?: string
   readonly port?: number
+  /**
+   * False for an API-only instance: it neither runs nor relays jobs, leaving them in the outbox
+   * for other processes (`serve --no-jobs`).
+   */
+  readonly runJobs?: boolean
 }
 
 export interface RunningServer {
@@ -158,7 +163,7 @@ export const startServer = async (
   options: ListenOptions = {},
 ): Promise<RunningServer> => {
   const runtime = await openRuntime(config, logger)
-  const queue = await startQueue(runtime)
+  const queue = options.runJobs === false ? undefined : await startQueue(runtime)
   const server = await createHttpServer(runtime)
   const host = bindHost(config, options.host)
   if (config.api.token === undefined) {
@@ -176,7 +181,7 @@ export const startServer = async (
     stop: async () => {
       logger.info('Shutting down API')
       await server.close()
-      await queue.stop(SHUTDOWN_GRACE_MS)
+      await queue?.stop(SHUTDOWN_GRACE_MS)
       await runtime.close()
     },
   }

@@ -60,7 +60,10 @@ export const makeResumeProtocol =
     uow.run(async (tx) => {
       const { run } = await authorizeRun(tx, runId, ctx)
       const event = { type: 'resumed', message: 'Protocol resumed by user.', metadata: runEventMetadata(run) }
-      return changeRunStatus(tx, run, 'resume', event, ctx)
+      const resumed = await changeRunStatus(tx, run, 'resume', event, ctx)
+      // What pause held back runs again, committed with the resume itself.
+      await tx.jobs.releaseHeld(runId)
+      return resumed
     })
 
 /**
@@ -89,6 +92,7 @@ export const makeCancelProtocol =
           summary: 'Cancelled with protocol',
         })
       }
+      await tx.jobs.cancelForRun(runId)
       return { run: cancelled, changed: true }
     })
     if (changed) await abortRun(runId)

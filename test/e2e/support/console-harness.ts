@@ -42,7 +42,12 @@ export const startConsoleServer = async (env: Record<string, string> = {}): Prom
     { TASKSGODZILLA_DB_PATH: join(dir, 'db.sqlite'), TASKSGODZILLA_LOG_JSON: '1', ...env },
     dir,
   )
-  const running = await startServer(config, createLogger(config, silent), { host: '127.0.0.1', port: 0 })
+  // These tests move runs and steps through the API to watch the page follow; no worker may race them.
+  const running = await startServer(config, createLogger(config, silent), {
+    host: '127.0.0.1',
+    port: 0,
+    runJobs: false,
+  })
   const origin = running.address.replace('localhost', '127.0.0.1')
   const token = env.TASKSGODZILLA_API_TOKEN
   return {

@@ -106,6 +106,14 @@ for (const dialect of DIALECTS) {
       expect(types.filter((t: string) => t === 'cancelled')).toHaveLength(1)
     })
 
+    it('cancels the queued jobs of a cancelled run with it', async () => {
+      const run = await createProtocol(api, projectId)
+      const job = (await post(`/protocols/${run.id}/actions/start`)).json().job
+      await post(`/protocols/${run.id}/actions/cancel`)
+      const cancelled = (await api.request('GET', '/queues/jobs?status=cancelled')).json()
+      expect(cancelled.map((j: { job_id: string }) => j.job_id)).toContain(job.job_id)
+    })
+
     it('cancels every unfinished step with the run, failed and blocked ones included', async () => {
       const run = await createProtocol(api, projectId, { status: 'running' })
       const failed = await createStep(api, run.id, { step_index: 0, status: 'failed' })

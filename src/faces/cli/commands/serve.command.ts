@@ -7,12 +7,13 @@ export const registerServe = (program: Command): void => {
     .description('Start the API server (SQLite and the in-process queue unless configured otherwise)')
     .option('--host <host>', 'interface to bind (default 127.0.0.1 without an API token)')
     .option('--port <port>', 'port to listen on (default TASKSGODZILLA_API_PORT or 8010)', parsePort)
+    .option('--no-jobs', 'API only: leave jobs to other processes (workers or other instances)')
     .addHelpText('after', '\nExample:\n  $ tasksgodzilla serve --port 8010')
-    .action(async (options: { host?: string; port?: number }) => {
+    .action(async (options: { host?: string; port?: number; jobs: boolean }) => {
       // Loaded on demand: client commands start fast without the server's dependencies.
       const { startServer } = await import('../../../main.js')
       const { config, logger } = await loadCliConfig()
-      const running = await startServer(config, logger, options)
+      const running = await startServer(config, logger, { ...options, runJobs: options.jobs })
       onShutdown(() => running.stop())
     })
 }
