@@ -1,26 +1,14 @@
-import { Command, CommanderError } from 'commander'
+import { CommanderError } from 'commander'
 import { isConfigError } from '../../config.js'
 import { isAppError } from '../../domain/app-error.js'
-import { registerDemo } from './commands/demo.command.js'
-import { registerMigrate } from './commands/migrate.command.js'
-import { registerServe } from './commands/serve.command.js'
-import { registerWorker } from './commands/worker.command.js'
+import { ApiError, UnreachableError } from './api-client.js'
+import { UsageError } from './context.js'
+import { buildProgram } from './program.js'
 
-/** Exit codes: 0 ok, 1 error, 2 usage or configuration error. */
-const program = new Command()
-  .name('tasksgodzilla')
-  .description('Drive AI coding agents through multi-step protocols on git repositories')
-  .version('0.1.0')
-  .exitOverride()
-  .addHelpText(
-    'after',
-    '\nExample:\n  $ tasksgodzilla serve            # API on http://127.0.0.1:8010, SQLite + in-process queue',
-  )
+/** Exit codes: 0 ok, 1 API or runtime error, 2 usage or configuration error, 3 server unreachable. */
+export const EXIT = { ok: 0, error: 1, usage: 2, unreachable: 3 } as const
 
-registerServe(program)
-registerWorker(program)
-registerMigrate(program)
-registerDemo(program)
+const program = buildProgram()
 
 try {
   await program.parseAsync(process.argv)
@@ -29,12 +17,18 @@ try {
 }
 
 function exitCodeFor(error: unknown): number {
-  if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2
-  if (isConfigError(error)) {
-    process.stderr.write(`tasksgodzilla: ${error.message}\n`)
-    return 2
+  if (error instanceof CommanderError) {
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return EXIT.ok
+    return error.exitCode === 0 ? EXIT.ok : EXIT.usage
   }
+  if (error instanceof UsageError || isConfigError(error)) return fail(error.message, EXIT.usage)
+  if (error instanceof ApiError) return fail(`error: ${error.detail} (HTTP ${error.status})`, EXIT.error)
+  if (error instanceof UnreachableError) return fail(error.message, EXIT.unreachable)
   const message = isAppError(error) || error instanceof Error ? error.message : String(error)
+  return fail(message, EXIT.error)
+}
+
+function fail(message: string, code: number): number {
   process.stderr.write(`tasksgodzilla: ${message}\n`)
-  return 1
+  return code
 }

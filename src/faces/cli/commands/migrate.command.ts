@@ -1,5 +1,4 @@
 import type { Command } from 'commander'
-import { runMigrations } from '../../../main.js'
 import { loadCliConfig } from '../process.js'
 
 export const registerMigrate = (program: Command): void => {
@@ -11,7 +10,9 @@ export const registerMigrate = (program: Command): void => {
       '\nExample:\n  $ TASKSGODZILLA_DB_URL=postgresql://localhost/tgz tasksgodzilla migrate',
     )
     .action(async () => {
-      const { config } = loadCliConfig()
+      // Loaded on demand: client commands start fast without the server's dependencies.
+      const { runMigrations } = await import('../../../main.js')
+      const { config } = await loadCliConfig()
       const report = await runMigrations(config)
       const target = config.database.dialect === 'sqlite' ? config.database.path : 'postgres'
       process.stdout.write(

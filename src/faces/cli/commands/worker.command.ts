@@ -1,5 +1,4 @@
 import { InvalidArgumentError, type Command } from 'commander'
-import { startWorker } from '../../../main.js'
 import { loadCliConfig, onShutdown, parsePort } from '../process.js'
 
 interface WorkerFlags {
@@ -27,7 +26,7 @@ export const registerWorker = (program: Command): void => {
       '\nExample:\n  $ TASKSGODZILLA_REDIS_URL=redis://127.0.0.1:6379 tasksgodzilla worker --concurrency 2 --metrics-port 9101',
     )
     .action(async (flags: WorkerFlags) => {
-      const { config, logger } = loadCliConfig()
+      const { config, logger } = await loadCliConfig()
       if (config.queue.backend !== 'redis') {
         process.stderr.write(
           'tasksgodzilla worker needs TASKSGODZILLA_REDIS_URL=redis://…; the embedded queue runs inside `serve`.\n',
@@ -35,6 +34,8 @@ export const registerWorker = (program: Command): void => {
         process.exitCode = 2
         return
       }
+      // Loaded on demand: client commands start fast without the worker's dependencies.
+      const { startWorker } = await import('../../../main.js')
       const running = await startWorker(config, logger, {
         concurrency: flags.concurrency,
         queues: flags.queues,

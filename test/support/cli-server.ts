@@ -1,0 +1,62 @@
+import { createServer } from 'node:net'
+import { loadConfig } from '../../src/config.js'
+import { createLogger } from '../../src/logging.js'
+import { startServer, type RunningServer } from '../../src/main.js'
+import { silentStream } from './api.js'
+import { createTestDatabase, type TestDatabase } from './databases.js'
+
+export interface CliServer {
+  /** `http://127.0.0.1:<port>` */
+  readonly base: string
+  /** The environment a CLI process needs to reach this server. */
+  readonly env: Record<string, string>
+  /** Calls the API directly (setting up data the CLI then reads). */
+  api<T = unknown>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<T>
+  close(): Promise<void>
+}
+
+/** A real listening API on a fresh SQLite file (the embedded default), on a free port. */
+export const startCliServer = async (env: Record<string, string> = {}): Promise<CliServer> => {
+  const database: TestDatabase = await createTestDatabase('sqlite')
+  const path = database.target.dialect === 'sqlite' ? database.target.path : ''
+  const config = loadConfig(
+    { TASKSGODZILLA_DB_PATH: path, TASKSGODZILLA_LOG_JSON: '1', ...env },
+    process.cwd(),
+  )
+  const running: RunningServer = await startServer(config, createLogger(config, silentStream()), {
+    host: '127.0.0.1',
+    port: 0,
+  })
+  const base = running.address
+  return {
+    base,
+    env: { TASKSGODZILLA_API_BASE: base },
+    api: async <T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+      const response = await fetch(base + path, {
+        method,
+        headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      })
+      if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`)
+      return (await response.json()) as T
+    },
+    close: async () => {
+      await running.stop()
+      await database.drop()
+    },
+  }
+}
+
+/** A port nothing listens on (bound, then released). */
+export const closedPort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+
+export const uniqueName = (prefix: string): string => `${prefix}-${Math.random().toString(36).slice(2, 8)}`
