@@ -61,7 +61,8 @@ describe('tasksgodzilla events and protocols watch', { timeout: 90_000 }, () => 
   it('watch --json --count prints one API event per line and stops', async () => {
     const run = await createRun('0003-counted', 'running')
     const watch = spawnCli(
-      ['events', 'watch', '--project', String(projectId), '--count', '2', '--json'],
+      // Scoped to the run: the project's real setup job writes its own events meanwhile.
+      ['events', 'watch', '--protocol', String(run.id), '--count', '2', '--json'],
       server.env,
     )
     await new Promise((resolve) => setTimeout(resolve, 2500))

@@ -28,7 +28,11 @@ const followLogs = async (ctx: CliContext, stepId: number): Promise<void> => {
       ctx.client,
       `/steps/${stepId}/logs`,
       { follow: 1 },
-      (message) => ctx.write(ctx.json ? `${message.data}\n` : logText(parseData(message.data))),
+      (message) => {
+        // The server ends the stream with an `end` event once the step stops running.
+        if (message.event === 'end') return stop.abort()
+        ctx.write(ctx.json ? `${message.data}\n` : logText(parseData(message.data)))
+      },
       {
         signal: stop.signal,
         onReconnect: () => process.stderr.write('tasksgodzilla: log stream lost; resuming…\n'),
