@@ -7,6 +7,7 @@ import type { HealthProbe } from './app/health.js'
 import type { EventSignal } from './app/ports.js'
 import type { ProtocolJobDeps } from './app/jobs/protocol-job-deps.js'
 import { createProtocolJobHandlers } from './app/jobs/protocol-handlers.js'
+import { driveDemo } from './demo-driver.js'
 import { createBuiltInRegistry } from './adapters/engines/engine.registry.js'
 import { createCodeHosts } from './adapters/hosts/code-hosts.js'
 import { createInProcessSignal } from './adapters/live/in-process.signal.js'
@@ -269,8 +270,19 @@ export const startDemo = async (
     description: 'Add a short usage section to the README',
   })
   await call('POST', `/protocols/${protocol.id}/actions/start`, {})
+  const read = async (path: string): Promise<unknown> => {
+    const headers: Record<string, string> = config.api.token
+      ? { authorization: `Bearer ${config.api.token}` }
+      : {}
+    return (await fetch(`${running.address}${path}`, { headers })).json()
+  }
+  const driver = driveDemo(read, call, protocol.id)
   return {
     ...running,
+    stop: async () => {
+      driver.stop()
+      await running.stop()
+    },
     projectId: project.id,
     protocolRunId: protocol.id,
     consoleUrl: `${running.address}/console/`,
