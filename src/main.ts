@@ -20,6 +20,7 @@ import { loadConfig, type Config } from './config.js'
 import { createSampleRepo, demoEnv } from './demo-environment.js'
 import { buildApp } from './faces/http/build-app.js'
 import { makeDeleteBranch, makeListBranches } from './app/projects/branches.js'
+import { makeImportCodeMachine } from './app/codemachine/import-codemachine.js'
 import { makeReceiveWebhook } from './app/webhooks/receive-webhook.js'
 import { createGitClient } from './adapters/git/git.client.js'
 import type { Logger } from './logging.js'
@@ -133,6 +134,7 @@ export const createHttpServer = (runtime: Runtime): Promise<FastifyInstance> => 
     receiveWebhook,
     listBranches: makeListBranches({ ...deps, git }),
     deleteBranch: makeDeleteBranch({ ...deps, git }),
+    importCodeMachine: makeImportCodeMachine({ ...deps, git, projectsRoot: config.repos.projectsRoot }),
     watchEvents: makeWatchEvents({ repos: deps.repos, signal: runtime.signal }),
     logger: runtime.logger,
     metrics: runtime.metrics,

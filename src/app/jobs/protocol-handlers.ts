@@ -1,7 +1,7 @@
+import { createCodeMachineImportHandler } from './codemachine-import.job.js'
 import { createExecuteStepHandler } from './execute-step.job.js'
 import { createOpenPrHandler } from './open-pr.job.js'
 import type { JobHandlers } from './job-handler.js'
-import { PermanentJobError } from './job-handler.js'
 import { createPlanProtocolHandler } from './plan-protocol.job.js'
 import { createProjectSetupHandler } from './project-setup.job.js'
 import { createSpecAuditHandler } from './spec-audit.job.js'
@@ -19,9 +19,5 @@ export const createProtocolJobHandlers = (deps: ProtocolJobDeps): JobHandlers =>
   open_pr_job: createOpenPrHandler(deps),
   project_setup_job: createProjectSetupHandler(deps),
   spec_audit_job: createSpecAuditHandler(deps),
-  codemachine_import_job: unsupported('codemachine_import_job'),
+  codemachine_import_job: createCodeMachineImportHandler(deps),
 })
-
-const unsupported = (type: string) => async () => {
-  throw new PermanentJobError(`${type} is not implemented in this build`, 'unsupported')
-}

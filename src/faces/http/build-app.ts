@@ -16,6 +16,7 @@ import { installNotFound } from './not-found.js'
 import { requestIdFor, requestIdPlugin } from './request-id.plugin.js'
 import { consoleRoutes } from './routes/console.routes.js'
 import { branchRoutes, type BranchRouteDeps } from './routes/branches.routes.js'
+import { codeMachineRoutes, type CodeMachineRouteDeps } from './routes/codemachine.routes.js'
 import { eventRoutes } from './routes/events.routes.js'
 import { healthRoutes } from './routes/health.routes.js'
 import { projectRoutes } from './routes/projects.routes.js'
@@ -26,7 +27,7 @@ import { stepRoutes } from './routes/steps.routes.js'
 import { webhookRoutes, type WebhookRouteDeps } from './routes/webhooks.routes.js'
 import { createValidatorCompiler } from './validators.js'
 
-export interface HttpDeps extends WebhookRouteDeps, BranchRouteDeps {
+export interface HttpDeps extends WebhookRouteDeps, BranchRouteDeps, CodeMachineRouteDeps {
   readonly app: App
   readonly watchEvents: (filter: WatchFilter, ctx: RequestContext) => Promise<EventWatch>
   readonly logger: Logger
@@ -72,6 +73,7 @@ export const buildApp = async (deps: HttpDeps): Promise<FastifyInstance> => {
   await server.register(eventRoutes, { app: deps.app, watchEvents: deps.watchEvents })
   await server.register(queueRoutes, { app: deps.app })
   await server.register(branchRoutes, { listBranches: deps.listBranches, deleteBranch: deps.deleteBranch })
+  await server.register(codeMachineRoutes, { importCodeMachine: deps.importCodeMachine })
   await server.register(webhookRoutes, { receiveWebhook: deps.receiveWebhook })
   await server.register(consoleRoutes)
   return server

@@ -1,0 +1,131 @@
+import { realpathSync } from 'node:fs'
+import { isAbsolute, resolve } from 'node:path'
+import { AppError } from '../../domain/app-error.js'
+import type { Job } from '../../domain/job.js'
+import { isInside } from '../../domain/posix-path.js'
+import type { Project } from '../../domain/project.js'
+import { protocolNameProblem } from '../../domain/protocol-name.js'
+import type { ProtocolRun } from '../../domain/protocol-run.js'
+import { authorizeProject } from '../access.js'
+import type { AppDeps } from '../app-deps.js'
+import { withTrace, type RequestContext } from '../context.js'
+import type { GitClient } from '../git.port.js'
+import { enqueueJob } from '../jobs/enqueue.js'
+import { loadCodeMachineWorkspace } from './load-workspace.js'
+import { recordImport } from './record-import.js'
+
+export interface ImportCodeMachineInput {
+  readonly protocolName: string
+  readonly workspacePath: string
+  readonly baseBranch: string
+  readonly description: string | null
+  readonly enqueue: boolean
+}
+
+export interface ImportCodeMachineResult {
+  readonly run: ProtocolRun
+  readonly job: Job | null
+  readonly message: string
+}
+
+export type ImportDeps = Pick<AppDeps, 'uow' | 'repos' | 'jobPolicy'> & {
+  readonly git: Pick<GitClient, 'locateRepo'>
+  /** `TASKSGODZILLA_PROJECTS_ROOT`: workspaces may also live below it. */
+  readonly projectsRoot: string
+}
+
+/**
+ * POST /projects/{id}/codemachine/import. Everything is checked before anything is written: the
+ * project and its token, the protocol name (422), the workspace (400 when missing, 422 outside
+ * the project's checkout and the projects root) and, read here in full, its config (400 with
+ * file:line:col). Inline, the run, its spec and its steps are then written in one transaction
+ * (`planned`, or `blocked` on spec validation errors); with `enqueue`, the run (`planning`) and
+ * a `codemachine_import_job` are, and the job imports the workspace as it then is.
+ */
+export const makeImportCodeMachine =
+  (deps: ImportDeps) =>
+  async (
+    projectId: number,
+    input: ImportCodeMachineInput,
+    ctx: RequestContext,
+  ): Promise<ImportCodeMachineResult> => {
+    const project = await authorizeProject(deps.repos, projectId, ctx)
+    const problem = protocolNameProblem(input.protocolName)
+    if (problem) throw new AppError('ORC_VALIDATION_FAILED', problem, { field: 'protocol_name' })
+    const workspacePath = checkWorkspaceLocation(deps, project, input.workspacePath)
+    const loaded = loadCodeMachineWorkspace(workspacePath)
+    return deps.uow.run(async (tx) => {
+      await authorizeProject(tx, projectId, ctx)
+      const run = await tx.runs.create({
+        projectId,
+        protocolName: input.protocolName,
+        status: input.enqueue ? 'planning' : 'planned',
+        baseBranch: input.baseBranch,
+        worktreePath: workspacePath,
+        protocolRoot: loaded.root,
+        description: input.description,
+      })
+      if (!input.enqueue) {
+        await recordImport(tx, run.id, 'planned', loaded, ctx)
+        const stored = (await tx.runs.findById(run.id)) ?? run
+        return { run: stored, job: null, message: 'Imported CodeMachine workspace.' }
+      }
+      const payload = { project_id: projectId, protocol_run_id: run.id, workspace_path: workspacePath }
+      const scope = { projectId, protocolRunId: run.id }
+      const job = await enqueueJob(tx.jobs, 'codemachine_import_job', payload, scope, ctx, deps.jobPolicy)
+      await tx.events.append({
+        projectId,
+        protocolRunId: run.id,
+        eventType: 'codemachine_import_enqueued',
+        message: 'CodeMachine import enqueued.',
+        metadata: withTrace({ job_id: job.id, workspace: workspacePath }, ctx),
+      })
+      return { run, job, message: 'Enqueued CodeMachine import job.' }
+    })
+  }
+
+/**
+ * The workspace as a real absolute path, when it lies inside the project's checkout or the
+ * projects root (symlinks followed, so a link cannot smuggle in another folder).
+ */
+const checkWorkspaceLocation = (deps: ImportDeps, project: Project, workspacePath: string): string => {
+  if (!isAbsolute(workspacePath))
+    throw new AppError(
+      'ORC_VALIDATION_FAILED',
+      `workspace_path ${JSON.stringify(workspacePath)} must be an absolute path`,
+      {
+        field: 'workspace_path',
+      },
+    )
+  const real = realOrUndefined(workspacePath)
+  if (!real)
+    throw new AppError('ORC_WORKSPACE_NOT_FOUND', `Workspace ${workspacePath} does not exist`, {
+      workspace_path: workspacePath,
+    })
+  const allowed = [repoPathOf(deps, project), deps.projectsRoot]
+    .map((root) => root && realOrUndefined(root))
+    .filter((root): root is string => root !== undefined)
+  if (!allowed.some((root) => isInside(root, real)))
+    throw new AppError(
+      'ORC_PATH_OUTSIDE_ROOT',
+      `Workspace ${workspacePath} is outside the project's repository and TASKSGODZILLA_PROJECTS_ROOT`,
+      { workspace_path: workspacePath },
+    )
+  return real
+}
+
+const repoPathOf = (deps: ImportDeps, project: Project): string | undefined => {
+  try {
+    return deps.git.locateRepo({ gitUrl: project.gitUrl, localPath: project.localPath }).path
+  } catch {
+    return undefined
+  }
+}
+
+const realOrUndefined = (path: string): string | undefined => {
+  try {
+    return realpathSync(resolve(path))
+  } catch {
+    return undefined
+  }
+}
