@@ -2,6 +2,7 @@ import type { JsonObject } from '../../domain/json.js'
 import type { RequestContext } from '../context.js'
 import type { ResolvedStepPaths } from '../../domain/spec-paths.js'
 import type { WorktreeInfo } from '../git.port.js'
+import { executeCodeMachineStep, isCodeMachineRun } from './codemachine-step.js'
 import { callEngine, stepLogPath, type EngineCallOutcome } from './engine-call.js'
 import type { JobHandler, JobRunContext } from './job-handler.js'
 import { PermanentJobError } from './job-handler.js'
@@ -29,6 +30,7 @@ export const createExecuteStepHandler =
     const claim = await deps.uow.run((tx) => claimStep(tx, payload.step_run_id, job.jobId, logPath, ctx))
     if ('skipped' in claim) return { skipped: claim.skipped }
     const context = claim.claimed
+    if (isCodeMachineRun(context.run)) return executeCodeMachineStep(deps, context, job, logPath, ctx)
     const workspace = await prepareWorkspace(deps, context, job.signal)
     if ('missing' in workspace)
       return stop(deps, context, { type: 'repo_missing', message: workspace.missing }, ctx)

@@ -53,11 +53,15 @@ export const recordExecution = async (deps: ProtocolJobDeps, input: ExecutionInp
   return { outcome, head_sha: headSha, qa_policy: policy }
 }
 
-const recordInTransaction = async (
+/**
+ * The transaction after a successful engine call (also used by CodeMachine steps, which have no
+ * commit and pass a null head): usage, then the QA hand-off by policy.
+ */
+export const recordInTransaction = async (
   deps: ProtocolJobDeps,
   tx: Repositories,
-  { context, call, ctx }: ExecutionInput,
-  headSha: string,
+  { context, call, ctx }: Pick<ExecutionInput, 'context' | 'call' | 'ctx'>,
+  headSha: string | null,
   policy: QaPolicy,
 ): Promise<string> => {
   const tokens = call.promptTokens + call.completionTokens

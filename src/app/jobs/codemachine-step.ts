@@ -1,0 +1,240 @@
+import { createHash } from 'node:crypto'
+import { existsSync, realpathSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { agentIdOfStep } from '../../domain/codemachine/import-spec.js'
+import {
+  resolveCodeMachineStep,
+  withSpecification,
+  type CodeMachineStepPaths,
+} from '../../domain/codemachine/step-paths.js'
+import type { CodeMachineAgent } from '../../domain/codemachine/workspace-config.js'
+import type { JsonObject, JsonValue } from '../../domain/json.js'
+import { isInside } from '../../domain/posix-path.js'
+import type { ProtocolRun } from '../../domain/protocol-run.js'
+import { qaPolicyOf } from '../../domain/spec.js'
+import type { RequestContext } from '../context.js'
+import { specHash } from '../spec-hash.js'
+import { callEngine, type EngineCallOutcome } from './engine-call.js'
+import type { JobRunContext } from './job-handler.js'
+import { PermanentJobError } from './job-handler.js'
+import { appendProtocolLog, FS_PROBE, readText, writeText } from './protocol-files.js'
+import type { ProtocolJobDeps } from './protocol-job-deps.js'
+import { runQualityCheck } from './quality-check.js'
+import type { StepContext } from './step-context.js'
+import { recordInTransaction } from './step-execution.js'
+import { failStepAndBlockRun } from './step-outcomes.js'
+
+/** A CodeMachine run: imported agents in its template, or a protocol root inside `.codemachine` (EX-3). */
+export const isCodeMachineRun = (run: ProtocolRun): boolean => {
+  const agents = run.templateConfig?.main_agents
+  return (
+    (Array.isArray(agents) && agents.length > 0) ||
+    (run.protocolRoot?.split('/').includes('.codemachine') ?? false)
+  )
+}
+
+/**
+ * Executes a claimed CodeMachine step (CM-7…CM-12): the agent named by the step, its prompt with
+ * placeholders expanded and the workspace's specification appended, run through the engine
+ * registry in the workspace. The answer goes to `.protocols/<protocol>/<step>.md` and the aux
+ * outputs; no git. Then `codemachine_step_completed` and the QA hand-off of the step's policy
+ * (`skip` → completed). Any failure is `codemachine_step_failed`: step failed, run blocked.
+ */
+export const executeCodeMachineStep = async (
+  deps: ProtocolJobDeps,
+  context: StepContext,
+  job: JobRunContext,
+  logPath: string,
+  ctx: RequestContext,
+): Promise<JsonObject> => {
+  const prepared = prepare(context)
+  if ('error' in prepared) return fail(deps, context, prepared.error, { cause: prepared.cause }, ctx)
+  const { agent, workspace, paths, prompt } = prepared
+  const call = await callEngine(deps, {
+    ...context,
+    stepRun: context.step,
+    stepSpec: {
+      ...context.stepSpec,
+      engine_id: context.stepSpec.engine_id ?? agent.engine_id,
+      model: context.stepSpec.model ?? agent.model,
+    },
+    phase: 'execute',
+    prompt,
+    workingDir: workspace,
+    logPath,
+    signal: job.signal,
+    label: `step ${context.step.stepName}`,
+  })
+  if (call.kind !== 'done' || !call.result.success) return afterFailedCall(deps, context, call, ctx)
+  return record(deps, { context, agent, workspace, paths, call, job, ctx })
+}
+
+type Prepared =
+  | { agent: CodeMachineAgent; workspace: string; paths: CodeMachineStepPaths; prompt: string }
+  | { error: string; cause: string }
+
+const prepare = (context: StepContext): Prepared => {
+  const workspace = context.run.worktreePath
+  if (!workspace || !isDirectory(workspace))
+    return { error: `CodeMachine workspace ${workspace ?? '(none)'} is missing`, cause: 'repo_missing' }
+  const root = context.run.protocolRoot ?? join(workspace, '.codemachine')
+  const agent = findAgent(context)
+  if (!agent) return { error: 'CodeMachine agent not found', cause: 'agent_missing' }
+  const roots = { workspace, root, protocolName: context.run.protocolName }
+  const paths = resolveCodeMachineStep(
+    context.stepSpec,
+    context.step.stepName,
+    agent,
+    context.spec,
+    roots,
+    FS_PROBE,
+  )
+  if ('error' in paths)
+    return { error: `Spec validation failed: ${paths.error}`, cause: 'spec_validation_error' }
+  if (!isInside(realpathSync(workspace), realpathSync(paths.promptPath)))
+    return { error: `Prompt ${paths.promptPath} links outside the workspace`, cause: 'spec_validation_error' }
+  const specificationPath = join(root, 'inputs', 'specifications.md')
+  const specification = existsSync(specificationPath) ? readText(specificationPath) : undefined
+  return { agent, workspace, paths, prompt: withSpecification(readText(paths.promptPath), specification) }
+}
+
+/** The main agent whose id is the step name's agent part (CM-7). */
+const findAgent = (context: StepContext): CodeMachineAgent | undefined => {
+  const id = agentIdOfStep(context.step.stepName)
+  const agents: JsonValue = context.run.templateConfig?.main_agents ?? []
+  if (!Array.isArray(agents)) return undefined
+  const found = agents.find(
+    (agent) =>
+      typeof agent === 'object' &&
+      agent !== null &&
+      !Array.isArray(agent) &&
+      (agent.id ?? agent.agent_id) === id,
+  )
+  return found as unknown as CodeMachineAgent | undefined
+}
+
+const afterFailedCall = async (
+  deps: ProtocolJobDeps,
+  context: StepContext,
+  call: EngineCallOutcome,
+  ctx: RequestContext,
+): Promise<JsonObject> => {
+  if (call.kind === 'budget') {
+    await fail(
+      deps,
+      context,
+      call.message,
+      { cause: 'budget_exceeded', estimated_tokens: call.estimate },
+      ctx,
+    )
+    throw new PermanentJobError(call.message, 'budget')
+  }
+  if (call.kind === 'failed')
+    return fail(
+      deps,
+      context,
+      call.failure.message,
+      { cause: call.failure.eventType, ...call.failure.metadata },
+      ctx,
+    )
+  const exitCode = call.kind === 'done' ? call.result.exitCode : null
+  return fail(
+    deps,
+    context,
+    `Execution error: the engine exited with ${String(exitCode)}`,
+    { cause: 'step_execution_failed', exit_code: exitCode },
+    ctx,
+  )
+}
+
+const fail = async (
+  deps: ProtocolJobDeps,
+  context: StepContext,
+  message: string,
+  metadata: JsonObject,
+  ctx: RequestContext,
+): Promise<JsonObject> => {
+  const event = {
+    type: 'codemachine_step_failed',
+    message,
+    metadata: {
+      ...metadata,
+      step_name: context.step.stepName,
+      template: context.run.templateConfig?.template ?? null,
+    },
+  }
+  await deps.uow.run((tx) => failStepAndBlockRun(tx, context.step.id, event, ctx))
+  return { outcome: 'failed', reason: String(metadata.cause ?? 'codemachine_step_failed') }
+}
+
+interface Recorded {
+  readonly context: StepContext
+  readonly agent: CodeMachineAgent
+  readonly workspace: string
+  readonly paths: CodeMachineStepPaths
+  readonly call: Extract<EngineCallOutcome, { kind: 'done' }>
+  readonly job: JobRunContext
+  readonly ctx: RequestContext
+}
+
+const record = async (deps: ProtocolJobDeps, input: Recorded): Promise<JsonObject> => {
+  const { context, agent, workspace, paths, call, job, ctx } = input
+  const text = call.result.outputText
+  const written: JsonObject = {}
+  if (text.trim() !== '') {
+    const answer = text.endsWith('\n') ? text : `${text}\n`
+    writeText(paths.outputs.protocol, answer)
+    written.protocol = paths.outputs.protocol
+    for (const [key, path] of Object.entries(paths.outputs.aux)) {
+      writeText(path, answer)
+      written[`aux.${key}`] = path
+    }
+  }
+  const protocolDir = join(workspace, '.protocols', context.run.protocolName)
+  appendProtocolLog(
+    protocolDir,
+    `${context.step.stepName} executed via CodeMachine agent ${agent.id} (${call.engineId}).`,
+  )
+  const policy = qaPolicyOf(context.stepSpec)
+  const metadata: JsonObject = {
+    protocol_run_id: context.run.id,
+    step_run_id: context.step.id,
+    agent_id: agent.id,
+    engine_id: call.engineId,
+    model: call.model,
+    estimated_tokens: { exec: call.estimate },
+    prompt_path: paths.promptPath,
+    prompt_versions: {
+      exec: createHash('sha256').update(readText(paths.promptPath)).digest('hex').slice(0, 12),
+    },
+    outputs: { protocol: paths.outputs.protocol, aux: { ...paths.outputs.aux } },
+    outputs_written: written,
+    spec_hash: specHash(context.spec),
+    spec_validated: true,
+  }
+  const outcome = await deps.uow.run(async (tx) => {
+    if ((await tx.steps.findById(context.step.id))?.status !== 'running') return 'skipped'
+    await tx.events.append({
+      projectId: context.run.projectId,
+      protocolRunId: context.run.id,
+      stepRunId: context.step.id,
+      eventType: 'codemachine_step_completed',
+      message: `CodeMachine agent ${agent.id} executed.`,
+      metadata: { ...metadata, ...(ctx.jobId ? { job_id: ctx.jobId } : {}) },
+    })
+    return recordInTransaction(deps, tx, { context, call, ctx }, null, policy)
+  })
+  if (outcome === 'needs_qa' && policy === 'light') {
+    const qa = await runQualityCheck(deps, context.step.id, job, true)
+    return { outcome: 'executed', qa }
+  }
+  return { outcome, qa_policy: policy, outputs: written }
+}
+
+const isDirectory = (path: string): boolean => {
+  try {
+    return statSync(path).isDirectory()
+  } catch {
+    return false
+  }
+}
