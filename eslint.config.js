@@ -10,7 +10,17 @@ const OUTER = ['**/adapters/**', '**/faces/**', '**/main.js']
 const CROSS_CUTTING = ['**/config.js', '**/logging.js', '**/metrics.js']
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'console/dist/**', 'test-results/**'] },
+  // CodeMachine fixtures include deliberately malformed and "executable" configs the loader must refuse.
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'coverage/**',
+      'console/dist/**',
+      'test-results/**',
+      'test/fixtures/codemachine/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

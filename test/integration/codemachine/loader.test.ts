@@ -1,0 +1,116 @@
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import { loadCodeMachineWorkspace } from '../../../src/app/codemachine/load-workspace.js'
+import { isAppError } from '../../../src/domain/app-error.js'
+
+const FIXTURES = fileURLToPath(new URL('../../fixtures/codemachine/', import.meta.url))
+/** `UPDATE_GOLDEN=1 npx vitest run …` rewrites the expected files (review the diff). */
+const UPDATE = process.env.UPDATE_GOLDEN === '1'
+
+const golden = (name: string, file: string, actual: string) => {
+  const path = join(FIXTURES, name, file)
+  if (UPDATE) writeFileSync(path, actual)
+  expect(actual).toBe(readFileSync(path, 'utf8'))
+}
+
+/** The loader's result with the fixture folder written as `<workspace>`, so goldens are portable. */
+const portable = (name: string): string => {
+  const workspace = join(FIXTURES, name)
+  const loaded = loadCodeMachineWorkspace(workspace)
+  const shown = {
+    root: loaded.root,
+    template_config: loaded.payload,
+    protocol_spec: loaded.spec,
+    errors: loaded.errors,
+    unattached_modules: loaded.unattachedModules,
+  }
+  return `${JSON.stringify(shown, null, 2).split(workspace).join('<workspace>')}\n`
+}
+
+const configErrorOf = (name: string): string => {
+  try {
+    loadCodeMachineWorkspace(join(FIXTURES, name))
+  } catch (error) {
+    if (isAppError(error) && error.code === 'ORC_CODEMACHINE_CONFIG_INVALID') return `${error.message}\n`
+    throw error
+  }
+  throw new Error(`${name} loaded without a config error`)
+}
+
+describe('CodeMachine workspace loader (golden files)', () => {
+  for (const name of ['esm-camel', 'cjs-snake', 'placeholders', 'missing-prompt'])
+    it(`maps the ${name} workspace to the expected template_config and spec`, () => {
+      golden(name, 'expected.json', portable(name))
+    })
+
+  for (const name of [
+    'malformed',
+    'function-call',
+    'identifier',
+    'member-expression',
+    'template-substitution',
+    'extra-statement',
+    'bad-template',
+    'bad-types',
+    'missing-main',
+    'escape-relative',
+    'escape-absolute',
+    'escape-placeholder',
+  ])
+    it(`refuses the ${name} workspace with a ConfigError naming file, line and column`, () => {
+      golden(name, 'expected-error.txt', configErrorOf(name))
+    })
+})
+
+describe('CodeMachine loader rules', () => {
+  const load = (name: string) => loadCodeMachineWorkspace(join(FIXTURES, name))
+
+  it('reads export default and module.exports (through a const) alike, camelCase or snake_case', () => {
+    expect(load('esm-camel').spec.steps.map((step) => step.name)).toEqual([
+      '00-plan',
+      '01-build',
+      '02-review',
+    ])
+    const snake = load('cjs-snake')
+    expect(snake.spec.steps.map((step) => [step.name, step.engine_id, step.prompt_ref])).toEqual([
+      ['00-setup', 'command', 'agents/setup.md'],
+      ['01-code', null, 'agents/code.md'],
+    ])
+    expect(snake.root).toBe(join(FIXTURES, 'cjs-snake'))
+  })
+
+  it('keeps 0 as 0, reads a string behavior, and bounds a loop without max_iterations', () => {
+    const policies = load('cjs-snake').payload.modules as Array<Record<string, unknown>>
+    expect(policies[0]).toMatchObject({
+      module_id: 'retry',
+      behavior: 'loop',
+      step_back: 0,
+      max_iterations: 0,
+    })
+    expect(policies[0]?.skip_steps).toEqual([2])
+    expect(policies[2]).toMatchObject({ module_id: 'code-loop', behavior: 'loop', max_iterations: 3 })
+  })
+
+  it('attaches a trigger to the agent naming it, never to the agent it triggers', () => {
+    const steps = load('esm-camel').spec.steps
+    const policiesOf = (name: string) =>
+      (steps.find((step) => step.name === name)?.policies ?? []).map((policy) => policy.module_id)
+    expect(policiesOf('01-build')).toEqual(['check-loop', 'notify'])
+    expect(policiesOf('02-review')).toEqual([])
+    expect(load('cjs-snake').unattachedModules).toEqual(['orphan-trigger'])
+  })
+
+  it('expands placeholders before validating prompt paths, without prefix matches', () => {
+    const loaded = load('placeholders')
+    expect(loaded.errors).toEqual([])
+    expect(loaded.spec.steps[2]?.prompt_ref).toBe('prompts/${VERSION}/$VERSIONX.md')
+  })
+
+  it('turns a missing workspace into ORC_WORKSPACE_NOT_FOUND', () => {
+    expect(() => loadCodeMachineWorkspace(join(FIXTURES, 'no-such-workspace'))).toThrow(
+      expect.objectContaining({ code: 'ORC_WORKSPACE_NOT_FOUND' }),
+    )
+  })
+})
