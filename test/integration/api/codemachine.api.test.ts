@@ -177,6 +177,7 @@ for (const dialect of DIALECTS) {
         project_id: projectId,
         protocol_run_id: reply.protocol_run.id,
         workspace_path: ws.path,
+        job_id: 'cm-import',
       }
       await handler(payload, jobRun())
       const run = (await api.request('GET', `/protocols/${reply.protocol_run.id}`)).json()
@@ -202,6 +203,7 @@ for (const dialect of DIALECTS) {
         project_id: projectId,
         protocol_run_id: reply.protocol_run.id,
         workspace_path: ws.path,
+        job_id: 'cm-import',
       }
       await expect(handler(payload, jobRun())).rejects.toMatchObject({ name: 'PermanentJobError' })
       const run = (await api.request('GET', `/protocols/${reply.protocol_run.id}`)).json()
@@ -213,7 +215,7 @@ for (const dialect of DIALECTS) {
     it('requires the project token like every project route', async () => {
       const guarded = await createProject(api, { secrets: { api_token: 'cm-secret-token' } })
       const ws = workspace('esm-camel')
-      const body = { protocol_name: ws.name, workspace_path: ws.path }
+      const body = { protocol_name: ws.name, workspace_path: ws.path, job_id: 'cm-import' }
       expect((await importWorkspace(body, guarded.id)).statusCode).toBe(401)
       const ok = await api.request('POST', `/projects/${guarded.id}/codemachine/import`, {
         body,

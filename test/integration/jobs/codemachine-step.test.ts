@@ -61,7 +61,10 @@ describe.each(DIALECTS)('CodeMachine step execution on %s', (dialect) => {
       const { workspace, run, steps } = await importWorkspace(db.handle, root)
       for (const step of steps) {
         await startStep(db.handle, run, step)
-        const result = await createExecuteStepHandler(deps)({ step_run_id: step.id }, jobRun())
+        const result = await createExecuteStepHandler(deps)(
+          { step_run_id: step.id, job_id: 'cm-exec' },
+          jobRun(),
+        )
         expect(result).toMatchObject({ outcome: 'completed', qa_policy: 'skip' })
       }
       const main = readFileSync(join(workspace, '.protocols', '0001-cm', '00-plan.md'), 'utf8')
@@ -102,7 +105,7 @@ describe.each(DIALECTS)('CodeMachine step execution on %s', (dialect) => {
       const { workspace, run, steps } = await importWorkspace(db.handle, root)
       cpSync(join(workspace, '.codemachine', 'outputs'), join(workspace, 'outputs'), { recursive: true })
       await startStep(db.handle, run, steps[0]!)
-      await createExecuteStepHandler(deps)({ step_run_id: steps[0]!.id }, jobRun())
+      await createExecuteStepHandler(deps)({ step_run_id: steps[0]!.id, job_id: 'cm-exec' }, jobRun())
       expect(readFileSync(join(workspace, 'outputs', 'plan.md'), 'utf8')).toContain('# Plan the work')
       expect(existsSync(join(workspace, '.codemachine', 'outputs', 'plan.md'))).toBe(false)
     },
@@ -115,7 +118,10 @@ describe.each(DIALECTS)('CodeMachine step execution on %s', (dialect) => {
       const deps = makeJobDeps(db.handle, root, { command: AGENT, agentArgs: ['--exit=3'] })
       const { workspace, run, steps } = await importWorkspace(db.handle, root)
       await startStep(db.handle, run, steps[0]!)
-      const result = await createExecuteStepHandler(deps)({ step_run_id: steps[0]!.id }, jobRun())
+      const result = await createExecuteStepHandler(deps)(
+        { step_run_id: steps[0]!.id, job_id: 'cm-exec' },
+        jobRun(),
+      )
       expect(result).toMatchObject({ outcome: 'failed', reason: 'step_execution_failed' })
       const state = await readState(db.handle, run.id)
       expect(state.steps[0]!.status).toBe('failed')
@@ -139,7 +145,10 @@ describe.each(DIALECTS)('CodeMachine step execution on %s', (dialect) => {
       }),
     )
     await startStep(db.handle, run, stray)
-    const result = await createExecuteStepHandler(deps)({ step_run_id: stray.id }, jobRun())
+    const result = await createExecuteStepHandler(deps)(
+      { step_run_id: stray.id, job_id: 'cm-exec' },
+      jobRun(),
+    )
     expect(result).toMatchObject({ outcome: 'failed', reason: 'agent_missing' })
     const state = await readState(db.handle, run.id)
     expect(state.run.status).toBe('blocked')
