@@ -10,7 +10,6 @@ import {
 import type { CodeMachineAgent } from '../../domain/codemachine/workspace-config.js'
 import type { JsonObject, JsonValue } from '../../domain/json.js'
 import { isInside } from '../../domain/posix-path.js'
-import type { ProtocolRun } from '../../domain/protocol-run.js'
 import { qaPolicyOf } from '../../domain/spec.js'
 import type { RequestContext } from '../context.js'
 import { specHash } from '../spec-hash.js'
@@ -23,15 +22,6 @@ import { runQualityCheck } from './quality-check.js'
 import type { StepContext } from './step-context.js'
 import { recordInTransaction } from './step-execution.js'
 import { failStepAndBlockRun } from './step-outcomes.js'
-
-/** A CodeMachine run: imported agents in its template, or a protocol root inside `.codemachine` (EX-3). */
-export const isCodeMachineRun = (run: ProtocolRun): boolean => {
-  const agents = run.templateConfig?.main_agents
-  return (
-    (Array.isArray(agents) && agents.length > 0) ||
-    (run.protocolRoot?.split('/').includes('.codemachine') ?? false)
-  )
-}
 
 /**
  * Executes a claimed CodeMachine step (CM-7…CM-12): the agent named by the step, its prompt with

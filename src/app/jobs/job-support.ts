@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import { isAppError } from '../../domain/app-error.js'
 import type { JsonObject } from '../../domain/json.js'
 import type { Project } from '../../domain/project.js'
@@ -39,7 +41,7 @@ export type WorkspaceOutcome =
 
 /**
  * The project's checkout (cloned when allowed) and the run's worktree. A checkout that is absent
- * and may not be cloned is `missing`; other git failures throw, so the job is retried.
+ * and may not be cloned is `missing`; other git failures throw, so the job is retried. A
  */
 export const prepareWorkspace = async (
   deps: ProtocolJobDeps,
@@ -56,6 +58,17 @@ export const prepareWorkspace = async (
   }
   const request = { repoPath, protocolName: run.protocolName, baseBranch: run.baseBranch }
   return { ok: await deps.git.ensureWorktree(request, signal), repoPath }
+}
+
+/**
+ * A CodeMachine run's imported workspace as it is (no clone, no worktree, no git writes), with
+ * `.protocols/<name>` as its protocol root; `missing` when the folder is gone.
+ */
+export const codeMachineWorkspace = (run: ProtocolRun): WorkspaceOutcome => {
+  const path = run.worktreePath
+  if (!path || !existsSync(path)) return { missing: `CodeMachine workspace ${path ?? '(none)'} is missing` }
+  const protocolRoot = join(path, '.protocols', run.protocolName)
+  return { ok: { path, branch: run.protocolName, protocolRoot, created: false }, repoPath: path }
 }
 
 /** Blocks the run (re-read in this transaction) when the table allows it; records the event either way. */

@@ -1,4 +1,5 @@
 import { join } from 'node:path'
+import { isCodeMachineRun } from '../../domain/codemachine/codemachine-run.js'
 import type { JsonObject } from '../../domain/json.js'
 import { resolveSpecPath } from '../../domain/spec-paths.js'
 import { qaPolicyOf } from '../../domain/spec.js'
@@ -9,7 +10,7 @@ import { maybeCompleteProtocol } from '../steps/complete-protocol.js'
 import { callEngine, stepLogPath, type EngineCallOutcome } from './engine-call.js'
 import type { JobRunContext } from './job-handler.js'
 import { PermanentJobError } from './job-handler.js'
-import { jobContext, prepareWorkspace } from './job-support.js'
+import { codeMachineWorkspace, jobContext, prepareWorkspace } from './job-support.js'
 import { loadPrompt, promptSections } from './prompt-templates.js'
 import { FS_PROBE, readText, writeText } from './protocol-files.js'
 import type { ProtocolJobDeps } from './protocol-job-deps.js'
@@ -32,7 +33,9 @@ export const runQualityCheck = async (
   if (!context || context.step.status !== 'needs_qa')
     return { skipped: `step is ${context?.step.status ?? 'gone'}` }
   if (qaPolicyOf(context.stepSpec) === 'skip') return skipByPolicy(deps, context, ctx)
-  const workspace = await prepareWorkspace(deps, context, job.signal)
+  const workspace = isCodeMachineRun(context.run)
+    ? codeMachineWorkspace(context.run)
+    : await prepareWorkspace(deps, context, job.signal)
   if ('missing' in workspace) {
     const event = { type: 'qa_blocked_repo', message: workspace.missing }
     await deps.uow.run((tx) => failStepAndBlockRun(tx, stepId, event, ctx))

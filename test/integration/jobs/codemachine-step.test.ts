@@ -1,4 +1,4 @@
-import { cpSync, existsSync, readFileSync } from 'node:fs'
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -7,8 +7,9 @@ import { createUnitOfWork } from '../../../src/adapters/storage/unit-of-work.js'
 import { loadCodeMachineWorkspace } from '../../../src/app/codemachine/load-workspace.js'
 import { recordImport } from '../../../src/app/codemachine/record-import.js'
 import { createExecuteStepHandler } from '../../../src/app/jobs/execute-step.job.js'
+import { createRunQualityHandler } from '../../../src/app/jobs/run-quality.job.js'
 import { DIALECTS, openMigratedDatabase, unavailable } from '../../support/databases.js'
-import { removeDir, tempDir } from '../../support/git-repos.js'
+import { git, removeDir, tempDir } from '../../support/git-repos.js'
 import { jobRun, makeJobDeps } from '../../support/protocol-jobs.js'
 import { readState, startStep } from './protocol-fixture.js'
 
@@ -16,9 +17,15 @@ const FIXTURES = fileURLToPath(new URL('../../fixtures/codemachine/', import.met
 const AGENT = fileURLToPath(new URL('../../fixtures/agents/codemachine-agent.mjs', import.meta.url))
 
 /** A copy of the esm-camel workspace imported (inline) as a planned run of a fresh project. */
-const importWorkspace = async (handle: DatabaseHandle, root: string, name = '0001-cm') => {
+const importWorkspace = async (
+  handle: DatabaseHandle,
+  root: string,
+  prepare: (workspace: string) => void = () => undefined,
+  name = '0001-cm',
+) => {
   const workspace = join(root, 'ws')
   cpSync(join(FIXTURES, 'esm-camel'), workspace, { recursive: true })
+  prepare(workspace)
   const loaded = loadCodeMachineWorkspace(workspace)
   return createUnitOfWork(handle.db).run(async (tx) => {
     const project = await tx.projects.create({
@@ -154,4 +161,30 @@ describe.each(DIALECTS)('CodeMachine step execution on %s', (dialect) => {
     expect(state.run.status).toBe('blocked')
     expect(state.events).toContain('codemachine_step_failed')
   })
+
+  it.skipIf(unavailable(dialect))(
+    'honours a full QA policy from template.json: needs_qa, then QA in the workspace completes the step',
+    async () => {
+      root = tempDir('tgz-cm-exec-')
+      const deps = makeJobDeps(db.handle, root, { command: AGENT })
+      const { workspace, run, steps } = await importWorkspace(db.handle, root, (path) => {
+        writeFileSync(join(path, '.codemachine', 'template.json'), '{"qa": {"policy": "full"}}\n')
+        git(path, 'init', '--initial-branch=main')
+      })
+      await startStep(db.handle, run, steps[0]!)
+      const executed = await createExecuteStepHandler(deps)(
+        { step_run_id: steps[0]!.id, job_id: 'cm-exec' },
+        jobRun(),
+      )
+      expect(executed).toMatchObject({ outcome: 'needs_qa', qa_policy: 'full' })
+      const qa = await createRunQualityHandler(deps)({ step_run_id: steps[0]!.id, job_id: 'cm-qa' }, jobRun())
+      expect(qa).toMatchObject({ verdict: 'PASS' })
+      const state = await readState(db.handle, run.id)
+      expect(state.steps[0]!.status).toBe('completed')
+      expect(readFileSync(join(workspace, '.protocols', '0001-cm', 'quality-report.md'), 'utf8')).toContain(
+        'VERDICT: PASS',
+      )
+      expect(existsSync(join(root, 'worktrees'))).toBe(false)
+    },
+  )
 })
