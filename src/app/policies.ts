@@ -1,5 +1,11 @@
 import type { JsonObject } from '../domain/json.js'
-import { policiesOf, type FailureReason, type PolicyNote, type SuccessReason } from '../domain/policies.js'
+import {
+  FAILURE_REASONS,
+  policiesOf,
+  type FailureReason,
+  type PolicyNote,
+  type SuccessReason,
+} from '../domain/policies.js'
 import { decideLoop, decideTrigger, type LoopPlan, type TriggerPlan } from '../domain/policy-decisions.js'
 import type { ProtocolRun } from '../domain/protocol-run.js'
 import { findStepSpec } from '../domain/spec.js'
@@ -96,47 +102,49 @@ const applyLoop = async (
     reset.push(await resetStep(tx, run, step, { type: 'step_reset', message: label }, ctx))
   }
   const next = reset[0]!
-  const job = await dispatchStep(
-    tx,
-    deps.jobPolicy,
-    run,
-    next,
-    {
-      type: 'step_enqueued',
-      message: `Step ${next.stepName} enqueued by loop ${policy.moduleId}.`,
-      metadata: { source: 'loop', module_id: policy.moduleId, source_step_id: source.id },
-    },
-    {},
-    ctx,
-  )
-  const counts: JsonObject = { [policy.moduleId]: iterations }
-  const runtimeState = await tx.steps.mergeRuntimeState(source.id, {
-    loop_counts: counts,
+  const enqueued = {
+    type: 'step_enqueued',
+    message: `Step ${next.stepName} enqueued by loop ${policy.moduleId}.`,
+    metadata: { source: 'loop', module_id: policy.moduleId, source_step_id: source.id },
+  }
+  const job = await dispatchStep(tx, deps.jobPolicy, run, next, enqueued, {}, ctx)
+  const updated = await tx.steps.mergeRuntimeState(source.id, {
+    loop_counts: { [policy.moduleId]: iterations },
     last_action: 'loop_step_back',
     last_policy_module_id: policy.moduleId,
     last_target_step_index: targetIndex,
   })
-  const metadata: JsonObject = {
-    policy: policy.raw,
-    module_id: policy.moduleId,
-    reason,
-    target_step_index: targetIndex,
-    target_step_id: next.id,
-    steps_reset: plan.reset.map((s) => s.stepIndex),
-    iterations,
-    max_iterations: policy.maxIterations,
-    runtime_state: runtimeState?.runtimeState ?? null,
-    enqueued_job_id: job.id,
-  }
+  const metadata = loopMetadata(plan, reason, next, job.id, updated?.runtimeState ?? null)
   const message = `${label}: back to step ${next.stepName}.`
-  await record(
-    tx,
-    run,
-    ['loop_applied', 'loop_decision'].map((type) => ({ type, message, metadata, stepId: source.id })),
-    ctx,
-  )
+  // `loop_applied` is ours; `loop_decision` keeps the original's event for existing readers.
+  const notes = ['loop_applied', 'loop_decision'].map((type) => ({
+    type,
+    message,
+    metadata,
+    stepId: source.id,
+  }))
+  await record(tx, run, notes, ctx)
   return true
 }
+
+const loopMetadata = (
+  { policy, targetIndex, reset, iterations }: LoopPlan,
+  reason: FailureReason,
+  next: StepRun,
+  jobId: string,
+  runtimeState: JsonObject | null,
+): JsonObject => ({
+  policy: policy.raw,
+  module_id: policy.moduleId,
+  reason,
+  target_step_index: targetIndex,
+  target_step_id: next.id,
+  steps_reset: reset.map((s) => s.stepIndex),
+  iterations,
+  max_iterations: policy.maxIterations,
+  runtime_state: runtimeState,
+  enqueued_job_id: jobId,
+})
 
 const applyTrigger = async (
   tx: Repositories,
@@ -188,7 +196,7 @@ const applyTrigger = async (
 }
 
 const isFailure = (reason: FailureReason | SuccessReason): reason is FailureReason =>
-  reason === 'qa_failed' || reason === 'exec_failed' || reason === 'ci_failed'
+  (FAILURE_REASONS as readonly string[]).includes(reason)
 
 const record = async (
   tx: Pick<Repositories, 'events'>,

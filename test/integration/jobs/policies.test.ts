@@ -121,6 +121,26 @@ describe.each(DIALECTS)('loop and trigger policies on %s', (dialect) => {
   )
 
   it.skipIf(unavailable(dialect))(
+    'an engine failure with a loop leaves the run running and executes the step again (W-13)',
+    async () => {
+      const { pass } = agents()
+      const crash = makeJobDeps(db.handle, root, { agentArgs: ['--exit=3'] })
+      const planned = await plannedRun(db.handle, root, pass, name('exec-loop'))
+      const setup = planned.steps[0]!
+      await setPolicy(db.handle, setup.id, { behavior: 'loop', step_back: 0, condition: 'exec_failed' })
+      expect(await execute(crash, planned.run.id, setup.id)).toMatchObject({
+        reason: 'step_execution_failed',
+      })
+      const state = await readState(db.handle, planned.run.id)
+      expect(state.run.status).toBe('running')
+      expect(state.steps[0]!.status).toBe('running')
+      expect(state.events).not.toContain('run_blocked')
+      expect(state.events.slice(-3)).toEqual(['step_enqueued', 'loop_applied', 'loop_decision'])
+      expect(await deliverExecution(db.handle, pass, setup.id)).toMatchObject({ outcome: 'needs_qa' })
+    },
+  )
+
+  it.skipIf(unavailable(dialect))(
     'a loop whose condition names another reason is skipped with an event, and the run blocks',
     async () => {
       const { pass, fail } = agents()
