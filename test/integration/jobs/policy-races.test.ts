@@ -5,7 +5,7 @@ import { createUnitOfWork } from '../../../src/adapters/storage/unit-of-work.js'
 import { createExecuteStepHandler } from '../../../src/app/jobs/execute-step.job.js'
 import { stepLogPath } from '../../../src/app/jobs/engine-call.js'
 import type { ProtocolJobDeps } from '../../../src/app/jobs/protocol-job-deps.js'
-import { makeCancelProtocol } from '../../../src/app/protocols/protocol-actions.js'
+import { makeCancelProtocol, makePauseProtocol } from '../../../src/app/protocols/protocol-actions.js'
 import { applyCiNotice } from '../../../src/app/webhooks/apply-ci-notice.js'
 import type { CiNotice } from '../../../src/domain/ci-notice.js'
 import { DIALECTS, openMigratedDatabase, unavailable } from '../../support/databases.js'
@@ -23,13 +23,13 @@ import { readState, startStep } from './protocol-fixture.js'
 
 const LOOP = { module_id: 'again', behavior: 'loop', step_back: 1, max_iterations: 3 }
 
-const failedCi = (sha: string): CiNotice => ({
+const ciResult = (sha: string, conclusion: 'failure' | 'success'): CiNotice => ({
   provider: 'github',
   event: 'check_suite',
   action: 'completed',
   branch: null,
   sha,
-  conclusion: 'failure',
+  conclusion,
   status: 'completed',
   prNumber: null,
   checkName: 'ci',
@@ -95,6 +95,50 @@ describe.each(DIALECTS)('policies against cancels and CI on %s', (dialect) => {
   )
 
   it.skipIf(unavailable(dialect))(
+    'a pause committed while QA runs keeps the run paused: no loop, no block, policies_skipped',
+    async () => {
+      const { qa, runId, implement } = await loopingRun('pause-first', ['--qa=FAIL', '--sleep=1500'])
+      const verdict = runQa(qa, implement.id)
+      await agentStarted(qa, implement.id, 'demo-agent: qa')
+      await makePauseProtocol({
+        uow: createUnitOfWork(db.handle.db),
+        jobPolicy: { maxAttempts: 3 },
+        abortRun: async () => undefined,
+      })(runId, {})
+      await verdict
+      const state = await readState(db.handle, runId)
+      expect(state.run.status).toBe('paused')
+      expect(state.steps.map((s) => s.status)).toEqual(['completed', 'failed', 'pending'])
+      expect(state.events).toContain('policies_skipped')
+      expect(state.events).not.toContain('loop_applied')
+      expect(await queuedExecutions(db.handle, state.steps[0]!.id)).toEqual([])
+    },
+  )
+
+  it.skipIf(unavailable(dialect))(
+    'a CI pass that completes a step fires its trigger (reason ci_passed)',
+    async () => {
+      const { qa, runId, implement } = await loopingRun('ci-trigger', ['--qa=PASS'])
+      await setPolicy(db.handle, implement.id, {
+        module_id: 'docs',
+        behavior: 'trigger',
+        trigger_agent_id: 'document',
+      })
+      const before = await readState(db.handle, runId)
+      expect(before.steps[1]!.status).toBe('needs_qa')
+      await createUnitOfWork(db.handle.db).run(async (tx) => {
+        const run = (await tx.runs.findById(runId))!
+        const deps = { jobPolicy: { maxAttempts: 3 }, autoQaOnCi: false, maxInlineTriggerDepth: 3 }
+        await applyCiNotice(tx, deps, run, ciResult(before.steps[1]!.headSha!, 'success'), {})
+      })
+      const state = await readState(db.handle, runId)
+      expect(state.steps.map((s) => s.status)).toEqual(['completed', 'completed', 'running'])
+      expect(state.events.slice(-3)).toEqual(['ci_passed', 'trigger_enqueued', 'trigger_decision'])
+      expect(await deliverExecution(db.handle, qa, state.steps[2]!.id)).toMatchObject({ outcome: 'needs_qa' })
+    },
+  )
+
+  it.skipIf(unavailable(dialect))(
     'a cancel after the loop applied cancels the reset steps and the enqueued execution',
     async () => {
       const { pass, qa, runId, setup } = await loopingRun('loop-first', ['--qa=FAIL'])
@@ -119,7 +163,7 @@ describe.each(DIALECTS)('policies against cancels and CI on %s', (dialect) => {
       await createUnitOfWork(db.handle.db).run(async (tx) => {
         const run = (await tx.runs.findById(runId))!
         const deps = { jobPolicy: { maxAttempts: 3 }, autoQaOnCi: false, maxInlineTriggerDepth: 3 }
-        await applyCiNotice(tx, deps, run, failedCi(before.steps[1]!.headSha!), {})
+        await applyCiNotice(tx, deps, run, ciResult(before.steps[1]!.headSha!, 'failure'), {})
       })
       const state = await readState(db.handle, runId)
       expect(state.run.status).toBe('running')
