@@ -124,6 +124,7 @@ export const createHttpServer = (runtime: Runtime): Promise<FastifyInstance> => 
   const receiveWebhook = makeReceiveWebhook({
     ...deps,
     autoQaOnCi: config.qa.autoOnCi,
+    maxInlineTriggerDepth: config.maxInlineTriggerDepth,
     globalSecret: config.webhooks.token,
     allowUnsigned: config.webhooks.allowUnsigned,
     git,

@@ -1,4 +1,5 @@
 import type { NewEvent, OrchestratorEvent, EventWithContext } from '../domain/event.js'
+import type { JsonObject } from '../domain/json.js'
 import type { Job, JobStatKey, JobStatus, JobType, NewJob } from '../domain/job.js'
 import type { NewProject, Project, ProjectCredentials, ProjectPatch } from '../domain/project.js'
 import type { NewProtocolRun, ProtocolRun, ProtocolRunPatch } from '../domain/protocol-run.js'
@@ -68,6 +69,13 @@ export interface StepRunRepository {
   ): Promise<StepRun>
   /** Updates non-status fields; undefined when the step is unknown. */
   update(id: number, patch: StepRunPatch): Promise<StepRun | undefined>
+  /**
+   * Merges `changes` into `runtime_state` in one statement, from the stored value rather than a
+   * copy the caller read (no lost update): a top-level `null` removes the key, an object is merged
+   * into the object already under that key (one level; nested values replace), anything else
+   * replaces. Undefined when the step is unknown.
+   */
+  mergeRuntimeState(id: number, changes: JsonObject): Promise<StepRun | undefined>
 }
 
 export interface EventFilter extends Page {

@@ -36,6 +36,8 @@ export interface JobDepsOptions {
   readonly gitlabToken?: string
   /** Base URL of the fake GitHub/GitLab server. */
   readonly hostUrl?: string
+  /** TASKSGODZILLA_MAX_INLINE_TRIGGER_DEPTH (default 3). */
+  readonly maxTriggerDepth?: number
 }
 
 /** Protocol job deps over a real database, the git CLI and the demo agent as `command` engine. */
@@ -74,6 +76,7 @@ export const makeJobDeps = (
       agentTimeoutSeconds: 60,
     },
     repos: { autoClone: true, ghSsh: false },
+    maxInlineTriggerDepth: options.maxTriggerDepth ?? 3,
   },
   codeHosts: createCodeHosts({
     githubToken: options.githubToken,

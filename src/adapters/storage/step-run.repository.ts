@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely'
 import type { StepRunRepository } from '../../app/ports.js'
 import { AppError } from '../../domain/app-error.js'
 import { encodeJson, nowIso } from './columns.js'
+import { mergeExpression } from './json-merge.js'
 import type { Database } from './schema.js'
 import { toStepRun, toStepRunColumns } from './step-run.table.js'
 import { isUniqueViolation } from './unique-violation.js'
@@ -64,6 +65,16 @@ export const createStepRunRepository = (db: Kysely<Database>): StepRunRepository
       .executeTakeFirst()
     if (!row) throw new AppError('ORC_STATE_CHANGED', 'Step state changed; retry', { step_run_id: id })
     return toStepRun(row)
+  },
+
+  async mergeRuntimeState(id, changes) {
+    const row = await db
+      .updateTable('step_runs')
+      .set({ runtime_state: mergeExpression(db, changes), updated_at: nowIso() })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst()
+    return row ? toStepRun(row) : undefined
   },
 
   async update(id, patch) {

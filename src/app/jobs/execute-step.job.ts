@@ -10,12 +10,13 @@ import { PermanentJobError } from './job-handler.js'
 import { jobContext, prepareWorkspace } from './job-support.js'
 import { loadPrompt, promptSections } from './prompt-templates.js'
 import { readText } from './protocol-files.js'
+import { policyDepsOf } from '../policies.js'
 import type { ProtocolJobDeps } from './protocol-job-deps.js'
 import { claimStep } from './step-claim.js'
 import type { StepContext } from './step-context.js'
 import { resolveStepFiles } from './step-context.js'
 import { recordExecution } from './step-execution.js'
-import { failStepAndBlockRun } from './step-outcomes.js'
+import { failStepAndBlockRun, failStepLoopOrBlock } from './step-outcomes.js'
 import { join } from 'node:path'
 
 /**
@@ -68,7 +69,7 @@ const afterCall = async (
     throw new PermanentJobError(call.message, 'budget')
   }
   if (call.kind === 'failed')
-    return stop(deps, context, { type: call.failure.eventType, ...call.failure }, ctx)
+    return stop(deps, context, { type: call.failure.eventType, ...call.failure }, ctx, 'exec_failed')
   if (!call.result.success) {
     const tail = call.result.stderrTail.trim().split('\n').slice(-3).join(' | ')
     const message = `Execution error: the engine exited with ${String(call.result.exitCode)}${tail ? ` (${tail})` : ''}`
@@ -77,18 +78,29 @@ const afterCall = async (
       context,
       { type: 'step_execution_failed', message, metadata: { exit_code: call.result.exitCode } },
       ctx,
+      'exec_failed',
     )
   }
   return recordExecution(deps, { context, worktree, files, call, job, ctx })
 }
 
+/**
+ * The step fails and the run blocks; an engine failure (`exec_failed`) first lets the step's loop
+ * policies send the run back. Setup problems (repository, spec, budget) never loop: they would
+ * fail the same way again.
+ */
 const stop = async (
   deps: ProtocolJobDeps,
   context: StepContext,
   event: { type: string; message: string; metadata?: JsonObject },
   ctx: RequestContext,
+  reason?: 'exec_failed',
 ): Promise<JsonObject> => {
-  await deps.uow.run((tx) => failStepAndBlockRun(tx, context.step.id, event, ctx))
+  await deps.uow.run((tx) =>
+    reason
+      ? failStepLoopOrBlock(tx, policyDepsOf(deps), context.step.id, event, reason, ctx)
+      : failStepAndBlockRun(tx, context.step.id, event, ctx),
+  )
   return { outcome: 'failed', reason: event.type }
 }
 

@@ -40,7 +40,10 @@ export interface ProtocolJobDeps {
   readonly uow: UnitOfWork
   readonly git: GitClient
   readonly engines: EngineRegistry
-  readonly config: Pick<Config, 'qa' | 'budgets' | 'models' | 'onboarding' | 'jobs'> & {
+  readonly config: Pick<
+    Config,
+    'qa' | 'budgets' | 'models' | 'onboarding' | 'jobs' | 'maxInlineTriggerDepth'
+  > & {
     readonly repos: Pick<Config['repos'], 'autoClone' | 'ghSsh'>
   }
   readonly counters: JobCounters

@@ -6,6 +6,7 @@ import { qaPolicyOf } from '../../domain/spec.js'
 import { parseVerdict } from '../../domain/verdict.js'
 import type { RequestContext } from '../context.js'
 import type { WorktreeInfo } from '../git.port.js'
+import { applySuccessPolicies, policyDepsOf } from '../policies.js'
 import { maybeCompleteProtocol } from '../steps/complete-protocol.js'
 import { callEngine, stepLogPath, type EngineCallOutcome } from './engine-call.js'
 import type { JobRunContext } from './job-handler.js'
@@ -15,7 +16,7 @@ import { loadPrompt, promptSections } from './prompt-templates.js'
 import { FS_PROBE, readText, writeText } from './protocol-files.js'
 import type { ProtocolJobDeps } from './protocol-job-deps.js'
 import { readStepContext, type StepContext } from './step-context.js'
-import { addRunUsage, failStepAndBlockRun, moveStep } from './step-outcomes.js'
+import { addRunUsage, failStepAndBlockRun, failStepLoopOrBlock, moveStep } from './step-outcomes.js'
 
 /**
  * QA of a step awaiting it: QA prompt from the protocol files and git state, engine `qa` phase,
@@ -72,13 +73,15 @@ const skipByPolicy = async (
   ctx: RequestContext,
 ): Promise<JsonObject> => {
   await deps.uow.run(async (tx) => {
-    await moveStep(
+    const step = await moveStep(
       tx,
       context.step.id,
       'complete',
       { type: 'qa_skipped_policy', message: 'QA skipped (policy).' },
       ctx,
     )
+    if (step?.status === 'completed')
+      await applySuccessPolicies(tx, policyDepsOf(deps), step.id, 'qa_skipped_policy', ctx)
     await maybeCompleteProtocol(tx, context.run.id, ctx)
   })
   return { outcome: 'completed', qa: 'skipped' }
@@ -144,24 +147,15 @@ const recordVerdict = async (
   await deps.uow.run(async (tx) => {
     await addRunUsage(tx, context.run.id, tokens, call.result.costUsd ?? 0)
     if (verdict.verdict === 'PASS') {
-      await moveStep(
-        tx,
-        context.step.id,
-        'complete',
-        { type: 'qa_passed', message: 'QA passed.', metadata },
-        ctx,
-        {
-          summary: 'QA passed.',
-        },
-      )
+      const event = { type: 'qa_passed', message: 'QA passed.', metadata }
+      const step = await moveStep(tx, context.step.id, 'complete', event, ctx, { summary: 'QA passed.' })
+      if (step?.status === 'completed')
+        await applySuccessPolicies(tx, policyDepsOf(deps), step.id, 'qa_passed', ctx)
       await maybeCompleteProtocol(tx, context.run.id, ctx)
-    } else
-      await failStepAndBlockRun(
-        tx,
-        context.step.id,
-        { type: 'qa_failed', message: 'QA failed.', metadata },
-        ctx,
-      )
+    } else {
+      const event = { type: 'qa_failed', message: 'QA failed.', metadata }
+      await failStepLoopOrBlock(tx, policyDepsOf(deps), context.step.id, event, 'qa_failed', ctx)
+    }
   })
   return { outcome: verdict.verdict === 'PASS' ? 'completed' : 'failed', verdict: verdict.verdict }
 }

@@ -4,6 +4,7 @@ import { qaPolicyOf, type QaPolicy } from '../../domain/spec.js'
 import type { RequestContext } from '../context.js'
 import type { WorktreeInfo } from '../git.port.js'
 import type { Repositories } from '../ports.js'
+import { applySuccessPolicies, policyDepsOf } from '../policies.js'
 import { maybeCompleteProtocol } from '../steps/complete-protocol.js'
 import type { EngineCallOutcome } from './engine-call.js'
 import { enqueueJob } from './enqueue.js'
@@ -97,11 +98,13 @@ export const recordInTransaction = async (
       patch,
     )
     await note(tx, context, 'qa_skipped_policy', 'QA skipped (policy).', ctx)
+    await applySuccessPolicies(tx, policyDepsOf(deps), current.id, 'qa_skipped_policy', ctx)
     await maybeCompleteProtocol(tx, context.run.id, ctx)
     return 'completed'
   }
   const message = policy === 'light' ? 'Step executed; inline QA running.' : 'Step executed; QA required.'
   await moveStep(tx, current.id, 'executed', { type: 'step_completed', message, metadata }, ctx, patch)
+  await applySuccessPolicies(tx, policyDepsOf(deps), current.id, 'exec_completed', ctx)
   if (policy === 'full' && deps.config.qa.autoAfterExec) await enqueueQa(deps, tx, context, ctx)
   return 'needs_qa'
 }

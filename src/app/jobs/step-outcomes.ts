@@ -4,6 +4,8 @@ import { canStep, type StepAction } from '../../domain/transitions.js'
 import type { RequestContext } from '../context.js'
 import type { Repositories } from '../ports.js'
 import { changeStepStatus, type ChangeEvent } from '../state-changes.js'
+import type { FailureReason } from '../../domain/policies.js'
+import { applyFailurePolicies, type PolicyDeps } from '../policies.js'
 import { blockRun } from './job-support.js'
 
 /**
@@ -42,6 +44,30 @@ export const failStepAndBlockRun = async (
 ): Promise<void> => {
   const step = await moveStep(tx, stepId, 'fail', event, ctx, { summary: event.message })
   if (!step) return
+  const metadata: JsonObject = { step_run_id: step.id, cause: event.type }
+  await blockRun(
+    tx,
+    step.protocolRunId,
+    { type: 'run_blocked', message: `Blocked: ${event.message}`, metadata },
+    ctx,
+  )
+}
+
+/**
+ * The step fails with `event`; its loop policies (then failure triggers) get a say, and only when
+ * none applies is the run blocked, as without a policy.
+ */
+export const failStepLoopOrBlock = async (
+  tx: Repositories,
+  policyDeps: PolicyDeps,
+  stepId: number,
+  event: ChangeEvent,
+  reason: FailureReason,
+  ctx: RequestContext,
+): Promise<void> => {
+  const step = await moveStep(tx, stepId, 'fail', event, ctx, { summary: event.message })
+  if (!step) return
+  if (step.status === 'failed' && (await applyFailurePolicies(tx, policyDeps, stepId, reason, ctx))) return
   const metadata: JsonObject = { step_run_id: step.id, cause: event.type }
   await blockRun(
     tx,

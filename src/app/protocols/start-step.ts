@@ -42,6 +42,9 @@ export const startStep = async (
     start.action === 'retry' ? { job_id: job.id, retries } : { job_id: job.id },
   )
   await changeStepStatus(tx, run, step, start.action, { ...start.event, metadata }, ctx, { retries })
+  // A start by a user begins a fresh chain: the trigger depth restarts (W-11), and the previous
+  // execution's claim is dropped so this job may claim the step.
+  await tx.steps.mergeRuntimeState(step.id, { inline_trigger_depth: null, job_id: null })
   if (run.status !== 'running') {
     const event = { type: 'protocol_running', message: 'Protocol running.', metadata: runEventMetadata(run) }
     await changeRunStatus(tx, run, 'run', event, ctx)

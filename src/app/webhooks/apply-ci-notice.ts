@@ -8,13 +8,23 @@ import type { AppDeps } from '../app-deps.js'
 import { appendRunEvent } from '../api-events.js'
 import type { RequestContext } from '../context.js'
 import { enqueueJob } from '../jobs/enqueue.js'
+import { applyFailurePolicies, applySuccessPolicies, type PolicyDeps } from '../policies.js'
 import type { Repositories } from '../ports.js'
 import { changeRunStatus, changeStepStatus } from '../state-changes.js'
 import { maybeCompleteProtocol } from '../steps/complete-protocol.js'
 
 export interface CiPolicy {
   readonly autoQaOnCi: boolean
+  /** `TASKSGODZILLA_MAX_INLINE_TRIGGER_DEPTH`, for the trigger policies a CI pass may fire. */
+  readonly maxInlineTriggerDepth: number
 }
+
+type CiDeps = Pick<AppDeps, 'jobPolicy'> & CiPolicy
+
+const policyDeps = (deps: CiDeps): PolicyDeps => ({
+  jobPolicy: deps.jobPolicy,
+  maxTriggerDepth: deps.maxInlineTriggerDepth,
+})
 
 /**
  * Applies a CI result to its run, inside the caller's transaction: a merge completes the run once;
@@ -24,7 +34,7 @@ export interface CiPolicy {
  */
 export const applyCiNotice = async (
   tx: Repositories,
-  deps: Pick<AppDeps, 'jobPolicy'> & CiPolicy,
+  deps: CiDeps,
   run: ProtocolRun,
   notice: CiNotice,
   ctx: RequestContext,
@@ -46,7 +56,7 @@ export const applyCiNotice = async (
     return { merged: false }
   }
   if (outcome === 'success') await applySuccess(tx, deps, run, step, notice, ctx)
-  if (outcome === 'failure') await applyFailure(tx, run, step, notice, ctx)
+  if (outcome === 'failure') await applyFailure(tx, deps, run, step, notice, ctx)
   if (outcome === 'running' && (step.status === 'running' || step.status === 'needs_qa')) {
     await tx.steps.update(step.id, { summary: 'CI running' })
   }
@@ -104,7 +114,7 @@ const applyMerge = async (
 
 const applySuccess = async (
   tx: Repositories,
-  deps: Pick<AppDeps, 'jobPolicy'> & CiPolicy,
+  deps: CiDeps,
   run: ProtocolRun,
   step: StepRun,
   notice: CiNotice,
@@ -126,12 +136,14 @@ const applySuccess = async (
   } else if (canStep(step.status, 'complete')) {
     const event = { type: 'ci_passed', message: `CI passed; step ${step.stepName} completed.` }
     await changeStepStatus(tx, run, step, 'complete', event, ctx, { summary: 'CI passed' })
+    await applySuccessPolicies(tx, policyDeps(deps), step.id, 'ci_passed', ctx)
     await maybeCompleteProtocol(tx, run.id, ctx)
   }
 }
 
 const applyFailure = async (
   tx: Repositories,
+  deps: CiDeps,
   run: ProtocolRun,
   step: StepRun,
   notice: CiNotice,
@@ -144,9 +156,10 @@ const applyFailure = async (
     sha: notice.sha,
     ...notice.details,
   }
-  const runtimeState = { ...step.runtimeState, ci_failure: failure }
   const stepEvent = { type: 'ci_failed', message: `CI failed on step ${step.stepName}.`, metadata: failure }
-  await changeStepStatus(tx, run, step, 'ci_fail', stepEvent, ctx, { summary: 'CI failed', runtimeState })
+  await changeStepStatus(tx, run, step, 'ci_fail', stepEvent, ctx, { summary: 'CI failed' })
+  await tx.steps.mergeRuntimeState(step.id, { ci_failure: failure })
+  if (await applyFailurePolicies(tx, policyDeps(deps), step.id, 'ci_failed', ctx)) return
   if (!canProtocol(run.status, 'block')) return
   const metadata: JsonObject =
     notice.provider === 'github'

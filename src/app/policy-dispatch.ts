@@ -1,0 +1,63 @@
+import type { Job } from '../domain/job.js'
+import type { JsonObject } from '../domain/json.js'
+import type { ProtocolRun } from '../domain/protocol-run.js'
+import type { StepRun } from '../domain/step-run.js'
+import { nextProtocolStatus } from '../domain/transitions.js'
+import type { RequestContext } from './context.js'
+import { enqueueJob, type JobPolicy } from './jobs/enqueue.js'
+import type { Repositories } from './ports.js'
+import { changeRunStatus, changeStepStatus, type ChangeEvent } from './state-changes.js'
+
+/**
+ * Keeps the run going after a policy took over: `running` through the table (an event when that
+ * changes anything). Already running, the status is still compare-and-set, so a pause or cancel
+ * committed since the caller read the run fails this transaction instead of being overridden.
+ */
+export const keepRunGoing = async (
+  tx: Pick<Repositories, 'runs' | 'events'>,
+  run: ProtocolRun,
+  message: string,
+  ctx: RequestContext,
+): Promise<void> => {
+  const to = nextProtocolStatus(run.status, 'run')
+  if (run.status === to) {
+    await tx.runs.compareAndSetStatus(run.id, [run.status], to)
+    return
+  }
+  await changeRunStatus(tx, run, 'run', { type: 'protocol_running', message }, ctx)
+}
+
+/**
+ * Sends a pending step to execution, as the API does for a user but on behalf of a policy: the
+ * step → running by compare-and-set (so it never runs twice at once), its execute job written to
+ * the outbox in the same transaction, and `runtime_state` merged with `runtime` (the previous
+ * claim cleared, so the new job may claim the step).
+ */
+export const dispatchStep = async (
+  tx: Repositories,
+  jobPolicy: JobPolicy,
+  run: ProtocolRun,
+  step: StepRun,
+  event: ChangeEvent,
+  runtime: JsonObject,
+  ctx: RequestContext,
+): Promise<Job> => {
+  const scope = { projectId: run.projectId, protocolRunId: run.id, stepRunId: step.id }
+  const job = await enqueueJob(tx.jobs, 'execute_step_job', { step_run_id: step.id }, scope, ctx, jobPolicy)
+  const metadata: JsonObject = { ...event.metadata, job_id: job.id }
+  await changeStepStatus(tx, run, step, 'run', { ...event, metadata }, ctx)
+  await tx.steps.mergeRuntimeState(step.id, { ...runtime, job_id: null })
+  return job
+}
+
+/** Sends a step back to `pending` (the table's `reset`), unless it is pending already. */
+export const resetStep = async (
+  tx: Pick<Repositories, 'steps' | 'events'>,
+  run: ProtocolRun,
+  step: StepRun,
+  event: ChangeEvent,
+  ctx: RequestContext,
+): Promise<StepRun> =>
+  step.status === 'pending'
+    ? step
+    : changeStepStatus(tx, run, step, 'reset', event, ctx, { summary: event.message })

@@ -1,0 +1,189 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { DatabaseHandle } from '../../../src/adapters/storage/database.js'
+import { createUnitOfWork } from '../../../src/adapters/storage/unit-of-work.js'
+import { createExecuteStepHandler } from '../../../src/app/jobs/execute-step.job.js'
+import { stepLogPath } from '../../../src/app/jobs/engine-call.js'
+import type { ProtocolJobDeps } from '../../../src/app/jobs/protocol-job-deps.js'
+import { makeCancelProtocol, makePauseProtocol } from '../../../src/app/protocols/protocol-actions.js'
+import { applyCiNotice } from '../../../src/app/webhooks/apply-ci-notice.js'
+import type { CiNotice } from '../../../src/domain/ci-notice.js'
+import { DIALECTS, openMigratedDatabase, unavailable } from '../../support/databases.js'
+import { removeDir, tempDir } from '../../support/git-repos.js'
+import { jobRun, makeJobDeps } from '../../support/protocol-jobs.js'
+import {
+  approve,
+  deliverExecution,
+  plannedRun,
+  queuedExecutions,
+  runQa,
+  setPolicy,
+} from './policy-fixture.js'
+import { readState, startStep } from './protocol-fixture.js'
+
+const LOOP = { module_id: 'again', behavior: 'loop', step_back: 1, max_iterations: 3 }
+
+const ciResult = (sha: string, conclusion: 'failure' | 'success'): CiNotice => ({
+  provider: 'github',
+  event: 'check_suite',
+  action: 'completed',
+  branch: null,
+  sha,
+  conclusion,
+  status: 'completed',
+  prNumber: null,
+  checkName: 'ci',
+  merged: false,
+  repositoryUrls: [],
+  details: {},
+})
+
+describe.each(DIALECTS)('policies against cancels and CI on %s', (dialect) => {
+  let db: { handle: DatabaseHandle; close(): Promise<void> }
+  let root: string
+  let seq = 0
+  const name = (label: string) => `${String(++seq).padStart(4, '0')}-${label}`
+  beforeAll(async () => {
+    if (!unavailable(dialect)) db = await openMigratedDatabase(dialect)
+  })
+  afterAll(async () => db?.close())
+  afterEach(() => root && removeDir(root))
+
+  const cancel = (runId: number) =>
+    makeCancelProtocol({
+      uow: createUnitOfWork(db.handle.db),
+      jobPolicy: { maxAttempts: 3 },
+      abortRun: async () => undefined,
+    })(runId, {})
+
+  /** A planned run whose step 01 loops back on failure and has been executed (awaiting QA). */
+  const loopingRun = async (label: string, qaArgs: readonly string[]) => {
+    root = tempDir('tgz-policy-races-')
+    const pass = makeJobDeps(db.handle, root)
+    const qa = makeJobDeps(db.handle, root, { agentArgs: qaArgs })
+    const planned = await plannedRun(db.handle, root, pass, name(label))
+    const [setup, implement] = planned.steps
+    await setPolicy(db.handle, implement!.id, LOOP)
+    await approve(db.handle, setup!.id)
+    const { run, steps } = await readState(db.handle, planned.run.id)
+    await startStep(db.handle, run, steps[1]!)
+    await createExecuteStepHandler(pass)({ step_run_id: implement!.id, job_id: 'x' }, jobRun())
+    return { pass, qa, runId: run.id, setup: setup!, implement: implement! }
+  }
+
+  /** Nothing of a cancelled run may be waiting or working again. */
+  const expectNothingResurrected = async (runId: number) => {
+    const state = await readState(db.handle, runId)
+    expect(state.run.status).toBe('cancelled')
+    expect(state.steps.filter((s) => ['pending', 'running', 'needs_qa'].includes(s.status))).toEqual([])
+    for (const step of state.steps) expect(await queuedExecutions(db.handle, step.id)).toEqual([])
+    return state
+  }
+
+  it.skipIf(unavailable(dialect))(
+    'a cancel committed while QA runs wins: the FAIL verdict loops nothing back',
+    async () => {
+      const { qa, runId, implement } = await loopingRun('cancel-first', ['--qa=FAIL', '--sleep=1500'])
+      const verdict = runQa(qa, implement.id)
+      await agentStarted(qa, implement.id, 'demo-agent: qa')
+      await cancel(runId)
+      expect(await verdict).toMatchObject({ verdict: 'FAIL' })
+      const state = await expectNothingResurrected(runId)
+      expect(state.events).toContain('qa_failed')
+      expect(state.events).not.toContain('loop_applied')
+    },
+  )
+
+  it.skipIf(unavailable(dialect))(
+    'a pause committed while QA runs keeps the run paused: no loop, no block, policies_skipped',
+    async () => {
+      const { qa, runId, implement } = await loopingRun('pause-first', ['--qa=FAIL', '--sleep=1500'])
+      const verdict = runQa(qa, implement.id)
+      await agentStarted(qa, implement.id, 'demo-agent: qa')
+      await makePauseProtocol({
+        uow: createUnitOfWork(db.handle.db),
+        jobPolicy: { maxAttempts: 3 },
+        abortRun: async () => undefined,
+      })(runId, {})
+      await verdict
+      const state = await readState(db.handle, runId)
+      expect(state.run.status).toBe('paused')
+      expect(state.steps.map((s) => s.status)).toEqual(['completed', 'failed', 'pending'])
+      expect(state.events).toContain('policies_skipped')
+      expect(state.events).not.toContain('loop_applied')
+      expect(await queuedExecutions(db.handle, state.steps[0]!.id)).toEqual([])
+    },
+  )
+
+  it.skipIf(unavailable(dialect))(
+    'a CI pass that completes a step fires its trigger (reason ci_passed)',
+    async () => {
+      const { qa, runId, implement } = await loopingRun('ci-trigger', ['--qa=PASS'])
+      await setPolicy(db.handle, implement.id, {
+        module_id: 'docs',
+        behavior: 'trigger',
+        trigger_agent_id: 'document',
+      })
+      const before = await readState(db.handle, runId)
+      expect(before.steps[1]!.status).toBe('needs_qa')
+      await createUnitOfWork(db.handle.db).run(async (tx) => {
+        const run = (await tx.runs.findById(runId))!
+        const deps = { jobPolicy: { maxAttempts: 3 }, autoQaOnCi: false, maxInlineTriggerDepth: 3 }
+        await applyCiNotice(tx, deps, run, ciResult(before.steps[1]!.headSha!, 'success'), {})
+      })
+      const state = await readState(db.handle, runId)
+      expect(state.steps.map((s) => s.status)).toEqual(['completed', 'completed', 'running'])
+      expect(state.events.slice(-3)).toEqual(['ci_passed', 'trigger_enqueued', 'trigger_decision'])
+      expect(await deliverExecution(db.handle, qa, state.steps[2]!.id)).toMatchObject({ outcome: 'needs_qa' })
+    },
+  )
+
+  it.skipIf(unavailable(dialect))(
+    'a cancel after the loop applied cancels the reset steps and the enqueued execution',
+    async () => {
+      const { pass, qa, runId, setup } = await loopingRun('loop-first', ['--qa=FAIL'])
+      const implement = (await readState(db.handle, runId)).steps[1]!
+      await runQa(qa, implement.id)
+      expect((await readState(db.handle, runId)).steps[0]!.status).toBe('running')
+      await cancel(runId)
+      await expectNothingResurrected(runId)
+      // A delivery of the cancelled job that raced the cancel does nothing either.
+      const late = createExecuteStepHandler(pass)({ step_run_id: setup.id, job_id: 'late' }, jobRun())
+      expect(await late).toMatchObject({ skipped: 'step is cancelled' })
+    },
+  )
+
+  it.skipIf(unavailable(dialect))(
+    'a CI failure on a looping step sends the run back instead of blocking it (reason ci_failed)',
+    async () => {
+      const { qa, runId, implement } = await loopingRun('ci-loop', ['--qa=PASS'])
+      await runQa(qa, implement.id)
+      const before = await readState(db.handle, runId)
+      expect(before.steps[1]!.status).toBe('completed')
+      await createUnitOfWork(db.handle.db).run(async (tx) => {
+        const run = (await tx.runs.findById(runId))!
+        const deps = { jobPolicy: { maxAttempts: 3 }, autoQaOnCi: false, maxInlineTriggerDepth: 3 }
+        await applyCiNotice(tx, deps, run, ciResult(before.steps[1]!.headSha!, 'failure'), {})
+      })
+      const state = await readState(db.handle, runId)
+      expect(state.run.status).toBe('running')
+      expect(state.steps.map((s) => s.status)).toEqual(['running', 'pending', 'pending'])
+      expect(state.events.slice(-2)).toEqual(['loop_applied', 'loop_decision'])
+      expect(state.steps[1]!.runtimeState).toMatchObject({
+        ci_failure: { provider: 'github' },
+        loop_counts: { again: 1 },
+      })
+      expect(await deliverExecution(db.handle, qa, state.steps[0]!.id)).toMatchObject({ outcome: 'needs_qa' })
+    },
+  )
+})
+
+/** Waits until the step's log shows the agent running (it streams there as it works). */
+const agentStarted = async (deps: ProtocolJobDeps, stepId: number, text: string) => {
+  const path = stepLogPath(deps, stepId)
+  for (let i = 0; i < 200; i++) {
+    if (existsSync(path) && readFileSync(path, 'utf8').split(text).length > 1) return
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error(`agent never wrote "${text}" to ${path}`)
+}

@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { DatabaseHandle } from '../../src/adapters/storage/database.js'
+import { createRepositories, createUnitOfWork } from '../../src/adapters/storage/unit-of-work.js'
+import { DIALECTS, openMigratedDatabase, unavailable } from '../support/databases.js'
+
+describe.each(DIALECTS)('step runtime_state merges on %s', (dialect) => {
+  let db: { handle: DatabaseHandle; close(): Promise<void> }
+  beforeAll(async () => {
+    if (!unavailable(dialect)) db = await openMigratedDatabase(dialect)
+  })
+  afterAll(async () => db?.close())
+
+  const newStep = async (label: string) =>
+    createUnitOfWork(db.handle.db).run(async (tx) => {
+      const project = await tx.projects.create({
+        name: `rs-${label}-${Math.random().toString(16).slice(2, 8)}`,
+        gitUrl: '/srv/repos/x',
+        baseBranch: 'main',
+        localPath: null,
+        ciProvider: null,
+        defaultModels: null,
+        secrets: null,
+        apiTokenHash: null,
+      })
+      const run = await tx.runs.create({
+        projectId: project.id,
+        protocolName: '0001-rs',
+        status: 'running',
+        baseBranch: 'main',
+      })
+      return tx.steps.create({
+        protocolRunId: run.id,
+        stepIndex: 0,
+        stepName: '00-a',
+        stepType: 'work',
+        status: 'pending',
+      })
+    })
+
+  it.skipIf(unavailable(dialect))(
+    'sets and removes top-level keys and merges objects one level down',
+    async () => {
+      const step = await newStep('merge')
+      const repo = createRepositories(db.handle.db).steps
+      await repo.mergeRuntimeState(step.id, { job_id: 'a', loop_counts: { m: 1 } })
+      await repo.mergeRuntimeState(step.id, { loop_counts: { n: 2 }, last_action: 'loop_step_back' })
+      const merged = await repo.mergeRuntimeState(step.id, { job_id: null, loop_counts: { m: 3 } })
+      expect(merged?.runtimeState).toEqual({ loop_counts: { m: 3, n: 2 }, last_action: 'loop_step_back' })
+      expect(await repo.mergeRuntimeState(step.id + 10_000, { a: 1 })).toBeUndefined()
+    },
+  )
+
+  it.skipIf(dialect !== 'postgres' || unavailable(dialect))(
+    'a transaction holding a stale copy does not wipe a key another one committed meanwhile (W-38)',
+    async () => {
+      const step = await newStep('race')
+      const uow = createUnitOfWork(db.handle.db)
+      let release!: () => void
+      const gate = new Promise<void>((resolve) => (release = resolve))
+      const slow = uow.run(async (tx) => {
+        const stale = await tx.steps.findById(step.id)
+        expect(stale?.runtimeState).toBeNull()
+        await gate
+        await tx.steps.mergeRuntimeState(step.id, { loop_counts: { slow: 1 } })
+      })
+      await uow.run((tx) => tx.steps.mergeRuntimeState(step.id, { job_id: 'fast', loop_counts: { fast: 1 } }))
+      release()
+      await slow
+      const final = await uow.run((tx) => tx.steps.findById(step.id))
+      expect(final?.runtimeState).toEqual({ job_id: 'fast', loop_counts: { fast: 1, slow: 1 } })
+    },
+  )
+})
