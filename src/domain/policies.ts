@@ -71,13 +71,8 @@ export const policiesOf = (
   return chosen.filter(isObject).map(toPolicy)
 }
 
-/** CM-7: the agent id of a step name — after the first `-`, without a last `.ext` (`01-qa.md` → `qa`). */
-export const agentIdOfStep = (stepName: string): string => {
-  const dash = stepName.indexOf('-')
-  const rest = dash >= 0 ? stepName.slice(dash + 1) : stepName
-  const dot = rest.lastIndexOf('.')
-  return dot > 0 ? rest.slice(0, dot) : rest
-}
+/** CM-7: the agent id of a step name (shared with the CodeMachine importer). */
+export { agentIdOfStep } from './codemachine/import-spec.js'
 
 /** PO-1: no tokens allows any reason; otherwise the reason must equal one of them. */
 export const conditionAllows = (conditions: readonly string[], reason: PolicyReason): boolean =>

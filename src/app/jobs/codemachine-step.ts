@@ -21,7 +21,8 @@ import type { ProtocolJobDeps } from './protocol-job-deps.js'
 import { runQualityCheck } from './quality-check.js'
 import type { StepContext } from './step-context.js'
 import { recordInTransaction } from './step-execution.js'
-import { failStepAndBlockRun } from './step-outcomes.js'
+import { failStepAndBlockRun, failStepLoopOrBlock } from './step-outcomes.js'
+import { policyDepsOf } from '../policies.js'
 
 /**
  * Executes a claimed CodeMachine step (CM-7…CM-12): the agent named by the step, its prompt with
@@ -126,6 +127,7 @@ const afterFailedCall = async (
       call.failure.message,
       { cause: call.failure.eventType, ...call.failure.metadata },
       ctx,
+      'exec_failed',
     )
   const exitCode = call.kind === 'done' ? call.result.exitCode : null
   return fail(
@@ -134,6 +136,7 @@ const afterFailedCall = async (
     `Execution error: the engine exited with ${String(exitCode)}`,
     { cause: 'step_execution_failed', exit_code: exitCode },
     ctx,
+    'exec_failed',
   )
 }
 
@@ -143,6 +146,7 @@ const fail = async (
   message: string,
   metadata: JsonObject,
   ctx: RequestContext,
+  reason?: 'exec_failed',
 ): Promise<JsonObject> => {
   const event = {
     type: 'codemachine_step_failed',
@@ -153,7 +157,12 @@ const fail = async (
       template: context.run.templateConfig?.template ?? null,
     },
   }
-  await deps.uow.run((tx) => failStepAndBlockRun(tx, context.step.id, event, ctx))
+  // Only an engine failure may loop; setup problems would fail the same way again.
+  await deps.uow.run((tx) =>
+    reason
+      ? failStepLoopOrBlock(tx, policyDepsOf(deps), context.step.id, event, reason, ctx)
+      : failStepAndBlockRun(tx, context.step.id, event, ctx),
+  )
   return { outcome: 'failed', reason: String(metadata.cause ?? 'codemachine_step_failed') }
 }
 
