@@ -9,6 +9,7 @@ import { maybeCompleteProtocol } from '../steps/complete-protocol.js'
 import { callEngine, stepLogPath, type EngineCallOutcome } from './engine-call.js'
 import type { JobRunContext } from './job-handler.js'
 import { PermanentJobError } from './job-handler.js'
+import { rememberQaFailure } from './qa-failure.js'
 import { jobContext, prepareWorkspace } from './job-support.js'
 import { loadPrompt, promptSections } from './prompt-templates.js'
 import { FS_PROBE, readText, writeText } from './protocol-files.js'
@@ -152,13 +153,15 @@ const recordVerdict = async (
         },
       )
       await maybeCompleteProtocol(tx, context.run.id, ctx)
-    } else
+    } else {
+      await rememberQaFailure(tx, context.step.id, report)
       await failStepAndBlockRun(
         tx,
         context.step.id,
         { type: 'qa_failed', message: 'QA failed.', metadata },
         ctx,
       )
+    }
   })
   return { outcome: verdict.verdict === 'PASS' ? 'completed' : 'failed', verdict: verdict.verdict }
 }

@@ -16,8 +16,9 @@ export interface StepStart {
 
 /**
  * Claims a step for execution on behalf of a user: the run must accept new work (paused and
- * terminal runs refuse), the step moves by compare-and-set, the run becomes running, and the
- * execution job is written to the outbox — all in the caller's transaction.
+ * terminal runs refuse), the step moves by compare-and-set and is reserved for the new job
+ * (`runtime_state.job_id`), the run becomes running, and the execution job is written to the
+ * outbox — all in the caller's transaction.
  */
 export const startStep = async (
   tx: Repositories,
@@ -41,7 +42,13 @@ export const startStep = async (
     run,
     start.action === 'retry' ? { job_id: job.id, retries } : { job_id: job.id },
   )
-  await changeStepStatus(tx, run, step, start.action, { ...start.event, metadata }, ctx, { retries })
+  // The step is reserved for this job: its claim matches, and a stale job of an earlier attempt
+  // (another id) finds the step taken.
+  const runtimeState = { ...step.runtimeState, job_id: job.id }
+  await changeStepStatus(tx, run, step, start.action, { ...start.event, metadata }, ctx, {
+    retries,
+    runtimeState,
+  })
   if (run.status !== 'running') {
     const event = { type: 'protocol_running', message: 'Protocol running.', metadata: runEventMetadata(run) }
     await changeRunStatus(tx, run, 'run', event, ctx)
