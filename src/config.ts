@@ -50,6 +50,8 @@ export interface Config {
     readonly qa: string | undefined
     readonly discovery: string
     readonly skipSimpleDecompose: boolean
+    /** `TASKSGODZILLA_DECOMPOSE_STEPS`: planning refines each step file with one more agent call. */
+    readonly decomposeSteps: boolean
   }
   readonly repos: {
     readonly projectsRoot: string
@@ -138,6 +140,7 @@ export const loadConfig = (env: Env, cwd: string): Config => {
       qa: readString(env, 'PROTOCOL_QA_MODEL'),
       discovery: readString(env, 'PROTOCOL_DISCOVERY_MODEL') ?? 'gpt-5.1-codex-max',
       skipSimpleDecompose: readBool(env, 'PROTOCOL_SKIP_SIMPLE_DECOMPOSE', false),
+      decomposeSteps: readBool(env, 'TASKSGODZILLA_DECOMPOSE_STEPS', false),
     },
     repos: {
       projectsRoot: resolvePath(readString(env, 'TASKSGODZILLA_PROJECTS_ROOT') ?? 'Projects', cwd),

@@ -31,6 +31,8 @@ export interface JobDepsOptions {
   readonly budgets?: Config['budgets']
   readonly autoQa?: boolean
   readonly requireClarifications?: boolean
+  readonly decomposeSteps?: boolean
+  readonly skipSimpleDecompose?: boolean
   readonly counters?: JobCounters
   readonly githubToken?: string
   readonly gitlabToken?: string
@@ -62,7 +64,8 @@ export const makeJobDeps = (
       exec: undefined,
       qa: undefined,
       discovery: 'x',
-      skipSimpleDecompose: false,
+      skipSimpleDecompose: options.skipSimpleDecompose ?? false,
+      decomposeSteps: options.decomposeSteps ?? false,
     },
     onboarding: { requireClarifications: options.requireClarifications ?? false, writeAssets: false },
     jobs: {
