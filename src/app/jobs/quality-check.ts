@@ -12,7 +12,8 @@ import { PermanentJobError } from './job-handler.js'
 import { rememberQaFailure } from './qa-failure.js'
 import { jobContext, prepareWorkspace } from './job-support.js'
 import { loadPrompt, promptSections } from './prompt-templates.js'
-import { FS_PROBE, readText, writeText } from './protocol-files.js'
+import { qaAnswerInstruction, qaOutcomeWords, recordInlineQaError } from './inline-qa.js'
+import { appendProtocolLog, FS_PROBE, readText, writeText } from './protocol-files.js'
 import type { ProtocolJobDeps } from './protocol-job-deps.js'
 import { readStepContext, type StepContext } from './step-context.js'
 import { addRunUsage, failStepAndBlockRun, moveStep } from './step-outcomes.js'
@@ -39,7 +40,7 @@ export const runQualityCheck = async (
     await deps.uow.run((tx) => failStepAndBlockRun(tx, stepId, event, ctx))
     return { outcome: 'failed', reason: 'qa_blocked_repo' }
   }
-  const prompt = await qaPrompt(deps, context, workspace.ok, job.signal)
+  const prompt = await qaPrompt(deps, context, workspace.ok, inline, job.signal)
   const call = await callEngine(deps, {
     ...context,
     stepRun: context.step,
@@ -58,6 +59,10 @@ export const runQualityCheck = async (
   if (call.kind === 'failed' || !call.result.success) {
     const message =
       call.kind === 'failed' ? call.failure.message : `QA engine exited with ${String(call.result.exitCode)}`
+    if (inline) {
+      await recordInlineQaError(deps, context, workspace.ok.protocolRoot, message, ctx)
+      return { outcome: 'needs_qa', reason: 'qa_inline_error' }
+    }
     await deps.uow.run((tx) => failStepAndBlockRun(tx, stepId, { type: 'qa_error', message }, ctx))
     return { outcome: 'failed', reason: 'qa_error' }
   }
@@ -87,6 +92,7 @@ const qaPrompt = async (
   deps: ProtocolJobDeps,
   context: StepContext,
   worktree: WorktreeInfo,
+  inline: boolean,
   signal: AbortSignal,
 ): Promise<string> => {
   const root = worktree.protocolRoot
@@ -107,10 +113,7 @@ const qaPrompt = async (
     ],
     ['git status --porcelain', (await deps.git.statusPorcelain(worktree.path, signal)) || '(clean)'],
     ['Last commit', (await deps.git.lastCommitSubject(worktree.path, signal)) ?? '(none)'],
-    [
-      'Answer',
-      'Use the report format above; end with `VERDICT: PASS` or `VERDICT: FAIL` (FAIL on any blocking issue).',
-    ],
+    ['Answer', qaAnswerInstruction(inline)],
   ])
 }
 
@@ -130,6 +133,11 @@ const recordVerdict = async (
   const report = call.result.outputText
   writeText(join(protocolRoot, 'quality-report.md'), report.endsWith('\n') ? report : `${report}\n`)
   const verdict = parseVerdict(report)
+  const words = qaOutcomeWords(verdict.verdict, inline)
+  appendProtocolLog(
+    protocolRoot,
+    `${context.step.stepName}: ${words.summary} (${call.model ?? call.engineId}).`,
+  )
   deps.counters.qaVerdict(verdict.verdict)
   const tokens = call.promptTokens + call.completionTokens
   const metadata: JsonObject = {
@@ -146,11 +154,9 @@ const recordVerdict = async (
         tx,
         context.step.id,
         'complete',
-        { type: 'qa_passed', message: 'QA passed.', metadata },
+        { type: words.type, message: words.message, metadata },
         ctx,
-        {
-          summary: 'QA passed.',
-        },
+        { summary: words.summary },
       )
       await maybeCompleteProtocol(tx, context.run.id, ctx)
     } else {
@@ -158,7 +164,7 @@ const recordVerdict = async (
       await failStepAndBlockRun(
         tx,
         context.step.id,
-        { type: 'qa_failed', message: 'QA failed.', metadata },
+        { type: words.type, message: words.message, metadata },
         ctx,
       )
     }
