@@ -32,6 +32,7 @@ export interface JobDepsOptions {
   readonly autoQa?: boolean
   readonly requireClarifications?: boolean
   readonly decomposeSteps?: boolean
+  readonly writeAssets?: boolean
   readonly skipSimpleDecompose?: boolean
   readonly counters?: JobCounters
   readonly githubToken?: string
@@ -67,7 +68,10 @@ export const makeJobDeps = (
       skipSimpleDecompose: options.skipSimpleDecompose ?? false,
       decomposeSteps: options.decomposeSteps ?? false,
     },
-    onboarding: { requireClarifications: options.requireClarifications ?? false, writeAssets: false },
+    onboarding: {
+      requireClarifications: options.requireClarifications ?? false,
+      writeAssets: options.writeAssets ?? false,
+    },
     jobs: {
       maxAttempts: 3,
       backoffBaseMs: 0,
