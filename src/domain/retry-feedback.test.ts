@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { QA_REPORT_KEEP_CHARS, qaFailureState, retryFeedbackSections } from './retry-feedback.js'
+import {
+  bindCiFailureToHead,
+  QA_REPORT_KEEP_CHARS,
+  qaFailureState,
+  retryFeedbackSections,
+} from './retry-feedback.js'
 
 describe('retry feedback', () => {
   it('says nothing for a step with no recorded failure', () => {
@@ -26,6 +31,16 @@ describe('retry feedback', () => {
     }
     expect(retryFeedbackSections({ headSha: 'old0000ffff', runtimeState })).toHaveLength(2)
     expect(retryFeedbackSections({ headSha: 'new1111', runtimeState })).toEqual([])
+  })
+
+  it('ties a CI failure that named no commit to the head it arrived on, then lets it go', () => {
+    const reported = { headSha: 'aaa111', runtimeState: { ci_failure: { conclusion: 'failure' } } }
+    const claimed = bindCiFailureToHead(reported)
+    expect(claimed).toEqual({ ci_failure: { conclusion: 'failure', head_sha: 'aaa111' } })
+    expect(retryFeedbackSections({ headSha: 'aaa111', runtimeState: claimed })).toHaveLength(1)
+    expect(retryFeedbackSections({ headSha: 'bbb222', runtimeState: claimed })).toEqual([])
+    // Bound once: a later claim on a newer head does not move it.
+    expect(bindCiFailureToHead({ headSha: 'bbb222', runtimeState: claimed })).toBe(claimed)
   })
 
   it('keeps the end of a long QA report, where the verdict is', () => {

@@ -25,13 +25,24 @@ export const retryFeedbackSections = (step: Pick<StepRun, 'headSha' | 'runtimeSt
   const state = step.runtimeState ?? {}
   const sections: PromptSection[] = []
   const ci = objectOf(state.ci_failure)
-  if (ci && aboutHead(textOf(ci.sha), step.headSha))
+  if (ci && aboutHead(textOf(ci.sha) ?? textOf(ci.head_sha), step.headSha))
     sections.push(['CI failure on the previous attempt', ciBody(ci)])
   const qa = objectOf(state.qa_failure)
   const report = qa && textOf(qa.report)
   if (qa && report && aboutHead(textOf(qa.head_sha), step.headSha))
     sections.push(['QA report on the previous attempt (verdict FAIL)', qaBody(report)])
   return sections
+}
+
+/**
+ * A CI failure reported without a commit (a reporter that sent none) is about the head the step
+ * stood on when it arrived; the first claim after it records that head (`head_sha`), so the
+ * failure is not shown again once a later attempt has moved the step on.
+ */
+export const bindCiFailureToHead = (step: Pick<StepRun, 'headSha' | 'runtimeState'>): JsonObject | null => {
+  const ci = objectOf(step.runtimeState?.ci_failure)
+  if (!ci || textOf(ci.sha) || textOf(ci.head_sha) || step.headSha === null) return step.runtimeState
+  return { ...step.runtimeState, ci_failure: { ...ci, head_sha: step.headSha } }
 }
 
 const CI_FIELDS: ReadonlyArray<readonly [string, string]> = [

@@ -1,4 +1,5 @@
 import type { JsonObject } from '../../domain/json.js'
+import { bindCiFailureToHead } from '../../domain/retry-feedback.js'
 import { canProtocol } from '../../domain/transitions.js'
 import type { RequestContext } from '../context.js'
 import type { Repositories } from '../ports.js'
@@ -30,7 +31,7 @@ export const claimStep = async (
     const event = { type: 'protocol_running', message: 'Step execution started the run.' }
     await changeRunStatus(tx, run, 'run', event, ctx)
   }
-  const runtimeState: JsonObject = { ...step.runtimeState, job_id: jobId, log_path: logPath }
+  const runtimeState: JsonObject = { ...bindCiFailureToHead(step), job_id: jobId, log_path: logPath }
   const updated = await tx.steps.update(step.id, { runtimeState })
   return { claimed: { ...context, step: updated ?? step } }
 }
