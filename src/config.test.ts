@@ -70,6 +70,27 @@ describe('configuration', () => {
     expect(errorOf({ TASKSGODZILLA_LOG_LEVEL: 'chatty' })).toMatch(/TASKSGODZILLA_LOG_LEVEL/)
   })
 
+  it('keeps one agent call shorter than the job that makes it', () => {
+    const defaults = load({})
+    expect(defaults.engines.timeoutMs).toBe(1800 * 1000)
+    expect(defaults.jobs.agentTimeoutSeconds * 1000).toBeGreaterThan(defaults.engines.timeoutMs)
+    // An unset engine timeout follows a short job timeout down, leaving a tenth for git work.
+    expect(load({ TASKSGODZILLA_AGENT_JOB_TIMEOUT_SECONDS: '600' }).engines.timeoutMs).toBe(540_000)
+    expect(
+      load({ TASKSGODZILLA_AGENT_JOB_TIMEOUT_SECONDS: '600', TASKSGODZILLA_ENGINE_TIMEOUT_SECONDS: '599' })
+        .engines.timeoutMs,
+    ).toBe(599_000)
+    expect(
+      errorOf({
+        TASKSGODZILLA_AGENT_JOB_TIMEOUT_SECONDS: '600',
+        TASKSGODZILLA_ENGINE_TIMEOUT_SECONDS: '600',
+      }),
+    ).toBe(
+      'Invalid TASKSGODZILLA_ENGINE_TIMEOUT_SECONDS="600": expected fewer seconds than TASKSGODZILLA_AGENT_JOB_TIMEOUT_SECONDS (600), so one agent call ends before its job',
+    )
+    expect(errorOf({ TASKSGODZILLA_ENGINE_TIMEOUT_SECONDS: '20000' })).toMatch(/\(14400\)/)
+  })
+
   it('never echoes a password from a rejected URL', () => {
     const message = errorOf({ TASKSGODZILLA_REDIS_URL: 'amqp://user:hunter2@host' })
     expect(message).toContain('TASKSGODZILLA_REDIS_URL')

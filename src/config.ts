@@ -3,6 +3,7 @@ import { resolve } from 'node:path'
 import { fail, raw, readBool, readChoice, readInt, readList, readString, type Env } from './config-readers.js'
 
 import { ConfigError } from './config-readers.js'
+import { readEngineTimeoutMs, readJobs, type JobsConfig } from './config-jobs.js'
 
 export { ConfigError }
 
@@ -50,6 +51,8 @@ export interface Config {
     readonly qa: string | undefined
     readonly discovery: string
     readonly skipSimpleDecompose: boolean
+    /** `TASKSGODZILLA_DECOMPOSE_STEPS`: planning refines each step file with one more agent call. */
+    readonly decomposeSteps: boolean
   }
   readonly repos: {
     readonly projectsRoot: string
@@ -60,16 +63,7 @@ export interface Config {
     readonly allowLocalRepos: boolean
   }
   readonly onboarding: { readonly requireClarifications: boolean; readonly writeAssets: boolean }
-  readonly jobs: {
-    readonly maxAttempts: number
-    readonly backoffBaseMs: number
-    readonly backoffMaxMs: number
-    readonly retentionHours: number
-    /** Handlers that run no agent are aborted after this. */
-    readonly timeoutSeconds: number
-    /** Handlers that run an agent (setup, planning, execution, QA) are aborted after this. */
-    readonly agentTimeoutSeconds: number
-  }
+  readonly jobs: JobsConfig
   readonly specAuditIntervalSeconds: number | undefined
   /** Agent engines: an optional `command` engine, the default engine id, the per-call time limit. */
   readonly engines: {
@@ -104,6 +98,7 @@ const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024
  */
 export const loadConfig = (env: Env, cwd: string): Config => {
   const host = raw(env, 'TASKSGODZILLA_API_HOST')
+  const jobs = readJobs(env)
   return {
     env: readString(env, 'TASKSGODZILLA_ENV') ?? 'local',
     database: readDatabase(env, cwd),
@@ -138,6 +133,7 @@ export const loadConfig = (env: Env, cwd: string): Config => {
       qa: readString(env, 'PROTOCOL_QA_MODEL'),
       discovery: readString(env, 'PROTOCOL_DISCOVERY_MODEL') ?? 'gpt-5.1-codex-max',
       skipSimpleDecompose: readBool(env, 'PROTOCOL_SKIP_SIMPLE_DECOMPOSE', false),
+      decomposeSteps: readBool(env, 'TASKSGODZILLA_DECOMPOSE_STEPS', false),
     },
     repos: {
       projectsRoot: resolvePath(readString(env, 'TASKSGODZILLA_PROJECTS_ROOT') ?? 'Projects', cwd),
@@ -151,20 +147,13 @@ export const loadConfig = (env: Env, cwd: string): Config => {
       requireClarifications: readBool(env, 'TASKSGODZILLA_REQUIRE_ONBOARDING_CLARIFICATIONS', false),
       writeAssets: readBool(env, 'TASKSGODZILLA_ONBOARDING_WRITE_ASSETS', false),
     },
-    jobs: {
-      maxAttempts: readInt(env, 'TASKSGODZILLA_JOB_MAX_ATTEMPTS', { min: 1, max: 100 }, 3),
-      backoffBaseMs: readInt(env, 'TASKSGODZILLA_JOB_BACKOFF_BASE_MS', { min: 0 }, 2_000),
-      backoffMaxMs: readInt(env, 'TASKSGODZILLA_JOB_BACKOFF_MAX_MS', { min: 0 }, 60_000),
-      retentionHours: readInt(env, 'TASKSGODZILLA_JOB_RETENTION_HOURS', { min: 1 }, 24),
-      timeoutSeconds: readInt(env, 'TASKSGODZILLA_JOB_TIMEOUT_SECONDS', { min: 1 }, 900),
-      agentTimeoutSeconds: readInt(env, 'TASKSGODZILLA_AGENT_JOB_TIMEOUT_SECONDS', { min: 1 }, 4 * 3600),
-    },
+    jobs,
     specAuditIntervalSeconds: readInt(env, 'TASKSGODZILLA_SPEC_AUDIT_INTERVAL_SECONDS', { min: 1 }),
     engines: {
       command: readString(env, 'TASKSGODZILLA_COMMAND_ENGINE'),
       commandArgs: readList(env, 'TASKSGODZILLA_COMMAND_ENGINE_ARGS'),
       defaultId: readString(env, 'TASKSGODZILLA_DEFAULT_ENGINE'),
-      timeoutMs: 1000 * readInt(env, 'TASKSGODZILLA_ENGINE_TIMEOUT_SECONDS', { min: 1 }, 1800),
+      timeoutMs: readEngineTimeoutMs(env, jobs.agentTimeoutSeconds),
       logsDir: resolvePath(readString(env, 'TASKSGODZILLA_LOGS_DIR') ?? '.tasksgodzilla/logs', cwd),
     },
     maxInlineTriggerDepth: readInt(env, 'TASKSGODZILLA_MAX_INLINE_TRIGGER_DEPTH', { min: 0, max: 50 }, 3),

@@ -31,6 +31,9 @@ export interface JobDepsOptions {
   readonly budgets?: Config['budgets']
   readonly autoQa?: boolean
   readonly requireClarifications?: boolean
+  readonly decomposeSteps?: boolean
+  readonly writeAssets?: boolean
+  readonly skipSimpleDecompose?: boolean
   readonly counters?: JobCounters
   readonly githubToken?: string
   readonly gitlabToken?: string
@@ -64,9 +67,13 @@ export const makeJobDeps = (
       exec: undefined,
       qa: undefined,
       discovery: 'x',
-      skipSimpleDecompose: false,
+      skipSimpleDecompose: options.skipSimpleDecompose ?? false,
+      decomposeSteps: options.decomposeSteps ?? false,
     },
-    onboarding: { requireClarifications: options.requireClarifications ?? false, writeAssets: false },
+    onboarding: {
+      requireClarifications: options.requireClarifications ?? false,
+      writeAssets: options.writeAssets ?? false,
+    },
     jobs: {
       maxAttempts: 3,
       backoffBaseMs: 0,

@@ -24,6 +24,8 @@ export interface EngineCallInput {
   readonly outputSchemaPath?: string
   /** Names the call in budget messages (`step 01-x.md`). */
   readonly label: string
+  /** Model phase when it is not the engine phase's own (decomposition runs as `plan`). */
+  readonly modelPhase?: ModelPhase
 }
 
 export interface EngineUse {
@@ -98,7 +100,7 @@ export const callEngine = async (
 }
 
 const chooseEngine = (deps: ProtocolJobDeps, input: EngineCallInput): EngineUse => {
-  const phase = MODEL_PHASE[input.phase]
+  const phase = input.modelPhase ?? MODEL_PHASE[input.phase]
   const selection = selectEngineAndModel({
     phase,
     ...(input.stepSpec ? { step: input.stepSpec } : {}),

@@ -1,5 +1,6 @@
 import { isCodeMachineRun } from '../../domain/codemachine/codemachine-run.js'
 import type { JsonObject } from '../../domain/json.js'
+import { retryFeedbackSections } from '../../domain/retry-feedback.js'
 import type { RequestContext } from '../context.js'
 import type { ResolvedStepPaths } from '../../domain/spec-paths.js'
 import type { WorktreeInfo } from '../git.port.js'
@@ -104,10 +105,11 @@ const stop = async (
   return { outcome: 'failed', reason: event.type }
 }
 
-/** Our execute template, then the protocol, its plan and the step file. */
+/** Our execute template, the protocol, its plan, the step file, and what broke last time. */
 const executePrompt = (context: StepContext, worktree: WorktreeInfo, files: ResolvedStepPaths): string =>
   promptSections(loadPrompt('execute').text, [
     ['Protocol', `Name: ${context.run.protocolName}\nWorktree: ${worktree.path}`],
     ['Plan (plan.md)', readText(join(worktree.protocolRoot, 'plan.md'), '(no plan.md)')],
     ['Step', `Step file: ${context.step.stepName}\n\n${readText(files.promptPath)}`],
+    ...retryFeedbackSections(context.step),
   ])

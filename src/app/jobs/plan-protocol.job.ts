@@ -14,6 +14,7 @@ import {
   readRunAndProject,
   type RunAndProject,
 } from './job-support.js'
+import { decomposeSteps, type DecomposeOutcome } from './decompose-steps.js'
 import { askPlanner, planningPrompt, type PlannerOutcome } from './planner-call.js'
 import { recordPlan } from './plan-recording.js'
 import { FS_PROBE, listProtocolFiles, writePlanningFiles } from './protocol-files.js'
@@ -22,7 +23,7 @@ import type { ProtocolJobDeps } from './protocol-job-deps.js'
 
 /**
  * plan_protocol_job: worktree, planning agent (one retry on an invalid answer), protocol files,
- * validated spec, step runs, commit, and the run `planning → planned` (or blocked).
+ * optional decomposition of the step files, validated spec, step runs, commit, and the run `planning → planned` (or blocked).
  */
 export const createPlanProtocolHandler =
   (deps: ProtocolJobDeps): JobHandler<'plan_protocol_job'> =>
@@ -40,15 +41,16 @@ export const createPlanProtocolHandler =
     const prompt = planningPrompt(loaded, worktree, workspace.repoPath)
     const planner = await askPlanner(deps, loaded, worktree, prompt, job.signal)
     if (planner.kind !== 'ok') return recordPlannerFailure(deps, loaded, planner, ctx)
-    writePlanningFiles(worktree.protocolRoot, planner.output)
-    return finishPlan(deps, loaded, worktree, planner, ctx, job.signal)
+    const stepFiles = writePlanningFiles(worktree.protocolRoot, planner.output)
+    const decomposed = await decomposeSteps(deps, loaded, worktree, stepFiles, job.signal)
+    return finishPlan(deps, loaded, worktree, { planner, decomposed }, ctx, job.signal)
   }
 
 const finishPlan = async (
   deps: ProtocolJobDeps,
   { run }: RunAndProject,
   worktree: WorktreeInfo,
-  planner: Extract<PlannerOutcome, { kind: 'ok' }>,
+  { planner, decomposed }: { planner: Extract<PlannerOutcome, { kind: 'ok' }>; decomposed: DecomposeOutcome },
   ctx: RequestContext,
   signal: AbortSignal,
 ): Promise<JsonObject> => {
@@ -72,8 +74,8 @@ const finishPlan = async (
     patch: {
       worktreePath: worktree.path,
       protocolRoot: worktree.protocolRoot,
-      tokensUsed: run.tokensUsed + planner.tokens,
-      costUsd: run.costUsd + planner.costUsd,
+      tokensUsed: run.tokensUsed + planner.tokens + decomposed.tokens,
+      costUsd: run.costUsd + planner.costUsd + decomposed.costUsd,
     },
     metadata: {
       protocol_root: worktree.protocolRoot,
@@ -83,6 +85,7 @@ const finishPlan = async (
       model: planner.call.model,
       prompt_version: loadPrompt('plan').version,
       estimated_tokens: planner.call.estimate,
+      ...decomposed.metadata,
     },
   }
   const outcome = await deps.uow.run((tx) => recordPlan(tx, run.id, result, ctx))

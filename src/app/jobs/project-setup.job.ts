@@ -1,5 +1,3 @@
-import { join } from 'node:path'
-import { existsSync } from 'node:fs'
 import { isAppError } from '../../domain/app-error.js'
 import type { JsonObject } from '../../domain/json.js'
 import { canProtocol } from '../../domain/transitions.js'
@@ -9,11 +7,8 @@ import { changeRunStatus, type ChangeEvent } from '../state-changes.js'
 import type { JobHandler, JobRunContext } from './job-handler.js'
 import { blockRun, jobContext, readRunAndProject, type RunAndProject } from './job-support.js'
 import { hasAnswers, ONBOARDING_QUESTIONS, questionsMetadata } from './onboarding-questions.js'
-import { writeText } from './protocol-files.js'
 import type { ProtocolJobDeps } from './protocol-job-deps.js'
-
-const STARTER_README =
-  '# Protocols\n\nTasksGodzilla writes each protocol here: `<NNNN-name>/plan.md`, `context.md`, `log.md` and the step files.\n'
+import { writeStarterAssets } from './starter-assets.js'
 
 /**
  * project_setup_job: locates (or, here only, clones) the checkout, records its path, optionally
@@ -158,13 +153,16 @@ const repoProblem = async (
 }
 
 const writeAssets = (repoPath: string): ChangeEvent => {
-  const target = join(repoPath, '.protocols', 'README.md')
-  const written = !existsSync(target)
-  if (written) writeText(target, STARTER_README)
-  return {
-    type: 'setup_assets',
-    message: written ? 'Starter assets written.' : 'Starter assets already present.',
-    metadata: { files: written ? ['.protocols/README.md'] : [] },
+  try {
+    const { written, kept } = writeStarterAssets(repoPath)
+    return {
+      type: 'setup_assets',
+      message: `Starter assets: ${written.length} written, ${kept.length} already present.`,
+      metadata: { path: repoPath, files: written, kept },
+    }
+  } catch (error) {
+    const message = `Skipped asset provisioning: ${error instanceof Error ? error.message : String(error)}`
+    return { type: 'setup_warning', message, metadata: { path: repoPath } }
   }
 }
 

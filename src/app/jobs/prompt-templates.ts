@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 /** Our own prompt templates, in `prompts/` at the project root. */
 export const PROMPT_FILES = {
   plan: 'protocol-plan.md',
+  decompose: 'step-decompose.md',
   execute: 'step-execute.md',
   qa: 'quality-check.md',
 } as const

@@ -11,9 +11,11 @@ import { maybeCompleteProtocol } from '../steps/complete-protocol.js'
 import { callEngine, stepLogPath, type EngineCallOutcome } from './engine-call.js'
 import type { JobRunContext } from './job-handler.js'
 import { PermanentJobError } from './job-handler.js'
+import { rememberQaFailure } from './qa-failure.js'
 import { codeMachineWorkspace, jobContext, prepareWorkspace } from './job-support.js'
 import { loadPrompt, promptSections } from './prompt-templates.js'
-import { FS_PROBE, readText, writeText } from './protocol-files.js'
+import { qaAnswerInstruction, qaOutcomeWords, recordInlineQaError } from './inline-qa.js'
+import { appendProtocolLog, FS_PROBE, readText, writeText } from './protocol-files.js'
 import type { ProtocolJobDeps } from './protocol-job-deps.js'
 import { readStepContext, type StepContext } from './step-context.js'
 import { addRunUsage, failStepAndBlockRun, failStepLoopOrBlock, moveStep } from './step-outcomes.js'
@@ -42,7 +44,7 @@ export const runQualityCheck = async (
     await deps.uow.run((tx) => failStepAndBlockRun(tx, stepId, event, ctx))
     return { outcome: 'failed', reason: 'qa_blocked_repo' }
   }
-  const prompt = await qaPrompt(deps, context, workspace.ok, job.signal)
+  const prompt = await qaPrompt(deps, context, workspace.ok, inline, job.signal)
   const call = await callEngine(deps, {
     ...context,
     stepRun: context.step,
@@ -61,6 +63,10 @@ export const runQualityCheck = async (
   if (call.kind === 'failed' || !call.result.success) {
     const message =
       call.kind === 'failed' ? call.failure.message : `QA engine exited with ${String(call.result.exitCode)}`
+    if (inline) {
+      await recordInlineQaError(deps, context, workspace.ok.protocolRoot, message, ctx)
+      return { outcome: 'needs_qa', reason: 'qa_inline_error' }
+    }
     await deps.uow.run((tx) => failStepAndBlockRun(tx, stepId, { type: 'qa_error', message }, ctx))
     return { outcome: 'failed', reason: 'qa_error' }
   }
@@ -92,6 +98,7 @@ const qaPrompt = async (
   deps: ProtocolJobDeps,
   context: StepContext,
   worktree: WorktreeInfo,
+  inline: boolean,
   signal: AbortSignal,
 ): Promise<string> => {
   const root = worktree.protocolRoot
@@ -112,10 +119,7 @@ const qaPrompt = async (
     ],
     ['git status --porcelain', (await deps.git.statusPorcelain(worktree.path, signal)) || '(clean)'],
     ['Last commit', (await deps.git.lastCommitSubject(worktree.path, signal)) ?? '(none)'],
-    [
-      'Answer',
-      'Use the report format above; end with `VERDICT: PASS` or `VERDICT: FAIL` (FAIL on any blocking issue).',
-    ],
+    ['Answer', qaAnswerInstruction(inline)],
   ])
 }
 
@@ -135,6 +139,11 @@ const recordVerdict = async (
   const report = call.result.outputText
   writeText(join(protocolRoot, 'quality-report.md'), report.endsWith('\n') ? report : `${report}\n`)
   const verdict = parseVerdict(report)
+  const words = qaOutcomeWords(verdict.verdict, inline)
+  appendProtocolLog(
+    protocolRoot,
+    `${context.step.stepName}: ${words.summary} (${call.model ?? call.engineId}).`,
+  )
   deps.counters.qaVerdict(verdict.verdict)
   const tokens = call.promptTokens + call.completionTokens
   const metadata: JsonObject = {
@@ -147,13 +156,14 @@ const recordVerdict = async (
   await deps.uow.run(async (tx) => {
     await addRunUsage(tx, context.run.id, tokens, call.result.costUsd ?? 0)
     if (verdict.verdict === 'PASS') {
-      const event = { type: 'qa_passed', message: 'QA passed.', metadata }
-      const step = await moveStep(tx, context.step.id, 'complete', event, ctx, { summary: 'QA passed.' })
+      const event = { type: words.type, message: words.message, metadata }
+      const step = await moveStep(tx, context.step.id, 'complete', event, ctx, { summary: words.summary })
       if (step?.status === 'completed')
         await applySuccessPolicies(tx, policyDepsOf(deps), step.id, 'qa_passed', ctx)
       await maybeCompleteProtocol(tx, context.run.id, ctx)
     } else {
-      const event = { type: 'qa_failed', message: 'QA failed.', metadata }
+      await rememberQaFailure(tx, context.step.id, report)
+      const event = { type: words.type, message: words.message, metadata }
       await failStepLoopOrBlock(tx, policyDepsOf(deps), context.step.id, event, 'qa_failed', ctx)
     }
   })

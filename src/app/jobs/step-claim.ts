@@ -1,3 +1,5 @@
+import type { JsonObject } from '../../domain/json.js'
+import { bindCiFailureToHead } from '../../domain/retry-feedback.js'
 import { canProtocol } from '../../domain/transitions.js'
 import type { RequestContext } from '../context.js'
 import type { Repositories } from '../ports.js'
@@ -29,6 +31,9 @@ export const claimStep = async (
     const event = { type: 'protocol_running', message: 'Step execution started the run.' }
     await changeRunStatus(tx, run, 'run', event, ctx)
   }
-  const updated = await tx.steps.mergeRuntimeState(step.id, { job_id: jobId, log_path: logPath })
+  const patch: JsonObject = { job_id: jobId, log_path: logPath }
+  const ciFailure = bindCiFailureToHead(step)?.ci_failure
+  if (ciFailure !== undefined && ciFailure !== step.runtimeState?.ci_failure) patch.ci_failure = ciFailure
+  const updated = await tx.steps.mergeRuntimeState(step.id, patch)
   return { claimed: { ...context, step: updated ?? step } }
 }

@@ -16,8 +16,9 @@ export interface StepStart {
 
 /**
  * Claims a step for execution on behalf of a user: the run must accept new work (paused and
- * terminal runs refuse), the step moves by compare-and-set, the run becomes running, and the
- * execution job is written to the outbox — all in the caller's transaction.
+ * terminal runs refuse), the step moves by compare-and-set and is reserved for the new job
+ * (`runtime_state.job_id`), the run becomes running, and the execution job is written to the
+ * outbox — all in the caller's transaction.
  */
 export const startStep = async (
   tx: Repositories,
@@ -42,9 +43,9 @@ export const startStep = async (
     start.action === 'retry' ? { job_id: job.id, retries } : { job_id: job.id },
   )
   await changeStepStatus(tx, run, step, start.action, { ...start.event, metadata }, ctx, { retries })
-  // A start by a user begins a fresh chain: the trigger depth restarts (W-11), and the previous
-  // execution's claim is dropped so this job may claim the step.
-  await tx.steps.mergeRuntimeState(step.id, { inline_trigger_depth: null, job_id: null })
+  // A start by a user begins a fresh chain: the trigger depth restarts (W-11), and the step is
+  // reserved for this job, so a stale job of an earlier attempt (another id) finds it taken.
+  await tx.steps.mergeRuntimeState(step.id, { inline_trigger_depth: null, job_id: job.id })
   if (run.status !== 'running') {
     const event = { type: 'protocol_running', message: 'Protocol running.', metadata: runEventMetadata(run) }
     await changeRunStatus(tx, run, 'run', event, ctx)
