@@ -225,7 +225,7 @@ export const createProtocolJobDeps = (runtime: Runtime): ProtocolJobDeps => {
       agentTokens: (labels, tokens) => metrics.agentTokens.inc({ ...labels }, tokens),
       qaVerdict: (verdict) => metrics.qaVerdicts.inc({ verdict }),
     },
-    codeHosts: createCodeHosts(config.hosts),
+    codeHosts: createCodeHosts({ ...config.hosts, cli: { searchPath: process.env.PATH, env: process.env } }),
     paths: { logsDir: config.engines.logsDir },
     engineTimeoutMs: config.engines.timeoutMs,
   }
