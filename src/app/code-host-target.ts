@@ -37,3 +37,8 @@ export const HOST_TOKEN_VARIABLES: Record<CodeHostProvider, string> = {
 
 /** The CLI each provider falls back to (the adapter finds and runs it). */
 export const HOST_CLIS_BY_PROVIDER: Record<CodeHostProvider, string> = { github: 'gh', gitlab: 'glab' }
+
+/** Why no host can be reached: neither a token nor the provider's CLI. */
+export const unreachableHost = (target: HostTarget): string =>
+  `No ${target.provider} token is configured (${HOST_TOKEN_VARIABLES[target.provider]}) and the ` +
+  `${HOST_CLIS_BY_PROVIDER[target.provider]} CLI is not installed.`

@@ -1,10 +1,5 @@
 import type { JsonObject } from '../../domain/json.js'
-import {
-  HOST_CLIS_BY_PROVIDER,
-  HOST_TOKEN_VARIABLES,
-  hostTargetOf,
-  type HostTarget,
-} from '../code-host-target.js'
+import { hostTargetOf, unreachableHost, type HostTarget } from '../code-host-target.js'
 import type { CodeHost, PullRequestRef, PullRequestSpec } from '../code-host.port.js'
 import type { RequestContext } from '../context.js'
 import type { Repositories } from '../ports.js'
@@ -54,11 +49,6 @@ export const createOpenPrHandler =
     await deps.uow.run((tx) => recordPr(tx, loaded, pr, type, host, ctx))
     return { outcome: type, pr_url: pr.url, pr_number: pr.number, via: host.via }
   }
-
-/** Why no host can be reached: neither a token nor the provider's CLI. */
-export const unreachableHost = (target: HostTarget): string =>
-  `No ${target.provider} token is configured (${HOST_TOKEN_VARIABLES[target.provider]}) and the ` +
-  `${HOST_CLIS_BY_PROVIDER[target.provider]} CLI is not installed.`
 
 const pullRequestSpec = ({ run }: RunAndProject, target: HostTarget, branch: string): PullRequestSpec => ({
   repository: target.repository,

@@ -16,6 +16,7 @@ import { installNotFound } from './not-found.js'
 import { requestIdFor, requestIdPlugin } from './request-id.plugin.js'
 import { consoleRoutes } from './routes/console.routes.js'
 import { branchRoutes, type BranchRouteDeps } from './routes/branches.routes.js'
+import { ciRoutes, type CiRouteDeps } from './routes/ci.routes.js'
 import { eventRoutes } from './routes/events.routes.js'
 import { healthRoutes } from './routes/health.routes.js'
 import { projectRoutes } from './routes/projects.routes.js'
@@ -26,7 +27,7 @@ import { stepRoutes } from './routes/steps.routes.js'
 import { webhookRoutes, type WebhookRouteDeps } from './routes/webhooks.routes.js'
 import { createValidatorCompiler } from './validators.js'
 
-export interface HttpDeps extends WebhookRouteDeps, BranchRouteDeps {
+export interface HttpDeps extends WebhookRouteDeps, BranchRouteDeps, CiRouteDeps {
   readonly app: App
   readonly watchEvents: (filter: WatchFilter, ctx: RequestContext) => Promise<EventWatch>
   readonly logger: Logger
@@ -73,6 +74,7 @@ export const buildApp = async (deps: HttpDeps): Promise<FastifyInstance> => {
   await server.register(queueRoutes, { app: deps.app })
   await server.register(branchRoutes, { listBranches: deps.listBranches, deleteBranch: deps.deleteBranch })
   await server.register(webhookRoutes, { receiveWebhook: deps.receiveWebhook })
+  await server.register(ciRoutes, { triggerCi: deps.triggerCi })
   await server.register(consoleRoutes)
   return server
 }

@@ -6,7 +6,8 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from '../../support/cli.js'
-import { closedPort } from '../../support/cli-server.js'
+import { closedPort, startCliServer, uniqueName } from '../../support/cli-server.js'
+import { MISSING_WORKFLOW, startFakeCodeHost } from '../../support/fake-code-host.js'
 import { CI_RUN_SHA, serveCiRun, type ServedCiRun } from '../../support/ci-run.js'
 import { git, removeDir, tempDir } from '../../support/git-repos.js'
 
@@ -202,5 +203,42 @@ describe('tasksgodzilla ci report against a running server', { timeout: 90_000 }
     expect(result.code).toBe(0)
     expect(JSON.parse(result.stdout)).toMatchObject({ message: 'Webhook recorded' })
     expect(await server.step()).toMatchObject({ status: 'completed', summary: 'CI passed' })
+  })
+})
+
+describe('tasksgodzilla ci trigger', { timeout: 90_000 }, () => {
+  it("triggers the run's CI through the server and exits 1 with the host's refusal", async () => {
+    const host = await startFakeCodeHost()
+    const server = await startCliServer({ GITHUB_TOKEN: 'gh-secret', TASKSGODZILLA_GITHUB_API_URL: host.url })
+    try {
+      const project = await server.api<{ id: number }>('POST', '/projects', {
+        name: uniqueName('ci'),
+        git_url: 'https://github.com/acme/widgets.git',
+      })
+      const name = `0009-${uniqueName('trigger')}`
+      const run = await server.api<{ id: number }>('POST', `/projects/${project.id}/protocols`, {
+        protocol_name: name,
+      })
+      const ok = await runCli(['ci', 'trigger', String(run.id)], server.env)
+      expect(ok).toMatchObject({ code: 0, stdout: `CI workflow ci.yml triggered on ${name} (github api).\n` })
+      const json = await runCli(
+        ['ci', 'trigger', String(run.id), '--workflow', 'lint.yml', '--json'],
+        server.env,
+      )
+      expect(JSON.parse(json.stdout)).toMatchObject({ workflow: 'lint.yml', ref: name, via: 'api' })
+      expect(host.pipelines.map((p) => p.workflow)).toEqual(['ci.yml', 'lint.yml'])
+      const refused = await runCli(
+        ['ci', 'trigger', String(run.id), '--workflow', MISSING_WORKFLOW],
+        server.env,
+      )
+      expect(refused.code).toBe(1)
+      expect(refused.stderr).toMatch(
+        new RegExp(`^tasksgodzilla: error: Could not trigger CI on ${name}: .*\\(HTTP 502\\)\\n$`),
+      )
+      expect((await runCli(['ci', 'trigger', 'abc'], server.env)).code).toBe(2)
+    } finally {
+      await server.close()
+      await host.close()
+    }
   })
 })
