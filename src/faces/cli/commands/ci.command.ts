@@ -53,7 +53,7 @@ export const registerCi = (program: Command): void => {
     .option('--run <id>', 'protocol run id (env TASKSGODZILLA_PROTOCOL_RUN_ID)', parseId)
     .option(
       '--best-effort',
-      'warn instead of failing when the report is not accepted (exit 0, like the script)',
+      'warn instead of failing when the report is not accepted (exit 0, like the original reporter)',
     )
     .addHelpText(
       'after',
@@ -64,7 +64,7 @@ export const registerCi = (program: Command): void => {
         ),
         '\nSigns GitHub-style reports with TASKSGODZILLA_WEBHOOK_TOKEN (X-Hub-Signature-256) and sends it as',
         'X-Gitlab-Token for GitLab. Exit codes: 0 accepted or skipped, 1 refused by the server, 2 usage,',
-        '3 server unreachable; with --best-effort always 0 (the failure is printed on stderr).',
+        '3 server unreachable; --best-effort turns 1 and 3 into a warning on stderr and exit 0.',
       ].join('\n'),
     )
     .action(async (status: string, options: ReportOptions, command: Command) => {
