@@ -86,6 +86,8 @@ export interface Config {
     readonly githubApiUrl: string | undefined
     /** GitLab instance root (`TASKSGODZILLA_GITLAB_URL`); default https://gitlab.com. */
     readonly gitlabUrl: string | undefined
+    /** GitHub workflow that `ci trigger` dispatches (`TASKSGODZILLA_CI_WORKFLOW`, file name or id); default ci.yml. */
+    readonly ciWorkflow: string
   }
 }
 
@@ -162,6 +164,7 @@ export const loadConfig = (env: Env, cwd: string): Config => {
       gitlabToken: readString(env, 'GITLAB_TOKEN'),
       githubApiUrl: readString(env, 'TASKSGODZILLA_GITHUB_API_URL'),
       gitlabUrl: readString(env, 'TASKSGODZILLA_GITLAB_URL'),
+      ciWorkflow: readString(env, 'TASKSGODZILLA_CI_WORKFLOW') ?? 'ci.yml',
     },
   }
 }

@@ -10,6 +10,7 @@ import { createProtocolJobHandlers } from './app/jobs/protocol-handlers.js'
 import { driveDemo } from './demo-driver.js'
 import { createBuiltInRegistry } from './adapters/engines/engine.registry.js'
 import { createCodeHosts } from './adapters/hosts/code-hosts.js'
+import { makeTriggerCi } from './app/ci/trigger-ci.js'
 import { createInProcessSignal } from './adapters/live/in-process.signal.js'
 import { createRedisSignal } from './adapters/live/redis.signal.js'
 import { openDatabase, type DatabaseHandle } from './adapters/storage/database.js'
@@ -136,6 +137,11 @@ export const createHttpServer = (runtime: Runtime): Promise<FastifyInstance> => 
     listBranches: makeListBranches({ ...deps, git }),
     deleteBranch: makeDeleteBranch({ ...deps, git }),
     importCodeMachine: makeImportCodeMachine({ ...deps, git, projectsRoot: config.repos.projectsRoot }),
+    triggerCi: makeTriggerCi({
+      ...deps,
+      codeHosts: codeHostsFor(config),
+      defaultWorkflow: config.hosts.ciWorkflow,
+    }),
     watchEvents: makeWatchEvents({ repos: deps.repos, signal: runtime.signal }),
     logger: runtime.logger,
     metrics: runtime.metrics,
@@ -198,6 +204,10 @@ export const startServer = async (
   }
 }
 
+/** GitHub/GitLab through their APIs when a token is set, else `gh`/`glab` found on this process's PATH. */
+const codeHostsFor = (config: Config) =>
+  createCodeHosts({ ...config.hosts, cli: { searchPath: process.env.PATH, env: process.env } })
+
 const bindHost = (config: Config, requested: string | undefined): string => {
   if (requested !== undefined) return requested
   if (config.api.hostExplicit) return config.api.host
@@ -228,7 +238,7 @@ export const createProtocolJobDeps = (runtime: Runtime): ProtocolJobDeps => {
       agentTokens: (labels, tokens) => metrics.agentTokens.inc({ ...labels }, tokens),
       qaVerdict: (verdict) => metrics.qaVerdicts.inc({ verdict }),
     },
-    codeHosts: createCodeHosts(config.hosts),
+    codeHosts: codeHostsFor(config),
     paths: { logsDir: config.engines.logsDir },
     engineTimeoutMs: config.engines.timeoutMs,
   }

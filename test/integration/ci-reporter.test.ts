@@ -3,50 +3,10 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
-import { loadConfig } from '../../src/config.js'
-import { createLogger } from '../../src/logging.js'
-import { startServer } from '../../src/main.js'
-import { silentStream } from '../support/api.js'
-import { removeDir, tempDir } from '../support/git-repos.js'
+import { CI_RUN_SHA, serveCiRun as serve, type ServedCiRun } from '../support/ci-run.js'
 
 const SCRIPT = fileURLToPath(new URL('../../scripts/ci/report.sh', import.meta.url))
-const SHA = 'c'.repeat(40)
-
-/** A server on a temp SQLite file with a running run whose one step produced SHA. */
-const serve = async (env: Record<string, string>) => {
-  const dir = tempDir('tgz-reporter-')
-  const config = loadConfig({ TASKSGODZILLA_DB_PATH: join(dir, 'db.sqlite'), ...env }, dir)
-  const running = await startServer(config, createLogger(config, silentStream()), {
-    host: '127.0.0.1',
-    port: 0,
-  })
-  const { repos } = running.runtime.deps
-  const project = await repos.projects.create({
-    name: 'r',
-    gitUrl: '/srv/r',
-    baseBranch: 'main',
-    localPath: null,
-    ciProvider: null,
-    defaultModels: null,
-    secrets: null,
-    apiTokenHash: null,
-  })
-  const run = await repos.runs.create({
-    projectId: project.id,
-    protocolName: '0007-reporter',
-    status: 'running',
-    baseBranch: 'main',
-  })
-  const step = await repos.steps.create({
-    protocolRunId: run.id,
-    stepIndex: 0,
-    stepName: '00-work',
-    stepType: 'work',
-    status: 'running',
-  })
-  await repos.steps.update(step.id, { headSha: SHA })
-  return { running, dir, runId: run.id, stepId: step.id }
-}
+const SHA = CI_RUN_SHA
 
 /** Runs the script asynchronously: the server answering it lives in this very process. */
 const report = (status: string, env: Record<string, string>): Promise<{ status: number; stdout: string }> =>
@@ -63,10 +23,9 @@ const report = (status: string, env: Record<string, string>): Promise<{ status: 
   })
 
 describe('scripts/ci/report.sh against a running server', () => {
-  let server: Awaited<ReturnType<typeof serve>> | undefined
+  let server: ServedCiRun | undefined
   afterEach(async () => {
-    await server?.running.stop()
-    if (server) removeDir(server.dir)
+    await server?.stop()
     server = undefined
   })
 

@@ -19,13 +19,27 @@ interface StoredPr {
   readonly draft: boolean
 }
 
+/** A CI run the fake host was asked to start (GitHub workflow_dispatch or GitLab pipeline). */
+export interface StartedPipeline {
+  readonly repo: string
+  readonly ref: string
+  /** The dispatched workflow (GitHub only). */
+  readonly workflow: string | null
+  readonly id: number
+}
+
+/** A workflow the fake GitHub does not know (404, as GitHub answers for a missing file). */
+export const MISSING_WORKFLOW = 'missing.yml'
+
 /**
- * A local stand-in for the GitHub REST API (`/repos/:owner/:repo/pulls`) and GitLab's
- * (`/api/v4/projects/:id/merge_requests`), enough for open_pr_job. Never the internet.
+ * A local stand-in for the GitHub REST API (`/repos/:owner/:repo/pulls`, workflow dispatches) and
+ * GitLab's (`/api/v4/projects/:id/merge_requests`, `/pipeline`), enough for open_pr_job and
+ * `ci trigger`. Never the internet.
  */
 export const startFakeCodeHost = async () => {
   const seen: SeenRequest[] = []
   const prs: StoredPr[] = []
+  const pipelines: StartedPipeline[] = []
   const server: Server = createServer((req, res) => {
     void readBody(req).then((body) => {
       const url = new URL(req.url ?? '/', 'http://fake')
@@ -36,9 +50,11 @@ export const startFakeCodeHost = async () => {
         privateToken: req.headers['private-token'] as string | undefined,
         body,
       })
-      const reply = route(req.method ?? 'GET', url, body, prs, baseUrl())
+      const reply =
+        pipelineRoute(req.method ?? 'GET', url, body, pipelines, baseUrl()) ??
+        route(req.method ?? 'GET', url, body, prs, baseUrl())
       res.writeHead(reply.status, { 'content-type': 'application/json' })
-      res.end(JSON.stringify(reply.body))
+      res.end(reply.status === 204 ? undefined : JSON.stringify(reply.body))
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -47,6 +63,7 @@ export const startFakeCodeHost = async () => {
     url: baseUrl(),
     seen,
     prs,
+    pipelines,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   }
 }
@@ -102,6 +119,32 @@ const route = (
     return { status: 201, body: { iid: pr.number, web_url: pr.url } }
   }
   return { status: 404, body: { message: 'Not Found' } }
+}
+
+const pipelineRoute = (
+  method: string,
+  url: URL,
+  body: Record<string, unknown> | null,
+  pipelines: StartedPipeline[],
+  base: string,
+): { status: number; body: unknown } | undefined => {
+  if (method !== 'POST') return undefined
+  const dispatch = /^\/repos\/([^/]+)\/([^/]+)\/actions\/workflows\/([^/]+)\/dispatches$/.exec(url.pathname)
+  if (dispatch) {
+    const workflow = decodeURIComponent(dispatch[3]!)
+    if (workflow === MISSING_WORKFLOW) return { status: 404, body: { message: 'Not Found' } }
+    const repo = `${dispatch[1]}/${dispatch[2]}`
+    pipelines.push({ repo, ref: String(body?.ref), workflow, id: pipelines.length + 1 })
+    return { status: 204, body: null }
+  }
+  const gitlab = /^\/api\/v4\/projects\/([^/]+)\/pipeline$/.exec(url.pathname)
+  if (!gitlab) return undefined
+  const repo = decodeURIComponent(gitlab[1]!)
+  const ref = String(body?.ref ?? url.searchParams.get('ref'))
+  const started = { repo, ref, workflow: null, id: pipelines.length + 1 }
+  pipelines.push(started)
+  const page = `${base}/${repo}/-/pipelines/${started.id}`
+  return { status: 201, body: { id: started.id, ref, status: 'created', web_url: page } }
 }
 
 const ok = (body: unknown) => ({ status: 200, body })

@@ -41,6 +41,8 @@ export interface JobDepsOptions {
   readonly hostUrl?: string
   /** TASKSGODZILLA_MAX_INLINE_TRIGGER_DEPTH (default 3). */
   readonly maxTriggerDepth?: number
+  /** Where `gh`/`glab` are looked for when a provider has no token, and their environment. */
+  readonly hostCli?: { readonly searchPath: string; readonly env: Record<string, string> }
 }
 
 /** Protocol job deps over a real database, the git CLI and the demo agent as `command` engine. */
@@ -90,6 +92,7 @@ export const makeJobDeps = (
     gitlabToken: options.gitlabToken,
     githubApiUrl: options.hostUrl,
     gitlabUrl: options.hostUrl,
+    ...(options.hostCli ? { cli: options.hostCli } : {}),
   }),
   counters: options.counters ?? recordingCounters().counters,
   paths: { logsDir: join(root, 'logs') },

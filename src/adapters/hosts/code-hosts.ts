@@ -1,4 +1,6 @@
-import type { CodeHost, CodeHosts } from '../../app/code-host.port.js'
+import type { CodeHost, CodeHostProvider, CodeHosts } from '../../app/code-host.port.js'
+import { HOST_CLIS_BY_PROVIDER as HOST_CLIS } from '../../app/code-host-target.js'
+import { createCliHost, findExecutable } from './cli.host.js'
 import { createGithubHost } from './github.host.js'
 import { createGitlabHost } from './gitlab.host.js'
 
@@ -7,21 +9,37 @@ export interface CodeHostsOptions {
   readonly gitlabToken: string | undefined
   readonly githubApiUrl?: string | undefined
   readonly gitlabUrl?: string | undefined
+  /**
+   * Where to look for `gh` / `glab` when a provider has no token (a PATH value), and the
+   * environment they run with. Absent: no CLI fallback.
+   */
+  readonly cli?: {
+    readonly searchPath: string | undefined
+    readonly env: Readonly<Record<string, string | undefined>>
+  }
 }
 
-/** GitHub and GitLab clients for the providers that have a token. */
+/** Each provider through its API when it has a token, else through its CLI when installed. */
 export const createCodeHosts = (options: CodeHostsOptions): CodeHosts => {
-  const github: CodeHost | undefined = options.githubToken
-    ? createGithubHost({
-        token: options.githubToken,
-        ...(options.githubApiUrl ? { baseUrl: options.githubApiUrl } : {}),
-      })
-    : undefined
-  const gitlab: CodeHost | undefined = options.gitlabToken
-    ? createGitlabHost({
-        token: options.gitlabToken,
-        ...(options.gitlabUrl ? { host: options.gitlabUrl } : {}),
-      })
-    : undefined
-  return { get: (provider) => (provider === 'github' ? github : gitlab) }
+  const hosts: Record<CodeHostProvider, CodeHost | undefined> = {
+    github: options.githubToken
+      ? createGithubHost({
+          token: options.githubToken,
+          ...(options.githubApiUrl ? { baseUrl: options.githubApiUrl } : {}),
+        })
+      : cliHost('github', options),
+    gitlab: options.gitlabToken
+      ? createGitlabHost({
+          token: options.gitlabToken,
+          ...(options.gitlabUrl ? { host: options.gitlabUrl } : {}),
+        })
+      : cliHost('gitlab', options),
+  }
+  return { get: (provider) => hosts[provider] }
+}
+
+const cliHost = (provider: CodeHostProvider, options: CodeHostsOptions): CodeHost | undefined => {
+  if (!options.cli) return undefined
+  const executable = findExecutable(HOST_CLIS[provider], options.cli.searchPath)
+  return executable ? createCliHost({ provider, executable, env: options.cli.env }) : undefined
 }

@@ -1,5 +1,5 @@
 import { Octokit } from '@octokit/rest'
-import type { CodeHost, PullRequestSpec } from '../../app/code-host.port.js'
+import type { CodeHost, HostRepository } from '../../app/code-host.port.js'
 
 export interface GithubHostOptions {
   readonly token: string
@@ -7,7 +7,7 @@ export interface GithubHostOptions {
   readonly baseUrl?: string
 }
 
-const ownerAndRepo = (spec: PullRequestSpec): { owner: string; repo: string } => {
+const ownerAndRepo = (spec: HostRepository): { owner: string; repo: string } => {
   const [owner, repo] = spec.repository
   if (!owner || !repo || spec.repository.length !== 2)
     throw new Error(`GitHub repository path must be owner/repo, not ${spec.repository.join('/')}`)
@@ -19,6 +19,7 @@ export const createGithubHost = (options: GithubHostOptions): CodeHost => {
   const octokit = new Octokit({ auth: options.token, baseUrl: options.baseUrl ?? 'https://api.github.com' })
   return {
     provider: 'github',
+    via: 'api',
     async findOpen(spec, signal) {
       const { owner, repo } = ownerAndRepo(spec)
       const { data } = await octokit.rest.pulls.list({
@@ -44,6 +45,21 @@ export const createGithubHost = (options: GithubHostOptions): CodeHost => {
         request: { signal },
       })
       return { number: data.number, url: data.html_url }
+    },
+    async triggerPipeline(spec, signal) {
+      const { owner, repo } = ownerAndRepo(spec)
+      await octokit.rest.actions.createWorkflowDispatch({
+        owner,
+        repo,
+        workflow_id: spec.workflow,
+        ref: spec.ref,
+        request: { signal },
+      })
+      // The dispatch answers 204 without the run it starts; the workflow's page lists it.
+      const web = options.baseUrl
+        ? null
+        : `https://github.com/${owner}/${repo}/actions/workflows/${spec.workflow}`
+      return { id: null, url: web }
     },
   }
 }

@@ -7,6 +7,11 @@ export interface GitlabHostOptions {
   readonly host?: string
 }
 
+interface PipelineShape {
+  readonly id: number
+  readonly web_url: string
+}
+
 interface MergeRequestShape {
   readonly iid: number
   readonly web_url: string
@@ -17,6 +22,7 @@ export const createGitlabHost = (options: GitlabHostOptions): CodeHost => {
   const api = new Gitlab({ token: options.token, host: options.host ?? 'https://gitlab.com' })
   return {
     provider: 'gitlab',
+    via: 'api',
     async findOpen(spec) {
       const found = (await api.MergeRequests.all({
         projectId: spec.repository.join('/'),
@@ -35,6 +41,13 @@ export const createGitlabHost = (options: GitlabHostOptions): CodeHost => {
         { description: spec.body },
       )) as unknown as MergeRequestShape
       return { number: created.iid, url: created.web_url }
+    },
+    async triggerPipeline(spec) {
+      const created = (await api.Pipelines.create(
+        spec.repository.join('/'),
+        spec.ref,
+      )) as unknown as PipelineShape // gitbeaker's expanded/plain union; we ask for the plain body
+      return { id: created.id, url: created.web_url }
     },
   }
 }

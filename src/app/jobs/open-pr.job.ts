@@ -1,7 +1,6 @@
-import { parseGitUrl } from '../../domain/git-url.js'
 import type { JsonObject } from '../../domain/json.js'
-import type { Project } from '../../domain/project.js'
-import type { CodeHostProvider, PullRequestRef, PullRequestSpec } from '../code-host.port.js'
+import { hostTargetOf, unreachableHost, type HostTarget } from '../code-host-target.js'
+import type { CodeHost, PullRequestRef, PullRequestSpec } from '../code-host.port.js'
 import type { RequestContext } from '../context.js'
 import type { Repositories } from '../ports.js'
 import type { JobHandler } from './job-handler.js'
@@ -27,12 +26,10 @@ export const createOpenPrHandler =
     const loaded = await deps.uow.run((tx) => readRunAndProject(tx, payload.protocol_run_id))
     if (!loaded || FINISHED.has(loaded.run.status)) return { skipped: 'run is gone or finished' }
     if (loaded.run.prUrl) return { skipped: 'pull request already recorded', pr_url: loaded.run.prUrl }
-    const target = hostTarget(loaded.project)
+    const target = hostTargetOf(loaded.project)
     const host = target && deps.codeHosts.get(target.provider)
     if (!target || !host) {
-      const message = target
-        ? `No ${target.provider} token is configured.`
-        : 'The git URL names no code host.'
+      const message = target ? unreachableHost(target) : 'The git URL names no code host.'
       await deps.uow.run((tx) => note(tx, loaded, 'open_pr_skipped', message, ctx))
       return { skipped: message }
     }
@@ -45,33 +42,17 @@ export const createOpenPrHandler =
       job.signal,
     )
     await deps.git.push(path, branch, job.signal)
-    const spec = pullRequestSpec(loaded, target.repository, branch)
+    const spec = pullRequestSpec(loaded, target, branch)
     const existing = await host.findOpen(spec, job.signal)
     const pr = existing ?? (await host.createDraft(spec, job.signal))
     const type = existing ? 'pr_exists' : 'pr_opened'
-    await deps.uow.run((tx) => recordPr(tx, loaded, pr, type, target.provider, ctx))
-    return { outcome: type, pr_url: pr.url, pr_number: pr.number }
+    await deps.uow.run((tx) => recordPr(tx, loaded, pr, type, host, ctx))
+    return { outcome: type, pr_url: pr.url, pr_number: pr.number, via: host.via }
   }
 
-/** Provider (the project's ci_provider, else the host name) and repository path, from the git URL. */
-const hostTarget = (project: Project): { provider: CodeHostProvider; repository: string[] } | undefined => {
-  let source
-  try {
-    source = parseGitUrl(project.gitUrl, { allowLocalRepos: false })
-  } catch {
-    return undefined
-  }
-  if (source.kind !== 'remote') return undefined
-  const named =
-    project.ciProvider === 'github' || project.ciProvider === 'gitlab' ? project.ciProvider : undefined
-  return {
-    provider: named ?? (source.host.includes('gitlab') ? 'gitlab' : 'github'),
-    repository: [...source.segments],
-  }
-}
-
-const pullRequestSpec = ({ run }: RunAndProject, repository: string[], branch: string): PullRequestSpec => ({
-  repository,
+const pullRequestSpec = ({ run }: RunAndProject, target: HostTarget, branch: string): PullRequestSpec => ({
+  repository: target.repository,
+  hostName: target.hostName,
   head: branch,
   base: run.baseBranch,
   title: `[${run.protocolName}] ${run.description?.split('\n')[0]?.trim() || run.protocolName}`,
@@ -83,13 +64,16 @@ const recordPr = async (
   loaded: RunAndProject,
   pr: PullRequestRef,
   type: string,
-  provider: string,
+  host: CodeHost,
   ctx: RequestContext,
 ) => {
   await tx.runs.update(loaded.run.id, { prUrl: pr.url, prNumber: pr.number })
   const message =
-    type === 'pr_opened' ? `Draft ${provider} PR #${pr.number} opened.` : `PR #${pr.number} already open.`
-  await note(tx, loaded, type, message, ctx, { pr_url: pr.url, pr_number: pr.number, provider })
+    type === 'pr_opened'
+      ? `Draft ${host.provider} PR #${pr.number} opened.`
+      : `PR #${pr.number} already open.`
+  const metadata = { pr_url: pr.url, pr_number: pr.number, provider: host.provider, via: host.via }
+  await note(tx, loaded, type, message, ctx, metadata)
 }
 
 const note = (

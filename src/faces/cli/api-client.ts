@@ -40,6 +40,8 @@ export interface ApiClient {
   get<T>(path: string, query?: Query): Promise<T>
   post<T>(path: string, body?: unknown): Promise<T>
   patch<T>(path: string, body: unknown): Promise<T>
+  /** POSTs an already serialised JSON body unchanged (it may be signed) with extra headers. */
+  postRaw<T>(path: string, body: string, headers: Record<string, string>): Promise<T>
   /** Opens a streaming GET (SSE); the caller reads the body. Non-2xx answers throw ApiError. */
   stream(path: string, query: Query, headers: Record<string, string>, signal: AbortSignal): Promise<Response>
 }
@@ -62,13 +64,20 @@ export const createApiClient = (options: ClientOptions): ApiClient => {
     if (!response.ok) throw new ApiError(response.status, detailOf(await response.text(), response))
     return response
   }
-  const call = async <T>(method: string, path: string, query?: Query, body?: unknown): Promise<T> => {
+  const call = async <T>(method: string, path: string, query?: Query, body?: unknown): Promise<T> =>
+    callRaw<T>(method, path + queryString(query), body === undefined ? undefined : JSON.stringify(body), {})
+  const callRaw = async <T>(
+    method: string,
+    path: string,
+    body: string | undefined,
+    extra: Record<string, string>,
+  ): Promise<T> => {
     const init: RequestInit = {
-      headers: headers(body === undefined ? {} : { 'content-type': 'application/json' }),
+      headers: headers({ ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...extra }),
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      ...(body === undefined ? {} : { body }),
     }
-    const response = await send(method, path + queryString(query), init)
+    const response = await send(method, path, init)
     const text = await response.text()
     return (text === '' ? null : parseJson(text)) as T
   }
@@ -77,6 +86,7 @@ export const createApiClient = (options: ClientOptions): ApiClient => {
     get: (path, query) => call('GET', path, query),
     post: (path, body) => call('POST', path, undefined, body ?? {}),
     patch: (path, body) => call('PATCH', path, undefined, body),
+    postRaw: (path, body, extra) => callRaw('POST', path, body, extra),
     stream: (path, query, extra, signal) =>
       send('GET', path + queryString(query), {
         headers: headers({ accept: 'text/event-stream', ...extra }),

@@ -59,6 +59,8 @@ describe('the command tree', () => {
       'specs audit',
       'specs validate',
       'codemachine import',
+      'ci report',
+      'ci trigger',
       'completion',
     ]
     expect(wanted.filter((name) => !names.has(name))).toEqual([])

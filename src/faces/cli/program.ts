@@ -1,4 +1,5 @@
 import { Command } from 'commander'
+import { registerCi } from './commands/ci.command.js'
 import { registerCompletion } from './commands/completion.command.js'
 import { registerDemo } from './commands/demo.command.js'
 import { registerEvents } from './commands/events.command.js'
@@ -29,6 +30,7 @@ export const buildProgram = (): Command => {
       '  $ tasksgodzilla protocols create-and-start --project 1 --name 0001-add-login',
       '  $ tasksgodzilla protocols watch 2                    # live board until the run ends',
       '  $ tasksgodzilla events watch --project 1 --json      # one JSON event per line',
+      '  $ tasksgodzilla ci report failure --log-file test.log   # from a CI job (see ci report --help)',
       '\nExit codes: 0 ok, 1 API error, 2 usage error, 3 cannot reach the server.',
     ].join('\n'),
   )
@@ -43,6 +45,7 @@ export const buildProgram = (): Command => {
   registerEvents(program)
   registerQueues(program)
   registerSpecs(program)
+  registerCi(program)
   registerCompletion(program)
   // Every group inherits exitOverride, so a bare group or a typo is a usage error, never a silent 0.
   for (const group of program.commands) group.exitOverride()

@@ -17,6 +17,7 @@ import { requestIdFor, requestIdPlugin } from './request-id.plugin.js'
 import { consoleRoutes } from './routes/console.routes.js'
 import { branchRoutes, type BranchRouteDeps } from './routes/branches.routes.js'
 import { codeMachineRoutes, type CodeMachineRouteDeps } from './routes/codemachine.routes.js'
+import { ciRoutes, type CiRouteDeps } from './routes/ci.routes.js'
 import { eventRoutes } from './routes/events.routes.js'
 import { healthRoutes } from './routes/health.routes.js'
 import { projectRoutes } from './routes/projects.routes.js'
@@ -27,7 +28,7 @@ import { stepRoutes } from './routes/steps.routes.js'
 import { webhookRoutes, type WebhookRouteDeps } from './routes/webhooks.routes.js'
 import { createValidatorCompiler } from './validators.js'
 
-export interface HttpDeps extends WebhookRouteDeps, BranchRouteDeps, CodeMachineRouteDeps {
+export interface HttpDeps extends WebhookRouteDeps, BranchRouteDeps, CodeMachineRouteDeps, CiRouteDeps {
   readonly app: App
   readonly watchEvents: (filter: WatchFilter, ctx: RequestContext) => Promise<EventWatch>
   readonly logger: Logger
@@ -75,6 +76,7 @@ export const buildApp = async (deps: HttpDeps): Promise<FastifyInstance> => {
   await server.register(branchRoutes, { listBranches: deps.listBranches, deleteBranch: deps.deleteBranch })
   await server.register(codeMachineRoutes, { importCodeMachine: deps.importCodeMachine })
   await server.register(webhookRoutes, { receiveWebhook: deps.receiveWebhook })
+  await server.register(ciRoutes, { triggerCi: deps.triggerCi })
   await server.register(consoleRoutes)
   return server
 }
