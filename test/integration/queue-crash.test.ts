@@ -74,6 +74,73 @@ for (const [backend, dialect] of SETUPS) {
         LONG,
       )
 
+      // SQLite supports one process at a time (docs/decisions.md): its successor starts after it exits.
+      const rollingSuccessor = async (old: QueueProcess) => {
+        if (dialect === 'sqlite') await old.exited
+        return spawnOne()
+      }
+
+      it(
+        'lets the running job finish on SIGTERM and runs later jobs on the successor, each once',
+        async () => {
+          harness = await startQueueHarness(backend, dialect, { inProcess: false, env: CRASH_ENV })
+          const old = await spawnOne({ HARNESS_GRACE_MS: '20000' })
+          const { run, steps } = await harness.seed(['sleep-1500', 'ok', 'ok', 'ok'])
+          const first = await harness.enqueueStep(run, steps[0]!)
+          await waitFor(async () => harness.effects(first.id).length > 0, 20_000, 'the first job to start')
+          old.child.kill('SIGTERM')
+          await waitFor(
+            async () => old.output().includes('stopping'),
+            10_000,
+            'the old process to stop taking jobs',
+          )
+          const later: Job[] = []
+          for (const step of steps.slice(1)) later.push(await harness.enqueueStep(run, step))
+          const successor = await rollingSuccessor(old)
+          expect(await old.exited).toBe(0)
+          const done = await allEnded(
+            harness,
+            [first, ...later].map((job) => job.id),
+            30_000,
+          )
+          expect(done.map((job) => job.attempts)).toEqual([1, 1, 1, 1])
+          expect(harness.effects(first.id)).toEqual([`1 ${old.child.pid} start`])
+          for (const job of later) expect(harness.effects(job.id)).toEqual([`1 ${successor.child.pid} start`])
+          expect(await completions(harness, run.id)).toHaveLength(4)
+        },
+        LONG,
+      )
+
+      it(
+        'hands a job still running after the grace period to the successor, which finishes it once',
+        async () => {
+          harness = await startQueueHarness(backend, dialect, { inProcess: false, env: CRASH_ENV })
+          const old = await spawnOne({ HARNESS_GRACE_MS: '300' })
+          const { run, steps } = await harness.seed(['sleep-4000'])
+          const job = await harness.enqueueStep(run, steps[0]!)
+          await waitFor(async () => harness.effects(job.id).length > 0, 20_000, 'the job to start')
+          old.child.kill('SIGTERM')
+          const successor = await rollingSuccessor(old)
+          expect(await old.exited).toBe(0)
+          const [done] = await allEnded(harness, [job.id], 30_000)
+          // Handed back, not failed: the interrupted attempt does not count.
+          expect(done?.attempts).toBe(1)
+          expect(harness.effects(job.id)).toEqual([
+            `1 ${old.child.pid} start`,
+            `1 ${old.child.pid} abort`,
+            `1 ${successor.child.pid} start`,
+          ])
+          expect(await completions(harness, run.id)).toHaveLength(1)
+          const retries = await harness.repos.events.list({
+            protocolRunId: run.id,
+            eventType: 'job_retry_scheduled',
+            limit: 10,
+          })
+          expect(retries).toHaveLength(0)
+        },
+        LONG,
+      )
+
       it(
         'runs jobs committed without reaching the queue within 30 s',
         async () => {
