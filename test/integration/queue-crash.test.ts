@@ -142,6 +142,57 @@ for (const [backend, dialect] of SETUPS) {
       )
 
       it(
+        'fails a job whose handler kills its process once its attempts are used up',
+        async () => {
+          harness = await startQueueHarness(backend, dialect, { inProcess: false, env: CRASH_ENV })
+          const { run, steps } = await harness.seed(['crash'])
+          const job = await harness.enqueueStep(run, steps[0]!, 2)
+          // Every attempt kills its process; a supervisor would start another, so does this loop.
+          const failed = await waitFor(
+            async () => {
+              const current = processes.at(-1)
+              if (
+                current === undefined ||
+                current.child.exitCode !== null ||
+                current.child.signalCode !== null
+              )
+                // The new process may die on its first claim before it reports ready.
+                await spawnOne().catch(() => undefined)
+              const row = await harness.repos.jobs.findById(job.id)
+              return row?.status === 'failed' && row
+            },
+            60_000,
+            'the crashing job to fail for good',
+          )
+          expect(failed.attempts).toBe(2)
+          expect(failed.error).toMatch(/lost its worker/)
+          expect(harness.effects(job.id).filter((line) => line.endsWith('start'))).toHaveLength(2)
+          const [event] = await harness.repos.events.list({
+            protocolRunId: run.id,
+            eventType: 'job_failed',
+            limit: 10,
+          })
+          expect(event?.metadata).toMatchObject({
+            error_category: 'worker_lost',
+            attempts: 2,
+            max_attempts: 2,
+          })
+          const retries = await harness.repos.events.list({
+            protocolRunId: run.id,
+            eventType: 'job_retry_scheduled',
+            limit: 10,
+          })
+          expect(retries.map((e) => e.metadata?.error_category)).toEqual(['worker_lost'])
+          expect((await harness.repos.runs.findById(run.id))?.status).toBe('blocked')
+          expect((await harness.repos.steps.findById(steps[0]!.id))?.status).toBe('failed')
+          // Nothing else picks it up: the last process stays alive and idle.
+          await new Promise((resolve) => setTimeout(resolve, 1_000))
+          expect(harness.effects(job.id).filter((line) => line.endsWith('start'))).toHaveLength(2)
+        },
+        LONG,
+      )
+
+      it(
         'runs jobs committed without reaching the queue within 30 s',
         async () => {
           harness = await startQueueHarness(backend, dialect, { inProcess: false, env: CRASH_ENV })
