@@ -4,6 +4,8 @@
  * embedded queue, with 1, 2 and 4 workers, next to raw BullMQ add/process of empty jobs measured
  * in the same run. Needs TASKSGODZILLA_TEST_PG_URL and TASKSGODZILLA_TEST_REDIS_URL.
  * Workers are in-process consumers (BullMQ workers, or embedded dispatch slots) in this process.
+ * BENCH_JOBS (default 1000), BENCH_WORKERS (default 1,2,4) and BENCH_BACKENDS (default
+ * redis,embedded) narrow a run; the raw BullMQ baseline is always measured.
  */
 import { Queue, Worker } from 'bullmq'
 import { Redis } from 'ioredis'
@@ -23,7 +25,9 @@ import { deletePrefix, dbEnv } from '../test/support/queue-harness.js'
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 1000)
 const REDIS_URL = process.env.TASKSGODZILLA_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/11'
-const WORKER_COUNTS = [1, 2, 4]
+const WORKER_COUNTS = (process.env.BENCH_WORKERS ?? '1,2,4').split(',').map(Number)
+/** Which orchestrated setups to run (`redis,embedded` by default). */
+const BACKENDS = (process.env.BENCH_BACKENDS ?? 'redis,embedded').split(',') as Array<'redis' | 'embedded'>
 const CONCURRENCY_PER_WORKER = 4
 
 const noopHandlers = ({ uow }: JobHandlerDeps): JobHandlers => {
@@ -172,7 +176,7 @@ const main = async (): Promise<void> => {
   )
   for (const workers of WORKER_COUNTS) {
     const raw = await rawBullmq(workers)
-    for (const backend of ['redis', 'embedded'] as const) {
+    for (const backend of BACKENDS) {
       const r = await orchestrated(backend, workers)
       const name = backend === 'redis' ? 'Postgres + Redis (BullMQ)' : 'Postgres + embedded'
       console.log(
@@ -181,7 +185,7 @@ const main = async (): Promise<void> => {
     }
   }
   console.log('\nidle enqueue-to-start latency (one job every 20 ms, 1 worker):')
-  for (const backend of ['redis', 'embedded'] as const) {
+  for (const backend of BACKENDS) {
     const r = await orchestrated(backend, 1, 200, 20)
     console.log(`  ${backend.padEnd(9)} p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms`)
   }
