@@ -4,9 +4,12 @@
  * embedded queue, with 1, 2 and 4 workers, next to raw BullMQ add/process of empty jobs measured
  * in the same run. Needs TASKSGODZILLA_TEST_PG_URL and TASKSGODZILLA_TEST_REDIS_URL.
  * Workers are in-process consumers (BullMQ workers, or embedded dispatch slots) in this process.
+ * BENCH_JOBS (default 1000), BENCH_WORKERS (default 1,2,4) and BENCH_BACKENDS (default
+ * redis,embedded) narrow a run; the raw BullMQ baseline is always measured.
  */
 import { Queue, Worker } from 'bullmq'
 import { Redis } from 'ioredis'
+import pg from 'pg'
 import { enqueueJob } from '../src/app/jobs/enqueue.js'
 import type { JobHandlerDeps } from '../src/app/jobs/handlers.js'
 import type { JobHandler, JobHandlers } from '../src/app/jobs/job-handler.js'
@@ -23,8 +26,28 @@ import { deletePrefix, dbEnv } from '../test/support/queue-harness.js'
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 1000)
 const REDIS_URL = process.env.TASKSGODZILLA_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/11'
-const WORKER_COUNTS = [1, 2, 4]
+const WORKER_COUNTS = (process.env.BENCH_WORKERS ?? '1,2,4').split(',').map(Number)
+/** Which orchestrated setups to run (`redis,embedded` by default). */
+const BACKENDS = (process.env.BENCH_BACKENDS ?? 'redis,embedded').split(',') as Array<'redis' | 'embedded'>
 const CONCURRENCY_PER_WORKER = 4
+
+/**
+ * Every statement this process sends to Postgres (BEGIN and COMMIT included), so the bench can
+ * report round trips per job, a figure that does not depend on how loaded the machine is.
+ */
+let statements = 0
+const originalQuery = pg.Client.prototype.query
+pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+  statements += 1
+  return (originalQuery as (...a: unknown[]) => unknown).apply(this, args)
+} as typeof pg.Client.prototype.query
+
+// Dropping a finished run's database (WITH FORCE) can end a pooled connection the run had not yet
+// returned; that connection's error must not end the whole benchmark.
+process.on('uncaughtException', (error: Error & { code?: string }) => {
+  if (error.code === '57P01') return
+  throw error
+})
 
 const noopHandlers = ({ uow }: JobHandlerDeps): JobHandlers => {
   const handlers: Partial<Record<JobType, JobHandler>> = {}
@@ -83,6 +106,8 @@ const rawBullmq = async (workers: number): Promise<number> => {
 
 interface Result {
   readonly jobsPerSecond: number
+  /** Postgres statements per job between the first enqueue and the last finish, the bench's own polls excluded. */
+  readonly statementsPerJob: number
   readonly p50Ms: number
   readonly p99Ms: number
 }
@@ -132,6 +157,8 @@ const orchestrated = async (
     return { run, steps }
   })
   const start = performance.now()
+  const statementsBefore = statements
+  let polls = 0
   const batch = spacingMs > 0 ? 1 : 50
   for (let i = 0; i < steps.length; i += batch) {
     await api.uow.run(async (repos) => {
@@ -147,8 +174,10 @@ const orchestrated = async (
     })
     if (spacingMs > 0) await new Promise((resolve) => setTimeout(resolve, spacingMs))
   }
-  while ((await api.jobs.counts()).finished < count) await new Promise((resolve) => setTimeout(resolve, 20))
+  while ((polls += 1) && (await api.jobs.counts()).finished < count)
+    await new Promise((resolve) => setTimeout(resolve, 20))
   const seconds = (performance.now() - start) / 1000
+  const statementsPerJob = (statements - statementsBefore - polls) / count
   const jobs = await api.jobs.list({ status: 'finished', limit: count })
   const latencies = jobs
     .map((job) => Date.parse(job.startedAt ?? job.createdAt) - Date.parse(job.createdAt))
@@ -159,7 +188,7 @@ const orchestrated = async (
   await database.drop()
   if (backend === 'redis') await deletePrefix(prefix)
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0
-  return { jobsPerSecond: count / seconds, p50Ms: at(0.5), p99Ms: at(0.99) }
+  return { jobsPerSecond: count / seconds, statementsPerJob, p50Ms: at(0.5), p99Ms: at(0.99) }
 }
 
 const fmt = (n: number) => n.toFixed(0).padStart(6)
@@ -168,20 +197,20 @@ const main = async (): Promise<void> => {
     `queue benchmark: ${JOBS} no-op jobs per row, ${CONCURRENCY_PER_WORKER} concurrent jobs per worker`,
   )
   console.log(
-    'setup                      workers   jobs/s   raw BullMQ jobs/s   ratio   p50 ms   p99 ms (under load)',
+    'setup                      workers   jobs/s   raw BullMQ jobs/s   ratio   p50 ms   p99 ms (under load)   PG statements/job',
   )
   for (const workers of WORKER_COUNTS) {
     const raw = await rawBullmq(workers)
-    for (const backend of ['redis', 'embedded'] as const) {
+    for (const backend of BACKENDS) {
       const r = await orchestrated(backend, workers)
       const name = backend === 'redis' ? 'Postgres + Redis (BullMQ)' : 'Postgres + embedded'
       console.log(
-        `${name.padEnd(27)}${String(workers).padStart(7)} ${fmt(r.jobsPerSecond)}   ${fmt(raw)}              ${(r.jobsPerSecond / raw).toFixed(2).padStart(5)}   ${fmt(r.p50Ms)}   ${fmt(r.p99Ms)}`,
+        `${name.padEnd(27)}${String(workers).padStart(7)} ${fmt(r.jobsPerSecond)}   ${fmt(raw)}              ${(r.jobsPerSecond / raw).toFixed(2).padStart(5)}   ${fmt(r.p50Ms)}   ${fmt(r.p99Ms)}   ${r.statementsPerJob.toFixed(1).padStart(19)}`,
       )
     }
   }
   console.log('\nidle enqueue-to-start latency (one job every 20 ms, 1 worker):')
-  for (const backend of ['redis', 'embedded'] as const) {
+  for (const backend of BACKENDS) {
     const r = await orchestrated(backend, 1, 200, 20)
     console.log(`  ${backend.padEnd(9)} p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms`)
   }

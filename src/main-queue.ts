@@ -1,5 +1,6 @@
 import { createJobHandlers, type JobHandlerDeps } from './app/jobs/handlers.js'
 import type { JobHandlers } from './app/jobs/job-handler.js'
+import { recordLeaseExpiry, type ExpireLease } from './app/jobs/job-lease-expiry.js'
 import { createJobRunner, type JobMetrics, type JobRuntimePolicy } from './app/jobs/job-runner.js'
 import { jobTimeoutsMs } from './app/jobs/job-timeouts.js'
 import { RunningJobs } from './app/jobs/run-aborts.js'
@@ -106,6 +107,7 @@ export const createQueueRuntime = (parts: Parts, options: QueueWiringOptions = {
   const ledger = createJobLedger(database)
   const common = {
     ledger,
+    expireLease: leaseExpiry(uow, runnerPolicy(parts, options)),
     retentionHours: config.jobs.retentionHours,
     reconcileMs: tuning.reconcileMs,
     logger,
@@ -156,8 +158,15 @@ export const createWorkerRuntime = (parts: Parts, options: QueueWiringOptions = 
   const { config, logger, database } = parts
   if (config.queue.backend !== 'redis') throw new Error('worker processes need the Redis backend')
   const tuning = options.tuning ?? {}
+  const policy = runnerPolicy(parts, options)
+  let wakeRelay = (_jobs: readonly Job[]): void => undefined
+  const uow = createUnitOfWork(database.db, (committed) => {
+    wakeRelay(committed.jobs)
+    options.onCommit?.(committed)
+  })
   const relay = createBullmqQueue({
     ledger: createJobLedger(database),
+    expireLease: leaseExpiry(uow, policy),
     retentionHours: config.jobs.retentionHours,
     reconcileMs: tuning.reconcileMs,
     logger,
@@ -165,19 +174,16 @@ export const createWorkerRuntime = (parts: Parts, options: QueueWiringOptions = 
     names: { prefix: tuning.prefix ?? DEFAULT_BULLMQ_PREFIX },
     relayPollMs: tuning.pollMs,
   })
-  const uow = createUnitOfWork(database.db, (committed) => {
-    relay.wake(committed.jobs)
-    options.onCommit?.(committed)
-  })
+  wakeRelay = (jobs) => relay.wake(jobs)
   const running = new RunningJobs()
   const runner = createJobRunner({ ...runnerDeps(parts, uow, options), running })
   const workers = createBullmqWorkers({
     url: config.queue.url,
     names: { prefix: tuning.prefix ?? DEFAULT_BULLMQ_PREFIX },
-    uow,
+    jobs: createRepositories(database.db).jobs,
     runner,
     running,
-    policy: runnerPolicy(parts, options),
+    policy,
     concurrency: options.concurrency ?? 1,
     queues: options.queues,
     lockDurationMs: tuning.lockDurationMs,
@@ -201,11 +207,17 @@ export const createWorkerRuntime = (parts: Parts, options: QueueWiringOptions = 
   }
 }
 
+const leaseExpiry =
+  (uow: UnitOfWork, policy: JobRuntimePolicy): ExpireLease =>
+  (expired) =>
+    uow.run((repos) => recordLeaseExpiry(repos, expired, policy))
+
 const runnerPolicy = (parts: Parts, options: QueueWiringOptions): JobRuntimePolicy =>
   jobRuntimePolicy(parts.config, options.tuning)
 
 const runnerDeps = (parts: Parts, uow: UnitOfWork, options: QueueWiringOptions) => ({
   uow,
+  jobs: createRepositories(parts.database.db).jobs,
   handlers: (options.makeHandlers ?? createJobHandlers)({ uow }),
   policy: runnerPolicy(parts, options),
   metrics: options.metrics ? jobMetrics(options.metrics) : undefined,

@@ -13,6 +13,7 @@ import { createCodeHosts } from './adapters/hosts/code-hosts.js'
 import { makeTriggerCi } from './app/ci/trigger-ci.js'
 import { createInProcessSignal } from './adapters/live/in-process.signal.js'
 import { createRedisSignal } from './adapters/live/redis.signal.js'
+import { assertRedisReachable } from './adapters/queue/redis-connection.js'
 import { openDatabase, type DatabaseHandle } from './adapters/storage/database.js'
 import { migrateToLatest, type MigrationReport } from './adapters/storage/migrations/index.js'
 import { createRepositories, createUnitOfWork } from './adapters/storage/unit-of-work.js'
@@ -54,6 +55,8 @@ export interface Runtime {
 
 /** Opens the database (schema brought up to date) and the live signal; every entry point starts here. */
 export const openRuntime = async (config: Config, logger: Logger): Promise<Runtime> => {
+  // Before anything is opened: an unreachable Redis ends start-up with one line (ORC_QUEUE_UNAVAILABLE).
+  if (config.queue.backend === 'redis') await assertRedisReachable(config.queue.url)
   const database = openDatabase(config.database)
   try {
     const report = await migrateToLatest(database)

@@ -131,6 +131,19 @@ export interface JobRepository {
   settle(claim: JobClaim, settlement: JobSettlement): Promise<boolean>
   /** Started jobs of `type` for the step other than `exceptId`, oldest start first. */
   listStartedForStep(stepRunId: number, type: JobType, exceptId: string): Promise<Job[]>
+  /**
+   * What deciding whether a claimed job may run needs, read in one statement: its run's and
+   * step's statuses, and how many other jobs of its type are executing its step.
+   */
+  precheckFacts(job: Job): Promise<PrecheckFacts>
+}
+
+/** See JobRepository.precheckFacts; a missing run or step reads as undefined. */
+export interface PrecheckFacts {
+  readonly runStatus: ProtocolStatus | undefined
+  readonly stepStatus: StepStatus | undefined
+  /** Started jobs of the job's type for its step, other than the job itself. */
+  readonly otherStartedForStep: number
 }
 
 /** Provider delivery ids already processed, for replay safety. */

@@ -2,10 +2,20 @@
  * The error taxonomy of the original (api-storage §4.4): the category decides whether another
  * attempt can help. Pure data; `app/jobs/job-errors.ts` maps thrown errors onto it.
  */
-export const ERROR_CATEGORIES = ['validation', 'config', 'codex', 'git', 'ci', 'api', 'runtime'] as const
+export const ERROR_CATEGORIES = [
+  'validation',
+  'config',
+  'codex',
+  'git',
+  'ci',
+  'api',
+  'runtime',
+  // Ours: the attempt's worker died or stalled past its lease (a handler that kills its process).
+  'worker_lost',
+] as const
 export type ErrorCategory = (typeof ERROR_CATEGORIES)[number]
 
-const RETRYABLE: ReadonlySet<ErrorCategory> = new Set(['codex', 'git', 'runtime'])
+const RETRYABLE: ReadonlySet<ErrorCategory> = new Set(['codex', 'git', 'runtime', 'worker_lost'])
 
 export const isErrorCategory = (value: string): value is ErrorCategory =>
   (ERROR_CATEGORIES as readonly string[]).includes(value)

@@ -74,6 +74,124 @@ for (const [backend, dialect] of SETUPS) {
         LONG,
       )
 
+      // SQLite supports one process at a time (docs/decisions.md): its successor starts after it exits.
+      const rollingSuccessor = async (old: QueueProcess) => {
+        if (dialect === 'sqlite') await old.exited
+        return spawnOne()
+      }
+
+      it(
+        'lets the running job finish on SIGTERM and runs later jobs on the successor, each once',
+        async () => {
+          harness = await startQueueHarness(backend, dialect, { inProcess: false, env: CRASH_ENV })
+          const old = await spawnOne({ HARNESS_GRACE_MS: '20000' })
+          const { run, steps } = await harness.seed(['sleep-1500', 'ok', 'ok', 'ok'])
+          const first = await harness.enqueueStep(run, steps[0]!)
+          await waitFor(async () => harness.effects(first.id).length > 0, 20_000, 'the first job to start')
+          old.child.kill('SIGTERM')
+          await waitFor(
+            async () => old.output().includes('stopping'),
+            10_000,
+            'the old process to stop taking jobs',
+          )
+          const later: Job[] = []
+          for (const step of steps.slice(1)) later.push(await harness.enqueueStep(run, step))
+          const successor = await rollingSuccessor(old)
+          expect(await old.exited).toBe(0)
+          const done = await allEnded(
+            harness,
+            [first, ...later].map((job) => job.id),
+            30_000,
+          )
+          expect(done.map((job) => job.attempts)).toEqual([1, 1, 1, 1])
+          expect(harness.effects(first.id)).toEqual([`1 ${old.child.pid} start`])
+          for (const job of later) expect(harness.effects(job.id)).toEqual([`1 ${successor.child.pid} start`])
+          expect(await completions(harness, run.id)).toHaveLength(4)
+        },
+        LONG,
+      )
+
+      it(
+        'hands a job still running after the grace period to the successor, which finishes it once',
+        async () => {
+          harness = await startQueueHarness(backend, dialect, { inProcess: false, env: CRASH_ENV })
+          const old = await spawnOne({ HARNESS_GRACE_MS: '300' })
+          const { run, steps } = await harness.seed(['sleep-4000'])
+          const job = await harness.enqueueStep(run, steps[0]!)
+          await waitFor(async () => harness.effects(job.id).length > 0, 20_000, 'the job to start')
+          old.child.kill('SIGTERM')
+          const successor = await rollingSuccessor(old)
+          expect(await old.exited).toBe(0)
+          const [done] = await allEnded(harness, [job.id], 30_000)
+          // Handed back, not failed: the interrupted attempt does not count.
+          expect(done?.attempts).toBe(1)
+          expect(harness.effects(job.id)).toEqual([
+            `1 ${old.child.pid} start`,
+            `1 ${old.child.pid} abort`,
+            `1 ${successor.child.pid} start`,
+          ])
+          expect(await completions(harness, run.id)).toHaveLength(1)
+          const retries = await harness.repos.events.list({
+            protocolRunId: run.id,
+            eventType: 'job_retry_scheduled',
+            limit: 10,
+          })
+          expect(retries).toHaveLength(0)
+        },
+        LONG,
+      )
+
+      it(
+        'fails a job whose handler kills its process once its attempts are used up',
+        async () => {
+          harness = await startQueueHarness(backend, dialect, { inProcess: false, env: CRASH_ENV })
+          const { run, steps } = await harness.seed(['crash'])
+          const job = await harness.enqueueStep(run, steps[0]!, 2)
+          // Every attempt kills its process; a supervisor would start another, so does this loop.
+          const failed = await waitFor(
+            async () => {
+              const current = processes.at(-1)
+              if (
+                current === undefined ||
+                current.child.exitCode !== null ||
+                current.child.signalCode !== null
+              )
+                // The new process may die on its first claim before it reports ready.
+                await spawnOne().catch(() => undefined)
+              const row = await harness.repos.jobs.findById(job.id)
+              return row?.status === 'failed' && row
+            },
+            60_000,
+            'the crashing job to fail for good',
+          )
+          expect(failed.attempts).toBe(2)
+          expect(failed.error).toMatch(/lost its worker/)
+          expect(harness.effects(job.id).filter((line) => line.endsWith('start'))).toHaveLength(2)
+          const [event] = await harness.repos.events.list({
+            protocolRunId: run.id,
+            eventType: 'job_failed',
+            limit: 10,
+          })
+          expect(event?.metadata).toMatchObject({
+            error_category: 'worker_lost',
+            attempts: 2,
+            max_attempts: 2,
+          })
+          const retries = await harness.repos.events.list({
+            protocolRunId: run.id,
+            eventType: 'job_retry_scheduled',
+            limit: 10,
+          })
+          expect(retries.map((e) => e.metadata?.error_category)).toEqual(['worker_lost'])
+          expect((await harness.repos.runs.findById(run.id))?.status).toBe('blocked')
+          expect((await harness.repos.steps.findById(steps[0]!.id))?.status).toBe('failed')
+          // Nothing else picks it up: the last process stays alive and idle.
+          await new Promise((resolve) => setTimeout(resolve, 1_000))
+          expect(harness.effects(job.id).filter((line) => line.endsWith('start'))).toHaveLength(2)
+        },
+        LONG,
+      )
+
       it(
         'runs jobs committed without reaching the queue within 30 s',
         async () => {

@@ -9,6 +9,7 @@ import { JOB_TYPES, type JobType } from '../../src/domain/job.js'
  * Handlers for queue tests, composed with the real queue and worker code. `execute_step_job`
  * behaves as the step's name says:
  *   ok | sleep-<ms> | fail-<n> (throws on the first n attempts) | perm | git | hang (ignores its signal)
+ *   | crash (kills its own process with SIGKILL: only in a spawned queue process)
  * Every attempt that reaches the "engine" appends `<job_id> <attempt> <pid> start` to the side-effect
  * log, and `abort` when its signal fires; success completes the step with one `step_completed` event.
  */
@@ -54,6 +55,7 @@ const behave = async (name: string, attempt: number, signal: AbortSignal): Promi
   if (kind === 'perm') throw new PermanentJobError('bad input', 'validation')
   if (kind === 'git') throw new AppError('ORC_GIT_FAILED', 'git fetch failed')
   if (kind === 'hang') await new Promise(() => undefined)
+  if (kind === 'crash') process.kill(process.pid, 'SIGKILL')
 }
 
 const sleep = (ms: number, signal: AbortSignal): Promise<void> =>

@@ -2,7 +2,7 @@
  * A real queue process for crash tests: `worker` runs BullMQ consumers (as `tasksgodzilla worker`
  * does), `embedded` runs the embedded dispatcher (as `serve` does), both through main.ts with the
  * test handlers. Configured by the usual TASKSGODZILLA_* variables plus HARNESS_ROLE, HARNESS_LOG,
- * HARNESS_PREFIX, HARNESS_CONCURRENCY and HARNESS_LEASE_MS. Prints `ready` once consuming; SIGTERM stops it gracefully.
+ * HARNESS_PREFIX, HARNESS_CONCURRENCY and HARNESS_LEASE_MS. Prints `ready` once consuming; SIGTERM stops it gracefully (printing `stopping`).
  */
 import { loadConfig } from '../../src/config.js'
 import { createLogger } from '../../src/logging.js'
@@ -52,4 +52,6 @@ process.once('SIGTERM', () => {
     () => process.exit(0),
     () => process.exit(1),
   )
+  // Printed once stop() has synchronously stopped taking jobs.
+  process.stdout.write('stopping\n')
 })

@@ -16,7 +16,15 @@ export interface RedisSignal extends EventSignal {
 export const createRedisSignal = async (url: string, channel = EVENTS_CHANNEL): Promise<RedisSignal> => {
   const publisher = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3 })
   const subscriber = new Redis(url, { lazyConnect: true })
-  await Promise.all([publisher.connect(), subscriber.connect()])
+  // ioredis reconnects by itself; without listeners every failed try prints a stack trace.
+  for (const client of [publisher, subscriber]) client.on('error', () => undefined)
+  try {
+    await Promise.all([publisher.connect(), subscriber.connect()])
+  } catch (error) {
+    publisher.disconnect()
+    subscriber.disconnect()
+    throw error
+  }
   const listeners = new Set<() => void>()
   subscriber.on('message', () => listeners.forEach((listener) => listener()))
   await subscriber.subscribe(channel)

@@ -1,9 +1,10 @@
 import { Queue } from 'bullmq'
 import type { Redis } from 'ioredis'
+import type { ExpireLease } from '../../app/jobs/job-lease-expiry.js'
 import type { JobQueue } from '../../app/queue.js'
 import type { Job } from '../../domain/job.js'
 import type { Logger } from '../../logging.js'
-import type { JobLedger } from '../storage/job-ledger.js'
+import type { JobLedger, SuspectJob } from '../storage/job-ledger.js'
 import { abortChannel, type BullmqNames } from './bullmq-options.js'
 import { createMaintenance } from './maintenance.js'
 import { createOutboxRelay } from './outbox-relay.js'
@@ -14,10 +15,29 @@ export interface BullmqQueueOptions {
   readonly url: string
   readonly names: BullmqNames
   readonly ledger: JobLedger
+  /** Settles an attempt whose lease ran out (a counted, failed attempt). */
+  readonly expireLease: ExpireLease
   readonly retentionHours: number
   readonly reconcileMs?: number
   readonly relayPollMs?: number
   readonly logger?: Logger
+}
+
+/**
+ * Hands lost jobs to the relay again. A started one lost its worker: that attempt is settled first
+ * (counted; queued again with backoff, or failed for good once attempts are used up).
+ */
+const requeueLost = async (options: BullmqQueueOptions, lost: readonly SuspectJob[]): Promise<number> => {
+  const requeue: string[] = []
+  for (const { job, token } of lost) {
+    if (job.status !== 'started') requeue.push(job.id)
+    else if (token !== null && (await options.expireLease({ job, token })) === 'retry') requeue.push(job.id)
+  }
+  if (requeue.length > 0) {
+    options.logger?.warn({ jobs: requeue.length }, 'jobs missing from Redis handed to the relay again')
+    await options.ledger.requeueForRelay(requeue)
+  }
+  return requeue.length
 }
 
 /**
@@ -47,12 +67,8 @@ export const createBullmqQueue = (
     logger: options.logger,
   })
   const maintenance = createMaintenance(options, async () => {
-    const lost = await findLostJobs(options.ledger, queueFor)
-    if (lost.length > 0) {
-      options.logger?.warn({ jobs: lost.length }, 'jobs missing from Redis handed to the relay again')
-      await options.ledger.requeueForRelay(lost)
-    }
-    if (lost.length + (await options.ledger.releaseOrphanHeld()) > 0) relay.wake()
+    const requeued = await requeueLost(options, await findLostJobs(options.ledger, queueFor))
+    if (requeued + (await options.ledger.releaseOrphanHeld()) > 0) relay.wake()
   })
   return {
     backend: 'redis-bullmq',
@@ -63,7 +79,7 @@ export const createBullmqQueue = (
       maintenance.start()
     },
     async stop() {
-      maintenance.stop()
+      await maintenance.stop()
       await relay.stop()
       await Promise.all([...queues.values()].map((queue) => queue.close()))
       connection?.disconnect()

@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq'
-import type { JobLedger } from '../storage/job-ledger.js'
+import type { JobLedger, SuspectJob } from '../storage/job-ledger.js'
 
 /** A relayed row younger than this may still be on its way into Redis. */
 const RELAY_SETTLE_MS = 5_000
@@ -8,23 +8,24 @@ const BATCH = 500
 const ALIVE = new Set(['waiting', 'delayed', 'active', 'prioritized', 'waiting-children'])
 
 /**
- * Ids of jobs the database expects in Redis but Redis no longer holds alive: queued rows relayed
- * a while ago whose BullMQ job is gone or already ended, and started rows whose lease ran out
- * while BullMQ has no active job for them. Ended leftovers are removed so the id can be re-added.
+ * Jobs the database expects in Redis but Redis no longer holds alive: queued rows relayed a while
+ * ago whose BullMQ job is gone or already ended, and started rows whose lease ran out while BullMQ
+ * has no active job for them (their worker died; BullMQ fails a stalled job at once). Ended
+ * leftovers are removed so the id can be re-added.
  */
 export const findLostJobs = async (
   ledger: JobLedger,
   queueFor: (name: string) => Queue,
-): Promise<string[]> => {
+): Promise<SuspectJob[]> => {
   const relayedBefore = new Date(Date.now() - RELAY_SETTLE_MS).toISOString()
   const suspects = await ledger.listRelayedSuspects(relayedBefore, BATCH)
-  const lost: string[] = []
-  for (const job of suspects) {
-    const queue = queueFor(job.queue)
-    const state = await queue.getJobState(job.id)
+  const lost: SuspectJob[] = []
+  for (const suspect of suspects) {
+    const queue = queueFor(suspect.job.queue)
+    const state = await queue.getJobState(suspect.job.id)
     if (ALIVE.has(state)) continue
-    if (state !== 'unknown') await queue.remove(job.id).catch(() => 0)
-    lost.push(job.id)
+    if (state !== 'unknown') await queue.remove(suspect.job.id).catch(() => 0)
+    lost.push(suspect)
   }
   return lost
 }

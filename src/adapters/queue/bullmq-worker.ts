@@ -3,7 +3,7 @@ import { DelayedError, UnrecoverableError, Worker, type Job as BullJob } from 'b
 import type { Redis } from 'ioredis'
 import type { JobRunner, RunOutcome } from '../../app/jobs/job-runner.js'
 import type { RunningJobs } from '../../app/jobs/run-aborts.js'
-import type { UnitOfWork } from '../../app/ports.js'
+import type { JobRepository } from '../../app/ports.js'
 import type { BackoffPolicy } from '../../domain/job-policy.js'
 import { DEFAULT_QUEUE } from '../../domain/job.js'
 import type { Logger } from '../../logging.js'
@@ -20,7 +20,8 @@ import { assertRedisReachable, openRedis } from './redis-connection.js'
 export interface BullmqWorkerOptions {
   readonly url: string
   readonly names: BullmqNames
-  readonly uow: UnitOfWork
+  /** Outside any transaction: `begin` is one statement. */
+  readonly jobs: Pick<JobRepository, 'begin'>
   readonly runner: JobRunner
   readonly running: RunningJobs
   readonly policy: BackoffPolicy & { readonly leaseMs: number }
@@ -67,7 +68,9 @@ export const createBullmqWorkers = (options: BullmqWorkerOptions): BullmqWorkers
           concurrency: options.concurrency,
           lockDuration: options.lockDurationMs ?? 30_000,
           stalledInterval: options.stalledIntervalMs ?? 15_000,
-          maxStalledCount: 5,
+          // A stalled job fails in BullMQ at once; the reconciler then settles its row's dead lease as
+          // a counted attempt (retry or final failure), the same rule as the embedded queue.
+          maxStalledCount: 0,
           settings: { backoffStrategy: backoffStrategy(options.policy) },
         })
         worker.on('error', log)
@@ -101,7 +104,7 @@ const deliver = async (
     maxAttempts: bullJob.data.maxAttempts,
   }
   const leaseUntil = new Date(Date.now() + options.policy.leaseMs).toISOString()
-  const job = await options.uow.run((repos) => repos.jobs.begin(claim, leaseUntil))
+  const job = await options.jobs.begin(claim, leaseUntil)
   if (!job) return 'skipped'
   const outcome = await options.runner.run(job, claim)
   if (outcome === 'retry') throw new Error(`Attempt ${claim.attempt} failed; retry scheduled`)

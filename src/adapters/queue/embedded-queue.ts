@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import type { ExpireLease } from '../../app/jobs/job-lease-expiry.js'
 import type { JobRunner } from '../../app/jobs/job-runner.js'
 import type { RunningJobs } from '../../app/jobs/run-aborts.js'
 import type { JobQueue } from '../../app/queue.js'
@@ -11,6 +12,8 @@ import { createMaintenance, type MaintenanceOptions } from './maintenance.js'
 export interface EmbeddedQueueOptions extends MaintenanceOptions {
   readonly ledger: JobLedger
   readonly runner: JobRunner
+  /** Settles an attempt whose lease ran out (a counted, failed attempt). */
+  readonly expireLease: ExpireLease
   readonly running: RunningJobs
   readonly concurrency: number
   readonly leaseMs: number
@@ -30,9 +33,8 @@ const DEFAULT_POLL_MS = 250
 export const createEmbeddedQueue = (options: EmbeddedQueueOptions): JobQueue => {
   const dispatcher = createDispatcher(options)
   const maintenance = createMaintenance(options, async () => {
-    const reclaimed = await options.ledger.reclaimExpired()
-    if (reclaimed > 0) options.logger?.warn({ reclaimed }, 'jobs with expired leases returned to the queue')
-    if (reclaimed + (await options.ledger.releaseOrphanHeld()) > 0) dispatcher.pump()
+    const expired = await settleExpiredLeases(options)
+    if (expired + (await options.ledger.releaseOrphanHeld()) > 0) dispatcher.pump()
   })
   return {
     backend: 'embedded',
@@ -41,7 +43,7 @@ export const createEmbeddedQueue = (options: EmbeddedQueueOptions): JobQueue => 
       maintenance.start()
     },
     async stop(graceMs) {
-      maintenance.stop()
+      await maintenance.stop()
       await dispatcher.stop(graceMs)
     },
     async abortRun(protocolRunId) {
@@ -51,6 +53,21 @@ export const createEmbeddedQueue = (options: EmbeddedQueueOptions): JobQueue => 
       if (jobs.some((job) => job.status === 'queued')) dispatcher.pump()
     },
   }
+}
+
+const EXPIRED_BATCH = 100
+
+/** Attempts whose worker died count as failed attempts: retried with backoff, or failed for good. */
+const settleExpiredLeases = async (options: EmbeddedQueueOptions): Promise<number> => {
+  const expired = await options.ledger.listExpired(EXPIRED_BATCH)
+  for (const attempt of expired) {
+    const outcome = await options.expireLease(attempt)
+    options.logger?.warn(
+      { job_id: attempt.job.id, attempt: attempt.job.attempts, outcome },
+      'job lease expired: its worker died or stalled',
+    )
+  }
+  return expired.length
 }
 
 const createDispatcher = (options: EmbeddedQueueOptions) => {

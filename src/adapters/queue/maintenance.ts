@@ -18,10 +18,11 @@ const DEFAULT_RECONCILE_MS = 5_000
  */
 export const createMaintenance = (options: MaintenanceOptions, reconcile: () => Promise<void>) => {
   let timer: NodeJS.Timeout | undefined
-  let running = false
-  const pass = async (): Promise<void> => {
-    if (running) return
-    running = true
+  let current: Promise<void> | undefined
+  const pass = (): void => {
+    current ??= runPass().finally(() => (current = undefined))
+  }
+  const runPass = async (): Promise<void> => {
     try {
       await reconcile()
       const cutoff = new Date(Date.now() - options.retentionHours * 3_600_000).toISOString()
@@ -29,17 +30,17 @@ export const createMaintenance = (options: MaintenanceOptions, reconcile: () => 
       if (pruned > 0) options.logger?.info({ pruned }, 'old jobs pruned')
     } catch (error) {
       options.logger?.warn({ err: error }, 'queue maintenance pass failed')
-    } finally {
-      running = false
     }
   }
   return {
     start() {
-      timer = setInterval(() => void pass(), options.reconcileMs ?? DEFAULT_RECONCILE_MS)
-      void pass()
+      timer = setInterval(pass, options.reconcileMs ?? DEFAULT_RECONCILE_MS)
+      pass()
     },
-    stop() {
+    /** Stops the ticks and waits for a pass under way, so the database can be closed after it. */
+    async stop() {
       clearInterval(timer)
+      await current
     },
   }
 }

@@ -17,12 +17,15 @@ export const assertRedisReachable = async (url: string): Promise<void> => {
     connectTimeout: PROBE_TIMEOUT_MS,
     retryStrategy: () => null,
   })
-  probe.on('error', () => undefined)
+  // The socket error (ECONNREFUSED, ENOTFOUND…) says more than connect()'s "Connection is closed".
+  let socketError: Error | undefined
+  probe.on('error', (error: Error) => (socketError ??= error))
   try {
     await probe.connect()
     await probe.ping()
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error)
+    const cause = socketError ?? error
+    const reason = cause instanceof Error ? cause.message : String(cause)
     throw new AppError(
       'ORC_QUEUE_UNAVAILABLE',
       `Redis at ${redactRedisUrl(url)} is unreachable (${redactRedisUrl(reason)}); check TASKSGODZILLA_REDIS_URL`,

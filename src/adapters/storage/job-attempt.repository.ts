@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely'
 import type { JobRepository } from '../../app/ports.js'
 import type { JobSettlement } from '../../app/jobs/job-claim.js'
+import type { ProtocolStatus, StepStatus } from '../../domain/statuses.js'
 import { encodeJson, nowIso } from './columns.js'
 import { toJob } from './job.table.js'
 import type { Database, JobsTable } from './schema.js'
@@ -8,7 +9,7 @@ import type { Updateable } from 'kysely'
 
 type AttemptMethods = Pick<
   JobRepository,
-  'cancelForRun' | 'releaseHeld' | 'begin' | 'renewLease' | 'settle' | 'listStartedForStep'
+  'cancelForRun' | 'releaseHeld' | 'begin' | 'renewLease' | 'settle' | 'listStartedForStep' | 'precheckFacts'
 >
 
 /**
@@ -89,6 +90,38 @@ export const createJobAttemptMethods = (db: Kysely<Database>): AttemptMethods =>
       .orderBy('id', 'asc')
       .execute()
     return rows.map(toJob)
+  },
+
+  async precheckFacts(job) {
+    const { protocolRunId: runId, stepRunId: stepId } = job
+    const row = await db
+      .selectNoFrom((eb) => [
+        eb
+          .selectFrom('protocol_runs')
+          .select('status')
+          .where('id', '=', runId ?? -1)
+          .as('run_status'),
+        eb
+          .selectFrom('step_runs')
+          .select('status')
+          .where('id', '=', stepId ?? -1)
+          .as('step_status'),
+        eb
+          .selectFrom('jobs')
+          .select((inner) => inner.fn.countAll<number | string>().as('n'))
+          .where('step_run_id', '=', stepId ?? -1)
+          .where('job_type', '=', job.type)
+          .where('status', '=', 'started')
+          .where('id', '!=', job.id)
+          .as('others'),
+      ])
+      .executeTakeFirstOrThrow()
+    return {
+      // Written only through the transition table, so always a catalogued status.
+      runStatus: (row.run_status ?? undefined) as ProtocolStatus | undefined,
+      stepStatus: (row.step_status ?? undefined) as StepStatus | undefined,
+      otherStartedForStep: Number(row.others ?? 0),
+    }
   },
 })
 

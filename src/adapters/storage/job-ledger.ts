@@ -1,4 +1,5 @@
 import { sql } from 'kysely'
+import type { ExpiredAttempt } from '../../app/jobs/job-lease-expiry.js'
 import type { Job } from '../../domain/job.js'
 import { nowIso } from './columns.js'
 import type { DatabaseHandle } from './database.js'
@@ -15,21 +16,30 @@ export interface JobLedger {
    * attempt, leased until `leaseUntil`); concurrent claimers never get the same job.
    */
   claimDue(options: ClaimOptions): Promise<Job[]>
-  /** Started jobs whose lease ran out (their worker died) go back to the queue; the lost attempt is not counted. */
-  reclaimExpired(): Promise<number>
+  /** Started jobs whose lease ran out (their worker died or stalled), oldest lease first. */
+  listExpired(limit: number): Promise<ExpiredAttempt[]>
   /** Held jobs whose run is no longer paused (a resume raced the hold) are queued again. */
   releaseOrphanHeld(): Promise<number>
   /** Queued jobs not yet handed to the external queue, oldest first. */
   listUnrelayed(limit: number): Promise<Job[]>
   markRelayed(ids: readonly string[]): Promise<void>
-  /** Jobs the external queue should hold: queued and relayed before `relayedBefore`, or started with a dead lease. */
-  listRelayedSuspects(relayedBefore: string, limit: number): Promise<Job[]>
-  /** Hands jobs to the relay again (a started one loses its dead claim, and its attempt does not count). */
+  /**
+   * Jobs the external queue should hold: queued and relayed before `relayedBefore`, or started
+   * with a dead lease (with that lease's claim token).
+   */
+  listRelayedSuspects(relayedBefore: string, limit: number): Promise<SuspectJob[]>
+  /** Hands queued jobs to the relay again (started ones are left alone: their lease is settled first). */
   requeueForRelay(ids: readonly string[]): Promise<void>
   /** Ids of the run's jobs in one of `statuses`. */
   listIdsForRun(protocolRunId: number, statuses: readonly string[]): Promise<string[]>
   /** Deletes finished, failed and cancelled jobs that ended before `endedBefore`. */
   prune(endedBefore: string): Promise<number>
+}
+
+export interface SuspectJob {
+  readonly job: Job
+  /** The claim token of a started job (null for a queued one). */
+  readonly token: string | null
 }
 
 export interface ClaimOptions {
@@ -71,14 +81,17 @@ export const createJobLedger = ({ db, dialect }: DatabaseHandle): JobLedger => (
     return rows.map(toJob)
   },
 
-  async reclaimExpired() {
-    const result = await db
-      .updateTable('jobs')
-      .set({ status: 'queued', attempts: sql`attempts - 1`, locked_by: null, locked_until: null })
+  async listExpired(limit) {
+    const rows = await db
+      .selectFrom('jobs')
+      .selectAll()
       .where('status', '=', 'started')
       .where('locked_until', '<', nowIso())
-      .executeTakeFirst()
-    return Number(result.numUpdatedRows)
+      .where('locked_by', 'is not', null)
+      .orderBy('locked_until')
+      .limit(limit)
+      .execute()
+    return rows.map((row) => ({ job: toJob(row), token: row.locked_by ?? '' }))
   },
 
   async releaseOrphanHeld() {
@@ -126,23 +139,11 @@ export const createJobLedger = ({ db, dialect }: DatabaseHandle): JobLedger => (
       .orderBy('created_at')
       .limit(limit)
       .execute()
-    return rows.map(toJob)
+    return rows.map((row) => ({ job: toJob(row), token: row.locked_by }))
   },
 
   async requeueForRelay(ids) {
     if (ids.length === 0) return
-    await db
-      .updateTable('jobs')
-      .set({
-        status: 'queued',
-        attempts: sql`attempts - 1`,
-        locked_by: null,
-        locked_until: null,
-        relayed_at: null,
-      })
-      .where('id', 'in', [...ids])
-      .where('status', '=', 'started')
-      .execute()
     await db
       .updateTable('jobs')
       .set({ relayed_at: null })

@@ -1,7 +1,7 @@
 import type { Job, JobType } from '../../domain/job.js'
 import type { BackoffPolicy } from '../../domain/job-policy.js'
 import type { Logger } from '../../logging.js'
-import type { UnitOfWork } from '../ports.js'
+import type { JobRepository, UnitOfWork } from '../ports.js'
 import type { JobClaim } from './job-claim.js'
 import { classifyJobError, type ClassifiedError } from './job-errors.js'
 import { recordFailure } from './job-failure.js'
@@ -29,6 +29,11 @@ export interface JobMetrics {
 
 export interface JobRunnerDeps {
   readonly uow: UnitOfWork
+  /**
+   * The job repository outside any transaction, for what is one statement anyway (the precheck's
+   * read, an attempt's settlement): a transaction around it would only add round trips.
+   */
+  readonly jobs: Pick<JobRepository, 'precheckFacts' | 'settle'>
   readonly handlers: JobHandlers
   readonly policy: JobRuntimePolicy
   readonly running: RunningJobs
@@ -46,7 +51,7 @@ export interface JobRunner {
 
 export const createJobRunner = (deps: JobRunnerDeps): JobRunner => ({
   async run(job, claim) {
-    const precheck = await deps.uow.run((repos) => precheckJob(repos, job, claim))
+    const precheck = await precheckJob(deps, job, claim)
     if (precheck !== 'proceed') return precheck
     const log = deps.logger?.child({ job_id: job.id, job_type: job.type, protocol_run_id: job.protocolRunId })
     log?.info({ attempt: claim.attempt }, 'job_start')
@@ -81,9 +86,7 @@ const attempt = async (deps: JobRunnerDeps, job: Job, claim: JobClaim): Promise<
   stopWatching()
   untrack()
   const finished = { status: 'finished' as const, result: result ?? null }
-  return persist(deps, job, async () =>
-    (await deps.uow.run((repos) => repos.jobs.settle(claim, finished))) ? 'finished' : 'lost',
-  )
+  return persist(deps, job, async () => ((await deps.jobs.settle(claim, finished)) ? 'finished' : 'lost'))
 }
 
 const PERSIST_TRIES = 3
@@ -139,7 +142,7 @@ const settleError = async (
       cause === 'cancelled'
         ? { status: 'cancelled' as const, error: 'Run cancelled' }
         : { status: 'released' as const }
-    const settled = await deps.uow.run((repos) => repos.jobs.settle(claim, settlement))
+    const settled = await deps.jobs.settle(claim, settlement)
     if (!settled) return 'lost'
     return cause === 'cancelled' ? 'cancelled' : 'released'
   }
