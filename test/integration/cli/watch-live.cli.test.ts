@@ -91,6 +91,42 @@ describe('tasksgodzilla events watch across a server restart', { timeout: 90_000
   })
 })
 
+describe.skipIf(!hasScript)('tasksgodzilla events watch on a terminal', { timeout: 60_000 }, () => {
+  let server: CliServer
+  beforeAll(async () => {
+    server = await startCliServer()
+  })
+  afterAll(() => server.close())
+
+  it('colours the time and the event type on a terminal, and not in a pipe', async () => {
+    const project = await server.api<{ id: number }>('POST', '/projects', {
+      name: uniqueName('t'),
+      git_url: '/x',
+    })
+    const run = await server.api<{ id: number }>('POST', `/projects/${project.id}/protocols`, {
+      protocol_name: '0001-coloured',
+      status: 'running',
+    })
+    await server.api('POST', `/protocols/${run.id}/actions/pause`)
+    const [paused] = await server.api<EventOut[]>('GET', `/events?protocol_run_id=${run.id}&limit=1`)
+    const after = String(paused!.id - 1) // replays just the pause, then stops
+    const args = ['events', 'watch', '--protocol', String(run.id), '--after', after, '--count', '1']
+    const command = `${process.execPath} --import tsx ${ENTRY} ${args.join(' ')}`
+    const { stdout: tty } = await promisify(execFile)('script', ['-qec', command, '/dev/null'], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', TERM: 'xterm', ...server.env },
+      cwd: ROOT,
+    })
+    expect(tty).toMatch(
+      // eslint-disable-next-line no-control-regex -- the colour codes are what is asserted
+      /\u001b\[90m\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\]\u001b\[0m #\d+ \u001b\[36mpaused\u001b\[0m/,
+    )
+    const piped = spawnCli(args, server.env)
+    expect(await piped.exited).toBe(0)
+    expect(piped.stdout()).toMatch(/ paused run=\d+/)
+    expect(piped.stdout()).not.toContain('\u001b[')
+  })
+})
+
 /** A server whose job runner drives the scripted fake agent, and a project on a local repository. */
 describe('tasksgodzilla watching a run driven by the fake agent', { timeout: 120_000 }, () => {
   const dir = tempDir('tgz-cli-watch-')
