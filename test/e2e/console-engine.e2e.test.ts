@@ -244,6 +244,13 @@ describe.skipIf(!chromiumAvailable)('console with the engine (jobs on, scripted 
     // The QA agent's own lines join the step's log once QA has run.
     await page.locator('#log pre.log-text').getByText('scripted-agent: reviewing 00-check.md').waitFor()
     await screenshot(page, '23-engine-qa-report')
+
+    // The dashboard reads the same verdict and the agents' token counts from /metrics.
+    await page.goto(`${server.origin}/console/#/`)
+    await page.locator('#qa .meter-label', { hasText: 'fail' }).waitFor()
+    await page.locator('#tokens .meter-label', { hasText: 'qa' }).waitFor()
+    await page.locator('#tokens').getByText('Reported by the engines.').waitFor()
+    await screenshot(page, '29-engine-dashboard')
   })
 
   it('shows a CI failure reported by a GitHub webhook on the step: what failed, a link and the log', async () => {
