@@ -12,6 +12,10 @@ export interface CliServer {
   readonly env: Record<string, string>
   /** Calls the API directly (setting up data the CLI then reads). */
   api<T = unknown>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<T>
+  /** Cuts every open connection (SSE streams included) while the server keeps listening. */
+  dropConnections(): void
+  /** Stops the server (ending its streams) and starts it again on the same port and database. */
+  restart(): Promise<void>
   close(): Promise<void>
 }
 
@@ -23,10 +27,9 @@ export const startCliServer = async (env: Record<string, string> = {}): Promise<
     { TASKSGODZILLA_DB_PATH: path, TASKSGODZILLA_LOG_JSON: '1', ...env },
     process.cwd(),
   )
-  const running: RunningServer = await startServer(config, createLogger(config, silentStream()), {
-    host: '127.0.0.1',
-    port: 0,
-  })
+  const listen = (port: number): Promise<RunningServer> =>
+    startServer(config, createLogger(config, silentStream()), { host: '127.0.0.1', port })
+  let running = await listen(0)
   const base = running.address
   return {
     base,
@@ -39,6 +42,11 @@ export const startCliServer = async (env: Record<string, string> = {}): Promise<
       })
       if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`)
       return (await response.json()) as T
+    },
+    dropConnections: () => running.server.server.closeAllConnections(),
+    restart: async () => {
+      await running.stop()
+      running = await listen(Number(new URL(base).port))
     },
     close: async () => {
       await running.stop()

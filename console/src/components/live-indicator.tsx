@@ -6,6 +6,7 @@ const TEXT: Record<StreamStatus['state'], string> = {
   reconnecting: 'reconnecting…',
   polling: 'polling',
   stopped: 'offline',
+  ended: 'complete',
 }
 
 /** Says whether what is on screen is live, and if not, why. */

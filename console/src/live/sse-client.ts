@@ -1,7 +1,8 @@
 import type { Prepared } from '../api/client.js'
 import { SseParser, type SseMessage } from './sse-parser.js'
 
-export type StreamState = 'connecting' | 'live' | 'reconnecting' | 'polling' | 'stopped'
+/** `ended`: the server finished the stream on purpose (a step log once the step stopped running). */
+export type StreamState = 'connecting' | 'live' | 'reconnecting' | 'polling' | 'stopped' | 'ended'
 
 export interface StreamStatus {
   readonly state: StreamState

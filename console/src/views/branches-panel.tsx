@@ -5,7 +5,7 @@ import { useConsole } from '../context.js'
 import { useResource } from '../hooks.js'
 
 /** Remote branches of the project's repository, each deletable after a confirmation. */
-export const BranchesPanel = ({ projectId }: { projectId: number }) => {
+export const BranchesPanel = ({ projectId, baseBranch }: { projectId: number; baseBranch?: string }) => {
   const { endpoints, notify } = useConsole()
   const [asked, setAsked] = useState(false)
   const branches = useResource(
@@ -38,7 +38,11 @@ export const BranchesPanel = ({ projectId }: { projectId: number }) => {
                 label="Delete"
                 small
                 danger
-                allowed={{ allowed: true }}
+                allowed={
+                  branch === baseBranch
+                    ? { allowed: false, reason: 'The base branch cannot be deleted here' }
+                    : { allowed: true }
+                }
                 confirm={`Delete the remote branch “${branch}”? Commits only on this branch are lost.`}
                 run={() => endpoints.deleteBranch(projectId, branch)}
                 onDone={() => {

@@ -73,9 +73,14 @@ export const ClarificationsPanel = ({
     setSaving(true)
     setError(undefined)
     try {
+      // A question left blank stays unanswered rather than being recorded as an empty answer.
       const body = Object.fromEntries(
-        questions.map((q) => [q.key, asValue(values[q.key] ?? '', q.recommended)]),
+        questions.flatMap((q) => {
+          const value = (values[q.key] ?? '').trim()
+          return value === '' ? [] : [[q.key, asValue(value, q.recommended)]]
+        }),
       )
+      if (Object.keys(body).length === 0) throw new Error('Answer at least one question first.')
       await endpoints.answerClarifications(projectId, body)
       notify('ok', 'Answers recorded.')
       onSaved()

@@ -7,18 +7,26 @@ import { ErrorBox } from '../components/error-box.js'
 
 const MAX_CHARS = 2_000_000
 
-/** A log line from the stream: JSON `{text|line|chunk}` or the raw data. */
+/** A log line from the stream: a JSON string (the server's form), JSON `{text|line|chunk}`, or raw. */
 export const logText = (data: string): string => {
-  if (data.startsWith('{')) {
-    try {
-      const value = JSON.parse(data) as Record<string, unknown>
-      for (const key of ['text', 'line', 'chunk', 'data'])
-        if (typeof value[key] === 'string') return value[key]
-    } catch {
-      // not JSON: the line itself
-    }
+  const line = parsedLine(data) ?? data
+  return line.endsWith('\n') ? line : `${line}\n`
+}
+
+const parsedLine = (data: string): string | undefined => {
+  if (!data.startsWith('"') && !data.startsWith('{')) return undefined
+  try {
+    const value = JSON.parse(data) as unknown
+    if (typeof value === 'string') return value
+    if (value && typeof value === 'object')
+      for (const key of ['text', 'line', 'chunk', 'data']) {
+        const field = (value as Record<string, unknown>)[key]
+        if (typeof field === 'string') return field
+      }
+  } catch {
+    // not JSON: the line itself
   }
-  return data.endsWith('\n') ? data : `${data}\n`
+  return undefined
 }
 
 /**
@@ -29,10 +37,13 @@ export const LogPanel = ({
   projectId,
   stepId,
   running,
+  revision,
 }: {
   projectId: number
   stepId: number
   running: boolean
+  /** Changes whenever the step does (its `updated_at`): the log is read again for new lines (QA). */
+  revision?: string | number | null
 }) => {
   const { api, fetch, endpoints } = useConsole()
   const [text, setText] = useState('')
@@ -44,15 +55,34 @@ export const LogPanel = ({
   const runningRef = useRef(running)
   runningRef.current = running
 
+  // Lines shown so far, kept while the step stays the same (the log file only grows).
+  const shown = useRef({ stepId, lines: 0 })
+
   useEffect(() => {
-    setText('')
+    if (shown.current.stepId !== stepId) {
+      shown.current = { stepId, lines: 0 }
+      setText('')
+    }
     let fetchedOnce = false
+    // Each connection replays the log from its first line, so lines already shown are skipped.
+    let lineInConnection = 0
     const connection = openSse({
       fetch,
       prepare: () => api.prepare(`/steps/${stepId}/logs`, { projectId, query: { follow: 1 } }),
-      onStatus: setStatus,
+      onStatus: (next) => {
+        if (next.state === 'live') lineInConnection = 0
+        setStatus(next)
+      },
       onMessage: (message) => {
-        if (message.event === 'reset') return setText('')
+        if (message.event === 'end') {
+          // The step left `running`: the log is complete until the step runs again.
+          connection.close()
+          return setStatus({ state: 'ended', reason: 'The step is not running: this is its whole log' })
+        }
+        if (message.event === 'reset') return void ((shown.current.lines = 0), setText(''))
+        lineInConnection += 1
+        if (lineInConnection <= shown.current.lines) return
+        shown.current.lines += 1
         setText((prior) => (prior + logText(message.data)).slice(-MAX_CHARS))
       },
       pollIntervalMs: 3000,
@@ -71,13 +101,13 @@ export const LogPanel = ({
       },
     })
     return () => connection.close()
-  }, [api, stepId, projectId])
+  }, [api, stepId, projectId, running, revision])
 
   useEffect(() => {
     if (follow && box.current) box.current.scrollTop = box.current.scrollHeight
   }, [text, follow])
 
-  const shown = filter
+  const visible = filter
     ? text
         .split('\n')
         .filter((line) => line.toLowerCase().includes(filter.toLowerCase()))
@@ -111,7 +141,7 @@ export const LogPanel = ({
       )}
       <pre
         ref={box}
-        hidden={!shown && missing}
+        hidden={!visible && missing}
         class="log-text"
         tabIndex={0}
         aria-label="Agent log"
@@ -121,7 +151,7 @@ export const LogPanel = ({
           if (!atBottom && follow) setFollow(false)
         }}
       >
-        {shown || (missing ? '' : '…')}
+        {visible || (missing ? '' : '…')}
       </pre>
     </div>
   )

@@ -104,7 +104,7 @@ export const ProjectView = ({ projectId }: { projectId: number }) => {
           {runs.data && <RunsTable projectId={projectId} runs={runs.data} />}
         </Card>
         <Card title="Branches" id="branches">
-          <BranchesPanel projectId={projectId} />
+          <BranchesPanel projectId={projectId} baseBranch={p?.base_branch} />
         </Card>
         <Card title="Events" id="project-events">
           <ErrorBox error={live.error} onRetry={live.reload} />

@@ -1,4 +1,4 @@
-import type { JsonObject, JsonValue, OrchestratorEvent, StepRun } from '../api/types.js'
+import type { JsonObject, JsonValue, StepRun } from '../api/types.js'
 import { ApiError } from '../api/api-error.js'
 import { STEP_ACTIONS, type StepActionName } from '../api/endpoints.js'
 import { ActionButton } from '../components/action-button.js'
@@ -6,17 +6,16 @@ import { Card } from '../components/card.js'
 import { Crumbs } from '../components/crumbs.js'
 import { ErrorBox } from '../components/error-box.js'
 import { EventList } from '../components/event-list.js'
-import { JsonView } from '../components/json-view.js'
 import { LiveIndicator } from '../components/live-indicator.js'
-import { Markdown } from '../components/markdown.js'
 import { RelTime } from '../components/rel-time.js'
 import { StatusBadge } from '../components/status-badge.js'
 import { useConsole } from '../context.js'
 import { useDebounced, useResource } from '../hooks.js'
 import { useLiveEvents } from '../live/use-live-events.js'
 import { stepActions } from '../logic/allowed-actions.js'
-import { useState } from 'preact/hooks'
+import { useEffect, useState } from 'preact/hooks'
 import { LogPanel } from './log-panel.js'
+import { CiDetails, QaReport } from './step-reports.js'
 
 const LABELS: Record<StepActionName, string> = { run: 'Run', run_qa: 'Run QA', approve: 'Approve' }
 
@@ -48,6 +47,11 @@ export const StepView = ({
   )
   const s = step.data
   const events = live.events.filter((e) => e.step_run_id === stepId)
+  // The header follows the timeline however its newest event arrived (stream, or the first load).
+  const newestEventId = events[0]?.id
+  useEffect(() => {
+    if (newestEventId !== undefined) refresh()
+  }, [newestEventId])
   const allowed = s && run.data ? stepActions(run.data, s) : undefined
   const specStep = s ? findSpecStep(spec.data?.spec ?? null, s) : undefined
 
@@ -110,7 +114,12 @@ export const StepView = ({
       )}
       <div class="grid">
         <Card title="Agent log" id="log" wide>
-          <LogPanel projectId={projectId} stepId={stepId} running={s?.status === 'running'} />
+          <LogPanel
+            projectId={projectId}
+            stepId={stepId}
+            running={s?.status === 'running'}
+            revision={s?.updated_at}
+          />
         </Card>
         <Card title="QA report" id="qa-report">
           <QaReport events={events} />
@@ -123,7 +132,7 @@ export const StepView = ({
           )}
         </Card>
         <Card title="CI" id="ci-details">
-          <CiDetails events={events} />
+          <CiDetails step={s} events={events} />
         </Card>
         <Card title="Policy and runtime state" id="policy">
           <h3 class="sub">Policy</h3>
@@ -192,44 +201,4 @@ const Outputs = ({ spec }: { spec: JsonObject }) => {
       ))}
     </dl>
   )
-}
-
-const reportOf = (event: OrchestratorEvent): string | undefined => {
-  const meta = event.metadata ?? {}
-  for (const key of ['report', 'quality_report', 'qa_report', 'output']) {
-    const value = meta[key]
-    if (typeof value === 'string' && value.trim()) return value
-  }
-  return undefined
-}
-
-const QaReport = ({ events }: { events: readonly OrchestratorEvent[] }) => {
-  const verdict = events.find((e) => /^qa_(passed|failed|error|skipped)/.test(e.event_type))
-  if (!verdict) return <p class="muted">No QA verdict yet. Run QA on the step to get one.</p>
-  const report = reportOf(verdict)
-  return (
-    <div>
-      <p>
-        <StatusBadge
-          status={
-            verdict.event_type.startsWith('qa_passed')
-              ? 'completed'
-              : verdict.event_type.startsWith('qa_skipped')
-                ? 'cancelled'
-                : 'failed'
-          }
-        />{' '}
-        {verdict.message} <RelTime value={verdict.created_at} />
-      </p>
-      {report ? <Markdown source={report} /> : <JsonView value={verdict.metadata} label="details" />}
-    </div>
-  )
-}
-
-const CiDetails = ({ events }: { events: readonly OrchestratorEvent[] }) => {
-  const ci = events.filter((e) => /^(github|gitlab|ci_)/.test(e.event_type) || /\bCI\b/.test(e.message))
-  if (ci.length === 0)
-    return <p class="muted">No CI report for this step. CI results arrive through the webhooks.</p>
-  const failures = ci.filter((e) => /fail/i.test(e.message) || /fail/.test(e.event_type))
-  return <EventList events={failures.length > 0 ? failures : ci.slice(0, 5)} />
 }

@@ -149,6 +149,7 @@ const recordVerdict = async (
   const metadata: JsonObject = {
     verdict: verdict.verdict,
     verdict_line: verdict.line,
+    report: reportForEvent(report),
     inline,
     engine_id: call.engineId,
     model: call.model,
@@ -169,3 +170,14 @@ const recordVerdict = async (
   })
   return { outcome: verdict.verdict === 'PASS' ? 'completed' : 'failed', verdict: verdict.verdict }
 }
+
+/** Enough of the report for the console and CLI to show it, bounded so an event stays small. */
+const REPORT_EVENT_CHARS = 20_000
+
+/**
+ * `quality-report.md` is overwritten by the next step's QA, so the event keeps this step's copy.
+ */
+const reportForEvent = (report: string): string =>
+  report.length <= REPORT_EVENT_CHARS
+    ? report
+    : `${report.slice(0, REPORT_EVENT_CHARS)}\n\n… (truncated; ${report.length} characters in all)\n`

@@ -68,6 +68,8 @@ const readMessages = async (response: Response, signal: AbortSignal, onBlock: Bl
         buffer = buffer.slice(end + 2)
         const parsed = parseBlock(block)
         await onBlock(parsed.message, parsed.retryMs)
+        // Stopped by a message (`end`, --count): reading on from an aborted body may never settle.
+        if (signal.aborted) return
       }
     }
   } catch (error) {

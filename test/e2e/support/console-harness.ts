@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { createServer, request as httpRequest, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
@@ -35,18 +35,57 @@ export interface ConsoleServer {
 
 const silent = new Writable({ write: (_chunk, _encoding, done) => done() })
 
-/** A real server on a fresh SQLite file, listening on an ephemeral port. */
+/** A real server on a fresh SQLite file, listening on an ephemeral port, with no job runner. */
 export const startConsoleServer = async (env: Record<string, string> = {}): Promise<ConsoleServer> => {
   const dir = mkdtempSync(join(tmpdir(), 'tgz-console-e2e-'))
+  // These tests move runs and steps through the API to watch the page follow; no worker may race them.
+  return listen(dir, env, false)
+}
+
+export const SCRIPTED_AGENT = join(REPO, 'test/fixtures/agents/scripted-agent.mjs')
+
+export interface EngineConsoleServer extends ConsoleServer {
+  /** Where the scripted agent reads its per-protocol control files (see scripted-agent.mjs). */
+  readonly control: string
+  /** The scratch folder for repositories the test creates (removed on stop). */
+  readonly dir: string
+}
+
+/**
+ * A real server with its job runner on (embedded queue): the scripted fake agent as the default
+ * `command` engine, QA only when asked, projects cloned under a temporary root.
+ */
+export const startEngineConsoleServer = async (
+  env: Record<string, string> = {},
+): Promise<EngineConsoleServer> => {
+  const dir = mkdtempSync(join(tmpdir(), 'tgz-console-engine-'))
+  const control = join(dir, 'control')
+  mkdirSync(control)
+  const server = await listen(
+    dir,
+    {
+      TASKSGODZILLA_PROJECTS_ROOT: join(dir, 'projects'),
+      TASKSGODZILLA_LOGS_DIR: join(dir, 'logs'),
+      TASKSGODZILLA_COMMAND_ENGINE: SCRIPTED_AGENT,
+      TASKSGODZILLA_COMMAND_ENGINE_ARGS: `--control=${control}`,
+      TASKSGODZILLA_DEFAULT_ENGINE: 'command',
+      TASKSGODZILLA_AUTO_QA_AFTER_EXEC: 'false',
+      ...env,
+    },
+    true,
+  )
+  return { ...server, control, dir }
+}
+
+const listen = async (dir: string, env: Record<string, string>, runJobs: boolean): Promise<ConsoleServer> => {
   const config = loadConfig(
     { TASKSGODZILLA_DB_PATH: join(dir, 'db.sqlite'), TASKSGODZILLA_LOG_JSON: '1', ...env },
     dir,
   )
-  // These tests move runs and steps through the API to watch the page follow; no worker may race them.
   const running = await startServer(config, createLogger(config, silent), {
     host: '127.0.0.1',
     port: 0,
-    runJobs: false,
+    runJobs,
   })
   const origin = running.address.replace('localhost', '127.0.0.1')
   const token = env.TASKSGODZILLA_API_TOKEN

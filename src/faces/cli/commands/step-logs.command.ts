@@ -23,6 +23,10 @@ const followLogs = async (ctx: CliContext, stepId: number): Promise<void> => {
   const onSignal = (): void => stop.abort()
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)
+  // The log stream has no ids: every connection replays the log from its first line, so after a
+  // reconnect the lines already printed are skipped.
+  let printed = 0
+  let inConnection = 0
   try {
     await followSse(
       ctx.client,
@@ -31,11 +35,17 @@ const followLogs = async (ctx: CliContext, stepId: number): Promise<void> => {
       (message) => {
         // The server ends the stream with an `end` event once the step stops running.
         if (message.event === 'end') return stop.abort()
+        inConnection += 1
+        if (inConnection <= printed) return
+        printed += 1
         ctx.write(ctx.json ? `${message.data}\n` : logText(parseData(message.data)))
       },
       {
         signal: stop.signal,
-        onReconnect: () => process.stderr.write('tasksgodzilla: log stream lost; resuming…\n'),
+        onReconnect: () => {
+          inConnection = 0
+          process.stderr.write('tasksgodzilla: log stream lost; resuming…\n')
+        },
       },
     )
   } finally {
