@@ -8,7 +8,7 @@ import { openDatabase } from '../src/adapters/storage/database.js'
 import { migrateToLatest } from '../src/adapters/storage/migrations/index.js'
 import type { DatabaseTarget } from '../src/config.js'
 import { startProcess } from './processes.js'
-import { seed, type SeedSize } from './seed.js'
+import { BENCH_API_TOKEN, BENCH_PROJECT_TOKEN, seed, type SeedSize } from './seed.js'
 
 const CONNECTIONS = 32
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
@@ -23,12 +23,19 @@ interface Result {
   readonly p99: number
 }
 
+/**
+ * Every request is authorized as a client would be: the bearer token, and the token of the
+ * project it reaches (every tenth seeded project has one; the measured ids are among them).
+ */
+const AUTH_HEADERS = { authorization: `Bearer ${BENCH_API_TOKEN}`, 'x-project-token': BENCH_PROJECT_TOKEN }
+
 const measure = async (
   label: string,
   url: string,
   options: Partial<autocannon.Options> = {},
 ): Promise<Result> => {
-  const result = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, ...options })
+  const headers = { ...AUTH_HEADERS, ...options.headers }
+  const result = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, ...options, headers })
   if (result.non2xx > 0) console.warn(`  ${label}: ${result.non2xx} non-2xx responses`)
   return { label, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 }
 }
@@ -66,7 +73,7 @@ const envFor = (target: DatabaseTarget): Record<string, string> =>
 const startApi = (target: DatabaseTarget, port: number) =>
   startProcess(
     ['src/faces/cli/main.ts', 'serve', '--port', String(port)],
-    { ...envFor(target), TASKSGODZILLA_LOG_LEVEL: 'warn' },
+    { ...envFor(target), TASKSGODZILLA_LOG_LEVEL: 'warn', TASKSGODZILLA_API_TOKEN: BENCH_API_TOKEN },
     `http://127.0.0.1:${port}`,
     '/health',
   )
