@@ -21,6 +21,8 @@ interface Result {
   readonly rps: number
   readonly p50: number
   readonly p99: number
+  /** Throughput of the bare route measured just before this one. */
+  readonly bare: number
 }
 
 /**
@@ -37,7 +39,20 @@ const measure = async (
   const headers = { ...AUTH_HEADERS, ...options.headers }
   const result = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, ...options, headers })
   if (result.non2xx > 0) console.warn(`  ${label}: ${result.non2xx} non-2xx responses`)
-  return { label, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 }
+  return { label, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, bare: 0 }
+}
+
+/**
+ * Measures the bare route, then the endpoint: the machine's load drifts during a run (other work
+ * shares its cores), so each endpoint is compared with a baseline taken moments before it.
+ */
+const measureAgainstBare = async (
+  label: string,
+  url: string,
+  options: Partial<autocannon.Options> = {},
+): Promise<Result> => {
+  const bare = await measure('bare Fastify route', BARE_URL)
+  return { ...(await measure(label, url, options)), bare: bare.rps }
 }
 
 const createDatabase = async (dialect: 'sqlite' | 'postgres', size: SeedSize): Promise<DatabaseTarget> => {
@@ -46,10 +61,8 @@ const createDatabase = async (dialect: 'sqlite' | 'postgres', size: SeedSize): P
     target = { dialect, path: join(mkdtempSync(join(tmpdir(), 'tgz-bench-')), 'bench.sqlite') }
   } else {
     const name = `tgz_bench_${Date.now()}`
-    const admin = new pg.Client({ connectionString: PG_URL })
-    await admin.connect()
-    await admin.query(`create database ${name}`)
-    await admin.end()
+    await pgAdmin(`create database ${name}`)
+    created.push(name)
     const url = new URL(PG_URL)
     url.pathname = `/${name}`
     target = { dialect, url: url.toString(), poolSize: 10 }
@@ -65,6 +78,19 @@ const createDatabase = async (dialect: 'sqlite' | 'postgres', size: SeedSize): P
   return target
 }
 
+/** Postgres databases this run created, dropped at the end. */
+const created: string[] = []
+
+const pgAdmin = async (statement: string): Promise<void> => {
+  const admin = new pg.Client({ connectionString: PG_URL })
+  await admin.connect()
+  try {
+    await admin.query(statement)
+  } finally {
+    await admin.end()
+  }
+}
+
 const envFor = (target: DatabaseTarget): Record<string, string> =>
   target.dialect === 'sqlite'
     ? { TASKSGODZILLA_DB_PATH: target.path }
@@ -78,20 +104,19 @@ const startApi = (target: DatabaseTarget, port: number) =>
     '/health',
   )
 
-const benchDialect = async (
-  dialect: 'sqlite' | 'postgres',
-  bare: Result,
-  port: number,
-): Promise<Result[]> => {
+const benchDialect = async (dialect: 'sqlite' | 'postgres', port: number): Promise<Result[]> => {
   const api = await startApi(await createDatabase(dialect, LARGE), port)
   let counter = 0
   try {
     const results = [
-      await measure('GET /health', `${api.url}/health`),
-      await measure('GET /projects/{id}/protocols', `${api.url}/projects/500/protocols`),
-      await measure('GET /protocols/{id}/events?limit=100', `${api.url}/protocols/5000/events?limit=100`),
-      await measure('GET /events?limit=50', `${api.url}/events?limit=50`),
-      await measure('POST /protocols/{id}/steps', `${api.url}/protocols/7000/steps`, {
+      await measureAgainstBare('GET /health', `${api.url}/health`),
+      await measureAgainstBare('GET /projects/{id}/protocols', `${api.url}/projects/500/protocols`),
+      await measureAgainstBare(
+        'GET /protocols/{id}/events?limit=100',
+        `${api.url}/protocols/5000/events?limit=100`,
+      ),
+      await measureAgainstBare('GET /events?limit=50', `${api.url}/events?limit=50`),
+      await measureAgainstBare('POST /protocols/{id}/steps', `${api.url}/protocols/7000/steps`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         requests: [
@@ -104,7 +129,7 @@ const benchDialect = async (
         ],
       }),
     ]
-    print(`${dialect}, ${LARGE.events.toLocaleString()} events`, results, bare)
+    print(`${dialect}, ${LARGE.events.toLocaleString()} events`, results)
     return results
   } finally {
     api.stop()
@@ -119,13 +144,18 @@ const eventsScaling = async (
   const api = await startApi(await createDatabase(dialect, SMALL), port)
   try {
     const small = [
-      await measure('GET /protocols/{id}/events?limit=100', `${api.url}/protocols/50/events?limit=100`),
-      await measure('GET /events?limit=50', `${api.url}/events?limit=50`),
+      await measureAgainstBare(
+        'GET /protocols/{id}/events?limit=100',
+        `${api.url}/protocols/50/events?limit=100`,
+      ),
+      await measureAgainstBare('GET /events?limit=50', `${api.url}/events?limit=50`),
     ]
+    // Compared as ratios to their own bare baselines, so load drift between the two runs cancels.
     for (const s of small) {
       const l = large.find((r) => r.label === s.label)!
+      const [smallRatio, largeRatio] = [s.rps / s.bare, l.rps / l.bare]
       console.log(
-        `  ${dialect} ${s.label}: 1k events ${s.rps.toFixed(0)} req/s, 1M events ${l.rps.toFixed(0)} req/s → 1M/1k = ${(l.rps / s.rps).toFixed(2)}`,
+        `  ${dialect} ${s.label}: ratio to bare with 1k events ${smallRatio.toFixed(2)}, with 1M events ${largeRatio.toFixed(2)} → 1M/1k = ${(largeRatio / smallRatio).toFixed(2)}`,
       )
     }
   } finally {
@@ -133,27 +163,31 @@ const eventsScaling = async (
   }
 }
 
-const print = (title: string, results: Result[], bare: Result): void => {
-  console.log(`\n${title} (ratio = throughput / bare Fastify route ${bare.rps.toFixed(0)} req/s)`)
+const print = (title: string, results: Result[]): void => {
+  console.log(`\n${title} (ratio = throughput / bare Fastify route measured just before)`)
   for (const r of results) {
     console.log(
-      `  ${r.label.padEnd(40)} ${r.rps.toFixed(0).padStart(7)} req/s  ratio ${(r.rps / bare.rps).toFixed(2)}  p50 ${r.p50} ms  p99 ${r.p99} ms`,
+      `  ${r.label.padEnd(40)} ${r.rps.toFixed(0).padStart(7)} req/s  bare ${r.bare.toFixed(0).padStart(6)} req/s  ratio ${(r.rps / r.bare).toFixed(2)}  p50 ${r.p50} ms  p99 ${r.p99} ms`,
     )
   }
 }
 
+const BARE_PORT = 18100
+const BARE_URL = `http://127.0.0.1:${BARE_PORT}/bare`
 const bareServer = await startProcess(
-  ['bench/bare-server.ts', '18100'],
+  ['bench/bare-server.ts', String(BARE_PORT)],
   {},
-  'http://127.0.0.1:18100',
+  `http://127.0.0.1:${BARE_PORT}`,
   '/bare',
 )
-const bare = await measure('bare Fastify route', `${bareServer.url}/bare`)
-bareServer.stop()
-console.log(`bare Fastify route: ${bare.rps.toFixed(0)} req/s, p50 ${bare.p50} ms, p99 ${bare.p99} ms`)
 const dialects = (process.env.BENCH_DIALECTS ?? 'sqlite,postgres').split(',') as Array<'sqlite' | 'postgres'>
-for (const [i, dialect] of dialects.entries()) {
-  const large = await benchDialect(dialect, bare, 18110 + i * 2)
-  console.log(`\nEvent listing vs table size (${dialect}):`)
-  await eventsScaling(dialect, large, 18111 + i * 2)
+try {
+  for (const [i, dialect] of dialects.entries()) {
+    const large = await benchDialect(dialect, 18110 + i * 2)
+    console.log(`\nEvent listing vs table size (${dialect}):`)
+    await eventsScaling(dialect, large, 18111 + i * 2)
+  }
+} finally {
+  bareServer.stop()
+  for (const name of created) await pgAdmin(`drop database if exists ${name} with (force)`)
 }
