@@ -1,0 +1,50 @@
+import pg from 'pg'
+import type { EventSignal } from '../../app/ports.js'
+
+export const EVENTS_CHANNEL = 'tasksgodzilla_events'
+
+export interface PostgresSignal extends EventSignal {
+  /** Resolves when the listening connection answers; rejects once it is lost. */
+  ping(): Promise<void>
+  close(): Promise<void>
+}
+
+/**
+ * The event signal shared by every process on one Postgres database (LISTEN/NOTIFY), for the
+ * scaled mode without Redis: a commit in a worker or another API instance wakes every live stream
+ * at once instead of at its next poll. Notifications carry nothing; readers go to the events
+ * table, so a lost one only delays a stream until its poll.
+ */
+export const createPostgresSignal = async (
+  url: string,
+  channel = EVENTS_CHANNEL,
+): Promise<PostgresSignal> => {
+  const client = new pg.Client({ connectionString: url })
+  const listeners = new Set<() => void>()
+  let lost: Error | undefined
+  client.on('notification', () => listeners.forEach((listener) => listener()))
+  // A dropped connection leaves streams on their poll; the health probe reports it.
+  client.on('error', (error) => (lost = error))
+  client.on('end', () => (lost ??= new Error('Postgres listening connection closed')))
+  await client.connect()
+  await client.query(`LISTEN ${client.escapeIdentifier(channel)}`)
+  return {
+    notify: () => {
+      if (lost === undefined)
+        void client.query('select pg_notify($1, $2)', [channel, '']).catch(() => undefined)
+    },
+    subscribe: (listener) => {
+      listeners.add(listener)
+      return () => listeners.delete(listener)
+    },
+    ping: async () => {
+      if (lost !== undefined) throw lost
+      await client.query('select 1')
+    },
+    close: async () => {
+      listeners.clear()
+      lost ??= new Error('closed')
+      await client.end().catch(() => undefined)
+    },
+  }
+}
