@@ -28,10 +28,23 @@ export const createPostgresSignal = async (
   client.on('end', () => (lost ??= new Error('Postgres listening connection closed')))
   await client.connect()
   await client.query(`LISTEN ${client.escapeIdentifier(channel)}`)
+  // One connection runs one query at a time: statements queue on a chain, and announcements made
+  // while one is being sent fold into a single next one (they carry no data).
+  let chain: Promise<unknown> = Promise.resolve()
+  const enqueue = <T>(work: () => Promise<T>): Promise<T> => {
+    const next = chain.then(work)
+    chain = next.catch(() => undefined)
+    return next
+  }
+  let announcing = false
   return {
     notify: () => {
-      if (lost === undefined)
-        void client.query('select pg_notify($1, $2)', [channel, '']).catch(() => undefined)
+      if (lost !== undefined || announcing) return
+      announcing = true
+      void enqueue(() => {
+        announcing = false
+        return client.query('select pg_notify($1, $2)', [channel, ''])
+      }).catch(() => undefined)
     },
     subscribe: (listener) => {
       listeners.add(listener)
@@ -39,7 +52,7 @@ export const createPostgresSignal = async (
     },
     ping: async () => {
       if (lost !== undefined) throw lost
-      await client.query('select 1')
+      await enqueue(() => client.query('select 1'))
     },
     close: async () => {
       listeners.clear()
