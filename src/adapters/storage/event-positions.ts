@@ -36,9 +36,10 @@ export const committedHorizon = sql`(
     (
       select min(x.xid::text::bigint)
       from pg_snapshot_xip(s.snap) as x(xid)
-      where not exists (
-        select 1 from pg_stat_activity a
-        where a.backend_xid::text::bigint = x.xid::text::bigint % 4294967296
+      where x.xid::text::bigint % 4294967296 not in (
+        select a.backend_xid::text::bigint
+        from pg_stat_activity a
+        where a.backend_xid is not null
           and a.datid <> (select d.oid from pg_database d where d.datname = current_database())
       )
     ),
