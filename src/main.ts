@@ -12,6 +12,7 @@ import { createBuiltInRegistry } from './adapters/engines/engine.registry.js'
 import { createCodeHosts } from './adapters/hosts/code-hosts.js'
 import { makeTriggerCi } from './app/ci/trigger-ci.js'
 import { createInProcessSignal } from './adapters/live/in-process.signal.js'
+import { createPostgresSignal } from './adapters/live/postgres.signal.js'
 import { createRedisSignal } from './adapters/live/redis.signal.js'
 import { assertRedisReachable } from './adapters/queue/redis-connection.js'
 import { openDatabase, type DatabaseHandle } from './adapters/storage/database.js'
@@ -65,8 +66,8 @@ export const openRuntime = async (config: Config, logger: Logger): Promise<Runti
     await database.close()
     throw error
   }
-  const redisSignal = config.queue.backend === 'redis' ? await createRedisSignal(config.queue.url) : undefined
-  const signal = redisSignal ?? createInProcessSignal()
+  const shared = await openSharedSignal(config)
+  const signal = shared?.signal ?? createInProcessSignal()
   const queueLink = createQueueLink()
   const deps: AppDeps = {
     uow: createUnitOfWork(database.db, (committed) => {
@@ -79,7 +80,7 @@ export const openRuntime = async (config: Config, logger: Logger): Promise<Runti
   }
   const probes = [
     databaseProbe(database),
-    ...(redisSignal ? [{ name: 'redis', check: redisSignal.ping }] : []),
+    ...(shared ? [{ name: shared.name, check: shared.signal.ping }] : []),
   ]
   return {
     config,
@@ -91,10 +92,22 @@ export const openRuntime = async (config: Config, logger: Logger): Promise<Runti
     probes,
     queueLink,
     close: async () => {
-      await redisSignal?.close()
+      await shared?.signal.close()
       await database.close()
     },
   }
+}
+
+/**
+ * The signal that wakes live streams in every process: Redis pub/sub when Redis is configured,
+ * else Postgres LISTEN/NOTIFY on a Postgres database; undefined for a single process (SQLite).
+ */
+const openSharedSignal = async (config: Config) => {
+  if (config.queue.backend === 'redis')
+    return { name: 'redis', signal: await createRedisSignal(config.queue.url) }
+  if (config.database.dialect === 'postgres')
+    return { name: 'live_events', signal: await createPostgresSignal(config.database.url) }
+  return undefined
 }
 
 /** Applies pending migrations and reports what ran; used by `tasksgodzilla migrate`. */

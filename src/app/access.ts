@@ -9,26 +9,32 @@ import { tokenMatchesHash } from './secrets.js'
 type Readers = Pick<Repositories, 'projects' | 'runs' | 'steps'>
 
 /**
+ * Enforces a project's `X-Project-Token` given the stored hash (null: the project has none):
+ * required but missing → 401, wrong → 403.
+ */
+const checkProjectToken = (tokenHash: string | null, ctx: RequestContext): void => {
+  if (tokenHash === null) return
+  if (ctx.projectToken === undefined) {
+    throw new AppError('ORC_PROJECT_TOKEN_MISSING', 'Project access denied: X-Project-Token required')
+  }
+  if (!tokenMatchesHash(ctx.projectToken, tokenHash)) {
+    throw new AppError('ORC_PROJECT_ACCESS_DENIED', 'Project access denied')
+  }
+}
+
+/**
  * Loads a project and enforces its `X-Project-Token` before anything about it is revealed:
- * unknown → 404, token required but missing → 401, wrong → 403.
+ * unknown → 404, token required but missing → 401, wrong → 403. One read serves both.
  */
 export const authorizeProject = async (
   repos: Readers,
   projectId: number,
   ctx: RequestContext,
 ): Promise<Project> => {
-  const credentials = await repos.projects.findCredentials(projectId)
-  const project = credentials ? await repos.projects.findById(projectId) : undefined
-  if (!credentials || !project)
-    throw new AppError('ORC_PROJECT_NOT_FOUND', 'Project not found', { projectId })
-  if (credentials.apiTokenHash === null) return project
-  if (ctx.projectToken === undefined) {
-    throw new AppError('ORC_PROJECT_TOKEN_MISSING', 'Project access denied: X-Project-Token required')
-  }
-  if (!tokenMatchesHash(ctx.projectToken, credentials.apiTokenHash)) {
-    throw new AppError('ORC_PROJECT_ACCESS_DENIED', 'Project access denied')
-  }
-  return project
+  const found = await repos.projects.findWithCredentials(projectId)
+  if (!found) throw new AppError('ORC_PROJECT_NOT_FOUND', 'Project not found', { projectId })
+  checkProjectToken(found.credentials.apiTokenHash, ctx)
+  return found.project
 }
 
 /** True when the caller may see the project's data in an unfiltered listing. */
@@ -38,15 +44,16 @@ export const mayRead = async (repos: Readers, projectId: number, ctx: RequestCon
   return ctx.projectToken !== undefined && tokenMatchesHash(ctx.projectToken, credentials.apiTokenHash)
 }
 
-/** Loads a run (404 if unknown), then authorizes its project. */
+/** Loads a run (404 if unknown) with its project's token hash in one read, then enforces the token. */
 export const authorizeRun = async (
   repos: Readers,
   runId: number,
   ctx: RequestContext,
-): Promise<{ run: ProtocolRun; project: Project }> => {
-  const run = await repos.runs.findById(runId)
-  if (!run) throw new AppError('ORC_RUN_NOT_FOUND', `ProtocolRun ${runId} not found`, { runId })
-  return { run, project: await authorizeProject(repos, run.projectId, ctx) }
+): Promise<{ run: ProtocolRun }> => {
+  const found = await repos.runs.findWithProjectTokenHash(runId)
+  if (!found) throw new AppError('ORC_RUN_NOT_FOUND', `ProtocolRun ${runId} not found`, { runId })
+  checkProjectToken(found.projectTokenHash, ctx)
+  return { run: found.run }
 }
 
 /** Loads a step and its run (404 if unknown), then authorizes their project. */
@@ -54,9 +61,9 @@ export const authorizeStep = async (
   repos: Readers,
   stepId: number,
   ctx: RequestContext,
-): Promise<{ step: StepRun; run: ProtocolRun; project: Project }> => {
+): Promise<{ step: StepRun; run: ProtocolRun }> => {
   const step = await repos.steps.findById(stepId)
   if (!step) throw new AppError('ORC_STEP_NOT_FOUND', `StepRun ${stepId} not found`, { stepId })
-  const { run, project } = await authorizeRun(repos, step.protocolRunId, ctx)
-  return { step, run, project }
+  const { run } = await authorizeRun(repos, step.protocolRunId, ctx)
+  return { step, run }
 }

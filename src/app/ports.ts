@@ -27,6 +27,8 @@ export interface ProjectRepository {
   update(id: number, patch: ProjectPatch): Promise<Project | undefined>
   /** Credentials for auth and webhook checks only; never hand the result to a presenter. */
   findCredentials(id: number): Promise<ProjectCredentials | undefined>
+  /** The project and its credentials from one read (authorization, then the use case). */
+  findWithCredentials(id: number): Promise<{ project: Project; credentials: ProjectCredentials } | undefined>
   /** Per-project webhook secrets (`secrets.webhook_secret`), for signature checks only. */
   listWebhookSecrets(): Promise<Array<{ projectId: number; secret: string }>>
   /** Token hashes of every project that has a token, to hide their data from other callers. */
@@ -37,6 +39,10 @@ export interface ProtocolRunRepository {
   /** Inserts a run; throws ORC_DUPLICATE_PROTOCOL_NAME when the project already has that name. */
   create(run: NewProtocolRun): Promise<ProtocolRun>
   findById(id: number): Promise<ProtocolRun | undefined>
+  /** The run and its project's token hash (null: no token) from one read, for authorization. */
+  findWithProjectTokenHash(
+    id: number,
+  ): Promise<{ run: ProtocolRun; projectTokenHash: string | null } | undefined>
   /** Runs of one project, newest first. */
   listByProject(projectId: number, page: Page): Promise<ProtocolRun[]>
   /** Runs whose stored branch equals `branch`, optionally within one project; newest first. */

@@ -8,10 +8,21 @@ export const secretsMatch = (given: string, expected: string): boolean =>
   timingSafeEqual(createHash('sha256').update(given).digest(), createHash('sha256').update(expected).digest())
 
 /** Compares a presented token with a stored SHA-256 hex in constant time. */
-export const tokenMatchesHash = (given: string, storedHash: string): boolean => {
-  const expected = Buffer.from(storedHash, 'hex')
+export const tokenMatchesHash = (given: string, storedHash: string): boolean =>
+  presentedToken(given).matches(storedHash)
+
+/**
+ * A presented token hashed once, to compare with many stored hashes (an unfiltered listing checks
+ * it against every token-protected project), each comparison in constant time.
+ */
+export const presentedToken = (given: string): { matches(storedHash: string): boolean } => {
   const actual = createHash('sha256').update(given, 'utf8').digest()
-  return expected.length === actual.length && timingSafeEqual(actual, expected)
+  return {
+    matches: (storedHash) => {
+      const expected = Buffer.from(storedHash, 'hex')
+      return expected.length === actual.length && timingSafeEqual(actual, expected)
+    },
+  }
 }
 
 /** A new random token for a project (shown once, then only its hash is kept). */

@@ -67,6 +67,29 @@ describe('event feed', () => {
     expect(urls[1]).toBe('/events?protocol_run_id=2&after_id=10&limit=100')
   })
 
+  it('delivers a smaller id that the server sends after a larger one, and resumes after the last one sent', async () => {
+    const tokens = createTokenStore(memoryStorage(), memoryStorage())
+    const seen: Record<string, string>[] = []
+    // On Postgres a transaction that took id 8 can commit after 9 was sent: the server sends it next.
+    const first = [9, 8].map((id) => `id: ${id}\ndata: ${JSON.stringify(event(id))}\n\n`).join('')
+    const fetch = async (_url: string, init: RequestInit) => {
+      seen.push(init.headers as Record<string, string>)
+      return seen.length === 1 ? new Response(first, { status: 200 }) : new Promise<Response>(() => undefined)
+    }
+    const got: number[] = []
+    const feed = openEventFeed({
+      api: createApiClient('/', tokens, fetch),
+      fetch,
+      filter: {},
+      afterId: 7,
+      onEvent: (e) => got.push(e.id),
+    })
+    for (let i = 0; i < 200 && seen.length < 2; i++) await new Promise((r) => setTimeout(r, 5))
+    feed.close()
+    expect(got).toEqual([9, 8])
+    expect(seen[1]?.['Last-Event-ID']).toBe('8')
+  })
+
   it('ignores keep-alives and foreign payloads', () => {
     expect(parseEvent('not json')).toBeUndefined()
     expect(parseEvent('{"hello":1}')).toBeUndefined()

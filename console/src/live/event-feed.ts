@@ -19,22 +19,28 @@ export interface EventFeedOptions {
   readonly pollIntervalMs?: number
 }
 
+/** How many delivered ids the feed remembers to drop repeats (replays after a reconnect are short). */
+const REMEMBERED = 5_000
+
 /**
  * Live events for one filter: `GET /events/stream` (SSE, resumed with `Last-Event-ID`), falling
- * back to polling `GET /events?after_id=` when the server has no stream. Each event is delivered
- * once, in id order, whatever path it came by.
+ * back to polling `GET /events?after_id=` when the server has no stream. Events arrive in the
+ * server's order, which on Postgres is commit-safe position rather than id order: an event with a
+ * smaller id can follow a larger one (docs/decisions.md, "Event positions"). So the cursor is the
+ * last event the server sent, never the highest id, and repeats are dropped by id.
  */
 export const openEventFeed = (options: EventFeedOptions): SseConnection => {
   const { api, filter } = options
-  let highest = options.afterId ?? 0
+  const delivered = new Set<number>(options.afterId ? [options.afterId] : [])
   const deliver = (event: OrchestratorEvent) => {
-    if (event.id <= highest) return
-    highest = event.id
+    if (delivered.has(event.id)) return
+    delivered.add(event.id)
+    if (delivered.size > REMEMBERED) delivered.delete(delivered.values().next().value as number)
     options.onEvent(event)
   }
   return openSse({
     fetch: options.fetch,
-    lastEventId: highest > 0 ? String(highest) : '',
+    lastEventId: options.afterId ? String(options.afterId) : '',
     pollIntervalMs: options.pollIntervalMs,
     prepare: () => api.prepare('/events/stream', { query: { ...filter }, projectId: filter.project_id }),
     onStatus: options.onStatus,
@@ -42,15 +48,15 @@ export const openEventFeed = (options: EventFeedOptions): SseConnection => {
       const event = parseEvent(message.data)
       if (event) deliver(event)
     },
-    poll: async () => {
+    poll: async (lastEventId) => {
+      const after = Number(lastEventId) || undefined
+      // Newest first: the first event is the server's latest position, the cursor to resume after.
       const batch = await api.request<OrchestratorEvent[]>('GET', '/events', {
         projectId: filter.project_id,
-        query: { ...filter, after_id: highest || undefined, limit: 100 },
+        query: { ...filter, after_id: after, limit: 100 },
       })
-      const fresh = batch.filter((event) => event.id > highest).sort((a, b) => a.id - b.id)
-      if (highest === 0) highest = fresh.at(-1)?.id ?? 0
-      else fresh.forEach(deliver)
-      return String(highest)
+      if (after !== undefined) [...batch].reverse().forEach(deliver)
+      return batch[0] ? String(batch[0].id) : lastEventId
     },
   })
 }

@@ -1,50 +1,67 @@
-import type { Kysely } from 'kysely'
+import { PostgresAdapter, sql, type Kysely } from 'kysely'
 import type { EventFilter, EventRepository } from '../../app/ports.js'
 import { encodeJson, nowIso } from './columns.js'
 import { toEvent, toEventWithContext } from './event.table.js'
+import { committedHorizon, eventPosition, positionOf } from './event-positions.js'
 import type { Database } from './schema.js'
 
-export const createEventRepository = (db: Kysely<Database>): EventRepository => ({
-  async append(event) {
-    const metadata = event.metadata && Object.keys(event.metadata).length > 0 ? event.metadata : null
-    const row = await db
-      .insertInto('events')
-      .values({
-        project_id: event.projectId,
-        protocol_run_id: event.protocolRunId ?? null,
-        step_run_id: event.stepRunId ?? null,
-        event_type: event.eventType,
-        message: event.message,
-        metadata: encodeJson(metadata),
-        created_at: nowIso(),
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow()
-    return toEvent(row)
-  },
+const isPostgres = (db: Kysely<Database>): boolean => db.getExecutor().adapter instanceof PostgresAdapter
 
-  async list(filter: EventFilter) {
-    // Ordered by id alone: ids grow with insertion, and a single-column keyset keeps every page
-    // an index range scan whatever the table size.
-    let query = db
-      .selectFrom('events as e')
-      .leftJoin('protocol_runs as r', 'r.id', 'e.protocol_run_id')
-      .innerJoin('projects as p', 'p.id', 'e.project_id')
-      .selectAll('e')
-      .select(['r.protocol_name as protocol_name', 'p.name as project_name'])
-    if (filter.projectId !== undefined) query = query.where('e.project_id', '=', filter.projectId)
-    if (filter.protocolRunId !== undefined)
-      query = query.where('e.protocol_run_id', '=', filter.protocolRunId)
-    if (filter.eventType !== undefined) query = query.where('e.event_type', '=', filter.eventType)
-    if (filter.since !== undefined) query = query.where('e.created_at', '>=', filter.since)
-    if (filter.excludeProjectIds?.length)
-      query = query.where('e.project_id', 'not in', [...filter.excludeProjectIds])
-    if (filter.beforeId !== undefined) query = query.where('e.id', '<', filter.beforeId)
-    if (filter.afterId !== undefined) query = query.where('e.id', '>', filter.afterId)
-    const rows = await query
-      .orderBy('e.id', filter.order ?? 'desc')
-      .limit(filter.limit)
-      .execute()
-    return rows.map(toEventWithContext)
-  },
-})
+export const createEventRepository = (db: Kysely<Database>): EventRepository => {
+  const postgres = isPostgres(db)
+  return {
+    async append(event) {
+      const metadata = event.metadata && Object.keys(event.metadata).length > 0 ? event.metadata : null
+      const row = await db
+        .insertInto('events')
+        .values({
+          project_id: event.projectId,
+          protocol_run_id: event.protocolRunId ?? null,
+          step_run_id: event.stepRunId ?? null,
+          event_type: event.eventType,
+          message: event.message,
+          metadata: encodeJson(metadata),
+          created_at: nowIso(),
+          ...(postgres ? { txid: sql<number>`pg_current_xact_id()::text::bigint` } : {}),
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow()
+      return toEvent(row)
+    },
+
+    async list(filter: EventFilter) {
+      let query = db
+        .selectFrom('events as e')
+        .leftJoin('protocol_runs as r', 'r.id', 'e.protocol_run_id')
+        .innerJoin('projects as p', 'p.id', 'e.project_id')
+        .selectAll('e')
+        .select(['r.protocol_name as protocol_name', 'p.name as project_name'])
+      if (filter.projectId !== undefined) query = query.where('e.project_id', '=', filter.projectId)
+      if (filter.protocolRunId !== undefined)
+        query = query.where('e.protocol_run_id', '=', filter.protocolRunId)
+      if (filter.eventType !== undefined) query = query.where('e.event_type', '=', filter.eventType)
+      if (filter.since !== undefined) query = query.where('e.created_at', '>=', filter.since)
+      if (filter.excludeProjectIds?.length)
+        query = query.where('e.project_id', 'not in', [...filter.excludeProjectIds])
+      const order = filter.order ?? 'desc'
+      if (postgres) {
+        // Ordered by position (txid, id), and only what no running transaction can still precede,
+        // so that any event's id is a cursor after which nothing can appear later (see event-positions.ts).
+        query = query.where(sql<boolean>`e.txid < ${committedHorizon}`)
+        if (filter.beforeId !== undefined)
+          query = query.where(sql<boolean>`${eventPosition} < ${positionOf(filter.beforeId)}`)
+        if (filter.afterId !== undefined)
+          query = query.where(sql<boolean>`${eventPosition} > ${positionOf(filter.afterId)}`)
+        query = query.orderBy('e.txid', order).orderBy('e.id', order)
+      } else {
+        // SQLite has one writer at a time: ids grow in commit order, and a single-column keyset
+        // keeps every page an index range scan whatever the table size.
+        if (filter.beforeId !== undefined) query = query.where('e.id', '<', filter.beforeId)
+        if (filter.afterId !== undefined) query = query.where('e.id', '>', filter.afterId)
+        query = query.orderBy('e.id', order)
+      }
+      const rows = await query.limit(filter.limit).execute()
+      return rows.map(toEventWithContext)
+    },
+  }
+}

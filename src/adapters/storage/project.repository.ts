@@ -76,6 +76,11 @@ export const createProjectRepository = (db: Kysely<Database>): ProjectRepository
     const row = await db.selectFrom('projects').selectAll().where('id', '=', id).executeTakeFirst()
     return row ? toProjectCredentials(row) : undefined
   },
+
+  async findWithCredentials(id) {
+    const row = await db.selectFrom('projects').selectAll().where('id', '=', id).executeTakeFirst()
+    return row ? { project: toProject(row), credentials: toProjectCredentials(row) } : undefined
+  },
 })
 
 const toColumns = (patch: ProjectPatch): Updateable<ProjectsTable> => {

@@ -45,6 +45,17 @@ export const createProtocolRunRepository = (db: Kysely<Database>): ProtocolRunRe
     return row ? toProtocolRun(row) : undefined
   },
 
+  async findWithProjectTokenHash(id) {
+    const row = await db
+      .selectFrom('protocol_runs as r')
+      .innerJoin('projects as p', 'p.id', 'r.project_id')
+      .selectAll('r')
+      .select('p.api_token_hash as project_token_hash')
+      .where('r.id', '=', id)
+      .executeTakeFirst()
+    return row ? { run: toProtocolRun(row), projectTokenHash: row.project_token_hash } : undefined
+  },
+
   async listByProject(projectId, page) {
     let query = db.selectFrom('protocol_runs').selectAll().where('project_id', '=', projectId)
     if (page.beforeId !== undefined) query = query.where('id', '<', page.beforeId)

@@ -71,6 +71,8 @@ export interface EventsTable {
   message: string
   metadata: JsonText
   created_at: Timestamp
+  /** Postgres: the writing transaction's id (position `(txid, id)`); always 0 on SQLite. */
+  txid: Generated<number>
 }
 
 export interface JobsTable {

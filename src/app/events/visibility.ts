@@ -1,6 +1,6 @@
 import type { RequestContext } from '../context.js'
 import type { Repositories } from '../ports.js'
-import { tokenMatchesHash } from '../secrets.js'
+import { presentedToken } from '../secrets.js'
 
 /** Ids of token-protected projects whose token the caller did not present. */
 export const unreadableProjects = async (
@@ -8,10 +8,8 @@ export const unreadableProjects = async (
   ctx: RequestContext,
 ): Promise<number[]> => {
   const protectedProjects = await repos.projects.listTokenHashes()
+  const token = ctx.projectToken === undefined ? undefined : presentedToken(ctx.projectToken)
   return protectedProjects
-    .filter(
-      ({ apiTokenHash }) =>
-        ctx.projectToken === undefined || !tokenMatchesHash(ctx.projectToken, apiTokenHash),
-    )
+    .filter(({ apiTokenHash }) => token === undefined || !token.matches(apiTokenHash))
     .map(({ projectId }) => projectId)
 }

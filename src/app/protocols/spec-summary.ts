@@ -22,11 +22,31 @@ export const summarizeSpec = (run: Pick<ProtocolRun, 'templateConfig'>): SpecSum
     : []
   return {
     spec,
-    specHash: specHash(spec),
+    specHash: cachedSpecHash(spec),
     validationStatus: typeof meta?.status === 'string' ? meta.status : null,
     validationErrors: errors.length > 0 ? errors : null,
     validatedAt: typeof meta?.validated_at === 'string' ? meta.validated_at : null,
   }
+}
+
+/** How many distinct specs keep their hash; runs share few specs, and each entry is a spec's text. */
+const HASH_CACHE_SIZE = 1024
+const hashes = new Map<string, string | null>()
+
+/**
+ * The spec hash, remembered by the spec's plain JSON text: canonical JSON plus SHA-256 costs
+ * about twenty times what `JSON.stringify` does, and every run listing needs it for each run.
+ * Equal text means an equal parsed value, so the remembered hash is the one `specHash` gives.
+ */
+const cachedSpecHash = (spec: JsonObject | null): string | null => {
+  if (spec === null) return null
+  const key = JSON.stringify(spec)
+  const known = hashes.get(key)
+  if (known !== undefined) return known
+  const hash = specHash(spec)
+  if (hashes.size >= HASH_CACHE_SIZE) hashes.delete(hashes.keys().next().value!)
+  hashes.set(key, hash)
+  return hash
 }
 
 const asObject = (value: JsonValue | undefined): JsonObject | null =>

@@ -6,6 +6,11 @@ const HEARTBEAT_MS = 15_000
 /** Safety net for a lost wake-up signal (and the only feed between API instances without Redis). */
 const POLL_MS = 2_000
 const BATCH = 500
+/**
+ * A commit can be held back while an older transaction is still running (Postgres event
+ * positions); one more read shortly after each signal picks it up without waiting for the poll.
+ */
+const SETTLE_MS = 200
 
 /** The id to resume after: `Last-Event-ID` header, else `last_event_id` query, else undefined. */
 export const resumeIdOf = (request: FastifyRequest, queryValue: number | undefined): number | undefined => {
@@ -62,12 +67,18 @@ export const streamEvents = async (
     }
   }
 
-  const unsubscribe = watch.signal.subscribe(() => void drain())
+  let settle: NodeJS.Timeout | undefined
+  const unsubscribe = watch.signal.subscribe(() => {
+    void drain()
+    clearTimeout(settle)
+    settle = setTimeout(() => void drain(), SETTLE_MS)
+  })
   const poll = setInterval(() => void drain(), POLL_MS)
   const heartbeat = setInterval(() => out.write(': ping\n\n'), HEARTBEAT_MS)
   const end = (): void => {
     closed = true
     unsubscribe()
+    clearTimeout(settle)
     clearInterval(poll)
     clearInterval(heartbeat)
     openStreams.delete(end)

@@ -14,12 +14,14 @@ const WRITER = fileURLToPath(new URL('../../support/write-events.ts', import.met
 const dbEnv = (target: DatabaseTarget): Record<string, string> =>
   target.dialect === 'sqlite' ? { TASKSGODZILLA_DB_PATH: target.path } : { TASKSGODZILLA_DB_URL: target.url }
 
-/** The live feed between processes: the database alone (SQLite), or Redis pub/sub (Postgres + Redis). */
-const SETUPS = DIALECTS.map((dialect) => ({
-  dialect,
-  redis: dialect === 'postgres' ? REDIS_URL : undefined,
-  skip: unavailable(dialect) || (dialect === 'postgres' && !REDIS_URL),
-}))
+/**
+ * The live feed between processes: the database alone (SQLite), Postgres LISTEN/NOTIFY, or Redis
+ * pub/sub (Postgres + Redis).
+ */
+const SETUPS = [
+  ...DIALECTS.map((dialect) => ({ dialect, redis: undefined, skip: unavailable(dialect) })),
+  { dialect: 'postgres' as const, redis: REDIS_URL, skip: unavailable('postgres') || !REDIS_URL },
+]
 
 const writeFromAnotherProcess = (
   env: Record<string, string>,
@@ -70,7 +72,7 @@ for (const setup of SETUPS) {
     })
 
     it('delivers events committed by another process, in order, and resumes after Last-Event-ID without loss', async () => {
-      const stream = await openSse(`${base}/events/stream?project_id=${projectId}`)
+      const stream = await openSse(`${base}/events/stream?project_id=${projectId}&event_type=external`)
       await writeFromAnotherProcess(env, projectId, 5, 'first')
       const first = await stream.waitFor(5)
       expect(first.map((m) => JSON.parse(m.data).message)).toEqual([0, 1, 2, 3, 4].map((i) => `first-${i}`))
@@ -79,7 +81,7 @@ for (const setup of SETUPS) {
       stream.close()
 
       await writeFromAnotherProcess(env, projectId, 3, 'missed')
-      const resumed = await openSse(`${base}/events/stream?project_id=${projectId}`, {
+      const resumed = await openSse(`${base}/events/stream?project_id=${projectId}&event_type=external`, {
         'last-event-id': String(ids[4]),
       })
       const replay = await resumed.waitFor(3)

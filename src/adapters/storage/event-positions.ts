@@ -1,0 +1,49 @@
+import { sql } from 'kysely'
+
+/**
+ * Postgres event positions. Event ids come from a sequence, so a transaction can take id 7, and
+ * commit after another one that took id 8 has committed and been read: a reader that moved its
+ * cursor to 8 would never see 7. Every event therefore records the id of the transaction that
+ * wrote it (`txid`), readers order by the position `(txid, id)`, and they only return events whose
+ * transaction is older than every transaction still running in this database. No transaction can
+ * later commit an event below that horizon, so the listed prefix of positions is final and any
+ * listed event's id is a safe resume cursor (docs/decisions.md, "Event positions").
+ *
+ * All three fragments belong in the same statement as the rows they compare against: a
+ * statement's rows and `pg_current_snapshot()` then come from the same snapshot.
+ */
+
+/** An event's position, for row comparisons. */
+export const eventPosition = sql`(e.txid, e.id)`
+
+/**
+ * The position of event `id` (the cursor a client sends back). An id that names no visible event
+ * takes the transaction of the nearest older event, so a resume from it neither replays nor skips
+ * more than the events around that id.
+ */
+export const positionOf = (id: number) =>
+  sql`(coalesce((select c.txid from events c where c.id <= ${id} order by c.id desc limit 1), 0), cast(${id} as integer))`
+
+/**
+ * The oldest transaction id that may still write events here: the smallest in-progress id of this
+ * statement's snapshot, ignoring transactions known to run in another database of the cluster
+ * (they never write our events, and waiting for them would delay events for nothing), else the
+ * snapshot's xmax. Transactions whose database cannot be seen (finished since, or hidden by
+ * privileges) count as ours: waiting is safe, skipping is not.
+ */
+export const committedHorizon = sql`(
+  select coalesce(
+    (
+      select min(x.xid::text::bigint)
+      from pg_snapshot_xip(s.snap) as x(xid)
+      where x.xid::text::bigint % 4294967296 not in (
+        select a.backend_xid::text::bigint
+        from pg_stat_activity a
+        where a.backend_xid is not null
+          and a.datid <> (select d.oid from pg_database d where d.datname = current_database())
+      )
+    ),
+    pg_snapshot_xmax(s.snap)::text::bigint
+  )
+  from (select pg_current_snapshot() as snap) as s
+)`
