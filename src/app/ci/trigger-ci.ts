@@ -36,7 +36,10 @@ const HOST_TIMEOUT_MS = 60_000
 export const makeTriggerCi =
   (deps: TriggerCiDeps) =>
   async (runId: number, workflow: string | undefined, ctx: RequestContext): Promise<TriggerCiResult> => {
-    const { run, project } = await authorizeRun(deps.repos, runId, ctx)
+    const { run } = await authorizeRun(deps.repos, runId, ctx)
+    const project = await deps.repos.projects.findById(run.projectId)
+    if (!project)
+      throw new AppError('ORC_PROJECT_NOT_FOUND', 'Project not found', { projectId: run.projectId })
     if (run.protocolName.startsWith('setup-'))
       throw new AppError('ORC_CONFLICT', `Run ${run.id} is a project setup run; it has no branch to test`)
     const target = hostTargetOf(project)
