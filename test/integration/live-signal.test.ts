@@ -41,11 +41,14 @@ describe.skipIf(unavailable('postgres'))('Postgres live signal (LISTEN/NOTIFY, n
     const woken = nextWake(apiA)
     worker.notify()
     await woken
+    expect(calls.length).toBeGreaterThan(0)
     unsubscribe()
+    // A wake already in flight (an earlier test's announcement) may have reached it before now.
+    const seen = calls.length
     const again = nextWake(apiA)
     worker.notify()
     await again
-    expect(calls).toHaveLength(1)
+    expect(calls).toHaveLength(seen)
 
     await expect(worker.ping()).resolves.toBeUndefined()
     await worker.close()

@@ -18,6 +18,13 @@ const projectScopedRoutes = (p: number, r: number, s: number): Route[] => [
   { method: 'PATCH', url: `/projects/${p}`, body: { name: 'renamed' } },
   { method: 'POST', url: `/projects/${p}/clarifications`, body: { answers: { ci_provider: 'github' } } },
   { method: 'GET', url: `/projects/${p}/protocols` },
+  { method: 'GET', url: `/projects/${p}/branches` },
+  { method: 'POST', url: `/projects/${p}/branches/feature-x/delete`, body: { confirm: true } },
+  {
+    method: 'POST',
+    url: `/projects/${p}/codemachine/import`,
+    body: { protocol_name: '0778-auth-cm', workspace_path: '/nonexistent-workspace' },
+  },
   { method: 'POST', url: `/projects/${p}/protocols`, body: { protocol_name: '0777-auth-check' } },
   { method: 'GET', url: `/protocols/${r}` },
   { method: 'GET', url: `/protocols/${r}/spec` },
@@ -28,10 +35,11 @@ const projectScopedRoutes = (p: number, r: number, s: number): Route[] => [
     body: { step_index: 9, step_name: '09-auth', step_type: 'work' },
   },
   { method: 'GET', url: `/protocols/${r}/events` },
-  ...['start', 'pause', 'resume', 'cancel', 'run_next_step', 'retry_latest', 'open_pr'].map(
+  ...['start', 'pause', 'resume', 'cancel', 'run_next_step', 'retry_latest', 'open_pr', 'trigger_ci'].map(
     (action): Route => ({ method: 'POST', url: `/protocols/${r}/actions/${action}` }),
   ),
   { method: 'GET', url: `/steps/${s}` },
+  { method: 'GET', url: `/steps/${s}/logs` },
   ...['run', 'run_qa', 'approve'].map((action): Route => ({
     method: 'POST',
     url: `/steps/${s}/actions/${action}`,
@@ -110,7 +118,7 @@ for (const dialect of DIALECTS) {
       for (const route of routes) {
         const label = `${route.method} ${route.url}`
         const missing = await api.request(route.method, route.url, { body: route.body, headers: bearer })
-        expect(missing.statusCode, `${label} without token`).toBe(401)
+        expect(missing.statusCode, `${label} without token: ${missing.body}`).toBe(401)
         const wrong = await api.request(route.method, route.url, {
           body: route.body,
           headers: { ...bearer, 'x-project-token': 'not-the-token' },
@@ -123,7 +131,7 @@ for (const dialect of DIALECTS) {
 
     it('lets the right project token through every project-scoped read', async () => {
       const h = { ...bearer, 'x-project-token': PROJECT_TOKEN }
-      for (const route of routes.filter((r) => r.method === 'GET' && !r.url.includes('/stream'))) {
+      for (const route of routes.filter((r) => r.method === 'GET' && !/\/stream|\/branches/.test(r.url))) {
         const response = await api.request(route.method, route.url, { headers: h })
         expect(response.statusCode, route.url).toBe(200)
       }

@@ -49,6 +49,10 @@ export const ciRoutes: FastifyPluginAsyncTypebox<CiRouteDeps> = async (server, {
         body: Type.Optional(TriggerBody),
         response: { 200: TriggerReply, ...ERROR_RESPONSES, 502: Detail },
       },
+      // The body is optional: a bare POST means the configured workflow, not a 422.
+      preValidation: async (req) => {
+        req.body ??= {}
+      },
     },
     async (req) => triggerCi(req.params.protocol_run_id, req.body?.workflow, contextOf(req)),
   )
