@@ -103,7 +103,9 @@ const qaPrompt = async (
   signal: AbortSignal,
 ): Promise<string> => {
   const root = worktree.protocolRoot
-  const roots = { protocolRoot: root, workspace: worktree.path }
+  // A CodeMachine template names its QA prompt inside `.codemachine/` (the run's protocol root).
+  const promptRoot = isCodeMachineRun(context.run) ? (context.run.protocolRoot ?? root) : root
+  const roots = { protocolRoot: promptRoot, workspace: worktree.path }
   const custom = context.stepSpec.qa.prompt
     ? resolveSpecPath(context.stepSpec.qa.prompt, roots, FS_PROBE)
     : undefined

@@ -152,8 +152,10 @@ describe.each(SETUPS)('a CodeMachine workspace end to end on %s with the %s queu
       )
       for (const agent of ['specify', 'implement', 'document'])
         expect(existsSync(join(workspace, '.codemachine', 'outputs', `${agent}.md`))).toBe(true)
-      // The last review (of step 3) saw what the agent was asked and what it answered.
+      // The last review (of step 3) followed the template's QA prompt and saw what the agent was
+      // asked and what it answered.
       const report = readFileSync(join(protocolDir, 'quality-report.md'), 'utf8')
+      expect(report).toContain('- Instructions: # Review of a greeter step')
       expect(report).toContain('- Step file (02-document): # Document')
       expect(report).toContain('- Agent answer (02-document.md): agent answer')
       expect(report).toContain('VERDICT: PASS')
