@@ -197,6 +197,11 @@ for (const dialect of DIALECTS) {
       expect((await api.request('GET', `/protocols/${run.id}/steps`)).json()).toEqual([])
       const event = (await eventsOf(run.id)).find((e) => e.event_type === 'spec_validation_error')
       expect(event?.metadata.errors).toEqual([expect.stringContaining('00-ghost: prompt_ref missing')])
+      // Nothing to start: no planning job either, the run stays blocked.
+      const started = await api.request('POST', `/protocols/${run.id}/actions/start`)
+      expect(started.statusCode).toBe(404)
+      expect(started.json().code).toBe('ORC_NOTHING_TO_RUN')
+      expect((await api.request('GET', `/protocols/${run.id}`)).json().status).toBe('blocked')
     })
 
     it('enqueues the import: planning run, job and event; the job then imports it', async () => {
