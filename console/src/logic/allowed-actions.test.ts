@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { ProtocolStatus, StepStatus } from '../api/types.js'
-import { protocolActions, stepActions, stepNeedingAttention } from './allowed-actions.js'
+import { isCodeMachineRun, protocolActions, stepActions, stepNeedingAttention } from './allowed-actions.js'
 
 const steps = (...statuses: StepStatus[]) => statuses.map((status, step_index) => ({ status, step_index }))
 const allowedSet = (status: ProtocolStatus, ...s: StepStatus[]) =>
@@ -73,5 +73,17 @@ describe('allowed step actions', () => {
       { id: 2, status: 'pending' as const, step_index: 1 },
     ]
     expect(stepNeedingAttention(list)?.id).toBe(1)
+  })
+})
+
+describe('CodeMachine runs', () => {
+  it('are recognised by their imported agents or a .codemachine protocol root', () => {
+    expect(isCodeMachineRun({ template_config: { main_agents: [{ id: 'a' }] }, protocol_root: null })).toBe(
+      true,
+    )
+    expect(isCodeMachineRun({ template_config: null, protocol_root: '/repo/ws/.codemachine' })).toBe(true)
+    expect(
+      isCodeMachineRun({ template_config: { main_agents: [] }, protocol_root: '/repo/.protocols/x' }),
+    ).toBe(false)
   })
 })

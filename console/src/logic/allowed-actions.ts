@@ -87,3 +87,15 @@ export const stepNeedingAttention = <S extends Pick<StepRun, 'status' | 'step_in
   steps.find((s) => s.status === 'pending')
 
 const label = (status: string) => status.replace('_', ' ')
+
+/**
+ * An imported CodeMachine run (agents in its template, or a protocol root in `.codemachine`): the
+ * server starts it at its first step instead of planning it.
+ */
+export const isCodeMachineRun = (run: Pick<ProtocolRun, 'template_config' | 'protocol_root'>): boolean => {
+  const agents = run.template_config?.main_agents
+  return (
+    (Array.isArray(agents) && agents.length > 0) ||
+    (run.protocol_root?.split('/').includes('.codemachine') ?? false)
+  )
+}

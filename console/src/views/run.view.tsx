@@ -12,7 +12,7 @@ import { StatusBadge } from '../components/status-badge.js'
 import { useConsole } from '../context.js'
 import { useDebounced, useResource } from '../hooks.js'
 import { useLiveEvents } from '../live/use-live-events.js'
-import { protocolActions } from '../logic/allowed-actions.js'
+import { isCodeMachineRun, protocolActions } from '../logic/allowed-actions.js'
 import { externalHref } from '../logic/markdown.js'
 import { SpecPanel } from './spec-panel.js'
 import { StepsTable } from './steps-table.js'
@@ -80,7 +80,7 @@ export const RunView = ({ projectId, runId }: { projectId: number; runId: number
               PROTOCOL_ACTIONS.map((action) => (
                 <ActionButton
                   key={action}
-                  label={LABELS[action]}
+                  label={action === 'start' && isCodeMachineRun(r) ? 'Start first step' : LABELS[action]}
                   allowed={allowed[action]}
                   primary={action === 'start' || action === 'run_next_step'}
                   danger={action === 'cancel'}

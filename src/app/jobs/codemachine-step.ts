@@ -1,22 +1,18 @@
 import { createHash } from 'node:crypto'
 import { existsSync, realpathSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { agentIdOfStep } from '../../domain/codemachine/import-spec.js'
-import {
-  resolveCodeMachineStep,
-  withSpecification,
-  type CodeMachineStepPaths,
-} from '../../domain/codemachine/step-paths.js'
+import { withSpecification, type CodeMachineStepPaths } from '../../domain/codemachine/step-paths.js'
 import type { CodeMachineAgent } from '../../domain/codemachine/workspace-config.js'
-import type { JsonObject, JsonValue } from '../../domain/json.js'
+import type { JsonObject } from '../../domain/json.js'
 import { isInside } from '../../domain/posix-path.js'
 import { qaPolicyOf } from '../../domain/spec.js'
 import type { RequestContext } from '../context.js'
 import { specHash } from '../spec-hash.js'
+import { codeMachineStepPaths, findCodeMachineAgent } from './codemachine-paths.js'
 import { callEngine, type EngineCallOutcome } from './engine-call.js'
 import type { JobRunContext } from './job-handler.js'
 import { PermanentJobError } from './job-handler.js'
-import { appendProtocolLog, FS_PROBE, readText, writeText } from './protocol-files.js'
+import { appendProtocolLog, readText, writeText } from './protocol-files.js'
 import type { ProtocolJobDeps } from './protocol-job-deps.js'
 import { runQualityCheck } from './quality-check.js'
 import type { StepContext } from './step-context.js'
@@ -69,17 +65,9 @@ const prepare = (context: StepContext): Prepared => {
   if (!workspace || !isDirectory(workspace))
     return { error: `CodeMachine workspace ${workspace ?? '(none)'} is missing`, cause: 'repo_missing' }
   const root = context.run.protocolRoot ?? join(workspace, '.codemachine')
-  const agent = findAgent(context)
+  const agent = findCodeMachineAgent(context)
   if (!agent) return { error: 'CodeMachine agent not found', cause: 'agent_missing' }
-  const roots = { workspace, root, protocolName: context.run.protocolName }
-  const paths = resolveCodeMachineStep(
-    context.stepSpec,
-    context.step.stepName,
-    agent,
-    context.spec,
-    roots,
-    FS_PROBE,
-  )
+  const paths = codeMachineStepPaths(context, agent, workspace)
   if ('error' in paths)
     return { error: `Spec validation failed: ${paths.error}`, cause: 'spec_validation_error' }
   if (!isInside(realpathSync(workspace), realpathSync(paths.promptPath)))
@@ -87,21 +75,6 @@ const prepare = (context: StepContext): Prepared => {
   const specificationPath = join(root, 'inputs', 'specifications.md')
   const specification = existsSync(specificationPath) ? readText(specificationPath) : undefined
   return { agent, workspace, paths, prompt: withSpecification(readText(paths.promptPath), specification) }
-}
-
-/** The main agent whose id is the step name's agent part (CM-7). */
-const findAgent = (context: StepContext): CodeMachineAgent | undefined => {
-  const id = agentIdOfStep(context.step.stepName)
-  const agents: JsonValue = context.run.templateConfig?.main_agents ?? []
-  if (!Array.isArray(agents)) return undefined
-  const found = agents.find(
-    (agent) =>
-      typeof agent === 'object' &&
-      agent !== null &&
-      !Array.isArray(agent) &&
-      (agent.id ?? agent.agent_id) === id,
-  )
-  return found as unknown as CodeMachineAgent | undefined
 }
 
 const afterFailedCall = async (

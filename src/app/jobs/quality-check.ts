@@ -1,4 +1,4 @@
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { isCodeMachineRun } from '../../domain/codemachine/codemachine-run.js'
 import type { JsonObject } from '../../domain/json.js'
 import { resolveSpecPath } from '../../domain/spec-paths.js'
@@ -8,6 +8,7 @@ import type { RequestContext } from '../context.js'
 import type { WorktreeInfo } from '../git.port.js'
 import { applySuccessPolicies, policyDepsOf } from '../policies.js'
 import { maybeCompleteProtocol } from '../steps/complete-protocol.js'
+import { codeMachineStepPaths, findCodeMachineAgent } from './codemachine-paths.js'
 import { callEngine, stepLogPath, type EngineCallOutcome } from './engine-call.js'
 import type { JobRunContext } from './job-handler.js'
 import { PermanentJobError } from './job-handler.js'
@@ -102,25 +103,43 @@ const qaPrompt = async (
   signal: AbortSignal,
 ): Promise<string> => {
   const root = worktree.protocolRoot
-  const roots = { protocolRoot: root, workspace: worktree.path }
+  // A CodeMachine template names its QA prompt inside `.codemachine/` (the run's protocol root).
+  const promptRoot = isCodeMachineRun(context.run) ? (context.run.protocolRoot ?? root) : root
+  const roots = { protocolRoot: promptRoot, workspace: worktree.path }
   const custom = context.stepSpec.qa.prompt
     ? resolveSpecPath(context.stepSpec.qa.prompt, roots, FS_PROBE)
     : undefined
   const head =
     custom && 'path' in custom ? readText(custom.path, loadPrompt('qa').text) : loadPrompt('qa').text
-  const stepFile = resolveSpecPath(context.stepSpec.prompt_ref, roots, FS_PROBE)
   return promptSections(head, [
     ['Plan (plan.md)', readText(join(root, 'plan.md'), '(none)')],
     ['Context (context.md)', readText(join(root, 'context.md'), '(none)')],
     ['Log (log.md)', readText(join(root, 'log.md'), '(none)')],
-    [
-      `Step file (${context.step.stepName})`,
-      'path' in stepFile ? readText(stepFile.path, '(missing)') : '(missing)',
-    ],
+    ...stepSections(context, worktree),
     ['git status --porcelain', (await deps.git.statusPorcelain(worktree.path, signal)) || '(clean)'],
     ['Last commit', (await deps.git.lastCommitSubject(worktree.path, signal)) ?? '(none)'],
     ['Answer', qaAnswerInstruction(inline)],
   ])
+}
+
+/**
+ * What the step was asked (its step file) and, for a CodeMachine step, the agent's answer: its
+ * prompt lives in `.codemachine/` and its work is the answer file, not a commit.
+ */
+const stepSections = (context: StepContext, worktree: WorktreeInfo): Array<[string, string]> => {
+  const title = `Step file (${context.step.stepName})`
+  const agent = isCodeMachineRun(context.run) ? findCodeMachineAgent(context) : undefined
+  if (agent) {
+    const paths = codeMachineStepPaths(context, agent, worktree.path)
+    if ('error' in paths) return [[title, '(missing)']]
+    return [
+      [title, readText(paths.promptPath, '(missing)')],
+      [`Agent answer (${basename(paths.outputs.protocol)})`, readText(paths.outputs.protocol, '(none)')],
+    ]
+  }
+  const roots = { protocolRoot: worktree.protocolRoot, workspace: worktree.path }
+  const stepFile = resolveSpecPath(context.stepSpec.prompt_ref, roots, FS_PROBE)
+  return [[title, 'path' in stepFile ? readText(stepFile.path, '(missing)') : '(missing)']]
 }
 
 interface VerdictInput {

@@ -1,12 +1,14 @@
 import { AppError } from '../../domain/app-error.js'
+import { isCodeMachineRun } from '../../domain/codemachine/codemachine-run.js'
 import type { Job } from '../../domain/job.js'
 import type { ProtocolRun } from '../../domain/protocol-run.js'
-import { canStep } from '../../domain/transitions.js'
+import { canStep, nextProtocolStatus } from '../../domain/transitions.js'
 import { appendRunEvent, runEventMetadata } from '../api-events.js'
 import type { AppDeps } from '../app-deps.js'
 import { authorizeRun } from '../access.js'
 import type { RequestContext } from '../context.js'
 import { enqueueJob } from '../jobs/enqueue.js'
+import type { Repositories } from '../ports.js'
 import { changeRunStatus, changeStepStatus } from '../state-changes.js'
 import { startStep } from './start-step.js'
 
@@ -17,12 +19,20 @@ export interface ActionResult {
 
 type Deps = Pick<AppDeps, 'uow' | 'jobPolicy' | 'abortRun'>
 
-/** Plans a pending, planned or blocked run: status → planning and a planning job, atomically. */
+/**
+ * Starts a pending, planned or blocked run: status → planning and a planning job, atomically.
+ * A CodeMachine run already has its steps (one per imported agent), so it is not planned: its
+ * first runnable step is enqueued exactly as `run_next_step` would, after the same `start` check.
+ */
 export const makeStartProtocol =
-  ({ uow, jobPolicy }: Deps) =>
+  (deps: Deps) =>
   (runId: number, ctx: RequestContext): Promise<ActionResult> =>
-    uow.run(async (tx) => {
+    deps.uow.run(async (tx) => {
       const { run } = await authorizeRun(tx, runId, ctx)
+      if (isCodeMachineRun(run)) {
+        nextProtocolStatus(run.status, 'start')
+        return enqueueNextStep(tx, deps, run, ctx, 'CodeMachine run started at its first runnable step')
+      }
       const scope = { projectId: run.projectId, protocolRunId: run.id }
       const job = await enqueueJob(
         tx.jobs,
@@ -30,7 +40,7 @@ export const makeStartProtocol =
         { protocol_run_id: run.id },
         scope,
         ctx,
-        jobPolicy,
+        deps.jobPolicy,
       )
       const metadata = { job_id: job.id, spec_hash: runEventMetadata(run).spec_hash ?? null }
       await changeRunStatus(
@@ -99,17 +109,35 @@ export const makeCancelProtocol =
     return run
   }
 
+/** Claims the first pending, blocked or failed step of the run and enqueues its execution. */
+const enqueueNextStep = async (
+  tx: Repositories,
+  deps: Deps,
+  run: ProtocolRun,
+  ctx: RequestContext,
+  why?: string,
+): Promise<ActionResult> => {
+  const steps = await tx.steps.listByRun(run.id)
+  const step = steps.find((s) => canStep(s.status, 'run'))
+  if (!step) throw new AppError('ORC_NOTHING_TO_RUN', 'No pending or failed steps to run')
+  const message = `Step ${step.stepName} enqueued for execution${why ? ` (${why})` : ''}.`
+  const job = await startStep(
+    tx,
+    deps,
+    run,
+    step,
+    { action: 'run', event: { type: 'step_enqueued', message } },
+    ctx,
+  )
+  return { message: `Step ${step.stepName} enqueued`, job }
+}
+
 export const makeRunNextStep =
   (deps: Deps) =>
   (runId: number, ctx: RequestContext): Promise<ActionResult> =>
     deps.uow.run(async (tx) => {
       const { run } = await authorizeRun(tx, runId, ctx)
-      const steps = await tx.steps.listByRun(runId)
-      const step = steps.find((s) => canStep(s.status, 'run'))
-      if (!step) throw new AppError('ORC_NOTHING_TO_RUN', 'No pending or failed steps to run')
-      const event = { type: 'step_enqueued', message: `Step ${step.stepName} enqueued for execution.` }
-      const job = await startStep(tx, deps, run, step, { action: 'run', event }, ctx)
-      return { message: `Step ${step.stepName} enqueued`, job }
+      return enqueueNextStep(tx, deps, run, ctx)
     })
 
 export const makeRetryLatest =

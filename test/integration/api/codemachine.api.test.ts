@@ -91,6 +91,51 @@ for (const dialect of DIALECTS) {
       expect(imported?.metadata).toMatchObject({ steps_created: 3, spec_validated: true, workspace: ws.path })
     })
 
+    it('starts an imported run at its first step instead of planning it, with the start rules', async () => {
+      const ws = workspace('esm-camel')
+      const run = (await importWorkspace({ protocol_name: ws.name, workspace_path: ws.path })).json()
+        .protocol_run
+      const post = (action: string) => api.request('POST', `/protocols/${run.id}/actions/${action}`)
+      const started = await post('start')
+      expect(started.statusCode).toBe(200)
+      const job = started.json().job
+      expect(started.json()).toMatchObject({
+        message: 'Step 00-plan enqueued',
+        job: { job_type: 'execute_step_job', status: 'queued' },
+      })
+      expect((await api.request('GET', `/protocols/${run.id}`)).json().status).toBe('running')
+      const steps = (await api.request('GET', `/protocols/${run.id}/steps`)).json()
+      expect(steps.map((s: { status: string }) => s.status)).toEqual(['running', 'pending', 'pending'])
+      expect(job.payload).toMatchObject({ step_run_id: steps[0].id })
+      const types = (await eventsOf(run.id)).map((e) => e.event_type)
+      expect(types).toEqual(expect.arrayContaining(['step_enqueued', 'protocol_running']))
+      expect(types).not.toContain('planning_enqueued')
+      const queued = (await api.request('GET', '/queues/jobs?status=queued')).json()
+      type QueuedJob = { job_id: string; job_type: string; payload: Record<string, unknown> }
+      expect(queued.map((j: QueuedJob) => j.job_id)).toContain(job.job_id)
+      const planning = queued.filter(
+        (j: QueuedJob) => j.job_type === 'plan_protocol_job' && j.payload.protocol_run_id === run.id,
+      )
+      expect(planning).toEqual([])
+      const again = await post('start')
+      expect(again.statusCode).toBe(409)
+      expect(again.json().detail).toBe('Protocol already running or terminal')
+      expect((await post('pause')).statusCode).toBe(200)
+      const paused = await post('start')
+      expect(paused.statusCode).toBe(409)
+      expect(paused.json().detail).toMatch(/resume/)
+    })
+
+    it('refuses to start an enqueued import before its job has imported the steps', async () => {
+      const ws = workspace('esm-camel')
+      const reply = (
+        await importWorkspace({ protocol_name: ws.name, workspace_path: ws.path, enqueue: true })
+      ).json()
+      const started = await api.request('POST', `/protocols/${reply.protocol_run.id}/actions/start`)
+      expect(started.statusCode).toBe(409)
+      expect((await api.request('GET', `/protocols/${reply.protocol_run.id}`)).json().status).toBe('planning')
+    })
+
     it('refuses a config error with 400 naming file:line:col and creates nothing', async () => {
       for (const fixture of ['function-call', 'malformed', 'escape-relative']) {
         const ws = workspace(fixture)
@@ -152,6 +197,11 @@ for (const dialect of DIALECTS) {
       expect((await api.request('GET', `/protocols/${run.id}/steps`)).json()).toEqual([])
       const event = (await eventsOf(run.id)).find((e) => e.event_type === 'spec_validation_error')
       expect(event?.metadata.errors).toEqual([expect.stringContaining('00-ghost: prompt_ref missing')])
+      // Nothing to start: no planning job either, the run stays blocked.
+      const started = await api.request('POST', `/protocols/${run.id}/actions/start`)
+      expect(started.statusCode).toBe(404)
+      expect(started.json().code).toBe('ORC_NOTHING_TO_RUN')
+      expect((await api.request('GET', `/protocols/${run.id}`)).json().status).toBe('blocked')
     })
 
     it('enqueues the import: planning run, job and event; the job then imports it', async () => {

@@ -9,7 +9,7 @@ import { registerProtocolWatch } from './protocol-watch.command.js'
 
 /** Actions that enqueue a job and answer `{message, job}`: [command, API path, original alias]. */
 const JOB_ACTIONS = [
-  ['start', 'start', 'Start planning a pending, planned or paused run', undefined],
+  ['start', 'start', "Start a run: plan it, or run a CodeMachine run's first step", undefined],
   ['run-next', 'run_next_step', 'Enqueue the first pending, blocked or failed step', undefined],
   ['retry', 'retry_latest', 'Retry the latest failed or blocked step', 'retry-latest'],
   ['open-pr', 'open_pr', 'Enqueue opening the PR/MR for the run', undefined],
