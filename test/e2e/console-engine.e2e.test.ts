@@ -436,11 +436,11 @@ describe.skipIf(!chromiumAvailable)('console CodeMachine import (API token, proj
   it('imports a workspace inline and lands on its planned run with one step per main agent', async () => {
     const name = '0001-cm-inline'
     const form = await fillImport(name, workspace('esm-camel'), false)
-    await screenshot(page, '29-import-form')
+    await screenshot(page, '30-import-form')
     await form.getByRole('button', { name: 'Import' }).click()
     await page.getByText('Imported CodeMachine workspace.').waitFor()
     const runId = await expectImportedRun(name)
-    await screenshot(page, '30-import-inline-run')
+    await screenshot(page, '31-import-inline-run')
     const run = await server.api<RunOut & { description: string | null }>(
       'GET',
       `/protocols/${runId}`,
@@ -457,7 +457,7 @@ describe.skipIf(!chromiumAvailable)('console CodeMachine import (API token, proj
     await page.getByText('Enqueued CodeMachine import job.').waitFor()
     const runId = await expectImportedRun(name)
     await page.locator('#run-events').getByText('codemachine_import_enqueued').first().waitFor()
-    await screenshot(page, '31-import-enqueued-run')
+    await screenshot(page, '32-import-enqueued-run')
     const events = await server.api<{ event_type: string }[]>(
       'GET',
       `/protocols/${runId}/events`,
@@ -479,7 +479,7 @@ describe.skipIf(!chromiumAvailable)('console CodeMachine import (API token, proj
       /Config error: \.codemachine\/config\/main\.agents\.js:2:26: unsupported function call/,
     )
     expect(page.url()).toMatch(/#\/projects\/\d+\/import$/)
-    await screenshot(page, '32-import-config-error')
+    await screenshot(page, '33-import-config-error')
     expect((await runsOfProject()).map((r) => r.protocol_name)).not.toContain(name)
     expect(pageProblems(page)).toEqual([])
   })
