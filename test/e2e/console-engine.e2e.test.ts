@@ -1,8 +1,9 @@
 // page.evaluate callbacks run in the browser, so this file also sees the DOM types.
 /// <reference lib="dom" />
 import { randomBytes } from 'node:crypto'
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs'
+import { appendFileSync, cpSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { git, makeOriginWithClone } from '../support/git-repos.js'
@@ -347,6 +348,139 @@ describe.skipIf(!chromiumAvailable)('console with the engine (jobs on, scripted 
     })
     await page.locator('#project-events').getByText('setup_completed').first().waitFor()
     await screenshot(page, '28-engine-setup-unblocked')
+    expect(pageProblems(page)).toEqual([])
+  })
+})
+
+const CODEMACHINE_FIXTURES = fileURLToPath(new URL('../fixtures/codemachine/', import.meta.url))
+
+/**
+ * CodeMachine import from the console's form, on a server that wants an API token, into a project
+ * protected by its own token, with the job runner on so the enqueued import really runs.
+ */
+describe.skipIf(!chromiumAvailable)('console CodeMachine import (API token, project token, jobs on)', () => {
+  const API_TOKEN = `api-${unique()}-secret`
+  const PROJECT_TOKEN = `proj-${unique()}-token`
+  let server: EngineConsoleServer
+  let browser: Browser
+  let page: Page
+  let project: ProjectOut
+  let clone: string
+
+  beforeAll(async () => {
+    await ensureConsoleBuilt()
+    server = await startEngineConsoleServer({ TASKSGODZILLA_API_TOKEN: API_TOKEN })
+    browser = await launchBrowser()
+    page = await browser.newPage()
+    const root = join(server.dir, `cm-${unique()}`)
+    mkdirSync(root)
+    ;({ clone } = makeOriginWithClone(root))
+    project = await server.api<ProjectOut>('POST', '/projects', {
+      name: `cm-${unique()}`,
+      git_url: clone,
+      local_path: clone,
+      secrets: { api_token: PROJECT_TOKEN },
+    })
+    // Both tokens go in through the console itself: settings, then the project's token form.
+    await page.goto(`${server.origin}/console/#/settings`)
+    await page.getByLabel('API token').fill(API_TOKEN)
+    await page.getByRole('button', { name: 'Save' }).click()
+    await page.getByText(/Connected: \d+ project/).waitFor()
+    await page.goto(`${server.origin}/console/#/projects/${project.id}`)
+    await page.getByRole('textbox', { name: 'Project token' }).fill(PROJECT_TOKEN)
+    await page.getByRole('button', { name: 'Save token' }).click()
+    await page.locator('#settings').getByText('required').waitFor()
+  }, 120_000)
+
+  afterAll(async () => {
+    await browser?.close()
+    await server?.stop()
+  })
+
+  /** A copy of a fixture workspace inside the project's checkout. */
+  const workspace = (fixture: string): string => {
+    const path = join(clone, `${fixture}-${unique()}`)
+    cpSync(join(CODEMACHINE_FIXTURES, fixture), path, { recursive: true })
+    return path
+  }
+  const runsOfProject = () =>
+    server.api<RunOut[]>('GET', `/projects/${project.id}/protocols`, undefined, PROJECT_TOKEN)
+
+  /** Opens the import form from the project page and fills it. */
+  const fillImport = async (name: string, path: string, enqueue: boolean) => {
+    await page.goto(`${server.origin}/console/#/projects/${project.id}`)
+    await page.getByRole('link', { name: 'Import CodeMachine' }).click()
+    const form = page.getByRole('form', { name: 'Import CodeMachine workspace' })
+    await form.getByLabel('Protocol name').fill(name)
+    await form.getByLabel('Workspace path on the server').fill(path)
+    await form.getByLabel('Description').fill(`Imported ${name}`)
+    await form.getByLabel(/Import in the background/).setChecked(enqueue)
+    return form
+  }
+
+  /** The run page of an import: planned, one pending step per main agent, the import event. */
+  const expectImportedRun = async (name: string) => {
+    await page.waitForURL(/#\/projects\/\d+\/runs\/\d+$/)
+    const runId = Number(/runs\/(\d+)$/.exec(page.url())?.[1])
+    await page.getByRole('heading', { name }).waitFor()
+    // An enqueued import starts as planning; the page follows the job to planned by itself.
+    await page.locator('.page-head [data-status="planned"]').waitFor({ timeout: 30_000 })
+    const rows = page.locator('tr[data-step-id]')
+    await expect.poll(() => rows.count()).toBe(3)
+    expect(await page.locator('tr[data-step-id][data-status="pending"]').count()).toBe(3)
+    for (const step of ['00-plan', '01-build', '02-review']) await rows.getByText(step).waitFor()
+    await page.locator('#run-events').getByText('codemachine_imported').first().waitFor()
+    return runId
+  }
+
+  it('imports a workspace inline and lands on its planned run with one step per main agent', async () => {
+    const name = '0001-cm-inline'
+    const form = await fillImport(name, workspace('esm-camel'), false)
+    await screenshot(page, '30-import-form')
+    await form.getByRole('button', { name: 'Import' }).click()
+    await page.getByText('Imported CodeMachine workspace.').waitFor()
+    const runId = await expectImportedRun(name)
+    await screenshot(page, '31-import-inline-run')
+    const run = await server.api<RunOut & { description: string | null }>(
+      'GET',
+      `/protocols/${runId}`,
+      undefined,
+      PROJECT_TOKEN,
+    )
+    expect(run).toMatchObject({ protocol_name: name, status: 'planned', description: `Imported ${name}` })
+  })
+
+  it('imports a workspace through a job (enqueue) and follows the run until it is planned', async () => {
+    const name = '0002-cm-enqueued'
+    const form = await fillImport(name, workspace('esm-camel'), true)
+    await form.getByRole('button', { name: 'Import' }).click()
+    await page.getByText('Enqueued CodeMachine import job.').waitFor()
+    const runId = await expectImportedRun(name)
+    await page.locator('#run-events').getByText('codemachine_import_enqueued').first().waitFor()
+    await screenshot(page, '32-import-enqueued-run')
+    const events = await server.api<{ event_type: string }[]>(
+      'GET',
+      `/protocols/${runId}/events`,
+      undefined,
+      PROJECT_TOKEN,
+    )
+    expect(events.map((e) => e.event_type)).toEqual(
+      expect.arrayContaining(['codemachine_import_enqueued', 'codemachine_imported']),
+    )
+  })
+
+  it('shows the config error with file:line:col in the form and creates no run', async () => {
+    const name = '0003-cm-broken'
+    const form = await fillImport(name, workspace('function-call'), false)
+    await form.getByRole('button', { name: 'Import' }).click()
+    const alert = form.getByRole('alert')
+    await alert.getByText('Error 400').waitFor()
+    expect(await alert.textContent()).toMatch(
+      /Config error: \.codemachine\/config\/main\.agents\.js:2:26: unsupported function call/,
+    )
+    expect(page.url()).toMatch(/#\/projects\/\d+\/import$/)
+    await screenshot(page, '33-import-config-error')
+    expect((await runsOfProject()).map((r) => r.protocol_name)).not.toContain(name)
     expect(pageProblems(page)).toEqual([])
   })
 })

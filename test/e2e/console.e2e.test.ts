@@ -431,13 +431,8 @@ describe.skipIf(!chromiumAvailable)('console in a real browser (API token and pr
   })
 })
 
-/**
+/*
  * The cases that need real jobs (live run with the fake agent, log follow, QA report, CI details,
- * branches, setup unblock) live in console-engine.e2e.test.ts, on a server with its job runner on.
+ * branches, setup unblock, CodeMachine import inline and enqueued) live in
+ * console-engine.e2e.test.ts, on a server with its job runner on.
  */
-describe.skipIf(!chromiumAvailable)(
-  'console with the engine (waiting for the import endpoint on main)',
-  () => {
-    it.todo('imports a CodeMachine workspace and lands on its planned run')
-  },
-)

@@ -29,7 +29,19 @@ export const STEP_STATUSES = [
 ] as const
 export type StepStatus = (typeof STEP_STATUSES)[number]
 
-export const JOB_STATUSES = ['queued', 'started', 'delayed', 'finished', 'failed', 'cancelled'] as const
+/**
+ * What `/queues/jobs` reports and filters on: the stored statuses plus `delayed` (a queued retry
+ * waiting for its backoff). `held` jobs belong to a paused run.
+ */
+export const JOB_STATUSES = [
+  'queued',
+  'started',
+  'delayed',
+  'held',
+  'finished',
+  'failed',
+  'cancelled',
+] as const
 export type JobStatus = (typeof JOB_STATUSES)[number]
 
 /** Timestamps arrive as ISO strings, `YYYY-MM-DD HH:MM:SS` (UTC) or epoch seconds (jobs). */

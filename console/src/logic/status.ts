@@ -9,6 +9,7 @@ const LOOKS: Record<string, StatusLook> = {
   pending: { tone: 'neutral', icon: '○', label: 'pending' },
   queued: { tone: 'neutral', icon: '○', label: 'queued' },
   delayed: { tone: 'warn', icon: '◷', label: 'delayed' },
+  held: { tone: 'warn', icon: '❚❚', label: 'held' },
   planning: { tone: 'busy', icon: '◔', label: 'planning' },
   planned: { tone: 'info', icon: '◑', label: 'planned' },
   running: { tone: 'busy', icon: '▶', label: 'running' },

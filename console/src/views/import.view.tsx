@@ -42,6 +42,7 @@ export const ImportView = ({ projectId }: { projectId: number }) => {
         <a href={href({ name: 'project', projectId })}>{project.data?.name ?? `Project ${projectId}`}</a> ›
       </nav>
       <h1>Import a CodeMachine workspace</h1>
+      <ErrorBox error={project.error} />
       <form class="form" onSubmit={submit} aria-label="Import CodeMachine workspace">
         <Field label="Protocol name" name="cm_name" hint="NNNN-short-name">
           <input
@@ -56,13 +57,14 @@ export const ImportView = ({ projectId }: { projectId: number }) => {
         <Field
           label="Workspace path on the server"
           name="cm_workspace"
-          hint="The folder that holds .codemachine/ (config/*.js and template.json)"
+          hint="An absolute path to the folder that holds .codemachine/ (config/*.js, template.json), inside the project's checkout or the server's projects root"
         >
           <input
             id="cm_workspace"
             required
             class="mono"
             value={workspace}
+            placeholder={project.data?.local_path ? `${project.data.local_path}/…` : undefined}
             onInput={(e) => setWorkspace(e.currentTarget.value)}
           />
         </Field>

@@ -5,6 +5,7 @@ import { ActionButton } from '../components/action-button.js'
 import { Card } from '../components/card.js'
 import { Crumbs } from '../components/crumbs.js'
 import { ErrorBox } from '../components/error-box.js'
+import { Fact } from '../components/fact.js'
 import { EventList } from '../components/event-list.js'
 import { LiveIndicator } from '../components/live-indicator.js'
 import { RelTime } from '../components/rel-time.js'
@@ -135,24 +136,19 @@ const RunFacts = ({ run }: { run: ProtocolRun }) => {
   const pr = externalHref(run.pr_url)
   return (
     <dl class="facts inline">
-      <dt>Branch</dt>
-      <dd class="mono">{run.branch_name ?? run.protocol_name}</dd>
-      <dt>Base</dt>
-      <dd class="mono">{run.base_branch}</dd>
+      <Fact label="Branch" valueClass="mono">
+        {run.branch_name ?? run.protocol_name}
+      </Fact>
+      <Fact label="Base" valueClass="mono">
+        {run.base_branch}
+      </Fact>
       {run.worktree_path && (
-        <>
-          <dt>Worktree</dt>
-          <dd class="mono wrap">{run.worktree_path}</dd>
-        </>
+        <Fact label="Worktree" valueClass="mono wrap">
+          {run.worktree_path}
+        </Fact>
       )}
-      {templateName && (
-        <>
-          <dt>Template</dt>
-          <dd>{templateName}</dd>
-        </>
-      )}
-      <dt>PR/MR</dt>
-      <dd>
+      {templateName && <Fact label="Template">{templateName}</Fact>}
+      <Fact label="PR/MR">
         {pr ? (
           <a href={pr} rel="noopener noreferrer" target="_blank">
             {run.pr_number ? `#${run.pr_number}` : pr}
@@ -160,20 +156,16 @@ const RunFacts = ({ run }: { run: ProtocolRun }) => {
         ) : (
           <span class="muted">not opened</span>
         )}
-      </dd>
+      </Fact>
       {run.tokens_used !== undefined && run.tokens_used !== null && (
-        <>
-          <dt>Tokens</dt>
-          <dd>
-            {run.tokens_used.toLocaleString()}
-            {run.cost ? ` · $${run.cost.toFixed(2)}` : ''}
-          </dd>
-        </>
+        <Fact label="Tokens">
+          {run.tokens_used.toLocaleString()}
+          {run.cost ? ` · $${run.cost.toFixed(2)}` : ''}
+        </Fact>
       )}
-      <dt>Updated</dt>
-      <dd>
+      <Fact label="Updated">
         <RelTime value={run.updated_at} />
-      </dd>
+      </Fact>
     </dl>
   )
 }

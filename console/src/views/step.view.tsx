@@ -5,6 +5,7 @@ import { ActionButton } from '../components/action-button.js'
 import { Card } from '../components/card.js'
 import { Crumbs } from '../components/crumbs.js'
 import { ErrorBox } from '../components/error-box.js'
+import { Fact } from '../components/fact.js'
 import { EventList } from '../components/event-list.js'
 import { LiveIndicator } from '../components/live-indicator.js'
 import { RelTime } from '../components/rel-time.js'
@@ -67,25 +68,20 @@ export const StepView = ({
       {s && (
         <>
           <dl class="facts inline">
-            <dt>Index</dt>
-            <dd>{s.step_index}</dd>
-            <dt>Type</dt>
-            <dd>{s.step_type}</dd>
-            <dt>Engine</dt>
-            <dd>{s.engine_id ?? '—'}</dd>
-            <dt>Model</dt>
-            <dd class="mono">{s.model ?? 'default'}</dd>
-            <dt>Retries</dt>
-            <dd>{s.retries}</dd>
-            <dt>Tokens</dt>
-            <dd>
+            <Fact label="Index">{s.step_index}</Fact>
+            <Fact label="Type">{s.step_type}</Fact>
+            <Fact label="Engine">{s.engine_id ?? '—'}</Fact>
+            <Fact label="Model" valueClass="mono">
+              {s.model ?? 'default'}
+            </Fact>
+            <Fact label="Retries">{s.retries}</Fact>
+            <Fact label="Tokens">
               {s.tokens_used ? s.tokens_used.toLocaleString() : '—'}
               {s.cost ? ` · $${s.cost.toFixed(2)}` : ''}
-            </dd>
-            <dt>Updated</dt>
-            <dd>
+            </Fact>
+            <Fact label="Updated">
               <RelTime value={s.updated_at} />
-            </dd>
+            </Fact>
           </dl>
           {s.summary && <p class="lead">{s.summary}</p>}
           <div class="actions" role="group" aria-label="Step actions">
