@@ -47,6 +47,10 @@ const pgTypes = {
 
 const openPostgres = (url: string, poolSize: number): DatabaseHandle => {
   const pool = new pg.Pool({ connectionString: url, max: poolSize, types: pgTypes })
+  // An idle client whose server connection dies (a Postgres restart, a terminated backend) is
+  // dropped by the pool, which then emits 'error'; unhandled, that would crash the process. The
+  // next query opens a fresh connection, and a query in flight still rejects to its caller.
+  pool.on('error', () => undefined)
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
   return { db, dialect: 'postgres', close: () => db.destroy() }
 }
