@@ -73,6 +73,15 @@ const applyPolicies = async (
     return false
   }
   const steps = await tx.steps.listByRun(run.id)
+  // All steps of a run share one worktree: a policy never sends a second agent into it. A late
+  // CI result for an earlier step, while a later one executes, is reported, not acted on.
+  const busy = steps.find((step) => step.id !== source.id && step.status === 'running')
+  if (busy) {
+    const message = `Step ${busy.stepName} is running; loop and trigger policies not applied.`
+    const metadata = { reason, running_step_id: busy.id }
+    await record(tx, run, [{ type: 'policies_skipped', message, metadata, stepId }], ctx)
+    return false
+  }
   if (isFailure(reason)) {
     const loop = decideLoop(policies, reason, source, steps)
     await record(tx, run, loop.notes, ctx)
@@ -108,12 +117,16 @@ const applyLoop = async (
     metadata: { source: 'loop', module_id: policy.moduleId, source_step_id: source.id },
   }
   const job = await dispatchStep(tx, deps.jobPolicy, run, next, enqueued, {}, ctx)
-  const updated = await tx.steps.mergeRuntimeState(source.id, {
-    loop_counts: { [policy.moduleId]: iterations },
-    last_action: 'loop_step_back',
-    last_policy_module_id: policy.moduleId,
-    last_target_step_index: targetIndex,
-  })
+  const updated = await tx.steps.mergeRuntimeState(
+    source.id,
+    {
+      loop_counts: { [policy.moduleId]: iterations },
+      last_action: 'loop_step_back',
+      last_policy_module_id: policy.moduleId,
+      last_target_step_index: targetIndex,
+    },
+    ['loop_counts'],
+  )
   const metadata = loopMetadata(plan, reason, next, job.id, updated?.runtimeState ?? null)
   const message = `${label}: back to step ${next.stepName}.`
   // `loop_applied` is ours; `loop_decision` keeps the original's event for existing readers.
@@ -180,7 +193,8 @@ const applyTrigger = async (
     { inline_trigger_depth: depth, last_triggered_by: source.stepName },
     ctx,
   )
-  await tx.steps.mergeRuntimeState(source.id, { triggers_fired: { [policy.moduleId]: plan.attempt } })
+  const fired = { triggers_fired: { [policy.moduleId]: plan.attempt } }
+  await tx.steps.mergeRuntimeState(source.id, fired, ['triggers_fired'])
   const metadata: JsonObject = {
     policy: policy.raw,
     module_id: policy.moduleId,

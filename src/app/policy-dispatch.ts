@@ -30,8 +30,9 @@ export const keepRunGoing = async (
 /**
  * Sends a pending step to execution, as the API does for a user but on behalf of a policy: the
  * step → running by compare-and-set (so it never runs twice at once), its execute job written to
- * the outbox in the same transaction, and `runtime_state` merged with `runtime` (the previous
- * claim cleared, so the new job may claim the step).
+ * the outbox in the same transaction, and `runtime_state` merged with `runtime`. The step is
+ * reserved for the new job, as a user start does, so a stale job of an earlier attempt finds it
+ * taken.
  */
 export const dispatchStep = async (
   tx: Repositories,
@@ -46,7 +47,7 @@ export const dispatchStep = async (
   const job = await enqueueJob(tx.jobs, 'execute_step_job', { step_run_id: step.id }, scope, ctx, jobPolicy)
   const metadata: JsonObject = { ...event.metadata, job_id: job.id }
   await changeStepStatus(tx, run, step, 'run', { ...event, metadata }, ctx)
-  await tx.steps.mergeRuntimeState(step.id, { ...runtime, job_id: null })
+  await tx.steps.mergeRuntimeState(step.id, { ...runtime, job_id: job.id })
   return job
 }
 

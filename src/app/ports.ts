@@ -76,12 +76,16 @@ export interface StepRunRepository {
   /** Updates non-status fields; undefined when the step is unknown. */
   update(id: number, patch: StepRunPatch): Promise<StepRun | undefined>
   /**
-   * Merges `changes` into `runtime_state` in one statement, from the stored value rather than a
-   * copy the caller read (no lost update): a top-level `null` removes the key, an object is merged
-   * into the object already under that key (one level; nested values replace), anything else
-   * replaces. Undefined when the step is unknown.
+   * Writes the keys of `changes` into `runtime_state` in one statement, from the stored value
+   * rather than a copy the caller read (no lost update): each key replaces the stored one, a `null`
+   * removes it. Keys named in `mergeKeys` hold maps (e.g. `loop_counts`) whose entries are laid
+   * over the stored map instead. Undefined when the step is unknown.
    */
-  mergeRuntimeState(id: number, changes: JsonObject): Promise<StepRun | undefined>
+  mergeRuntimeState(
+    id: number,
+    changes: JsonObject,
+    mergeKeys?: readonly string[],
+  ): Promise<StepRun | undefined>
 }
 
 export interface EventFilter extends Page {

@@ -38,15 +38,29 @@ describe.each(DIALECTS)('step runtime_state merges on %s', (dialect) => {
     })
 
   it.skipIf(unavailable(dialect))(
-    'sets and removes top-level keys and merges objects one level down',
+    'sets and removes top-level keys and lays map entries over the stored map for merge keys',
     async () => {
       const step = await newStep('merge')
       const repo = createRepositories(db.handle.db).steps
-      await repo.mergeRuntimeState(step.id, { job_id: 'a', loop_counts: { m: 1 } })
-      await repo.mergeRuntimeState(step.id, { loop_counts: { n: 2 }, last_action: 'loop_step_back' })
-      const merged = await repo.mergeRuntimeState(step.id, { job_id: null, loop_counts: { m: 3 } })
+      const maps = ['loop_counts']
+      await repo.mergeRuntimeState(step.id, { job_id: 'a', loop_counts: { m: 1 } }, maps)
+      await repo.mergeRuntimeState(step.id, { loop_counts: { n: 2 }, last_action: 'loop_step_back' }, maps)
+      const merged = await repo.mergeRuntimeState(step.id, { job_id: null, loop_counts: { m: 3 } }, maps)
       expect(merged?.runtimeState).toEqual({ loop_counts: { m: 3, n: 2 }, last_action: 'loop_step_back' })
       expect(await repo.mergeRuntimeState(step.id + 10_000, { a: 1 })).toBeUndefined()
+    },
+  )
+
+  it.skipIf(unavailable(dialect))(
+    'replaces an object value whole, so a new CI failure keeps nothing of the previous one',
+    async () => {
+      const step = await newStep('replace')
+      const repo = createRepositories(db.handle.db).steps
+      const first = { head_sha: 'h1', job: 'test', log_excerpt: 'old log', nested: { a: 1 } }
+      await repo.mergeRuntimeState(step.id, { ci_failure: first, job_id: 'j' })
+      const second = { description: 'new failure', sha: null, nested: { b: 2 } }
+      const replaced = await repo.mergeRuntimeState(step.id, { ci_failure: second })
+      expect(replaced?.runtimeState).toEqual({ ci_failure: second, job_id: 'j' })
     },
   )
 
@@ -61,9 +75,11 @@ describe.each(DIALECTS)('step runtime_state merges on %s', (dialect) => {
         const stale = await tx.steps.findById(step.id)
         expect(stale?.runtimeState).toBeNull()
         await gate
-        await tx.steps.mergeRuntimeState(step.id, { loop_counts: { slow: 1 } })
+        await tx.steps.mergeRuntimeState(step.id, { loop_counts: { slow: 1 } }, ['loop_counts'])
       })
-      await uow.run((tx) => tx.steps.mergeRuntimeState(step.id, { job_id: 'fast', loop_counts: { fast: 1 } }))
+      await uow.run((tx) =>
+        tx.steps.mergeRuntimeState(step.id, { job_id: 'fast', loop_counts: { fast: 1 } }, ['loop_counts']),
+      )
       release()
       await slow
       const final = await uow.run((tx) => tx.steps.findById(step.id))

@@ -67,10 +67,10 @@ export const createStepRunRepository = (db: Kysely<Database>): StepRunRepository
     return toStepRun(row)
   },
 
-  async mergeRuntimeState(id, changes) {
+  async mergeRuntimeState(id, changes, mergeKeys = []) {
     const row = await db
       .updateTable('step_runs')
-      .set({ runtime_state: mergeExpression(db, changes), updated_at: nowIso() })
+      .set({ runtime_state: mergeExpression(db, changes, mergeKeys), updated_at: nowIso() })
       .where('id', '=', id)
       .returningAll()
       .executeTakeFirst()

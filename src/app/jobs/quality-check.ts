@@ -17,6 +17,7 @@ import { codeMachineWorkspace, jobContext, prepareWorkspace } from './job-suppor
 import { loadPrompt, promptSections } from './prompt-templates.js'
 import { qaAnswerInstruction, qaOutcomeWords, recordInlineQaError } from './inline-qa.js'
 import { appendProtocolLog, FS_PROBE, readText, writeText } from './protocol-files.js'
+import type { Repositories } from '../ports.js'
 import type { ProtocolJobDeps } from './protocol-job-deps.js'
 import { readStepContext, type StepContext } from './step-context.js'
 import { addRunUsage, failStepAndBlockRun, failStepLoopOrBlock, moveStep } from './step-outcomes.js'
@@ -175,6 +176,7 @@ const recordVerdict = async (
   }
   await deps.uow.run(async (tx) => {
     await addRunUsage(tx, context.run.id, tokens, call.result.costUsd ?? 0)
+    if (await verdictIsStale(tx, context, metadata, ctx)) return
     if (verdict.verdict === 'PASS') {
       const event = { type: words.type, message: words.message, metadata }
       const step = await moveStep(tx, context.step.id, 'complete', event, ctx, { summary: words.summary })
@@ -188,6 +190,30 @@ const recordVerdict = async (
     }
   })
   return { outcome: verdict.verdict === 'PASS' ? 'completed' : 'failed', verdict: verdict.verdict }
+}
+
+/**
+ * A verdict judges the step as it was when QA began. If the step has left `needs_qa` since (reset
+ * and re-run by a policy, judged by another QA job, cancelled), the verdict is recorded and moves
+ * nothing.
+ */
+const verdictIsStale = async (
+  tx: Repositories,
+  context: StepContext,
+  metadata: JsonObject,
+  ctx: RequestContext,
+): Promise<boolean> => {
+  const step = await tx.steps.findById(context.step.id)
+  if (step?.status === 'needs_qa') return false
+  await tx.events.append({
+    projectId: context.run.projectId,
+    protocolRunId: context.run.id,
+    stepRunId: context.step.id,
+    eventType: 'qa_verdict_discarded',
+    message: `QA verdict ${String(metadata.verdict)} discarded: the step is ${step?.status ?? 'gone'} now.`,
+    metadata: { ...metadata, ...(ctx.jobId ? { job_id: ctx.jobId } : {}) },
+  })
+  return true
 }
 
 /** Enough of the report for the console and CLI to show it, bounded so an event stays small. */

@@ -7,6 +7,7 @@ import { stepLogPath } from '../../../src/app/jobs/engine-call.js'
 import type { ProtocolJobDeps } from '../../../src/app/jobs/protocol-job-deps.js'
 import { makeCancelProtocol, makePauseProtocol } from '../../../src/app/protocols/protocol-actions.js'
 import { applyCiNotice } from '../../../src/app/webhooks/apply-ci-notice.js'
+import { changeStepStatus } from '../../../src/app/state-changes.js'
 import type { CiNotice } from '../../../src/domain/ci-notice.js'
 import { DIALECTS, openMigratedDatabase, unavailable } from '../../support/databases.js'
 import { removeDir, tempDir } from '../../support/git-repos.js'
@@ -89,7 +90,8 @@ describe.each(DIALECTS)('policies against cancels and CI on %s', (dialect) => {
       await cancel(runId)
       expect(await verdict).toMatchObject({ verdict: 'FAIL' })
       const state = await expectNothingResurrected(runId)
-      expect(state.events).toContain('qa_failed')
+      // The verdict judged a step that is cancelled now: recorded, and nothing moves.
+      expect(state.events).toContain('qa_verdict_discarded')
       expect(state.events).not.toContain('loop_applied')
     },
   )
@@ -174,6 +176,80 @@ describe.each(DIALECTS)('policies against cancels and CI on %s', (dialect) => {
         loop_counts: { again: 1 },
       })
       expect(await deliverExecution(db.handle, qa, state.steps[0]!.id)).toMatchObject({ outcome: 'needs_qa' })
+    },
+  )
+})
+
+describe.each(DIALECTS)('policies and verdicts against other work of the run on %s', (dialect) => {
+  let db: { handle: DatabaseHandle; close(): Promise<void> }
+  let root: string
+  let seq = 0
+  const name = (label: string) => `${String(++seq).padStart(4, '0')}-${label}`
+  beforeAll(async () => {
+    if (!unavailable(dialect)) db = await openMigratedDatabase(dialect)
+  })
+  afterAll(async () => db?.close())
+  afterEach(() => root && removeDir(root))
+
+  const executedStep1 = async (label: string, qaArgs: readonly string[]) => {
+    root = tempDir('tgz-policy-busy-')
+    const pass = makeJobDeps(db.handle, root)
+    const qa = makeJobDeps(db.handle, root, { agentArgs: qaArgs })
+    const planned = await plannedRun(db.handle, root, pass, name(label))
+    const [setup, implement] = planned.steps
+    await setPolicy(db.handle, implement!.id, LOOP)
+    await approve(db.handle, setup!.id)
+    const { run, steps } = await readState(db.handle, planned.run.id)
+    await startStep(db.handle, run, steps[1]!)
+    await createExecuteStepHandler(pass)({ step_run_id: implement!.id, job_id: 'x' }, jobRun())
+    return { qa, runId: run.id, implement: implement! }
+  }
+
+  it.skipIf(unavailable(dialect))(
+    'a CI failure for an earlier step while a later one runs sends no second agent into the worktree',
+    async () => {
+      const { qa, runId, implement } = await executedStep1('busy-ci', ['--qa=PASS'])
+      await runQa(qa, implement.id)
+      const mid = await readState(db.handle, runId)
+      await startStep(db.handle, mid.run, mid.steps[2]!)
+      await createUnitOfWork(db.handle.db).run(async (tx) => {
+        const run = (await tx.runs.findById(runId))!
+        const deps = { jobPolicy: { maxAttempts: 3 }, autoQaOnCi: false, maxInlineTriggerDepth: 3 }
+        await applyCiNotice(tx, deps, run, ciResult(mid.steps[1]!.headSha!, 'failure'), {})
+      })
+      const state = await readState(db.handle, runId)
+      expect(state.steps.map((s) => s.status)).toEqual(['completed', 'failed', 'running'])
+      expect(state.events).toContain('policies_skipped')
+      expect(state.events).not.toContain('loop_applied')
+      for (const step of state.steps.slice(0, 2))
+        expect(await queuedExecutions(db.handle, step.id)).toEqual([])
+    },
+  )
+
+  it.skipIf(unavailable(dialect))(
+    'a QA verdict for a step that was sent back and started again meanwhile moves nothing',
+    async () => {
+      const { qa, runId, implement } = await executedStep1('stale-verdict', ['--qa=PASS', '--sleep=1500'])
+      const verdict = runQa(qa, implement.id)
+      await agentStarted(qa, implement.id, 'demo-agent: qa')
+      await createUnitOfWork(db.handle.db).run(async (tx) => {
+        const run = (await tx.runs.findById(runId))!
+        const step = (await tx.steps.findById(implement.id))!
+        const reset = await changeStepStatus(
+          tx,
+          run,
+          step,
+          'reset',
+          { type: 'step_reset', message: 'test' },
+          {},
+        )
+        await changeStepStatus(tx, run, reset, 'run', { type: 'step_started', message: 'test' }, {})
+      })
+      await verdict
+      const state = await readState(db.handle, runId)
+      expect(state.steps[1]!.status).toBe('running')
+      expect(state.events).toContain('qa_verdict_discarded')
+      expect(state.events).not.toContain('qa_passed')
     },
   )
 })
