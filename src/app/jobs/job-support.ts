@@ -41,7 +41,7 @@ export type WorkspaceOutcome =
 
 /**
  * The project's checkout (cloned when allowed) and the run's worktree. A checkout that is absent
- * and may not be cloned is `missing`; other git failures throw, so the job is retried. A
+ * and may not be cloned is `missing`; other git failures throw, so the job is retried.
  */
 export const prepareWorkspace = async (
   deps: ProtocolJobDeps,

@@ -30,6 +30,7 @@ export const makeStartProtocol =
     deps.uow.run(async (tx) => {
       const { run } = await authorizeRun(tx, runId, ctx)
       if (isCodeMachineRun(run)) {
+        // Called for its refusal only: a run that may not start throws the table's 409 here.
         nextProtocolStatus(run.status, 'start')
         return enqueueNextStep(tx, deps, run, ctx, 'CodeMachine run started at its first runnable step')
       }
