@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { AppError } from '../../domain/app-error.js'
 import { configError } from '../../domain/codemachine/config-error.js'
@@ -17,9 +17,9 @@ import {
   type ConfigSource,
 } from '../../domain/codemachine/workspace-config.js'
 import type { JsonObject } from '../../domain/json.js'
-import { isInside } from '../../domain/posix-path.js'
 import { expandPlaceholders, resolveSpecPath, type SpecRoots } from '../../domain/spec-paths.js'
 import type { ProtocolSpec } from '../../domain/spec.js'
+import { assertInsideWorkspace, isPathOutsideWorkspace } from '../contained-files.js'
 import { FS_PROBE } from '../jobs/protocol-files.js'
 import { validateProtocolSpec } from '../spec-validation.js'
 import { parseConfigModule, parseJsonFile } from './js-literal.js'
@@ -91,6 +91,7 @@ export const loadCodeMachineWorkspace = (workspacePath: string): LoadedCodeMachi
 
 const readSource = (workspacePath: string, path: string, kind: 'module' | 'json'): ConfigSource => {
   const file = display(workspacePath, path)
+  insideOrConfigError(workspacePath, path, file, 'links outside the workspace')
   if (!existsSync(path)) return { file, value: undefined, locate: () => undefined }
   const text = readFileSync(path, 'utf8')
   const parsed = kind === 'module' ? parseConfigModule(file, text) : parseJsonFile(file, text)
@@ -99,16 +100,30 @@ const readSource = (workspacePath: string, path: string, kind: 'module' | 'json'
 
 /** A prompt inside the workspace by name may still be a symlink to elsewhere: refuse that too. */
 const checkNoSymlinkEscape = (workspace: CodeMachineWorkspace, roots: SpecRoots, file: string): void => {
-  const realWorkspace = realpathSync(roots.workspace)
   for (const { agent, at } of workspace.main) {
     const resolved = resolveSpecPath(
       expandPlaceholders(agent.prompt_path, workspace.placeholders),
       roots,
       FS_PROBE,
     )
-    if ('error' in resolved || !existsSync(resolved.path)) continue
-    if (!isInside(realWorkspace, realpathSync(resolved.path)))
-      throw configError(file, at, `prompt path of agent ${agent.id} links outside the workspace`)
+    if ('error' in resolved) continue
+    const problem = `prompt path of agent ${agent.id} links outside the workspace`
+    insideOrConfigError(roots.workspace, resolved.path, file, problem, at)
+  }
+}
+
+const insideOrConfigError = (
+  workspacePath: string,
+  path: string,
+  file: string,
+  problem: string,
+  at?: Parameters<typeof configError>[1],
+): void => {
+  try {
+    assertInsideWorkspace(workspacePath, path)
+  } catch (error) {
+    if (isPathOutsideWorkspace(error)) throw configError(file, at, problem)
+    throw error
   }
 }
 

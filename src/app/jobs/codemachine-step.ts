@@ -1,18 +1,22 @@
 import { createHash } from 'node:crypto'
-import { existsSync, realpathSync, statSync } from 'node:fs'
+import { statSync } from 'node:fs'
 import { join } from 'node:path'
 import { withSpecification, type CodeMachineStepPaths } from '../../domain/codemachine/step-paths.js'
 import type { CodeMachineAgent } from '../../domain/codemachine/workspace-config.js'
 import type { JsonObject } from '../../domain/json.js'
-import { isInside } from '../../domain/posix-path.js'
 import { qaPolicyOf } from '../../domain/spec.js'
 import type { RequestContext } from '../context.js'
+import {
+  isPathOutsideWorkspace,
+  PATH_OUTSIDE_WORKSPACE,
+  readContainedText,
+  writeContainedText,
+} from '../contained-files.js'
 import { specHash } from '../spec-hash.js'
 import { codeMachineStepPaths, findCodeMachineAgent } from './codemachine-paths.js'
 import { callEngine, type EngineCallOutcome } from './engine-call.js'
 import type { JobRunContext } from './job-handler.js'
 import { PermanentJobError } from './job-handler.js'
-import { appendProtocolLog, readText, writeText } from './protocol-files.js'
 import type { ProtocolJobDeps } from './protocol-job-deps.js'
 import { runQualityCheck } from './quality-check.js'
 import type { StepContext } from './step-context.js'
@@ -70,11 +74,25 @@ const prepare = (context: StepContext): Prepared => {
   const paths = codeMachineStepPaths(context, agent, workspace)
   if ('error' in paths)
     return { error: `Spec validation failed: ${paths.error}`, cause: 'spec_validation_error' }
-  if (!isInside(realpathSync(workspace), realpathSync(paths.promptPath)))
-    return { error: `Prompt ${paths.promptPath} links outside the workspace`, cause: 'spec_validation_error' }
-  const specificationPath = join(root, 'inputs', 'specifications.md')
-  const specification = existsSync(specificationPath) ? readText(specificationPath) : undefined
-  return { agent, workspace, paths, prompt: withSpecification(readText(paths.promptPath), specification) }
+  return refusedAsFailure(() => {
+    const specification = readContainedText(workspace, join(root, 'inputs', 'specifications.md'), NO_FILE)
+    const prompt = readContainedText(workspace, paths.promptPath)
+    const spec = specification === NO_FILE ? undefined : specification
+    return { agent, workspace, paths, prompt: withSpecification(prompt, spec) }
+  })
+}
+
+/** Marks a file that is absent, as opposed to one that is empty. */
+const NO_FILE = '\0absent'
+
+/** Runs `work`; a path leading outside the workspace becomes a step failure naming it. */
+const refusedAsFailure = <T>(work: () => T): T | { error: string; cause: string } => {
+  try {
+    return work()
+  } catch (error) {
+    if (!isPathOutsideWorkspace(error)) throw error
+    return { error: `Refused: ${error.message}`, cause: PATH_OUTSIDE_WORKSPACE }
+  }
 }
 
 const afterFailedCall = async (
@@ -150,23 +168,10 @@ interface Recorded {
 }
 
 const record = async (deps: ProtocolJobDeps, input: Recorded): Promise<JsonObject> => {
-  const { context, agent, workspace, paths, call, job, ctx } = input
-  const text = call.result.outputText
-  const written: JsonObject = {}
-  if (text.trim() !== '') {
-    const answer = text.endsWith('\n') ? text : `${text}\n`
-    writeText(paths.outputs.protocol, answer)
-    written.protocol = paths.outputs.protocol
-    for (const [key, path] of Object.entries(paths.outputs.aux)) {
-      writeText(path, answer)
-      written[`aux.${key}`] = path
-    }
-  }
-  const protocolDir = join(workspace, '.protocols', context.run.protocolName)
-  appendProtocolLog(
-    protocolDir,
-    `${context.step.stepName} executed via CodeMachine agent ${agent.id} (${call.engineId}).`,
-  )
+  const { context, agent, paths, call, job, ctx } = input
+  const written = refusedAsFailure(() => writeOutputs(input))
+  if ('error' in written) return fail(deps, context, written.error, { cause: written.cause }, ctx)
+  const { outputs, promptText } = written
   const policy = qaPolicyOf(context.stepSpec)
   const metadata: JsonObject = {
     protocol_run_id: context.run.id,
@@ -177,10 +182,10 @@ const record = async (deps: ProtocolJobDeps, input: Recorded): Promise<JsonObjec
     estimated_tokens: { exec: call.estimate },
     prompt_path: paths.promptPath,
     prompt_versions: {
-      exec: createHash('sha256').update(readText(paths.promptPath)).digest('hex').slice(0, 12),
+      exec: createHash('sha256').update(promptText).digest('hex').slice(0, 12),
     },
     outputs: { protocol: paths.outputs.protocol, aux: { ...paths.outputs.aux } },
-    outputs_written: written,
+    outputs_written: outputs,
     spec_hash: specHash(context.spec),
     spec_validated: true,
   }
@@ -200,7 +205,27 @@ const record = async (deps: ProtocolJobDeps, input: Recorded): Promise<JsonObjec
     const qa = await runQualityCheck(deps, context.step.id, job, true)
     return { outcome: 'executed', qa }
   }
-  return { outcome, qa_policy: policy, outputs: written }
+  return { outcome, qa_policy: policy, outputs }
+}
+
+/** Writes the answer to the step's outputs and the protocol log, every path checked as it is used. */
+const writeOutputs = (input: Recorded): { outputs: JsonObject; promptText: string } => {
+  const { context, agent, workspace, paths, call } = input
+  const text = call.result.outputText
+  const outputs: JsonObject = {}
+  if (text.trim() !== '') {
+    const answer = text.endsWith('\n') ? text : `${text}\n`
+    writeContainedText(workspace, paths.outputs.protocol, answer)
+    outputs.protocol = paths.outputs.protocol
+    for (const [key, path] of Object.entries(paths.outputs.aux)) {
+      writeContainedText(workspace, path, answer)
+      outputs[`aux.${key}`] = path
+    }
+  }
+  const line = `${context.step.stepName} executed via CodeMachine agent ${agent.id} (${call.engineId}).`
+  const log = join(workspace, '.protocols', context.run.protocolName, 'log.md')
+  writeContainedText(workspace, log, `\n- ${new Date().toISOString()} ${line}\n`, true)
+  return { outputs, promptText: readContainedText(workspace, paths.promptPath) }
 }
 
 const isDirectory = (path: string): boolean => {

@@ -16,8 +16,14 @@ import { rememberQaFailure } from './qa-failure.js'
 import { codeMachineWorkspace, jobContext, prepareWorkspace } from './job-support.js'
 import { loadPrompt, promptSections } from './prompt-templates.js'
 import { qaAnswerInstruction, qaOutcomeWords, recordInlineQaError } from './inline-qa.js'
-import { appendProtocolLog, FS_PROBE, readText, writeText } from './protocol-files.js'
+import { FS_PROBE } from './protocol-files.js'
 import type { Repositories } from '../ports.js'
+import {
+  isPathOutsideWorkspace,
+  PATH_OUTSIDE_WORKSPACE,
+  readContainedText,
+  writeContainedText,
+} from '../contained-files.js'
 import type { ProtocolJobDeps } from './protocol-job-deps.js'
 import { readStepContext, type StepContext } from './step-context.js'
 import { addRunUsage, failStepAndBlockRun, failStepLoopOrBlock, moveStep } from './step-outcomes.js'
@@ -46,7 +52,10 @@ export const runQualityCheck = async (
     await deps.uow.run((tx) => failStepAndBlockRun(tx, stepId, event, ctx))
     return { outcome: 'failed', reason: 'qa_blocked_repo' }
   }
-  const prompt = await qaPrompt(deps, context, workspace.ok, inline, job.signal)
+  const prompt = await refusedAsFailure(deps, context, ctx, () =>
+    qaPrompt(deps, context, workspace.ok, inline, job.signal),
+  )
+  if (typeof prompt !== 'string') return prompt.failed
   const call = await callEngine(deps, {
     ...context,
     stepRun: context.step,
@@ -72,7 +81,31 @@ export const runQualityCheck = async (
     await deps.uow.run((tx) => failStepAndBlockRun(tx, stepId, { type: 'qa_error', message }, ctx))
     return { outcome: 'failed', reason: 'qa_error' }
   }
-  return recordVerdict(deps, { context, call, protocolRoot: workspace.ok.protocolRoot, inline }, ctx)
+  const input = { context, call, worktree: workspace.ok, inline }
+  const recorded = await refusedAsFailure(deps, context, ctx, () => recordVerdict(deps, input, ctx))
+  return 'failed' in recorded ? (recorded.failed as JsonObject) : recorded
+}
+
+/**
+ * Runs `work`; a file of the workspace leading outside it fails the step and blocks the run
+ * (`codemachine_step_failed` for a CodeMachine run, `qa_error` otherwise), never a silent skip.
+ */
+const refusedAsFailure = async <T>(
+  deps: ProtocolJobDeps,
+  context: StepContext,
+  ctx: RequestContext,
+  work: () => Promise<T>,
+): Promise<T | { failed: JsonObject }> => {
+  try {
+    return await work()
+  } catch (error) {
+    if (!isPathOutsideWorkspace(error)) throw error
+    const type = isCodeMachineRun(context.run) ? 'codemachine_step_failed' : 'qa_error'
+    const metadata = { cause: PATH_OUTSIDE_WORKSPACE, phase: 'qa', step_name: context.step.stepName }
+    const event = { type, message: `Refused: ${error.message}`, metadata }
+    await deps.uow.run((tx) => failStepAndBlockRun(tx, context.step.id, event, ctx))
+    return { failed: { outcome: 'failed', reason: PATH_OUTSIDE_WORKSPACE } }
+  }
 }
 
 const skipByPolicy = async (
@@ -104,18 +137,18 @@ const qaPrompt = async (
   signal: AbortSignal,
 ): Promise<string> => {
   const root = worktree.protocolRoot
+  const read = (path: string, fallback: string): string => readContainedText(worktree.path, path, fallback)
   // A CodeMachine template names its QA prompt inside `.codemachine/` (the run's protocol root).
   const promptRoot = isCodeMachineRun(context.run) ? (context.run.protocolRoot ?? root) : root
   const roots = { protocolRoot: promptRoot, workspace: worktree.path }
   const custom = context.stepSpec.qa.prompt
     ? resolveSpecPath(context.stepSpec.qa.prompt, roots, FS_PROBE)
     : undefined
-  const head =
-    custom && 'path' in custom ? readText(custom.path, loadPrompt('qa').text) : loadPrompt('qa').text
+  const head = custom && 'path' in custom ? read(custom.path, loadPrompt('qa').text) : loadPrompt('qa').text
   return promptSections(head, [
-    ['Plan (plan.md)', readText(join(root, 'plan.md'), '(none)')],
-    ['Context (context.md)', readText(join(root, 'context.md'), '(none)')],
-    ['Log (log.md)', readText(join(root, 'log.md'), '(none)')],
+    ['Plan (plan.md)', read(join(root, 'plan.md'), '(none)')],
+    ['Context (context.md)', read(join(root, 'context.md'), '(none)')],
+    ['Log (log.md)', read(join(root, 'log.md'), '(none)')],
     ...stepSections(context, worktree),
     ['git status --porcelain', (await deps.git.statusPorcelain(worktree.path, signal)) || '(clean)'],
     ['Last commit', (await deps.git.lastCommitSubject(worktree.path, signal)) ?? '(none)'],
@@ -128,41 +161,47 @@ const qaPrompt = async (
  * prompt lives in `.codemachine/` and its work is the answer file, not a commit.
  */
 const stepSections = (context: StepContext, worktree: WorktreeInfo): Array<[string, string]> => {
+  const read = (path: string, fallback: string): string => readContainedText(worktree.path, path, fallback)
   const title = `Step file (${context.step.stepName})`
   const agent = isCodeMachineRun(context.run) ? findCodeMachineAgent(context) : undefined
   if (agent) {
     const paths = codeMachineStepPaths(context, agent, worktree.path)
     if ('error' in paths) return [[title, '(missing)']]
     return [
-      [title, readText(paths.promptPath, '(missing)')],
-      [`Agent answer (${basename(paths.outputs.protocol)})`, readText(paths.outputs.protocol, '(none)')],
+      [title, read(paths.promptPath, '(missing)')],
+      [`Agent answer (${basename(paths.outputs.protocol)})`, read(paths.outputs.protocol, '(none)')],
     ]
   }
   const roots = { protocolRoot: worktree.protocolRoot, workspace: worktree.path }
   const stepFile = resolveSpecPath(context.stepSpec.prompt_ref, roots, FS_PROBE)
-  return [[title, 'path' in stepFile ? readText(stepFile.path, '(missing)') : '(missing)']]
+  return [[title, 'path' in stepFile ? read(stepFile.path, '(missing)') : '(missing)']]
 }
 
 interface VerdictInput {
   readonly context: StepContext
   readonly call: Extract<EngineCallOutcome, { kind: 'done' }>
-  readonly protocolRoot: string
+  readonly worktree: WorktreeInfo
   readonly inline: boolean
 }
 
 /** Writes the report, counts the verdict, and completes or fails the step in one transaction. */
 const recordVerdict = async (
   deps: ProtocolJobDeps,
-  { context, call, protocolRoot, inline }: VerdictInput,
+  { context, call, worktree, inline }: VerdictInput,
   ctx: RequestContext,
 ): Promise<JsonObject> => {
   const report = call.result.outputText
-  writeText(join(protocolRoot, 'quality-report.md'), report.endsWith('\n') ? report : `${report}\n`)
+  const { path: workspace, protocolRoot } = worktree
+  const reportText = report.endsWith('\n') ? report : `${report}\n`
+  writeContainedText(workspace, join(protocolRoot, 'quality-report.md'), reportText)
   const verdict = parseVerdict(report)
   const words = qaOutcomeWords(verdict.verdict, inline)
-  appendProtocolLog(
-    protocolRoot,
-    `${context.step.stepName}: ${words.summary} (${call.model ?? call.engineId}).`,
+  const line = `${context.step.stepName}: ${words.summary} (${call.model ?? call.engineId}).`
+  writeContainedText(
+    workspace,
+    join(protocolRoot, 'log.md'),
+    `\n- ${new Date().toISOString()} ${line}\n`,
+    true,
   )
   deps.counters.qaVerdict(verdict.verdict)
   const tokens = call.promptTokens + call.completionTokens

@@ -4,52 +4,15 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { DatabaseHandle } from '../../../src/adapters/storage/database.js'
 import { createUnitOfWork } from '../../../src/adapters/storage/unit-of-work.js'
-import { loadCodeMachineWorkspace } from '../../../src/app/codemachine/load-workspace.js'
-import { recordImport } from '../../../src/app/codemachine/record-import.js'
 import { createExecuteStepHandler } from '../../../src/app/jobs/execute-step.job.js'
 import { createRunQualityHandler } from '../../../src/app/jobs/run-quality.job.js'
 import { DIALECTS, openMigratedDatabase, unavailable } from '../../support/databases.js'
 import { git, removeDir, tempDir } from '../../support/git-repos.js'
 import { jobRun, makeJobDeps } from '../../support/protocol-jobs.js'
+import { importWorkspace } from './codemachine-fixture.js'
 import { readState, startStep } from './protocol-fixture.js'
 
-const FIXTURES = fileURLToPath(new URL('../../fixtures/codemachine/', import.meta.url))
 const AGENT = fileURLToPath(new URL('../../fixtures/agents/codemachine-agent.mjs', import.meta.url))
-
-/** A copy of the esm-camel workspace imported (inline) as a planned run of a fresh project. */
-const importWorkspace = async (
-  handle: DatabaseHandle,
-  root: string,
-  prepare: (workspace: string) => void = () => undefined,
-  name = '0001-cm',
-) => {
-  const workspace = join(root, 'ws')
-  cpSync(join(FIXTURES, 'esm-camel'), workspace, { recursive: true })
-  prepare(workspace)
-  const loaded = loadCodeMachineWorkspace(workspace)
-  return createUnitOfWork(handle.db).run(async (tx) => {
-    const project = await tx.projects.create({
-      name: `cm-${Math.random().toString(16).slice(2, 8)}`,
-      gitUrl: workspace,
-      baseBranch: 'main',
-      localPath: workspace,
-      ciProvider: null,
-      defaultModels: null,
-      secrets: null,
-      apiTokenHash: null,
-    })
-    const run = await tx.runs.create({
-      projectId: project.id,
-      protocolName: name,
-      status: 'planned',
-      baseBranch: 'main',
-      worktreePath: workspace,
-      protocolRoot: loaded.root,
-    })
-    await recordImport(tx, run.id, 'planned', loaded, {})
-    return { workspace, run: (await tx.runs.findById(run.id))!, steps: await tx.steps.listByRun(run.id) }
-  })
-}
 
 describe.each(DIALECTS)('CodeMachine step execution on %s', (dialect) => {
   let db: { handle: DatabaseHandle; close(): Promise<void> }
