@@ -8,6 +8,7 @@ import { protocolNameProblem } from '../../domain/protocol-name.js'
 import type { ProtocolRun } from '../../domain/protocol-run.js'
 import { authorizeProject } from '../access.js'
 import type { AppDeps } from '../app-deps.js'
+import { realPathOfDeepestAncestor } from '../contained-files.js'
 import { withTrace, type RequestContext } from '../context.js'
 import type { GitClient } from '../git.port.js'
 import { enqueueJob } from '../jobs/enqueue.js'
@@ -36,9 +37,9 @@ export type ImportDeps = Pick<AppDeps, 'uow' | 'repos' | 'jobPolicy'> & {
 
 /**
  * POST /projects/{id}/codemachine/import. Everything is checked before anything is written: the
- * project and its token, the protocol name (422), the workspace (400 when missing, 422 outside
- * the project's checkout and the projects root) and, read here in full, its config (400 with
- * file:line:col). Inline, the run, its spec and its steps are then written in one transaction
+ * project and its token, the protocol name (422), the workspace (422 outside the project's
+ * checkout and the projects root, existing or not; then 400 when missing) and, read here in
+ * full, its config (400 with file:line:col). Inline, the run, its spec and its steps are then written in one transaction
  * (`planned`, or `blocked` on spec validation errors); with `enqueue`, the run (`planning`) and
  * a `codemachine_import_job` are, and the job imports the workspace as it then is.
  */
@@ -86,31 +87,36 @@ export const makeImportCodeMachine =
 
 /**
  * The workspace as a real absolute path, when it lies inside the project's checkout or the
- * projects root (symlinks followed, so a link cannot smuggle in another folder).
+ * projects root. The location is checked before existence, so a path outside is the same 422
+ * whether or not it exists (no probing the server's folders): first as written, then through
+ * every existing symlink, so a link cannot smuggle in another folder either.
  */
 const checkWorkspaceLocation = (deps: ImportDeps, project: Project, workspacePath: string): string => {
   if (!isAbsolute(workspacePath))
     throw new AppError(
       'ORC_VALIDATION_FAILED',
       `workspace_path ${JSON.stringify(workspacePath)} must be an absolute path`,
-      {
-        field: 'workspace_path',
-      },
+      { field: 'workspace_path' },
     )
-  const real = realOrUndefined(workspacePath)
-  if (!real)
-    throw new AppError('ORC_WORKSPACE_NOT_FOUND', `Workspace ${workspacePath} does not exist`, {
-      workspace_path: workspacePath,
-    })
-  const allowed = [repoPathOf(deps, project), deps.projectsRoot]
-    .map((root) => root && realOrUndefined(root))
-    .filter((root): root is string => root !== undefined)
-  if (!allowed.some((root) => isInside(root, real)))
+  const roots = [repoPathOf(deps, project), deps.projectsRoot].filter(
+    (root): root is string => root !== undefined && root !== '',
+  )
+  const realRoots = roots.map(realOrUndefined).filter((root): root is string => root !== undefined)
+  const lexical = resolve(workspacePath)
+  const deepest = realPathOfDeepestAncestor(lexical)
+  const inside = (path: string | undefined, among: readonly string[]) =>
+    path !== undefined && among.some((root) => isInside(root, path))
+  if (!inside(lexical, [...roots.map((root) => resolve(root)), ...realRoots]) || !inside(deepest, realRoots))
     throw new AppError(
       'ORC_PATH_OUTSIDE_ROOT',
       `Workspace ${workspacePath} is outside the project's repository and TASKSGODZILLA_PROJECTS_ROOT`,
       { workspace_path: workspacePath },
     )
+  const real = realOrUndefined(lexical)
+  if (!real)
+    throw new AppError('ORC_WORKSPACE_NOT_FOUND', `Workspace ${workspacePath} does not exist`, {
+      workspace_path: workspacePath,
+    })
   return real
 }
 

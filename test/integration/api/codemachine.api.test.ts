@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -166,6 +166,33 @@ for (const dialect of DIALECTS) {
       const relative = await importWorkspace({ protocol_name: '0901-cm-rel', workspace_path: 'projects/x' })
       expect(relative.statusCode).toBe(422)
       expect((await runsOf()).map((run) => run.protocol_name)).not.toContain(outside.name)
+    })
+
+    it('answers the same 422 for any path outside the roots, existing or not, so none can be probed', async () => {
+      const elsewhere = join(root, `elsewhere-${dialect}`)
+      mkdirSync(join(elsewhere, 'exists'), { recursive: true })
+      symlinkSync(elsewhere, join(projectsRoot, `link-${dialect}`))
+      const probes = [
+        [join(elsewhere, 'exists'), join(elsewhere, 'missing')],
+        ['/etc', '/no/such/folder/here'],
+        [join(projectsRoot, `link-${dialect}`, 'exists'), join(projectsRoot, `link-${dialect}`, 'missing')],
+        [join(projectsRoot, '..', `elsewhere-${dialect}`, 'exists'), join(projectsRoot, '..', 'missing')],
+      ]
+      for (const [present, absent] of probes) {
+        const replies = []
+        for (const path of [present!, absent!]) {
+          const response = await importWorkspace({ protocol_name: '0902-cm-probe', workspace_path: path })
+          const body = response.json()
+          replies.push({
+            status: response.statusCode,
+            code: body.code,
+            detail: body.detail.replace(path, '<path>'),
+          })
+        }
+        expect(replies[0]).toMatchObject({ status: 422, code: 'ORC_PATH_OUTSIDE_ROOT' })
+        expect(replies[1]).toEqual(replies[0])
+      }
+      expect((await runsOf()).map((run) => run.protocol_name)).not.toContain('0902-cm-probe')
     })
 
     it('accepts a workspace inside the project repository (local_path)', async () => {
