@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -9,17 +9,22 @@ export interface HostCliCall {
   readonly args: string[]
   /** TASKSGODZILLA_* variables the CLI could see (must stay empty). */
   readonly leaked: string[]
+  /** Names of every variable the CLI was given. */
+  readonly names: string[]
+  /** The `*TOKEN` variables it was given, with their values. */
+  readonly tokens: Record<string, string>
 }
 
 /**
  * Real `gh` and `glab` executables (the fake in test/fixtures/host-clis) in `<dir>/bin`, their
- * state in `dir`; `env` is what to run them with (PATH first through the bin folder).
+ * state in `dir` (baked into the wrappers: the server filters what the CLIs inherit); `env` is
+ * what to run them with (PATH first through the bin folder); `setFailing` makes every call fail.
  */
 export const installFakeHostClis = (dir: string, names: ReadonlyArray<'gh' | 'glab'> = ['gh', 'glab']) => {
   const bin = join(dir, 'bin')
   mkdirSync(bin, { recursive: true })
   for (const name of names) {
-    const script = `#!/bin/sh\nexec '${process.execPath}' '${FAKE}' ${name} "$@"\n`
+    const script = `#!/bin/sh\nFAKE_HOST_CLI_DIR='${dir}' exec '${process.execPath}' '${FAKE}' ${name} "$@"\n`
     writeFileSync(join(bin, name), script, { mode: 0o755 })
   }
   const calls = (): HostCliCall[] => {
@@ -33,6 +38,8 @@ export const installFakeHostClis = (dir: string, names: ReadonlyArray<'gh' | 'gl
   return {
     bin,
     calls,
-    env: { PATH: `${bin}:${process.env.PATH ?? ''}`, FAKE_HOST_CLI_DIR: dir },
+    env: { PATH: `${bin}:${process.env.PATH ?? ''}` },
+    setFailing: (failing: boolean) =>
+      failing ? writeFileSync(join(dir, 'fail'), '') : rmSync(join(dir, 'fail'), { force: true }),
   }
 }

@@ -9,6 +9,7 @@ import type {
   PullRequestRef,
 } from '../../app/code-host.port.js'
 import { HOST_CLIS_BY_PROVIDER as HOST_CLIS } from '../../app/code-host-target.js'
+import { LOCALE_AND_XDG_PREFIXES, NETWORK_AND_LOCALE, pickEnv, type Env } from '../child-env.js'
 
 const CLI_TIMEOUT_MS = 120_000
 const ERROR_EXCERPT_CHARS = 400
@@ -17,8 +18,13 @@ export interface CliHostOptions {
   readonly provider: CodeHostProvider
   /** Absolute path of `gh` / `glab`. */
   readonly executable: string
-  /** The CLI's environment; TasksGodzilla's own variables are removed from it. */
-  readonly env: Readonly<Record<string, string | undefined>>
+  /** The environment to pick the CLI's variables from (never passed whole). */
+  readonly env: Env
+  /**
+   * The host the provider's token variables belong to (default github.com / gitlab.com): they
+   * reach the CLI only when a project's git URL names that host.
+   */
+  readonly tokenHost?: string
 }
 
 /** The first executable file called `name` on a PATH-style search path, if any. */
@@ -41,18 +47,18 @@ export const findExecutable = (name: string, searchPath: string | undefined): st
  * token is configured. Each call names the repository explicitly, so no checkout is needed.
  */
 export const createCliHost = (options: CliHostOptions): CodeHost => {
-  const run = (args: string[], signal: AbortSignal) => runCli(options, args, signal)
+  const run: Run = (args, target, signal) => runCli(options, args, target, signal)
   return options.provider === 'github' ? githubCli(run) : gitlabCli(run)
 }
 
-type Run = (args: string[], signal: AbortSignal) => Promise<string>
+type Run = (args: string[], target: HostRepository, signal: AbortSignal) => Promise<string>
 
 const githubCli = (run: Run): CodeHost => ({
   provider: 'github',
   via: 'cli',
   async findOpen(spec, signal) {
     const args = ['pr', 'list', '--repo', ghRepo(spec), '--head', spec.head, '--state', 'open']
-    const out = await run([...args, '--json', 'number,url', '--limit', '1'], signal)
+    const out = await run([...args, '--json', 'number,url', '--limit', '1'], spec, signal)
     const first = (parseJson(out) as Array<{ number: number; url: string }>)[0]
     return first ? { number: first.number, url: first.url } : null
   },
@@ -64,12 +70,13 @@ const githubCli = (run: Run): CodeHost => ({
         '--body',
         spec.body,
       ]),
+      spec,
       signal,
     )
     return pullRequestFromOutput(out, /\/pull\/(\d+)/)
   },
   async triggerPipeline(spec, signal) {
-    await run(['workflow', 'run', spec.workflow, '--repo', ghRepo(spec), '--ref', spec.ref], signal)
+    await run(['workflow', 'run', spec.workflow, '--repo', ghRepo(spec), '--ref', spec.ref], spec, signal)
     return { id: null, url: null }
   },
 })
@@ -82,7 +89,7 @@ const gitlabCli = (run: Run): CodeHost => ({
     const path = encodeURIComponent(spec.repository.join('/'))
     const query = `source_branch=${encodeURIComponent(spec.head)}&state=opened`
     const args = ['api', `projects/${path}/merge_requests?${query}`]
-    const out = await run(spec.hostName ? [...args, '--hostname', spec.hostName] : args, signal)
+    const out = await run(spec.hostName ? [...args, '--hostname', spec.hostName] : args, spec, signal)
     const first = (parseJson(out) as Array<{ iid: number; web_url: string }>)[0]
     return first ? { number: first.iid, url: first.web_url } : null
   },
@@ -98,12 +105,13 @@ const gitlabCli = (run: Run): CodeHost => ({
         '--target-branch',
         spec.base,
       ].concat(['--title', spec.title, '--description', spec.body, '--draft', '--yes']),
+      spec,
       signal,
     )
     return pullRequestFromOutput(out, /\/merge_requests\/(\d+)/)
   },
   async triggerPipeline(spec: PipelineSpec, signal) {
-    const out = await run(['ci', 'run', '--repo', glabRepo(spec), '--branch', spec.ref], signal)
+    const out = await run(['ci', 'run', '--repo', glabRepo(spec), '--branch', spec.ref], spec, signal)
     const id = /\bid:\s*(\d+)/.exec(out)?.[1]
     const url = /https?:\/\/\S+\/-\/pipelines\/\d+/.exec(out)?.[0]
     return { id: id ? Number(id) : null, url: url ?? null }
@@ -140,13 +148,18 @@ const parseJson = (out: string): unknown => {
   }
 }
 
-const runCli = (options: CliHostOptions, args: string[], signal: AbortSignal): Promise<string> =>
+const runCli = (
+  options: CliHostOptions,
+  args: string[],
+  target: HostRepository,
+  signal: AbortSignal,
+): Promise<string> =>
   new Promise((resolve, reject) => {
     const name = HOST_CLIS[options.provider]
     execFile(
       options.executable,
       args,
-      { env: cliEnv(options.env), signal, timeout: CLI_TIMEOUT_MS, maxBuffer: 4 * 1024 * 1024 },
+      { env: cliEnv(options, target), signal, timeout: CLI_TIMEOUT_MS, maxBuffer: 4 * 1024 * 1024 },
       (error, stdout, stderr) => {
         if (!error) return resolve(stdout)
         const said = (stderr || stdout).trim().slice(0, ERROR_EXCERPT_CHARS)
@@ -155,10 +168,34 @@ const runCli = (options: CliHostOptions, args: string[], signal: AbortSignal): P
     )
   })
 
-/** The CLIs never see TasksGodzilla's secrets; prompts are off so a missing login fails instead of waiting. */
-const cliEnv = (env: CliHostOptions['env']): Record<string, string> => {
-  const kept = Object.entries(env).filter(
-    (entry): entry is [string, string] => entry[1] !== undefined && !entry[0].startsWith('TASKSGODZILLA_'),
-  )
-  return { ...Object.fromEntries(kept), GH_PROMPT_DISABLED: '1', NO_PROMPT: '1' }
+const PUBLIC_HOSTS: Record<CodeHostProvider, string> = { github: 'github.com', gitlab: 'gitlab.com' }
+
+const CONFIG_DIRS: Record<CodeHostProvider, string> = { github: 'GH_CONFIG_DIR', gitlab: 'GLAB_CONFIG_DIR' }
+
+/** The token variables the CLI reads for `host`: gh takes the enterprise ones off github.com. */
+const tokenVariables = (provider: CodeHostProvider, host: string): readonly string[] => {
+  if (provider === 'gitlab') return ['GITLAB_TOKEN']
+  return host === PUBLIC_HOSTS.github
+    ? ['GH_TOKEN', 'GITHUB_TOKEN']
+    : ['GH_ENTERPRISE_TOKEN', 'GITHUB_ENTERPRISE_TOKEN']
+}
+
+/**
+ * Only what the CLI needs: PATH, HOME, XDG folders, its config folder, proxies and locale, and its
+ * token when the repository is on the host that token belongs to (a token for one host is never
+ * sent to another). Database URLs, model API keys and our own variables never reach it. Prompts
+ * are off so a missing login fails instead of waiting.
+ */
+const cliEnv = (options: CliHostOptions, target: HostRepository): Record<string, string> => {
+  const { provider, env } = options
+  const names = new Set<string>([...NETWORK_AND_LOCALE, CONFIG_DIRS[provider]])
+  const picked = pickEnv(env, names, LOCALE_AND_XDG_PREFIXES)
+  const tokenHost = (options.tokenHost ?? PUBLIC_HOSTS[provider]).toLowerCase()
+  const targetHost = (target.hostName ?? PUBLIC_HOSTS[provider]).toLowerCase()
+  if (targetHost === tokenHost)
+    for (const name of tokenVariables(provider, tokenHost)) {
+      const value = env[name]
+      if (value !== undefined) picked[name] = value
+    }
+  return { ...picked, GH_PROMPT_DISABLED: '1', NO_PROMPT: '1' }
 }

@@ -41,5 +41,22 @@ export const createCodeHosts = (options: CodeHostsOptions): CodeHosts => {
 const cliHost = (provider: CodeHostProvider, options: CodeHostsOptions): CodeHost | undefined => {
   if (!options.cli) return undefined
   const executable = findExecutable(HOST_CLIS[provider], options.cli.searchPath)
-  return executable ? createCliHost({ provider, executable, env: options.cli.env }) : undefined
+  if (!executable) return undefined
+  const configured = provider === 'github' ? options.githubApiUrl : options.gitlabUrl
+  const tokenHost = configured ? { tokenHost: hostOf(configured, provider) } : {}
+  return createCliHost({ provider, executable, env: options.cli.env, ...tokenHost })
+}
+
+/**
+ * The host a configured API URL serves (`api.github.com` is github.com's API); an unreadable URL
+ * names no host, so no token goes anywhere.
+ */
+const hostOf = (url: string, provider: CodeHostProvider): string => {
+  let host: string
+  try {
+    host = new URL(url).hostname.toLowerCase()
+  } catch {
+    return ''
+  }
+  return provider === 'github' && host === 'api.github.com' ? 'github.com' : host
 }

@@ -166,12 +166,13 @@ describe('trigger_ci without host tokens', () => {
     ])
     expect(fake.calls().flatMap((c) => c.leaked)).toEqual([])
 
+    fake.setFailing(true)
     const failing = makeTriggerCi({
       ...api.runtime.deps,
       codeHosts: createCodeHosts({
         githubToken: undefined,
         gitlabToken: undefined,
-        cli: { searchPath: fake.bin, env: { ...env, FAKE_HOST_CLI_FAIL: '1' } },
+        cli: { searchPath: fake.bin, env },
       }),
       defaultWorkflow: 'build.yml',
     })
