@@ -41,12 +41,20 @@ describe('parseConfigModule', () => {
     ['let a = []\nexport default a', '1:1: unsupported statement (VariableDeclaration)'],
     ['', 'c.js:1:1: no `export default` or `module.exports =`'],
     ['export default [', 'c.js:1:17: syntax error'],
+    ['export default { a: 1,\n  __proto__: { polluted: true } }', 'c.js:2:3: unsupported key __proto__'],
+    ['export default [{ "__proto__": { admin: true } }]', 'c.js:1:19: unsupported key __proto__'],
   ])('refuses %j with file, line and column', (text, expected) => {
     expect(errorOf(text)).toContain(expected)
   })
 })
 
 describe('parseJsonFile', () => {
+  it('refuses a __proto__ key with file, line and column', () => {
+    expect(() => parseJsonFile('t.json', '{\n  "qa": { "__proto__": { "policy": "skip" } }\n}')).toThrow(
+      't.json:2:11: unsupported key __proto__',
+    )
+  })
+
   it('reads a JSON object and points at trailing garbage', () => {
     expect(parseJsonFile('t.json', '{"a": [1, {"b": null}]}\n').value).toEqual({ a: [1, { b: null }] })
     expect(() => parseJsonFile('t.json', '{"a": 1}\n  x')).toThrow(

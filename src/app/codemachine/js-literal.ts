@@ -137,6 +137,8 @@ const objectOf = (file: string, properties: ReadonlyArray<Property | Node>, spot
       throw refuse(file, node, 'property (only `key: value` pairs are data)')
     if (property.computed) throw refuse(file, property, 'computed key')
     const key = property.key.type === 'Identifier' ? property.key.name : literalKey(file, property.key)
+    // In a literal `__proto__: x` replaces the prototype instead of naming a field; no config has one.
+    if (key === '__proto__') throw refuse(file, property.key, 'key __proto__ (it would set the prototype)')
     out[key] = literalOf(file, property.value, spots)
   }
   return out
