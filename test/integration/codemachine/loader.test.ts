@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
@@ -112,5 +113,29 @@ describe('CodeMachine loader rules', () => {
     expect(() => loadCodeMachineWorkspace(join(FIXTURES, 'no-such-workspace'))).toThrow(
       expect.objectContaining({ code: 'ORC_WORKSPACE_NOT_FOUND' }),
     )
+  })
+
+  it.each([
+    ['.codemachine/prompts/plan.md', 'config/main.agents.js', 'prompt path of agent plan links outside'],
+    ['.codemachine/config/main.agents.js', 'config/main.agents.js', 'links outside the workspace'],
+  ])('refuses %s as a link to a file outside the workspace', (link, file, problem) => {
+    const dir = mkdtempSync(join(tmpdir(), 'tgz-cm-link-'))
+    try {
+      const workspace = join(dir, 'ws')
+      cpSync(join(FIXTURES, 'esm-camel'), workspace, { recursive: true })
+      const outside = join(dir, 'outside.js')
+      writeFileSync(outside, readFileSync(join(workspace, link)))
+      rmSync(join(workspace, link))
+      symlinkSync(outside, join(workspace, link))
+      expect(() => loadCodeMachineWorkspace(workspace)).toThrow(
+        expect.objectContaining({
+          code: 'ORC_CODEMACHINE_CONFIG_INVALID',
+          details: expect.objectContaining({ file: `.codemachine/${file}` }),
+        }),
+      )
+      expect(() => loadCodeMachineWorkspace(workspace)).toThrow(problem)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
