@@ -1,6 +1,6 @@
 // tsx bench/profile-api.ts — per-request cost of API reads in one process (no network, no
 // autocannon): boots the server through startServer (as `serve` does), seeds a small database and
-// fires sequential `inject` requests. Less sensitive to a shared machine's load than bench:api.
+// fires sequential `inject` requests, printing wall and CPU time per request. Less sensitive to a shared machine's load than bench:api.
 // Run under `node --cpu-prof --import tsx bench/profile-api.ts` to see where the time goes.
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -44,9 +44,15 @@ const time = async (label: string, url: string, server = running.server): Promis
   if (first.statusCode !== 200) throw new Error(`${label}: ${first.statusCode} ${first.body}`)
   for (let i = 0; i < 200; i++) await server.inject({ url, headers })
   const started = process.hrtime.bigint()
+  const cpu = process.cpuUsage()
   for (let i = 0; i < REQUESTS; i++) await server.inject({ url, headers })
-  const us = Number(process.hrtime.bigint() - started) / 1000 / REQUESTS
-  console.log(`${label.padEnd(40)} ${us.toFixed(0).padStart(6)} µs/request`)
+  const { user, system } = process.cpuUsage(cpu)
+  const wall = Number(process.hrtime.bigint() - started) / 1000 / REQUESTS
+  // CPU time (this process's threads, GC included) moves less than wall time on a shared machine.
+  const cpuUs = (user + system) / REQUESTS
+  console.log(
+    `${label.padEnd(40)} ${wall.toFixed(0).padStart(6)} µs wall ${cpuUs.toFixed(0).padStart(6)} µs CPU per request`,
+  )
 }
 
 // PROFILE_OUT=file.cpuprofile records a CPU profile of the requests only (not the seeding).
