@@ -1,11 +1,12 @@
-// tsx bench/profile-api.ts — per-request cost of API reads in one process (no network, no
-// autocannon): boots the server through startServer (as `serve` does), seeds a small database and
-// fires sequential `inject` requests, printing wall and CPU time per request. Less sensitive to a shared machine's load than bench:api.
-// Run under `node --cpu-prof --import tsx bench/profile-api.ts` to see where the time goes.
-import { mkdtempSync } from 'node:fs'
+// node --import tsx bench/profile-api.ts — per-request cost of API reads in one process (no
+// network, no autocannon): seeds a small SQLite database as bench:api does, boots the server
+// through startServer (as `serve` does) and fires sequential `inject` requests, printing wall and
+// CPU time per request beside a bare Fastify route. Less sensitive to a shared machine's load than
+// bench:api. PROFILE_OUT=x.cpuprofile records where the time goes (read it with
+// bench/cpu-profile-top.ts); PROFILE_ONLY=<part of a label> and PROFILE_REQUESTS narrow the run.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
 import Fastify from 'fastify'
 import { openDatabase } from '../src/adapters/storage/database.js'
@@ -17,7 +18,8 @@ import { BENCH_API_TOKEN, BENCH_PROJECT_TOKEN, seed } from './seed.js'
 
 const ONLY = process.env.PROFILE_ONLY
 const REQUESTS = Number(process.env.PROFILE_REQUESTS ?? 3000)
-const path = join(mkdtempSync(join(tmpdir(), 'tgz-profile-')), 'profile.sqlite')
+const dir = mkdtempSync(join(tmpdir(), 'tgz-profile-'))
+const path = join(dir, 'profile.sqlite')
 const handle = openDatabase({ dialect: 'sqlite', path })
 await migrateToLatest(handle)
 await seed(handle.db, 'sqlite', { projects: 100, runsPerProject: 10, events: 100_000 })
@@ -75,4 +77,5 @@ try {
   }
 } finally {
   await running.stop()
+  rmSync(dir, { recursive: true, force: true })
 }
