@@ -30,8 +30,11 @@ export const decodeJsonObject = (text: string | null): JsonObject | null => {
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? value : null
 }
 
-/** How many distinct texts `decodeSharedJsonObject` keeps decoded. */
-const SHARED_DECODE_CACHE_SIZE = 1024
+/**
+ * How many distinct texts `decodeSharedJsonObject` keeps decoded: a few pages of a console's
+ * polled listings, while a few hundred specs (each text plus its object) stay a few MB.
+ */
+const SHARED_DECODE_CACHE_SIZE = 256
 const decoded = new Map<string, JsonObject | null>()
 
 /**
@@ -43,7 +46,12 @@ const decoded = new Map<string, JsonObject | null>()
 export const decodeSharedJsonObject = (text: string | null): JsonObject | null => {
   if (text === null) return null
   const known = decoded.get(text)
-  if (known !== undefined) return known
+  if (known !== undefined) {
+    // Re-inserted so the map's order is least recently used first.
+    decoded.delete(text)
+    decoded.set(text, known)
+    return known
+  }
   const value = decodeJsonObject(text)
   if (value !== null) deepFreeze(value)
   if (decoded.size >= SHARED_DECODE_CACHE_SIZE) decoded.delete(decoded.keys().next().value!)
