@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
 import pg from 'pg'
 import type { DatabaseTarget } from '../../config.js'
 import type { Database } from './schema.js'
+import { withStatementCache } from './sqlite-statements.js'
 
 export type Dialect = 'sqlite' | 'postgres'
 
@@ -29,7 +30,7 @@ const openSqlite = (path: string): DatabaseHandle => {
   sqlite.pragma('journal_mode = WAL')
   sqlite.pragma('foreign_keys = ON')
   sqlite.pragma('synchronous = NORMAL')
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) })
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) })
   return { db, dialect: 'sqlite', close: () => db.destroy() }
 }
 

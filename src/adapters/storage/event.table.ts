@@ -17,8 +17,16 @@ export const toEvent = (row: EventRow): OrchestratorEvent => ({
   createdAt: toIso(row.created_at),
 })
 
+/** Spelled out rather than spread from `toEvent`: the spread costs more than the rest of a row's decoding. */
 export const toEventWithContext = (row: EventContextRow): EventWithContext => ({
-  ...toEvent(row),
+  id: row.id,
+  projectId: row.project_id,
+  protocolRunId: row.protocol_run_id,
+  stepRunId: row.step_run_id,
+  eventType: row.event_type,
+  message: row.message,
+  metadata: decodeJsonObject(row.metadata),
+  createdAt: toIso(row.created_at),
   protocolName: row.protocol_name,
   projectName: row.project_name,
 })

@@ -1,7 +1,7 @@
 import type { Selectable, Updateable } from 'kysely'
 import type { ProtocolRun, ProtocolRunPatch } from '../../domain/protocol-run.js'
 import type { ProtocolStatus } from '../../domain/statuses.js'
-import { decodeJsonObject, encodeJson, toIso } from './columns.js'
+import { decodeJsonObject, decodeSharedJsonObject, encodeJson, toIso } from './columns.js'
 import type { ProtocolRunsTable } from './schema.js'
 
 export type ProtocolRunRow = Selectable<ProtocolRunsTable>
@@ -17,7 +17,7 @@ export const toProtocolRun = (row: ProtocolRunRow): ProtocolRun => ({
   worktreePath: row.worktree_path,
   protocolRoot: row.protocol_root,
   description: row.description,
-  templateConfig: decodeJsonObject(row.template_config),
+  templateConfig: decodeSharedJsonObject(row.template_config),
   templateSource: decodeJsonObject(row.template_source),
   prUrl: row.pr_url,
   prNumber: row.pr_number,

@@ -32,6 +32,8 @@ export const summarizeSpec = (run: Pick<ProtocolRun, 'templateConfig'>): SpecSum
 /** How many distinct specs keep their hash; runs share few specs, and each entry is a spec's text. */
 const HASH_CACHE_SIZE = 1024
 const hashes = new Map<string, string | null>()
+/** The same, by the spec object itself: storage hands out one shared object per stored text. */
+const hashesBySpec = new WeakMap<JsonObject, string | null>()
 
 /**
  * The spec hash, remembered by the spec's plain JSON text: canonical JSON plus SHA-256 costs
@@ -40,12 +42,17 @@ const hashes = new Map<string, string | null>()
  */
 const cachedSpecHash = (spec: JsonObject | null): string | null => {
   if (spec === null) return null
+  const byIdentity = hashesBySpec.get(spec)
+  if (byIdentity !== undefined) return byIdentity
   const key = JSON.stringify(spec)
-  const known = hashes.get(key)
-  if (known !== undefined) return known
-  const hash = specHash(spec)
-  if (hashes.size >= HASH_CACHE_SIZE) hashes.delete(hashes.keys().next().value!)
-  hashes.set(key, hash)
+  let hash = hashes.get(key)
+  if (hash === undefined) {
+    hash = specHash(spec)
+    if (hashes.size >= HASH_CACHE_SIZE) hashes.delete(hashes.keys().next().value!)
+    hashes.set(key, hash)
+  }
+  // Only a frozen spec can be remembered by identity: a mutable one could change under its hash.
+  if (Object.isFrozen(spec)) hashesBySpec.set(spec, hash)
   return hash
 }
 

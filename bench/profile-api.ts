@@ -1,0 +1,81 @@
+// node --import tsx bench/profile-api.ts — per-request cost of API reads in one process (no
+// network, no autocannon): seeds a small SQLite database as bench:api does, boots the server
+// through startServer (as `serve` does) and fires sequential `inject` requests, printing wall and
+// CPU time per request beside a bare Fastify route. Less sensitive to a shared machine's load than
+// bench:api. PROFILE_OUT=x.cpuprofile records where the time goes (read it with
+// bench/cpu-profile-top.ts); PROFILE_ONLY=<part of a label> and PROFILE_REQUESTS narrow the run.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Session } from 'node:inspector/promises'
+import Fastify from 'fastify'
+import { openDatabase } from '../src/adapters/storage/database.js'
+import { migrateToLatest } from '../src/adapters/storage/migrations/index.js'
+import { loadConfig } from '../src/config.js'
+import { createLogger } from '../src/logging.js'
+import { startServer } from '../src/main.js'
+import { BENCH_API_TOKEN, BENCH_PROJECT_TOKEN, seed } from './seed.js'
+
+const ONLY = process.env.PROFILE_ONLY
+const REQUESTS = Number(process.env.PROFILE_REQUESTS ?? 3000)
+const dir = mkdtempSync(join(tmpdir(), 'tgz-profile-'))
+const path = join(dir, 'profile.sqlite')
+const handle = openDatabase({ dialect: 'sqlite', path })
+await migrateToLatest(handle)
+await seed(handle.db, 'sqlite', { projects: 100, runsPerProject: 10, events: 100_000 })
+await handle.close()
+
+const env = {
+  TASKSGODZILLA_DB_PATH: path,
+  TASKSGODZILLA_LOG_LEVEL: 'warn',
+  TASKSGODZILLA_API_TOKEN: BENCH_API_TOKEN,
+  PATH: process.env.PATH ?? '',
+  HOME: process.env.HOME ?? '/tmp',
+}
+const config = loadConfig(env, process.cwd())
+const running = await startServer(config, createLogger(config), { port: 0, runJobs: false })
+const headers = { authorization: `Bearer ${BENCH_API_TOKEN}`, 'x-project-token': BENCH_PROJECT_TOKEN }
+
+// The baseline, as in bench:api: a bare Fastify route doing no work, injected the same way.
+const bare = Fastify({ logger: false })
+bare.get('/bare', async () => ({ status: 'ok' }))
+
+const time = async (label: string, url: string, server = running.server): Promise<void> => {
+  if (ONLY !== undefined && !label.includes(ONLY)) return
+  const first = await server.inject({ url, headers })
+  if (first.statusCode !== 200) throw new Error(`${label}: ${first.statusCode} ${first.body}`)
+  for (let i = 0; i < 200; i++) await server.inject({ url, headers })
+  const started = process.hrtime.bigint()
+  const cpu = process.cpuUsage()
+  for (let i = 0; i < REQUESTS; i++) await server.inject({ url, headers })
+  const { user, system } = process.cpuUsage(cpu)
+  const wall = Number(process.hrtime.bigint() - started) / 1000 / REQUESTS
+  // CPU time (this process's threads, GC included) moves less than wall time on a shared machine.
+  const cpuUs = (user + system) / REQUESTS
+  console.log(
+    `${label.padEnd(40)} ${wall.toFixed(0).padStart(6)} µs wall ${cpuUs.toFixed(0).padStart(6)} µs CPU per request`,
+  )
+}
+
+// PROFILE_OUT=file.cpuprofile records a CPU profile of the requests only (not the seeding).
+const session = process.env.PROFILE_OUT ? new Session() : undefined
+if (session) {
+  session.connect()
+  await session.post('Profiler.enable')
+  await session.post('Profiler.start')
+}
+try {
+  await time('bare Fastify route', '/bare', bare)
+  await time('GET /health', '/health')
+  await time('GET /projects/{id}/protocols', '/projects/50/protocols')
+  await time('GET /protocols/{id}/events?limit=100', '/protocols/500/events?limit=100')
+  await time('GET /events?limit=50', '/events?limit=50')
+  await time('GET /projects/{id}', '/projects/50')
+  if (session) {
+    const { profile } = await session.post('Profiler.stop')
+    writeFileSync(process.env.PROFILE_OUT!, JSON.stringify(profile))
+  }
+} finally {
+  await running.stop()
+  rmSync(dir, { recursive: true, force: true })
+}
