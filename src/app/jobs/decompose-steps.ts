@@ -5,7 +5,8 @@ import type { WorktreeInfo } from '../git.port.js'
 import { planLogPath, callEngine } from './engine-call.js'
 import type { RunAndProject } from './job-support.js'
 import { loadPrompt, promptSections } from './prompt-templates.js'
-import { readText, writeText } from './protocol-files.js'
+import { writeContainedText } from '../contained-files.js'
+import { readText } from './protocol-files.js'
 import type { ProtocolJobDeps } from './protocol-job-deps.js'
 
 /** What the decomposition pass did, for the `planned` event and the run's usage. */
@@ -77,7 +78,7 @@ export const decomposeSteps = async (
       kept.push({ file: name, reason })
       continue
     }
-    writeText(join(root, name), text)
+    writeContainedText(worktree.path, join(root, name), text)
     refined.push(name)
   }
   return {

@@ -40,7 +40,7 @@ export const qaAnswerInstruction = (inline: boolean): string =>
 export const recordInlineQaError = async (
   deps: ProtocolJobDeps,
   context: StepContext,
-  protocolRoot: string | undefined,
+  worktree: { readonly path: string; readonly protocolRoot: string } | undefined,
   reason: string,
   ctx: RequestContext,
 ): Promise<void> => {
@@ -50,6 +50,8 @@ export const recordInlineQaError = async (
       summary: 'Inline QA error; run full QA',
     }),
   )
-  if (protocolRoot)
-    appendProtocolLog(protocolRoot, `${context.step.stepName}: inline QA errored; run full QA.`)
+  if (worktree) {
+    const line = `${context.step.stepName}: inline QA errored; run full QA.`
+    appendProtocolLog(worktree.path, worktree.protocolRoot, line)
+  }
 }

@@ -41,7 +41,7 @@ export const createPlanProtocolHandler =
     const prompt = planningPrompt(loaded, worktree, workspace.repoPath)
     const planner = await askPlanner(deps, loaded, worktree, prompt, job.signal)
     if (planner.kind !== 'ok') return recordPlannerFailure(deps, loaded, planner, ctx)
-    const stepFiles = writePlanningFiles(worktree.protocolRoot, planner.output)
+    const stepFiles = writePlanningFiles(worktree.path, worktree.protocolRoot, planner.output)
     const decomposed = await decomposeSteps(deps, loaded, worktree, stepFiles, job.signal)
     return finishPlan(deps, loaded, worktree, { planner, decomposed }, ctx, job.signal)
   }

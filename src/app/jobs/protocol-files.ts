@@ -1,18 +1,26 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { existsSync, readFileSync, readdirSync } from 'node:fs'
+import { writeContainedText } from '../contained-files.js'
+import { join } from 'node:path'
 import type { PathProbe } from '../../domain/spec-paths.js'
 import type { PlanningOutput } from '../spec-validation.js'
 
 /** node:fs-backed path probe for spec path resolution. */
 export const FS_PROBE: PathProbe = { exists: (path) => existsSync(path) }
 
-/** Writes plan.md, context.md, log.md and the step files into the protocol root. */
-export const writePlanningFiles = (protocolRoot: string, output: PlanningOutput): string[] => {
-  mkdirSync(protocolRoot, { recursive: true })
-  writeFileSync(join(protocolRoot, 'plan.md'), output.plan_md)
-  writeFileSync(join(protocolRoot, 'context.md'), output.context_md)
-  writeFileSync(join(protocolRoot, 'log.md'), output.log_md)
-  for (const { filename, content } of output.step_files) writeFileSync(join(protocolRoot, filename), content)
+/**
+ * Writes plan.md, context.md, log.md and the step files into the protocol root, refusing any path
+ * a symlink of the repository (say a committed `.protocols -> ~`) would lead out of `worktree`.
+ */
+export const writePlanningFiles = (
+  worktree: string,
+  protocolRoot: string,
+  output: PlanningOutput,
+): string[] => {
+  writeContainedText(worktree, join(protocolRoot, 'plan.md'), output.plan_md)
+  writeContainedText(worktree, join(protocolRoot, 'context.md'), output.context_md)
+  writeContainedText(worktree, join(protocolRoot, 'log.md'), output.log_md)
+  for (const { filename, content } of output.step_files)
+    writeContainedText(worktree, join(protocolRoot, filename), content)
   return output.step_files.map(({ filename }) => filename)
 }
 
@@ -29,14 +37,11 @@ export const readText = (path: string, fallback = ''): string => {
   }
 }
 
-/** Writes a file, creating its folder. */
-export const writeText = (path: string, text: string): void => {
-  mkdirSync(dirname(path), { recursive: true })
-  writeFileSync(path, text)
-}
-
-/** Appends one dated line to the protocol's `log.md`. */
-export const appendProtocolLog = (protocolRoot: string, line: string): void => {
-  mkdirSync(protocolRoot, { recursive: true })
-  appendFileSync(join(protocolRoot, 'log.md'), `\n- ${new Date().toISOString()} ${line}\n`)
-}
+/** Appends one dated line to the protocol's `log.md`, inside `worktree` (symlinks refused). */
+export const appendProtocolLog = (worktree: string, protocolRoot: string, line: string): void =>
+  writeContainedText(
+    worktree,
+    join(protocolRoot, 'log.md'),
+    `\n- ${new Date().toISOString()} ${line}\n`,
+    true,
+  )

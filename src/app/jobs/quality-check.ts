@@ -75,7 +75,7 @@ export const runQualityCheck = async (
     const message =
       call.kind === 'failed' ? call.failure.message : `QA engine exited with ${String(call.result.exitCode)}`
     if (inline) {
-      await recordInlineQaError(deps, context, workspace.ok.protocolRoot, message, ctx)
+      await recordInlineQaError(deps, context, workspace.ok, message, ctx)
       return { outcome: 'needs_qa', reason: 'qa_inline_error' }
     }
     await deps.uow.run((tx) => failStepAndBlockRun(tx, stepId, { type: 'qa_error', message }, ctx))

@@ -10,7 +10,8 @@ import type { EngineCallOutcome } from './engine-call.js'
 import { enqueueJob } from './enqueue.js'
 import type { JobRunContext } from './job-handler.js'
 import { commitMessage } from './job-support.js'
-import { appendProtocolLog, writeText } from './protocol-files.js'
+import { writeContainedText } from '../contained-files.js'
+import { appendProtocolLog } from './protocol-files.js'
 import type { ProtocolJobDeps } from './protocol-job-deps.js'
 import { runQualityCheck } from './quality-check.js'
 import type { StepContext } from './step-context.js'
@@ -35,9 +36,10 @@ export const recordExecution = async (deps: ProtocolJobDeps, input: ExecutionInp
   const answer = call.result.outputText.endsWith('\n')
     ? call.result.outputText
     : `${call.result.outputText}\n`
-  writeText(files.outputs.protocol, answer)
-  for (const path of Object.values(files.outputs.aux)) writeText(path, answer)
-  appendProtocolLog(worktree.protocolRoot, `${context.step.stepName}: executed with ${call.engineId}.`)
+  writeContainedText(worktree.path, files.outputs.protocol, answer)
+  for (const path of Object.values(files.outputs.aux)) writeContainedText(worktree.path, path, answer)
+  const line = `${context.step.stepName}: executed with ${call.engineId}.`
+  appendProtocolLog(worktree.path, worktree.protocolRoot, line)
   const subject = `Execute ${context.step.stepName}`
   const commit = await deps.git.commitAll(
     worktree.path,

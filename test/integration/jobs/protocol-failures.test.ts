@@ -1,3 +1,4 @@
+import { mkdirSync, readdirSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { DatabaseHandle } from '../../../src/adapters/storage/database.js'
@@ -7,7 +8,7 @@ import { PermanentJobError } from '../../../src/app/jobs/job-handler.js'
 import { createPlanProtocolHandler } from '../../../src/app/jobs/plan-protocol.job.js'
 import type { Config } from '../../../src/config.js'
 import { DIALECTS, openMigratedDatabase, unavailable } from '../../support/databases.js'
-import { removeDir, tempDir } from '../../support/git-repos.js'
+import { git, removeDir, tempDir } from '../../support/git-repos.js'
 import { waitForExit, waitForPids } from '../../support/processes.js'
 import { jobRun, makeJobDeps, type JobDepsOptions } from '../../support/protocol-jobs.js'
 import { readState, seedPlanningRun, startStep } from './protocol-fixture.js'
@@ -135,4 +136,30 @@ describe.each(DIALECTS)('protocol job failures on %s', (dialect) => {
     await expect(pending).rejects.toMatchObject({ code: 'ORC_ENGINE_CANCELLED' })
     expect(await waitForExit([pid!], 2_000)).toEqual([])
   })
+})
+
+describe.each(DIALECTS)('protocol files behind a symlink of the repository on %s', (dialect) => {
+  let db: { handle: DatabaseHandle; close(): Promise<void> }
+  let root: string
+  beforeAll(async () => {
+    if (!unavailable(dialect)) db = await openMigratedDatabase(dialect)
+  })
+  afterAll(async () => db?.close())
+  afterEach(() => root && removeDir(root))
+
+  it.skipIf(unavailable(dialect))(
+    'refuses to plan into a committed `.protocols` link that leads outside the worktree',
+    async () => {
+      root = tempDir('tgz-jobs-')
+      const outside = join(root, 'outside')
+      mkdirSync(outside)
+      const { run, repo } = await seedPlanningRun(db.handle, root, '0009-linked')
+      symlinkSync(outside, join(repo, '.protocols'))
+      git(repo, 'add', '.protocols')
+      git(repo, 'commit', '-q', '-m', 'link protocols out')
+      const plan = createPlanProtocolHandler(makeJobDeps(db.handle, root))
+      await expect(plan({ protocol_run_id: run.id, job_id: 'p' }, jobRun())).rejects.toThrow(/outside/)
+      expect(readdirSync(outside)).toEqual([])
+    },
+  )
 })
