@@ -4,7 +4,7 @@ import type { ProtocolRun } from '../domain/protocol-run.js'
 import type { StepRun } from '../domain/step-run.js'
 import { nextProtocolStatus } from '../domain/transitions.js'
 import type { RequestContext } from './context.js'
-import { enqueueJob, type JobPolicy } from './jobs/enqueue.js'
+import { enqueueStepJob, type JobPolicy } from './jobs/enqueue.js'
 import type { Repositories } from './ports.js'
 import { changeRunStatus, changeStepStatus, type ChangeEvent } from './state-changes.js'
 
@@ -43,8 +43,7 @@ export const dispatchStep = async (
   runtime: JsonObject,
   ctx: RequestContext,
 ): Promise<Job> => {
-  const scope = { projectId: run.projectId, protocolRunId: run.id, stepRunId: step.id }
-  const job = await enqueueJob(tx.jobs, 'execute_step_job', { step_run_id: step.id }, scope, ctx, jobPolicy)
+  const job = await enqueueStepJob(tx.jobs, 'execute_step_job', step, run.projectId, ctx, jobPolicy)
   const metadata: JsonObject = { ...event.metadata, job_id: job.id }
   await changeStepStatus(tx, run, step, 'run', { ...event, metadata }, ctx)
   await tx.steps.mergeRuntimeState(step.id, { ...runtime, job_id: job.id })

@@ -41,3 +41,24 @@ export const enqueueJob = <T extends JobType>(
     stepRunId: scope.stepRunId ?? null,
   })
 }
+
+/** The job types whose payload is one step: its execution or its QA. */
+export type StepJobType = 'execute_step_job' | 'run_quality_job'
+
+/** Writes a step's execute or QA job to the outbox, scoped to the step, its run and project. */
+export const enqueueStepJob = (
+  jobs: Pick<JobRepository, 'add'>,
+  type: StepJobType,
+  step: { readonly id: number; readonly protocolRunId: number },
+  projectId: number,
+  ctx: RequestContext,
+  policy: JobPolicy,
+): Promise<Job> =>
+  enqueueJob(
+    jobs,
+    type,
+    { step_run_id: step.id },
+    { projectId, protocolRunId: step.protocolRunId, stepRunId: step.id },
+    ctx,
+    policy,
+  )

@@ -7,7 +7,7 @@ import type { Repositories } from '../ports.js'
 import { applySuccessPolicies, policyDepsOf } from '../policies.js'
 import { maybeCompleteProtocol } from '../steps/complete-protocol.js'
 import type { EngineCallOutcome } from './engine-call.js'
-import { enqueueJob } from './enqueue.js'
+import { enqueueStepJob } from './enqueue.js'
 import type { JobRunContext } from './job-handler.js'
 import { commitMessage } from './job-support.js'
 import { writeContainedText } from '../contained-files.js'
@@ -117,12 +117,7 @@ const enqueueQa = async (
   context: StepContext,
   ctx: RequestContext,
 ) => {
-  const scope = {
-    projectId: context.run.projectId,
-    protocolRunId: context.run.id,
-    stepRunId: context.step.id,
-  }
-  const job = await enqueueJob(tx.jobs, 'run_quality_job', { step_run_id: context.step.id }, scope, ctx, {
+  const job = await enqueueStepJob(tx.jobs, 'run_quality_job', context.step, context.run.projectId, ctx, {
     maxAttempts: deps.config.jobs.maxAttempts,
   })
   await note(tx, context, 'qa_enqueued', 'QA job enqueued after execution.', ctx, { qa_job_id: job.id })

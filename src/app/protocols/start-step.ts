@@ -5,7 +5,7 @@ import { nextProtocolStatus, type StepAction } from '../../domain/transitions.js
 import { runEventMetadata } from '../api-events.js'
 import type { AppDeps } from '../app-deps.js'
 import type { RequestContext } from '../context.js'
-import { enqueueJob } from '../jobs/enqueue.js'
+import { enqueueStepJob } from '../jobs/enqueue.js'
 import type { Repositories } from '../ports.js'
 import { changeRunStatus, changeStepStatus } from '../state-changes.js'
 
@@ -30,14 +30,7 @@ export const startStep = async (
 ): Promise<Job> => {
   nextProtocolStatus(run.status, 'run')
   const retries = start.action === 'retry' ? step.retries + 1 : step.retries
-  const job = await enqueueJob(
-    tx.jobs,
-    'execute_step_job',
-    { step_run_id: step.id },
-    { projectId: run.projectId, protocolRunId: run.id, stepRunId: step.id },
-    ctx,
-    deps.jobPolicy,
-  )
+  const job = await enqueueStepJob(tx.jobs, 'execute_step_job', step, run.projectId, ctx, deps.jobPolicy)
   const metadata = runEventMetadata(
     run,
     start.action === 'retry' ? { job_id: job.id, retries } : { job_id: job.id },

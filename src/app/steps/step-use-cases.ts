@@ -7,7 +7,7 @@ import { runEventMetadata } from '../api-events.js'
 import type { AppDeps } from '../app-deps.js'
 import { authorizeRun, authorizeStep } from '../access.js'
 import type { RequestContext } from '../context.js'
-import { enqueueJob } from '../jobs/enqueue.js'
+import { enqueueStepJob } from '../jobs/enqueue.js'
 import type { ActionResult } from '../protocols/protocol-actions.js'
 import { startStep } from '../protocols/start-step.js'
 import { changeStepStatus } from '../state-changes.js'
@@ -67,15 +67,7 @@ export const makeRunQa =
     uow.run(async (tx) => {
       const { run, step } = await authorizeStep(tx, stepId, ctx)
       nextProtocolStatus(run.status, 'run')
-      const scope = { projectId: run.projectId, protocolRunId: run.id, stepRunId: step.id }
-      const job = await enqueueJob(
-        tx.jobs,
-        'run_quality_job',
-        { step_run_id: step.id },
-        scope,
-        ctx,
-        jobPolicy,
-      )
+      const job = await enqueueStepJob(tx.jobs, 'run_quality_job', step, run.projectId, ctx, jobPolicy)
       const event = {
         type: 'qa_enqueued',
         message: 'QA run enqueued.',

@@ -7,7 +7,7 @@ import { canProtocol, canStep } from '../../domain/transitions.js'
 import type { AppDeps } from '../app-deps.js'
 import { appendRunEvent } from '../api-events.js'
 import type { RequestContext } from '../context.js'
-import { enqueueJob } from '../jobs/enqueue.js'
+import { enqueueStepJob } from '../jobs/enqueue.js'
 import { applyFailurePolicies, applySuccessPolicies, type PolicyDeps } from '../policies.js'
 import type { Repositories } from '../ports.js'
 import { changeRunStatus, changeStepStatus } from '../state-changes.js'
@@ -121,15 +121,7 @@ const applySuccess = async (
   ctx: RequestContext,
 ): Promise<void> => {
   if (deps.autoQaOnCi && canStep(step.status, 'request_qa')) {
-    const scope = { projectId: run.projectId, protocolRunId: run.id, stepRunId: step.id }
-    const job = await enqueueJob(
-      tx.jobs,
-      'run_quality_job',
-      { step_run_id: step.id },
-      scope,
-      ctx,
-      deps.jobPolicy,
-    )
+    const job = await enqueueStepJob(tx.jobs, 'run_quality_job', step, run.projectId, ctx, deps.jobPolicy)
     const metadata = { job_id: job.id, source: 'ci_webhook', provider: notice.provider }
     const event = { type: 'qa_enqueued', message: 'QA enqueued after CI success.', metadata }
     await changeStepStatus(tx, run, step, 'request_qa', event, ctx, { summary: 'CI passed; running QA' })
