@@ -36,38 +36,41 @@ export const moveStep = async (
 }
 
 /** The step fails with `event` and its run is blocked (`run_blocked` names the cause). */
-export const failStepAndBlockRun = async (
+export const failStepAndBlockRun = (
   tx: Repositories,
   stepId: number,
   event: ChangeEvent,
   ctx: RequestContext,
-): Promise<void> => {
-  const step = await moveStep(tx, stepId, 'fail', event, ctx, { summary: event.message })
-  if (!step) return
-  const metadata: JsonObject = { step_run_id: step.id, cause: event.type }
-  await blockRun(
-    tx,
-    step.protocolRunId,
-    { type: 'run_blocked', message: `Blocked: ${event.message}`, metadata },
-    ctx,
-  )
-}
+): Promise<void> => failStep(tx, stepId, event, ctx)
 
 /**
  * The step fails with `event`; its loop policies (then failure triggers) get a say, and only when
  * none applies is the run blocked, as without a policy.
  */
-export const failStepLoopOrBlock = async (
+export const failStepLoopOrBlock = (
   tx: Repositories,
   policyDeps: PolicyDeps,
   stepId: number,
   event: ChangeEvent,
   reason: FailureReason,
   ctx: RequestContext,
+): Promise<void> => failStep(tx, stepId, event, ctx, { policyDeps, reason })
+
+const failStep = async (
+  tx: Repositories,
+  stepId: number,
+  event: ChangeEvent,
+  ctx: RequestContext,
+  policies?: { readonly policyDeps: PolicyDeps; readonly reason: FailureReason },
 ): Promise<void> => {
   const step = await moveStep(tx, stepId, 'fail', event, ctx, { summary: event.message })
   if (!step) return
-  if (step.status === 'failed' && (await applyFailurePolicies(tx, policyDeps, stepId, reason, ctx))) return
+  if (
+    policies &&
+    step.status === 'failed' &&
+    (await applyFailurePolicies(tx, policies.policyDeps, stepId, policies.reason, ctx))
+  )
+    return
   const metadata: JsonObject = { step_run_id: step.id, cause: event.type }
   await blockRun(
     tx,
