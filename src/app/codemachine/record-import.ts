@@ -1,8 +1,8 @@
 import type { JsonObject } from '../../domain/json.js'
 import type { ProtocolStatus } from '../../domain/statuses.js'
-import { inferStepType, stepNameOf } from '../../domain/spec.js'
+
 import { withTrace, type RequestContext } from '../context.js'
-import { specMeta } from '../jobs/plan-recording.js'
+import { specMeta, syncStepRuns } from '../jobs/plan-recording.js'
 import type { Repositories } from '../ports.js'
 import { specHash } from '../spec-hash.js'
 import { changeRunStatus } from '../state-changes.js'
@@ -45,7 +45,7 @@ export const recordImport = async (
     await changeRunStatus(tx, run, 'block', event, ctx, patch)
     return { outcome: 'blocked', errors: loaded.errors }
   }
-  const stepsCreated = await createSteps(tx, run.id, loaded)
+  const stepsCreated = await syncStepRuns(tx, run.id, loaded.spec, { summaryFromDescription: true })
   const metadata: JsonObject = {
     workspace: loaded.workspacePath,
     steps_created: stepsCreated,
@@ -71,27 +71,4 @@ export const recordImport = async (
     })
   }
   return { outcome: 'imported', stepsCreated }
-}
-
-/** One pending StepRun per spec step (`NN-<agent>`), with its policies and the agent's description. */
-const createSteps = async (tx: Repositories, runId: number, loaded: LoadedCodeMachine): Promise<number> => {
-  const existing = new Set((await tx.steps.listByRun(runId)).map((step) => step.stepName))
-  let created = 0
-  for (const [index, step] of loaded.spec.steps.entries()) {
-    const name = stepNameOf(step, index)
-    if (existing.has(name)) continue
-    await tx.steps.create({
-      protocolRunId: runId,
-      stepIndex: index,
-      stepName: name,
-      stepType: step.step_type ?? inferStepType(name),
-      status: 'pending',
-      model: step.model ?? null,
-      engineId: step.engine_id,
-      policy: [...(step.policies ?? [])],
-      summary: step.description ?? null,
-    })
-    created++
-  }
-  return created
 }

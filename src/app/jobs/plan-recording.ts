@@ -21,11 +21,15 @@ export const withSpec = (run: ProtocolRun, spec: ProtocolSpec, errors: readonly 
   spec_meta: specMeta(spec, errors),
 })
 
-/** Creates one StepRun per spec step whose name the run does not have yet; returns how many. */
+/**
+ * Creates one StepRun per spec step whose name the run does not have yet; returns how many. An
+ * import (CodeMachine) also shows each step's description as its summary.
+ */
 export const syncStepRuns = async (
   tx: Pick<Repositories, 'steps'>,
   runId: number,
   spec: ProtocolSpec,
+  options: { readonly summaryFromDescription?: boolean } = {},
 ): Promise<number> => {
   const existing = new Set((await tx.steps.listByRun(runId)).map((step) => step.stepName))
   let created = 0
@@ -41,6 +45,7 @@ export const syncStepRuns = async (
       model: step.model ?? null,
       engineId: step.engine_id,
       policy: step.policies ? [...step.policies] : null,
+      ...(options.summaryFromDescription ? { summary: step.description ?? null } : {}),
     })
     created++
   }
