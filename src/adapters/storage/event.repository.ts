@@ -1,11 +1,10 @@
-import { PostgresAdapter, sql, type Kysely } from 'kysely'
+import { sql, type Kysely } from 'kysely'
+import { isPostgres } from './dialect.js'
 import type { EventFilter, EventRepository } from '../../app/ports.js'
 import { encodeJson, nowIso } from './columns.js'
 import { toEvent, toEventWithContext } from './event.table.js'
 import { committedHorizon, eventPosition, positionOf } from './event-positions.js'
 import type { Database } from './schema.js'
-
-const isPostgres = (db: Kysely<Database>): boolean => db.getExecutor().adapter instanceof PostgresAdapter
 
 export const createEventRepository = (db: Kysely<Database>): EventRepository => {
   const postgres = isPostgres(db)

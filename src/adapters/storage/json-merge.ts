@@ -1,4 +1,5 @@
-import { PostgresAdapter, sql, type Kysely, type RawBuilder } from 'kysely'
+import { sql, type Kysely, type RawBuilder } from 'kysely'
+import { isPostgres } from './dialect.js'
 import type { JsonObject, JsonValue } from '../../domain/json.js'
 import { encodeJson } from './columns.js'
 import type { Database } from './schema.js'
@@ -50,7 +51,3 @@ const pgValue = (key: string, value: JsonValue, merged: boolean) => {
 
 const isMap = (value: JsonValue): boolean =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
-
-// The dialect is not part of Kysely's public surface; the executor's adapter is the one reliable
-// tell a repository bound to a transaction has.
-const isPostgres = (db: Kysely<Database>): boolean => db.getExecutor().adapter instanceof PostgresAdapter

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { AppError } from '../../domain/app-error.js'
 import { configError } from '../../domain/codemachine/config-error.js'
@@ -20,7 +20,7 @@ import type { JsonObject } from '../../domain/json.js'
 import { expandPlaceholders, resolveSpecPath, type SpecRoots } from '../../domain/spec-paths.js'
 import type { ProtocolSpec } from '../../domain/spec.js'
 import { assertInsideWorkspace, isPathOutsideWorkspace } from '../contained-files.js'
-import { FS_PROBE } from '../jobs/protocol-files.js'
+import { FS_PROBE, isDirectory } from '../jobs/protocol-files.js'
 import { validateProtocolSpec } from '../spec-validation.js'
 import { parseConfigModule, parseJsonFile } from './js-literal.js'
 
@@ -128,11 +128,3 @@ const insideOrConfigError = (
 }
 
 const display = (workspacePath: string, path: string): string => relative(workspacePath, path) || path
-
-const isDirectory = (path: string): boolean => {
-  try {
-    return statSync(path).isDirectory()
-  } catch {
-    return false
-  }
-}

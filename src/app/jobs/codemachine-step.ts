@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto'
-import { statSync } from 'node:fs'
 import { join } from 'node:path'
 import { withSpecification, type CodeMachineStepPaths } from '../../domain/codemachine/step-paths.js'
 import type { CodeMachineAgent } from '../../domain/codemachine/workspace-config.js'
@@ -17,6 +16,7 @@ import { codeMachineStepPaths, findCodeMachineAgent } from './codemachine-paths.
 import { callEngine, type EngineCallOutcome } from './engine-call.js'
 import type { JobRunContext } from './job-handler.js'
 import { PermanentJobError } from './job-handler.js'
+import { isDirectory } from './protocol-files.js'
 import type { ProtocolJobDeps } from './protocol-job-deps.js'
 import { runQualityCheck } from './quality-check.js'
 import type { StepContext } from './step-context.js'
@@ -226,12 +226,4 @@ const writeOutputs = (input: Recorded): { outputs: JsonObject; promptText: strin
   const log = join(workspace, '.protocols', context.run.protocolName, 'log.md')
   writeContainedText(workspace, log, `\n- ${new Date().toISOString()} ${line}\n`, true)
   return { outputs, promptText: readContainedText(workspace, paths.promptPath) }
-}
-
-const isDirectory = (path: string): boolean => {
-  try {
-    return statSync(path).isDirectory()
-  } catch {
-    return false
-  }
 }

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, readdirSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs'
 import { writeContainedText } from '../contained-files.js'
 import { join } from 'node:path'
 import type { PathProbe } from '../../domain/spec-paths.js'
@@ -22,6 +22,15 @@ export const writePlanningFiles = (
   for (const { filename, content } of output.step_files)
     writeContainedText(worktree, join(protocolRoot, filename), content)
   return output.step_files.map(({ filename }) => filename)
+}
+
+/** True for an existing folder (following symlinks); false for anything else or nothing. */
+export const isDirectory = (path: string): boolean => {
+  try {
+    return statSync(path).isDirectory()
+  } catch {
+    return false
+  }
 }
 
 /** Names of the files directly in the protocol root (none when it does not exist). */
