@@ -213,10 +213,24 @@ export const startServer = async (
     runtime,
     stop: async () => {
       logger.info('Shutting down API')
-      await server.close()
+      await closeGracefully(server)
       await queue?.stop(SHUTDOWN_GRACE_MS)
       await runtime.close()
     },
+  }
+}
+
+/**
+ * Closes the HTTP server letting requests in flight finish. A keep-alive connection that was busy
+ * when closing began turns idle afterwards and would hold the close for the whole keep-alive
+ * timeout (72 s by default), so idle connections are swept until the close completes.
+ */
+const closeGracefully = async (server: FastifyInstance): Promise<void> => {
+  const sweep = setInterval(() => server.server.closeIdleConnections(), 100)
+  try {
+    await server.close()
+  } finally {
+    clearInterval(sweep)
   }
 }
 
