@@ -1,5 +1,6 @@
 // npm run bench:api — API throughput and latency on SQLite and Postgres, as ratios to a bare route.
-import { mkdtempSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import autocannon from 'autocannon'
@@ -32,28 +33,105 @@ interface Result {
  */
 const AUTH_HEADERS = { authorization: `Bearer ${BENCH_API_TOKEN}`, 'x-project-token': BENCH_PROJECT_TOKEN }
 
-const measure = async (
-  label: string,
-  url: string,
-  options: Partial<autocannon.Options> = {},
-): Promise<Result> => {
-  const headers = { ...AUTH_HEADERS, ...options.headers }
-  const result = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, ...options, headers })
+/** A request the load generator sends; `stepBodies` makes each a new step of a run. */
+interface Load {
+  readonly method?: 'GET' | 'POST'
+  readonly stepBodies?: boolean
+}
+
+const hasWrk = ((): boolean => {
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' })
+    return true
+  } catch (error) {
+    // wrk prints its version and exits 1; only a missing binary is ENOENT.
+    return (error as NodeJS.ErrnoException).code !== 'ENOENT'
+  }
+})()
+
+/**
+ * wrk when installed (a C client: it leaves more of the machine's two cores to the server, and
+ * costs the same for every route), else autocannon. Both at CONNECTIONS connections.
+ */
+const measure = async (label: string, url: string, load: Load = {}): Promise<Result> => {
+  const result = hasWrk ? runWrk(url, load) : await runAutocannon(url, load)
   if (result.non2xx > 0) console.warn(`  ${label}: ${result.non2xx} non-2xx responses`)
-  return { label, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, bare: 0 }
+  return { label, rps: result.rps, p50: result.p50, p99: result.p99, bare: 0 }
+}
+
+interface Measured {
+  readonly rps: number
+  readonly p50: number
+  readonly p99: number
+  readonly non2xx: number
+}
+
+let stepCounter = 0
+const stepBody = (): string =>
+  JSON.stringify({ step_index: 0, step_name: `s-${stepCounter++}`, step_type: 'work' })
+
+const runAutocannon = async (url: string, load: Load): Promise<Measured> => {
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    method: load.method ?? 'GET',
+    headers: { ...AUTH_HEADERS, ...(load.stepBodies ? { 'content-type': 'application/json' } : {}) },
+    ...(load.stepBodies
+      ? { requests: [{ setupRequest: (request) => ({ ...request, body: stepBody() }) }] }
+      : {}),
+  })
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+  }
+}
+
+/** Each POST names a new step, as the autocannon variant does. */
+const WRK_STEP_SCRIPT = `
+local counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format("POST", nil, nil, '{"step_index":0,"step_name":"s-' .. counter .. '","step_type":"work"}')
+end
+`
+
+const wrkMs = (text: string): number => {
+  const [, value, unit] = /([\d.]+)(us|ms|s)/.exec(text)!
+  return Number(value) * (unit === 'us' ? 0.001 : unit === 's' ? 1000 : 1)
+}
+
+const runWrk = (url: string, load: Load): Measured => {
+  const headers = Object.entries({
+    ...AUTH_HEADERS,
+    ...(load.stepBodies ? { 'content-type': 'application/json' } : {}),
+  }).flatMap(([name, value]) => ['-H', `${name}: ${value}`])
+  const script = load.stepBodies ? ['-s', writeWrkScript()] : []
+  const args = ['-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '--latency', ...headers, ...script, url]
+  const out = execFileSync('wrk', args, { encoding: 'utf8' })
+  return {
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)![1]),
+    p50: wrkMs(/50%\s+(\S+)/.exec(out)![1]!),
+    p99: wrkMs(/99%\s+(\S+)/.exec(out)![1]!),
+    non2xx: Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0),
+  }
+}
+
+const writeWrkScript = (): string => {
+  const path = join(mkdtempSync(join(tmpdir(), 'tgz-wrk-')), 'steps.lua')
+  writeFileSync(path, WRK_STEP_SCRIPT)
+  return path
 }
 
 /**
  * Measures the bare route, then the endpoint: the machine's load drifts during a run (other work
  * shares its cores), so each endpoint is compared with a baseline taken moments before it.
  */
-const measureAgainstBare = async (
-  label: string,
-  url: string,
-  options: Partial<autocannon.Options> = {},
-): Promise<Result> => {
+const measureAgainstBare = async (label: string, url: string, load: Load = {}): Promise<Result> => {
   const bare = await measure('bare Fastify route', BARE_URL)
-  return { ...(await measure(label, url, options)), bare: bare.rps }
+  return { ...(await measure(label, url, load)), bare: bare.rps }
 }
 
 const createDatabase = async (dialect: 'sqlite' | 'postgres', size: SeedSize): Promise<DatabaseTarget> => {
@@ -97,44 +175,50 @@ const envFor = (target: DatabaseTarget): Record<string, string> =>
     ? { TASKSGODZILLA_DB_PATH: target.path }
     : { TASKSGODZILLA_DB_URL: target.url, TASKSGODZILLA_DB_POOL_SIZE: '10' }
 
-const startApi = (target: DatabaseTarget, port: number) =>
+const startApi = (target: DatabaseTarget, port: number, extraEnv: Record<string, string> = {}) =>
   startProcess(
     ['src/faces/cli/main.ts', 'serve', '--port', String(port)],
-    { ...envFor(target), TASKSGODZILLA_LOG_LEVEL: 'warn', TASKSGODZILLA_API_TOKEN: BENCH_API_TOKEN },
+    {
+      ...envFor(target),
+      TASKSGODZILLA_LOG_LEVEL: 'warn',
+      TASKSGODZILLA_API_TOKEN: BENCH_API_TOKEN,
+      ...extraEnv,
+    },
     `http://127.0.0.1:${port}`,
     '/health',
   )
 
+const listings = async (url: string): Promise<Result[]> => [
+  await measureAgainstBare('GET /projects/{id}/protocols', `${url}/projects/500/protocols`),
+  await measureAgainstBare('GET /protocols/{id}/events?limit=100', `${url}/protocols/5000/events?limit=100`),
+  await measureAgainstBare('GET /events?limit=50', `${url}/events?limit=50`),
+]
+
 const benchDialect = async (dialect: 'sqlite' | 'postgres', port: number): Promise<Result[]> => {
-  const api = await startApi(await createDatabase(dialect, LARGE), port)
-  let counter = 0
+  const target = await createDatabase(dialect, LARGE)
+  const api = await startApi(target, port)
+  let results: Result[]
   try {
-    const results = [
+    results = [
       await measureAgainstBare('GET /health', `${api.url}/health`),
-      await measureAgainstBare('GET /projects/{id}/protocols', `${api.url}/projects/500/protocols`),
-      await measureAgainstBare(
-        'GET /protocols/{id}/events?limit=100',
-        `${api.url}/protocols/5000/events?limit=100`,
-      ),
-      await measureAgainstBare('GET /events?limit=50', `${api.url}/events?limit=50`),
+      ...(await listings(api.url)),
       await measureAgainstBare('POST /protocols/{id}/steps', `${api.url}/protocols/7000/steps`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        requests: [
-          {
-            setupRequest: (request) => ({
-              ...request,
-              body: JSON.stringify({ step_index: 0, step_name: `s-${counter++}`, step_type: 'work' }),
-            }),
-          },
-        ],
+        stepBodies: true,
       }),
     ]
     print(`${dialect}, ${LARGE.events.toLocaleString()} events`, results)
-    return results
   } finally {
     api.stop()
   }
+  // The same reads with nothing served from memory: what a read costs right after a write.
+  const computing = await startApi(target, port + 100, { TASKSGODZILLA_READ_CACHE_MB: '0' })
+  try {
+    print(`${dialect}, every read computed (TASKSGODZILLA_READ_CACHE_MB=0)`, await listings(computing.url))
+  } finally {
+    computing.stop()
+  }
+  return results
 }
 
 const eventsScaling = async (
@@ -181,6 +265,7 @@ const bareServer = await startProcess(
   `http://127.0.0.1:${BARE_PORT}`,
   '/bare',
 )
+console.log(`load generator: ${hasWrk ? 'wrk' : 'autocannon (install wrk for a client that costs less CPU)'}`)
 const dialects = (process.env.BENCH_DIALECTS ?? 'sqlite,postgres').split(',') as Array<'sqlite' | 'postgres'>
 try {
   for (const [i, dialect] of dialects.entries()) {

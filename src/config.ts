@@ -33,6 +33,8 @@ export interface Config {
     /** Secret: compared in constant time, never logged or returned. */
     readonly token: string | undefined
     readonly bodyLimitBytes: number
+    /** Memory for GET responses served again while the data is unchanged; 0 turns it off. */
+    readonly readCacheBytes: number
     readonly corsOrigins: readonly string[]
     readonly metricsPublic: boolean
   }
@@ -93,6 +95,8 @@ export interface Config {
 
 const DEFAULT_PORT = 8010
 const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024
+const DEFAULT_READ_CACHE_MB = 32
+const MIB = 1024 * 1024
 
 /**
  * Parses the environment into a Config. Throws ConfigError (one line, naming the variable and
@@ -111,6 +115,7 @@ export const loadConfig = (env: Env, cwd: string): Config => {
       port: readInt(env, 'TASKSGODZILLA_API_PORT', { min: 0, max: 65535 }, DEFAULT_PORT),
       token: readString(env, 'TASKSGODZILLA_API_TOKEN'),
       bodyLimitBytes: readInt(env, 'TASKSGODZILLA_BODY_LIMIT_BYTES', { min: 1024 }, DEFAULT_BODY_LIMIT_BYTES),
+      readCacheBytes: readInt(env, 'TASKSGODZILLA_READ_CACHE_MB', { min: 0 }, DEFAULT_READ_CACHE_MB) * MIB,
       corsOrigins: readList(env, 'TASKSGODZILLA_CORS_ORIGINS'),
       metricsPublic: readBool(env, 'TASKSGODZILLA_METRICS_PUBLIC', true),
     },

@@ -164,6 +164,8 @@ export const createHttpServer = (runtime: Runtime): Promise<FastifyInstance> => 
     apiToken: config.api.token,
     metricsPublic: config.api.metricsPublic,
     bodyLimitBytes: config.api.bodyLimitBytes,
+    dataVersion: runtime.database.dataVersion,
+    readCacheBytes: config.api.readCacheBytes,
     corsOrigins: config.api.corsOrigins,
   })
 }

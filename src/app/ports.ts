@@ -172,6 +172,14 @@ export interface Repositories {
   readonly deliveries: WebhookDeliveryRepository
 }
 
+/**
+ * A token for the state of the committed data as this process can read it, in any table and from
+ * any process. Equal tokens mean equal data; any commit since makes the next token differ (a
+ * rolled-back write may too). So a read computed after taking a token may be served again for as
+ * long as the token stays the same.
+ */
+export type DataVersion = () => Promise<string>
+
 /** What a transaction appended, announced once it has committed (never for a rolled-back one). */
 export interface Committed {
   readonly events: readonly OrchestratorEvent[]

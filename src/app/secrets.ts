@@ -4,8 +4,13 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 export const hashToken = (token: string): string => createHash('sha256').update(token, 'utf8').digest('hex')
 
 /** Compares two secrets in constant time (by their hashes, so lengths never leak either). */
-export const secretsMatch = (given: string, expected: string): boolean =>
-  timingSafeEqual(createHash('sha256').update(given).digest(), createHash('sha256').update(expected).digest())
+export const secretsMatch = (given: string, expected: string): boolean => secretMatcher(expected)(given)
+
+/** `secretsMatch` against one fixed secret, hashed once rather than on every comparison. */
+export const secretMatcher = (expected: string): ((given: string) => boolean) => {
+  const expectedDigest = createHash('sha256').update(expected).digest()
+  return (given) => timingSafeEqual(createHash('sha256').update(given).digest(), expectedDigest)
+}
 
 /** Compares a presented token with a stored SHA-256 hex in constant time. */
 export const tokenMatchesHash = (given: string, storedHash: string): boolean =>

@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import SqliteDatabase from 'better-sqlite3'
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely'
 import pg from 'pg'
+import type { DataVersion } from '../../app/ports.js'
 import type { DatabaseTarget } from '../../config.js'
 import type { Database } from './schema.js'
 import { withStatementCache } from './sqlite-statements.js'
@@ -12,6 +13,8 @@ export type Dialect = 'sqlite' | 'postgres'
 export interface DatabaseHandle {
   readonly db: Kysely<Database>
   readonly dialect: Dialect
+  /** See the port: changes with every commit by this or any other process. */
+  readonly dataVersion: DataVersion
   /** Closes every connection; the handle is unusable afterwards. */
   close(): Promise<void>
 }
@@ -31,7 +34,7 @@ const openSqlite = (path: string): DatabaseHandle => {
   sqlite.pragma('foreign_keys = ON')
   sqlite.pragma('synchronous = NORMAL')
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) })
-  return { db, dialect: 'sqlite', close: () => db.destroy() }
+  return { db, dialect: 'sqlite', dataVersion: sqliteDataVersion(sqlite), close: () => db.destroy() }
 }
 
 /**
@@ -53,5 +56,29 @@ const openPostgres = (url: string, poolSize: number): DatabaseHandle => {
   // next query opens a fresh connection, and a query in flight still rejects to its caller.
   pool.on('error', () => undefined)
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
-  return { db, dialect: 'postgres', close: () => db.destroy() }
+  return { db, dialect: 'postgres', dataVersion: postgresDataVersion(db), close: () => db.destroy() }
 }
+
+/**
+ * `data_version` moves when another connection (another process) commits; `total_changes()`
+ * counts every row this connection has written. Read straight from the connection, not through
+ * Kysely's queue: a token taken while one of our transactions is open already counts its writes,
+ * so it can only differ from the token after the commit, never match a state it did not see.
+ */
+const sqliteDataVersion = (sqlite: SqliteDatabase.Database): DataVersion => {
+  // Two statements: the pragma's table-valued form costs twice the plain pragma.
+  const otherCommits = sqlite.prepare('pragma data_version').pluck()
+  const ownChanges = sqlite.prepare('select total_changes()').pluck()
+  return async () => `${otherCommits.get() as number}:${ownChanges.get() as number}`
+}
+
+/**
+ * The current snapshot (xmin:xmax:in-progress xids) decides exactly which commits a new query
+ * sees, so two equal snapshots see the same data, and any commit or new writer changes it.
+ */
+const postgresDataVersion =
+  (db: Kysely<Database>): DataVersion =>
+  async () => {
+    const { rows } = await sql<{ v: string }>`select pg_current_snapshot()::text as v`.execute(db)
+    return rows[0]!.v
+  }

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { AppError } from '../../domain/app-error.js'
-import { secretsMatch } from '../../app/secrets.js'
+import { secretMatcher } from '../../app/secrets.js'
 
 export interface AuthOptions {
   /** The API bearer token; undefined turns authentication off. */
@@ -27,11 +27,12 @@ const isExempt = (path: string, metricsPublic: boolean): boolean =>
  */
 export const authPlugin = fp<AuthOptions>(async (server: FastifyInstance, { token, metricsPublic }) => {
   if (token === undefined) return
+  const matchesToken = secretMatcher(token)
   server.addHook('onRequest', async (request) => {
     const path = request.url.split('?')[0] ?? '/'
     if (isExempt(path, metricsPublic)) return
     const presented = BEARER.exec(request.headers.authorization ?? '')?.[1]?.trim()
-    if (presented === undefined || !secretsMatch(presented, token)) {
+    if (presented === undefined || !matchesToken(presented)) {
       throw new AppError('ORC_UNAUTHORIZED', 'Unauthorized')
     }
   })

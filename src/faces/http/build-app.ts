@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { App } from '../../app/app.js'
 import type { RequestContext } from '../../app/context.js'
+import type { DataVersion } from '../../app/ports.js'
 import type { EventWatch, WatchFilter } from '../../app/events/watch-events.js'
 import type { Logger } from '../../logging.js'
 import type { Metrics } from '../../metrics.js'
@@ -12,6 +13,7 @@ import { authPlugin } from './auth.plugin.js'
 import { errorsPlugin } from './errors.plugin.js'
 import { installJsonParser } from './json-body.js'
 import { metricsPlugin } from './metrics.plugin.js'
+import { readMemoPlugin } from './read-memo.plugin.js'
 import { installNotFound } from './not-found.js'
 import { requestIdFor, requestIdPlugin } from './request-id.plugin.js'
 import { consoleRoutes } from './routes/console.routes.js'
@@ -36,6 +38,8 @@ export interface HttpDeps extends WebhookRouteDeps, BranchRouteDeps, CodeMachine
   readonly apiToken: string | undefined
   readonly metricsPublic: boolean
   readonly bodyLimitBytes: number
+  readonly dataVersion: DataVersion
+  readonly readCacheBytes: number
   readonly corsOrigins: readonly string[]
 }
 
@@ -55,6 +59,7 @@ export const buildApp = async (deps: HttpDeps): Promise<FastifyInstance> => {
   await server.register(requestIdPlugin)
   await server.register(metricsPlugin, { metrics: deps.metrics })
   await server.register(authPlugin, { token: deps.apiToken, metricsPublic: deps.metricsPublic })
+  await server.register(readMemoPlugin, { dataVersion: deps.dataVersion, maxBytes: deps.readCacheBytes })
   if (deps.corsOrigins.length > 0) await server.register(cors, { origin: [...deps.corsOrigins] })
   await server.register(swagger, {
     openapi: {

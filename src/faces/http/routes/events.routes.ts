@@ -34,6 +34,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<EventRouteDeps> = async (
   server.get(
     '/protocols/:protocol_run_id/events',
     {
+      config: { memoize: true },
       schema: {
         tags,
         params: RunParams,
@@ -51,6 +52,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<EventRouteDeps> = async (
   server.get(
     '/events',
     {
+      config: { memoize: true },
       schema: { tags, querystring: EventQuery, response: { 200: Type.Array(EventOut), ...ERROR_RESPONSES } },
     },
     async (req) => {

@@ -41,6 +41,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (ser
   server.get(
     '/projects',
     {
+      config: { memoize: true },
       schema: { tags, querystring: PageQuery, response: { 200: Type.Array(ProjectOut), ...ERROR_RESPONSES } },
     },
     async (req) => {
@@ -51,7 +52,10 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (ser
 
   server.get(
     '/projects/:project_id',
-    { schema: { tags, params: ProjectParams, response: { 200: ProjectOut, ...ERROR_RESPONSES } } },
+    {
+      config: { memoize: true },
+      schema: { tags, params: ProjectParams, response: { 200: ProjectOut, ...ERROR_RESPONSES } },
+    },
     async (req) => toProjectOut(await app.getProject(req.params.project_id, contextOf(req))),
   )
 

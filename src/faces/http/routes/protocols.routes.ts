@@ -59,6 +59,7 @@ export const protocolRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (se
   server.get(
     '/projects/:project_id/protocols',
     {
+      config: { memoize: true },
       schema: {
         tags,
         params: ProjectParams,
@@ -79,7 +80,10 @@ export const protocolRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (se
 
   server.get(
     '/protocols/:protocol_run_id',
-    { schema: { tags, params: RunParams, response: { 200: ProtocolRunOut, ...ERROR_RESPONSES } } },
+    {
+      config: { memoize: true },
+      schema: { tags, params: RunParams, response: { 200: ProtocolRunOut, ...ERROR_RESPONSES } },
+    },
     async (req) => toRunOut(await app.getProtocol(req.params.protocol_run_id, contextOf(req))),
   )
 

@@ -42,13 +42,19 @@ export const stepRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (server
 
   server.get(
     '/protocols/:protocol_run_id/steps',
-    { schema: { tags, params: RunParams, response: { 200: Type.Array(StepRunOut), ...ERROR_RESPONSES } } },
+    {
+      config: { memoize: true },
+      schema: { tags, params: RunParams, response: { 200: Type.Array(StepRunOut), ...ERROR_RESPONSES } },
+    },
     async (req) => (await app.listSteps(req.params.protocol_run_id, contextOf(req))).map(toStepOut),
   )
 
   server.get(
     '/steps/:step_run_id',
-    { schema: { tags, params: StepParams, response: { 200: StepRunOut, ...ERROR_RESPONSES } } },
+    {
+      config: { memoize: true },
+      schema: { tags, params: StepParams, response: { 200: StepRunOut, ...ERROR_RESPONSES } },
+    },
     async (req) => toStepOut(await app.getStep(req.params.step_run_id, contextOf(req))),
   )
 

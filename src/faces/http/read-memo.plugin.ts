@@ -1,0 +1,133 @@
+import { createHash } from 'node:crypto'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import type { DataVersion } from '../../app/ports.js'
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * The route's 200 body is a function of its URL, the presented project token and the stored
+     * data, nothing else (no clock, no queue backend, no file system).
+     */
+    readonly memoize?: boolean
+  }
+}
+
+export interface ReadMemoOptions {
+  readonly dataVersion: DataVersion
+  /** Bodies kept at most; 0 turns memoization off. */
+  readonly maxBytes: number
+}
+
+interface Memo {
+  readonly body: Buffer
+  readonly etag: string
+}
+
+interface Pending {
+  readonly key: string
+  readonly version: string
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8'
+
+/**
+ * The bodies computed at one data version. Any other version makes them all stale at once, so
+ * the store switches wholesale instead of tracking which tables a body read.
+ */
+class VersionedBodies {
+  private version = ''
+  private bytes = 0
+  private readonly bodies = new Map<string, Memo>()
+
+  constructor(private readonly maxBytes: number) {}
+
+  /** The body for `key` at `version`; seeing a new version drops everything older. */
+  lookup(version: string, key: string): Memo | undefined {
+    if (version === this.version) return this.bodies.get(key)
+    this.bodies.clear()
+    this.bytes = 0
+    this.version = version
+    return undefined
+  }
+
+  /** Keeps a body computed at `version`, unless the data has moved on since. */
+  keep(version: string, key: string, memo: Memo): void {
+    if (version !== this.version || memo.body.length > this.maxBytes) return
+    const previous = this.bodies.get(key)
+    if (previous !== undefined) this.forget(key, previous)
+    while (this.bytes + memo.body.length > this.maxBytes) {
+      const [oldestKey, oldest] = this.bodies.entries().next().value!
+      this.forget(oldestKey, oldest)
+    }
+    this.bodies.set(key, memo)
+    this.bytes += memo.body.length
+  }
+
+  private forget(key: string, memo: Memo): void {
+    this.bodies.delete(key)
+    this.bytes -= memo.body.length
+  }
+}
+
+/** The project token is part of the key (it decides what a listing shows), kept only as a digest. */
+const keyOf = (request: FastifyRequest): string => {
+  const token = request.headers['x-project-token']
+  if (typeof token !== 'string' || token === '') return request.url
+  return `${request.url}\n${createHash('sha256').update(token).digest('base64url')}`
+}
+
+const etagOf = (body: Buffer): string => `"${createHash('sha1').update(body).digest('base64url')}"`
+
+const isFresh = (request: FastifyRequest, etag: string): boolean => {
+  const presented = request.headers['if-none-match']
+  return presented !== undefined && presented.split(/\s*,\s*/).some((tag) => tag === etag || tag === '*')
+}
+
+/**
+ * Serves a route marked `memoize` again from memory while the data is unchanged: the version is
+ * read before the handler runs, so a kept body is never older than the version it is kept under.
+ * Authorization needs no replay: the same URL and token against the same data decide the same.
+ * Every body carries an ETag; `If-None-Match` with it gets a 304.
+ */
+export const readMemoPlugin = fp<ReadMemoOptions>(async (server: FastifyInstance, options) => {
+  if (options.maxBytes === 0) return
+  const store = new VersionedBodies(options.maxBytes)
+  const pending = new WeakMap<FastifyRequest, Pending>()
+
+  // onRequest, after the bearer check: a kept body is the 200 of this exact URL, which therefore
+  // passed validation, so a hit skips parsing, validation and the handler alike.
+  server.addHook('onRequest', async (request, reply) => {
+    if (request.method !== 'GET' || request.routeOptions.config.memoize !== true) return
+    const version = await options.dataVersion()
+    const key = keyOf(request)
+    const memo = store.lookup(version, key)
+    if (memo === undefined) {
+      pending.set(request, { key, version })
+      return
+    }
+    sendMemo(request, reply, memo)
+    return reply
+  })
+
+  server.addHook('onSend', async (request, reply, payload) => {
+    const miss = pending.get(request)
+    if (miss === undefined || reply.statusCode !== 200 || typeof payload !== 'string') return payload
+    const body = Buffer.from(payload)
+    const memo = { body, etag: etagOf(body) }
+    store.keep(miss.version, miss.key, memo)
+    reply.header('etag', memo.etag)
+    if (!isFresh(request, memo.etag)) return body
+    reply.code(304)
+    return null
+  })
+})
+
+const sendMemo = (request: FastifyRequest, reply: FastifyReply, memo: Memo): void => {
+  reply.header('etag', memo.etag)
+  if (isFresh(request, memo.etag)) {
+    reply.code(304).send()
+    return
+  }
+  reply.header('content-type', JSON_TYPE).send(memo.body)
+}
