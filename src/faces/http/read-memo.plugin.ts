@@ -77,6 +77,9 @@ const keyOf = (request: FastifyRequest): string => {
   return `${request.url}\n${createHash('sha256').update(token).digest('base64url')}`
 }
 
+/** Any cache between us and the client must ask again each time; the ETag makes asking cheap. */
+const CACHE_CONTROL = 'no-cache'
+
 const etagOf = (body: Buffer): string => `"${createHash('sha1').update(body).digest('base64url')}"`
 
 const isFresh = (request: FastifyRequest, etag: string): boolean => {
@@ -116,7 +119,7 @@ export const readMemoPlugin = fp<ReadMemoOptions>(async (server: FastifyInstance
     const body = Buffer.from(payload)
     const memo = { body, etag: etagOf(body) }
     store.keep(miss.version, miss.key, memo)
-    reply.header('etag', memo.etag)
+    reply.header('etag', memo.etag).header('cache-control', CACHE_CONTROL)
     if (!isFresh(request, memo.etag)) return body
     reply.code(304)
     return null
@@ -124,7 +127,7 @@ export const readMemoPlugin = fp<ReadMemoOptions>(async (server: FastifyInstance
 })
 
 const sendMemo = (request: FastifyRequest, reply: FastifyReply, memo: Memo): void => {
-  reply.header('etag', memo.etag)
+  reply.header('etag', memo.etag).header('cache-control', CACHE_CONTROL)
   if (isFresh(request, memo.etag)) {
     reply.code(304).send()
     return

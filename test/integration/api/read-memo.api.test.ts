@@ -50,6 +50,7 @@ for (const dialect of DIALECTS) {
       expect(second.headers['content-type']).toBe('application/json; charset=utf-8')
       expect(second.headers.etag).toMatch(/^"[\w-]+"$/)
       expect(second.headers.etag).toBe(first.headers.etag)
+      expect(second.headers['cache-control']).toBe('no-cache')
 
       const revalidated = await api.request('GET', url, { headers: { 'if-none-match': first.headers.etag! } })
       expect(revalidated.statusCode).toBe(304)
