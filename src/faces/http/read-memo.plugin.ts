@@ -31,6 +31,12 @@ interface Pending {
 
 const JSON_TYPE = 'application/json; charset=utf-8'
 
+/** Map entry, key string and ETag beside the body: small bodies (`[]`) must not be free to keep. */
+const ENTRY_OVERHEAD_BYTES = 200
+
+/** What keeping `memo` under `key` costs against the budget. */
+const sizeOf = (key: string, memo: Memo): number => memo.body.length + 2 * key.length + ENTRY_OVERHEAD_BYTES
+
 /**
  * The bodies computed at one data version. Any other version makes them all stale at once, so
  * the store switches wholesale instead of tracking which tables a body read.
@@ -53,20 +59,21 @@ class VersionedBodies {
 
   /** Keeps a body computed at `version`, unless the data has moved on since. */
   keep(version: string, key: string, memo: Memo): void {
-    if (version !== this.version || memo.body.length > this.maxBytes) return
+    const size = sizeOf(key, memo)
+    if (version !== this.version || size > this.maxBytes) return
     const previous = this.bodies.get(key)
     if (previous !== undefined) this.forget(key, previous)
-    while (this.bytes + memo.body.length > this.maxBytes) {
+    while (this.bytes + size > this.maxBytes) {
       const [oldestKey, oldest] = this.bodies.entries().next().value!
       this.forget(oldestKey, oldest)
     }
     this.bodies.set(key, memo)
-    this.bytes += memo.body.length
+    this.bytes += size
   }
 
   private forget(key: string, memo: Memo): void {
     this.bodies.delete(key)
-    this.bytes -= memo.body.length
+    this.bytes -= sizeOf(key, memo)
   }
 }
 
