@@ -115,6 +115,23 @@ for (const dialect of DIALECTS) {
       expect(again.map((job) => job?.status)).toEqual(['started', undefined, 'started'])
     })
 
+    it('answers begins, prechecks and settlements of different jobs sharing one batch', async () => {
+      const claims = jobs.map((job, i) => claimOf(job, `t${i}`))
+      await Promise.all(claims.slice(0, 3).map((claim) => bookkeeping.begin(claim, LEASE)))
+      const [finished, stale, facts, begun, missing] = await Promise.all([
+        bookkeeping.settle(claims[0]!, { status: 'finished', result: 'done' }),
+        bookkeeping.settle({ ...claims[1]!, token: 'taken-over' }, { status: 'finished', result: null }),
+        bookkeeping.precheckFacts(jobs[2]!),
+        bookkeeping.begin(claims[3]!, LEASE),
+        bookkeeping.begin({ ...claims[4]!, jobId: 'no-such-job' }, LEASE),
+      ])
+      expect([finished, stale, begun?.status, missing]).toEqual([true, false, 'started', undefined])
+      expect(facts).toEqual({ runStatus: 'running', stepStatus: 'pending', otherStartedForStep: 0 })
+      const repos = createRepositories(db.handle.db)
+      expect((await repos.jobs.findById(jobs[0]!.id))?.result).toBe('done')
+      expect((await repos.jobs.findById(jobs[1]!.id))?.status).toBe('started')
+    })
+
     it('counts the other started jobs of a step for each job of a batch', async () => {
       const repos = createRepositories(db.handle.db)
       const duplicate = await createUnitOfWork(db.handle.db).run((tx) =>
