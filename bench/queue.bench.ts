@@ -3,44 +3,41 @@
  * of work → claim → one step transition + event → done — on Postgres+Redis (BullMQ) and on the
  * embedded queue, with 1, 2 and 4 workers, next to raw BullMQ add/process of empty jobs measured
  * in the same run. Needs TASKSGODZILLA_TEST_PG_URL and TASKSGODZILLA_TEST_REDIS_URL.
- * Workers are in-process consumers (BullMQ workers, or embedded dispatch slots) in this process.
+ * Workers are in-process consumers (BullMQ workers, or embedded dispatch slots) in this process;
+ * with BENCH_WORKER_PROCESSES=1 the BullMQ workers are processes of their own (bench/queue-worker.ts,
+ * as `tasksgodzilla worker` runs in production) and this process only enqueues and relays.
  * BENCH_JOBS (default 1000), BENCH_WORKERS (default 1,2,4) and BENCH_BACKENDS (default
  * redis,embedded) narrow a run; the raw BullMQ baseline is always measured.
  */
+import { fork, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { Queue, Worker } from 'bullmq'
 import { Redis } from 'ioredis'
-import pg from 'pg'
 import { enqueueJob } from '../src/app/jobs/enqueue.js'
-import type { JobHandlerDeps } from '../src/app/jobs/handlers.js'
-import type { JobHandler, JobHandlers } from '../src/app/jobs/job-handler.js'
-import { changeStepStatus } from '../src/app/state-changes.js'
 import { openDatabase } from '../src/adapters/storage/database.js'
 import { migrateToLatest } from '../src/adapters/storage/migrations/index.js'
 import { loadConfig } from '../src/config.js'
-import { JOB_TYPES, type JobType } from '../src/domain/job.js'
 import { createLogger } from '../src/logging.js'
 import { createQueueRuntime, createWorkerRuntime } from '../src/main-queue.js'
 import { createTestDatabase } from '../test/support/databases.js'
 import { seedProject, seedRun } from '../test/support/fixtures.js'
 import { deletePrefix, dbEnv } from '../test/support/queue-harness.js'
+import {
+  CONCURRENCY_PER_WORKER,
+  countStatements,
+  noopHandlers,
+  postgresCpuSeconds,
+  processCpuSeconds,
+} from './queue-shared.js'
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 1000)
 const REDIS_URL = process.env.TASKSGODZILLA_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/11'
 const WORKER_COUNTS = (process.env.BENCH_WORKERS ?? '1,2,4').split(',').map(Number)
 /** Which orchestrated setups to run (`redis,embedded` by default). */
 const BACKENDS = (process.env.BENCH_BACKENDS ?? 'redis,embedded').split(',') as Array<'redis' | 'embedded'>
-const CONCURRENCY_PER_WORKER = 4
+const WORKER_PROCESSES = process.env.BENCH_WORKER_PROCESSES === '1'
 
-/**
- * Every statement this process sends to Postgres (BEGIN and COMMIT included), so the bench can
- * report round trips per job, a figure that does not depend on how loaded the machine is.
- */
-let statements = 0
-const originalQuery = pg.Client.prototype.query
-pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-  statements += 1
-  return (originalQuery as (...a: unknown[]) => unknown).apply(this, args)
-} as typeof pg.Client.prototype.query
+const statements = countStatements()
 
 // Dropping a finished run's database (WITH FORCE) can end a pooled connection the run had not yet
 // returned; that connection's error must not end the whole benchmark.
@@ -49,18 +46,32 @@ process.on('uncaughtException', (error: Error & { code?: string }) => {
   throw error
 })
 
-const noopHandlers = ({ uow }: JobHandlerDeps): JobHandlers => {
-  const handlers: Partial<Record<JobType, JobHandler>> = {}
-  for (const type of JOB_TYPES) handlers[type] = async () => null
-  handlers.execute_step_job = (async (payload: { step_run_id: number }) => {
-    await uow.run(async (repos) => {
-      const step = await repos.steps.findById(payload.step_run_id)
-      const run = step && (await repos.runs.findById(step.protocolRunId))
-      if (!step || !run) return
-      await changeStepStatus(repos, run, step, 'approve', { type: 'step_completed', message: 'noop' }, {})
-    })
-  }) as JobHandler
-  return handlers as JobHandlers
+/** A worker process (bench/queue-worker.ts) and its counters. */
+interface WorkerProcess {
+  counters(): Promise<{ statements: number; cpu: number }>
+  stop(): Promise<void>
+}
+
+const startWorkerProcess = async (env: Record<string, string>): Promise<WorkerProcess> => {
+  const child: ChildProcess = fork(fileURLToPath(new URL('queue-worker.ts', import.meta.url)), {
+    execArgv: ['--import', 'tsx'],
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  })
+  const next = () => new Promise<unknown>((resolve) => child.once('message', resolve))
+  await next()
+  return {
+    async counters() {
+      const answer = next()
+      child.send({ type: 'count' })
+      return (await answer) as { statements: number; cpu: number }
+    },
+    async stop() {
+      const exited = new Promise((resolve) => child.once('exit', resolve))
+      child.send({ type: 'stop' })
+      await exited
+    },
+  }
 }
 
 const rawBullmq = async (workers: number): Promise<number> => {
@@ -106,6 +117,9 @@ const rawBullmq = async (workers: number): Promise<number> => {
 
 interface Result {
   readonly jobsPerSecond: number
+  /** CPU milliseconds per job of the bench's own processes and of the Postgres server. */
+  readonly benchCpuMs: number
+  readonly postgresCpuMs: number
   /** Postgres statements per job between the first enqueue and the last finish, the bench's own polls excluded. */
   readonly statementsPerJob: number
   readonly p50Ms: number
@@ -133,13 +147,27 @@ const orchestrated = async (
   const wiring = { makeHandlers: noopHandlers, tuning: { prefix, pollMs: 200 } }
   const api = createQueueRuntime(parts, { ...wiring, concurrency: workers * CONCURRENCY_PER_WORKER })
   const consumers =
-    backend === 'redis'
+    backend === 'redis' && !WORKER_PROCESSES
       ? Array.from({ length: workers }, () =>
           createWorkerRuntime(parts, { ...wiring, concurrency: CONCURRENCY_PER_WORKER }),
         )
       : []
   await api.queue.start()
   for (const consumer of consumers) await consumer.start()
+  const processes =
+    backend === 'redis' && WORKER_PROCESSES
+      ? await Promise.all(
+          Array.from({ length: workers }, () => startWorkerProcess({ ...env, BENCH_PREFIX: prefix })),
+        )
+      : []
+  const counters = async () => {
+    const children = await Promise.all(processes.map((child) => child.counters()))
+    return {
+      statements: children.reduce((sum, child) => sum + child.statements, statements()),
+      cpu: children.reduce((sum, child) => sum + child.cpu, processCpuSeconds()),
+      postgres: postgresCpuSeconds(),
+    }
+  }
   const { run, steps } = await api.uow.run(async (repos) => {
     const project = await seedProject(repos)
     const run = await seedRun(repos, project.id, 'running')
@@ -156,8 +184,8 @@ const orchestrated = async (
       )
     return { run, steps }
   })
+  const before = await counters()
   const start = performance.now()
-  const statementsBefore = statements
   let polls = 0
   const batch = spacingMs > 0 ? 1 : 50
   for (let i = 0; i < steps.length; i += batch) {
@@ -177,27 +205,37 @@ const orchestrated = async (
   while ((polls += 1) && (await api.jobs.counts()).finished < count)
     await new Promise((resolve) => setTimeout(resolve, 20))
   const seconds = (performance.now() - start) / 1000
-  const statementsPerJob = (statements - statementsBefore - polls) / count
+  const after = await counters()
+  const statementsPerJob = (after.statements - before.statements - polls) / count
   const jobs = await api.jobs.list({ status: 'finished', limit: count })
   const latencies = jobs
     .map((job) => Date.parse(job.startedAt ?? job.createdAt) - Date.parse(job.createdAt))
     .sort((a, b) => a - b)
   for (const consumer of consumers) await consumer.stop(1_000)
+  await Promise.all(processes.map((child) => child.stop()))
   await api.stop(1_000)
   await handle.close()
   await database.drop()
   if (backend === 'redis') await deletePrefix(prefix)
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0
-  return { jobsPerSecond: count / seconds, statementsPerJob, p50Ms: at(0.5), p99Ms: at(0.99) }
+  return {
+    jobsPerSecond: count / seconds,
+    benchCpuMs: ((after.cpu - before.cpu) * 1000) / count,
+    postgresCpuMs: ((after.postgres - before.postgres) * 1000) / count,
+    statementsPerJob,
+    p50Ms: at(0.5),
+    p99Ms: at(0.99),
+  }
 }
 
 const fmt = (n: number) => n.toFixed(0).padStart(6)
 const main = async (): Promise<void> => {
   console.log(
-    `queue benchmark: ${JOBS} no-op jobs per row, ${CONCURRENCY_PER_WORKER} concurrent jobs per worker`,
+    `queue benchmark: ${JOBS} no-op jobs per row, ${CONCURRENCY_PER_WORKER} concurrent jobs per worker` +
+      `, BullMQ workers ${WORKER_PROCESSES ? 'in processes of their own' : 'in this process'}`,
   )
   console.log(
-    'setup                      workers   jobs/s   raw BullMQ jobs/s   ratio   p50 ms   p99 ms (under load)   PG statements/job',
+    'setup                      workers   jobs/s   raw BullMQ jobs/s   ratio   p50 ms   p99 ms (under load)   PG statements/job   CPU ms/job bench + Postgres',
   )
   for (const workers of WORKER_COUNTS) {
     const raw = await rawBullmq(workers)
@@ -205,7 +243,7 @@ const main = async (): Promise<void> => {
       const r = await orchestrated(backend, workers)
       const name = backend === 'redis' ? 'Postgres + Redis (BullMQ)' : 'Postgres + embedded'
       console.log(
-        `${name.padEnd(27)}${String(workers).padStart(7)} ${fmt(r.jobsPerSecond)}   ${fmt(raw)}              ${(r.jobsPerSecond / raw).toFixed(2).padStart(5)}   ${fmt(r.p50Ms)}   ${fmt(r.p99Ms)}   ${r.statementsPerJob.toFixed(1).padStart(19)}`,
+        `${name.padEnd(27)}${String(workers).padStart(7)} ${fmt(r.jobsPerSecond)}   ${fmt(raw)}              ${(r.jobsPerSecond / raw).toFixed(2).padStart(5)}   ${fmt(r.p50Ms)}   ${fmt(r.p99Ms)}   ${r.statementsPerJob.toFixed(1).padStart(19)}   ${r.benchCpuMs.toFixed(2).padStart(10)} + ${r.postgresCpuMs.toFixed(2)}`,
       )
     }
   }

@@ -13,6 +13,7 @@ import { createBullmqWorkers } from './adapters/queue/bullmq-worker.js'
 import { createEmbeddedQueue } from './adapters/queue/embedded-queue.js'
 import { sampleQueueDepth } from './adapters/queue/queue-depth.js'
 import type { DatabaseHandle } from './adapters/storage/database.js'
+import { batchAttemptBookkeeping, type AttemptBookkeeping } from './adapters/storage/job-attempt-batches.js'
 import { createJobLedger } from './adapters/storage/job-ledger.js'
 import { createRepositories, createUnitOfWork } from './adapters/storage/unit-of-work.js'
 import type { Config } from './config.js'
@@ -117,7 +118,10 @@ export const createQueueRuntime = (parts: Parts, options: QueueWiringOptions = {
     queue = createBullmqQueue({ ...common, url: config.queue.url, names, relayPollMs: tuning.pollMs })
   } else {
     const running = new RunningJobs()
-    const runner = createJobRunner({ ...runnerDeps(parts, uow, options), running })
+    const runner = createJobRunner({
+      ...runnerDeps(parts, uow, options, attemptBookkeeping(database)),
+      running,
+    })
     const concurrency = options.concurrency ?? 2
     queue = createEmbeddedQueue({
       ...common,
@@ -176,11 +180,12 @@ export const createWorkerRuntime = (parts: Parts, options: QueueWiringOptions = 
   })
   wakeRelay = (jobs) => relay.wake(jobs)
   const running = new RunningJobs()
-  const runner = createJobRunner({ ...runnerDeps(parts, uow, options), running })
+  const bookkeeping = attemptBookkeeping(database)
+  const runner = createJobRunner({ ...runnerDeps(parts, uow, options, bookkeeping), running })
   const workers = createBullmqWorkers({
     url: config.queue.url,
     names: { prefix: tuning.prefix ?? DEFAULT_BULLMQ_PREFIX },
-    jobs: createRepositories(database.db).jobs,
+    jobs: bookkeeping,
     runner,
     running,
     policy,
@@ -215,9 +220,26 @@ const leaseExpiry =
 const runnerPolicy = (parts: Parts, options: QueueWiringOptions): JobRuntimePolicy =>
   jobRuntimePolicy(parts.config, options.tuning)
 
-const runnerDeps = (parts: Parts, uow: UnitOfWork, options: QueueWiringOptions) => ({
+const bookkeepingByDatabase = new WeakMap<DatabaseHandle, AttemptBookkeeping>()
+
+/** One per database handle (one per process): every job the process runs shares the round trips. */
+const attemptBookkeeping = (database: DatabaseHandle): AttemptBookkeeping => {
+  let bookkeeping = bookkeepingByDatabase.get(database)
+  if (!bookkeeping) {
+    bookkeeping = batchAttemptBookkeeping(database, createRepositories(database.db).jobs)
+    bookkeepingByDatabase.set(database, bookkeeping)
+  }
+  return bookkeeping
+}
+
+const runnerDeps = (
+  parts: Parts,
+  uow: UnitOfWork,
+  options: QueueWiringOptions,
+  jobs: AttemptBookkeeping,
+) => ({
   uow,
-  jobs: createRepositories(parts.database.db).jobs,
+  jobs,
   handlers: (options.makeHandlers ?? createJobHandlers)({ uow }),
   policy: runnerPolicy(parts, options),
   metrics: options.metrics ? jobMetrics(options.metrics) : undefined,

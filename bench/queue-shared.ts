@@ -1,0 +1,70 @@
+/** What bench/queue.bench.ts and its worker processes (bench/queue-worker.ts) share. */
+import { readdirSync, readFileSync } from 'node:fs'
+import pg from 'pg'
+import type { JobHandlerDeps } from '../src/app/jobs/handlers.js'
+import type { JobHandler, JobHandlers } from '../src/app/jobs/job-handler.js'
+import { changeStepStatus } from '../src/app/state-changes.js'
+import { JOB_TYPES, type JobType } from '../src/domain/job.js'
+
+export const CONCURRENCY_PER_WORKER = 4
+
+/**
+ * Counts every statement this process sends to Postgres (BEGIN and COMMIT included), so the bench
+ * can report round trips per job, a figure that does not depend on how loaded the machine is.
+ */
+export const countStatements = (): (() => number) => {
+  let statements = 0
+  const originalQuery = pg.Client.prototype.query
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    statements += 1
+    return (originalQuery as (...a: unknown[]) => unknown).apply(this, args)
+  } as typeof pg.Client.prototype.query
+  return () => statements
+}
+
+/** The no-op handler: a real step transition and its event, in one transaction. */
+export const noopHandlers = ({ uow }: JobHandlerDeps): JobHandlers => {
+  const handlers: Partial<Record<JobType, JobHandler>> = {}
+  for (const type of JOB_TYPES) handlers[type] = async () => null
+  handlers.execute_step_job = (async (payload: { step_run_id: number }) => {
+    await uow.run(async (repos) => {
+      const step = await repos.steps.findById(payload.step_run_id)
+      const run = step && (await repos.runs.findById(step.protocolRunId))
+      if (!step || !run) return
+      await changeStepStatus(repos, run, step, 'approve', { type: 'step_completed', message: 'noop' }, {})
+    })
+  }) as JobHandler
+  return handlers as JobHandlers
+}
+
+/** This process's CPU time in seconds. */
+export const processCpuSeconds = (): number => {
+  const { user, system } = process.cpuUsage()
+  return (user + system) / 1e6
+}
+
+/**
+ * CPU seconds used so far by the Postgres server's processes (ended backends included, through
+ * the postmaster's children times), read from /proc; 0 where there is none (not Linux, remote server).
+ */
+export const postgresCpuSeconds = (): number => {
+  let ticks = 0
+  let pids: string[] = []
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name))
+  } catch {
+    return 0
+  }
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      if (!stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).startsWith('postgres')) continue
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      // utime, stime, cutime, cstime (fields 14-17 of proc(5)); clock ticks are 100 per second on Linux.
+      ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return ticks / 100
+}

@@ -1,0 +1,160 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { enqueueJob } from '../../src/app/jobs/enqueue.js'
+import type { JobClaim } from '../../src/app/jobs/job-claim.js'
+import type { DatabaseHandle } from '../../src/adapters/storage/database.js'
+import {
+  batchAttemptBookkeeping,
+  type AttemptBookkeeping,
+} from '../../src/adapters/storage/job-attempt-batches.js'
+import { createRepositories, createUnitOfWork } from '../../src/adapters/storage/unit-of-work.js'
+import type { Job } from '../../src/domain/job.js'
+import { DIALECTS, openMigratedDatabase, unavailable } from '../support/databases.js'
+import { seedProject, seedRun } from '../support/fixtures.js'
+
+const LEASE = new Date(Date.now() + 60_000).toISOString()
+
+// Calls made in one tick while the first is in flight share the next statement on Postgres; every
+// row must still get exactly what its own single statement would have written.
+for (const dialect of DIALECTS) {
+  describe.skipIf(unavailable(dialect))(`batched job bookkeeping on ${dialect}`, () => {
+    let db: { handle: DatabaseHandle; close(): Promise<void> }
+    let bookkeeping: AttemptBookkeeping
+    let jobs: Job[]
+    let stepIds: number[]
+
+    beforeEach(async () => {
+      db = await openMigratedDatabase(dialect)
+      bookkeeping = batchAttemptBookkeeping(db.handle, createRepositories(db.handle.db).jobs)
+      const seeded = await createUnitOfWork(db.handle.db).run(async (repos) => {
+        const project = await seedProject(repos)
+        const run = await seedRun(repos, project.id, 'running')
+        const added: Job[] = []
+        const ids: number[] = []
+        for (let i = 0; i < 6; i += 1) {
+          const step = await repos.steps.create({
+            protocolRunId: run.id,
+            stepIndex: i,
+            stepName: `s${i}`,
+            stepType: 'work',
+            status: 'pending',
+          })
+          ids.push(step.id)
+          const scope = { projectId: run.projectId, protocolRunId: run.id, stepRunId: step.id }
+          added.push(
+            await enqueueJob(
+              repos.jobs,
+              'execute_step_job',
+              { step_run_id: step.id },
+              scope,
+              {},
+              { maxAttempts: 3 },
+            ),
+          )
+        }
+        return { added, ids }
+      })
+      jobs = seeded.added
+      stepIds = seeded.ids
+    })
+    afterEach(async () => db.close())
+
+    const claimOf = (job: Job, token: string): JobClaim => ({
+      jobId: job.id,
+      token,
+      attempt: 1,
+      maxAttempts: 3,
+    })
+
+    it('begins, prechecks and settles concurrent attempts each as its own statement would', async () => {
+      const claims = jobs.map((job, i) => claimOf(job, `t${i}`))
+      const begun = await Promise.all(claims.map((claim) => bookkeeping.begin(claim, LEASE)))
+      expect(begun.map((job) => [job?.id, job?.status, job?.attempts])).toEqual(
+        jobs.map((job) => [job.id, 'started', 1]),
+      )
+      const facts = await Promise.all(jobs.map((job) => bookkeeping.precheckFacts(job)))
+      expect(facts).toEqual(
+        jobs.map(() => ({ runStatus: 'running', stepStatus: 'pending', otherStartedForStep: 0 })),
+      )
+      const settled = await Promise.all(
+        claims.map((claim, i) => bookkeeping.settle(claim, { status: 'finished', result: { n: i } })),
+      )
+      expect(settled).toEqual(jobs.map(() => true))
+      const rows = await Promise.all(
+        jobs.map((job) => createRepositories(db.handle.db).jobs.findById(job.id)),
+      )
+      expect(rows.map((row) => [row?.status, row?.result])).toEqual(
+        jobs.map((_, i) => ['finished', { n: i }]),
+      )
+      expect(stepIds).toHaveLength(jobs.length)
+    })
+
+    it('writes nothing for a stale claim settled in the same batch as live ones', async () => {
+      const claims = jobs.map((job, i) => claimOf(job, `t${i}`))
+      await Promise.all(claims.map((claim) => bookkeeping.begin(claim, LEASE)))
+      const stale = { ...claims[2]!, token: 'taken-over' }
+      const settled = await Promise.all([
+        bookkeeping.settle(claims[0]!, { status: 'finished', result: null }),
+        bookkeeping.settle(claims[1]!, { status: 'finished', result: null }),
+        bookkeeping.settle(stale, { status: 'finished', result: null }),
+        bookkeeping.settle(claims[3]!, { status: 'finished', result: null }),
+      ])
+      expect(settled).toEqual([true, true, false, true])
+      const row = await createRepositories(db.handle.db).jobs.findById(jobs[2]!.id)
+      expect(row).toMatchObject({ status: 'started', attempts: 1 })
+    })
+
+    it('does not begin a job that already ended, whatever else shares its batch', async () => {
+      const claims = jobs.map((job, i) => claimOf(job, `t${i}`))
+      await bookkeeping.begin(claims[0]!, LEASE)
+      await bookkeeping.settle(claims[0]!, { status: 'finished', result: null })
+      const again = await Promise.all([
+        bookkeeping.begin(claims[1]!, LEASE),
+        bookkeeping.begin({ ...claims[0]!, token: 'redelivery', attempt: 2 }, LEASE),
+        bookkeeping.begin(claims[2]!, LEASE),
+      ])
+      expect(again.map((job) => job?.status)).toEqual(['started', undefined, 'started'])
+    })
+
+    it('answers begins, prechecks and settlements of different jobs sharing one batch', async () => {
+      const claims = jobs.map((job, i) => claimOf(job, `t${i}`))
+      await Promise.all(claims.slice(0, 3).map((claim) => bookkeeping.begin(claim, LEASE)))
+      const [finished, stale, facts, begun, missing] = await Promise.all([
+        bookkeeping.settle(claims[0]!, { status: 'finished', result: 'done' }),
+        bookkeeping.settle({ ...claims[1]!, token: 'taken-over' }, { status: 'finished', result: null }),
+        bookkeeping.precheckFacts(jobs[2]!),
+        bookkeeping.begin(claims[3]!, LEASE),
+        bookkeeping.begin({ ...claims[4]!, jobId: 'no-such-job' }, LEASE),
+      ])
+      expect([finished, stale, begun?.status, missing]).toEqual([true, false, 'started', undefined])
+      expect(facts).toEqual({ runStatus: 'running', stepStatus: 'pending', otherStartedForStep: 0 })
+      const repos = createRepositories(db.handle.db)
+      expect((await repos.jobs.findById(jobs[0]!.id))?.result).toBe('done')
+      expect((await repos.jobs.findById(jobs[1]!.id))?.status).toBe('started')
+    })
+
+    it('counts the other started jobs of a step for each job of a batch', async () => {
+      const repos = createRepositories(db.handle.db)
+      const duplicate = await createUnitOfWork(db.handle.db).run((tx) =>
+        enqueueJob(
+          tx.jobs,
+          'execute_step_job',
+          { step_run_id: stepIds[0]! },
+          { projectId: jobs[0]!.projectId, protocolRunId: jobs[0]!.protocolRunId, stepRunId: stepIds[0]! },
+          {},
+          { maxAttempts: 3 },
+        ),
+      )
+      await Promise.all([
+        bookkeeping.begin(claimOf(jobs[0]!, 'a'), LEASE),
+        bookkeeping.begin(claimOf(duplicate, 'b'), LEASE),
+      ])
+      const facts = await Promise.all([
+        bookkeeping.precheckFacts(jobs[0]!),
+        bookkeeping.precheckFacts(duplicate),
+        bookkeeping.precheckFacts(jobs[1]!),
+      ])
+      expect(facts.map((fact) => fact.otherStartedForStep)).toEqual([1, 1, 0])
+      expect((await repos.jobs.findById(duplicate.id))?.status).toBe('started')
+    })
+  })
+}
