@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { DataVersion } from '../../app/ports.js'
+import { sharedPerTurn } from './shared-per-turn.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -75,24 +76,6 @@ class VersionedBodies {
     this.bodies.delete(key)
     this.bytes -= sizeOf(key, memo)
   }
-}
-
-/**
- * One version read shared by the requests that ask in the same turn of the event loop. The read
- * runs in the check phase that follows, after every one of them arrived, so each still sees all
- * commits made before it began; a request asking while a read is under way waits for the next.
- * Under load one read (a pragma with file-lock system calls on SQLite, a round trip on Postgres)
- * serves a whole batch instead of every request paying for its own.
- */
-const sharedPerTurn = (read: DataVersion): DataVersion => {
-  let next: Promise<string> | undefined
-  return () =>
-    (next ??= new Promise<string>((resolve, reject) =>
-      setImmediate(() => {
-        next = undefined
-        read().then(resolve, reject)
-      }),
-    ))
 }
 
 /** The project token is part of the key (it decides what a listing shows), kept only as a digest. */

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest'
+import { sharedPerTurn } from './shared-per-turn.js'
+
+/** A version source whose reads finish only when the test says so. */
+const controlledReads = () => {
+  const pending: Array<(version: string) => void> = []
+  return {
+    read: () => new Promise<string>((resolve) => pending.push(resolve)),
+    started: () => pending.length,
+    finish: (index: number, version: string) => pending[index]!(version),
+  }
+}
+
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve))
+
+describe('sharedPerTurn', () => {
+  it('answers every caller of one turn with a single read taken after they all asked', async () => {
+    const source = controlledReads()
+    const version = sharedPerTurn(source.read)
+    const answers = [version(), version(), version()]
+    expect(source.started()).toBe(0)
+    await nextTurn()
+    expect(source.started()).toBe(1)
+    source.finish(0, 'v1')
+    expect(await Promise.all(answers)).toEqual(['v1', 'v1', 'v1'])
+  })
+
+  it('never gives a caller the result of a read that began before it asked', async () => {
+    const source = controlledReads()
+    const version = sharedPerTurn(source.read)
+    const early = version()
+    await nextTurn()
+    const late = version()
+    source.finish(0, 'v1')
+    expect(await early).toBe('v1')
+    await nextTurn()
+    expect(source.started()).toBe(2)
+    source.finish(1, 'v2')
+    expect(await late).toBe('v2')
+  })
+})
