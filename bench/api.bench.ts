@@ -1,6 +1,6 @@
 // npm run bench:api — API throughput and latency on SQLite and Postgres, as ratios to a bare route.
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import autocannon from 'autocannon'
@@ -98,9 +98,12 @@ request = function()
 end
 `
 
-const wrkMs = (text: string): number => {
-  const [, value, unit] = /([\d.]+)(us|ms|s)/.exec(text)!
-  return Number(value) * (unit === 'us' ? 0.001 : unit === 's' ? 1000 : 1)
+const WRK_UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000 }
+
+/** A wrk latency percentile in ms; NaN when wrk printed none (no response came back). */
+const wrkPercentileMs = (out: string, percentile: string): number => {
+  const match = new RegExp(`${percentile}%\\s+([\\d.]+)(us|ms|s|m)`).exec(out)
+  return match ? Number(match[1]) * WRK_UNIT_MS[match[2]!]! : Number.NaN
 }
 
 const runWrk = (url: string, load: Load): Measured => {
@@ -113,8 +116,8 @@ const runWrk = (url: string, load: Load): Measured => {
   const out = execFileSync('wrk', args, { encoding: 'utf8' })
   return {
     rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)![1]),
-    p50: wrkMs(/50%\s+(\S+)/.exec(out)![1]!),
-    p99: wrkMs(/99%\s+(\S+)/.exec(out)![1]!),
+    p50: wrkPercentileMs(out, '50'),
+    p99: wrkPercentileMs(out, '99'),
     non2xx: Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0),
   }
 }
@@ -137,7 +140,9 @@ const measureAgainstBare = async (label: string, url: string, load: Load = {}): 
 const createDatabase = async (dialect: 'sqlite' | 'postgres', size: SeedSize): Promise<DatabaseTarget> => {
   let target: DatabaseTarget
   if (dialect === 'sqlite') {
-    target = { dialect, path: join(mkdtempSync(join(tmpdir(), 'tgz-bench-')), 'bench.sqlite') }
+    const dir = mkdtempSync(join(tmpdir(), 'tgz-bench-'))
+    sqliteDirs.push(dir)
+    target = { dialect, path: join(dir, 'bench.sqlite') }
   } else {
     const name = `tgz_bench_${Date.now()}`
     await pgAdmin(`create database ${name}`)
@@ -157,8 +162,9 @@ const createDatabase = async (dialect: 'sqlite' | 'postgres', size: SeedSize): P
   return target
 }
 
-/** Postgres databases this run created, dropped at the end. */
+/** Postgres databases and SQLite directories this run created, removed at the end. */
 const created: string[] = []
+const sqliteDirs: string[] = []
 
 const pgAdmin = async (statement: string): Promise<void> => {
   const admin = new pg.Client({ connectionString: PG_URL })
@@ -194,57 +200,79 @@ const listings = async (url: string): Promise<Result[]> => [
   await measureAgainstBare('GET /events?limit=50', `${url}/events?limit=50`),
 ]
 
-const benchDialect = async (dialect: 'sqlite' | 'postgres', port: number): Promise<Result[]> => {
+const benchDialect = async (dialect: 'sqlite' | 'postgres', port: number): Promise<DatabaseTarget> => {
   const target = await createDatabase(dialect, LARGE)
   const api = await startApi(target, port)
-  let results: Result[]
   try {
-    results = [
+    print(`${dialect}, ${LARGE.events.toLocaleString()} events`, [
       await measureAgainstBare('GET /health', `${api.url}/health`),
       ...(await listings(api.url)),
       await measureAgainstBare('POST /protocols/{id}/steps', `${api.url}/protocols/7000/steps`, {
         method: 'POST',
         stepBodies: true,
       }),
-    ]
-    print(`${dialect}, ${LARGE.events.toLocaleString()} events`, results)
+    ])
   } finally {
     api.stop()
   }
   // The same reads with nothing served from memory: what a read costs right after a write.
-  const computing = await startApi(target, port + 100, { TASKSGODZILLA_READ_CACHE_MB: '0' })
+  const computing = await startApi(target, port + 100, COMPUTED)
   try {
     print(`${dialect}, every read computed (TASKSGODZILLA_READ_CACHE_MB=0)`, await listings(computing.url))
   } finally {
     computing.stop()
   }
-  return results
+  return target
 }
 
+const COMPUTED = { TASKSGODZILLA_READ_CACHE_MB: '0' }
+const SCALING_ROUNDS = 3
+
+const median = (values: number[]): number => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)]!
+
+/**
+ * The event listings on the 1M-event database and on a 1k one, both servers up at once and
+ * measured alternately (large, small, large, ...), compared by their median throughput: the
+ * machine's drift hits both sides alike. Once as served (kept bodies), once with every read computed.
+ */
 const eventsScaling = async (
   dialect: 'sqlite' | 'postgres',
-  large: Result[],
+  largeTarget: DatabaseTarget,
   port: number,
 ): Promise<void> => {
-  const api = await startApi(await createDatabase(dialect, SMALL), port)
-  try {
-    const small = [
-      await measureAgainstBare(
-        'GET /protocols/{id}/events?limit=100',
-        `${api.url}/protocols/5/events?limit=100`,
-      ),
-      await measureAgainstBare('GET /events?limit=50', `${api.url}/events?limit=50`),
-    ]
-    // Compared as ratios to their own bare baselines, so load drift between the two runs cancels.
-    for (const s of small) {
-      const l = large.find((r) => r.label === s.label)!
-      const [smallRatio, largeRatio] = [s.rps / s.bare, l.rps / l.bare]
-      console.log(
-        `  ${dialect} ${s.label}: ratio to bare with 1k events ${smallRatio.toFixed(2)}, with 1M events ${largeRatio.toFixed(2)} → 1M/1k = ${(largeRatio / smallRatio).toFixed(2)}`,
-      )
+  const smallTarget = await createDatabase(dialect, SMALL)
+  const endpoints = [
+    {
+      label: 'GET /protocols/{id}/events?limit=100',
+      large: '/protocols/5000/events?limit=100',
+      small: '/protocols/5/events?limit=100',
+    },
+    { label: 'GET /events?limit=50', large: '/events?limit=50', small: '/events?limit=50' },
+  ]
+  const modes = [
+    ['served', {}],
+    ['computed', COMPUTED],
+  ] as const
+  for (const [i, [mode, env]] of modes.entries()) {
+    // Fresh ports: a stopped server may still hold its port for a moment.
+    const large = await startApi(largeTarget, port + 2 * i, env)
+    const small = await startApi(smallTarget, port + 2 * i + 1, env)
+    try {
+      for (const endpoint of endpoints) {
+        const sides = { large: [] as number[], small: [] as number[] }
+        for (let round = 0; round < SCALING_ROUNDS; round++) {
+          sides.large.push((await measure(endpoint.label, `${large.url}${endpoint.large}`)).rps)
+          sides.small.push((await measure(endpoint.label, `${small.url}${endpoint.small}`)).rps)
+        }
+        const [l, m] = [median(sides.large), median(sides.small)]
+        console.log(
+          `  ${dialect} ${mode.padEnd(8)} ${endpoint.label.padEnd(38)} 1k events ${m.toFixed(0).padStart(6)} req/s, 1M events ${l.toFixed(0).padStart(6)} req/s → 1M/1k = ${(l / m).toFixed(2)}`,
+        )
+      }
+    } finally {
+      large.stop()
+      small.stop()
     }
-  } finally {
-    api.stop()
   }
 }
 
@@ -269,11 +297,16 @@ console.log(`load generator: ${hasWrk ? 'wrk' : 'autocannon (install wrk for a c
 const dialects = (process.env.BENCH_DIALECTS ?? 'sqlite,postgres').split(',') as Array<'sqlite' | 'postgres'>
 try {
   for (const [i, dialect] of dialects.entries()) {
-    const large = await benchDialect(dialect, 18110 + i * 2)
-    console.log(`\nEvent listing vs table size (${dialect}):`)
-    await eventsScaling(dialect, large, 18111 + i * 2)
+    const large = await benchDialect(dialect, 18110 + i * 10)
+    console.log(
+      `\nEvent listing vs table size (${dialect}; medians of ${SCALING_ROUNDS} alternating rounds, req/s):`,
+    )
+    await eventsScaling(dialect, large, 18115 + i * 10)
   }
 } finally {
   bareServer.stop()
   for (const name of created) await pgAdmin(`drop database if exists ${name} with (force)`)
+  // A 1M-event SQLite file is ~200 MB; the API processes holding it have been told to stop.
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  for (const dir of sqliteDirs) rmSync(dir, { recursive: true, force: true })
 }
