@@ -176,9 +176,9 @@ export interface Repositories {
  * A token for the state of the committed data as this process can read it, in any table and from
  * any process. Equal tokens mean equal data; any commit since makes the next token differ (a
  * rolled-back write may too). So a read computed after taking a token may be served again for as
- * long as the token stays the same.
+ * long as the token stays the same. Undefined when no token can be vouched for at this moment.
  */
-export type DataVersion = () => Promise<string>
+export type DataVersion = () => Promise<string | undefined>
 
 /** What a transaction appended, announced once it has committed (never for a rolled-back one). */
 export interface Committed {

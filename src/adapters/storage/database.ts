@@ -61,15 +61,17 @@ const openPostgres = (url: string, poolSize: number): DatabaseHandle => {
 
 /**
  * `data_version` moves when another connection (another process) commits; `total_changes()`
- * counts every row this connection has written. Read straight from the connection, not through
- * Kysely's queue: a token taken while one of our transactions is open already counts its writes,
- * so it can only differ from the token after the commit, never match a state it did not see.
+ * counts every row this connection has written, committed or not, and never goes down. Read
+ * straight from the connection, not through Kysely's queue. While one of our transactions is
+ * open the pragma answers for that transaction's snapshot, which may predate another process's
+ * commit, so no token is given then.
  */
 const sqliteDataVersion = (sqlite: SqliteDatabase.Database): DataVersion => {
   // Two statements: the pragma's table-valued form costs twice the plain pragma.
   const otherCommits = sqlite.prepare('pragma data_version').pluck()
   const ownChanges = sqlite.prepare('select total_changes()').pluck()
-  return async () => `${otherCommits.get() as number}:${ownChanges.get() as number}`
+  return async () =>
+    sqlite.inTransaction ? undefined : `${otherCommits.get() as number}:${ownChanges.get() as number}`
 }
 
 /**

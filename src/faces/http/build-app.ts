@@ -59,8 +59,9 @@ export const buildApp = async (deps: HttpDeps): Promise<FastifyInstance> => {
   await server.register(requestIdPlugin)
   await server.register(metricsPlugin, { metrics: deps.metrics })
   await server.register(authPlugin, { token: deps.apiToken, metricsPublic: deps.metricsPublic })
-  await server.register(readMemoPlugin, { dataVersion: deps.dataVersion, maxBytes: deps.readCacheBytes })
   if (deps.corsOrigins.length > 0) await server.register(cors, { origin: [...deps.corsOrigins] })
+  // The last onRequest hook: a kept body is sent from it, and hooks after it would not run.
+  await server.register(readMemoPlugin, { dataVersion: deps.dataVersion, maxBytes: deps.readCacheBytes })
   await server.register(swagger, {
     openapi: {
       info: { title: 'TasksGodzilla Orchestrator API', version: '0.1.0' },

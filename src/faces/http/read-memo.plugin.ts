@@ -90,9 +90,11 @@ const CACHE_CONTROL = 'no-cache'
 
 const etagOf = (body: Buffer): string => `"${createHash('sha1').update(body).digest('base64url')}"`
 
+/** If-None-Match compares weakly (RFC 9110 13.1.2): a proxy that marked our tag `W/` still matches. */
 const isFresh = (request: FastifyRequest, etag: string): boolean => {
   const presented = request.headers['if-none-match']
-  return presented !== undefined && presented.split(/\s*,\s*/).some((tag) => tag === etag || tag === '*')
+  if (presented === undefined) return false
+  return presented.split(/\s*,\s*/).some((tag) => tag === '*' || tag.replace(/^W\//, '') === etag)
 }
 
 /**
@@ -112,6 +114,7 @@ export const readMemoPlugin = fp<ReadMemoOptions>(async (server: FastifyInstance
   server.addHook('onRequest', async (request, reply) => {
     if (request.method !== 'GET' || request.routeOptions.config.memoize !== true) return
     const version = await dataVersion()
+    if (version === undefined) return
     const key = keyOf(request)
     const memo = store.lookup(version, key)
     if (memo === undefined) {
@@ -125,7 +128,9 @@ export const readMemoPlugin = fp<ReadMemoOptions>(async (server: FastifyInstance
   server.addHook('onSend', async (request, reply, payload) => {
     const miss = pending.get(request)
     if (miss === undefined || reply.statusCode !== 200 || typeof payload !== 'string') return payload
-    const body = Buffer.from(payload)
+    // Its own memory: a small Buffer.from() is a slice of a shared 8 KiB pool it would keep alive.
+    const body = Buffer.allocUnsafeSlow(Buffer.byteLength(payload))
+    body.write(payload)
     const memo = { body, etag: etagOf(body) }
     store.keep(miss.version, miss.key, memo)
     reply.header('etag', memo.etag).header('cache-control', CACHE_CONTROL)

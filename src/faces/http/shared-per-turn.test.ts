@@ -39,3 +39,21 @@ describe('sharedPerTurn', () => {
     expect(await late).toBe('v2')
   })
 })
+
+describe('sharedPerTurn ordering', () => {
+  it('starts a read only after the one before it answered, so answers keep their order', async () => {
+    const pending: Array<(version: string) => void> = []
+    const version = sharedPerTurn(() => new Promise<string>((resolve) => pending.push(resolve)))
+    const first = version()
+    await nextTurn()
+    const second = version()
+    await nextTurn()
+    expect(pending).toHaveLength(1)
+    pending[0]!('v1')
+    expect(await first).toBe('v1')
+    await nextTurn()
+    expect(pending).toHaveLength(2)
+    pending[1]!('v2')
+    expect(await second).toBe('v2')
+  })
+})

@@ -3,7 +3,11 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DatabaseTarget } from '../../../src/config.js'
 import { createProject, createProtocol, createStep, openTestApi, type TestApi } from '../../support/api.js'
-import { DIALECTS, unavailable } from '../../support/databases.js'
+import { openDatabase } from '../../../src/adapters/storage/database.js'
+import { migrateToLatest } from '../../../src/adapters/storage/migrations/index.js'
+import { createRepositories } from '../../../src/adapters/storage/unit-of-work.js'
+import { createTestDatabase, DIALECTS, unavailable } from '../../support/databases.js'
+import { seedProject } from '../../support/fixtures.js'
 
 const WRITER = fileURLToPath(new URL('../../support/write-events.ts', import.meta.url))
 
@@ -56,6 +60,11 @@ for (const dialect of DIALECTS) {
       expect(revalidated.statusCode).toBe(304)
       expect(revalidated.body).toBe('')
       expect(revalidated.headers.etag).toBe(first.headers.etag)
+      // A proxy may weaken the tag; If-None-Match still matches it.
+      const weakened = await api.request('GET', url, {
+        headers: { 'if-none-match': `W/${first.headers.etag!}` },
+      })
+      expect(weakened.statusCode).toBe(304)
     })
 
     it('shows a write made through this API on the very next read', async () => {
@@ -99,6 +108,52 @@ for (const dialect of DIALECTS) {
     })
   })
 }
+
+for (const dialect of DIALECTS) {
+  describe.skipIf(unavailable(dialect))(`the data version on ${dialect}`, () => {
+    it('moves when another connection commits, and is withheld inside one of our SQLite transactions', async () => {
+      const database = await createTestDatabase(dialect)
+      const handle = openDatabase(database.target)
+      await migrateToLatest(handle)
+      const other = openDatabase(database.target)
+      try {
+        const before = await handle.dataVersion()
+        expect(before).toBeDefined()
+        expect(await handle.dataVersion()).toBe(before)
+        await seedProject(createRepositories(other.db))
+        expect(await handle.dataVersion()).not.toBe(before)
+        if (dialect === 'sqlite') {
+          await handle.db.transaction().execute(async (trx) => {
+            await trx.selectFrom('projects').select('id').execute()
+            expect(await handle.dataVersion()).toBeUndefined()
+          })
+          expect(await handle.dataVersion()).toBeDefined()
+        }
+      } finally {
+        await other.close()
+        await handle.close()
+        await database.drop()
+      }
+    })
+  })
+}
+
+describe('a kept body answered to a cross-origin caller', () => {
+  it('still carries the CORS headers', async () => {
+    const origin = 'http://console.example'
+    const api = await openTestApi('sqlite', { TASKSGODZILLA_CORS_ORIGINS: origin })
+    try {
+      const project = await createProject(api)
+      for (let i = 0; i < 2; i++) {
+        const response = await api.request('GET', `/projects/${project.id}`, { headers: { origin } })
+        expect(response.statusCode).toBe(200)
+        expect(response.headers['access-control-allow-origin']).toBe(origin)
+      }
+    } finally {
+      await api.close()
+    }
+  })
+})
 
 describe('with the memory for reads turned off', () => {
   it('computes every read and sends no ETag', async () => {
