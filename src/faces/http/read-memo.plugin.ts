@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { DataVersion } from '../../app/ports.js'
+import { hashToken } from '../../app/secrets.js'
 import { sharedPerTurn } from './shared-per-turn.js'
 
 declare module 'fastify' {
@@ -82,13 +83,22 @@ class VersionedBodies {
 const keyOf = (request: FastifyRequest): string => {
   const token = request.headers['x-project-token']
   if (typeof token !== 'string' || token === '') return request.url
-  return `${request.url}\n${createHash('sha256').update(token).digest('base64url')}`
+  return `${request.url}\n${hashToken(token)}`
 }
 
 /** Any cache between us and the client must ask again each time; the ETag makes asking cheap. */
 const CACHE_CONTROL = 'no-cache'
 
 const etagOf = (body: Buffer): string => `"${createHash('sha1').update(body).digest('base64url')}"`
+
+/**
+ * Marks the reply as revalidatable with `etag`; true when the caller already holds that body
+ * (If-None-Match), so a 304 without body is the answer.
+ */
+const revalidated = (request: FastifyRequest, reply: FastifyReply, etag: string): boolean => {
+  reply.header('etag', etag).header('cache-control', CACHE_CONTROL)
+  return isFresh(request, etag)
+}
 
 /** If-None-Match compares weakly (RFC 9110 13.1.2): a proxy that marked our tag `W/` still matches. */
 const isFresh = (request: FastifyRequest, etag: string): boolean => {
@@ -133,18 +143,13 @@ export const readMemoPlugin = fp<ReadMemoOptions>(async (server: FastifyInstance
     body.write(payload)
     const memo = { body, etag: etagOf(body) }
     store.keep(miss.version, miss.key, memo)
-    reply.header('etag', memo.etag).header('cache-control', CACHE_CONTROL)
-    if (!isFresh(request, memo.etag)) return body
+    if (!revalidated(request, reply, memo.etag)) return body
     reply.code(304)
     return null
   })
 })
 
 const sendMemo = (request: FastifyRequest, reply: FastifyReply, memo: Memo): void => {
-  reply.header('etag', memo.etag).header('cache-control', CACHE_CONTROL)
-  if (isFresh(request, memo.etag)) {
-    reply.code(304).send()
-    return
-  }
-  reply.header('content-type', JSON_TYPE).send(memo.body)
+  if (revalidated(request, reply, memo.etag)) reply.code(304).send()
+  else reply.header('content-type', JSON_TYPE).send(memo.body)
 }
