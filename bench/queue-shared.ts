@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import pg from 'pg'
 import type { JobHandlerDeps } from '../src/app/jobs/handlers.js'
 import type { JobHandler, JobHandlers } from '../src/app/jobs/job-handler.js'
-import { changeStepStatus } from '../src/app/state-changes.js'
+import { moveStep } from '../src/app/jobs/step-outcomes.js'
 import { JOB_TYPES, type JobType } from '../src/domain/job.js'
 
 export const CONCURRENCY_PER_WORKER = 4
@@ -22,17 +22,14 @@ export const countStatements = (): (() => number) => {
   return () => statements
 }
 
-/** The no-op handler: a real step transition and its event, in one transaction. */
+/** The no-op handler: a real step transition and its event, in one transaction, as outcomes move steps. */
 export const noopHandlers = ({ uow }: JobHandlerDeps): JobHandlers => {
   const handlers: Partial<Record<JobType, JobHandler>> = {}
   for (const type of JOB_TYPES) handlers[type] = async () => null
   handlers.execute_step_job = (async (payload: { step_run_id: number }) => {
-    await uow.run(async (repos) => {
-      const step = await repos.steps.findById(payload.step_run_id)
-      const run = step && (await repos.runs.findById(step.protocolRunId))
-      if (!step || !run) return
-      await changeStepStatus(repos, run, step, 'approve', { type: 'step_completed', message: 'noop' }, {})
-    })
+    await uow.run((repos) =>
+      moveStep(repos, payload.step_run_id, 'approve', { type: 'step_completed', message: 'noop' }, {}),
+    )
   }) as JobHandler
   return handlers as JobHandlers
 }
