@@ -122,10 +122,15 @@ const runWrk = (url: string, load: Load): Measured => {
   }
 }
 
+/** Written once per bench run, in a folder removed with the bench's other files. */
+let wrkScript: string | undefined
 const writeWrkScript = (): string => {
-  const path = join(mkdtempSync(join(tmpdir(), 'tgz-wrk-')), 'steps.lua')
-  writeFileSync(path, WRK_STEP_SCRIPT)
-  return path
+  if (wrkScript !== undefined) return wrkScript
+  const dir = mkdtempSync(join(tmpdir(), 'tgz-wrk-'))
+  tempDirs.push(dir)
+  wrkScript = join(dir, 'steps.lua')
+  writeFileSync(wrkScript, WRK_STEP_SCRIPT)
+  return wrkScript
 }
 
 /**
@@ -141,7 +146,7 @@ const createDatabase = async (dialect: 'sqlite' | 'postgres', size: SeedSize): P
   let target: DatabaseTarget
   if (dialect === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'tgz-bench-'))
-    sqliteDirs.push(dir)
+    tempDirs.push(dir)
     target = { dialect, path: join(dir, 'bench.sqlite') }
   } else {
     const name = `tgz_bench_${Date.now()}`
@@ -162,9 +167,9 @@ const createDatabase = async (dialect: 'sqlite' | 'postgres', size: SeedSize): P
   return target
 }
 
-/** Postgres databases and SQLite directories this run created, removed at the end. */
+/** Postgres databases and temporary folders (SQLite files, the wrk script) this run created, removed at the end. */
 const created: string[] = []
-const sqliteDirs: string[] = []
+const tempDirs: string[] = []
 
 const pgAdmin = async (statement: string): Promise<void> => {
   const admin = new pg.Client({ connectionString: PG_URL })
@@ -317,5 +322,5 @@ try {
   for (const name of created) await pgAdmin(`drop database if exists ${name} with (force)`)
   // A 1M-event SQLite file is ~200 MB; the API processes holding it have been told to stop.
   await new Promise((resolve) => setTimeout(resolve, 500))
-  for (const dir of sqliteDirs) rmSync(dir, { recursive: true, force: true })
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true })
 }
