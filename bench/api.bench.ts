@@ -154,7 +154,7 @@ const createDatabase = async (dialect: 'sqlite' | 'postgres', size: SeedSize): P
     created.push(name)
     const url = new URL(PG_URL)
     url.pathname = `/${name}`
-    target = { dialect, url: url.toString(), poolSize: 10 }
+    target = { dialect, url: url.toString(), poolSize: 10, preparedStatements: true }
   }
   const handle = openDatabase(target)
   await migrateToLatest(handle)

@@ -39,7 +39,17 @@ describe('configuration', () => {
 
   it('selects Postgres with the pool size from the environment', () => {
     const config = load({ TASKSGODZILLA_DB_URL: 'postgresql://db/tgz', TASKSGODZILLA_DB_POOL_SIZE: '9' })
-    expect(config.database).toEqual({ dialect: 'postgres', url: 'postgresql://db/tgz', poolSize: 9 })
+    expect(config.database).toEqual({
+      dialect: 'postgres',
+      url: 'postgresql://db/tgz',
+      poolSize: 9,
+      preparedStatements: true,
+    })
+    const behindPooler = load({
+      TASKSGODZILLA_DB_URL: 'postgresql://db/tgz',
+      TASKSGODZILLA_DB_PREPARED_STATEMENTS: 'false',
+    })
+    expect(behindPooler.database).toMatchObject({ preparedStatements: false })
   })
 
   it('expands ~ and resolves relative paths against the working directory', () => {

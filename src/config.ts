@@ -9,7 +9,13 @@ export { ConfigError }
 
 export type DatabaseTarget =
   | { readonly dialect: 'sqlite'; readonly path: string }
-  | { readonly dialect: 'postgres'; readonly url: string; readonly poolSize: number }
+  | {
+      readonly dialect: 'postgres'
+      readonly url: string
+      readonly poolSize: number
+      /** Named (server-side prepared) statements; off for poolers that cannot keep them. */
+      readonly preparedStatements: boolean
+    }
 
 export type QueueTarget =
   { readonly backend: 'embedded' } | { readonly backend: 'redis'; readonly url: string }
@@ -177,7 +183,8 @@ export const loadConfig = (env: Env, cwd: string): Config => {
 const readDatabase = (env: Env, cwd: string): DatabaseTarget => {
   const url = raw(env, 'TASKSGODZILLA_DB_URL')
   const poolSize = readInt(env, 'TASKSGODZILLA_DB_POOL_SIZE', { min: 1, max: 1000 }, 5)
-  if (url?.startsWith('postgres')) return { dialect: 'postgres', url, poolSize }
+  const preparedStatements = readBool(env, 'TASKSGODZILLA_DB_PREPARED_STATEMENTS', true)
+  if (url?.startsWith('postgres')) return { dialect: 'postgres', url, poolSize, preparedStatements }
   if (url?.startsWith('sqlite:')) return { dialect: 'sqlite', path: resolvePath(sqlitePathOf(url), cwd) }
   if (url !== undefined)
     fail('TASKSGODZILLA_DB_URL', redactUrl(url), 'a postgres://, postgresql:// or sqlite:/// URL')

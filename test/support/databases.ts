@@ -35,7 +35,7 @@ export const createTestDatabase = async (dialect: TestDialect): Promise<TestData
   const url = new URL(PG_URL)
   url.pathname = `/${name}`
   return {
-    target: { dialect: 'postgres', url: url.toString(), poolSize: 5 },
+    target: { dialect: 'postgres', url: url.toString(), poolSize: 5, preparedStatements: true },
     drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
   }
 }

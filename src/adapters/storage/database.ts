@@ -6,6 +6,7 @@ import pg from 'pg'
 import type { DataVersion } from '../../app/ports.js'
 import type { DatabaseTarget } from '../../config.js'
 import type { Database } from './schema.js'
+import { withPreparedStatements } from './postgres-statements.js'
 import { withStatementCache } from './sqlite-statements.js'
 
 export type Dialect = 'sqlite' | 'postgres'
@@ -25,7 +26,7 @@ const PG_INT8_OID = 20
 
 /** Opens the configured database with the settings every process must share. */
 export const openDatabase = (target: DatabaseTarget): DatabaseHandle =>
-  target.dialect === 'sqlite' ? openSqlite(target.path) : openPostgres(target.url, target.poolSize)
+  target.dialect === 'sqlite' ? openSqlite(target.path) : openPostgres(target)
 
 const openSqlite = (path: string): DatabaseHandle => {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
@@ -49,13 +50,19 @@ const pgTypes = {
   }) as typeof pg.types.getTypeParser,
 }
 
-const openPostgres = (url: string, poolSize: number): DatabaseHandle => {
+const openPostgres = ({
+  url,
+  poolSize,
+  preparedStatements,
+}: Extract<DatabaseTarget, { dialect: 'postgres' }>): DatabaseHandle => {
   const pool = new pg.Pool({ connectionString: url, max: poolSize, types: pgTypes })
   // An idle client whose server connection dies (a Postgres restart, a terminated backend) is
   // dropped by the pool, which then emits 'error'; unhandled, that would crash the process. The
   // next query opens a fresh connection, and a query in flight still rejects to its caller.
   pool.on('error', () => undefined)
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+  const db = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool: preparedStatements ? withPreparedStatements(pool) : pool }),
+  })
   return { db, dialect: 'postgres', dataVersion: postgresDataVersion(db), close: () => db.destroy() }
 }
 

@@ -1,0 +1,101 @@
+import { sql } from 'kysely'
+import pg from 'pg'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { openDatabase, type DatabaseHandle } from '../../src/adapters/storage/database.js'
+import { migrateToLatest } from '../../src/adapters/storage/migrations/index.js'
+import { createRepositories, createUnitOfWork } from '../../src/adapters/storage/unit-of-work.js'
+import type { Repositories } from '../../src/app/ports.js'
+import { createTestDatabase, unavailable, type TestDatabase } from '../support/databases.js'
+import { seedProject, seedRun, seedStep } from '../support/fixtures.js'
+
+describe.skipIf(unavailable('postgres'))('Postgres prepared statements', () => {
+  let database: TestDatabase
+  let handle: DatabaseHandle
+  let repos: Repositories
+
+  beforeEach(async () => {
+    database = await createTestDatabase('postgres')
+    const target = database.target
+    if (target.dialect !== 'postgres') throw new Error('a Postgres database was asked for')
+    // One connection, so the statements it prepared are the ones each query meets again.
+    handle = openDatabase({ ...target, poolSize: 1 })
+    await migrateToLatest(handle)
+    repos = createRepositories(handle.db)
+  })
+
+  afterEach(async () => {
+    await handle.close()
+    await database.drop()
+  })
+
+  /** As another process's migration would: from a connection of its own. */
+  const addColumnElsewhere = async (table: string, column: string): Promise<void> => {
+    if (database.target.dialect !== 'postgres') throw new Error('postgres only')
+    const other = new pg.Client({ connectionString: database.target.url })
+    await other.connect()
+    try {
+      await other.query(`alter table ${table} add column ${column} integer`)
+    } finally {
+      await other.end()
+    }
+  }
+
+  const preparedOnConnection = async (): Promise<number> =>
+    (await sql<{ n: number }>`select count(*)::int as n from pg_prepared_statements`.execute(handle.db))
+      .rows[0]!.n
+
+  it('prepares each statement once per connection', async () => {
+    const step = await seedStep(repos, (await seedRun(repos, (await seedProject(repos)).id)).id)
+    const before = await preparedOnConnection()
+    for (let i = 0; i < 3; i += 1) expect((await repos.steps.findById(step.id))?.id).toBe(step.id)
+    // The count query was prepared for `before`; the step read is the one new statement, not three.
+    expect((await preparedOnConnection()) - before).toBe(1)
+  })
+
+  it('answers a read prepared before another process added a column to its table', async () => {
+    const step = await seedStep(repos, (await seedRun(repos, (await seedProject(repos)).id)).id)
+    await repos.steps.findById(step.id)
+    await addColumnElsewhere('step_runs', 'added_later')
+    expect((await repos.steps.findById(step.id))?.stepName).toBe(step.stepName)
+    expect((await repos.steps.findById(step.id))?.stepName).toBe(step.stepName)
+  })
+
+  it('fails a transaction that meets such a statement as a whole; the next one succeeds', async () => {
+    const step = await seedStep(repos, (await seedRun(repos, (await seedProject(repos)).id)).id)
+    const uow = createUnitOfWork(handle.db)
+    const rename = (summary: string) =>
+      uow.run(async (tx) => {
+        await tx.runs.update(step.protocolRunId, { description: summary })
+        return tx.steps.update(step.id, { summary })
+      })
+    await rename('first')
+    await addColumnElsewhere('step_runs', 'added_later')
+    await addColumnElsewhere('protocol_runs', 'added_later')
+
+    await expect(rename('second')).rejects.toThrow(/result type/)
+    expect((await repos.runs.findById(step.protocolRunId))?.description).toBe('first')
+    expect((await rename('third'))?.summary).toBe('third')
+    expect((await repos.runs.findById(step.protocolRunId))?.description).toBe('third')
+  })
+
+  it('prepares nothing when prepared statements are turned off (a pooler that cannot keep them)', async () => {
+    const target = database.target
+    if (target.dialect !== 'postgres') throw new Error('a Postgres database was asked for')
+    const plain = openDatabase({ ...target, poolSize: 1, preparedStatements: false })
+    try {
+      await createRepositories(plain.db).projects.list({ limit: 5 })
+      const { rows } = await sql<{
+        n: number
+      }>`select count(*)::int as n from pg_prepared_statements`.execute(plain.db)
+      expect(rows[0]!.n).toBe(0)
+    } finally {
+      await plain.close()
+    }
+  })
+
+  it('keeps a bounded number of statements prepared however many distinct texts it runs', async () => {
+    for (let i = 0; i < 300; i += 1) await sql`select ${sql.lit(i)}::int + ${i} as n`.execute(handle.db)
+    expect(await preparedOnConnection()).toBeLessThanOrEqual(256)
+    expect((await sql<{ n: number }>`select 299 + ${1}::int as n`.execute(handle.db)).rows[0]!.n).toBe(300)
+  })
+})
