@@ -64,6 +64,8 @@ export interface ProtocolRunRepository {
 export interface StepRunRepository {
   create(step: NewStepRun): Promise<StepRun>
   findById(id: number): Promise<StepRun | undefined>
+  /** A step and the project of its run, in one read; undefined when the step is unknown. */
+  findWithProjectId(id: number): Promise<{ step: StepRun; projectId: number } | undefined>
   /** Steps of a run in execution order (step_index, then id). */
   listByRun(protocolRunId: number): Promise<StepRun[]>
   /** As ProtocolRunRepository.compareAndSetStatus, for steps. */

@@ -117,6 +117,14 @@ for (const dialect of DIALECTS) {
       expect((await repos.steps.listByRun(run.id)).map((s) => s.id)).toEqual([a.id, b.id, b2.id])
     })
 
+    it('reads a step with the project of its run in one call, and nothing for an unknown step', async () => {
+      const project = await seedProject(repos)
+      await seedStep(repos, (await seedRun(repos, (await seedProject(repos)).id)).id)
+      const step = await seedStep(repos, (await seedRun(repos, project.id)).id, 'running')
+      expect(await repos.steps.findWithProjectId(step.id)).toEqual({ step, projectId: project.id })
+      expect(await repos.steps.findWithProjectId(step.id + 1_000_000)).toBeUndefined()
+    })
+
     it('refuses a second protocol with the same name in one project, not across projects', async () => {
       const one = await seedProject(repos)
       const two = await seedProject(repos)

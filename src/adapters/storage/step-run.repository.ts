@@ -44,6 +44,17 @@ export const createStepRunRepository = (db: Kysely<Database>): StepRunRepository
     return row ? toStepRun(row) : undefined
   },
 
+  async findWithProjectId(id) {
+    const row = await db
+      .selectFrom('step_runs as s')
+      .innerJoin('protocol_runs as r', 'r.id', 's.protocol_run_id')
+      .selectAll('s')
+      .select('r.project_id as run_project_id')
+      .where('s.id', '=', id)
+      .executeTakeFirst()
+    return row ? { step: toStepRun(row), projectId: row.run_project_id } : undefined
+  },
+
   async listByRun(protocolRunId) {
     const rows = await db
       .selectFrom('step_runs')

@@ -20,9 +20,10 @@ export const moveStep = async (
   ctx: RequestContext,
   patch?: StepRunPatch,
 ): Promise<StepRun | undefined> => {
-  const step = await tx.steps.findById(stepId)
-  const run = step && (await tx.runs.findById(step.protocolRunId))
-  if (!step || !run) return undefined
+  const found = await tx.steps.findWithProjectId(stepId)
+  if (!found) return undefined
+  const { step, projectId } = found
+  const run = { id: step.protocolRunId, projectId }
   if (canStep(step.status, action)) return changeStepStatus(tx, run, step, action, event, ctx, patch)
   await tx.events.append({
     projectId: run.projectId,
