@@ -45,7 +45,7 @@ export const changeRunStatus = async (
 
 /** As changeRunStatus, for a step; the event is attached to the step and its run. */
 export const changeStepStatus = async (
-  repos: Pick<Repositories, 'steps' | 'events'>,
+  repos: Pick<Repositories, 'steps'>,
   run: Pick<ProtocolRun, 'id' | 'projectId'>,
   step: StepRun,
   action: StepAction,
@@ -54,8 +54,7 @@ export const changeStepStatus = async (
   patch?: StepRunPatch,
 ): Promise<StepRun> => {
   const to = nextStepStatus(step.status, action)
-  const updated = await repos.steps.compareAndSetStatus(step.id, [step.status], to, patch)
-  await repos.events.append({
+  const moved = await repos.steps.compareAndSetStatusWithEvent(step.id, [step.status], to, patch, {
     projectId: run.projectId,
     protocolRunId: run.id,
     stepRunId: step.id,
@@ -63,5 +62,5 @@ export const changeStepStatus = async (
     message: event.message,
     metadata: withTrace(event.metadata, ctx),
   })
-  return updated
+  return moved.step
 }

@@ -192,6 +192,50 @@ for (const dialect of DIALECTS) {
       )
     })
 
+    it('appends the event of a step compare-and-set only when the step moved, and hands it to onCommit', async () => {
+      const project = await seedProject(repos)
+      const run = await seedRun(repos, project.id, 'running')
+      const step = await seedStep(repos, run.id, 'running')
+      const committed: string[] = []
+      const recorded = createUnitOfWork(handle.db, ({ events }) =>
+        committed.push(...events.map((e) => e.eventType)),
+      )
+      const change = {
+        projectId: project.id,
+        protocolRunId: run.id,
+        stepRunId: step.id,
+        eventType: 'step_completed',
+        message: 'done',
+        metadata: { job_id: 'j-1', nested: { a: [1, 'é'] } },
+      }
+      const moved = await recorded.run((tx) =>
+        tx.steps.compareAndSetStatusWithEvent(step.id, ['running'], 'needs_qa', { summary: 's' }, change),
+      )
+      expect(moved.step).toMatchObject({ id: step.id, status: 'needs_qa', summary: 's' })
+      const listed = await repos.events.list({ protocolRunId: run.id, limit: 10 })
+      expect(listed).toHaveLength(1)
+      expect(moved.event).toEqual({
+        id: listed[0]!.id,
+        projectId: project.id,
+        protocolRunId: run.id,
+        stepRunId: step.id,
+        eventType: 'step_completed',
+        message: 'done',
+        metadata: { job_id: 'j-1', nested: { a: [1, 'é'] } },
+        createdAt: listed[0]!.createdAt,
+      })
+      expect(moved.event.createdAt).toMatch(ISO_UTC_MS)
+      expect(committed).toEqual(['step_completed'])
+
+      const stale = recorded.run((tx) =>
+        tx.steps.compareAndSetStatusWithEvent(step.id, ['running'], 'completed', undefined, change),
+      )
+      expect(await codeOf(stale)).toBe('ORC_STATE_CHANGED')
+      expect(await repos.events.list({ protocolRunId: run.id, limit: 10 })).toHaveLength(1)
+      expect((await repos.steps.findById(step.id))?.status).toBe('needs_qa')
+      expect(committed).toEqual(['step_completed'])
+    })
+
     it('lets exactly one of two racing writers win a compare-and-set', async () => {
       const project = await seedProject(repos)
       for (let round = 0; round < 10; round++) {

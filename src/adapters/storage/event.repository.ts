@@ -1,8 +1,7 @@
 import { sql, type Kysely } from 'kysely'
 import { isPostgres } from './dialect.js'
 import type { EventFilter, EventRepository } from '../../app/ports.js'
-import { encodeJson, nowIso } from './columns.js'
-import { toEvent, toEventWithContext } from './event.table.js'
+import { CURRENT_TXID, toEvent, toEventColumns, toEventWithContext } from './event.table.js'
 import { committedHorizon, eventPosition, positionOf } from './event-positions.js'
 import type { Database } from './schema.js'
 
@@ -10,19 +9,9 @@ export const createEventRepository = (db: Kysely<Database>): EventRepository => 
   const postgres = isPostgres(db)
   return {
     async append(event) {
-      const metadata = event.metadata && Object.keys(event.metadata).length > 0 ? event.metadata : null
       const row = await db
         .insertInto('events')
-        .values({
-          project_id: event.projectId,
-          protocol_run_id: event.protocolRunId ?? null,
-          step_run_id: event.stepRunId ?? null,
-          event_type: event.eventType,
-          message: event.message,
-          metadata: encodeJson(metadata),
-          created_at: nowIso(),
-          ...(postgres ? { txid: sql<number>`pg_current_xact_id()::text::bigint` } : {}),
-        })
+        .values({ ...toEventColumns(event), ...(postgres ? { txid: CURRENT_TXID } : {}) })
         .returningAll()
         .executeTakeFirstOrThrow()
       return toEvent(row)

@@ -1,100 +1,169 @@
-import type { Kysely } from 'kysely'
+import type { Kysely, QueryCreator } from 'kysely'
+import type { StepRunPatch } from '../../domain/step-run.js'
+import type { StepStatus } from '../../domain/statuses.js'
 import type { StepRunRepository } from '../../app/ports.js'
 import { AppError } from '../../domain/app-error.js'
 import { encodeJson, nowIso } from './columns.js'
+import { isPostgres } from './dialect.js'
+import { createEventRepository } from './event.repository.js'
+import { CURRENT_TXID, toEvent, toEventColumns } from './event.table.js'
 import { mergeExpression } from './json-merge.js'
 import type { Database } from './schema.js'
 import { toStepRun, toStepRunColumns } from './step-run.table.js'
 import { isUniqueViolation } from './unique-violation.js'
 
-export const createStepRunRepository = (db: Kysely<Database>): StepRunRepository => ({
-  async create(step) {
-    const now = nowIso()
-    const row = await db
-      .insertInto('step_runs')
-      .values({
-        protocol_run_id: step.protocolRunId,
-        step_index: step.stepIndex,
-        step_name: step.stepName,
-        step_type: step.stepType,
-        status: step.status,
-        model: step.model ?? null,
-        engine_id: step.engineId ?? null,
-        policy: encodeJson(step.policy),
-        runtime_state: null,
-        summary: step.summary ?? null,
-        head_sha: null,
-        created_at: now,
-        updated_at: now,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow()
-      .catch((error: unknown) => {
-        if (!isUniqueViolation(error)) throw error
-        throw new AppError(
-          'ORC_CONFLICT',
-          `Protocol run ${step.protocolRunId} already has a step named ${step.stepName}`,
+/** The compare-and-set of a step's status: no row when the status is not one of `from`. */
+const statusUpdate = (
+  q: QueryCreator<Database>,
+  id: number,
+  from: readonly StepStatus[],
+  to: StepStatus,
+  patch: StepRunPatch,
+) =>
+  q
+    .updateTable('step_runs')
+    .set({ ...toStepRunColumns(patch), status: to, updated_at: nowIso() })
+    .where('id', '=', id)
+    .where('status', 'in', [...from])
+    .returningAll()
+
+const stepStateChanged = (id: number): AppError =>
+  new AppError('ORC_STATE_CHANGED', 'Step state changed; retry', { step_run_id: id })
+
+export const createStepRunRepository = (db: Kysely<Database>): StepRunRepository => {
+  const postgres = isPostgres(db)
+  const compareAndSetStatus: StepRunRepository['compareAndSetStatus'] = async (id, from, to, patch = {}) => {
+    const row = await statusUpdate(db, id, from, to, patch).executeTakeFirst()
+    if (!row) throw stepStateChanged(id)
+    return toStepRun(row)
+  }
+  return {
+    async create(step) {
+      const now = nowIso()
+      const row = await db
+        .insertInto('step_runs')
+        .values({
+          protocol_run_id: step.protocolRunId,
+          step_index: step.stepIndex,
+          step_name: step.stepName,
+          step_type: step.stepType,
+          status: step.status,
+          model: step.model ?? null,
+          engine_id: step.engineId ?? null,
+          policy: encodeJson(step.policy),
+          runtime_state: null,
+          summary: step.summary ?? null,
+          head_sha: null,
+          created_at: now,
+          updated_at: now,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow()
+        .catch((error: unknown) => {
+          if (!isUniqueViolation(error)) throw error
+          throw new AppError(
+            'ORC_CONFLICT',
+            `Protocol run ${step.protocolRunId} already has a step named ${step.stepName}`,
+          )
+        })
+      return toStepRun(row)
+    },
+
+    async findById(id) {
+      const row = await db.selectFrom('step_runs').selectAll().where('id', '=', id).executeTakeFirst()
+      return row ? toStepRun(row) : undefined
+    },
+
+    async findWithProjectId(id) {
+      const row = await db
+        .selectFrom('step_runs as s')
+        .innerJoin('protocol_runs as r', 'r.id', 's.protocol_run_id')
+        .selectAll('s')
+        .select('r.project_id as run_project_id')
+        .where('s.id', '=', id)
+        .executeTakeFirst()
+      return row ? { step: toStepRun(row), projectId: row.run_project_id } : undefined
+    },
+
+    async listByRun(protocolRunId) {
+      const rows = await db
+        .selectFrom('step_runs')
+        .selectAll()
+        .where('protocol_run_id', '=', protocolRunId)
+        .orderBy('step_index', 'asc')
+        .orderBy('id', 'asc')
+        .execute()
+      return rows.map(toStepRun)
+    },
+
+    compareAndSetStatus,
+
+    async compareAndSetStatusWithEvent(id, from, to, patch = {}, event) {
+      if (!postgres) {
+        const step = await compareAndSetStatus(id, from, to, patch)
+        return { step, event: await createEventRepository(db).append(event) }
+      }
+      const columns = toEventColumns(event)
+      const row = await db
+        .with('moved', (q) => statusUpdate(q, id, from, to, patch))
+        .with('appended', (q) =>
+          q
+            .insertInto('events')
+            .columns([
+              'project_id',
+              'protocol_run_id',
+              'step_run_id',
+              'event_type',
+              'message',
+              'metadata',
+              'created_at',
+              'txid',
+            ])
+            // Selected from `moved`, so the event exists only when the step moved.
+            .expression((eb) =>
+              eb
+                .selectFrom('moved')
+                .select([
+                  eb.cast(eb.val(columns.project_id), 'integer').as('project_id'),
+                  eb.cast(eb.val(columns.protocol_run_id), 'integer').as('protocol_run_id'),
+                  eb.cast(eb.val(columns.step_run_id), 'integer').as('step_run_id'),
+                  eb.cast(eb.val(columns.event_type), 'text').as('event_type'),
+                  eb.cast(eb.val(columns.message), 'text').as('message'),
+                  eb.cast(eb.val(columns.metadata), 'jsonb').as('metadata'),
+                  eb.cast(eb.val(columns.created_at), 'timestamptz').as('created_at'),
+                  CURRENT_TXID.as('txid'),
+                ]),
+            )
+            .returning('id'),
         )
-      })
-    return toStepRun(row)
-  },
+        .selectFrom(['moved', 'appended'])
+        .selectAll('moved')
+        .select('appended.id as event_id')
+        .executeTakeFirst()
+      if (!row) throw stepStateChanged(id)
+      const { event_id, ...stepRow } = row
+      // The event as stored; its txid only orders listings and is not part of the event.
+      return { step: toStepRun(stepRow), event: toEvent({ ...columns, id: event_id, txid: 0 }) }
+    },
 
-  async findById(id) {
-    const row = await db.selectFrom('step_runs').selectAll().where('id', '=', id).executeTakeFirst()
-    return row ? toStepRun(row) : undefined
-  },
+    async mergeRuntimeState(id, changes, mergeKeys = []) {
+      const row = await db
+        .updateTable('step_runs')
+        .set({ runtime_state: mergeExpression(db, changes, mergeKeys), updated_at: nowIso() })
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirst()
+      return row ? toStepRun(row) : undefined
+    },
 
-  async findWithProjectId(id) {
-    const row = await db
-      .selectFrom('step_runs as s')
-      .innerJoin('protocol_runs as r', 'r.id', 's.protocol_run_id')
-      .selectAll('s')
-      .select('r.project_id as run_project_id')
-      .where('s.id', '=', id)
-      .executeTakeFirst()
-    return row ? { step: toStepRun(row), projectId: row.run_project_id } : undefined
-  },
-
-  async listByRun(protocolRunId) {
-    const rows = await db
-      .selectFrom('step_runs')
-      .selectAll()
-      .where('protocol_run_id', '=', protocolRunId)
-      .orderBy('step_index', 'asc')
-      .orderBy('id', 'asc')
-      .execute()
-    return rows.map(toStepRun)
-  },
-
-  async compareAndSetStatus(id, from, to, patch = {}) {
-    const row = await db
-      .updateTable('step_runs')
-      .set({ ...toStepRunColumns(patch), status: to, updated_at: nowIso() })
-      .where('id', '=', id)
-      .where('status', 'in', [...from])
-      .returningAll()
-      .executeTakeFirst()
-    if (!row) throw new AppError('ORC_STATE_CHANGED', 'Step state changed; retry', { step_run_id: id })
-    return toStepRun(row)
-  },
-
-  async mergeRuntimeState(id, changes, mergeKeys = []) {
-    const row = await db
-      .updateTable('step_runs')
-      .set({ runtime_state: mergeExpression(db, changes, mergeKeys), updated_at: nowIso() })
-      .where('id', '=', id)
-      .returningAll()
-      .executeTakeFirst()
-    return row ? toStepRun(row) : undefined
-  },
-
-  async update(id, patch) {
-    const row = await db
-      .updateTable('step_runs')
-      .set({ ...toStepRunColumns(patch), updated_at: nowIso() })
-      .where('id', '=', id)
-      .returningAll()
-      .executeTakeFirst()
-    return row ? toStepRun(row) : undefined
-  },
-})
+    async update(id, patch) {
+      const row = await db
+        .updateTable('step_runs')
+        .set({ ...toStepRunColumns(patch), updated_at: nowIso() })
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirst()
+      return row ? toStepRun(row) : undefined
+    },
+  }
+}

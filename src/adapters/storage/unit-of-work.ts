@@ -38,6 +38,14 @@ export const createUnitOfWork = (db: Kysely<Database>, onCommit?: CommitListener
 
 const recording = (repos: Repositories, events: OrchestratorEvent[], jobs: Job[]): Repositories => ({
   ...repos,
+  steps: {
+    ...repos.steps,
+    compareAndSetStatusWithEvent: async (...change) => {
+      const moved = await repos.steps.compareAndSetStatusWithEvent(...change)
+      events.push(moved.event)
+      return moved
+    },
+  },
   events: {
     ...repos.events,
     append: async (event) => {
