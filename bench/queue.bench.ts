@@ -7,7 +7,9 @@
  * with BENCH_WORKER_PROCESSES=1 the BullMQ workers are processes of their own (bench/queue-worker.ts,
  * as `tasksgodzilla worker` runs in production) and this process only enqueues and relays.
  * BENCH_JOBS (default 1000), BENCH_WORKERS (default 1,2,4) and BENCH_BACKENDS (default
- * redis,embedded) narrow a run; the raw BullMQ baseline is always measured.
+ * redis,embedded) narrow a run; the raw BullMQ baseline is always measured. Every setup first
+ * runs BENCH_WARMUP_JOBS (default 500) unmeasured jobs, so that the first measured row does not
+ * pay alone for compiling the hot paths and preparing statements.
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
@@ -36,6 +38,7 @@ const WORKER_COUNTS = (process.env.BENCH_WORKERS ?? '1,2,4').split(',').map(Numb
 /** Which orchestrated setups to run (`redis,embedded` by default). */
 const BACKENDS = (process.env.BENCH_BACKENDS ?? 'redis,embedded').split(',') as Array<'redis' | 'embedded'>
 const WORKER_PROCESSES = process.env.BENCH_WORKER_PROCESSES === '1'
+const WARMUP_JOBS = Number(process.env.BENCH_WARMUP_JOBS ?? 500)
 
 const statements = countStatements()
 
@@ -74,7 +77,7 @@ const startWorkerProcess = async (env: Record<string, string>): Promise<WorkerPr
   }
 }
 
-const rawBullmq = async (workers: number): Promise<number> => {
+const rawBullmq = async (workers: number, count = JOBS): Promise<number> => {
   const prefix = `tgzbench-raw-${Date.now()}`
   const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null })
   const queue = new Queue('raw', { connection, prefix })
@@ -88,7 +91,7 @@ const rawBullmq = async (workers: number): Promise<number> => {
         'raw',
         async () => {
           done += 1
-          if (done === JOBS) resolveAll()
+          if (done === count) resolveAll()
         },
         {
           connection: new Redis(REDIS_URL, { maxRetriesPerRequest: null }),
@@ -98,9 +101,9 @@ const rawBullmq = async (workers: number): Promise<number> => {
       ),
   )
   const start = performance.now()
-  for (let i = 0; i < JOBS; i += 100)
+  for (let i = 0; i < count; i += 100)
     await queue.addBulk(
-      Array.from({ length: Math.min(100, JOBS - i) }, () => ({
+      Array.from({ length: Math.min(100, count - i) }, () => ({
         name: 'noop',
         data: {},
         opts: { removeOnComplete: true },
@@ -112,7 +115,7 @@ const rawBullmq = async (workers: number): Promise<number> => {
   await queue.close()
   connection.disconnect()
   await deletePrefix(prefix)
-  return JOBS / seconds
+  return count / seconds
 }
 
 interface Result {
@@ -237,6 +240,10 @@ const main = async (): Promise<void> => {
   console.log(
     'setup                      workers   jobs/s   raw BullMQ jobs/s   ratio   p50 ms   p99 ms (under load)   PG statements/job   CPU ms/job bench + Postgres',
   )
+  if (WARMUP_JOBS > 0) {
+    await rawBullmq(1, WARMUP_JOBS)
+    for (const backend of BACKENDS) await orchestrated(backend, 1, WARMUP_JOBS)
+  }
   for (const workers of WORKER_COUNTS) {
     const raw = await rawBullmq(workers)
     for (const backend of BACKENDS) {
