@@ -9,6 +9,10 @@ import type pg from 'pg'
  */
 const NAMED_STATEMENTS_CAP = 256
 
+const OPENS_TRANSACTION = /^\s*(begin|start transaction)\b/i
+// Not `rollback to savepoint`, after which the transaction goes on.
+const CLOSES_TRANSACTION = /^\s*(commit|rollback|end|abort)\s*;?\s*$/i
+
 /** Postgres refuses to reuse a prepared `select *` once a migration has changed the table's columns. */
 const RESULT_TYPE_CHANGED = 'cached plan must not change result type'
 
@@ -18,9 +22,10 @@ const RESULT_TYPE_CHANGED = 'cached plan must not change result type'
  * which is a fifth of its CPU for the queue's short statements.
  *
  * A prepared `select *` (or `returning *`) fails once another process's migration adds a column.
- * When that happens every name is retired (the next use of a text prepares it afresh), and the
- * query is run again when it was not inside a transaction; inside one, the transaction fails as
- * a whole and the caller's retry starts clean.
+ * When that happens every name is retired (the next use of a text prepares it afresh; the retired
+ * statements stay on their connections, at most the cap per migration), and the query is run
+ * again when it was not inside a transaction; inside one, the transaction fails as a whole and
+ * the caller's retry starts clean.
  */
 export const withPreparedStatements = (pool: pg.Pool): PostgresPool => {
   const names = statementNames()
@@ -74,8 +79,8 @@ const preparingClient = (client: pg.PoolClient, names: StatementNames): Postgres
     parameters: ReadonlyArray<unknown>,
   ): Promise<PostgresQueryResult<unknown>> => {
     const values = [...parameters]
-    const opensTransaction = /^(begin|start transaction)\b/i.test(text)
-    const closesTransaction = /^(commit|rollback)\b/i.test(text)
+    const opensTransaction = OPENS_TRANSACTION.test(text)
+    const closesTransaction = CLOSES_TRANSACTION.test(text)
     try {
       const result = await run(text, values)
       return result as PostgresQueryResult<unknown>
