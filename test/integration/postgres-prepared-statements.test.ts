@@ -44,30 +44,66 @@ describe.skipIf(unavailable('postgres'))('Postgres prepared statements', () => {
     (await sql<{ n: number }>`select count(*)::int as n from pg_prepared_statements`.execute(handle.db))
       .rows[0]!.n
 
-  it('prepares each statement once per connection', async () => {
-    const step = await seedStep(repos, (await seedRun(repos, (await seedProject(repos)).id)).id)
+  /** A text is prepared the second time it runs. */
+  const readTwice = async (stepId: number): Promise<void> => {
+    for (let i = 0; i < 2; i += 1) expect((await repos.steps.findById(stepId))?.id).toBe(stepId)
+  }
+
+  const seedOneStep = async () => seedStep(repos, (await seedRun(repos, (await seedProject(repos)).id)).id)
+
+  it('prepares a statement that runs again, once per connection', async () => {
+    const step = await seedOneStep()
     const before = await preparedOnConnection()
+    await repos.steps.findById(step.id)
+    // Statements without parameters (this count, begin, commit) are never prepared.
+    expect(await preparedOnConnection()).toBe(before)
     for (let i = 0; i < 3; i += 1) expect((await repos.steps.findById(step.id))?.id).toBe(step.id)
-    // The count query was prepared for `before`; the step read is the one new statement, not three.
     expect((await preparedOnConnection()) - before).toBe(1)
   })
 
   it('answers a read prepared before another process added a column to its table', async () => {
-    const step = await seedStep(repos, (await seedRun(repos, (await seedProject(repos)).id)).id)
-    await repos.steps.findById(step.id)
+    const step = await seedOneStep()
+    await readTwice(step.id)
     await addColumnElsewhere('step_runs', 'added_later')
     expect((await repos.steps.findById(step.id))?.stepName).toBe(step.stepName)
     expect((await repos.steps.findById(step.id))?.stepName).toBe(step.stepName)
   })
 
+  it('answers such a read after a committed and after a rolled-back unit of work on its connection', async () => {
+    const step = await seedOneStep()
+    const uow = createUnitOfWork(handle.db)
+    await readTwice(step.id)
+    await uow.run((tx) => tx.steps.findById(step.id))
+    await addColumnElsewhere('step_runs', 'after_commit')
+    expect((await repos.steps.findById(step.id))?.id).toBe(step.id)
+
+    await readTwice(step.id)
+    const undone = uow.run(async (tx) => {
+      await tx.steps.findById(step.id)
+      throw new Error('undo')
+    })
+    await expect(undone).rejects.toThrow('undo')
+    await addColumnElsewhere('step_runs', 'after_rollback')
+    expect((await repos.steps.findById(step.id))?.id).toBe(step.id)
+  })
+
+  it('answers a read whose prepared statement the server dropped', async () => {
+    const step = await seedOneStep()
+    await readTwice(step.id)
+    await sql`deallocate all`.execute(handle.db)
+    expect((await repos.steps.findById(step.id))?.id).toBe(step.id)
+    expect((await repos.steps.findById(step.id))?.id).toBe(step.id)
+  })
+
   it('fails a transaction that meets such a statement as a whole; the next one succeeds', async () => {
-    const step = await seedStep(repos, (await seedRun(repos, (await seedProject(repos)).id)).id)
+    const step = await seedOneStep()
     const uow = createUnitOfWork(handle.db)
     const rename = (summary: string) =>
       uow.run(async (tx) => {
         await tx.runs.update(step.protocolRunId, { description: summary })
         return tx.steps.update(step.id, { summary })
       })
+    await rename('zeroth')
     await rename('first')
     await addColumnElsewhere('step_runs', 'added_later')
     await addColumnElsewhere('protocol_runs', 'added_later')
@@ -94,8 +130,11 @@ describe.skipIf(unavailable('postgres'))('Postgres prepared statements', () => {
   })
 
   it('keeps a bounded number of statements prepared however many distinct texts it runs', async () => {
-    for (let i = 0; i < 300; i += 1) await sql`select ${sql.lit(i)}::int + ${i} as n`.execute(handle.db)
-    expect(await preparedOnConnection()).toBeLessThanOrEqual(256)
+    for (let i = 0; i < 300; i += 1)
+      for (const _ of [1, 2]) await sql`select ${sql.lit(i)}::int + ${i} as n`.execute(handle.db)
+    const prepared = await preparedOnConnection()
+    expect(prepared).toBeGreaterThan(200)
+    expect(prepared).toBeLessThanOrEqual(256)
     expect((await sql<{ n: number }>`select 299 + ${1}::int as n`.execute(handle.db)).rows[0]!.n).toBe(300)
   })
 })

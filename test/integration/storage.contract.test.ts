@@ -1,3 +1,4 @@
+import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Repositories, UnitOfWork } from '../../src/app/ports.js'
 import { createRepositories, createUnitOfWork } from '../../src/adapters/storage/unit-of-work.js'
@@ -234,6 +235,20 @@ for (const dialect of DIALECTS) {
       expect(await repos.events.list({ protocolRunId: run.id, limit: 10 })).toHaveLength(1)
       expect((await repos.steps.findById(step.id))?.status).toBe('needs_qa')
       expect(committed).toEqual(['step_completed'])
+      if (dialect === 'postgres') {
+        // Its commit position is its transaction's, as for an appended event (see event-positions.ts).
+        const both = await recorded.run(async (tx) => [
+          (await tx.events.append({ projectId: project.id, eventType: 'x', message: 'y' })).id,
+          (await tx.steps.compareAndSetStatusWithEvent(step.id, ['needs_qa'], 'running', undefined, change))
+            .event.id,
+        ])
+        const { rows } = await sql<{
+          txid: number
+        }>`select txid from events where id in (${sql.join(both)})`.execute(handle.db)
+        expect(rows).toHaveLength(2)
+        expect(rows[0]!.txid).toBeGreaterThan(0)
+        expect(rows[1]!.txid).toBe(rows[0]!.txid)
+      }
     })
 
     it('lets exactly one of two racing writers win a compare-and-set', async () => {

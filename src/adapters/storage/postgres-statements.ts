@@ -8,22 +8,23 @@ import type pg from 'pg'
  * unnamed, as pg does by default.
  */
 const NAMED_STATEMENTS_CAP = 256
+/** Texts seen once and not yet named; a text is named the second time it runs. */
+const SEEN_ONCE_CAP = 2_048
 
 const OPENS_TRANSACTION = /^\s*(begin|start transaction)\b/i
 // Not `rollback to savepoint`, after which the transaction goes on.
 const CLOSES_TRANSACTION = /^\s*(commit|rollback|end|abort)\s*;?\s*$/i
 
-/** Postgres refuses to reuse a prepared `select *` once a migration has changed the table's columns. */
-const RESULT_TYPE_CHANGED = 'cached plan must not change result type'
-
 /**
- * The pool as Kysely's Postgres driver sees it, with each SQL text prepared once per connection
- * (pg's named statements): the server then skips parsing and analysing a statement it has seen,
- * which is a fifth of its CPU for the queue's short statements.
+ * The pool as Kysely's Postgres driver sees it, with each repeated SQL text prepared once per
+ * connection (pg's named statements): the server then skips parsing and analysing a statement it
+ * has seen, a third of its CPU for the queue's short statements. Texts without parameters
+ * (`begin`, `commit`, DDL) and texts seen only once stay unnamed.
  *
- * A prepared `select *` (or `returning *`) fails once another process's migration adds a column.
- * When that happens every name is retired (the next use of a text prepares it afresh; the retired
- * statements stay on their connections, at most the cap per migration), and the query is run
+ * A prepared statement can go stale: a `select *` (or `returning *`) once another process's
+ * migration adds a column, or a name the server no longer knows (`DEALLOCATE`, a pooler). Then
+ * every name of that generation is retired (the next use of a text prepares it afresh; retired
+ * statements stay on their connections, at most the cap per retirement), and the query is run
  * again when it was not inside a transaction; inside one, the transaction fails as a whole and
  * the caller's retry starts clean.
  */
@@ -44,24 +45,39 @@ export const withPreparedStatements = (pool: pg.Pool): PostgresPool => {
   }
 }
 
+interface StatementName {
+  readonly name: string
+  readonly generation: number
+}
+
 interface StatementNames {
-  nameOf(text: string): string | undefined
-  /** Forgets every name, so that each text is prepared again under a new one. */
-  retire(): void
+  nameOf(text: string): StatementName | undefined
+  /** Forgets the names of `generation` (when still current), so each text is prepared anew. */
+  retire(generation: number): void
 }
 
 const statementNames = (): StatementNames => {
   let generation = 0
-  let names = new Map<string, string>()
+  let names = new Map<string, StatementName>()
+  let seenOnce = new Set<string>()
   return {
     nameOf(text) {
       const known = names.get(text)
       if (known !== undefined || names.size >= NAMED_STATEMENTS_CAP) return known
-      const name = `tg${generation}_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`
-      names.set(text, name)
-      return name
+      if (!seenOnce.has(text)) {
+        if (seenOnce.size >= SEEN_ONCE_CAP) seenOnce = new Set()
+        seenOnce.add(text)
+        return undefined
+      }
+      seenOnce.delete(text)
+      const hash = createHash('sha1').update(text).digest('hex').slice(0, 20)
+      const named = { name: `tg${generation}_${hash}`, generation }
+      names.set(text, named)
+      return named
     },
-    retire() {
+    retire(stale) {
+      // Queries in flight on other connections fail alike; the first retires, the rest find it done.
+      if (stale !== generation) return
       generation += 1
       names = new Map()
     },
@@ -70,28 +86,27 @@ const statementNames = (): StatementNames => {
 
 const preparingClient = (client: pg.PoolClient, names: StatementNames): PostgresPoolClient => {
   let inTransaction = false
-  const run = async (text: string, values: unknown[]): Promise<pg.QueryResult> => {
-    const name = names.nameOf(text)
-    return client.query(name === undefined ? { text, values } : { name, text, values })
+  const run = async (text: string, values: unknown[]): Promise<PostgresQueryResult<unknown>> => {
+    const named = values.length > 0 ? names.nameOf(text) : undefined
+    try {
+      const config = named === undefined ? { text, values } : { name: named.name, text, values }
+      return (await client.query(config)) as PostgresQueryResult<unknown>
+    } catch (error) {
+      if (named === undefined || !isStalePreparedStatement(error)) throw error
+      names.retire(named.generation)
+      if (inTransaction) throw error
+      return (await client.query({ text, values })) as PostgresQueryResult<unknown>
+    }
   }
   const query = async (
     text: string,
     parameters: ReadonlyArray<unknown>,
   ): Promise<PostgresQueryResult<unknown>> => {
-    const values = [...parameters]
-    const opensTransaction = OPENS_TRANSACTION.test(text)
-    const closesTransaction = CLOSES_TRANSACTION.test(text)
     try {
-      const result = await run(text, values)
-      return result as PostgresQueryResult<unknown>
-    } catch (error) {
-      if (!isResultTypeChanged(error)) throw error
-      names.retire()
-      if (inTransaction) throw error
-      return (await run(text, values)) as PostgresQueryResult<unknown>
+      return await run(text, [...parameters])
     } finally {
-      if (opensTransaction) inTransaction = true
-      if (closesTransaction) inTransaction = false
+      if (OPENS_TRANSACTION.test(text)) inTransaction = true
+      if (CLOSES_TRANSACTION.test(text)) inTransaction = false
     }
   }
   return {
@@ -104,7 +119,12 @@ const preparingClient = (client: pg.PoolClient, names: StatementNames): Postgres
   }
 }
 
-const isResultTypeChanged = (error: unknown): boolean =>
-  error instanceof Error &&
-  (error as { code?: string }).code === '0A000' &&
-  error.message.includes(RESULT_TYPE_CHANGED)
+/**
+ * Matched on fields Postgres does not translate (messages follow `lc_messages`): 0A000 raised by
+ * the plan cache ("cached plan must not change result type"), or 26000, a statement name the
+ * server does not know.
+ */
+const isStalePreparedStatement = (error: unknown): boolean => {
+  const { code, routine } = error as { code?: string; routine?: string }
+  return (code === '0A000' && routine === 'RevalidateCachedQuery') || code === '26000'
+}

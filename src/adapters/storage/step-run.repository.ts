@@ -32,6 +32,7 @@ const stepStateChanged = (id: number): AppError =>
 
 export const createStepRunRepository = (db: Kysely<Database>): StepRunRepository => {
   const postgres = isPostgres(db)
+  const events = createEventRepository(db)
   const compareAndSetStatus: StepRunRepository['compareAndSetStatus'] = async (id, from, to, patch = {}) => {
     const row = await statusUpdate(db, id, from, to, patch).executeTakeFirst()
     if (!row) throw stepStateChanged(id)
@@ -101,7 +102,7 @@ export const createStepRunRepository = (db: Kysely<Database>): StepRunRepository
     async compareAndSetStatusWithEvent(id, from, to, patch = {}, event) {
       if (!postgres) {
         const step = await compareAndSetStatus(id, from, to, patch)
-        return { step, event: await createEventRepository(db).append(event) }
+        return { step, event: await events.append(event) }
       }
       const columns = toEventColumns(event)
       const row = await db
