@@ -8,7 +8,7 @@
  * as `tasksgodzilla worker` runs in production) and this process only enqueues and relays.
  * BENCH_JOBS (default 1000), BENCH_WORKERS (default 1,2,4) and BENCH_BACKENDS (default
  * redis,embedded) narrow a run; the raw BullMQ baseline is always measured. Every setup first
- * runs BENCH_WARMUP_JOBS (default 500) unmeasured jobs, so that the first measured row does not
+ * runs BENCH_WARMUP_JOBS (default 2000) unmeasured jobs, so that the first measured row does not
  * pay alone for compiling the hot paths and preparing statements.
  */
 import { fork, type ChildProcess } from 'node:child_process'
@@ -38,7 +38,7 @@ const WORKER_COUNTS = (process.env.BENCH_WORKERS ?? '1,2,4').split(',').map(Numb
 /** Which orchestrated setups to run (`redis,embedded` by default). */
 const BACKENDS = (process.env.BENCH_BACKENDS ?? 'redis,embedded').split(',') as Array<'redis' | 'embedded'>
 const WORKER_PROCESSES = process.env.BENCH_WORKER_PROCESSES === '1'
-const WARMUP_JOBS = Number(process.env.BENCH_WARMUP_JOBS ?? 500)
+const WARMUP_JOBS = Number(process.env.BENCH_WARMUP_JOBS ?? 2000)
 
 const statements = countStatements()
 
