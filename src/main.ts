@@ -66,7 +66,7 @@ export const openRuntime = async (config: Config, logger: Logger): Promise<Runti
     await database.close()
     throw error
   }
-  const shared = await openSharedSignal(config)
+  const shared = await openSharedSignal(config, logger)
   const signal = shared?.signal ?? createInProcessSignal()
   const queueLink = createQueueLink()
   const deps: AppDeps = {
@@ -102,11 +102,11 @@ export const openRuntime = async (config: Config, logger: Logger): Promise<Runti
  * The signal that wakes live streams in every process: Redis pub/sub when Redis is configured,
  * else Postgres LISTEN/NOTIFY on a Postgres database; undefined for a single process (SQLite).
  */
-const openSharedSignal = async (config: Config) => {
+const openSharedSignal = async (config: Config, logger: Logger) => {
   if (config.queue.backend === 'redis')
     return { name: 'redis', signal: await createRedisSignal(config.queue.url) }
   if (config.database.dialect === 'postgres')
-    return { name: 'live_events', signal: await createPostgresSignal(config.database.url) }
+    return { name: 'live_events', signal: await createPostgresSignal(config.database.url, { logger }) }
   return undefined
 }
 

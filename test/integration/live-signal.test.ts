@@ -75,30 +75,54 @@ describe.skipIf(unavailable('postgres'))('Postgres live signal when its connecti
     await database?.drop()
   })
 
-  /** As a Postgres restart would: ends every listening connection on the test database. */
-  const terminateListeners = async (): Promise<number> => {
-    const admin = new pg.Client({ connectionString: PG_URL })
-    await admin.connect()
+  const admin = async <T extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<T[]> => {
+    const client = new pg.Client({ connectionString: PG_URL })
+    await client.connect()
     try {
-      const { rows } = await admin.query(
-        'select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and application_name = $2',
-        [new URL(url).pathname.slice(1), LISTENER_APPLICATION_NAME],
-      )
-      return rows.length
+      return (await client.query<T>(text, values)).rows
     } finally {
-      await admin.end()
+      await client.end()
     }
   }
+  const databaseName = (): string => new URL(url).pathname.slice(1)
+  const listenerPids = async (): Promise<number[]> =>
+    (
+      await admin<{ pid: number }>(
+        'select pid from pg_stat_activity where datname = $1 and application_name = $2 order by pid',
+        [databaseName(), LISTENER_APPLICATION_NAME],
+      )
+    ).map((row) => row.pid)
+  /** As a Postgres restart would: ends every listening connection on the test database. */
+  const terminateListeners = async (): Promise<void> => {
+    await admin(
+      'select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and application_name = $2',
+      [databaseName(), LISTENER_APPLICATION_NAME],
+    )
+  }
+  const within = <T>(promise: Promise<T>, ms: number): Promise<T> =>
+    Promise.race([
+      promise,
+      new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms)),
+    ])
 
-  it('reports the loss, listens again on a new connection, and wakes its streams there', async () => {
-    const listener = await createPostgresSignal(url, { relistenEveryMs: 100 })
-    const announcer = await createPostgresSignal(url, { relistenEveryMs: 100 })
+  it('listens again on a new connection after losing its own, and wakes its streams there', async () => {
+    const listener = await createPostgresSignal(url, { checkEveryMs: 100 })
+    const announcer = await createPostgresSignal(url, { checkEveryMs: 100 })
     opened.push(listener, announcer)
     let wakes = 0
     listener.subscribe(() => (wakes += 1))
+    const before = await listenerPids()
+    expect(before).toHaveLength(2)
 
-    expect(await terminateListeners()).toBe(2)
-    await vi.waitFor(() => expect(listener.ping()).rejects.toThrow(), { timeout: 2_000, interval: 20 })
+    await terminateListeners()
+    await vi.waitFor(
+      async () => {
+        const now = await listenerPids()
+        expect(now).toHaveLength(2)
+        expect(now.filter((pid) => before.includes(pid))).toEqual([])
+      },
+      { timeout: 5_000, interval: 50 },
+    )
     await vi.waitFor(() => expect(listener.ping()).resolves.toBeUndefined(), { timeout: 5_000, interval: 50 })
     await vi.waitFor(() => expect(announcer.ping()).resolves.toBeUndefined(), {
       timeout: 5_000,
@@ -107,10 +131,26 @@ describe.skipIf(unavailable('postgres'))('Postgres live signal when its connecti
     // Commits made while it was down woke no one, so its streams are woken once it listens again.
     expect(wakes).toBeGreaterThan(0)
 
-    const before = wakes
+    const seen = wakes
     const woken = nextWake(listener)
     announcer.notify()
-    await woken
-    expect(wakes).toBeGreaterThan(before)
+    await within(woken, 3_000)
+    expect(wakes).toBeGreaterThan(seen)
+  })
+
+  it('keeps failing its health check while it cannot connect, and recovers once it can', async () => {
+    const listener = await createPostgresSignal(url, { checkEveryMs: 100 })
+    opened.push(listener)
+    await admin(`alter database ${databaseName()} with allow_connections false`)
+    try {
+      await terminateListeners()
+      await vi.waitFor(() => expect(listener.ping()).rejects.toThrow(), { timeout: 3_000, interval: 20 })
+      // Several attempts fail meanwhile; the check keeps failing, with the latest attempt's error.
+      await new Promise((resolve) => setTimeout(resolve, 500))
+      await expect(listener.ping()).rejects.toThrow(/not currently accepting connections/)
+    } finally {
+      await admin(`alter database ${databaseName()} with allow_connections true`)
+    }
+    await vi.waitFor(() => expect(listener.ping()).resolves.toBeUndefined(), { timeout: 5_000, interval: 50 })
   })
 })
