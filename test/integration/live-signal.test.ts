@@ -1,11 +1,10 @@
-import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import {
   createPostgresSignal,
   LISTENER_APPLICATION_NAME,
   type PostgresSignal,
 } from '../../src/adapters/live/postgres.signal.js'
-import { createTestDatabase, PG_URL, unavailable, type TestDatabase } from '../support/databases.js'
+import { createTestDatabase, queryOnce, unavailable, type TestDatabase } from '../support/databases.js'
 
 const nextWake = (signal: PostgresSignal): Promise<void> =>
   new Promise((resolve) => {
@@ -75,26 +74,17 @@ describe.skipIf(unavailable('postgres'))('Postgres live signal when its connecti
     await database?.drop()
   })
 
-  const admin = async <T extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<T[]> => {
-    const client = new pg.Client({ connectionString: PG_URL })
-    await client.connect()
-    try {
-      return (await client.query<T>(text, values)).rows
-    } finally {
-      await client.end()
-    }
-  }
   const databaseName = (): string => new URL(url).pathname.slice(1)
   const listenerPids = async (): Promise<number[]> =>
     (
-      await admin<{ pid: number }>(
+      await queryOnce<{ pid: number }>(
         'select pid from pg_stat_activity where datname = $1 and application_name = $2 order by pid',
         [databaseName(), LISTENER_APPLICATION_NAME],
       )
     ).map((row) => row.pid)
   /** As a Postgres restart would: ends every listening connection on the test database. */
   const terminateListeners = async (): Promise<void> => {
-    await admin(
+    await queryOnce(
       'select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and application_name = $2',
       [databaseName(), LISTENER_APPLICATION_NAME],
     )
@@ -141,7 +131,7 @@ describe.skipIf(unavailable('postgres'))('Postgres live signal when its connecti
   it('keeps failing its health check while it cannot connect, and recovers once it can', async () => {
     const listener = await createPostgresSignal(url, { checkEveryMs: 100 })
     opened.push(listener)
-    await admin(`alter database ${databaseName()} with allow_connections false`)
+    await queryOnce(`alter database ${databaseName()} with allow_connections false`)
     try {
       await terminateListeners()
       await vi.waitFor(() => expect(listener.ping()).rejects.toThrow(), { timeout: 3_000, interval: 20 })
@@ -149,7 +139,7 @@ describe.skipIf(unavailable('postgres'))('Postgres live signal when its connecti
       await new Promise((resolve) => setTimeout(resolve, 500))
       await expect(listener.ping()).rejects.toThrow(/not currently accepting connections/)
     } finally {
-      await admin(`alter database ${databaseName()} with allow_connections true`)
+      await queryOnce(`alter database ${databaseName()} with allow_connections true`)
     }
     await vi.waitFor(() => expect(listener.ping()).resolves.toBeUndefined(), { timeout: 5_000, interval: 50 })
   })

@@ -1,11 +1,10 @@
 import { sql } from 'kysely'
-import pg from 'pg'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { openDatabase, type DatabaseHandle } from '../../src/adapters/storage/database.js'
 import { migrateToLatest } from '../../src/adapters/storage/migrations/index.js'
 import { createRepositories, createUnitOfWork } from '../../src/adapters/storage/unit-of-work.js'
 import type { Repositories } from '../../src/app/ports.js'
-import { createTestDatabase, unavailable, type TestDatabase } from '../support/databases.js'
+import { createTestDatabase, queryOnce, unavailable, type TestDatabase } from '../support/databases.js'
 import { seedProject, seedRun, seedStep } from '../support/fixtures.js'
 
 describe.skipIf(unavailable('postgres'))('Postgres prepared statements', () => {
@@ -31,13 +30,7 @@ describe.skipIf(unavailable('postgres'))('Postgres prepared statements', () => {
   /** As another process's migration would: from a connection of its own. */
   const addColumnElsewhere = async (table: string, column: string): Promise<void> => {
     if (database.target.dialect !== 'postgres') throw new Error('postgres only')
-    const other = new pg.Client({ connectionString: database.target.url })
-    await other.connect()
-    try {
-      await other.query(`alter table ${table} add column ${column} integer`)
-    } finally {
-      await other.end()
-    }
+    await queryOnce(`alter table ${table} add column ${column} integer`, [], database.target.url)
   }
 
   const preparedOnConnection = async (): Promise<number> =>

@@ -1,8 +1,7 @@
 import { sql } from 'kysely'
-import pg from 'pg'
 import { afterEach, describe, expect, it } from 'vitest'
 import { openDatabase, type DatabaseHandle } from '../../src/adapters/storage/database.js'
-import { createTestDatabase, PG_URL, unavailable, type TestDatabase } from '../support/databases.js'
+import { createTestDatabase, queryOnce, unavailable, type TestDatabase } from '../support/databases.js'
 
 describe.skipIf(unavailable('postgres'))('Postgres pool when the server ends its connections', () => {
   let database: TestDatabase | undefined
@@ -20,13 +19,7 @@ describe.skipIf(unavailable('postgres'))('Postgres pool when the server ends its
       (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(handle!.db)).rows[0]!.pid
     const first = await pidOf()
 
-    const admin = new pg.Client({ connectionString: PG_URL })
-    await admin.connect()
-    try {
-      await admin.query('select pg_terminate_backend($1)', [first])
-    } finally {
-      await admin.end()
-    }
+    await queryOnce('select pg_terminate_backend($1)', [first])
     await new Promise((resolve) => setTimeout(resolve, 200))
 
     const second = await pidOf()

@@ -56,12 +56,25 @@ export const openMigratedDatabase = async (
   }
 }
 
-const admin = async (statement: string): Promise<void> => {
-  const client = new pg.Client({ connectionString: PG_URL })
+/**
+ * Runs one statement on a connection of its own (as another process or an administrator would),
+ * against `url` or the server's admin database; returns its rows.
+ */
+export const queryOnce = async <T extends pg.QueryResultRow>(
+  text: string,
+  values: unknown[] = [],
+  url = PG_URL,
+): Promise<T[]> => {
+  if (!url) throw new Error('TASKSGODZILLA_TEST_PG_URL is not set')
+  const client = new pg.Client({ connectionString: url })
   await client.connect()
   try {
-    await client.query(statement)
+    return (await client.query<T>(text, values)).rows
   } finally {
     await client.end()
   }
+}
+
+const admin = async (statement: string): Promise<void> => {
+  await queryOnce(statement)
 }
