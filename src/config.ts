@@ -43,6 +43,15 @@ export interface Config {
     readonly readCacheBytes: number
     readonly corsOrigins: readonly string[]
     readonly metricsPublic: boolean
+    /** `TASKSGODZILLA_MAX_STREAMS_PER_TOKEN`: open SSE / log-follow connections one caller may hold. */
+    readonly maxStreamsPerToken: number
+  }
+  /** Limits on repository- and agent-controlled files. */
+  readonly files: {
+    /** `TASKSGODZILLA_MAX_CONTAINED_FILE_BYTES`: the largest prompt, plan or config file read. */
+    readonly containedMaxBytes: number
+    /** `TASKSGODZILLA_MAX_COMMIT_FILE_BYTES`: larger files are left out of step commits. */
+    readonly commitMaxFileBytes: number
   }
   readonly webhooks: { readonly token: string | undefined; readonly allowUnsigned: boolean }
   readonly log: { readonly level: LogLevel; readonly json: boolean }
@@ -124,6 +133,11 @@ export const loadConfig = (env: Env, cwd: string): Config => {
       readCacheBytes: readInt(env, 'TASKSGODZILLA_READ_CACHE_MB', { min: 0 }, DEFAULT_READ_CACHE_MB) * MIB,
       corsOrigins: readList(env, 'TASKSGODZILLA_CORS_ORIGINS'),
       metricsPublic: readBool(env, 'TASKSGODZILLA_METRICS_PUBLIC', true),
+      maxStreamsPerToken: readInt(env, 'TASKSGODZILLA_MAX_STREAMS_PER_TOKEN', { min: 1 }, 16),
+    },
+    files: {
+      containedMaxBytes: readInt(env, 'TASKSGODZILLA_MAX_CONTAINED_FILE_BYTES', { min: 1 }, MIB),
+      commitMaxFileBytes: readInt(env, 'TASKSGODZILLA_MAX_COMMIT_FILE_BYTES', { min: 1 }, 5 * MIB),
     },
     webhooks: {
       token: readString(env, 'TASKSGODZILLA_WEBHOOK_TOKEN'),

@@ -23,6 +23,7 @@ import { loadConfig, type Config } from './config.js'
 import { createSampleRepo, demoEnv } from './demo-environment.js'
 import { buildApp } from './faces/http/build-app.js'
 import { makeDeleteBranch, makeListBranches } from './app/projects/branches.js'
+import { createContainedFiles } from './adapters/files/contained-files.adapter.js'
 import { makeImportCodeMachine } from './app/codemachine/import-codemachine.js'
 import { makeReceiveWebhook } from './app/webhooks/receive-webhook.js'
 import { createGitClient } from './adapters/git/git.client.js'
@@ -152,7 +153,12 @@ export const createHttpServer = (runtime: Runtime): Promise<FastifyInstance> => 
     receiveWebhook,
     listBranches: makeListBranches({ ...deps, git }),
     deleteBranch: makeDeleteBranch({ ...deps, git }),
-    importCodeMachine: makeImportCodeMachine({ ...deps, git, projectsRoot: config.repos.projectsRoot }),
+    importCodeMachine: makeImportCodeMachine({
+      ...deps,
+      git,
+      projectsRoot: config.repos.projectsRoot,
+      files: createContainedFiles({ maxBytes: config.files.containedMaxBytes }),
+    }),
     triggerCi: makeTriggerCi({
       ...deps,
       codeHosts: codeHostsFor(config),
@@ -259,6 +265,7 @@ export const createProtocolJobDeps = (runtime: Runtime): ProtocolJobDeps => {
     git: createGitClient({
       projectsRoot: config.repos.projectsRoot,
       allowLocalRepos: config.repos.allowLocalRepos,
+      commitMaxFileBytes: config.files.commitMaxFileBytes,
     }),
     engines: createBuiltInRegistry({
       commands: command ? [{ id: 'command', command, args: config.engines.commandArgs }] : [],
@@ -272,6 +279,7 @@ export const createProtocolJobDeps = (runtime: Runtime): ProtocolJobDeps => {
     },
     codeHosts: codeHostsFor(config),
     paths: { logsDir: config.engines.logsDir },
+    files: createContainedFiles({ maxBytes: config.files.containedMaxBytes }),
     engineTimeoutMs: config.engines.timeoutMs,
   }
 }

@@ -1,112 +1,71 @@
-import {
-  constants,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  realpathSync,
-  writeSync,
-  closeSync,
-} from 'node:fs'
-import { dirname, resolve } from 'node:path'
 import { AppError } from '../domain/app-error.js'
-import { isInside } from '../domain/posix-path.js'
 
 /**
- * File access confined to a workspace whose content an agent or a repository controls: a symlink
- * (or a symlinked folder) there may point anywhere, e.g. `inputs/specifications.md ->
- * /proc/self/environ` or `outputs -> ~/.ssh`. Each call checks at use time, on the real path of the
- * deepest existing ancestor, and throws ORC_PATH_OUTSIDE_ROOT (details.cause
- * `path_outside_workspace`) rather than reading or writing outside.
+ * File access confined to a workspace whose content an agent or a repository controls (a
+ * worktree, a CodeMachine workspace): a symlink there may point anywhere (`01-x.md ->
+ * /proc/self/environ`, `outputs -> ~/.ssh`), and a FIFO or a device may stand where a file is
+ * expected. This port is the only way the app reads or writes such files; src/adapters/files
+ * implements it over node:fs. Each call checks at use time and throws ORC_PATH_OUTSIDE_ROOT
+ * (details.cause one of {@link REFUSAL_CAUSES}) instead of touching anything it refuses. A
+ * refusal never carries the file's content.
  */
+export interface ContainedFiles {
+  /**
+   * The UTF-8 text of a regular file whose real path is inside `workspace`, at most the adapter's
+   * size cap; `fallback` when nothing exists there. Refuses (throws) a path leading outside, a
+   * FIFO, device, socket or folder, and a file over the cap; never blocks on a FIFO.
+   */
+  readText(workspace: string, path: string, fallback?: string): string
+  /**
+   * Writes (or appends to) a file inside `workspace`, creating its folder. A symlink as the file
+   * itself is refused even when it points inside; it does not check what a hook does later.
+   */
+  writeText(workspace: string, path: string, text: string, append?: boolean): void
+  /** Throws unless `path` (followed through every existing symlink) stays inside `workspace`. */
+  assertInside(workspace: string, path: string): void
+  /**
+   * The real path of absolute `path`, or of its deepest existing ancestor with the missing rest
+   * appended; undefined when a dangling link or a loop makes it unknowable. No containment check.
+   */
+  realPath(path: string): string | undefined
+  /** True for an existing folder (following symlinks); false for anything else or nothing. */
+  isDirectory(path: string): boolean
+  /** True when something exists at `path` (following symlinks); says nothing about containment. */
+  exists(path: string): boolean
+  /** Names of the entries directly in folder `path`; none when it is missing or not a folder. */
+  list(path: string): string[]
+}
 
-/** The cause recorded when a path is refused. */
+/** The cause recorded when a path leads outside the workspace. */
 export const PATH_OUTSIDE_WORKSPACE = 'path_outside_workspace'
+/** The cause recorded for a FIFO, device, socket or folder where a file was expected. */
+export const NOT_A_REGULAR_FILE = 'not_a_regular_file'
+/** The cause recorded for a file larger than the cap. */
+export const FILE_TOO_LARGE = 'file_too_large'
 
-/** Throws unless `path` (followed through every existing symlink) stays inside `workspace`. */
-export const assertInsideWorkspace = (workspace: string, path: string): void => {
-  const root = realpathSync(workspace)
-  const real = realPathOfDeepestAncestor(resolve(workspace, path))
-  if (real === undefined || !isInside(root, real)) throw outside(workspace, path)
+export const REFUSAL_CAUSES = [PATH_OUTSIDE_WORKSPACE, NOT_A_REGULAR_FILE, FILE_TOO_LARGE] as const
+export type RefusalCause = (typeof REFUSAL_CAUSES)[number]
+
+/** Default size cap of one contained read (prompts, plans, configs): 1 MiB. */
+export const DEFAULT_CONTAINED_FILE_MAX_BYTES = 1024 * 1024
+
+/** The refusal for `path`; its message names the path and the reason, never the content. */
+export const containedFileRefusal = (
+  workspace: string,
+  path: string,
+  cause: RefusalCause,
+  detail?: string,
+): AppError => {
+  const why: Record<RefusalCause, string> = {
+    [PATH_OUTSIDE_WORKSPACE]: `leads outside the workspace ${workspace}`,
+    [NOT_A_REGULAR_FILE]: `is not a regular file (${detail ?? 'special file'})`,
+    [FILE_TOO_LARGE]: `is larger than ${detail ?? 'the cap'}`,
+  }
+  return new AppError('ORC_PATH_OUTSIDE_ROOT', `${path} ${why[cause]}`, { cause, path })
 }
 
-/** The text of a file inside the workspace; `fallback` when it does not exist or cannot be read. */
-export const readContainedText = (workspace: string, path: string, fallback = ''): string => {
-  assertInsideWorkspace(workspace, path)
-  try {
-    return readFileSync(path, 'utf8')
-  } catch {
-    return fallback
-  }
-}
-
-/**
- * Writes a file inside the workspace, creating its folder. A symlink as the file itself is
- * refused even when it points inside: O_NOFOLLOW keeps a link swapped in after the check out too.
- */
-export const writeContainedText = (workspace: string, path: string, text: string, append = false): void => {
-  const target = resolve(workspace, path)
-  if (isSymlink(target)) throw outside(workspace, path)
-  assertInsideWorkspace(workspace, dirname(target))
-  mkdirSync(dirname(target), { recursive: true })
-  assertInsideWorkspace(workspace, dirname(target))
-  const flags =
-    constants.O_WRONLY |
-    constants.O_CREAT |
-    constants.O_NOFOLLOW |
-    (append ? constants.O_APPEND : constants.O_TRUNC)
-  let fd: number
-  try {
-    fd = openSync(target, flags, 0o644)
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw outside(workspace, path)
-    throw error
-  }
-  try {
-    writeSync(fd, text)
-  } finally {
-    closeSync(fd)
-  }
-}
-
-/** True for a contained-files refusal. */
+/** True for a contained-files refusal (outside, not a regular file, too large). */
 export const isPathOutsideWorkspace = (error: unknown): error is AppError =>
   error instanceof AppError &&
   error.code === 'ORC_PATH_OUTSIDE_ROOT' &&
-  error.details?.cause === PATH_OUTSIDE_WORKSPACE
-
-/**
- * The real path of absolute `path`, or of its deepest existing ancestor with the missing rest
- * appended; undefined when a dangling link or a loop makes it unknowable.
- */
-export const realPathOfDeepestAncestor = (path: string): string | undefined => {
-  const missing: string[] = []
-  let current = path
-  for (;;) {
-    try {
-      return resolve(realpathSync(current), ...missing.reverse())
-    } catch (error) {
-      const parent = dirname(current)
-      const code = (error as NodeJS.ErrnoException).code
-      // A dangling link or a loop: where it leads is unknown, so it counts as outside.
-      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || parent === current || isSymlink(current))
-        return undefined
-      missing.push(current.slice(parent.length).replace(/^\//, ''))
-      current = parent
-    }
-  }
-}
-
-const isSymlink = (path: string): boolean => {
-  try {
-    return lstatSync(path).isSymbolicLink()
-  } catch {
-    return false
-  }
-}
-
-const outside = (workspace: string, path: string): AppError =>
-  new AppError('ORC_PATH_OUTSIDE_ROOT', `${path} leads outside the workspace ${workspace}`, {
-    cause: PATH_OUTSIDE_WORKSPACE,
-    path,
-  })
+  (REFUSAL_CAUSES as readonly unknown[]).includes(error.details?.cause)

@@ -35,6 +35,17 @@ export interface EnsureWorktreeRequest {
   readonly baseBranch: string
 }
 
+/** A file a commit left out, and why (`environment file`, `larger than N bytes`...). */
+export interface LeftOutFile {
+  readonly path: string
+  readonly reason: string
+}
+
+export interface CommitOutcome {
+  readonly sha: string | null
+  readonly leftOut: readonly LeftOutFile[]
+}
+
 export interface GitClient {
   /**
    * Where the project's checkout is: stored `local_path`, else a local `git_url` that is a work
@@ -57,8 +68,12 @@ export interface GitClient {
   ensureWorktree(request: EnsureWorktreeRequest, signal: AbortSignal): Promise<WorktreeInfo>
   /** Next free `NNNN`: one more than any in `.protocols/`, the worktrees folder and local branches. */
   nextProtocolNumber(repoPath: string, signal: AbortSignal): Promise<number>
-  /** Stages everything (`.gitignore` respected) and commits; the new SHA, or null when clean. */
-  commitAll(dir: string, message: string, signal: AbortSignal): Promise<string | null>
+  /**
+   * Stages every change (`.gitignore` respected) except deny-listed names (`.env*`, keys, SSH
+   * keys, credentials files) and files over the size cap, and commits: the new SHA (null when
+   * nothing was staged) and what was left out, by name only. Runs no commit hook.
+   */
+  commitAll(dir: string, message: string, signal: AbortSignal): Promise<CommitOutcome>
   /** `git push --set-upstream origin <branch>`. Leaves forced pushes out. */
   push(dir: string, branch: string, signal: AbortSignal): Promise<void>
   /** Branch names under refs/heads/ on `origin` (`git ls-remote --heads`). */

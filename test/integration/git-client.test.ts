@@ -87,10 +87,10 @@ describe('worktrees, commits and pushes', () => {
       { repoPath: clone, protocolName: '0001-demo', baseBranch: 'main' },
       signal,
     )
-    expect(await gitClient.commitAll(path, 'nothing', signal)).toBeNull()
+    expect(await gitClient.commitAll(path, 'nothing', signal)).toEqual({ sha: null, leftOut: [] })
     mkdirSync(join(path, '.protocols', '0001-demo'), { recursive: true })
     writeFileSync(join(path, '.protocols', '0001-demo', 'plan.md'), '# plan\n')
-    const sha = await gitClient.commitAll(path, '[protocol-0001/00] plan', signal)
+    const { sha } = await gitClient.commitAll(path, '[protocol-0001/00] plan', signal)
     expect(sha).toMatch(/^[0-9a-f]{40}$/)
     expect(await gitClient.headSha(path, signal)).toBe(sha)
     expect(await gitClient.lastCommitSubject(path, signal)).toBe('[protocol-0001/00] plan')

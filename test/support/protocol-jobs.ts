@@ -1,3 +1,4 @@
+import { createContainedFiles } from '../../src/adapters/files/contained-files.adapter.js'
 import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
 import { createCommandEngine } from '../../src/adapters/engines/command.engine.js'
@@ -42,6 +43,8 @@ export interface JobDepsOptions {
   /** TASKSGODZILLA_MAX_INLINE_TRIGGER_DEPTH (default 3). */
   readonly maxTriggerDepth?: number
   /** Where `gh`/`glab` are looked for when a provider has no token, and their environment. */
+  /** TASKSGODZILLA_MAX_CONTAINED_FILE_BYTES (default 1 MiB). */
+  readonly containedMaxBytes?: number
   readonly hostCli?: { readonly searchPath: string; readonly env: Record<string, string> }
 }
 
@@ -96,6 +99,7 @@ export const makeJobDeps = (
   }),
   counters: options.counters ?? recordingCounters().counters,
   paths: { logsDir: join(root, 'logs') },
+  files: createContainedFiles(options.containedMaxBytes ? { maxBytes: options.containedMaxBytes } : {}),
   engineTimeoutMs: 20_000,
 })
 

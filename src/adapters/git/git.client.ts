@@ -5,6 +5,7 @@ import { AppError } from '../../domain/app-error.js'
 import { assertBranchName } from '../../domain/git-refs.js'
 import { parseGitUrl, redactGitUrl } from '../../domain/git-url.js'
 import type { GitClient, RepoSource } from '../../app/git.port.js'
+import { DEFAULT_COMMIT_MAX_FILE_BYTES, stageChanges } from './commit-staging.js'
 import { GIT_NETWORK_TIMEOUT_MS } from './git.runner.js'
 import { locateRepo, type RepoPolicy } from './repo.locator.js'
 import { ensureWorktree, findNextProtocolNumber, worktreePathFor, worktreeTools } from './worktree.manager.js'
@@ -12,9 +13,15 @@ import { ensureWorktree, findNextProtocolNumber, worktreePathFor, worktreeTools 
 /** Identity used for commits when the repository and environment configure none. */
 const FALLBACK_IDENTITY = ['-c', 'user.name=TasksGodzilla', '-c', 'user.email=tasksgodzilla@localhost']
 
+export interface GitClientOptions extends RepoPolicy {
+  /** `TASKSGODZILLA_MAX_COMMIT_FILE_BYTES`: larger files stay out of commits. */
+  readonly commitMaxFileBytes?: number
+}
+
 /** The GitClient over the `git` CLI. */
-export const createGitClient = (policy: RepoPolicy): GitClient => {
+export const createGitClient = (policy: GitClientOptions): GitClient => {
   const allowFile = policy.allowLocalRepos
+  const commitMaxFileBytes = policy.commitMaxFileBytes ?? DEFAULT_COMMIT_MAX_FILE_BYTES
   const tools = (signal: AbortSignal) => worktreeTools(signal, allowFile)
   return {
     locateRepo: (source) => locateRepo(source, policy),
@@ -28,12 +35,12 @@ export const createGitClient = (policy: RepoPolicy): GitClient => {
     nextProtocolNumber: (repoPath, signal) => findNextProtocolNumber(repoPath, tools(signal)),
     async commitAll(dir, message, signal) {
       const { git, probe } = tools(signal)
-      await git(['add', '--all'], dir)
-      if ((await git(['status', '--porcelain'], dir)).trim() === '') return null
+      const leftOut = await stageChanges(dir, git, commitMaxFileBytes)
+      if ((await git(['diff', '--cached', '--name-only'], dir)).trim() === '') return { sha: null, leftOut }
       const identity =
         (await probe(['config', 'user.name'], dir)) || process.env.GIT_AUTHOR_NAME ? [] : FALLBACK_IDENTITY
       await git([...identity, 'commit', '--no-verify', '-m', message], dir)
-      return (await git(['rev-parse', 'HEAD'], dir)).trim()
+      return { sha: (await git(['rev-parse', 'HEAD'], dir)).trim(), leftOut }
     },
     async push(dir, branch, signal) {
       assertBranchName(branch)

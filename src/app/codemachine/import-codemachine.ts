@@ -1,4 +1,3 @@
-import { realpathSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
 import { AppError } from '../../domain/app-error.js'
 import type { Job } from '../../domain/job.js'
@@ -8,7 +7,7 @@ import { protocolNameProblem } from '../../domain/protocol-name.js'
 import type { ProtocolRun } from '../../domain/protocol-run.js'
 import { authorizeProject } from '../access.js'
 import type { AppDeps } from '../app-deps.js'
-import { realPathOfDeepestAncestor } from '../contained-files.js'
+import type { ContainedFiles } from '../contained-files.js'
 import { withTrace, type RequestContext } from '../context.js'
 import type { GitClient } from '../git.port.js'
 import { enqueueJob } from '../jobs/enqueue.js'
@@ -33,6 +32,8 @@ export type ImportDeps = Pick<AppDeps, 'uow' | 'repos' | 'jobPolicy'> & {
   readonly git: Pick<GitClient, 'locateRepo'>
   /** `TASKSGODZILLA_PROJECTS_ROOT`: workspaces may also live below it. */
   readonly projectsRoot: string
+  /** Reads the workspace's config files, contained and size-capped. */
+  readonly files: ContainedFiles
 }
 
 /**
@@ -54,7 +55,7 @@ export const makeImportCodeMachine =
     const problem = protocolNameProblem(input.protocolName)
     if (problem) throw new AppError('ORC_VALIDATION_FAILED', problem, { field: 'protocol_name' })
     const workspacePath = checkWorkspaceLocation(deps, project, input.workspacePath)
-    const loaded = loadCodeMachineWorkspace(workspacePath)
+    const loaded = loadCodeMachineWorkspace(deps.files, workspacePath)
     return deps.uow.run(async (tx) => {
       await authorizeProject(tx, projectId, ctx)
       const run = await tx.runs.create({
@@ -101,9 +102,11 @@ const checkWorkspaceLocation = (deps: ImportDeps, project: Project, workspacePat
   const roots = [repoPathOf(deps, project), deps.projectsRoot].filter(
     (root): root is string => root !== undefined && root !== '',
   )
-  const realRoots = roots.map(realOrUndefined).filter((root): root is string => root !== undefined)
+  const realRoots = roots
+    .map((root) => realOrUndefined(deps.files, root))
+    .filter((root): root is string => root !== undefined)
   const lexical = resolve(workspacePath)
-  const deepest = realPathOfDeepestAncestor(lexical)
+  const deepest = deps.files.realPath(lexical)
   const inside = (path: string | undefined, among: readonly string[]) =>
     path !== undefined && among.some((root) => isInside(root, path))
   if (!inside(lexical, [...roots.map((root) => resolve(root)), ...realRoots]) || !inside(deepest, realRoots))
@@ -112,7 +115,7 @@ const checkWorkspaceLocation = (deps: ImportDeps, project: Project, workspacePat
       `Workspace ${workspacePath} is outside the project's repository and TASKSGODZILLA_PROJECTS_ROOT`,
       { workspace_path: workspacePath },
     )
-  const real = realOrUndefined(lexical)
+  const real = realOrUndefined(deps.files, lexical)
   if (!real)
     throw new AppError('ORC_WORKSPACE_NOT_FOUND', `Workspace ${workspacePath} does not exist`, {
       workspace_path: workspacePath,
@@ -128,10 +131,5 @@ const repoPathOf = (deps: ImportDeps, project: Project): string | undefined => {
   }
 }
 
-const realOrUndefined = (path: string): string | undefined => {
-  try {
-    return realpathSync(resolve(path))
-  } catch {
-    return undefined
-  }
-}
+const realOrUndefined = (files: ContainedFiles, path: string): string | undefined =>
+  files.exists(resolve(path)) ? files.realPath(resolve(path)) : undefined

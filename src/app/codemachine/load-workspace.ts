@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { AppError } from '../../domain/app-error.js'
 import { configError } from '../../domain/codemachine/config-error.js'
@@ -19,8 +18,7 @@ import {
 import type { JsonObject } from '../../domain/json.js'
 import { expandPlaceholders, resolveSpecPath, type SpecRoots } from '../../domain/spec-paths.js'
 import type { ProtocolSpec } from '../../domain/spec.js'
-import { assertInsideWorkspace, isPathOutsideWorkspace } from '../contained-files.js'
-import { FS_PROBE, isDirectory } from '../jobs/protocol-files.js'
+import { isPathOutsideWorkspace, PATH_OUTSIDE_WORKSPACE, type ContainedFiles } from '../contained-files.js'
 import { validateProtocolSpec } from '../spec-validation.js'
 import { parseConfigModule, parseJsonFile } from './js-literal.js'
 
@@ -51,8 +49,8 @@ const CONFIG_FILES = {
  * prompt path leaving the workspace, no `main.agents.js`) is a ConfigError with file:line:col.
  * Placeholders are expanded before paths are validated (the original validated them raw).
  */
-export const loadCodeMachineWorkspace = (workspacePath: string): LoadedCodeMachine => {
-  if (!isDirectory(workspacePath))
+export const loadCodeMachineWorkspace = (files: ContainedFiles, workspacePath: string): LoadedCodeMachine => {
+  if (!files.isDirectory(workspacePath))
     throw new AppError(
       'ORC_WORKSPACE_NOT_FOUND',
       `Workspace ${workspacePath} does not exist or is not a folder`,
@@ -61,8 +59,8 @@ export const loadCodeMachineWorkspace = (workspacePath: string): LoadedCodeMachi
       },
     )
   const dotRoot = join(workspacePath, '.codemachine')
-  const root = isDirectory(dotRoot) ? dotRoot : workspacePath
-  const source = (path: string): ConfigSource => readSource(workspacePath, join(root, path), 'module')
+  const root = files.isDirectory(dotRoot) ? dotRoot : workspacePath
+  const source = (path: string): ConfigSource => readSource(files, workspacePath, join(root, path), 'module')
   const mainSource = source(CONFIG_FILES.main)
   if (mainSource.value === undefined)
     throw configError(display(workspacePath, join(root, CONFIG_FILES.main)), undefined, 'file is missing')
@@ -71,12 +69,12 @@ export const loadCodeMachineWorkspace = (workspacePath: string): LoadedCodeMachi
     sub: readAgents(source(CONFIG_FILES.sub), 'sub'),
     modules: readModules(source(CONFIG_FILES.modules)),
     placeholders: readPlaceholders(source(CONFIG_FILES.placeholders)),
-    template: readTemplate(readSource(workspacePath, join(root, 'template.json'), 'json')),
+    template: readTemplate(readSource(files, workspacePath, join(root, 'template.json'), 'json')),
   }
   const roots: SpecRoots = { protocolRoot: root, workspace: workspacePath }
   const fileOf = (kind: 'main' | 'sub') => display(workspacePath, join(root, CONFIG_FILES[kind]))
   checkPromptPaths(workspace, roots, fileOf)
-  checkNoSymlinkEscape(workspace, roots, fileOf('main'))
+  checkNoSymlinkEscape(files, workspace, roots, fileOf('main'))
   const spec = buildCodeMachineSpec(workspace)
   return {
     workspacePath,
@@ -84,47 +82,74 @@ export const loadCodeMachineWorkspace = (workspacePath: string): LoadedCodeMachi
     spec,
     payload: codeMachinePayload(workspace),
     template: workspace.template,
-    errors: validateProtocolSpec(spec, { roots, probe: FS_PROBE }),
+    errors: validateProtocolSpec(spec, { roots, probe: files }),
     unattachedModules: unattachedModules(workspace),
   }
 }
 
-const readSource = (workspacePath: string, path: string, kind: 'module' | 'json'): ConfigSource => {
+/**
+ * One config file through the contained reader: a link outside, a FIFO or device, or a file over
+ * the size cap is a config error naming the file, and nothing waits on a FIFO.
+ */
+const readSource = (
+  files: ContainedFiles,
+  workspacePath: string,
+  path: string,
+  kind: 'module' | 'json',
+): ConfigSource => {
   const file = display(workspacePath, path)
-  insideOrConfigError(workspacePath, path, file, 'links outside the workspace')
-  if (!existsSync(path)) return { file, value: undefined, locate: () => undefined }
-  const text = readFileSync(path, 'utf8')
+  const text = refusedAsConfigError(file, undefined, () => files.readText(workspacePath, path, NO_FILE))
+  if (text === NO_FILE) return { file, value: undefined, locate: () => undefined }
   const parsed = kind === 'module' ? parseConfigModule(file, text) : parseJsonFile(file, text)
   return { file, ...parsed }
 }
 
 /** A prompt inside the workspace by name may still be a symlink to elsewhere: refuse that too. */
-const checkNoSymlinkEscape = (workspace: CodeMachineWorkspace, roots: SpecRoots, file: string): void => {
+const checkNoSymlinkEscape = (
+  files: ContainedFiles,
+  workspace: CodeMachineWorkspace,
+  roots: SpecRoots,
+  file: string,
+): void => {
   for (const { agent, at } of workspace.main) {
     const resolved = resolveSpecPath(
       expandPlaceholders(agent.prompt_path, workspace.placeholders),
       roots,
-      FS_PROBE,
+      files,
     )
     if ('error' in resolved) continue
     const problem = `prompt path of agent ${agent.id} links outside the workspace`
-    insideOrConfigError(roots.workspace, resolved.path, file, problem, at)
+    refusedAsConfigError(file, at, () => files.assertInside(roots.workspace, resolved.path), problem)
   }
 }
 
-const insideOrConfigError = (
-  workspacePath: string,
-  path: string,
+/** Marks a config file that is absent, as opposed to one that is empty. */
+const NO_FILE = '\0absent'
+
+/** Runs `work`; a contained-files refusal becomes a config error on `file` (`problem`, or its reason). */
+const refusedAsConfigError = <T>(
   file: string,
-  problem: string,
-  at?: Parameters<typeof configError>[1],
-): void => {
+  at: Parameters<typeof configError>[1],
+  work: () => T,
+  problem?: string,
+): T => {
   try {
-    assertInsideWorkspace(workspacePath, path)
+    return work()
   } catch (error) {
-    if (isPathOutsideWorkspace(error)) throw configError(file, at, problem)
-    throw error
+    if (!isPathOutsideWorkspace(error)) throw error
+    const outside = error.details?.cause === PATH_OUTSIDE_WORKSPACE
+    throw configError(
+      file,
+      at,
+      problem ?? (outside ? 'links outside the workspace' : refusalReason(error.message, file)),
+    )
   }
+}
+
+/** The refusal's reason without the path it starts with (the config error names the file). */
+const refusalReason = (message: string, file: string): string => {
+  const at = message.indexOf(' is ')
+  return at >= 0 ? message.slice(at + 1) : `${file} was refused`
 }
 
 const display = (workspacePath: string, path: string): string => relative(workspacePath, path) || path

@@ -1,9 +1,9 @@
 import { join } from 'node:path'
 import { agentIdOfStep } from '../../domain/codemachine/import-spec.js'
 import { resolveCodeMachineStep, type CodeMachineStepPaths } from '../../domain/codemachine/step-paths.js'
+import type { PathProbe } from '../../domain/spec-paths.js'
 import type { CodeMachineAgent } from '../../domain/codemachine/workspace-config.js'
 import type { JsonValue } from '../../domain/json.js'
-import { FS_PROBE } from './protocol-files.js'
 import type { StepContext } from './step-context.js'
 
 /** The main agent whose id is the step name's agent part (CM-7). */
@@ -26,8 +26,9 @@ export const codeMachineStepPaths = (
   context: StepContext,
   agent: CodeMachineAgent,
   workspace: string,
+  probe: PathProbe,
 ): CodeMachineStepPaths | { readonly error: string } => {
   const root = context.run.protocolRoot ?? join(workspace, '.codemachine')
   const roots = { workspace, root, protocolName: context.run.protocolName }
-  return resolveCodeMachineStep(context.stepSpec, context.step.stepName, agent, context.spec, roots, FS_PROBE)
+  return resolveCodeMachineStep(context.stepSpec, context.step.stepName, agent, context.spec, roots, probe)
 }

@@ -5,18 +5,12 @@ import type { CodeMachineAgent } from '../../domain/codemachine/workspace-config
 import type { JsonObject } from '../../domain/json.js'
 import { qaPolicyOf } from '../../domain/spec.js'
 import type { RequestContext } from '../context.js'
-import {
-  isPathOutsideWorkspace,
-  PATH_OUTSIDE_WORKSPACE,
-  readContainedText,
-  writeContainedText,
-} from '../contained-files.js'
+import { isPathOutsideWorkspace, PATH_OUTSIDE_WORKSPACE, type ContainedFiles } from '../contained-files.js'
 import { specHash } from '../spec-hash.js'
 import { codeMachineStepPaths, findCodeMachineAgent } from './codemachine-paths.js'
 import { callEngine, type EngineCallOutcome } from './engine-call.js'
 import type { JobRunContext } from './job-handler.js'
 import { PermanentJobError } from './job-handler.js'
-import { isDirectory } from './protocol-files.js'
 import type { ProtocolJobDeps } from './protocol-job-deps.js'
 import { runQualityCheck } from './quality-check.js'
 import type { StepContext } from './step-context.js'
@@ -38,7 +32,7 @@ export const executeCodeMachineStep = async (
   logPath: string,
   ctx: RequestContext,
 ): Promise<JsonObject> => {
-  const prepared = prepare(context)
+  const prepared = prepare(deps.files, context)
   if ('error' in prepared) return fail(deps, context, prepared.error, { cause: prepared.cause }, ctx)
   const { agent, workspace, paths, prompt } = prepared
   const call = await callEngine(deps, {
@@ -64,19 +58,19 @@ type Prepared =
   | { agent: CodeMachineAgent; workspace: string; paths: CodeMachineStepPaths; prompt: string }
   | { error: string; cause: string }
 
-const prepare = (context: StepContext): Prepared => {
+const prepare = (files: ContainedFiles, context: StepContext): Prepared => {
   const workspace = context.run.worktreePath
-  if (!workspace || !isDirectory(workspace))
+  if (!workspace || !files.isDirectory(workspace))
     return { error: `CodeMachine workspace ${workspace ?? '(none)'} is missing`, cause: 'repo_missing' }
   const root = context.run.protocolRoot ?? join(workspace, '.codemachine')
   const agent = findCodeMachineAgent(context)
   if (!agent) return { error: 'CodeMachine agent not found', cause: 'agent_missing' }
-  const paths = codeMachineStepPaths(context, agent, workspace)
+  const paths = codeMachineStepPaths(context, agent, workspace, files)
   if ('error' in paths)
     return { error: `Spec validation failed: ${paths.error}`, cause: 'spec_validation_error' }
   return refusedAsFailure(() => {
-    const specification = readContainedText(workspace, join(root, 'inputs', 'specifications.md'), NO_FILE)
-    const prompt = readContainedText(workspace, paths.promptPath)
+    const specification = files.readText(workspace, join(root, 'inputs', 'specifications.md'), NO_FILE)
+    const prompt = files.readText(workspace, paths.promptPath)
     const spec = specification === NO_FILE ? undefined : specification
     return { agent, workspace, paths, prompt: withSpecification(prompt, spec) }
   })
@@ -91,7 +85,10 @@ const refusedAsFailure = <T>(work: () => T): T | { error: string; cause: string 
     return work()
   } catch (error) {
     if (!isPathOutsideWorkspace(error)) throw error
-    return { error: `Refused: ${error.message}`, cause: PATH_OUTSIDE_WORKSPACE }
+    return {
+      error: `Refused: ${error.message}`,
+      cause: String(error.details?.cause ?? PATH_OUTSIDE_WORKSPACE),
+    }
   }
 }
 
@@ -169,7 +166,7 @@ interface Recorded {
 
 const record = async (deps: ProtocolJobDeps, input: Recorded): Promise<JsonObject> => {
   const { context, agent, paths, call, job, ctx } = input
-  const written = refusedAsFailure(() => writeOutputs(input))
+  const written = refusedAsFailure(() => writeOutputs(deps.files, input))
   if ('error' in written) return fail(deps, context, written.error, { cause: written.cause }, ctx)
   const { outputs, promptText } = written
   const policy = qaPolicyOf(context.stepSpec)
@@ -209,21 +206,24 @@ const record = async (deps: ProtocolJobDeps, input: Recorded): Promise<JsonObjec
 }
 
 /** Writes the answer to the step's outputs and the protocol log, every path checked as it is used. */
-const writeOutputs = (input: Recorded): { outputs: JsonObject; promptText: string } => {
+const writeOutputs = (
+  files: ContainedFiles,
+  input: Recorded,
+): { outputs: JsonObject; promptText: string } => {
   const { context, agent, workspace, paths, call } = input
   const text = call.result.outputText
   const outputs: JsonObject = {}
   if (text.trim() !== '') {
     const answer = text.endsWith('\n') ? text : `${text}\n`
-    writeContainedText(workspace, paths.outputs.protocol, answer)
+    files.writeText(workspace, paths.outputs.protocol, answer)
     outputs.protocol = paths.outputs.protocol
     for (const [key, path] of Object.entries(paths.outputs.aux)) {
-      writeContainedText(workspace, path, answer)
+      files.writeText(workspace, path, answer)
       outputs[`aux.${key}`] = path
     }
   }
   const line = `${context.step.stepName} executed via CodeMachine agent ${agent.id} (${call.engineId}).`
   const log = join(workspace, '.protocols', context.run.protocolName, 'log.md')
-  writeContainedText(workspace, log, `\n- ${new Date().toISOString()} ${line}\n`, true)
-  return { outputs, promptText: readContainedText(workspace, paths.promptPath) }
+  files.writeText(workspace, log, `\n- ${new Date().toISOString()} ${line}\n`, true)
+  return { outputs, promptText: files.readText(workspace, paths.promptPath) }
 }

@@ -1,12 +1,11 @@
 import { join } from 'node:path'
 import { decomposeTargets, isSimpleStep, refinedStepText } from '../../domain/decompose.js'
 import type { JsonObject } from '../../domain/json.js'
+import { isPathOutsideWorkspace } from '../contained-files.js'
 import type { WorktreeInfo } from '../git.port.js'
 import { planLogPath, callEngine } from './engine-call.js'
 import type { RunAndProject } from './job-support.js'
 import { loadPrompt, promptSections } from './prompt-templates.js'
-import { writeContainedText } from '../contained-files.js'
-import { readText } from './protocol-files.js'
 import type { ProtocolJobDeps } from './protocol-job-deps.js'
 
 /** What the decomposition pass did, for the `planned` event and the run's usage. */
@@ -34,7 +33,8 @@ export const decomposeSteps = async (
 ): Promise<DecomposeOutcome> => {
   if (!deps.config.models.decomposeSteps) return NOTHING
   const root = worktree.protocolRoot
-  const plan = readText(join(root, 'plan.md'))
+  const plan = readOrRefusal(deps, worktree, join(root, 'plan.md'))
+  if (typeof plan !== 'string') return { ...NOTHING, metadata: { decompose: { refused: plan.refused } } }
   const refined: string[] = []
   const kept: JsonObject[] = []
   let tokens = 0
@@ -42,7 +42,11 @@ export const decomposeSteps = async (
   let estimate = 0
   let model: string | null = null
   for (const name of decomposeTargets(stepFileNames)) {
-    const current = readText(join(root, name))
+    const current = readOrRefusal(deps, worktree, join(root, name))
+    if (typeof current !== 'string') {
+      kept.push({ file: name, reason: current.refused })
+      continue
+    }
     if (deps.config.models.skipSimpleDecompose && isSimpleStep(current)) {
       kept.push({ file: name, reason: 'simple step' })
       continue
@@ -78,13 +82,27 @@ export const decomposeSteps = async (
       kept.push({ file: name, reason })
       continue
     }
-    writeContainedText(worktree.path, join(root, name), text)
+    deps.files.writeText(worktree.path, join(root, name), text)
     refined.push(name)
   }
   return {
     tokens,
     costUsd,
     metadata: { decompose: { model, estimated_tokens: estimate, refined, kept } },
+  }
+}
+
+/** A file's text, or why the contained reader refused it (its content never leaves the worktree). */
+const readOrRefusal = (
+  deps: ProtocolJobDeps,
+  worktree: WorktreeInfo,
+  path: string,
+): string | { refused: string } => {
+  try {
+    return deps.files.readText(worktree.path, path)
+  } catch (error) {
+    if (!isPathOutsideWorkspace(error)) throw error
+    return { refused: `Refused: ${error.message}` }
   }
 }
 

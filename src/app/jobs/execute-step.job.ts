@@ -1,6 +1,7 @@
 import { isCodeMachineRun } from '../../domain/codemachine/codemachine-run.js'
 import type { JsonObject } from '../../domain/json.js'
 import { retryFeedbackSections } from '../../domain/retry-feedback.js'
+import { isPathOutsideWorkspace, type ContainedFiles } from '../contained-files.js'
 import type { RequestContext } from '../context.js'
 import type { ResolvedStepPaths } from '../../domain/spec-paths.js'
 import type { WorktreeInfo } from '../git.port.js'
@@ -10,7 +11,6 @@ import type { JobHandler, JobRunContext } from './job-handler.js'
 import { PermanentJobError } from './job-handler.js'
 import { jobContext, prepareWorkspace } from './job-support.js'
 import { loadPrompt, promptSections } from './prompt-templates.js'
-import { readText } from './protocol-files.js'
 import { policyDepsOf } from '../policies.js'
 import type { ProtocolJobDeps } from './protocol-job-deps.js'
 import { claimStep } from './step-claim.js'
@@ -37,16 +37,18 @@ export const createExecuteStepHandler =
     const workspace = await prepareWorkspace(deps, context, job.signal)
     if ('missing' in workspace)
       return stop(deps, context, { type: 'repo_missing', message: workspace.missing }, ctx)
-    const files = resolveStepFiles(context, workspace.ok)
+    const files = resolveStepFiles(context, workspace.ok, deps.files)
     if ('errors' in files) {
       const message = `Spec validation failed: ${files.errors.join('; ')}`
       return stop(deps, context, { type: 'spec_validation_error', message }, ctx)
     }
+    const prompt = refusedRead(() => executePrompt(deps.files, context, workspace.ok, files))
+    if (typeof prompt !== 'string') return stop(deps, context, prompt, ctx)
     const call = await callEngine(deps, {
       ...context,
       stepRun: context.step,
       phase: 'execute',
-      prompt: executePrompt(context, workspace.ok, files),
+      prompt,
       workingDir: workspace.ok.path,
       logPath,
       signal: job.signal,
@@ -105,11 +107,32 @@ const stop = async (
   return { outcome: 'failed', reason: event.type }
 }
 
+/**
+ * Runs `read`; a file of the worktree the contained reader refuses (a link outside, a FIFO, over
+ * the cap) becomes the step's failure event naming the file and why, never its content.
+ */
+const refusedRead = (
+  read: () => string,
+): string | { type: string; message: string; metadata: JsonObject } => {
+  try {
+    return read()
+  } catch (error) {
+    if (!isPathOutsideWorkspace(error)) throw error
+    const metadata = { cause: String(error.details?.cause), path: String(error.details?.path) }
+    return { type: 'step_file_refused', message: `Refused: ${error.message}`, metadata }
+  }
+}
+
 /** Our execute template, the protocol, its plan, the step file, and what broke last time. */
-const executePrompt = (context: StepContext, worktree: WorktreeInfo, files: ResolvedStepPaths): string =>
+const executePrompt = (
+  files: ContainedFiles,
+  context: StepContext,
+  worktree: WorktreeInfo,
+  paths: ResolvedStepPaths,
+): string =>
   promptSections(loadPrompt('execute').text, [
     ['Protocol', `Name: ${context.run.protocolName}\nWorktree: ${worktree.path}`],
-    ['Plan (plan.md)', readText(join(worktree.protocolRoot, 'plan.md'), '(no plan.md)')],
-    ['Step', `Step file: ${context.step.stepName}\n\n${readText(files.promptPath)}`],
+    ['Plan (plan.md)', files.readText(worktree.path, join(worktree.protocolRoot, 'plan.md'), '(no plan.md)')],
+    ['Step', `Step file: ${context.step.stepName}\n\n${files.readText(worktree.path, paths.promptPath)}`],
     ...retryFeedbackSections(context.step),
   ])

@@ -52,6 +52,6 @@ export const recordInlineQaError = async (
   )
   if (worktree) {
     const line = `${context.step.stepName}: inline QA errored; run full QA.`
-    appendProtocolLog(worktree.path, worktree.protocolRoot, line)
+    appendProtocolLog(deps.files, worktree.path, worktree.protocolRoot, line)
   }
 }

@@ -1,10 +1,10 @@
-import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { isAppError } from '../../domain/app-error.js'
 import type { JsonObject } from '../../domain/json.js'
 import type { Project } from '../../domain/project.js'
 import type { ProtocolRun } from '../../domain/protocol-run.js'
 import { canProtocol } from '../../domain/transitions.js'
+import type { ContainedFiles } from '../contained-files.js'
 import type { RequestContext } from '../context.js'
 import type { WorktreeInfo } from '../git.port.js'
 import type { Repositories } from '../ports.js'
@@ -64,9 +64,13 @@ export const prepareWorkspace = async (
  * A CodeMachine run's imported workspace as it is (no clone, no worktree, no git writes), with
  * `.protocols/<name>` as its protocol root; `missing` when the folder is gone.
  */
-export const codeMachineWorkspace = (run: ProtocolRun): WorkspaceOutcome => {
+export const codeMachineWorkspace = (
+  files: Pick<ContainedFiles, 'isDirectory'>,
+  run: ProtocolRun,
+): WorkspaceOutcome => {
   const path = run.worktreePath
-  if (!path || !existsSync(path)) return { missing: `CodeMachine workspace ${path ?? '(none)'} is missing` }
+  if (!path || !files.isDirectory(path))
+    return { missing: `CodeMachine workspace ${path ?? '(none)'} is missing` }
   const protocolRoot = join(path, '.protocols', run.protocolName)
   return { ok: { path, branch: run.protocolName, protocolRoot, created: false }, repoPath: path }
 }

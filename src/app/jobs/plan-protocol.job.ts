@@ -17,8 +17,9 @@ import {
 import { decomposeSteps, type DecomposeOutcome } from './decompose-steps.js'
 import { askPlanner, planningPrompt, type PlannerOutcome } from './planner-call.js'
 import { recordPlan } from './plan-recording.js'
-import { FS_PROBE, listProtocolFiles, writePlanningFiles } from './protocol-files.js'
+import { writePlanningFiles } from './protocol-files.js'
 import { loadPrompt } from './prompt-templates.js'
+import { leftOutMetadata } from './step-outcomes.js'
 import type { ProtocolJobDeps } from './protocol-job-deps.js'
 
 /**
@@ -41,7 +42,7 @@ export const createPlanProtocolHandler =
     const prompt = planningPrompt(loaded, worktree, workspace.repoPath)
     const planner = await askPlanner(deps, loaded, worktree, prompt, job.signal)
     if (planner.kind !== 'ok') return recordPlannerFailure(deps, loaded, planner, ctx)
-    const stepFiles = writePlanningFiles(worktree.path, worktree.protocolRoot, planner.output)
+    const stepFiles = writePlanningFiles(deps.files, worktree.path, worktree.protocolRoot, planner.output)
     const decomposed = await decomposeSteps(deps, loaded, worktree, stepFiles, job.signal)
     return finishPlan(deps, loaded, worktree, { planner, decomposed }, ctx, job.signal)
   }
@@ -57,13 +58,13 @@ const finishPlan = async (
   const stored = run.templateConfig?.protocol_spec
   const spec: ProtocolSpec = hasSpec(stored)
     ? (stored as unknown as ProtocolSpec)
-    : buildSpecFromStepFiles(listProtocolFiles(worktree.protocolRoot), { qaPolicy: 'full', engineId: null })
+    : buildSpecFromStepFiles(deps.files.list(worktree.protocolRoot), { qaPolicy: 'full', engineId: null })
   const errors = validateProtocolSpec(spec, {
     roots: { protocolRoot: worktree.protocolRoot, workspace: worktree.path },
-    probe: FS_PROBE,
+    probe: deps.files,
     engineIds: deps.engines.ids(),
   })
-  const sha = await deps.git.commitAll(
+  const { sha, leftOut } = await deps.git.commitAll(
     worktree.path,
     commitMessage(run.protocolName, 0, `Plan ${run.protocolName}`),
     signal,
@@ -81,6 +82,7 @@ const finishPlan = async (
       protocol_root: worktree.protocolRoot,
       branch: worktree.branch,
       commit: sha,
+      ...leftOutMetadata(leftOut),
       engine_id: planner.call.engineId,
       model: planner.call.model,
       prompt_version: loadPrompt('plan').version,

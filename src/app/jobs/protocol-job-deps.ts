@@ -1,5 +1,6 @@
 import type { Config } from '../../config.js'
 import type { CodeHosts } from '../code-host.port.js'
+import type { ContainedFiles } from '../contained-files.js'
 import type { QaVerdict } from '../../domain/verdict.js'
 import type { EngineRegistry } from '../engine.port.js'
 import type { GitClient } from '../git.port.js'
@@ -50,6 +51,8 @@ export interface ProtocolJobDeps {
   /** GitHub/GitLab clients for open_pr_job (absent providers have no token). */
   readonly codeHosts: CodeHosts
   readonly paths: JobPaths
+  /** The only way handlers read or write repository- and agent-controlled files. */
+  readonly files: ContainedFiles
   /** Wall-clock limit of one engine call. */
   readonly engineTimeoutMs: number
 }

@@ -16,14 +16,8 @@ import { rememberQaFailure } from './qa-failure.js'
 import { codeMachineWorkspace, jobContext, prepareWorkspace } from './job-support.js'
 import { loadPrompt, promptSections } from './prompt-templates.js'
 import { qaAnswerInstruction, qaOutcomeWords, recordInlineQaError } from './inline-qa.js'
-import { FS_PROBE } from './protocol-files.js'
 import type { Repositories } from '../ports.js'
-import {
-  isPathOutsideWorkspace,
-  PATH_OUTSIDE_WORKSPACE,
-  readContainedText,
-  writeContainedText,
-} from '../contained-files.js'
+import { isPathOutsideWorkspace, PATH_OUTSIDE_WORKSPACE, type ContainedFiles } from '../contained-files.js'
 import type { ProtocolJobDeps } from './protocol-job-deps.js'
 import { readStepContext, type StepContext } from './step-context.js'
 import { addRunUsage, failStepAndBlockRun, failStepLoopOrBlock, moveStep } from './step-outcomes.js'
@@ -45,7 +39,7 @@ export const runQualityCheck = async (
     return { skipped: `step is ${context?.step.status ?? 'gone'}` }
   if (qaPolicyOf(context.stepSpec) === 'skip') return skipByPolicy(deps, context, ctx)
   const workspace = isCodeMachineRun(context.run)
-    ? codeMachineWorkspace(context.run)
+    ? codeMachineWorkspace(deps.files, context.run)
     : await prepareWorkspace(deps, context, job.signal)
   if ('missing' in workspace) {
     const event = { type: 'qa_blocked_repo', message: workspace.missing }
@@ -101,10 +95,11 @@ const refusedAsFailure = async <T>(
   } catch (error) {
     if (!isPathOutsideWorkspace(error)) throw error
     const type = isCodeMachineRun(context.run) ? 'codemachine_step_failed' : 'qa_error'
-    const metadata = { cause: PATH_OUTSIDE_WORKSPACE, phase: 'qa', step_name: context.step.stepName }
+    const cause = String(error.details?.cause ?? PATH_OUTSIDE_WORKSPACE)
+    const metadata = { cause, phase: 'qa', step_name: context.step.stepName }
     const event = { type, message: `Refused: ${error.message}`, metadata }
     await deps.uow.run((tx) => failStepAndBlockRun(tx, context.step.id, event, ctx))
-    return { failed: { outcome: 'failed', reason: PATH_OUTSIDE_WORKSPACE } }
+    return { failed: { outcome: 'failed', reason: cause } }
   }
 }
 
@@ -137,19 +132,19 @@ const qaPrompt = async (
   signal: AbortSignal,
 ): Promise<string> => {
   const root = worktree.protocolRoot
-  const read = (path: string, fallback: string): string => readContainedText(worktree.path, path, fallback)
+  const read = (path: string, fallback: string): string => deps.files.readText(worktree.path, path, fallback)
   // A CodeMachine template names its QA prompt inside `.codemachine/` (the run's protocol root).
   const promptRoot = isCodeMachineRun(context.run) ? (context.run.protocolRoot ?? root) : root
   const roots = { protocolRoot: promptRoot, workspace: worktree.path }
   const custom = context.stepSpec.qa.prompt
-    ? resolveSpecPath(context.stepSpec.qa.prompt, roots, FS_PROBE)
+    ? resolveSpecPath(context.stepSpec.qa.prompt, roots, deps.files)
     : undefined
   const head = custom && 'path' in custom ? read(custom.path, loadPrompt('qa').text) : loadPrompt('qa').text
   return promptSections(head, [
     ['Plan (plan.md)', read(join(root, 'plan.md'), '(none)')],
     ['Context (context.md)', read(join(root, 'context.md'), '(none)')],
     ['Log (log.md)', read(join(root, 'log.md'), '(none)')],
-    ...stepSections(context, worktree),
+    ...stepSections(deps.files, context, worktree),
     ['git status --porcelain', (await deps.git.statusPorcelain(worktree.path, signal)) || '(clean)'],
     ['Last commit', (await deps.git.lastCommitSubject(worktree.path, signal)) ?? '(none)'],
     ['Answer', qaAnswerInstruction(inline)],
@@ -160,12 +155,16 @@ const qaPrompt = async (
  * What the step was asked (its step file) and, for a CodeMachine step, the agent's answer: its
  * prompt lives in `.codemachine/` and its work is the answer file, not a commit.
  */
-const stepSections = (context: StepContext, worktree: WorktreeInfo): Array<[string, string]> => {
-  const read = (path: string, fallback: string): string => readContainedText(worktree.path, path, fallback)
+const stepSections = (
+  files: ContainedFiles,
+  context: StepContext,
+  worktree: WorktreeInfo,
+): Array<[string, string]> => {
+  const read = (path: string, fallback: string): string => files.readText(worktree.path, path, fallback)
   const title = `Step file (${context.step.stepName})`
   const agent = isCodeMachineRun(context.run) ? findCodeMachineAgent(context) : undefined
   if (agent) {
-    const paths = codeMachineStepPaths(context, agent, worktree.path)
+    const paths = codeMachineStepPaths(context, agent, worktree.path, files)
     if ('error' in paths) return [[title, '(missing)']]
     return [
       [title, read(paths.promptPath, '(missing)')],
@@ -173,7 +172,7 @@ const stepSections = (context: StepContext, worktree: WorktreeInfo): Array<[stri
     ]
   }
   const roots = { protocolRoot: worktree.protocolRoot, workspace: worktree.path }
-  const stepFile = resolveSpecPath(context.stepSpec.prompt_ref, roots, FS_PROBE)
+  const stepFile = resolveSpecPath(context.stepSpec.prompt_ref, roots, files)
   return [[title, 'path' in stepFile ? read(stepFile.path, '(missing)') : '(missing)']]
 }
 
@@ -193,11 +192,11 @@ const recordVerdict = async (
   const report = call.result.outputText
   const { path: workspace, protocolRoot } = worktree
   const reportText = report.endsWith('\n') ? report : `${report}\n`
-  writeContainedText(workspace, join(protocolRoot, 'quality-report.md'), reportText)
+  deps.files.writeText(workspace, join(protocolRoot, 'quality-report.md'), reportText)
   const verdict = parseVerdict(report)
   const words = qaOutcomeWords(verdict.verdict, inline)
   const line = `${context.step.stepName}: ${words.summary} (${call.model ?? call.engineId}).`
-  writeContainedText(
+  deps.files.writeText(
     workspace,
     join(protocolRoot, 'log.md'),
     `\n- ${new Date().toISOString()} ${line}\n`,

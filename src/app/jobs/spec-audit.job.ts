@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs'
 import type { JsonObject } from '../../domain/json.js'
 import type { ProtocolRun } from '../../domain/protocol-run.js'
 import { buildSpecFromStepFiles, type ProtocolSpec } from '../../domain/spec.js'
@@ -7,7 +6,6 @@ import { validateProtocolSpec } from '../spec-validation.js'
 import type { JobHandler } from './job-handler.js'
 import { jobContext } from './job-support.js'
 import { withSpec } from './plan-recording.js'
-import { FS_PROBE, listProtocolFiles } from './protocol-files.js'
 import type { ProtocolJobDeps } from './protocol-job-deps.js'
 import { specOfRun } from './step-context.js'
 
@@ -53,15 +51,15 @@ export const createSpecAuditHandler =
 
 const auditRun = (deps: ProtocolJobDeps, run: ProtocolRun, backfill: boolean) => {
   const stored = specOfRun(run)
-  const root = run.protocolRoot && existsSync(run.protocolRoot) ? run.protocolRoot : null
+  const root = run.protocolRoot && deps.files.exists(run.protocolRoot) ? run.protocolRoot : null
   let spec: ProtocolSpec | undefined = stored
   if (!spec && backfill && root)
-    spec = buildSpecFromStepFiles(listProtocolFiles(root), { qaPolicy: 'full', engineId: null })
+    spec = buildSpecFromStepFiles(deps.files.list(root), { qaPolicy: 'full', engineId: null })
   if (!spec) return undefined
   const roots = root && run.worktreePath ? { protocolRoot: root, workspace: run.worktreePath } : undefined
   const errors = validateProtocolSpec(spec, {
     engineIds: deps.engines.ids(),
-    ...(roots ? { roots, probe: FS_PROBE } : {}),
+    ...(roots ? { roots, probe: deps.files } : {}),
   })
   return { spec, errors, backfilled: !stored }
 }

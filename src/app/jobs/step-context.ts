@@ -1,10 +1,9 @@
-import { resolveStepPaths, type ResolvedStepPaths } from '../../domain/spec-paths.js'
+import { resolveStepPaths, type PathProbe, type ResolvedStepPaths } from '../../domain/spec-paths.js'
 import { findStepSpec, hasSpec, type ProtocolSpec, type StepSpec } from '../../domain/spec.js'
 import type { StepRun } from '../../domain/step-run.js'
 import type { WorktreeInfo } from '../git.port.js'
 import type { Repositories } from '../ports.js'
 import { readRunAndProject, type RunAndProject } from './job-support.js'
-import { FS_PROBE } from './protocol-files.js'
 
 /** A step with its run, project, and its spec (a default one when the run's spec names it not). */
 export interface StepContext extends RunAndProject {
@@ -43,10 +42,11 @@ const defaultStepSpec = (step: StepRun): StepSpec => ({
 export const resolveStepFiles = (
   context: StepContext,
   worktree: WorktreeInfo,
+  probe: PathProbe,
 ): ResolvedStepPaths | { readonly errors: readonly string[] } =>
   resolveStepPaths(
     context.stepSpec,
     context.spec,
     { protocolRoot: worktree.protocolRoot, workspace: worktree.path },
-    FS_PROBE,
+    probe,
   )

@@ -2,7 +2,7 @@ import type { JsonObject } from '../../domain/json.js'
 import type { ResolvedStepPaths } from '../../domain/spec-paths.js'
 import { qaPolicyOf, type QaPolicy } from '../../domain/spec.js'
 import type { RequestContext } from '../context.js'
-import type { WorktreeInfo } from '../git.port.js'
+import type { LeftOutFile, WorktreeInfo } from '../git.port.js'
 import type { Repositories } from '../ports.js'
 import { applySuccessPolicies, policyDepsOf } from '../policies.js'
 import { maybeCompleteProtocol } from '../steps/complete-protocol.js'
@@ -10,12 +10,11 @@ import type { EngineCallOutcome } from './engine-call.js'
 import { enqueueStepJob } from './enqueue.js'
 import type { JobRunContext } from './job-handler.js'
 import { commitMessage } from './job-support.js'
-import { writeContainedText } from '../contained-files.js'
 import { appendProtocolLog } from './protocol-files.js'
 import type { ProtocolJobDeps } from './protocol-job-deps.js'
 import { runQualityCheck } from './quality-check.js'
 import type { StepContext } from './step-context.js'
-import { addRunUsage, moveStep } from './step-outcomes.js'
+import { addRunUsage, leftOutMetadata, moveStep } from './step-outcomes.js'
 
 export interface ExecutionInput {
   readonly context: StepContext
@@ -36,19 +35,19 @@ export const recordExecution = async (deps: ProtocolJobDeps, input: ExecutionInp
   const answer = call.result.outputText.endsWith('\n')
     ? call.result.outputText
     : `${call.result.outputText}\n`
-  writeContainedText(worktree.path, files.outputs.protocol, answer)
-  for (const path of Object.values(files.outputs.aux)) writeContainedText(worktree.path, path, answer)
+  deps.files.writeText(worktree.path, files.outputs.protocol, answer)
+  for (const path of Object.values(files.outputs.aux)) deps.files.writeText(worktree.path, path, answer)
   const line = `${context.step.stepName}: executed with ${call.engineId}.`
-  appendProtocolLog(worktree.path, worktree.protocolRoot, line)
+  appendProtocolLog(deps.files, worktree.path, worktree.protocolRoot, line)
   const subject = `Execute ${context.step.stepName}`
-  const commit = await deps.git.commitAll(
+  const { sha: commit, leftOut } = await deps.git.commitAll(
     worktree.path,
     commitMessage(context.run.protocolName, context.step.stepIndex, subject),
     job.signal,
   )
   const headSha = commit ?? (await deps.git.headSha(worktree.path, job.signal))
   const policy = qaPolicyOf(context.stepSpec)
-  const outcome = await deps.uow.run((tx) => recordInTransaction(deps, tx, input, headSha, policy))
+  const outcome = await deps.uow.run((tx) => recordInTransaction(deps, tx, input, headSha, policy, leftOut))
   if (outcome === 'needs_qa' && policy === 'light') {
     const qa = await runQualityCheck(deps, context.step.id, job, true)
     return { outcome: 'executed', head_sha: headSha, qa }
@@ -66,6 +65,7 @@ export const recordInTransaction = async (
   { context, call, ctx }: Pick<ExecutionInput, 'context' | 'call' | 'ctx'>,
   headSha: string | null,
   policy: QaPolicy,
+  leftOut: readonly LeftOutFile[] = [],
 ): Promise<string> => {
   const tokens = call.promptTokens + call.completionTokens
   const costUsd = call.result.costUsd ?? 0
@@ -88,8 +88,20 @@ export const recordInTransaction = async (
     completion_tokens: call.completionTokens,
     head_sha: headSha,
     qa_policy: policy,
+    ...leftOutMetadata(leftOut),
   }
   if (call.budgetWarning) await note(tx, context, 'budget_warning', call.budgetWarning, ctx)
+  if (leftOut.length > 0) {
+    const names = leftOut.map(({ path, reason }) => `${path} (${reason})`).join(', ')
+    await note(
+      tx,
+      context,
+      'commit_files_left_out',
+      `Left out of the commit: ${names}`,
+      ctx,
+      leftOutMetadata(leftOut),
+    )
+  }
   if (policy === 'skip') {
     await moveStep(
       tx,

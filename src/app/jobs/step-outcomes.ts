@@ -2,6 +2,7 @@ import type { JsonObject } from '../../domain/json.js'
 import type { StepRun, StepRunPatch } from '../../domain/step-run.js'
 import { canStep, type StepAction } from '../../domain/transitions.js'
 import type { RequestContext } from '../context.js'
+import type { LeftOutFile } from '../git.port.js'
 import type { Repositories } from '../ports.js'
 import { changeStepStatus, type ChangeEvent } from '../state-changes.js'
 import type { FailureReason } from '../../domain/policies.js'
@@ -92,3 +93,10 @@ export const addRunUsage = async (
   if (run)
     await tx.runs.update(runId, { tokensUsed: run.tokensUsed + tokens, costUsd: run.costUsd + costUsd })
 }
+
+/**
+ * `left_out_of_commit` for an event's metadata: the files a commit refused to stage (deny-listed
+ * names, over the size cap), by path and reason only; nothing when none was.
+ */
+export const leftOutMetadata = (leftOut: readonly LeftOutFile[]): JsonObject =>
+  leftOut.length === 0 ? {} : { left_out_of_commit: leftOut.map(({ path, reason }) => ({ path, reason })) }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { createContainedFiles } from '../../../src/adapters/files/contained-files.adapter.js'
 import { loadCodeMachineWorkspace } from '../../../src/app/codemachine/load-workspace.js'
 import { isAppError } from '../../../src/domain/app-error.js'
 
@@ -19,7 +20,7 @@ const golden = (name: string, file: string, actual: string) => {
 /** The loader's result with the fixture folder written as `<workspace>`, so goldens are portable. */
 const portable = (name: string): string => {
   const workspace = join(FIXTURES, name)
-  const loaded = loadCodeMachineWorkspace(workspace)
+  const loaded = loadCodeMachineWorkspace(createContainedFiles(), workspace)
   const shown = {
     root: loaded.root,
     template_config: loaded.payload,
@@ -32,7 +33,7 @@ const portable = (name: string): string => {
 
 const configErrorOf = (name: string): string => {
   try {
-    loadCodeMachineWorkspace(join(FIXTURES, name))
+    loadCodeMachineWorkspace(createContainedFiles(), join(FIXTURES, name))
   } catch (error) {
     if (isAppError(error) && error.code === 'ORC_CODEMACHINE_CONFIG_INVALID') return `${error.message}\n`
     throw error
@@ -66,7 +67,7 @@ describe('CodeMachine workspace loader (golden files)', () => {
 })
 
 describe('CodeMachine loader rules', () => {
-  const load = (name: string) => loadCodeMachineWorkspace(join(FIXTURES, name))
+  const load = (name: string) => loadCodeMachineWorkspace(createContainedFiles(), join(FIXTURES, name))
 
   it('reads export default and module.exports (through a const) alike, camelCase or snake_case', () => {
     expect(load('esm-camel').spec.steps.map((step) => step.name)).toEqual([
@@ -110,9 +111,9 @@ describe('CodeMachine loader rules', () => {
   })
 
   it('turns a missing workspace into ORC_WORKSPACE_NOT_FOUND', () => {
-    expect(() => loadCodeMachineWorkspace(join(FIXTURES, 'no-such-workspace'))).toThrow(
-      expect.objectContaining({ code: 'ORC_WORKSPACE_NOT_FOUND' }),
-    )
+    expect(() =>
+      loadCodeMachineWorkspace(createContainedFiles(), join(FIXTURES, 'no-such-workspace')),
+    ).toThrow(expect.objectContaining({ code: 'ORC_WORKSPACE_NOT_FOUND' }))
   })
 
   it.each([
@@ -127,13 +128,13 @@ describe('CodeMachine loader rules', () => {
       writeFileSync(outside, readFileSync(join(workspace, link)))
       rmSync(join(workspace, link))
       symlinkSync(outside, join(workspace, link))
-      expect(() => loadCodeMachineWorkspace(workspace)).toThrow(
+      expect(() => loadCodeMachineWorkspace(createContainedFiles(), workspace)).toThrow(
         expect.objectContaining({
           code: 'ORC_CODEMACHINE_CONFIG_INVALID',
           details: expect.objectContaining({ file: `.codemachine/${file}` }),
         }),
       )
-      expect(() => loadCodeMachineWorkspace(workspace)).toThrow(problem)
+      expect(() => loadCodeMachineWorkspace(createContainedFiles(), workspace)).toThrow(problem)
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { DatabaseHandle } from '../../../src/adapters/storage/database.js'
 import { createUnitOfWork } from '../../../src/adapters/storage/unit-of-work.js'
+import { createContainedFiles } from '../../../src/adapters/files/contained-files.adapter.js'
 import { loadCodeMachineWorkspace } from '../../../src/app/codemachine/load-workspace.js'
 import { recordImport } from '../../../src/app/codemachine/record-import.js'
 
@@ -20,7 +21,7 @@ export const importWorkspace = async (
   const workspace = join(root, 'ws')
   cpSync(join(FIXTURES, 'esm-camel'), workspace, { recursive: true })
   prepare(workspace)
-  const loaded = loadCodeMachineWorkspace(workspace)
+  const loaded = loadCodeMachineWorkspace(createContainedFiles(), workspace)
   return createUnitOfWork(handle.db).run(async (tx) => {
     const project = await tx.projects.create({
       name: `cm-${Math.random().toString(16).slice(2, 8)}`,
