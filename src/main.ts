@@ -173,6 +173,7 @@ export const createHttpServer = (runtime: Runtime): Promise<FastifyInstance> => 
     dataVersion: runtime.database.dataVersion,
     readCacheBytes: config.api.readCacheBytes,
     corsOrigins: config.api.corsOrigins,
+    maxStreamsPerToken: config.api.maxStreamsPerToken,
   })
 }
 

@@ -41,6 +41,7 @@ export const ERROR_CODES = [
   'ORC_CI_UNAVAILABLE',
   'ORC_CI_TRIGGER_FAILED',
   'ORC_NOT_FOUND',
+  'ORC_TOO_MANY_STREAMS',
   'ORC_INTERNAL',
 ] as const
 export type ErrorCode = (typeof ERROR_CODES)[number]

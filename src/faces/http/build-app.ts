@@ -14,6 +14,7 @@ import { errorsPlugin } from './errors.plugin.js'
 import { installJsonParser } from './json-body.js'
 import { metricsPlugin } from './metrics.plugin.js'
 import { readMemoPlugin } from './read-memo.plugin.js'
+import { streamLimitPlugin } from './stream-limit.plugin.js'
 import { installNotFound } from './not-found.js'
 import { requestIdFor, requestIdPlugin } from './request-id.plugin.js'
 import { consoleRoutes } from './routes/console.routes.js'
@@ -41,6 +42,8 @@ export interface HttpDeps extends WebhookRouteDeps, BranchRouteDeps, CodeMachine
   readonly dataVersion: DataVersion
   readonly readCacheBytes: number
   readonly corsOrigins: readonly string[]
+  /** `TASKSGODZILLA_MAX_STREAMS_PER_TOKEN`: open SSE / log-follow connections per caller. */
+  readonly maxStreamsPerToken: number
 }
 
 /** Builds the HTTP face without listening, so tests can drive it through `inject()`. */
@@ -61,6 +64,7 @@ export const buildApp = async (deps: HttpDeps): Promise<FastifyInstance> => {
   await server.register(authPlugin, { token: deps.apiToken, metricsPublic: deps.metricsPublic })
   if (deps.corsOrigins.length > 0) await server.register(cors, { origin: [...deps.corsOrigins] })
   // The last onRequest hook: a kept body is sent from it, and hooks after it would not run.
+  await server.register(streamLimitPlugin, { maxPerCaller: deps.maxStreamsPerToken })
   await server.register(readMemoPlugin, { dataVersion: deps.dataVersion, maxBytes: deps.readCacheBytes })
   await server.register(swagger, {
     openapi: {

@@ -85,6 +85,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<EventRouteDeps> = async (
     async (req, reply) => {
       const q = req.query
       const filter = { projectId: q.project_id, protocolRunId: q.protocol_run_id, eventType: q.event_type }
+      server.holdStreamSlot(req, reply)
       const watch = await watchEvents(filter, contextOf(req))
       await streamEvents(req, reply, watch, resumeIdOf(req, q.last_event_id), openStreams)
     },

@@ -1,20 +1,32 @@
-import { closeSync, openSync, readSync, statSync } from 'node:fs'
+import { StringDecoder } from 'node:string_decoder'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { App } from '../../../app/app.js'
 import type { RequestContext } from '../../../app/context.js'
+import { AppError } from '../../../domain/app-error.js'
+import { logSize, logStream, readChunk, tailOffset } from '../log-file.js'
 import { contextOf } from '../request-context.js'
 import { ERROR_RESPONSES } from '../schemas/common.schema.js'
 import { StepParams } from '../schemas/protocol.schema.js'
 
 const POLL_MS = 500
-const LogQuery = Type.Object({ follow: Type.Optional(Type.Union([Type.Literal('1'), Type.Literal('0')])) })
+/** Chunks one follow tick may send before yielding to the next tick (a burst cannot hog the loop). */
+const CHUNKS_PER_TICK = 16
+const MAX_TAIL_LINES = 100_000
+const LogQuery = Type.Object({
+  follow: Type.Optional(Type.Union([Type.Literal('1'), Type.Literal('0')])),
+  tail: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_TAIL_LINES })),
+  offset: Type.Optional(Type.Integer({ minimum: 0 })),
+})
 
 /**
  * `GET /steps/{id}/logs`: the step's agent log (the file execute_step_job records in
- * `runtime_state.log_path`) as text/plain; with `?follow=1`, Server-Sent Events carrying each
- * line (existing, then appended) until the step leaves `running`, then an `end` event.
+ * `runtime_state.log_path`) streamed as text/plain, never read whole into memory. `?tail=N` starts
+ * at the last N lines, `?offset=B` at byte B; `X-Log-Size` says where the log ended, to resume
+ * from. With `?follow=1`, Server-Sent Events carrying each line (from the same start, then
+ * appended) until the step leaves `running`, then an `end` event; follows count against the
+ * caller's stream cap (429 past it).
  */
 export const stepLogRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (server, { app }) => {
   const openStreams = new Set<() => void>()
@@ -34,12 +46,20 @@ export const stepLogRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (ser
       const ctx = contextOf(req)
       const step = await app.getStep(req.params.step_run_id, ctx)
       const path = logPathOf(step.runtimeState)
-      if (req.query.follow !== '1') {
-        reply.type('text/plain; charset=utf-8')
-        return path ? readFrom(path, 0).text : ''
+      const { tail, offset } = req.query
+      if (tail !== undefined && offset !== undefined)
+        throw new AppError('ORC_VALIDATION_FAILED', `Give tail (${tail}) or offset (${offset}), not both`)
+      const size = path ? logSize(path) : 0
+      const start = path && tail !== undefined ? tailOffset(path, size, tail) : Math.min(offset ?? 0, size)
+      if (req.query.follow === '1') {
+        server.holdStreamSlot(req, reply)
+        followLog(req, reply, { app, ctx, stepId: step.id, path, start, openStreams })
+        return reply
       }
-      followLog(req, reply, { app, ctx, stepId: step.id, path, openStreams })
-      return reply
+      reply.type('text/plain; charset=utf-8').header('x-log-size', String(size))
+      if (!path || start >= size) return ''
+      // Fastify pipes a stream without serializing it; the 200 schema types the body as its text.
+      return reply.send(logStream(path, start, size) as unknown as string)
     },
   )
 }
@@ -47,30 +67,13 @@ export const stepLogRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (ser
 const logPathOf = (state: Record<string, unknown> | null): string | null =>
   typeof state?.log_path === 'string' ? state.log_path : null
 
-/** Bytes of `path` from `offset` (empty when the file is not there yet). */
-const readFrom = (path: string, offset: number): { text: string; size: number } => {
-  let size: number
-  try {
-    size = statSync(path).size
-  } catch {
-    return { text: '', size: offset }
-  }
-  if (size <= offset) return { text: '', size: offset }
-  const buffer = Buffer.alloc(size - offset)
-  const fd = openSync(path, 'r')
-  try {
-    readSync(fd, buffer, 0, buffer.length, offset)
-  } finally {
-    closeSync(fd)
-  }
-  return { text: buffer.toString('utf8'), size }
-}
-
 interface FollowOptions {
   readonly app: App
   readonly ctx: RequestContext
   readonly stepId: number
   readonly path: string | null
+  /** Byte offset to start from (0, `offset`, or where the `tail` lines begin). */
+  readonly start: number
   readonly openStreams: Set<() => void>
 }
 
@@ -82,17 +85,17 @@ const followLog = (req: FastifyRequest, reply: FastifyReply, options: FollowOpti
     'cache-control': 'no-cache',
     'x-request-id': req.id,
   })
-  let offset = 0
-  let partial = ''
+  const lines = lineSender((line) => out.write(`data: ${JSON.stringify(line)}\n\n`))
+  let offset = options.start
   let path = options.path
   let done = false
   const flush = (): void => {
-    if (!path) return
-    const chunk = readFrom(path, offset)
-    offset = chunk.size
-    const lines = (partial + chunk.text).split('\n')
-    partial = lines.pop() ?? ''
-    for (const line of lines) out.write(`data: ${JSON.stringify(line)}\n\n`)
+    for (let i = 0; path && i < CHUNKS_PER_TICK; i++) {
+      const chunk = readChunk(path, offset)
+      if (chunk.length === 0) return
+      offset += chunk.length
+      lines.push(chunk)
+    }
   }
   const end = (): void => {
     if (done) return
@@ -100,7 +103,7 @@ const followLog = (req: FastifyRequest, reply: FastifyReply, options: FollowOpti
     clearInterval(timer)
     options.openStreams.delete(end)
     flush()
-    if (partial) out.write(`data: ${JSON.stringify(partial)}\n\n`)
+    lines.finish()
     out.end('event: end\ndata: {}\n\n')
   }
   const tick = async (): Promise<void> => {
@@ -117,9 +120,27 @@ const followLog = (req: FastifyRequest, reply: FastifyReply, options: FollowOpti
   }
   const timer = setInterval(() => void tick(), POLL_MS)
   options.openStreams.add(end)
-  req.raw.on('close', () => {
+  out.on('close', () => {
     clearInterval(timer)
     options.openStreams.delete(end)
   })
   void tick()
+}
+
+/** Splits bytes into lines (UTF-8 kept whole across chunks) and sends each complete one. */
+const lineSender = (send: (line: string) => void) => {
+  const decoder = new StringDecoder('utf8')
+  let partial = ''
+  return {
+    push(chunk: Buffer): void {
+      const parts = (partial + decoder.write(chunk)).split('\n')
+      partial = parts.pop() ?? ''
+      for (const line of parts) send(line)
+    },
+    finish(): void {
+      const rest = partial + decoder.end()
+      partial = ''
+      if (rest) send(rest)
+    },
+  }
 }
