@@ -12,6 +12,7 @@ import {
   type RunAndProject,
 } from './job-support.js'
 import type { ProtocolJobDeps } from './protocol-job-deps.js'
+import { leftOutMetadata } from './step-outcomes.js'
 
 const FINISHED = new Set(['cancelled', 'failed'])
 
@@ -36,11 +37,18 @@ export const createOpenPrHandler =
     const workspace = await prepareWorkspace(deps, loaded, job.signal)
     if ('missing' in workspace) throw new Error(workspace.missing)
     const { path, branch } = workspace.ok
-    await deps.git.commitAll(
+    const { leftOut } = await deps.git.commitAll(
       path,
       commitMessage(loaded.run.protocolName, 'pr', 'Pending changes'),
       job.signal,
     )
+    if (leftOut.length > 0) {
+      const names = leftOut.map(({ path: file, reason }) => `${file} (${reason})`).join(', ')
+      const message = `Left out of the commit: ${names}`
+      await deps.uow.run((tx) =>
+        note(tx, loaded, 'commit_files_left_out', message, ctx, leftOutMetadata(leftOut)),
+      )
+    }
     await deps.git.push(path, branch, job.signal)
     const spec = pullRequestSpec(loaded, target, branch)
     const existing = await host.findOpen(spec, job.signal)
