@@ -67,7 +67,7 @@ describe('model names at the engine adapter', () => {
     chmodSync(binary, 0o755)
     const engine = createCodexEngine({ binary })
     const call = engine.run({
-      phase: 'exec',
+      phase: 'execute',
       workingDir: dir,
       prompt: 'p',
       model: '--dangerously-bypass-approvals-and-sandbox',
