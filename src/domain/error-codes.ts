@@ -41,6 +41,9 @@ export const ERROR_CODES = [
   'ORC_CI_UNAVAILABLE',
   'ORC_CI_TRIGGER_FAILED',
   'ORC_NOT_FOUND',
+  'ORC_HOST_NOT_ALLOWED',
+  'ORC_ORIGIN_NOT_ALLOWED',
+  'ORC_GIT_HOST_REFUSED',
   'ORC_INTERNAL',
 ] as const
 export type ErrorCode = (typeof ERROR_CODES)[number]
