@@ -5,6 +5,8 @@ import { redactUrlsInText } from '../../domain/git-url.js'
 /** Default wall-clock limit for one git command; clones and fetches get longer. */
 export const GIT_TIMEOUT_MS = 120_000
 export const GIT_NETWORK_TIMEOUT_MS = 600_000
+/** Default limit for one clone (`TASKSGODZILLA_GIT_CLONE_TIMEOUT_SECONDS`). */
+export const GIT_CLONE_TIMEOUT_MS = 120_000
 const MAX_OUTPUT_BYTES = 32 * 1024 * 1024
 
 /** Parent variables git may see: where to find things, identity, SSH agent, proxies, locale. */
