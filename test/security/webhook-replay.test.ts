@@ -112,7 +112,7 @@ for (const dialect of DIALECTS) {
       const forged = await deliver(body, projects[2]!.secret, randomUUID())
       expect(forged.statusCode).toBe(401)
       expect(await pushEvents(run.id)).toHaveLength(0)
-      expect((await deliver(body, victim.secret, randomUUID())).json()).toEqual({
+      expect((await deliver(body, victim.secret, randomUUID())).json()).toMatchObject({
         message: 'Webhook recorded',
       })
     })
