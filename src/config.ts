@@ -42,6 +42,8 @@ export interface Config {
     /** Memory for GET responses served again while the data is unchanged; 0 turns it off. */
     readonly readCacheBytes: number
     readonly corsOrigins: readonly string[]
+    /** `TASKSGODZILLA_ALLOWED_HOSTS`: host names served besides the bind address and localhost. */
+    readonly allowedHosts: readonly string[]
     readonly metricsPublic: boolean
     /** `TASKSGODZILLA_MAX_STREAMS_PER_TOKEN`: open SSE / log-follow connections one caller may hold. */
     readonly maxStreamsPerToken: number
@@ -78,6 +80,9 @@ export interface Config {
     readonly gitUser: string | undefined
     readonly gitEmail: string | undefined
     readonly allowLocalRepos: boolean
+    /** `TASKSGODZILLA_ALLOW_PRIVATE_GIT_HOSTS`: clones may reach loopback/private/link-local hosts. */
+    readonly allowPrivateGitHosts: boolean
+    readonly cloneTimeoutSeconds: number
   }
   readonly onboarding: { readonly requireClarifications: boolean; readonly writeAssets: boolean }
   readonly jobs: JobsConfig
@@ -132,6 +137,7 @@ export const loadConfig = (env: Env, cwd: string): Config => {
       bodyLimitBytes: readInt(env, 'TASKSGODZILLA_BODY_LIMIT_BYTES', { min: 1024 }, DEFAULT_BODY_LIMIT_BYTES),
       readCacheBytes: readInt(env, 'TASKSGODZILLA_READ_CACHE_MB', { min: 0 }, DEFAULT_READ_CACHE_MB) * MIB,
       corsOrigins: readList(env, 'TASKSGODZILLA_CORS_ORIGINS'),
+      allowedHosts: readList(env, 'TASKSGODZILLA_ALLOWED_HOSTS'),
       metricsPublic: readBool(env, 'TASKSGODZILLA_METRICS_PUBLIC', true),
       maxStreamsPerToken: readInt(env, 'TASKSGODZILLA_MAX_STREAMS_PER_TOKEN', { min: 1 }, 16),
     },
@@ -169,6 +175,8 @@ export const loadConfig = (env: Env, cwd: string): Config => {
       gitUser: readString(env, 'TASKSGODZILLA_GIT_USER'),
       gitEmail: readString(env, 'TASKSGODZILLA_GIT_EMAIL'),
       allowLocalRepos: readBool(env, 'TASKSGODZILLA_ALLOW_LOCAL_REPOS', true),
+      allowPrivateGitHosts: readBool(env, 'TASKSGODZILLA_ALLOW_PRIVATE_GIT_HOSTS', false),
+      cloneTimeoutSeconds: readInt(env, 'TASKSGODZILLA_GIT_CLONE_TIMEOUT_SECONDS', { min: 1 }, 120),
     },
     onboarding: {
       requireClarifications: readBool(env, 'TASKSGODZILLA_REQUIRE_ONBOARDING_CLARIFICATIONS', false),

@@ -26,7 +26,7 @@ import { makeDeleteBranch, makeListBranches } from './app/projects/branches.js'
 import { createContainedFiles } from './adapters/files/contained-files.adapter.js'
 import { makeImportCodeMachine } from './app/codemachine/import-codemachine.js'
 import { makeReceiveWebhook } from './app/webhooks/receive-webhook.js'
-import { createGitClient } from './adapters/git/git.client.js'
+import { createGitClient, type GitClientOptions } from './adapters/git/git.client.js'
 import type { Logger } from './logging.js'
 import { createMetrics, type Metrics } from './metrics.js'
 import { listenMetrics } from './faces/http/metrics-server.js'
@@ -128,17 +128,15 @@ export const databaseProbe = (database: DatabaseHandle): HealthProbe => ({
   },
 })
 
-export const createHttpServer = (runtime: Runtime): Promise<FastifyInstance> => {
+/** The API over the runtime; `listenHost` is where it will listen (default: what start-up would pick). */
+export const createHttpServer = (runtime: Runtime, listenHost?: string): Promise<FastifyInstance> => {
   const { config, deps } = runtime
   const app = createApp({
     ...deps,
     queueBackend: config.queue.backend === 'redis' ? 'redis-bullmq' : 'embedded',
     probes: runtime.probes,
   })
-  const git = createGitClient({
-    projectsRoot: config.repos.projectsRoot,
-    allowLocalRepos: config.repos.allowLocalRepos,
-  })
+  const git = createGitClient(gitPolicyFor(config))
   const receiveWebhook = makeReceiveWebhook({
     ...deps,
     autoQaOnCi: config.qa.autoOnCi,
@@ -174,6 +172,8 @@ export const createHttpServer = (runtime: Runtime): Promise<FastifyInstance> => 
     readCacheBytes: config.api.readCacheBytes,
     corsOrigins: config.api.corsOrigins,
     maxStreamsPerToken: config.api.maxStreamsPerToken,
+    bindHost: bindHost(config, listenHost),
+    allowedHosts: config.api.allowedHosts,
   })
 }
 
@@ -206,8 +206,8 @@ export const startServer = async (
 ): Promise<RunningServer> => {
   const runtime = await openRuntime(config, logger)
   const queue = options.runJobs === false ? undefined : await startQueue(runtime, wiring?.(runtime))
-  const server = await createHttpServer(runtime)
   const host = bindHost(config, options.host)
+  const server = await createHttpServer(runtime, host)
   if (config.api.token === undefined) {
     logger.warn(
       { host },
@@ -247,6 +247,15 @@ const closeGracefully = async (server: FastifyInstance): Promise<void> => {
 const codeHostsFor = (config: Config) =>
   createCodeHosts({ ...config.hosts, cli: { searchPath: process.env.PATH, env: process.env } })
 
+/** Where clones go and what they may reach. */
+const gitPolicyFor = (config: Config): GitClientOptions => ({
+  projectsRoot: config.repos.projectsRoot,
+  commitMaxFileBytes: config.files.commitMaxFileBytes,
+  allowLocalRepos: config.repos.allowLocalRepos,
+  allowPrivateHosts: config.repos.allowPrivateGitHosts,
+  cloneTimeoutMs: config.repos.cloneTimeoutSeconds * 1000,
+})
+
 const bindHost = (config: Config, requested: string | undefined): string => {
   if (requested !== undefined) return requested
   if (config.api.hostExplicit) return config.api.host
@@ -263,11 +272,7 @@ export const createProtocolJobDeps = (runtime: Runtime): ProtocolJobDeps => {
   const command = config.engines.command
   return {
     uow: runtime.deps.uow,
-    git: createGitClient({
-      projectsRoot: config.repos.projectsRoot,
-      allowLocalRepos: config.repos.allowLocalRepos,
-      commitMaxFileBytes: config.files.commitMaxFileBytes,
-    }),
+    git: createGitClient(gitPolicyFor(config)),
     engines: createBuiltInRegistry({
       commands: command ? [{ id: 'command', command, args: config.engines.commandArgs }] : [],
       ...(config.engines.defaultId ? { defaultId: config.engines.defaultId } : {}),

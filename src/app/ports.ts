@@ -30,7 +30,7 @@ export interface ProjectRepository {
   /** The project and its credentials from one read (authorization, then the use case). */
   findWithCredentials(id: number): Promise<{ project: Project; credentials: ProjectCredentials } | undefined>
   /** Per-project webhook secrets (`secrets.webhook_secret`), for signature checks only. */
-  listWebhookSecrets(): Promise<Array<{ projectId: number; secret: string }>>
+  listWebhookSecrets(): Promise<Array<{ projectId: number; secret: string; gitUrl: string }>>
   /** Token hashes of every project that has a token, to hide their data from other callers. */
   listTokenHashes(): Promise<Array<{ projectId: number; apiTokenHash: string }>>
 }

@@ -42,6 +42,9 @@ export const ERROR_CODES = [
   'ORC_CI_TRIGGER_FAILED',
   'ORC_NOT_FOUND',
   'ORC_TOO_MANY_STREAMS',
+  'ORC_HOST_NOT_ALLOWED',
+  'ORC_ORIGIN_NOT_ALLOWED',
+  'ORC_GIT_HOST_REFUSED',
   'ORC_INTERNAL',
 ] as const
 export type ErrorCode = (typeof ERROR_CODES)[number]

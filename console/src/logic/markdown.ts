@@ -1,13 +1,13 @@
+import { parseInline as parseInlineWith, type Inline } from './markdown-inline.js'
+
+export type { Inline }
+
 /**
  * A small Markdown subset parsed into plain data, which the renderer turns into elements with
  * text nodes only. No HTML from the source is ever interpreted: `<img onerror>` stays text.
+ * Agent output is untrusted, so parsing is linear in the input: lines are recognised by anchored
+ * patterns with bounded repetition or by plain scans, and quotes nest at most MAX_QUOTE_DEPTH deep.
  */
-export type Inline =
-  | { readonly kind: 'text'; readonly text: string }
-  | { readonly kind: 'code'; readonly text: string }
-  | { readonly kind: 'strong' | 'em'; readonly children: Inline[] }
-  | { readonly kind: 'link'; readonly href: string; readonly children: Inline[] }
-
 export type Block =
   | { readonly kind: 'heading'; readonly level: number; readonly children: Inline[] }
   | { readonly kind: 'paragraph'; readonly children: Inline[] }
@@ -17,12 +17,16 @@ export type Block =
   | { readonly kind: 'rule' }
 
 const FENCE = /^\s{0,3}(```|~~~)\s*([\w+-]*)/
-const HEADING = /^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$/
+const HEADING_OPEN = /^\s{0,3}(#{1,6})\s/
+const RULE_OPEN = /^\s{0,3}([-*_])/
+const QUOTE = /^\s{0,3}>/
+const MAX_QUOTE_DEPTH = 8
 const BULLET = /^\s{0,3}[-*+]\s+(.*)$/
 const ORDERED = /^\s{0,3}\d{1,9}[.)]\s+(.*)$/
-const RULE = /^\s{0,3}([-*_])(\s*\1){2,}\s*$/
 
-export const parseMarkdown = (source: string): Block[] => {
+export const parseMarkdown = (source: string): Block[] => parseBlocks(source, 0)
+
+const parseBlocks = (source: string, depth: number): Block[] => {
   const lines = source.replace(/\r\n?/g, '\n').split('\n')
   const blocks: Block[] = []
   let i = 0
@@ -37,18 +41,17 @@ export const parseMarkdown = (source: string): Block[] => {
         body.push(lines[i] ?? '')
       blocks.push({ kind: 'code', lang: fence[2] ?? '', text: body.join('\n') })
       i++
-    } else if (HEADING.test(line)) {
-      const [, hashes = '#', text = ''] = HEADING.exec(line) ?? []
-      blocks.push({ kind: 'heading', level: hashes.length, children: parseInline(text) })
+    } else if (HEADING_OPEN.test(line)) {
+      blocks.push(heading(line))
       i++
-    } else if (RULE.test(line)) {
+    } else if (isRule(line)) {
       blocks.push({ kind: 'rule' })
       i++
-    } else if (/^\s{0,3}>/.test(line)) {
+    } else if (depth < MAX_QUOTE_DEPTH && QUOTE.test(line)) {
       const quoted: string[] = []
-      for (; i < lines.length && /^\s{0,3}>/.test(lines[i] ?? ''); i++)
+      for (; i < lines.length && QUOTE.test(lines[i] ?? ''); i++)
         quoted.push((lines[i] ?? '').replace(/^\s{0,3}>\s?/, ''))
-      blocks.push({ kind: 'quote', children: parseMarkdown(quoted.join('\n')) })
+      blocks.push({ kind: 'quote', children: parseBlocks(quoted.join('\n'), depth + 1) })
     } else if (BULLET.test(line) || ORDERED.test(line)) {
       const ordered = !BULLET.test(line)
       const pattern = ordered ? ORDERED : BULLET
@@ -63,74 +66,59 @@ export const parseMarkdown = (source: string): Block[] => {
       blocks.push({ kind: 'list', ordered, items })
     } else {
       const para: string[] = []
-      for (; i < lines.length && startsParagraphLine(lines[i] ?? ''); i++) para.push((lines[i] ?? '').trim())
+      para.push(line.trim())
+      for (i++; i < lines.length && continuesParagraph(lines[i] ?? '', depth); i++)
+        para.push((lines[i] ?? '').trim())
       blocks.push({ kind: 'paragraph', children: parseInline(para.join(' ')) })
     }
   }
   return blocks
 }
 
-const startsParagraphLine = (line: string): boolean =>
+const continuesParagraph = (line: string, depth: number): boolean =>
   line.trim() !== '' &&
   !FENCE.test(line) &&
-  !HEADING.test(line) &&
-  !RULE.test(line) &&
+  !HEADING_OPEN.test(line) &&
+  !isRule(line) &&
   !BULLET.test(line) &&
   !ORDERED.test(line) &&
-  !/^\s{0,3}>/.test(line)
+  !(depth < MAX_QUOTE_DEPTH && QUOTE.test(line))
 
-/** Links may only go to http(s), mailto or a relative path; anything else (javascript:, data:) is text. */
+/** `# Title ##`: one to six hashes and a space; trailing hashes and spaces are dropped. */
+const heading = (line: string): Block => {
+  const open = HEADING_OPEN.exec(line) ?? ['# ', '#']
+  let end = line.trimEnd().length
+  while (end > open[0].length && line[end - 1] === '#') end--
+  const text = line.slice(open[0].length, end).trim()
+  return { kind: 'heading', level: (open[1] ?? '#').length, children: parseInline(text) }
+}
+
+/** `---`, `* * *`, `___`: three or more of one marker with only spaces between. */
+const isRule = (line: string): boolean => {
+  const open = RULE_OPEN.exec(line)
+  if (!open) return false
+  let count = 0
+  for (const char of line.slice(open[0].length - 1)) {
+    if (char === open[1]) count++
+    else if (!/\s/.test(char)) return false
+  }
+  return count >= 3
+}
+
+/**
+ * Links may only go to http(s), mailto or a relative path; anything else (javascript:, data:) is
+ * text. Browsers drop control characters and whitespace inside a URL before reading its scheme
+ * (`\u0001javascript:` runs as javascript:) and read `\` as `/`, so such hrefs are refused whole.
+ */
 export const safeHref = (href: string): string | undefined => {
   const trimmed = href.trim()
+  if (trimmed === '' || /[\s\p{Cc}\p{Cf}\\]/u.test(trimmed)) return undefined
   if (/^(https?:|mailto:)/i.test(trimmed)) return trimmed
   if (/^[a-z][a-z0-9+.-]*:/i.test(trimmed) || trimmed.startsWith('//')) return undefined
-  return trimmed === '' ? undefined : trimmed
+  return trimmed
 }
 
-export const parseInline = (text: string): Inline[] => {
-  const out: Inline[] = []
-  let plain = ''
-  const flush = () => {
-    if (plain) out.push({ kind: 'text', text: plain })
-    plain = ''
-  }
-  let i = 0
-  while (i < text.length) {
-    const rest = text.slice(i)
-    const code = /^(`+)([\s\S]*?[^`])\1(?!`)/.exec(rest)
-    const strong = /^(\*\*|__)(?=\S)([\s\S]*?\S)\1/.exec(rest)
-    const em = /^([*_])(?=\S)([\s\S]*?\S)\1(?![*_])/.exec(rest)
-    const link = /^\[([^\]]+)\]\(([^)\s]+)\)/.exec(rest)
-    if (text[i] === '\\' && i + 1 < text.length && /[\\`*_[\]()#>-]/.test(text[i + 1] ?? '')) {
-      plain += text[i + 1]
-      i += 2
-    } else if (code) {
-      flush()
-      out.push({ kind: 'code', text: (code[2] ?? '').trim() })
-      i += code[0].length
-    } else if (strong) {
-      flush()
-      out.push({ kind: 'strong', children: parseInline(strong[2] ?? '') })
-      i += strong[0].length
-    } else if (em) {
-      flush()
-      out.push({ kind: 'em', children: parseInline(em[2] ?? '') })
-      i += em[0].length
-    } else if (link) {
-      const href = safeHref(link[2] ?? '')
-      if (href) {
-        flush()
-        out.push({ kind: 'link', href, children: parseInline(link[1] ?? '') })
-      } else plain += link[0]
-      i += link[0].length
-    } else {
-      plain += text[i]
-      i++
-    }
-  }
-  flush()
-  return out
-}
+export const parseInline = (text: string): Inline[] => parseInlineWith(text, safeHref)
 
 /** A link to somewhere else (a PR, a CI page): only http(s) is followed. */
 export const externalHref = (url: string | null | undefined): string | undefined =>

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import type { JsonValue } from '../../domain/json.js'
+import { modelNameProblem, refuseModelIssue } from '../../domain/model-name.js'
 import type { AgentEngine, EngineRequest, EngineResult, TokenUsage } from '../../app/engine.port.js'
 import { findExecutable, runAgentProcess, type AgentProcessOutcome } from './agent.process.js'
 import { buildChildEnv, type Env } from './child-env.js'
@@ -64,6 +65,7 @@ export const createCliEngine = (adapter: CliAdapter, options: CliEngineOptions =
       }
     },
     async run(request) {
+      refuseOptionLikeModel(request.model)
       const files = scratchFiles(request, adapter.id)
       try {
         const invocation = adapter.invocation(request, files)
@@ -90,6 +92,15 @@ export const createCliEngine = (adapter: CliAdapter, options: CliEngineOptions =
       }
     },
   }
+}
+
+/**
+ * Defence in depth behind the API's check: models also come from the environment, planning output
+ * and CodeMachine workspaces, and whatever reaches argv after `--model` must not parse as a flag.
+ */
+const refuseOptionLikeModel = (model: string | null | undefined): void => {
+  const problem = model ? modelNameProblem(model) : undefined
+  refuseModelIssue(problem === undefined ? undefined : { field: 'model', problem })
 }
 
 const toResult = (outcome: AgentProcessOutcome, read: Interpretation): EngineResult => ({

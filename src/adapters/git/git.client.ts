@@ -6,7 +6,8 @@ import { assertBranchName } from '../../domain/git-refs.js'
 import { parseGitUrl, redactGitUrl } from '../../domain/git-url.js'
 import type { GitClient, RepoSource } from '../../app/git.port.js'
 import { DEFAULT_COMMIT_MAX_FILE_BYTES, stageChanges } from './commit-staging.js'
-import { GIT_NETWORK_TIMEOUT_MS } from './git.runner.js'
+import { GIT_CLONE_TIMEOUT_MS, GIT_NETWORK_TIMEOUT_MS } from './git.runner.js'
+import { guardRemoteHost } from './remote-guard.js'
 import { locateRepo, type RepoPolicy } from './repo.locator.js'
 import { ensureWorktree, findNextProtocolNumber, worktreePathFor, worktreeTools } from './worktree.manager.js'
 
@@ -108,15 +109,14 @@ const ensureRepo = async (
   const parsed = parseGitUrl(source.gitUrl, policy)
   const url =
     parsed.kind === 'local' && !source.gitUrl.startsWith('file://') ? parsed.path : source.gitUrl.trim()
+  const pinned = policy.allowPrivateHosts ? [] : await guardRemoteHost(source.gitUrl, policy.allowLocalRepos)
   mkdirSync(dirname(location.path), { recursive: true })
   const temp = `${location.path}.clone-${randomBytes(4).toString('hex')}`
   try {
     await worktreeTools(signal, policy.allowLocalRepos).git(
-      ['clone', '--no-hardlinks', '--', url, temp],
+      [...pinned, 'clone', '--no-hardlinks', '--', url, temp],
       dirname(temp),
-      {
-        timeoutMs: GIT_NETWORK_TIMEOUT_MS,
-      },
+      { timeoutMs: policy.cloneTimeoutMs ?? GIT_CLONE_TIMEOUT_MS },
     )
     renameSync(temp, location.path)
   } catch (error) {

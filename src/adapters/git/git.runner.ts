@@ -5,6 +5,8 @@ import { redactUrlsInText } from '../../domain/git-url.js'
 /** Default wall-clock limit for one git command; clones and fetches get longer. */
 export const GIT_TIMEOUT_MS = 120_000
 export const GIT_NETWORK_TIMEOUT_MS = 600_000
+/** Default limit for one clone (`TASKSGODZILLA_GIT_CLONE_TIMEOUT_SECONDS`). */
+export const GIT_CLONE_TIMEOUT_MS = 120_000
 const MAX_OUTPUT_BYTES = 32 * 1024 * 1024
 
 /** Parent variables git may see: where to find things, identity, SSH agent, proxies, locale. */
@@ -25,15 +27,34 @@ export interface GitOutput {
 }
 
 /**
- * Runs `git <args>` without a shell. Transport helpers (`ext::`, `fd::`) are disabled in git
- * itself as a second line behind URL validation; prompts for credentials are disabled so a job
- * never hangs. Failures become ORC_GIT_FAILED with credentials masked.
+ * Settings that keep a repository's own configuration from running programs as the server user:
+ * hooks (post-checkout, post-commit…), an fsmonitor command, and an sshCommand. Command-line `-c`
+ * outranks every config file; GIT_SSH_COMMAND/GIT_SSH from the operator's environment still win
+ * over `core.sshCommand`, so an operator's SSH setup keeps working. Transport helpers (`ext::`,
+ * `fd::`) are refused as a second line behind URL validation.
+ */
+export const HARDENING_ARGS: readonly string[] = [
+  '-c',
+  'core.hooksPath=/dev/null',
+  '-c',
+  'core.fsmonitor=false',
+  '-c',
+  'core.sshCommand=ssh',
+  '-c',
+  'protocol.ext.allow=never',
+  '-c',
+  'protocol.fd.allow=never',
+]
+
+/**
+ * Runs `git <args>` without a shell, hardened by HARDENING_ARGS; prompts for credentials are
+ * disabled so a job never hangs. Failures become ORC_GIT_FAILED with credentials masked.
  */
 export const runGit = (args: readonly string[], options: GitRunOptions): Promise<GitOutput> =>
   new Promise((resolve, reject) => {
     execFile(
       'git',
-      ['-c', 'protocol.ext.allow=never', '-c', 'protocol.fd.allow=never', ...args],
+      [...HARDENING_ARGS, ...args],
       {
         cwd: options.cwd,
         env: gitEnv(options.allowFileProtocol),

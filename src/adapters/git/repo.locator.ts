@@ -10,6 +10,10 @@ export interface RepoPolicy {
   /** Absolute root for clones (`TASKSGODZILLA_PROJECTS_ROOT`). */
   readonly projectsRoot: string
   readonly allowLocalRepos: boolean
+  /** `TASKSGODZILLA_ALLOW_PRIVATE_GIT_HOSTS`: clones may reach private addresses (default false). */
+  readonly allowPrivateHosts?: boolean
+  /** `TASKSGODZILLA_GIT_CLONE_TIMEOUT_SECONDS` in ms: the limit for one clone (default 120 s). */
+  readonly cloneTimeoutMs?: number
 }
 
 /**

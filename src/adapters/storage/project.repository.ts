@@ -54,12 +54,14 @@ export const createProjectRepository = (db: Kysely<Database>): ProjectRepository
   async listWebhookSecrets() {
     const rows = await db
       .selectFrom('projects')
-      .select(['id', 'secrets'])
+      .select(['id', 'secrets', 'git_url'])
       .where('secrets', 'is not', null)
       .execute()
     return rows.flatMap((row) => {
       const secret = decodeJsonObject(row.secrets)?.webhook_secret
-      return typeof secret === 'string' && secret !== '' ? [{ projectId: row.id, secret }] : []
+      return typeof secret === 'string' && secret !== ''
+        ? [{ projectId: row.id, secret, gitUrl: row.git_url }]
+        : []
     })
   },
 

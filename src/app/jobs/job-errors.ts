@@ -28,6 +28,8 @@ const CODE_CATEGORIES: Partial<Record<ErrorCode, ErrorCategory>> = {
   ORC_ENGINE_EXITED: 'codex',
   ORC_GIT_FAILED: 'git',
   ORC_REPO_NOT_PRESENT: 'git',
+  // Another attempt would be refused the same way: only the configuration can change the answer.
+  ORC_GIT_HOST_REFUSED: 'validation',
 }
 
 /**

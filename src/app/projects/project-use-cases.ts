@@ -1,5 +1,6 @@
 import { AppError } from '../../domain/app-error.js'
 import type { JsonObject } from '../../domain/json.js'
+import { defaultModelsIssue, refuseModelIssue } from '../../domain/model-name.js'
 import type { Project } from '../../domain/project.js'
 import type { AppDeps } from '../app-deps.js'
 import { authorizeProject } from '../access.js'
@@ -37,6 +38,7 @@ export const makeCreateProject =
   ({ uow, jobPolicy }: Pick<AppDeps, 'uow' | 'jobPolicy'>) =>
   (input: CreateProjectInput, ctx: RequestContext): Promise<Project> =>
     uow.run(async (tx) => {
+      refuseModelIssue(defaultModelsIssue(input.defaultModels))
       const { api_token: token, ...otherSecrets } = input.secrets ?? {}
       const project = await tx.projects.create({
         ...input,
@@ -79,6 +81,7 @@ export const makeUpdateProject =
   (projectId: number, input: UpdateProjectInput, ctx: RequestContext): Promise<{ project: Project; apiToken?: string }> =>
     uow.run(async (tx) => {
       await authorizeProject(tx, projectId, ctx)
+      refuseModelIssue(defaultModelsIssue(input.defaultModels))
       if (input.rotateApiToken && input.apiToken !== undefined) {
         throw new AppError('ORC_BAD_REQUEST', 'Give either api_token or rotate_api_token, not both')
       }

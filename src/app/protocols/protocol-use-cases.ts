@@ -1,5 +1,6 @@
 import { AppError } from '../../domain/app-error.js'
 import type { JsonObject } from '../../domain/json.js'
+import { refuseModelIssue, templateModelsIssue } from '../../domain/model-name.js'
 import { protocolNameProblem } from '../../domain/protocol-name.js'
 import type { ProtocolRun } from '../../domain/protocol-run.js'
 import type { ProtocolStatus } from '../../domain/statuses.js'
@@ -28,6 +29,7 @@ export const makeCreateProtocol =
       await authorizeProject(tx, projectId, ctx)
       const problem = protocolNameProblem(input.protocolName)
       if (problem) throw new AppError('ORC_VALIDATION_FAILED', problem, { field: 'protocol_name' })
+      refuseModelIssue(templateModelsIssue(input.templateConfig))
       const run = await tx.runs.create({ projectId, ...input })
       await tx.events.append({
         projectId,

@@ -1,5 +1,6 @@
 import { AppError } from '../../domain/app-error.js'
 import type { JsonValue } from '../../domain/json.js'
+import { modelNameProblem, refuseModelIssue } from '../../domain/model-name.js'
 import { isTerminalProtocolStatus, type StepStatus } from '../../domain/statuses.js'
 import type { StepRun } from '../../domain/step-run.js'
 import { nextProtocolStatus } from '../../domain/transitions.js'
@@ -35,6 +36,8 @@ export const makeCreateStep =
       if (isTerminalProtocolStatus(run.status)) {
         throw new AppError('ORC_INVALID_TRANSITION', `Protocol already terminal (${run.status})`)
       }
+      const problem = input.model === null ? undefined : modelNameProblem(input.model)
+      refuseModelIssue(problem === undefined ? undefined : { field: 'model', problem })
       return tx.steps.create({ protocolRunId: runId, ...input })
     })
 

@@ -7,10 +7,12 @@ import type { ProtocolRun } from '../../domain/protocol-run.js'
 import { appendRunEvent } from '../api-events.js'
 import type { AppDeps } from '../app-deps.js'
 import type { RequestContext } from '../context.js'
+import type { Repositories } from '../ports.js'
 import type { GitClient } from '../git.port.js'
 import { applyCiNotice, type CiPolicy } from './apply-ci-notice.js'
 import { correlateRun } from './correlate-run.js'
 import { verifyWebhook, type WebhookCredentials } from './verify-webhook.js'
+import { bodyDeliveryId, candidateSecrets, type DeliveryClaims } from './webhook-candidates.js'
 
 export const WEBHOOK_OUTCOMES = ['received', 'unauthorized', 'duplicate', 'unmatched', 'applied'] as const
 export type WebhookOutcome = (typeof WEBHOOK_OUTCOMES)[number]
@@ -32,25 +34,21 @@ export interface WebhookDeps extends Pick<AppDeps, 'uow' | 'repos' | 'jobPolicy'
 }
 
 /**
- * Receives one provider delivery: authenticated over the raw bytes first, parsed, de-duplicated
- * by its delivery id, correlated to a run and applied — dedupe, events and state changes in one
+ * Receives one provider delivery: authenticated over the raw bytes first (against the secrets of
+ * the projects it claims to be about), parsed, de-duplicated by its delivery id and by its signed
+ * body, correlated to a run and applied — dedupe, events and state changes in one
  * transaction. A merged PR/MR then has its worktree removed (the branch stays).
  */
 export const makeReceiveWebhook =
   (deps: WebhookDeps) =>
   async (delivery: WebhookDelivery, ctx: RequestContext): Promise<{ message: string }> => {
-    const identity = await authenticate(deps, delivery)
+    const identity = await authenticate(deps, delivery, claimsOf(delivery))
     deps.count(delivery.provider, 'received')
     const payload = parsePayload(delivery.rawBody)
     if (delivery.provider === 'github' && delivery.event === 'ping') return { message: 'pong' }
     const notice = noticeOf(delivery, payload)
     const outcome = await deps.uow.run(async (tx) => {
-      if (
-        delivery.deliveryId !== undefined &&
-        !(await tx.deliveries.record(delivery.provider, delivery.deliveryId))
-      ) {
-        return { duplicate: true as const }
-      }
+      if (!(await isFirstDelivery(tx, delivery))) return { duplicate: true as const }
       const run = await correlateRun(tx, notice, identity, delivery.protocolRunId).catch((error: unknown) => {
         deps.count(delivery.provider, 'unmatched')
         throw error
@@ -67,18 +65,42 @@ export const makeReceiveWebhook =
     return { message: 'Webhook recorded' }
   }
 
-const authenticate = async (deps: WebhookDeps, delivery: WebhookDelivery) => {
-  const perProject = await deps.repos.projects.listWebhookSecrets()
-  const secrets = [
-    ...(deps.globalSecret ? [{ projectId: null, secret: deps.globalSecret }] : []),
-    ...perProject,
-  ]
+const authenticate = async (deps: WebhookDeps, delivery: WebhookDelivery, claims: DeliveryClaims) => {
+  const { secrets, configured } = await candidateSecrets(deps.repos, claims, deps.globalSecret)
   try {
+    if (configured && secrets.length === 0)
+      throw new AppError(
+        'ORC_WEBHOOK_UNAUTHORIZED',
+        `Invalid webhook ${delivery.provider === 'github' ? 'signature' : 'token'}`,
+      )
     return verifyWebhook(delivery.provider, delivery.rawBody, delivery, secrets, deps.allowUnsigned)
   } catch (error) {
     deps.count(delivery.provider, 'unauthorized')
     throw error
   }
+}
+
+/** What the payload claims, read leniently: a body that does not parse simply claims nothing. */
+const claimsOf = (delivery: WebhookDelivery): DeliveryClaims => {
+  try {
+    return {
+      notice: noticeOf(delivery, parsePayload(delivery.rawBody)),
+      protocolRunId: delivery.protocolRunId,
+    }
+  } catch {
+    return { notice: undefined, protocolRunId: delivery.protocolRunId }
+  }
+}
+
+/** Records the delivery id (when sent) and the body's hash; false when either was seen before. */
+const isFirstDelivery = async (tx: Pick<Repositories, 'deliveries'>, delivery: WebhookDelivery) => {
+  const byHeader =
+    delivery.deliveryId === undefined || (await tx.deliveries.record(delivery.provider, delivery.deliveryId))
+  const byBody = await tx.deliveries.record(
+    delivery.provider,
+    bodyDeliveryId(delivery.provider, delivery.rawBody),
+  )
+  return byHeader && byBody
 }
 
 const parsePayload = (raw: Buffer): JsonObject => {

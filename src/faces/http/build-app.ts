@@ -11,6 +11,7 @@ import type { Logger } from '../../logging.js'
 import type { Metrics } from '../../metrics.js'
 import { authPlugin } from './auth.plugin.js'
 import { errorsPlugin } from './errors.plugin.js'
+import { hostOriginPlugin } from './host-origin.plugin.js'
 import { installJsonParser } from './json-body.js'
 import { metricsPlugin } from './metrics.plugin.js'
 import { readMemoPlugin } from './read-memo.plugin.js'
@@ -44,6 +45,9 @@ export interface HttpDeps extends WebhookRouteDeps, BranchRouteDeps, CodeMachine
   readonly corsOrigins: readonly string[]
   /** `TASKSGODZILLA_MAX_STREAMS_PER_TOKEN`: open SSE / log-follow connections per caller. */
   readonly maxStreamsPerToken: number
+  /** The address the server listens on, for the Host allow-list. */
+  readonly bindHost: string
+  readonly allowedHosts: readonly string[]
 }
 
 /** Builds the HTTP face without listening, so tests can drive it through `inject()`. */
@@ -61,6 +65,12 @@ export const buildApp = async (deps: HttpDeps): Promise<FastifyInstance> => {
   await server.register(errorsPlugin)
   await server.register(requestIdPlugin)
   await server.register(metricsPlugin, { metrics: deps.metrics })
+  await server.register(hostOriginPlugin, {
+    bindHost: deps.bindHost,
+    allowedHosts: deps.allowedHosts,
+    tokenConfigured: deps.apiToken !== undefined,
+    corsOrigins: deps.corsOrigins,
+  })
   await server.register(authPlugin, { token: deps.apiToken, metricsPublic: deps.metricsPublic })
   if (deps.corsOrigins.length > 0) await server.register(cors, { origin: [...deps.corsOrigins] })
   // The last onRequest hook: a kept body is sent from it, and hooks after it would not run.

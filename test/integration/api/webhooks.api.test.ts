@@ -184,7 +184,8 @@ for (const dialect of DIALECTS) {
       }
       await github('pull_request', merged)
       expect((await runOf(run.id)).status).toBe('completed')
-      await github('pull_request', merged)
+      // A second, distinct delivery about the same merge (an identical body would be a replay).
+      await github('pull_request', { ...merged, sender: { login: 'second-delivery' } })
       const events = await eventsOf(run.id)
       expect(events.filter((e) => e.event_type === 'pr_merged')).toHaveLength(1)
       expect(events.map((e) => e.event_type)).toContain('merge_ignored')
