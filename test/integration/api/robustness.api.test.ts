@@ -109,6 +109,13 @@ for (const dialect of DIALECTS) {
       return String(rows[0]?.v)
     }
 
+    it('answers 422 for ids past the 32-bit range in queries instead of failing in the database', async () => {
+      for (const url of ['/events?project_id=99999999999999999999', '/events?project_id=2147483648']) {
+        const response = await api.server.inject({ method: 'GET', url })
+        expect(response.statusCode, `${url} → ${response.body}`).toBe(422)
+      }
+    })
+
     it('never answers 5xx and never changes a row on a 4xx, whatever it is sent', async () => {
       const runs = dialect === 'sqlite' ? 2000 : 800
       await fc.assert(

@@ -19,7 +19,7 @@ const StreamQuery = Type.Object({
   project_id: Type.Optional(Id),
   protocol_run_id: Type.Optional(Id),
   event_type: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-  last_event_id: Type.Optional(Type.Integer({ minimum: 0 })),
+  last_event_id: Type.Optional(Type.Integer({ minimum: 0, maximum: 2_147_483_647 })),
 })
 
 export const eventRoutes: FastifyPluginAsyncTypebox<EventRouteDeps> = async (

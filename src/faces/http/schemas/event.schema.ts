@@ -16,7 +16,7 @@ export const EventOut = Type.Object({
 
 export const EventQuery = Type.Object({
   limit: Type.Optional(Limit(50)),
-  project_id: Type.Optional(Type.Integer({ minimum: 0 })),
+  project_id: Type.Optional(Type.Integer({ minimum: 0, maximum: 2_147_483_647 })),
   protocol_run_id: Type.Optional(Id),
   event_type: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
   since: Type.Optional(Type.String({ format: 'date-time' })),
