@@ -129,14 +129,17 @@ export const databaseProbe = (database: DatabaseHandle): HealthProbe => ({
 
 export const createHttpServer = (runtime: Runtime): Promise<FastifyInstance> => {
   const { config, deps } = runtime
+  const repoPolicy = {
+    projectsRoot: config.repos.projectsRoot,
+    allowLocalRepos: config.repos.allowLocalRepos,
+  }
+  const git = createGitClient(repoPolicy)
   const app = createApp({
     ...deps,
     queueBackend: config.queue.backend === 'redis' ? 'redis-bullmq' : 'embedded',
     probes: runtime.probes,
-  })
-  const git = createGitClient({
-    projectsRoot: config.repos.projectsRoot,
-    allowLocalRepos: config.repos.allowLocalRepos,
+    git,
+    repoPolicy,
   })
   const receiveWebhook = makeReceiveWebhook({
     ...deps,
@@ -152,7 +155,7 @@ export const createHttpServer = (runtime: Runtime): Promise<FastifyInstance> => 
     receiveWebhook,
     listBranches: makeListBranches({ ...deps, git }),
     deleteBranch: makeDeleteBranch({ ...deps, git }),
-    importCodeMachine: makeImportCodeMachine({ ...deps, git, projectsRoot: config.repos.projectsRoot }),
+    importCodeMachine: makeImportCodeMachine({ ...deps, git }),
     triggerCi: makeTriggerCi({
       ...deps,
       codeHosts: codeHostsFor(config),
