@@ -19,6 +19,9 @@ export interface EventWatch {
   readonly signal: EventSignal
 }
 
+/** Reads retried while the protected set changes under them, before one is skipped. */
+const MAX_READS_PER_CHANGE = 3
+
 /**
  * Authorizes a live event stream at open (project token, as for listing) and again before every
  * read whose protected-project set has changed since the last one (`tokenSetVersion`), so a
@@ -32,12 +35,14 @@ export const makeWatchEvents =
     const access = streamAccess(repos, filter, ctx)
     const base = await access.current()
     const read = async (afterId: number, limit: number) => {
-      for (;;) {
+      for (let attempt = 0; attempt < MAX_READS_PER_CHANGE; attempt += 1) {
         const excludeProjectIds = await access.current()
         const events = await repos.events.list({ ...filter, excludeProjectIds, afterId, limit, order: 'asc' })
         // A token given while the read ran may cover events it returned: read again with it.
         if (events.length === 0 || !(await access.changed())) return events
       }
+      // Tokens keep changing under the read: send nothing now; the next wake-up reads again.
+      return []
     }
     return {
       after: read,
