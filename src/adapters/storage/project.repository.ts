@@ -80,7 +80,9 @@ export const createProjectRepository = (db: Kysely<Database>): ProjectRepository
       .select((eb) => [eb.fn.countAll<number | string>().as('count'), eb.fn.max('updated_at').as('latest')])
       .where('api_token_hash', 'is not', null)
       .executeTakeFirst()
-    return `${String(row?.count ?? 0)}:${String(row?.latest ?? '')}`
+    // Postgres hands timestamptz back as a Date: keep its milliseconds (String() would drop them).
+    const latest = row?.latest instanceof Date ? row.latest.toISOString() : String(row?.latest ?? '')
+    return `${String(row?.count ?? 0)}:${latest}`
   },
 
   async findCredentials(id) {
