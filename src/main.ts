@@ -131,12 +131,20 @@ export const databaseProbe = (database: DatabaseHandle): HealthProbe => ({
 /** The API over the runtime; `listenHost` is where it will listen (default: what start-up would pick). */
 export const createHttpServer = (runtime: Runtime, listenHost?: string): Promise<FastifyInstance> => {
   const { config, deps } = runtime
+  const repoPolicy = {
+    projectsRoot: config.repos.projectsRoot,
+    allowLocalRepos: config.repos.allowLocalRepos,
+  }
+  const git = createGitClient(gitPolicyFor(config))
+  const files = createContainedFiles({ maxBytes: config.files.containedMaxBytes })
   const app = createApp({
     ...deps,
     queueBackend: config.queue.backend === 'redis' ? 'redis-bullmq' : 'embedded',
     probes: runtime.probes,
+    git,
+    files,
+    repoPolicy,
   })
-  const git = createGitClient(gitPolicyFor(config))
   const receiveWebhook = makeReceiveWebhook({
     ...deps,
     autoQaOnCi: config.qa.autoOnCi,
@@ -151,12 +159,7 @@ export const createHttpServer = (runtime: Runtime, listenHost?: string): Promise
     receiveWebhook,
     listBranches: makeListBranches({ ...deps, git }),
     deleteBranch: makeDeleteBranch({ ...deps, git }),
-    importCodeMachine: makeImportCodeMachine({
-      ...deps,
-      git,
-      projectsRoot: config.repos.projectsRoot,
-      files: createContainedFiles({ maxBytes: config.files.containedMaxBytes }),
-    }),
+    importCodeMachine: makeImportCodeMachine({ ...deps, git, files }),
     triggerCi: makeTriggerCi({
       ...deps,
       codeHosts: codeHostsFor(config),

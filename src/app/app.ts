@@ -1,4 +1,7 @@
 import type { AppDeps } from './app-deps.js'
+import type { ContainedFiles } from './contained-files.js'
+import type { GitClient } from './git.port.js'
+import type { RepoPolicy } from './projects/local-path.js'
 import { makeListEvents } from './events/event-use-cases.js'
 import { makeCheckHealth, type HealthProbe } from './health.js'
 import { makeAnswerClarifications } from './projects/answer-clarifications.js'
@@ -37,6 +40,11 @@ import {
 export interface AppOptions extends AppDeps {
   readonly queueBackend: QueueBackendName
   readonly probes: readonly HealthProbe[]
+  /** Where checkouts are: caller-supplied paths must lie in their project's own one. */
+  readonly git: Pick<GitClient, 'locateRepo'>
+  /** Resolves those paths through symlinks. */
+  readonly files: Pick<ContainedFiles, 'realPath' | 'exists'>
+  readonly repoPolicy: RepoPolicy
 }
 
 /** Every use case the faces may call, bound to its dependencies. */

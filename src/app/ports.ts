@@ -21,8 +21,8 @@ export interface ProjectRepository {
   create(project: NewProject): Promise<Project>
   /** The project, or undefined; "not found" is the use case's call. */
   findById(id: number): Promise<Project | undefined>
-  /** Newest first (created_at, then id). */
-  list(page: Page): Promise<Project[]>
+  /** Newest first (created_at, then id), leaving out `excludeIds` (projects the caller may not read). */
+  list(page: Page & { readonly excludeIds?: readonly number[] }): Promise<Project[]>
   /** Applies the given fields (absent keys untouched) and returns the project, or undefined if unknown. */
   update(id: number, patch: ProjectPatch): Promise<Project | undefined>
   /** Credentials for auth and webhook checks only; never hand the result to a presenter. */
@@ -33,6 +33,12 @@ export interface ProjectRepository {
   listWebhookSecrets(): Promise<Array<{ projectId: number; secret: string; gitUrl: string }>>
   /** Token hashes of every project that has a token, to hide their data from other callers. */
   listTokenHashes(): Promise<Array<{ projectId: number; apiTokenHash: string }>>
+  /**
+   * A value that changes whenever a project gains, loses or changes its token (count and latest
+   * update of the token-protected projects), so a long-lived reader re-reads `listTokenHashes`
+   * only then. It may also change without a token change; it never says which project changed.
+   */
+  tokenSetVersion(): Promise<string>
 }
 
 export interface ProtocolRunRepository {

@@ -47,8 +47,17 @@ export const parseGitUrl = (url: string, policy: GitUrlPolicy): GitSource => {
   } catch {
     return refuse(url, 'it is not a valid URL')
   }
+  if (parsed.password !== '' || (scheme === 'https' && parsed.username !== ''))
+    refuse(url, CREDENTIALS_REFUSED)
   return remote(url, parsed.hostname, decodeURIComponent(parsed.pathname))
 }
+
+/**
+ * Why a URL carrying a secret is refused rather than stored: the URL is shown in responses,
+ * events and git's own messages, so a secret in it would leak (docs/decisions.md).
+ */
+const CREDENTIALS_REFUSED =
+  'it carries credentials; give git its credentials through a credential helper or SSH key on the server instead'
 
 const remote = (url: string, host: string, path: string): GitSource => {
   if (!HOST.test(host) || host.startsWith('-') || host.startsWith('.'))

@@ -1,5 +1,5 @@
 import type { Kysely, Updateable } from 'kysely'
-import type { Page, ProjectRepository } from '../../app/ports.js'
+import type { ProjectRepository } from '../../app/ports.js'
 import type { ProjectPatch } from '../../domain/project.js'
 import { decodeJsonObject, encodeJson, nowIso } from './columns.js'
 import { toProject, toProjectCredentials } from './project.table.js'
@@ -33,8 +33,10 @@ export const createProjectRepository = (db: Kysely<Database>): ProjectRepository
     return row ? toProject(row) : undefined
   },
 
-  async list(page: Page) {
+  async list(page) {
     let query = db.selectFrom('projects').selectAll()
+    if (page.excludeIds !== undefined && page.excludeIds.length > 0)
+      query = query.where('id', 'not in', [...page.excludeIds])
     if (page.beforeId !== undefined) query = query.where('id', '<', page.beforeId)
     if (page.afterId !== undefined) query = query.where('id', '>', page.afterId)
     const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit).execute()
@@ -72,6 +74,17 @@ export const createProjectRepository = (db: Kysely<Database>): ProjectRepository
       .where('api_token_hash', 'is not', null)
       .execute()
     return rows.map((row) => ({ projectId: row.id, apiTokenHash: row.api_token_hash ?? '' }))
+  },
+
+  async tokenSetVersion() {
+    const row = await db
+      .selectFrom('projects')
+      .select((eb) => [eb.fn.countAll<number | string>().as('count'), eb.fn.max('updated_at').as('latest')])
+      .where('api_token_hash', 'is not', null)
+      .executeTakeFirst()
+    // Postgres hands timestamptz back as a Date: keep its milliseconds (String() would drop them).
+    const latest = row?.latest instanceof Date ? row.latest.toISOString() : String(row?.latest ?? '')
+    return `${String(row?.count ?? 0)}:${latest}`
   },
 
   async findCredentials(id) {

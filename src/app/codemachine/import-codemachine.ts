@@ -1,7 +1,5 @@
-import { isAbsolute, resolve } from 'node:path'
 import { AppError } from '../../domain/app-error.js'
 import type { Job } from '../../domain/job.js'
-import { isInside } from '../../domain/posix-path.js'
 import type { Project } from '../../domain/project.js'
 import { protocolNameProblem } from '../../domain/protocol-name.js'
 import type { ProtocolRun } from '../../domain/protocol-run.js'
@@ -11,6 +9,7 @@ import type { ContainedFiles } from '../contained-files.js'
 import { withTrace, type RequestContext } from '../context.js'
 import type { GitClient } from '../git.port.js'
 import { enqueueJob } from '../jobs/enqueue.js'
+import { checkInsideProjectFolder } from '../projects/project-folder.js'
 import { loadCodeMachineWorkspace } from './load-workspace.js'
 import { recordImport } from './record-import.js'
 
@@ -30,8 +29,6 @@ export interface ImportCodeMachineResult {
 
 export type ImportDeps = Pick<AppDeps, 'uow' | 'repos' | 'jobPolicy'> & {
   readonly git: Pick<GitClient, 'locateRepo'>
-  /** `TASKSGODZILLA_PROJECTS_ROOT`: workspaces may also live below it. */
-  readonly projectsRoot: string
   /** Reads the workspace's config files, contained and size-capped. */
   readonly files: ContainedFiles
 }
@@ -39,7 +36,7 @@ export type ImportDeps = Pick<AppDeps, 'uow' | 'repos' | 'jobPolicy'> & {
 /**
  * POST /projects/{id}/codemachine/import. Everything is checked before anything is written: the
  * project and its token, the protocol name (422), the workspace (422 outside the project's
- * checkout and the projects root, existing or not; then 400 when missing) and, read here in
+ * own folder, existing or not; then 400 when missing) and, read here in
  * full, its config (400 with file:line:col). Inline, the run, its spec and its steps are then written in one transaction
  * (`planned`, or `blocked` on spec validation errors); with `enqueue`, the run (`planning`) and
  * a `codemachine_import_job` are, and the job imports the workspace as it then is.
@@ -87,49 +84,14 @@ export const makeImportCodeMachine =
   }
 
 /**
- * The workspace as a real absolute path, when it lies inside the project's checkout or the
- * projects root. The location is checked before existence, so a path outside is the same 422
- * whether or not it exists (no probing the server's folders): first as written, then through
- * every existing symlink, so a link cannot smuggle in another folder either.
+ * The workspace as a real absolute path, when it lies inside the project's own folder (its
+ * checkout; one folder per project, so never another project's clone beside it).
  */
 const checkWorkspaceLocation = (deps: ImportDeps, project: Project, workspacePath: string): string => {
-  if (!isAbsolute(workspacePath))
-    throw new AppError(
-      'ORC_VALIDATION_FAILED',
-      `workspace_path ${JSON.stringify(workspacePath)} must be an absolute path`,
-      { field: 'workspace_path' },
-    )
-  const roots = [repoPathOf(deps, project), deps.projectsRoot].filter(
-    (root): root is string => root !== undefined && root !== '',
-  )
-  const realRoots = roots
-    .map((root) => realOrUndefined(deps.files, root))
-    .filter((root): root is string => root !== undefined)
-  const lexical = resolve(workspacePath)
-  const deepest = deps.files.realPath(lexical)
-  const inside = (path: string | undefined, among: readonly string[]) =>
-    path !== undefined && among.some((root) => isInside(root, path))
-  if (!inside(lexical, [...roots.map((root) => resolve(root)), ...realRoots]) || !inside(deepest, realRoots))
-    throw new AppError(
-      'ORC_PATH_OUTSIDE_ROOT',
-      `Workspace ${workspacePath} is outside the project's repository and TASKSGODZILLA_PROJECTS_ROOT`,
-      { workspace_path: workspacePath },
-    )
-  const real = realOrUndefined(deps.files, lexical)
+  const { real } = checkInsideProjectFolder(deps, project, workspacePath, 'workspace_path')
   if (!real)
     throw new AppError('ORC_WORKSPACE_NOT_FOUND', `Workspace ${workspacePath} does not exist`, {
       workspace_path: workspacePath,
     })
   return real
 }
-
-const repoPathOf = (deps: ImportDeps, project: Project): string | undefined => {
-  try {
-    return deps.git.locateRepo({ gitUrl: project.gitUrl, localPath: project.localPath }).path
-  } catch {
-    return undefined
-  }
-}
-
-const realOrUndefined = (files: ContainedFiles, path: string): string | undefined =>
-  files.exists(resolve(path)) ? files.realPath(resolve(path)) : undefined

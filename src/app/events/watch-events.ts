@@ -19,21 +19,67 @@ export interface EventWatch {
   readonly signal: EventSignal
 }
 
+/** Reads retried while the protected set changes under them, before one is skipped. */
+const MAX_READS_PER_CHANGE = 3
+
 /**
- * Authorizes a live event stream once (project token, as for listing) and returns how to read
- * it: every read goes to the events table, so a reader never misses or reorders what committed.
+ * Authorizes a live event stream at open (project token, as for listing) and again before every
+ * read whose protected-project set has changed since the last one (`tokenSetVersion`), so a
+ * project created with or given a token later is filtered out, and a scoped stream whose project
+ * token was rotated away fails its next read with the 401/403 error (the stream then ends). Every
+ * read goes to the events table, so a reader never misses or reorders what committed.
  */
 export const makeWatchEvents =
   ({ repos, signal }: Pick<AppDeps, 'repos'> & { signal: EventSignal }) =>
   async (filter: WatchFilter, ctx: RequestContext): Promise<EventWatch> => {
-    if (filter.projectId !== undefined) await authorizeProject(repos, filter.projectId, ctx)
-    if (filter.protocolRunId !== undefined) await authorizeRun(repos, filter.protocolRunId, ctx)
-    const scoped = filter.projectId !== undefined || filter.protocolRunId !== undefined
-    const excludeProjectIds = scoped ? [] : await unreadableProjects(repos, ctx)
-    const base = { ...filter, excludeProjectIds }
+    const access = streamAccess(repos, filter, ctx)
+    const base = await access.current()
+    const read = async (afterId: number, limit: number) => {
+      for (let attempt = 0; attempt < MAX_READS_PER_CHANGE; attempt += 1) {
+        const excludeProjectIds = await access.current()
+        const events = await repos.events.list({ ...filter, excludeProjectIds, afterId, limit, order: 'asc' })
+        // A token given while the read ran may cover events it returned: read again with it.
+        if (events.length === 0 || !(await access.changed())) return events
+      }
+      // Tokens keep changing under the read: send nothing now; the next wake-up reads again.
+      return []
+    }
     return {
-      after: (afterId, limit) => repos.events.list({ ...base, afterId, limit, order: 'asc' }),
-      latestId: async () => (await repos.events.list({ ...base, limit: 1 }))[0]?.id ?? 0,
+      after: read,
+      latestId: async () =>
+        (await repos.events.list({ ...filter, excludeProjectIds: base, limit: 1 }))[0]?.id ?? 0,
       signal,
     }
   }
+
+/**
+ * Who may read what, re-checked only when the set of token-protected projects changes: the
+ * project ids a stream must leave out, or the token error of a scoped stream's project.
+ */
+const streamAccess = (
+  repos: Pick<AppDeps['repos'], 'projects' | 'runs' | 'steps'>,
+  filter: WatchFilter,
+  ctx: RequestContext,
+) => {
+  const scoped = filter.projectId !== undefined || filter.protocolRunId !== undefined
+  let version: string | undefined
+  let excluded: Promise<number[]> = Promise.resolve([])
+  const authorize = async (): Promise<number[]> => {
+    if (filter.projectId !== undefined) await authorizeProject(repos, filter.projectId, ctx)
+    if (filter.protocolRunId !== undefined) await authorizeRun(repos, filter.protocolRunId, ctx)
+    return scoped ? [] : unreadableProjects(repos, ctx)
+  }
+  return {
+    /** The ids to leave out now; throws the token error when a scoped stream may no longer read. */
+    current: async (): Promise<number[]> => {
+      const now = await repos.projects.tokenSetVersion()
+      if (now !== version) {
+        version = now
+        excluded = authorize()
+      }
+      return excluded
+    },
+    /** True when the protected set changed since `current` last looked. */
+    changed: async (): Promise<boolean> => (await repos.projects.tokenSetVersion()) !== version,
+  }
+}

@@ -1,10 +1,11 @@
 import { isAppError } from '../../domain/app-error.js'
+import { redactGitUrl, redactUrlsInText } from '../../domain/git-url.js'
 import type { JsonObject } from '../../domain/json.js'
 import { canProtocol } from '../../domain/transitions.js'
 import type { RequestContext } from '../context.js'
 import type { Repositories } from '../ports.js'
 import { changeRunStatus, type ChangeEvent } from '../state-changes.js'
-import type { JobHandler, JobRunContext } from './job-handler.js'
+import { PermanentJobError, type JobHandler, type JobRunContext } from './job-handler.js'
 import { blockRun, jobContext, readRunAndProject, type RunAndProject } from './job-support.js'
 import { hasAnswers, ONBOARDING_QUESTIONS, questionsMetadata } from './onboarding-questions.js'
 import type { ProtocolJobDeps } from './protocol-job-deps.js'
@@ -24,14 +25,17 @@ export const createProjectSetupHandler =
     try {
       return await onboard(deps, started, job, ctx)
     } catch (error) {
-      if (job.attempt >= job.maxAttempts) {
+      // A refused URL stays refused: fail now instead of retrying what git will never be given.
+      const refused = isAppError(error) && error.code === 'ORC_GIT_URL_REFUSED'
+      if (refused || job.attempt >= job.maxAttempts) {
         const event = {
           type: 'setup_failed',
           message: 'Project setup failed.',
-          metadata: { error: String(error) },
+          metadata: { error: redactUrlsInText(String(error)) },
         }
         await deps.uow.run((tx) => failRun(tx, started.run.id, event, ctx))
       }
+      if (refused) throw new PermanentJobError(error.message, 'validation')
       throw error
     }
   }
@@ -45,7 +49,7 @@ const start = async (
   if (!loaded || !['pending', 'running'].includes(loaded.run.status))
     return { skipped: 'setup run is not pending or running' }
   const { project, run } = loaded
-  const metadata = { git_url: project.gitUrl, local_path: project.localPath }
+  const metadata = { git_url: redactGitUrl(project.gitUrl), local_path: project.localPath }
   const event = { type: 'setup_started', message: `Onboarding ${project.name}`, metadata }
   const current = run.status === 'pending' ? await changeRunStatus(tx, run, 'run', event, ctx) : run
   if (run.status !== 'pending') await note(tx, loaded, event, ctx)
@@ -135,7 +139,11 @@ const repoProblem = async (
 ) => {
   const { project, run } = loaded
   if (notPresent) {
-    const metadata = { git_url: project.gitUrl, local_path: project.localPath, expected_path: path }
+    const metadata = {
+      git_url: redactGitUrl(project.gitUrl),
+      local_path: project.localPath,
+      expected_path: path,
+    }
     await note(
       tx,
       loaded,

@@ -1,12 +1,15 @@
 import { AppError } from '../../domain/app-error.js'
-import type { JsonObject } from '../../domain/json.js'
+import { parseGitUrl } from '../../domain/git-url.js'
+import type { JsonObject, JsonValue } from '../../domain/json.js'
 import { defaultModelsIssue, refuseModelIssue } from '../../domain/model-name.js'
 import type { Project } from '../../domain/project.js'
 import type { AppDeps } from '../app-deps.js'
 import { authorizeProject } from '../access.js'
 import { withTrace, type RequestContext } from '../context.js'
+import { unreadableProjects } from '../events/visibility.js'
 import { enqueueJob } from '../jobs/enqueue.js'
 import { generateToken, hashToken } from '../secrets.js'
+import { checkLocalPath, type RepoPolicy } from './local-path.js'
 
 export interface CreateProjectInput {
   readonly name: string
@@ -33,17 +36,25 @@ export interface UpdateProjectInput {
 
 const SETUP_DESCRIPTION = 'Project setup and bootstrap'
 
-/** Creates a project, its `setup-<id>` run, the `setup_enqueued` event and the setup job, atomically. */
+/**
+ * Creates a project, its `setup-<id>` run, the `setup_enqueued` event and the setup job, atomically.
+ * Refused first (422): a git URL git would never be given (transport helpers, options, embedded
+ * credentials), a `local_path` outside what the policy allows, an `api_token` that is not a token.
+ */
 export const makeCreateProject =
-  ({ uow, jobPolicy }: Pick<AppDeps, 'uow' | 'jobPolicy'>) =>
-  (input: CreateProjectInput, ctx: RequestContext): Promise<Project> =>
-    uow.run(async (tx) => {
-      refuseModelIssue(defaultModelsIssue(input.defaultModels))
-      const { api_token: token, ...otherSecrets } = input.secrets ?? {}
+  ({ uow, jobPolicy, repoPolicy }: Pick<AppDeps, 'uow' | 'jobPolicy'> & { repoPolicy: RepoPolicy }) =>
+  (input: CreateProjectInput, ctx: RequestContext): Promise<Project> => {
+    parseGitUrl(input.gitUrl, repoPolicy)
+    refuseModelIssue(defaultModelsIssue(input.defaultModels))
+    const localPath = input.localPath === null ? null : checkLocalPath(input.localPath, repoPolicy)
+    const { api_token: token, ...otherSecrets } = input.secrets ?? {}
+    const apiTokenHash = token === undefined ? null : hashToken(checkProjectToken(token))
+    return uow.run(async (tx) => {
       const project = await tx.projects.create({
         ...input,
+        localPath,
         secrets: Object.keys(otherSecrets).length > 0 ? otherSecrets : null,
-        apiTokenHash: typeof token === 'string' && token !== '' ? hashToken(token) : null,
+        apiTokenHash,
       })
       const run = await tx.runs.create({
         projectId: project.id,
@@ -64,30 +75,37 @@ export const makeCreateProject =
       })
       return project
     })
+  }
 
 export const makeGetProject =
   ({ repos }: Pick<AppDeps, 'repos'>) =>
   (projectId: number, ctx: RequestContext): Promise<Project> =>
     authorizeProject(repos, projectId, ctx)
 
+/**
+ * Lists the projects the caller may read: a token-protected project is left out unless the
+ * caller presented its token, as `GET /projects/{id}` would refuse it (docs/api.md).
+ */
 export const makeListProjects =
   ({ repos }: Pick<AppDeps, 'repos'>) =>
-  (page: { limit: number; beforeId?: number; afterId?: number }): Promise<Project[]> =>
-    repos.projects.list(page)
+  async (page: { limit: number; beforeId?: number; afterId?: number }, ctx: RequestContext): Promise<Project[]> =>
+    repos.projects.list({ ...page, excludeIds: await unreadableProjects(repos, ctx) })
 
 /** Updates a project; returns the new token once when one was generated. */
 export const makeUpdateProject =
-  ({ uow }: Pick<AppDeps, 'uow'>) =>
+  ({ uow, repoPolicy }: Pick<AppDeps, 'uow'> & { repoPolicy: RepoPolicy }) =>
   (projectId: number, input: UpdateProjectInput, ctx: RequestContext): Promise<{ project: Project; apiToken?: string }> =>
     uow.run(async (tx) => {
       await authorizeProject(tx, projectId, ctx)
       refuseModelIssue(defaultModelsIssue(input.defaultModels))
+      const localPath = input.localPath ? checkLocalPath(input.localPath, repoPolicy) : input.localPath
       if (input.rotateApiToken && input.apiToken !== undefined) {
         throw new AppError('ORC_BAD_REQUEST', 'Give either api_token or rotate_api_token, not both')
       }
       const generated = input.rotateApiToken ? generateToken() : undefined
       const token = generated ?? input.apiToken
-      const { apiToken: _token, rotateApiToken: _rotate, ...fields } = input
+      const { apiToken: _token, rotateApiToken: _rotate, ...rest } = input
+      const fields = { ...rest, localPath }
       const tokenPatch = token === undefined ? {} : { apiTokenHash: token === null ? null : hashToken(token) }
       const project = await tx.projects.update(projectId, { ...fields, ...tokenPatch })
       if (!project) throw new AppError('ORC_PROJECT_NOT_FOUND', 'Project not found')
@@ -99,6 +117,20 @@ export const makeUpdateProject =
       })
       return generated === undefined ? { project } : { project, apiToken: generated }
     })
+
+/** The project token a caller gave in `secrets.api_token`: a string as PATCH accepts, never a number or "". */
+const checkProjectToken = (token: JsonValue): string => {
+  if (typeof token === 'string' && token.length >= MIN_TOKEN_LENGTH && token.length <= MAX_TOKEN_LENGTH) return token
+  const given = typeof token === 'string' ? `a string of ${token.length} characters` : `a ${token === null ? 'null' : typeof token}`
+  throw new AppError(
+    'ORC_VALIDATION_FAILED',
+    `secrets.api_token must be a string of ${MIN_TOKEN_LENGTH} to ${MAX_TOKEN_LENGTH} characters (got ${given}); leave it out for a project without a token`,
+    { field: 'secrets' },
+  )
+}
+
+const MIN_TOKEN_LENGTH = 8
+const MAX_TOKEN_LENGTH = 500
 
 const changedKeys = (fields: object): string[] =>
   Object.entries(fields)

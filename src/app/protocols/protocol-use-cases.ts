@@ -1,12 +1,14 @@
 import { AppError } from '../../domain/app-error.js'
 import type { JsonObject } from '../../domain/json.js'
 import { refuseModelIssue, templateModelsIssue } from '../../domain/model-name.js'
+import type { Project } from '../../domain/project.js'
 import { protocolNameProblem } from '../../domain/protocol-name.js'
 import type { ProtocolRun } from '../../domain/protocol-run.js'
 import type { ProtocolStatus } from '../../domain/statuses.js'
 import type { AppDeps } from '../app-deps.js'
 import { authorizeProject, authorizeRun } from '../access.js'
 import type { RequestContext } from '../context.js'
+import { checkInsideProjectFolder, type ProjectFolderDeps } from '../projects/project-folder.js'
 import type { Page } from '../ports.js'
 import { summarizeSpec, type SpecSummary } from './spec-summary.js'
 
@@ -21,16 +23,24 @@ export interface CreateProtocolInput {
   readonly templateSource: JsonObject | null
 }
 
-/** Creates a run under a project; the name must be `NNNN-short-name` and unique in the project (409). */
+/**
+ * Creates a run under a project; the name must be `NNNN-short-name` and unique in the project (409).
+ * `worktree_path` and `protocol_root` are where a run reads and writes, so a caller may only name
+ * folders inside the project's own folder (422 otherwise, as the CodeMachine import).
+ */
 export const makeCreateProtocol =
-  ({ uow }: Pick<AppDeps, 'uow'>) =>
-  (projectId: number, input: CreateProtocolInput, ctx: RequestContext): Promise<ProtocolRun> =>
-    uow.run(async (tx) => {
+  ({ uow, repos, git, files }: Pick<AppDeps, 'uow' | 'repos'> & ProjectFolderDeps) =>
+  async (projectId: number, input: CreateProtocolInput, ctx: RequestContext): Promise<ProtocolRun> => {
+    const project = await authorizeProject(repos, projectId, ctx)
+    const problem = protocolNameProblem(input.protocolName)
+    if (problem) throw new AppError('ORC_VALIDATION_FAILED', problem, { field: 'protocol_name' })
+    refuseModelIssue(templateModelsIssue(input.templateConfig))
+    const folder = { git, files }
+    const worktreePath = pathInProjectFolder(folder, project, input.worktreePath, 'worktree_path')
+    const protocolRoot = pathInProjectFolder(folder, project, input.protocolRoot, 'protocol_root')
+    return uow.run(async (tx) => {
       await authorizeProject(tx, projectId, ctx)
-      const problem = protocolNameProblem(input.protocolName)
-      if (problem) throw new AppError('ORC_VALIDATION_FAILED', problem, { field: 'protocol_name' })
-      refuseModelIssue(templateModelsIssue(input.templateConfig))
-      const run = await tx.runs.create({ projectId, ...input })
+      const run = await tx.runs.create({ projectId, ...input, worktreePath, protocolRoot })
       await tx.events.append({
         projectId,
         protocolRunId: run.id,
@@ -40,6 +50,19 @@ export const makeCreateProtocol =
       })
       return run
     })
+  }
+
+/** A caller's path checked to lie in the project's folder, stored as its real path when it exists. */
+const pathInProjectFolder = (
+  folder: ProjectFolderDeps,
+  project: Project,
+  path: string | null,
+  field: string,
+): string | null => {
+  if (path === null) return null
+  const checked = checkInsideProjectFolder(folder, project, path, field)
+  return checked.real ?? checked.lexical
+}
 
 export const makeListProtocols =
   ({ repos }: Pick<AppDeps, 'repos'>) =>

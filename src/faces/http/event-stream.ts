@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { EventWatch } from '../../app/events/watch-events.js'
+import { isAppError } from '../../domain/app-error.js'
 import { toEventOut } from './presenters.js'
 
 const HEARTBEAT_MS = 15_000
@@ -11,6 +12,7 @@ const BATCH = 500
  * positions); one more read shortly after each signal picks it up without waiting for the poll.
  */
 const SETTLE_MS = 200
+const ACCESS_LOST: ReadonlySet<string> = new Set(['ORC_PROJECT_TOKEN_MISSING', 'ORC_PROJECT_ACCESS_DENIED'])
 
 /** The id to resume after: `Last-Event-ID` header, else `last_event_id` query, else undefined. */
 export const resumeIdOf = (request: FastifyRequest, queryValue: number | undefined): number | undefined => {
@@ -61,6 +63,8 @@ export const streamEvents = async (
         }
       } while (again && !closed)
     } catch (error) {
+      // The caller's project token no longer opens what it watches (rotated or newly set).
+      if (isAppError(error) && ACCESS_LOST.has(error.code)) return end()
       request.log.warn({ err: error }, 'event stream read failed')
     } finally {
       reading = false

@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox'
 import type { EventWithContext } from '../../domain/event.js'
+import { redactUrlsInText } from '../../domain/git-url.js'
 import type { Job } from '../../domain/job.js'
 import type { Project } from '../../domain/project.js'
 import type { ProtocolRun } from '../../domain/protocol-run.js'
@@ -16,7 +17,8 @@ const MASK = '********'
 export const toProjectOut = (project: Project): Static<typeof ProjectOut> => ({
   id: project.id,
   name: project.name,
-  git_url: project.gitUrl,
+  // A URL stored before credentials were refused must not echo them.
+  git_url: redactUrlsInText(project.gitUrl),
   local_path: project.localPath,
   base_branch: project.baseBranch,
   ci_provider: project.ciProvider,

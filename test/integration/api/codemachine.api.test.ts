@@ -17,11 +17,14 @@ for (const dialect of DIALECTS) {
     let projectId: number
     let root: string
     let projectsRoot: string
+    /** The project's own folder: where its checkout of `/srv/repos/demo` is cloned to. */
+    let projectFolder: string
     let counter = 0
     beforeAll(async () => {
       root = mkdtempSync(join(tmpdir(), 'tgz-cm-api-'))
       projectsRoot = join(root, 'projects')
-      mkdirSync(projectsRoot, { recursive: true })
+      projectFolder = join(projectsRoot, 'local', 'srv', 'repos', 'demo')
+      mkdirSync(projectFolder, { recursive: true })
       api = await openTestApi(dialect, { TASKSGODZILLA_PROJECTS_ROOT: projectsRoot })
       projectId = (await createProject(api)).id
     })
@@ -31,7 +34,7 @@ for (const dialect of DIALECTS) {
     })
 
     /** A copy of a fixture workspace under the projects root, and a fresh protocol name. */
-    const workspace = (fixture: string, base = projectsRoot) => {
+    const workspace = (fixture: string, base = projectFolder) => {
       counter += 1
       const path = join(base, `${fixture}-${counter}`)
       cpSync(join(FIXTURES, fixture), path, { recursive: true })
@@ -155,7 +158,7 @@ for (const dialect of DIALECTS) {
     it('answers 400 for a missing workspace and 422 for one outside the repository and projects root', async () => {
       const missing = await importWorkspace({
         protocol_name: '0900-cm-missing',
-        workspace_path: join(projectsRoot, 'nope'),
+        workspace_path: join(projectFolder, 'nope'),
       })
       expect(missing.statusCode).toBe(400)
       expect(missing.json().code).toBe('ORC_WORKSPACE_NOT_FOUND')
@@ -171,11 +174,11 @@ for (const dialect of DIALECTS) {
     it('answers the same 422 for any path outside the roots, existing or not, so none can be probed', async () => {
       const elsewhere = join(root, `elsewhere-${dialect}`)
       mkdirSync(join(elsewhere, 'exists'), { recursive: true })
-      symlinkSync(elsewhere, join(projectsRoot, `link-${dialect}`))
+      symlinkSync(elsewhere, join(projectFolder, `link-${dialect}`))
       const probes = [
         [join(elsewhere, 'exists'), join(elsewhere, 'missing')],
         ['/etc', '/no/such/folder/here'],
-        [join(projectsRoot, `link-${dialect}`, 'exists'), join(projectsRoot, `link-${dialect}`, 'missing')],
+        [join(projectFolder, `link-${dialect}`, 'exists'), join(projectFolder, `link-${dialect}`, 'missing')],
         [join(projectsRoot, '..', `elsewhere-${dialect}`, 'exists'), join(projectsRoot, '..', 'missing')],
       ]
       for (const [present, absent] of probes) {

@@ -59,7 +59,8 @@ for (const dialect of DIALECTS) {
     it('lists projects newest first without secret values', async () => {
       const a = await createProject(api, { secrets: { api_token: 'tok-a-123456' } })
       const b = await createProject(api)
-      const listed = (await api.request('GET', '/projects?limit=2')).json()
+      const headers = { 'x-project-token': 'tok-a-123456' }
+      const listed = (await api.request('GET', '/projects?limit=2', { headers })).json()
       expect(listed.map((p: { id: number }) => p.id)).toEqual([b.id, a.id])
       expect(JSON.stringify(listed)).not.toContain('tok-a-123456')
     })

@@ -52,7 +52,9 @@ export const branchRoutes: FastifyPluginAsyncTypebox<BranchRouteDeps> = async (s
       if (!rest.endsWith(DELETE_SUFFIX) || rest.length === DELETE_SUFFIX.length) {
         throw new AppError('ORC_NOT_FOUND', 'Not Found')
       }
-      const branch = decodeURIComponent(rest.slice(0, -DELETE_SUFFIX.length))
+      // The router has already decoded the path once; decoding again would turn `%25` into `%`
+      // and then fail (500) or name another branch.
+      const branch = rest.slice(0, -DELETE_SUFFIX.length)
       return deps.deleteBranch(req.params.project_id, branch, req.body.confirm, contextOf(req))
     },
   )

@@ -46,7 +46,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (ser
     },
     async (req) => {
       const { limit = 100, before_id: beforeId, after_id: afterId } = req.query
-      return (await app.listProjects({ limit, beforeId, afterId })).map(toProjectOut)
+      return (await app.listProjects({ limit, beforeId, afterId }, contextOf(req))).map(toProjectOut)
     },
   )
 
