@@ -44,7 +44,7 @@ describe('server-side git ignores programs named by the repository', () => {
     )
     writeFileSync(join(info.path, 'change.txt'), 'agent output\n')
     await client.statusPorcelain(info.path, signal)
-    expect(await client.commitAll(info.path, '[0001-hooks/00] step', signal)).toMatch(/^[0-9a-f]{40}$/)
+    expect((await client.commitAll(info.path, '[0001-hooks/00] step', signal)).sha).toMatch(/^[0-9a-f]{40}$/)
     expect(existsSync(join(info.path, 'change.txt'))).toBe(true)
     expect(ranPrograms()).toEqual([])
   })
