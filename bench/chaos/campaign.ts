@@ -24,6 +24,11 @@ export interface CampaignOptions {
   /** SIGKILL a random worker this often (restarted a second later); undefined: never. */
   readonly killEveryMs?: number
   readonly maxKills?: number
+  /**
+   * Kill a worker holding a job rather than any worker. Harsher than a random kill: with few jobs in
+   * flight the same job is hit again and again, and a job whose worker dies on every attempt fails.
+   */
+  readonly killBusy?: boolean
   /** Restart Redis / Postgres once when this share of the runs has completed (0..1). */
   readonly restartRedisAt?: number
   readonly restartPostgresAt?: number
@@ -31,6 +36,8 @@ export interface CampaignOptions {
   readonly deadlineMs: number
   /** How long stuck steps may take to be picked up again after the runs end (the reconciler window). */
   readonly settleMs: number
+  /** TASKSGODZILLA_DB_POOL_SIZE of every process (default 5). */
+  readonly poolSize?: number
   readonly log: (line: string) => void
 }
 
@@ -40,6 +47,8 @@ export interface CampaignReport extends Figures {
   readonly runsLost: number
   readonly durationMs: number
   readonly faults: readonly FaultRecovery[]
+  /** Per process kind: the most Postgres connections one process had open, and had busy, at a sample. */
+  readonly connectionsPeak: Record<string, { readonly open: number; readonly active: number }>
   /** Processes that exited without being killed by the campaign (should be none). */
   readonly processesDied: readonly string[]
 }
@@ -74,7 +83,34 @@ const processEnv = (options: CampaignOptions): Record<string, string> => ({
   TASKSGODZILLA_LOGS_DIR: join(options.dir, 'agent-logs'),
   TASKSGODZILLA_LOG_JSON: 'true',
   TASKSGODZILLA_ENV: 'chaos',
+  TASKSGODZILLA_DB_POOL_SIZE: String(options.poolSize ?? 5),
 })
+
+/** Each process names its Postgres connections, so that pg_stat_activity tells them apart. */
+const named = (env: Record<string, string>, name: string): Record<string, string> => {
+  const url = new URL(env.TASKSGODZILLA_DB_URL!)
+  url.searchParams.set('application_name', `tgz-${name}`)
+  return { ...env, TASKSGODZILLA_DB_URL: url.toString() }
+}
+
+/** Samples pg_stat_activity every second; keeps the peak per process kind (api, worker). */
+const sampleConnections = (observer: Observer) => {
+  const peaks: Record<string, { open: number; active: number }> = {}
+  const timer = setInterval(() => {
+    observer
+      .connections()
+      .then((rows) => {
+        for (const row of rows) {
+          const kind = row.name.replace(/^tgz-/, '').replace(/-\d+$/, '')
+          const peak = (peaks[kind] ??= { open: 0, active: 0 })
+          peak.open = Math.max(peak.open, row.open)
+          peak.active = Math.max(peak.active, row.active)
+        }
+      })
+      .catch(() => undefined)
+  }, 1_000)
+  return { stop: () => clearInterval(timer), peaks: () => peaks }
+}
 
 /** Runs the whole campaign and reports; every process it started is stopped before it returns. */
 export const runCampaign = async (options: CampaignOptions): Promise<CampaignReport> => {
@@ -87,16 +123,31 @@ export const runCampaign = async (options: CampaignOptions): Promise<CampaignRep
   const observer = createObserver(options.databaseUrl)
   try {
     const ports = await Promise.all(Array.from({ length: options.apis }, freePort))
-    for (const [i, port] of ports.entries()) apis.push(await startApi(`api-${i}`, port, env, logDir))
     const spawnWorker = async (i: number) =>
-      startWorker(`worker-${i}`, await freePort(), options.workerConcurrency, env, logDir)
-    for (let i = 0; i < options.workers; i++) workers.push(await spawnWorker(i))
+      startWorker(
+        `worker-${i}`,
+        await freePort(),
+        options.workerConcurrency,
+        named(env, `worker-${i}`),
+        logDir,
+      )
+    // The first process migrates the fresh database; the others start together after it.
+    apis.push(await startApi('api-0', ports[0]!, named(env, 'api-0'), logDir))
+    const rest = await Promise.allSettled([
+      ...ports.slice(1).map((port, i) => startApi(`api-${i + 1}`, port, named(env, `api-${i + 1}`), logDir)),
+      ...Array.from({ length: options.workers }, (_, i) => spawnWorker(i)),
+    ])
+    for (const [i, result] of rest.entries()) {
+      if (result.status === 'rejected') throw result.reason
+      ;(i < ports.length - 1 ? apis : workers).push(result.value)
+    }
     options.log(`started ${apis.length} API and ${workers.length} worker processes`)
     const call = apiClient(
       ports.map((port) => `http://127.0.0.1:${port}`),
       TOKEN,
     )
     const runIds = await createRuns(options, call)
+    const sampler = sampleConnections(observer)
     const faults: Fault[] = []
     const progress: Progress = { waiting: runIds.length, active: 0 }
     // The tail is spared: with few jobs left, every kill would hit the same job again and again.
@@ -107,6 +158,7 @@ export const runCampaign = async (options: CampaignOptions): Promise<CampaignRep
       await drive(options, runIds, call, observer, faults, progress)
     } finally {
       await killer.stop()
+      sampler.stop()
     }
     await settle(options, observer)
     const processesDied = [...apis, ...workers]
@@ -122,6 +174,7 @@ export const runCampaign = async (options: CampaignOptions): Promise<CampaignRep
       durationMs: Date.now() - started,
       faults: await measureFaults(faults, observer),
       processesDied,
+      connectionsPeak: sampler.peaks(),
     }
   } finally {
     await observer.close()
@@ -243,11 +296,10 @@ const startKiller = (
 ) => {
   let stopped = options.killEveryMs === undefined
   let busy: Promise<void> = Promise.resolve()
-  // Prefers a worker holding a job, so that each kill interrupts work.
   const killOne = async () => {
     const held = await Promise.all(workers.map((w) => observer.jobsHeldBy(w.pid).catch(() => [])))
     const busyOnes = workers.map((_, i) => i).filter((i) => held[i]!.length > 0)
-    const pool = busyOnes.length > 0 ? busyOnes : workers.map((_, i) => i)
+    const pool = options.killBusy && busyOnes.length > 0 ? busyOnes : workers.map((_, i) => i)
     const index = pool[Math.floor(Math.random() * pool.length)]!
     const victim = workers[index]!
     const at = Date.now()

@@ -23,6 +23,7 @@ const { values } = parseArgs({
     'redis-port': { type: 'string', default: '6390' },
     'pg-port': { type: 'string', default: '5440' },
     keep: { type: 'boolean', default: false },
+    'kill-busy': { type: 'boolean', default: false },
   },
 })
 
@@ -55,6 +56,7 @@ try {
     workers: Number(values.workers),
     workerConcurrency: Number(values.concurrency),
     killEveryMs: Number(values['kill-every']) * 1000,
+    killBusy: values['kill-busy'],
     restartRedisAt: 0.3,
     restartPostgresAt: 0.6,
     outageMs: 3_000,

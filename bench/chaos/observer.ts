@@ -18,6 +18,8 @@ export interface Observer {
   lastEnd(jobIds: readonly string[]): Promise<number | undefined>
   /** The first time (ms) a job ended at or after `since`. */
   firstEndAfter(since: number): Promise<number | undefined>
+  /** Connections of this database per application name (one per process), open and busy. */
+  connections(): Promise<Array<{ name: string; open: number; active: number }>>
   close(): Promise<void>
 }
 
@@ -71,6 +73,15 @@ export const createObserver = (url: string): Observer => {
       )
       return row?.first ? ms(row.first) : undefined
     },
+    connections: async () =>
+      (
+        await rows<{ name: string; open: string; active: string }>(
+          `select application_name as name, count(*) as open,
+             count(*) filter (where state not in ('idle')) as active
+           from pg_stat_activity where datname = current_database() and application_name like 'tgz-%'
+           group by application_name`,
+        )
+      ).map((r) => ({ name: r.name, open: Number(r.open), active: Number(r.active) })),
     close: () => pool.end(),
   }
 }

@@ -64,7 +64,8 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
       const parsed = await parseCli(container.args ?? [])
       expect(['serve', 'worker', 'migrate']).toContain(parsed.command)
     }
-    expect((await parseCli(mainContainer('api').args!)).options).toMatchObject({ jobs: false })
+    // With Redis an API relays its own commits to the queue (runs no jobs); --no-jobs would leave that to workers' polls.
+    expect((await parseCli(mainContainer('api').args!)).options).toMatchObject({ jobs: true })
   })
 
   it('sets only variables the server reads, and secrets only from Secret references', () => {
