@@ -3,6 +3,8 @@ import { createWriteStream } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
+/** Starting from source (tsx) takes long on a loaded 2-core machine. */
+const START_TIMEOUT_MS = 180_000
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const ENTRY = fileURLToPath(new URL('../../src/faces/cli/main.ts', import.meta.url))
 
@@ -36,7 +38,10 @@ const waitUntil = async (
   const deadline = Date.now() + timeoutMs
   while (!(await ready().catch(() => false))) {
     if (proc.child.exitCode !== null) throw new Error(`${proc.name} exited before ${what} (see its log)`)
-    if (Date.now() > deadline) throw new Error(`${proc.name}: no ${what} after ${timeoutMs} ms`)
+    if (Date.now() > deadline) {
+      proc.child.kill('SIGKILL')
+      throw new Error(`${proc.name}: no ${what} after ${timeoutMs} ms`)
+    }
     await new Promise((resolve) => setTimeout(resolve, 200))
   }
 }
@@ -50,7 +55,7 @@ export const startApi = async (
 ): Promise<ServerProcess> => {
   const proc = launch(name, ['serve', '--host', '127.0.0.1', '--port', String(port)], env, logDir)
   const ready = async () => (await fetch(`http://127.0.0.1:${port}/health/ready`)).ok
-  await waitUntil('/health/ready', ready, proc, 60_000)
+  await waitUntil('/health/ready', ready, proc, START_TIMEOUT_MS)
   return proc
 }
 
@@ -65,7 +70,7 @@ export const startWorker = async (
   const args = ['worker', '--concurrency', String(concurrency), '--metrics-port', String(metricsPort)]
   const proc = launch(name, args, env, logDir)
   const ready = async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).ok
-  await waitUntil('/metrics', ready, proc, 60_000)
+  await waitUntil('/metrics', ready, proc, START_TIMEOUT_MS)
   return proc
 }
 

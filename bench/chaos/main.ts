@@ -4,6 +4,7 @@
  * both are restarted), 100 protocol runs with the demo agent, a worker SIGKILLed every few seconds,
  * Redis and Postgres each restarted once. Prints the figures as JSON and exits 1 when a run was lost.
  *   npm run chaos -- --runs 100 --kill-every 8 --redis-port 6390 --pg-port 5440
+ *   npm run chaos -- --runs 24 --workers 1 --concurrency 4 --kill-every 0 --no-restarts --pool 2   # sizing
  */
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -24,6 +25,9 @@ const { values } = parseArgs({
     'pg-port': { type: 'string', default: '5440' },
     keep: { type: 'boolean', default: false },
     'kill-busy': { type: 'boolean', default: false },
+    // Sizing runs: --kill-every 0 --no-restarts --pool N
+    'no-restarts': { type: 'boolean', default: false },
+    pool: { type: 'string', default: '5' },
   },
 })
 
@@ -55,10 +59,11 @@ try {
     apis: 2,
     workers: Number(values.workers),
     workerConcurrency: Number(values.concurrency),
-    killEveryMs: Number(values['kill-every']) * 1000,
+    killEveryMs: Number(values['kill-every']) > 0 ? Number(values['kill-every']) * 1000 : undefined,
     killBusy: values['kill-busy'],
-    restartRedisAt: 0.3,
-    restartPostgresAt: 0.6,
+    restartRedisAt: values['no-restarts'] ? undefined : 0.3,
+    restartPostgresAt: values['no-restarts'] ? undefined : 0.6,
+    poolSize: Number(values.pool),
     outageMs: 3_000,
     deadlineMs: 20 * 60_000,
     settleMs: 60_000,
