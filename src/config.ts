@@ -206,7 +206,8 @@ const readDatabase = (env: Env, cwd: string): DatabaseTarget => {
   const url = raw(env, 'TASKSGODZILLA_DB_URL')
   const poolSize = readInt(env, 'TASKSGODZILLA_DB_POOL_SIZE', { min: 1, max: 1000 }, 5)
   const preparedStatements = readBool(env, 'TASKSGODZILLA_DB_PREPARED_STATEMENTS', true)
-  if (url?.startsWith('postgres')) return { dialect: 'postgres', url, poolSize, preparedStatements }
+  if (url !== undefined && /^postgres(ql)?:\/\/./.test(url))
+    return { dialect: 'postgres', url, poolSize, preparedStatements }
   if (url?.startsWith('sqlite:')) return { dialect: 'sqlite', path: resolvePath(sqlitePathOf(url), cwd) }
   if (url !== undefined)
     fail('TASKSGODZILLA_DB_URL', redactUrl(url), 'a postgres://, postgresql:// or sqlite:/// URL')

@@ -60,6 +60,10 @@ const openPostgres = ({
   // dropped by the pool, which then emits 'error'; unhandled, that would crash the process. The
   // next query opens a fresh connection, and a query in flight still rejects to its caller.
   pool.on('error', () => undefined)
+  // A client in use (inside a transaction, or with a query in flight) emits 'error' itself when its
+  // connection dies, and the pool listens only while it is idle: unhandled, a Postgres restart would
+  // end every busy process. Its caller already gets the error; the pool drops the client on release.
+  pool.on('connect', (client) => client.on('error', () => undefined))
   const db = new Kysely<Database>({
     dialect: new PostgresDialect({ pool: preparedStatements ? withPreparedStatements(pool) : pool }),
   })

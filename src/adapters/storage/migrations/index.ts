@@ -30,12 +30,24 @@ export const migrateToLatest = async (handle: DatabaseHandle): Promise<Migration
     db: handle.db,
     provider: { getMigrations: async () => migrationsFor(handle.dialect) },
   })
-  return report(await migrator.migrateToLatest())
+  return report(await migrator.migrateToLatest(), handle.dialect)
 }
 
-const report = ({ error, results }: MigrationResultSet): MigrationReport => {
+/** The settings naming the database, quoted when it cannot be opened at all. */
+const SETTING: Record<Dialect, string> = {
+  postgres: 'TASKSGODZILLA_DB_URL',
+  sqlite: 'TASKSGODZILLA_DB_URL or TASKSGODZILLA_DB_PATH',
+}
+
+const report = ({ error, results }: MigrationResultSet, dialect: Dialect): MigrationReport => {
   if (error) {
-    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown'
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName
+    // No migration ran: the database itself refused (unreachable, unknown role or database…).
+    if (failed === undefined)
+      throw new AppError(
+        'ORC_STORAGE_FAILED',
+        `The ${dialect} database cannot be used (${describe(error)}); check ${SETTING[dialect]}`,
+      )
     throw new AppError('ORC_STORAGE_FAILED', `Migration ${failed} failed: ${describe(error)}`)
   }
   return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) }
