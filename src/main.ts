@@ -37,6 +37,7 @@ import {
   type QueueRuntime,
   type QueueWiringOptions,
 } from './main-queue.js'
+import { notificationJobDeps, notificationOutbox, notificationUseCases } from './main-notifications.js'
 
 /** The only place that wires adapters to the app and the faces. */
 
@@ -70,10 +71,14 @@ export const openRuntime = async (config: Config, logger: Logger): Promise<Runti
   const signal = shared?.signal ?? createInProcessSignal()
   const queueLink = createQueueLink()
   const deps: AppDeps = {
-    uow: createUnitOfWork(database.db, (committed) => {
-      if (committed.events.length > 0) signal.notify()
-      queueLink.wake(committed.jobs)
-    }),
+    uow: createUnitOfWork(
+      database.db,
+      (committed) => {
+        if (committed.events.length > 0) signal.notify()
+        queueLink.wake(committed.jobs)
+      },
+      notificationOutbox(config),
+    ),
     repos: createRepositories(database.db),
     jobPolicy: { maxAttempts: config.jobs.maxAttempts },
     abortRun: (protocolRunId) => queueLink.abortRun(protocolRunId),
@@ -153,6 +158,7 @@ export const createHttpServer = (runtime: Runtime): Promise<FastifyInstance> => 
     listBranches: makeListBranches({ ...deps, git }),
     deleteBranch: makeDeleteBranch({ ...deps, git }),
     importCodeMachine: makeImportCodeMachine({ ...deps, git, projectsRoot: config.repos.projectsRoot }),
+    notifications: notificationUseCases(config, deps),
     triggerCi: makeTriggerCi({
       ...deps,
       codeHosts: codeHostsFor(config),
@@ -273,6 +279,7 @@ export const createProtocolJobDeps = (runtime: Runtime): ProtocolJobDeps => {
     codeHosts: codeHostsFor(config),
     paths: { logsDir: config.engines.logsDir },
     engineTimeoutMs: config.engines.timeoutMs,
+    notifier: notificationJobDeps(config),
   }
 }
 

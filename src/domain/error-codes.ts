@@ -41,6 +41,9 @@ export const ERROR_CODES = [
   'ORC_CI_UNAVAILABLE',
   'ORC_CI_TRIGGER_FAILED',
   'ORC_NOT_FOUND',
+  'ORC_NOTIFY_URL_REFUSED',
+  'ORC_NOTIFY_TARGET_NOT_FOUND',
+  'ORC_NOTIFY_NO_RECEIVER',
   'ORC_INTERNAL',
 ] as const
 export type ErrorCode = (typeof ERROR_CODES)[number]

@@ -1,3 +1,4 @@
+import { createHttpNotificationSender } from '../../src/adapters/notifications/http-notification.sender.js'
 import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
 import { createCommandEngine } from '../../src/adapters/engines/command.engine.js'
@@ -97,6 +98,10 @@ export const makeJobDeps = (
   counters: options.counters ?? recordingCounters().counters,
   paths: { logsDir: join(root, 'logs') },
   engineTimeoutMs: 20_000,
+  notifier: {
+    sender: createHttpNotificationSender({ allowPrivate: true, timeoutMs: 5_000 }),
+    defaultReceiver: undefined,
+  },
 })
 
 let jobSeq = 0

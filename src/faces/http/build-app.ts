@@ -28,6 +28,8 @@ import { queueRoutes } from './routes/queues.routes.js'
 import { stepLogRoutes } from './routes/step-logs.routes.js'
 import { stepRoutes } from './routes/steps.routes.js'
 import { webhookRoutes, type WebhookRouteDeps } from './routes/webhooks.routes.js'
+import { notificationRoutes } from './routes/notifications.routes.js'
+import type { NotificationUseCases } from '../../app/notifications/notification-use-cases.js'
 import { createValidatorCompiler } from './validators.js'
 
 export interface HttpDeps extends WebhookRouteDeps, BranchRouteDeps, CodeMachineRouteDeps, CiRouteDeps {
@@ -41,6 +43,7 @@ export interface HttpDeps extends WebhookRouteDeps, BranchRouteDeps, CodeMachine
   readonly dataVersion: DataVersion
   readonly readCacheBytes: number
   readonly corsOrigins: readonly string[]
+  readonly notifications: NotificationUseCases
 }
 
 /** Builds the HTTP face without listening, so tests can drive it through `inject()`. */
@@ -83,6 +86,7 @@ export const buildApp = async (deps: HttpDeps): Promise<FastifyInstance> => {
   await server.register(codeMachineRoutes, { importCodeMachine: deps.importCodeMachine })
   await server.register(webhookRoutes, { receiveWebhook: deps.receiveWebhook })
   await server.register(ciRoutes, { triggerCi: deps.triggerCi })
+  await server.register(notificationRoutes, { notifications: deps.notifications })
   await server.register(consoleRoutes)
   return server
 }
