@@ -2,7 +2,7 @@ import cors from '@fastify/cors'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type InjectOptions } from 'fastify'
 import type { App } from '../../app/app.js'
 import type { RequestContext } from '../../app/context.js'
 import type { DataVersion } from '../../app/ports.js'
@@ -29,6 +29,7 @@ import { stepLogRoutes } from './routes/step-logs.routes.js'
 import { stepRoutes } from './routes/steps.routes.js'
 import { webhookRoutes, type WebhookRouteDeps } from './routes/webhooks.routes.js'
 import { notificationRoutes } from './routes/notifications.routes.js'
+import { mcpHttpRoutes } from '../mcp/mcp-http.routes.js'
 import type { NotificationUseCases } from '../../app/notifications/notification-use-cases.js'
 import { createValidatorCompiler } from './validators.js'
 
@@ -87,6 +88,7 @@ export const buildApp = async (deps: HttpDeps): Promise<FastifyInstance> => {
   await server.register(webhookRoutes, { receiveWebhook: deps.receiveWebhook })
   await server.register(ciRoutes, { triggerCi: deps.triggerCi })
   await server.register(notificationRoutes, { notifications: deps.notifications })
+  await server.register(mcpHttpRoutes, { inject: (options: InjectOptions) => server.inject(options) })
   await server.register(consoleRoutes)
   return server
 }

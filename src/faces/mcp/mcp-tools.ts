@@ -1,0 +1,117 @@
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
+import { z } from 'zod'
+import { ApiCallError, type ApiCaller } from './api-caller.js'
+
+const Id = z.number().int().positive()
+const SERVER_INFO = { name: 'tasksgodzilla', version: '0.1.0' }
+
+/**
+ * An MCP server whose tools are thin calls of the REST API through `call`: list projects and
+ * runs, create and start a run, read a run (status, steps, recent events), approve a step at a
+ * QA gate, answer a project's clarifications. API refusals come back as tool errors carrying the
+ * API's status and message.
+ */
+export const createMcpServer = (call: ApiCaller): McpServer => {
+  const server = new McpServer(SERVER_INFO)
+  const tool = (run: () => Promise<unknown>) => toResult(run)
+
+  server.registerTool(
+    'list_projects',
+    { title: 'List projects', description: 'Projects this caller may see, newest first.', inputSchema: {} },
+    () => tool(() => call('GET', '/projects')),
+  )
+  server.registerTool(
+    'list_runs',
+    {
+      title: 'List runs',
+      description: 'Protocol runs of a project, newest first.',
+      inputSchema: { project_id: Id },
+    },
+    ({ project_id }) => tool(() => call('GET', `/projects/${project_id}/protocols`)),
+  )
+  server.registerTool(
+    'create_run',
+    {
+      title: 'Create and start a run',
+      description: 'Creates a protocol run in a project and (unless start is false) starts its planning.',
+      inputSchema: {
+        project_id: Id,
+        protocol_name: z.string().min(1).max(100),
+        description: z.string().max(20_000).optional(),
+        base_branch: z.string().min(1).max(200).optional(),
+        start: z.boolean().default(true),
+      },
+    },
+    ({ project_id, start, ...fields }) =>
+      tool(async () => {
+        const run = (await call('POST', `/projects/${project_id}/protocols`, fields)) as { id: number }
+        if (!start) return { run }
+        const started = await call('POST', `/protocols/${run.id}/actions/start`, {})
+        return { run, started }
+      }),
+  )
+  server.registerTool(
+    'start_run',
+    {
+      title: 'Start a run',
+      description: 'Starts (or re-plans) a run.',
+      inputSchema: { protocol_run_id: Id },
+    },
+    ({ protocol_run_id }) => tool(() => call('POST', `/protocols/${protocol_run_id}/actions/start`, {})),
+  )
+  server.registerTool(
+    'get_run',
+    {
+      title: 'Read a run',
+      description: "A run's status, its steps and its latest events (newest first).",
+      inputSchema: { protocol_run_id: Id, events_limit: z.number().int().min(0).max(500).default(20) },
+    },
+    ({ protocol_run_id, events_limit }) =>
+      tool(async () => ({
+        run: await call('GET', `/protocols/${protocol_run_id}`),
+        steps: await call('GET', `/protocols/${protocol_run_id}/steps`),
+        events:
+          events_limit === 0
+            ? []
+            : await call('GET', `/protocols/${protocol_run_id}/events?limit=${events_limit}`),
+      })),
+  )
+  server.registerTool(
+    'approve_step',
+    {
+      title: 'Approve a QA gate',
+      description:
+        'Marks a step completed by hand (a manual QA gate), then completes the run if it was the last.',
+      inputSchema: { step_run_id: Id },
+    },
+    ({ step_run_id }) => tool(() => call('POST', `/steps/${step_run_id}/actions/approve`, {})),
+  )
+  server.registerTool(
+    'answer_clarifications',
+    {
+      title: 'Answer clarifications',
+      description: "Answers a project's onboarding clarifications (question key → answer).",
+      inputSchema: { project_id: Id, answers: z.record(z.string(), z.unknown()) },
+    },
+    ({ project_id, answers }) =>
+      tool(() => call('POST', `/projects/${project_id}/clarifications`, { answers })),
+  )
+  return server
+}
+
+const toResult = async (run: () => Promise<unknown>): Promise<CallToolResult> => {
+  try {
+    const value = await run()
+    return {
+      content: [{ type: 'text', text: JSON.stringify(value, null, 2) }],
+      structuredContent: { result: value as never },
+    }
+  } catch (error) {
+    if (!(error instanceof ApiCallError)) throw error
+    return {
+      isError: true,
+      content: [{ type: 'text', text: `TasksGodzilla API refused: ${error.message}` }],
+    }
+  }
+}
