@@ -14,12 +14,17 @@ const SERVER_INFO = { name: 'tasksgodzilla', version: '0.1.0' }
  */
 export const createMcpServer = (call: ApiCaller): McpServer => {
   const server = new McpServer(SERVER_INFO)
-  const tool = (run: () => Promise<unknown>) => toResult(run)
+  registerReadTools(server, call)
+  registerRunTools(server, call)
+  registerGateTools(server, call)
+  return server
+}
 
+const registerReadTools = (server: McpServer, call: ApiCaller): void => {
   server.registerTool(
     'list_projects',
     { title: 'List projects', description: 'Projects this caller may see, newest first.', inputSchema: {} },
-    () => tool(() => call('GET', '/projects')),
+    () => toResult(() => call('GET', '/projects')),
   )
   server.registerTool(
     'list_runs',
@@ -28,8 +33,25 @@ export const createMcpServer = (call: ApiCaller): McpServer => {
       description: 'Protocol runs of a project, newest first.',
       inputSchema: { project_id: Id },
     },
-    ({ project_id }) => tool(() => call('GET', `/projects/${project_id}/protocols`)),
+    ({ project_id }) => toResult(() => call('GET', `/projects/${project_id}/protocols`)),
   )
+  server.registerTool(
+    'get_run',
+    {
+      title: 'Read a run',
+      description: "A run's status, its steps and its latest events (newest first).",
+      inputSchema: { protocol_run_id: Id, events_limit: z.number().int().min(0).max(500).default(20) },
+    },
+    ({ protocol_run_id: id, events_limit: limit }) =>
+      toResult(async () => ({
+        run: await call('GET', `/protocols/${id}`),
+        steps: await call('GET', `/protocols/${id}/steps`),
+        events: limit === 0 ? [] : await call('GET', `/protocols/${id}/events?limit=${limit}`),
+      })),
+  )
+}
+
+const registerRunTools = (server: McpServer, call: ApiCaller): void => {
   server.registerTool(
     'create_run',
     {
@@ -44,11 +66,10 @@ export const createMcpServer = (call: ApiCaller): McpServer => {
       },
     },
     ({ project_id, start, ...fields }) =>
-      tool(async () => {
+      toResult(async () => {
         const run = (await call('POST', `/projects/${project_id}/protocols`, fields)) as { id: number }
         if (!start) return { run }
-        const started = await call('POST', `/protocols/${run.id}/actions/start`, {})
-        return { run, started }
+        return { run, started: await call('POST', `/protocols/${run.id}/actions/start`, {}) }
       }),
   )
   server.registerTool(
@@ -58,25 +79,11 @@ export const createMcpServer = (call: ApiCaller): McpServer => {
       description: 'Starts (or re-plans) a run.',
       inputSchema: { protocol_run_id: Id },
     },
-    ({ protocol_run_id }) => tool(() => call('POST', `/protocols/${protocol_run_id}/actions/start`, {})),
+    ({ protocol_run_id }) => toResult(() => call('POST', `/protocols/${protocol_run_id}/actions/start`, {})),
   )
-  server.registerTool(
-    'get_run',
-    {
-      title: 'Read a run',
-      description: "A run's status, its steps and its latest events (newest first).",
-      inputSchema: { protocol_run_id: Id, events_limit: z.number().int().min(0).max(500).default(20) },
-    },
-    ({ protocol_run_id, events_limit }) =>
-      tool(async () => ({
-        run: await call('GET', `/protocols/${protocol_run_id}`),
-        steps: await call('GET', `/protocols/${protocol_run_id}/steps`),
-        events:
-          events_limit === 0
-            ? []
-            : await call('GET', `/protocols/${protocol_run_id}/events?limit=${events_limit}`),
-      })),
-  )
+}
+
+const registerGateTools = (server: McpServer, call: ApiCaller): void => {
   server.registerTool(
     'approve_step',
     {
@@ -85,7 +92,7 @@ export const createMcpServer = (call: ApiCaller): McpServer => {
         'Marks a step completed by hand (a manual QA gate), then completes the run if it was the last.',
       inputSchema: { step_run_id: Id },
     },
-    ({ step_run_id }) => tool(() => call('POST', `/steps/${step_run_id}/actions/approve`, {})),
+    ({ step_run_id }) => toResult(() => call('POST', `/steps/${step_run_id}/actions/approve`, {})),
   )
   server.registerTool(
     'answer_clarifications',
@@ -95,9 +102,8 @@ export const createMcpServer = (call: ApiCaller): McpServer => {
       inputSchema: { project_id: Id, answers: z.record(z.string(), z.unknown()) },
     },
     ({ project_id, answers }) =>
-      tool(() => call('POST', `/projects/${project_id}/clarifications`, { answers })),
+      toResult(() => call('POST', `/projects/${project_id}/clarifications`, { answers })),
   )
-  return server
 }
 
 const toResult = async (run: () => Promise<unknown>): Promise<CallToolResult> => {

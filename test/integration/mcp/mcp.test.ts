@@ -154,6 +154,49 @@ describe('the MCP faces against a real listening server', () => {
   }, 30_000)
 })
 
+describe('the MCP HTTP face and project tokens', () => {
+  const dir = tempDir('tgz-mcp-token-')
+  let running: RunningServer
+  afterAll(async () => {
+    await running.stop()
+    removeDir(dir)
+  })
+
+  it('forwards X-Project-Token: without it a protected project is refused (401), with it its runs are listed', async () => {
+    const config = loadConfig({ TASKSGODZILLA_DB_PATH: join(dir, 'db.sqlite') }, dir)
+    running = await startServer(config, createLogger(config, silentStream()), { port: 0, runJobs: false })
+    const created = await fetch(`${running.address}/projects`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: `mcp-tok-${unique()}`,
+        git_url: '/srv/repos/demo',
+        secrets: { api_token: 'mcp-project-token-9' },
+      }),
+    })
+    const project = (await created.json()) as { id: number }
+    const connect = async (headers: Record<string, string>) => {
+      const client = new Client({ name: 'test', version: '1' })
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(`${running.address}/mcp`), { requestInit: { headers } }),
+      )
+      return client
+    }
+    const anonymous = await connect({})
+    const refused = (await anonymous.callTool({
+      name: 'list_runs',
+      arguments: { project_id: project.id },
+    })) as ToolText
+    expect(refused.isError).toBe(true)
+    expect(refused.content[0]?.text).toContain('HTTP 401')
+    await anonymous.close()
+    const owner = await connect({ 'x-project-token': 'mcp-project-token-9' })
+    const runs = parse(await owner.callTool({ name: 'list_runs', arguments: { project_id: project.id } }))
+    expect(Array.isArray(runs)).toBe(true)
+    await owner.close()
+  }, 30_000)
+})
+
 const parse = (result: unknown): unknown => {
   const { isError, content } = result as ToolText
   if (isError) throw new Error(`tool error: ${content[0]?.text ?? ''}`)
