@@ -1,7 +1,9 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { z } from 'zod'
+import { InMemoryTaskStore } from '@modelcontextprotocol/sdk/experimental/tasks/stores/in-memory.js'
 import { ApiCallError, type ApiCaller } from './api-caller.js'
+import { registerWatchRunTask } from './watch-run.task.js'
 
 const Id = z.number().int().positive()
 const SERVER_INFO = { name: 'tasksgodzilla', version: '0.1.0' }
@@ -10,13 +12,20 @@ const SERVER_INFO = { name: 'tasksgodzilla', version: '0.1.0' }
  * An MCP server whose tools are thin calls of the REST API through `call`: list projects and
  * runs, create and start a run, read a run (status, steps, recent events), approve a step at a
  * QA gate, answer a project's clarifications. API refusals come back as tool errors carrying the
- * API's status and message.
+ * API's status and message. With `tasks` (stdio: one server per client, so an in-memory task store
+ * lives exactly as long as its client) `watch_run` is offered as an MCP task as well.
  */
-export const createMcpServer = (call: ApiCaller): McpServer => {
-  const server = new McpServer(SERVER_INFO)
+export const createMcpServer = (call: ApiCaller, options: { readonly tasks?: boolean } = {}): McpServer => {
+  const server = options.tasks
+    ? new McpServer(SERVER_INFO, {
+        capabilities: { tasks: { requests: { tools: { call: {} } } } },
+        taskStore: new InMemoryTaskStore(),
+      })
+    : new McpServer(SERVER_INFO)
   registerReadTools(server, call)
   registerRunTools(server, call)
   registerGateTools(server, call)
+  if (options.tasks) registerWatchRunTask(server, call)
   return server
 }
 

@@ -23,6 +23,11 @@ const TOOLS = [
   'list_runs',
   'start_run',
 ]
+/** stdio has one server per client, so it also offers the task-based watch_run. */
+const TOOLS_BY_TRANSPORT: Record<string, string[]> = {
+  'streamable HTTP': TOOLS,
+  stdio: [...TOOLS, 'watch_run'].sort(),
+}
 
 interface ToolText {
   readonly isError?: boolean
@@ -85,7 +90,7 @@ describe('the MCP faces against a real listening server', () => {
       await client.connect(makeTransport())
       try {
         const tools = await client.listTools()
-        expect(tools.tools.map((tool) => tool.name).sort()).toEqual(TOOLS)
+        expect(tools.tools.map((tool) => tool.name).sort()).toEqual(TOOLS_BY_TRANSPORT[name])
         const projects = parse(await client.callTool({ name: 'list_projects', arguments: {} })) as Array<{
           id: number
         }>
@@ -124,6 +129,46 @@ describe('the MCP faces against a real listening server', () => {
       }
     }, 30_000)
   }
+
+  it('over stdio: watch_run runs as an MCP task and returns once the run settles (here: cancelled)', async () => {
+    const client = new Client({ name: 'test', version: '1' })
+    await client.connect(transports.stdio!())
+    try {
+      const run = parse(
+        await client.callTool({
+          name: 'create_run',
+          arguments: { project_id: projectId, protocol_name: `0002-${unique()}` },
+        }),
+      ) as { run: { id: number } }
+      // The client learns from the tool list that watch_run supports tasks, and asks for one.
+      await client.listTools()
+      const seen: string[] = []
+      let result: ToolText | undefined
+      const stream = client.experimental.tasks.callToolStream({
+        name: 'watch_run',
+        arguments: { protocol_run_id: run.run.id, poll_ms: 100 },
+      })
+      for await (const message of stream) {
+        seen.push(message.type)
+        if (message.type === 'taskCreated')
+          await fetch(`${running.address}/protocols/${run.run.id}/actions/cancel`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+            body: '{}',
+          })
+        if (message.type === 'result') result = message.result as ToolText
+        if (message.type === 'error') throw message.error
+      }
+      expect(seen[0]).toBe('taskCreated')
+      const settled = JSON.parse(result?.content[0]?.text ?? '{}') as {
+        settled: string
+        run: { status: string }
+      }
+      expect(settled).toMatchObject({ settled: 'cancelled', run: { status: 'cancelled' } })
+    } finally {
+      await client.close()
+    }
+  }, 30_000)
 
   it('over stdio with a wrong token, every tool reports the API 401 and nothing is created', async () => {
     const client = new Client({ name: 'test', version: '1' })
