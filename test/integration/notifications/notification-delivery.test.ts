@@ -47,7 +47,7 @@ describe.each(SETUPS)('notification delivery on %s with the %s queue', (dialect,
     if (dir) removeDir(dir)
   })
 
-  const start = async (runJobs: boolean) => {
+  const start = async (runJobs: boolean, extraEnv: Record<string, string> = {}) => {
     const config = loadConfig(
       {
         ...dbEnv(database!.target),
@@ -58,6 +58,7 @@ describe.each(SETUPS)('notification delivery on %s with the %s queue', (dialect,
         TASKSGODZILLA_LOG_LEVEL: 'debug',
         TASKSGODZILLA_LOG_JSON: '1',
         ...(backend === 'redis' ? { TASKSGODZILLA_REDIS_URL: REDIS_URL! } : {}),
+        ...extraEnv,
       },
       dir!,
     )
@@ -146,6 +147,38 @@ describe.each(SETUPS)('notification delivery on %s with the %s queue', (dialect,
         events,
       ])
       expect(everything).not.toContain(SECRET)
+      expect(logs.join('\n')).not.toContain(SECRET)
+    },
+    40_000,
+  )
+
+  it.skipIf(unavailable(dialect) || backendUnavailable(backend))(
+    'sends to the global default receiver, signed with TASKSGODZILLA_NOTIFY_SECRET, for a project without receivers',
+    async () => {
+      await setUp()
+      const server = await start(true, {
+        TASKSGODZILLA_NOTIFY_URL: receiver!.url,
+        TASKSGODZILLA_NOTIFY_SECRET: SECRET,
+      })
+      const api = client(server.address)
+      const project = await api.call('POST', '/projects', {
+        name: `n-${unique()}`,
+        git_url: '/srv/repos/demo',
+      })
+      const [queued] = (await api.call(
+        'POST',
+        `/projects/${project.id}/notifications/test`,
+        {},
+      )) as Delivery[]
+      expect(queued!.target_id).toBeNull()
+      await waitFor(
+        async () => receiver!.received.some((r) => r.body.delivery_id === queued!.id),
+        20_000,
+        'default',
+      )
+      const got = receiver!.received.find((r) => r.body.delivery_id === queued!.id)!
+      expect(got.signatureValid).toBe(true)
+      expect(got.body).toMatchObject({ version: 1, type: 'test', project_id: project.id })
       expect(logs.join('\n')).not.toContain(SECRET)
     },
     40_000,
