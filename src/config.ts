@@ -4,6 +4,7 @@ import { fail, raw, readBool, readChoice, readInt, readList, readString, type En
 
 import { ConfigError } from './config-readers.js'
 import { readEngineTimeoutMs, readJobs, type JobsConfig } from './config-jobs.js'
+import { readNotifications, type NotificationsConfig } from './config-notifications.js'
 
 export { ConfigError }
 
@@ -111,6 +112,7 @@ export interface Config {
     /** GitHub workflow that `ci trigger` dispatches (`TASKSGODZILLA_CI_WORKFLOW`, file name or id); default ci.yml. */
     readonly ciWorkflow: string
   }
+  readonly notifications: NotificationsConfig
 }
 
 const DEFAULT_PORT = 8010
@@ -199,6 +201,7 @@ export const loadConfig = (env: Env, cwd: string): Config => {
       gitlabUrl: readString(env, 'TASKSGODZILLA_GITLAB_URL'),
       ciWorkflow: readString(env, 'TASKSGODZILLA_CI_WORKFLOW') ?? 'ci.yml',
     },
+    notifications: readNotifications(env),
   }
 }
 

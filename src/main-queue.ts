@@ -19,6 +19,7 @@ import { createRepositories, createUnitOfWork } from './adapters/storage/unit-of
 import type { Config } from './config.js'
 import type { Logger } from './logging.js'
 import type { Metrics } from './metrics.js'
+import { notificationOutbox } from './main-notifications.js'
 
 /** The queue's wiring (issue 4), kept apart from the API's; main.ts calls it. */
 
@@ -101,10 +102,14 @@ export const createQueueRuntime = (parts: Parts, options: QueueWiringOptions = {
   const { config, logger, database } = parts
   const tuning = options.tuning ?? {}
   let queue: JobQueue | undefined
-  const uow = createUnitOfWork(database.db, (committed) => {
-    queue?.wake(committed.jobs)
-    options.onCommit?.(committed)
-  })
+  const uow = createUnitOfWork(
+    database.db,
+    (committed) => {
+      queue?.wake(committed.jobs)
+      options.onCommit?.(committed)
+    },
+    notificationOutbox(config),
+  )
   const ledger = createJobLedger(database)
   const common = {
     ledger,
@@ -164,10 +169,14 @@ export const createWorkerRuntime = (parts: Parts, options: QueueWiringOptions = 
   const tuning = options.tuning ?? {}
   const policy = runnerPolicy(parts, options)
   let wakeRelay = (_jobs: readonly Job[]): void => undefined
-  const uow = createUnitOfWork(database.db, (committed) => {
-    wakeRelay(committed.jobs)
-    options.onCommit?.(committed)
-  })
+  const uow = createUnitOfWork(
+    database.db,
+    (committed) => {
+      wakeRelay(committed.jobs)
+      options.onCommit?.(committed)
+    },
+    notificationOutbox(config),
+  )
   const relay = createBullmqQueue({
     ledger: createJobLedger(database),
     expireLease: leaseExpiry(uow, policy),

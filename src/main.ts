@@ -38,6 +38,7 @@ import {
   type QueueRuntime,
   type QueueWiringOptions,
 } from './main-queue.js'
+import { notificationJobDeps, notificationOutbox, notificationUseCases } from './main-notifications.js'
 
 /** The only place that wires adapters to the app and the faces. */
 
@@ -71,10 +72,14 @@ export const openRuntime = async (config: Config, logger: Logger): Promise<Runti
   const signal = shared?.signal ?? createInProcessSignal()
   const queueLink = createQueueLink()
   const deps: AppDeps = {
-    uow: createUnitOfWork(database.db, (committed) => {
-      if (committed.events.length > 0) signal.notify()
-      queueLink.wake(committed.jobs)
-    }),
+    uow: createUnitOfWork(
+      database.db,
+      (committed) => {
+        if (committed.events.length > 0) signal.notify()
+        queueLink.wake(committed.jobs)
+      },
+      notificationOutbox(config),
+    ),
     repos: createRepositories(database.db),
     jobPolicy: { maxAttempts: config.jobs.maxAttempts },
     abortRun: (protocolRunId) => queueLink.abortRun(protocolRunId),
@@ -160,6 +165,7 @@ export const createHttpServer = (runtime: Runtime, listenHost?: string): Promise
     listBranches: makeListBranches({ ...deps, git }),
     deleteBranch: makeDeleteBranch({ ...deps, git }),
     importCodeMachine: makeImportCodeMachine({ ...deps, git, files }),
+    notifications: notificationUseCases(config, deps),
     triggerCi: makeTriggerCi({
       ...deps,
       codeHosts: codeHostsFor(config),
@@ -290,6 +296,7 @@ export const createProtocolJobDeps = (runtime: Runtime): ProtocolJobDeps => {
     paths: { logsDir: config.engines.logsDir },
     files: createContainedFiles({ maxBytes: config.files.containedMaxBytes }),
     engineTimeoutMs: config.engines.timeoutMs,
+    notifier: notificationJobDeps(config),
   }
 }
 

@@ -10,6 +10,7 @@ describe('router', () => {
     { name: 'project-edit', projectId: 3 },
     { name: 'run-new', projectId: 3 },
     { name: 'import', projectId: 3 },
+    { name: 'notifications', projectId: 3 },
     { name: 'run', projectId: 3, runId: 42 },
     { name: 'step', projectId: 3, runId: 42, stepId: 7 },
     { name: 'queue' },

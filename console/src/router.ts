@@ -11,6 +11,7 @@ export type Route =
   | { readonly name: 'project-edit'; readonly projectId: number }
   | { readonly name: 'run-new'; readonly projectId: number }
   | { readonly name: 'import'; readonly projectId: number }
+  | { readonly name: 'notifications'; readonly projectId: number }
   | { readonly name: 'run'; readonly projectId: number; readonly runId: number }
   | { readonly name: 'step'; readonly projectId: number; readonly runId: number; readonly stepId: number }
   | { readonly name: 'queue'; readonly status?: string }
@@ -37,6 +38,7 @@ export const parseRoute = (hash: string): Route => {
       if (parts.length === 2) return { name: 'project', projectId }
       if (c === 'edit' && parts.length === 3) return { name: 'project-edit', projectId }
       if (c === 'import' && parts.length === 3) return { name: 'import', projectId }
+      if (c === 'notifications' && parts.length === 3) return { name: 'notifications', projectId }
       if (c === 'runs' && d === 'new' && parts.length === 4) return { name: 'run-new', projectId }
       if (c === 'runs' && runId !== undefined) {
         if (parts.length === 4) return { name: 'run', projectId, runId }
@@ -66,6 +68,8 @@ export const href = (route: Route): string => {
       return `#/projects/${route.projectId}/runs/new`
     case 'import':
       return `#/projects/${route.projectId}/import`
+    case 'notifications':
+      return `#/projects/${route.projectId}/notifications`
     case 'run':
       return `#/projects/${route.projectId}/runs/${route.runId}`
     case 'step':

@@ -6,6 +6,7 @@ import type { NewProtocolRun, ProtocolRun, ProtocolRunPatch } from '../domain/pr
 import type { ProtocolStatus, StepStatus } from '../domain/statuses.js'
 import type { NewStepRun, StepRun, StepRunPatch } from '../domain/step-run.js'
 import type { JobClaim, JobSettlement } from './jobs/job-claim.js'
+import type { NotificationRepository } from './notifications/notification.port.js'
 
 /** Keyset page request. Lists are newest first unless a method says otherwise. */
 export interface Page {
@@ -189,6 +190,7 @@ export interface Repositories {
   readonly events: EventRepository
   readonly jobs: JobRepository
   readonly deliveries: WebhookDeliveryRepository
+  readonly notifications: NotificationRepository
 }
 
 /**
@@ -219,6 +221,27 @@ export interface EventSignal {
   /** Calls `listener` after each announcement; returns the unsubscribe function. */
   subscribe(listener: () => void): () => void
 }
+
+/** A run's status change inside a transaction, and how many events the transaction had appended before it. */
+export interface RunStatusChange {
+  readonly run: ProtocolRun
+  readonly eventsBefore: number
+}
+
+/** What a transaction changed so far, handed to a BeforeCommit hook. */
+export interface TransactionChanges {
+  readonly runs: readonly RunStatusChange[]
+  /** Steps moved by compareAndSetStatusWithEvent, with the event recording the move. */
+  readonly steps: ReadonlyArray<{ readonly step: StepRun; readonly event: OrchestratorEvent }>
+  readonly events: readonly OrchestratorEvent[]
+  readonly jobs: readonly Job[]
+}
+
+/**
+ * Runs at the end of every transaction that changed something, inside it: what it writes commits
+ * (or rolls back) with the change that caused it. Outgoing notifications are derived here.
+ */
+export type BeforeCommit = (repos: Repositories, changes: TransactionChanges) => Promise<void>
 
 export interface UnitOfWork {
   /**

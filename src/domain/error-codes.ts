@@ -45,6 +45,9 @@ export const ERROR_CODES = [
   'ORC_HOST_NOT_ALLOWED',
   'ORC_ORIGIN_NOT_ALLOWED',
   'ORC_GIT_HOST_REFUSED',
+  'ORC_NOTIFY_URL_REFUSED',
+  'ORC_NOTIFY_TARGET_NOT_FOUND',
+  'ORC_NOTIFY_NO_RECEIVER',
   'ORC_INTERNAL',
 ] as const
 export type ErrorCode = (typeof ERROR_CODES)[number]

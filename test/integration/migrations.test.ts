@@ -47,6 +47,8 @@ describe('migrations', () => {
     expect(Object.keys(sqlite.tables).sort()).toEqual([
       'events',
       'jobs',
+      'notification_deliveries',
+      'notification_targets',
       'projects',
       'protocol_runs',
       'step_runs',

@@ -1,4 +1,5 @@
 import { createContainedFiles } from '../../src/adapters/files/contained-files.adapter.js'
+import { createHttpNotificationSender } from '../../src/adapters/notifications/http-notification.sender.js'
 import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
 import { createCommandEngine } from '../../src/adapters/engines/command.engine.js'
@@ -101,6 +102,10 @@ export const makeJobDeps = (
   paths: { logsDir: join(root, 'logs') },
   files: createContainedFiles(options.containedMaxBytes ? { maxBytes: options.containedMaxBytes } : {}),
   engineTimeoutMs: 20_000,
+  notifier: {
+    sender: createHttpNotificationSender({ allowPrivate: true, timeoutMs: 5_000 }),
+    defaultReceiver: undefined,
+  },
 })
 
 let jobSeq = 0

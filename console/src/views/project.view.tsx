@@ -47,6 +47,9 @@ export const ProjectView = ({ projectId }: { projectId: number }) => {
           <a class="button" href={href({ name: 'import', projectId })}>
             Import CodeMachine
           </a>
+          <a class="button" href={href({ name: 'notifications', projectId })}>
+            Notifications
+          </a>
           <a class="button primary" href={href({ name: 'run-new', projectId })}>
             New protocol
           </a>

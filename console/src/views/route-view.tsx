@@ -4,6 +4,7 @@ import { Empty } from '../components/empty.js'
 import { DashboardView } from './dashboard.view.js'
 import { ImportView } from './import.view.js'
 import { NewRunView } from './new-run.view.js'
+import { NotificationsView } from './notifications.view.js'
 import { ProjectFormView } from './project-form.view.js'
 import { ProjectView } from './project.view.js'
 import { ProjectsView } from './projects.view.js'
@@ -29,6 +30,8 @@ export const RouteView = ({ route }: { route: Route }) => {
       return <NewRunView projectId={route.projectId} />
     case 'import':
       return <ImportView projectId={route.projectId} />
+    case 'notifications':
+      return <NotificationsView projectId={route.projectId} />
     case 'run':
       return <RunView key={route.runId} projectId={route.projectId} runId={route.runId} />
     case 'step':

@@ -104,6 +104,34 @@ export interface WebhookDeliveriesTable {
   received_at: Timestamp
 }
 
+export interface NotificationTargetsTable {
+  id: Generated<number>
+  project_id: number
+  url: string
+  secret: string | null
+  events: JsonText
+  format: string
+  /** 0 or 1 on both dialects. */
+  enabled: number
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export interface NotificationDeliveriesTable {
+  id: Generated<number>
+  project_id: number
+  target_id: number | null
+  notification_type: string
+  payload: string
+  status: string
+  attempts: ColumnType<number, number | undefined, number>
+  last_status_code: number | null
+  last_error: string | null
+  created_at: Timestamp
+  updated_at: Timestamp
+  delivered_at: NullableTimestamp
+}
+
 export interface Database {
   projects: ProjectsTable
   protocol_runs: ProtocolRunsTable
@@ -111,4 +139,6 @@ export interface Database {
   events: EventsTable
   jobs: JobsTable
   webhook_deliveries: WebhookDeliveriesTable
+  notification_targets: NotificationTargetsTable
+  notification_deliveries: NotificationDeliveriesTable
 }

@@ -1,9 +1,18 @@
 import type { Kysely } from 'kysely'
-import type { CommitListener, Repositories, UnitOfWork } from '../../app/ports.js'
+import type {
+  BeforeCommit,
+  CommitListener,
+  Repositories,
+  RunStatusChange,
+  TransactionChanges,
+  UnitOfWork,
+} from '../../app/ports.js'
 import type { OrchestratorEvent } from '../../domain/event.js'
 import type { Job } from '../../domain/job.js'
+import type { StepRun } from '../../domain/step-run.js'
 import { createEventRepository } from './event.repository.js'
 import { createJobRepository } from './job.repository.js'
+import { createNotificationRepository } from './notification.repository.js'
 import { createWebhookDeliveryRepository } from './webhook-delivery.repository.js'
 import { createProjectRepository } from './project.repository.js'
 import { createProtocolRunRepository } from './protocol-run.repository.js'
@@ -18,31 +27,57 @@ export const createRepositories = (db: Kysely<Database>): Repositories => ({
   events: createEventRepository(db),
   jobs: createJobRepository(db),
   deliveries: createWebhookDeliveryRepository(db),
+  notifications: createNotificationRepository(db),
 })
 
 /**
  * Transactions over the given database. Events and jobs appended inside a transaction are handed
  * to `onCommit` after it commits, so live streams and the queue never see rolled-back work.
+ * `beforeCommit` runs inside the transaction once the work is done, when it changed anything.
  */
-export const createUnitOfWork = (db: Kysely<Database>, onCommit?: CommitListener): UnitOfWork => ({
+export const createUnitOfWork = (
+  db: Kysely<Database>,
+  onCommit?: CommitListener,
+  beforeCommit?: BeforeCommit,
+): UnitOfWork => ({
   async run(work) {
-    const events: OrchestratorEvent[] = []
-    const jobs: Job[] = []
-    const result = await db
-      .transaction()
-      .execute((trx) => work(recording(createRepositories(trx), events, jobs)))
+    const changes = { runs: [], steps: [], events: [], jobs: [] } as Recorded
+    const result = await db.transaction().execute(async (trx) => {
+      const repos = recording(createRepositories(trx), changes)
+      const value = await work(repos)
+      if (beforeCommit && (changes.runs.length > 0 || changes.events.length > 0))
+        await beforeCommit(repos, changes)
+      return value
+    })
+    const { events, jobs } = changes
     if (onCommit && (events.length > 0 || jobs.length > 0)) onCommit({ events, jobs })
     return result
   },
 })
 
-const recording = (repos: Repositories, events: OrchestratorEvent[], jobs: Job[]): Repositories => ({
+interface Recorded extends TransactionChanges {
+  readonly runs: RunStatusChange[]
+  readonly steps: Array<{ step: StepRun; event: OrchestratorEvent }>
+  readonly events: OrchestratorEvent[]
+  readonly jobs: Job[]
+}
+
+const recording = (repos: Repositories, changes: Recorded): Repositories => ({
   ...repos,
+  runs: {
+    ...repos.runs,
+    compareAndSetStatus: async (...change) => {
+      const run = await repos.runs.compareAndSetStatus(...change)
+      changes.runs.push({ run, eventsBefore: changes.events.length })
+      return run
+    },
+  },
   steps: {
     ...repos.steps,
     compareAndSetStatusWithEvent: async (...change) => {
       const moved = await repos.steps.compareAndSetStatusWithEvent(...change)
-      events.push(moved.event)
+      changes.events.push(moved.event)
+      changes.steps.push(moved)
       return moved
     },
   },
@@ -50,7 +85,7 @@ const recording = (repos: Repositories, events: OrchestratorEvent[], jobs: Job[]
     ...repos.events,
     append: async (event) => {
       const appended = await repos.events.append(event)
-      events.push(appended)
+      changes.events.push(appended)
       return appended
     },
   },
@@ -58,13 +93,13 @@ const recording = (repos: Repositories, events: OrchestratorEvent[], jobs: Job[]
     ...repos.jobs,
     add: async (job) => {
       const added = await repos.jobs.add(job)
-      jobs.push(added)
+      changes.jobs.push(added)
       return added
     },
     // Released jobs are runnable again: announcing them wakes the queue like new ones.
     releaseHeld: async (protocolRunId) => {
       const released = await repos.jobs.releaseHeld(protocolRunId)
-      jobs.push(...released)
+      changes.jobs.push(...released)
       return released
     },
   },

@@ -21,6 +21,7 @@ export interface JobPayloads {
     backfill_missing: boolean
     interval_override?: number | null
   }
+  deliver_notification_job: { delivery_id: number }
 }
 
 export type PayloadOf<T extends JobType> = JobPayloads[T] & TracedPayload

@@ -5,6 +5,7 @@ import type { QaVerdict } from '../../domain/verdict.js'
 import type { EngineRegistry } from '../engine.port.js'
 import type { GitClient } from '../git.port.js'
 import type { UnitOfWork } from '../ports.js'
+import type { NotificationJobDeps } from '../notifications/deliver-notification.job.js'
 
 /** The counters protocol jobs feed; main.ts adapts src/metrics.ts to it. */
 export interface JobCounters {
@@ -55,4 +56,6 @@ export interface ProtocolJobDeps {
   readonly files: ContainedFiles
   /** Wall-clock limit of one engine call. */
   readonly engineTimeoutMs: number
+  /** The notification delivery job's sender and global default receiver. */
+  readonly notifier: Omit<NotificationJobDeps, 'uow'>
 }

@@ -4,6 +4,7 @@ import { registerCompletion } from './commands/completion.command.js'
 import { registerDemo } from './commands/demo.command.js'
 import { registerEvents } from './commands/events.command.js'
 import { registerMigrate } from './commands/migrate.command.js'
+import { registerMcp } from './commands/mcp.command.js'
 import { registerProjects } from './commands/projects.command.js'
 import { registerProtocols } from './commands/protocols.command.js'
 import { registerQueues, registerSpecs } from './commands/queues.command.js'
@@ -46,6 +47,7 @@ export const buildProgram = (): Command => {
   registerQueues(program)
   registerSpecs(program)
   registerCi(program)
+  registerMcp(program)
   registerCompletion(program)
   // Every group inherits exitOverride, so a bare group or a typo is a usage error, never a silent 0.
   for (const group of program.commands) group.exitOverride()

@@ -2,7 +2,7 @@ import cors from '@fastify/cors'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type InjectOptions } from 'fastify'
 import type { App } from '../../app/app.js'
 import type { RequestContext } from '../../app/context.js'
 import type { DataVersion } from '../../app/ports.js'
@@ -30,6 +30,9 @@ import { queueRoutes } from './routes/queues.routes.js'
 import { stepLogRoutes } from './routes/step-logs.routes.js'
 import { stepRoutes } from './routes/steps.routes.js'
 import { webhookRoutes, type WebhookRouteDeps } from './routes/webhooks.routes.js'
+import { notificationRoutes } from './routes/notifications.routes.js'
+import { mcpHttpRoutes } from '../mcp/mcp-http.routes.js'
+import type { NotificationUseCases } from '../../app/notifications/notification-use-cases.js'
 import { createValidatorCompiler } from './validators.js'
 
 export interface HttpDeps extends WebhookRouteDeps, BranchRouteDeps, CodeMachineRouteDeps, CiRouteDeps {
@@ -48,6 +51,7 @@ export interface HttpDeps extends WebhookRouteDeps, BranchRouteDeps, CodeMachine
   /** The address the server listens on, for the Host allow-list. */
   readonly bindHost: string
   readonly allowedHosts: readonly string[]
+  readonly notifications: NotificationUseCases
 }
 
 /** Builds the HTTP face without listening, so tests can drive it through `inject()`. */
@@ -97,6 +101,8 @@ export const buildApp = async (deps: HttpDeps): Promise<FastifyInstance> => {
   await server.register(codeMachineRoutes, { importCodeMachine: deps.importCodeMachine })
   await server.register(webhookRoutes, { receiveWebhook: deps.receiveWebhook })
   await server.register(ciRoutes, { triggerCi: deps.triggerCi })
+  await server.register(notificationRoutes, { notifications: deps.notifications })
+  await server.register(mcpHttpRoutes, { inject: (options: InjectOptions) => server.inject(options) })
   await server.register(consoleRoutes)
   return server
 }
