@@ -49,6 +49,7 @@ describe('migrations', () => {
       'jobs',
       'projects',
       'protocol_runs',
+      'run_leases',
       'step_runs',
       'webhook_deliveries',
     ])

@@ -104,6 +104,14 @@ export interface WebhookDeliveriesTable {
   received_at: Timestamp
 }
 
+/** Which step (and execute job) holds a run's worktree; one row per run at most. */
+export interface RunLeasesTable {
+  protocol_run_id: number
+  step_run_id: number
+  job_id: string
+  acquired_at: Timestamp
+}
+
 export interface Database {
   projects: ProjectsTable
   protocol_runs: ProtocolRunsTable
@@ -111,4 +119,5 @@ export interface Database {
   events: EventsTable
   jobs: JobsTable
   webhook_deliveries: WebhookDeliveriesTable
+  run_leases: RunLeasesTable
 }

@@ -7,6 +7,7 @@ import { createJobRepository } from './job.repository.js'
 import { createWebhookDeliveryRepository } from './webhook-delivery.repository.js'
 import { createProjectRepository } from './project.repository.js'
 import { createProtocolRunRepository } from './protocol-run.repository.js'
+import { createRunLeaseRepository } from './run-lease.repository.js'
 import type { Database } from './schema.js'
 import { createStepRunRepository } from './step-run.repository.js'
 
@@ -18,6 +19,7 @@ export const createRepositories = (db: Kysely<Database>): Repositories => ({
   events: createEventRepository(db),
   jobs: createJobRepository(db),
   deliveries: createWebhookDeliveryRepository(db),
+  leases: createRunLeaseRepository(db),
 })
 
 /**

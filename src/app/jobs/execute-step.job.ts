@@ -8,6 +8,7 @@ import { executeCodeMachineStep } from './codemachine-step.js'
 import { callEngine, stepLogPath, type EngineCallOutcome } from './engine-call.js'
 import type { JobHandler, JobRunContext } from './job-handler.js'
 import { PermanentJobError } from './job-handler.js'
+import { worktreeBusy } from '../runs/worktree-wait.js'
 import { jobContext, prepareWorkspace } from './job-support.js'
 import { loadPrompt, promptSections } from './prompt-templates.js'
 import { readText } from './protocol-files.js'
@@ -32,6 +33,7 @@ export const createExecuteStepHandler =
     const logPath = stepLogPath(deps, payload.step_run_id)
     const claim = await deps.uow.run((tx) => claimStep(tx, payload.step_run_id, job.jobId, logPath, ctx))
     if ('skipped' in claim) return { skipped: claim.skipped }
+    if ('waiting' in claim) throw worktreeBusy(claim.waiting)
     const context = claim.claimed
     if (isCodeMachineRun(context.run)) return executeCodeMachineStep(deps, context, job, logPath, ctx)
     const workspace = await prepareWorkspace(deps, context, job.signal)
