@@ -273,6 +273,7 @@ export const createProtocolJobDeps = (runtime: Runtime): ProtocolJobDeps => {
     codeHosts: codeHostsFor(config),
     paths: { logsDir: config.engines.logsDir },
     engineTimeoutMs: config.engines.timeoutMs,
+    engineStallMs: config.engines.stallMs,
   }
 }
 

@@ -52,4 +52,6 @@ export interface ProtocolJobDeps {
   readonly paths: JobPaths
   /** Wall-clock limit of one engine call. */
   readonly engineTimeoutMs: number
+  /** An engine call that prints nothing for this long is stopped and retried as a stall. */
+  readonly engineStallMs?: number
 }
