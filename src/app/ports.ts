@@ -6,6 +6,7 @@ import type { NewProtocolRun, ProtocolRun, ProtocolRunPatch } from '../domain/pr
 import type { ProtocolStatus, StepStatus } from '../domain/statuses.js'
 import type { NewStepRun, StepRun, StepRunPatch } from '../domain/step-run.js'
 import type { JobClaim, JobSettlement } from './jobs/job-claim.js'
+import type { EngineLimitRepository } from './runs/engine-limit.port.js'
 import type { RunLeaseRepository } from './runs/run-lease.port.js'
 
 /** Keyset page request. Lists are newest first unless a method says otherwise. */
@@ -185,6 +186,7 @@ export interface Repositories {
   readonly jobs: JobRepository
   readonly deliveries: WebhookDeliveryRepository
   readonly leases: RunLeaseRepository
+  readonly engineLimits: EngineLimitRepository
 }
 
 /**

@@ -45,6 +45,7 @@ describe('migrations', () => {
   it('create the tables with their lookup indexes on SQLite, and change nothing the second time', async () => {
     const sqlite = await migratedShape('sqlite')
     expect(Object.keys(sqlite.tables).sort()).toEqual([
+      'engine_limits',
       'events',
       'jobs',
       'projects',

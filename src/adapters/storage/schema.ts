@@ -112,6 +112,14 @@ export interface RunLeasesTable {
   acquired_at: Timestamp
 }
 
+/** The global per-engine circuit breaker (usage and rate limits). */
+export interface EngineLimitsTable {
+  engine_id: string
+  limited_until: Timestamp
+  reason: string
+  updated_at: Timestamp
+}
+
 export interface Database {
   projects: ProjectsTable
   protocol_runs: ProtocolRunsTable
@@ -120,4 +128,5 @@ export interface Database {
   jobs: JobsTable
   webhook_deliveries: WebhookDeliveriesTable
   run_leases: RunLeasesTable
+  engine_limits: EngineLimitsTable
 }

@@ -8,6 +8,7 @@ import { createWebhookDeliveryRepository } from './webhook-delivery.repository.j
 import { createProjectRepository } from './project.repository.js'
 import { createProtocolRunRepository } from './protocol-run.repository.js'
 import { createRunLeaseRepository } from './run-lease.repository.js'
+import { createEngineLimitRepository } from './engine-limit.repository.js'
 import type { Database } from './schema.js'
 import { createStepRunRepository } from './step-run.repository.js'
 
@@ -20,6 +21,7 @@ export const createRepositories = (db: Kysely<Database>): Repositories => ({
   jobs: createJobRepository(db),
   deliveries: createWebhookDeliveryRepository(db),
   leases: createRunLeaseRepository(db),
+  engineLimits: createEngineLimitRepository(db),
 })
 
 /**

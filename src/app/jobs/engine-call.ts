@@ -102,7 +102,8 @@ export const callEngine = async (
   }
 }
 
-const chooseEngine = (deps: ProtocolJobDeps, input: EngineCallInput): EngineUse => {
+/** The engine and model a call would use (one precedence chain), and its token estimate. */
+export const chooseEngine = (deps: ProtocolJobDeps, input: EngineCallInput): EngineUse => {
   const phase = input.modelPhase ?? MODEL_PHASE[input.phase]
   const selection = selectEngineAndModel({
     phase,

@@ -5,9 +5,10 @@ import type { RequestContext } from '../context.js'
 import type { ResolvedStepPaths } from '../../domain/spec-paths.js'
 import type { WorktreeInfo } from '../git.port.js'
 import { executeCodeMachineStep } from './codemachine-step.js'
-import { callEngine, stepLogPath, type EngineCallOutcome } from './engine-call.js'
+import { callEngine, chooseEngine, stepLogPath, type EngineCallOutcome } from './engine-call.js'
 import type { JobHandler, JobRunContext } from './job-handler.js'
 import { PermanentJobError } from './job-handler.js'
+import { parkIfEngineLimited, parkIfUsageLimited } from '../runs/quota-parking.js'
 import { worktreeBusy } from '../runs/worktree-wait.js'
 import { jobContext, prepareWorkspace } from './job-support.js'
 import { loadPrompt, promptSections } from './prompt-templates.js'
@@ -44,16 +45,18 @@ export const createExecuteStepHandler =
       const message = `Spec validation failed: ${files.errors.join('; ')}`
       return stop(deps, context, { type: 'spec_validation_error', message }, ctx)
     }
-    const call = await callEngine(deps, {
+    const input = {
       ...context,
       stepRun: context.step,
-      phase: 'execute',
+      phase: 'execute' as const,
       prompt: executePrompt(context, workspace.ok, files),
       workingDir: workspace.ok.path,
       logPath,
       signal: job.signal,
       label: `step ${context.step.stepName}`,
-    })
+    }
+    await parkIfEngineLimited(deps, context, chooseEngine(deps, input), ctx)
+    const call = await callEngine(deps, input)
     return afterCall(deps, context, workspace.ok, files, call, job, ctx)
   }
 
@@ -73,6 +76,7 @@ const afterCall = async (
   }
   if (call.kind === 'failed')
     return stop(deps, context, { type: call.failure.eventType, ...call.failure }, ctx, 'exec_failed')
+  await parkIfUsageLimited(deps, context, { engine: call, result: call.result }, ctx)
   if (!call.result.success) {
     const tail = call.result.stderrTail.trim().split('\n').slice(-3).join(' | ')
     const message = `Execution error: the engine exited with ${String(call.result.exitCode)}${tail ? ` (${tail})` : ''}`

@@ -4,7 +4,7 @@ import { bindCiFailureToHead } from '../../domain/retry-feedback.js'
 import { canProtocol } from '../../domain/transitions.js'
 import type { RequestContext } from '../context.js'
 import type { Repositories } from '../ports.js'
-import { awaitsWorktree, startWaitingStep } from '../runs/worktree-wait.js'
+import { resumeWaitingStep } from '../runs/step-resume.js'
 import { changeRunStatus } from '../state-changes.js'
 import { readStepContext, type StepContext } from './step-context.js'
 
@@ -17,8 +17,8 @@ export type ClaimOutcome =
 /**
  * Claims a `running` step for this job: the job id is recorded in `runtime_state.job_id`, so a
  * duplicate delivery (another job id) is a no-op, while a retry of the same job goes on. The run
- * is moved to `running` when it is not yet; paused and terminal runs refuse the work. A pending
- * step left waiting for the worktree is started here once the worktree is free.
+ * is moved to `running` when it is not yet; paused and terminal runs refuse the work. A step this
+ * job left waiting (for the worktree, or parked on its engine's quota) is started here again.
  */
 export const claimStep = async (
   tx: Repositories,
@@ -29,11 +29,9 @@ export const claimStep = async (
 ): Promise<ClaimOutcome> => {
   const read = await readStepContext(tx, stepId)
   if (!read) return { skipped: 'step or run not found' }
-  const waited = awaitsWorktree(read.step, jobId)
-    ? await startWaitingStep(tx, { run: read.run, step: read.step, jobId }, ctx)
-    : undefined
-  if (waited && 'waiting' in waited) return waited
-  const context = waited ? { ...read, step: waited.started } : read
+  const resumed = await resumeWaitingStep(tx, read, jobId, ctx)
+  if ('waiting' in resumed) return resumed
+  const { context } = resumed
   const { step, run } = context
   if (step.status !== 'running') return { skipped: `step is ${step.status}` }
   const claimedBy = step.runtimeState?.job_id

@@ -1,4 +1,5 @@
 import { AppError } from '../../domain/app-error.js'
+import type { StepStatus } from '../../domain/statuses.js'
 import type { StepRun } from '../../domain/step-run.js'
 import type { Repositories } from '../ports.js'
 import type { RunLease } from './run-lease.port.js'
@@ -8,10 +9,13 @@ export type LeaseOutcome =
 
 type LeaseRepos = Pick<Repositories, 'leases' | 'steps'>
 
+/** A step parked on its engine's quota keeps the worktree: its work there is not finished. */
+const HOLDING: readonly StepStatus[] = ['running', 'waiting_quota']
+
 /**
  * Takes the run's worktree for `want.stepRunId` (W-39: one agent writer per worktree). Call in the
  * transaction that moves the step to `running`. A stored holder whose step is no longer `running`
- * has released the lease, whatever ended it (executed, failed, blocked, cancelled, or failed for
+ * (or `waiting_quota`) has released the lease, whatever ended it (executed, failed, blocked, cancelled, or failed for
  * good after its job's lease expired); a holder that is still running refuses the lease. The swap
  * is a compare-and-set on the stored holder, so of two concurrent starts exactly one wins, and
  * the loser re-reads the winner in a fresh statement (read committed) and is refused.
@@ -21,7 +25,7 @@ export const acquireRunLease = async (tx: LeaseRepos, want: RunLease): Promise<L
     const current = await tx.leases.find(want.protocolRunId)
     if (current && current.stepRunId !== want.stepRunId) {
       const holder = await tx.steps.findById(current.stepRunId)
-      if (holder?.status === 'running') return { acquired: false, holder }
+      if (holder && HOLDING.includes(holder.status)) return { acquired: false, holder }
     }
     if (await tx.leases.swap(want, current?.stepRunId)) return { acquired: true }
   }
