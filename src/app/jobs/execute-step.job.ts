@@ -10,6 +10,7 @@ import type { JobHandler, JobRunContext } from './job-handler.js'
 import { PermanentJobError } from './job-handler.js'
 import { parkIfEngineLimited, parkIfUsageLimited } from '../runs/quota-parking.js'
 import { worktreeBusy } from '../runs/worktree-wait.js'
+import { interruptedAttemptSections, recordResumedAttempt } from '../runs/interrupted-attempt.js'
 import { jobContext, prepareWorkspace } from './job-support.js'
 import { loadPrompt, promptSections } from './prompt-templates.js'
 import { readText } from './protocol-files.js'
@@ -49,13 +50,14 @@ export const createExecuteStepHandler =
       ...context,
       stepRun: context.step,
       phase: 'execute' as const,
-      prompt: executePrompt(context, workspace.ok, files),
+      prompt: executePrompt(context, workspace.ok, files, job),
       workingDir: workspace.ok.path,
       logPath,
       signal: job.signal,
       label: `step ${context.step.stepName}`,
     }
     await parkIfEngineLimited(deps, context, chooseEngine(deps, input), ctx)
+    await recordResumedAttempt(deps, context, job, ctx)
     const call = await callEngine(deps, input)
     return afterCall(deps, context, workspace.ok, files, call, job, ctx)
   }
@@ -111,11 +113,20 @@ const stop = async (
   return { outcome: 'failed', reason: event.type }
 }
 
-/** Our execute template, the protocol, its plan, the step file, and what broke last time. */
-const executePrompt = (context: StepContext, worktree: WorktreeInfo, files: ResolvedStepPaths): string =>
+/**
+ * Our execute template, the protocol, its plan, the step file, what broke last time, and whether
+ * the previous attempt was interrupted.
+ */
+const executePrompt = (
+  context: StepContext,
+  worktree: WorktreeInfo,
+  files: ResolvedStepPaths,
+  job: JobRunContext,
+): string =>
   promptSections(loadPrompt('execute').text, [
     ['Protocol', `Name: ${context.run.protocolName}\nWorktree: ${worktree.path}`],
     ['Plan (plan.md)', readText(join(worktree.protocolRoot, 'plan.md'), '(no plan.md)')],
     ['Step', `Step file: ${context.step.stepName}\n\n${readText(files.promptPath)}`],
     ...retryFeedbackSections(context.step),
+    ...interruptedAttemptSections(job),
   ])

@@ -46,7 +46,7 @@ describe.each(AGENT_RUN_SETUPS)('a stalled agent on %s with the %s queue', (dial
       ])
       expect(stalledAfterMs).toBeGreaterThanOrEqual(2_000)
 
-      // The next attempt is told nothing new; this time the agent finishes.
+      // The next attempt (told that its predecessor was interrupted) finishes this time.
       env.script(protocol, '00-first.md.say', 'thinking about it\nDONE\n')
       await until(async () => {
         const current = (await env!.read<StepOut[]>(`/protocols/${runId}/steps`)).find(
