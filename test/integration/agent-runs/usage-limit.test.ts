@@ -11,6 +11,18 @@ import {
   type StepOut,
 } from '../../support/agent-runs.js'
 import { unavailable } from '../../support/databases.js'
+import { removeDir, tempDir } from '../../support/git-repos.js'
+
+/** The limited agent's state directories (per test), removed after each test. */
+const stateDirs: string[] = []
+const stateDir = (): string => {
+  const dir = tempDir('tgz-limited-')
+  stateDirs.push(dir)
+  return dir
+}
+const removeStateDirs = (): void => {
+  for (const dir of stateDirs.splice(0)) removeDir(dir)
+}
 
 const LIMITED_AGENT = fileURLToPath(new URL('../../fixtures/agents/limited-agent.mjs', import.meta.url))
 
@@ -19,10 +31,10 @@ describe.each(AGENT_RUN_SETUPS)('usage limits on %s with the %s queue', (dialect
   afterEach(async () => {
     await env?.stop()
     env = undefined
+    removeStateDirs()
   })
   const start = (args: string[]) => {
-    const state = join(`/tmp`, `tgz-limited-${Math.random().toString(36).slice(2)}`)
-    mkdirSync(state, { recursive: true })
+    const state = stateDir()
     return startAgentRunEnv(
       { dialect, backend },
       { command: LIMITED_AGENT, args: [`--state=${state}`, ...args] },
@@ -112,12 +124,15 @@ describe.each(AGENT_RUN_SETUPS)('usage limits on %s with the %s queue', (dialect
 
 describe('a real CLI limit message without seconds', () => {
   let env: AgentRunEnv | undefined
-  afterEach(async () => env?.stop())
+  afterEach(async () => {
+    await env?.stop()
+    removeStateDirs()
+  })
 
   it.skipIf(unavailable('sqlite'))(
     "parks a step on codex's 'try again at 3:15 PM' until that minute, and a cancel ends the wait",
     async () => {
-      const state = join('/tmp', `tgz-limited-${Math.random().toString(36).slice(2)}`)
+      const state = stateDir()
       env = await startAgentRunEnv(
         { dialect: 'sqlite', backend: 'embedded' },
         { command: LIMITED_AGENT, args: [`--state=${state}`, '--style=codex', '--reset-seconds=120'] },
