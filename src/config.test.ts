@@ -80,6 +80,12 @@ describe('configuration', () => {
     expect(errorOf({ TASKSGODZILLA_LOG_LEVEL: 'chatty' })).toMatch(/TASKSGODZILLA_LOG_LEVEL/)
   })
 
+  it('stops a silent agent after ten minutes unless told otherwise', () => {
+    expect(load({}).engines.stallMs).toBe(600_000)
+    expect(load({ TASKSGODZILLA_AGENT_STALL_SECONDS: '30' }).engines.stallMs).toBe(30_000)
+    expect(errorOf({ TASKSGODZILLA_AGENT_STALL_SECONDS: '0' })).toMatch(/TASKSGODZILLA_AGENT_STALL_SECONDS/)
+  })
+
   it('keeps one agent call shorter than the job that makes it', () => {
     const defaults = load({})
     expect(defaults.engines.timeoutMs).toBe(1800 * 1000)

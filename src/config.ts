@@ -97,6 +97,11 @@ export interface Config {
     /** `TASKSGODZILLA_DEFAULT_ENGINE`: used when nothing names an engine (default codex). */
     readonly defaultId: string | undefined
     readonly timeoutMs: number
+    /**
+     * `TASKSGODZILLA_AGENT_STALL_SECONDS` (default 600): an agent that prints nothing for this long
+     * is stopped and its job retried as a stall, long before the engine timeout.
+     */
+    readonly stallMs: number
     /** `TASKSGODZILLA_LOGS_DIR`: per-step agent logs and engine scratch files. */
     readonly logsDir: string
   }
@@ -191,6 +196,7 @@ export const loadConfig = (env: Env, cwd: string): Config => {
       commandArgs: readList(env, 'TASKSGODZILLA_COMMAND_ENGINE_ARGS'),
       defaultId: readString(env, 'TASKSGODZILLA_DEFAULT_ENGINE'),
       timeoutMs: readEngineTimeoutMs(env, jobs.agentTimeoutSeconds),
+      stallMs: readInt(env, 'TASKSGODZILLA_AGENT_STALL_SECONDS', { min: 1 }, 600) * 1000,
       logsDir: resolvePath(readString(env, 'TASKSGODZILLA_LOGS_DIR') ?? '.tasksgodzilla/logs', cwd),
     },
     maxInlineTriggerDepth: readInt(env, 'TASKSGODZILLA_MAX_INLINE_TRIGGER_DEPTH', { min: 0, max: 50 }, 3),

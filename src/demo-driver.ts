@@ -4,7 +4,7 @@
  */
 const POLL_MS = 500
 const ACTIVE = new Set(['planning', 'planned', 'running'])
-const IN_FLIGHT = new Set(['running', 'needs_qa'])
+const IN_FLIGHT = new Set(['running', 'needs_qa', 'waiting_quota'])
 
 type Call = (method: string, path: string, body: unknown) => Promise<unknown>
 type Read = (path: string) => Promise<unknown>

@@ -194,7 +194,7 @@ export const createWorkerRuntime = (parts: Parts, options: QueueWiringOptions = 
   const workers = createBullmqWorkers({
     url: config.queue.url,
     names: { prefix: tuning.prefix ?? DEFAULT_BULLMQ_PREFIX },
-    jobs: bookkeeping,
+    jobs: { ...bookkeeping, findById: createRepositories(database.db).jobs.findById },
     runner,
     running,
     policy,

@@ -297,6 +297,7 @@ export const createProtocolJobDeps = (runtime: Runtime): ProtocolJobDeps => {
     files: createContainedFiles({ maxBytes: config.files.containedMaxBytes }),
     engineTimeoutMs: config.engines.timeoutMs,
     notifier: notificationJobDeps(config),
+    engineStallMs: config.engines.stallMs,
   }
 }
 

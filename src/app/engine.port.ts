@@ -25,6 +25,8 @@ export interface EngineRequest {
   readonly sandbox: SandboxMode
   /** Wall-clock limit; the process group is killed when it passes. */
   readonly timeoutMs: number
+  /** The process group is killed when the agent prints nothing for this long (ORC_ENGINE_STALLED). */
+  readonly stallMs?: number
   /** Aborting kills the agent's whole process group. */
   readonly signal: AbortSignal
   /** Per-step log file: every stdout/stderr line is appended to it. */
@@ -60,7 +62,7 @@ export interface EngineResult {
 
 /**
  * One agent CLI. `run` spawns it in its own process group with a scrubbed environment; it throws
- * ORC_ENGINE_UNAVAILABLE (binary missing), ORC_ENGINE_TIMEOUT or ORC_ENGINE_CANCELLED, and
+ * ORC_ENGINE_UNAVAILABLE (binary missing), ORC_ENGINE_TIMEOUT, ORC_ENGINE_STALLED or ORC_ENGINE_CANCELLED, and
  * otherwise returns — a non-zero exit is `success: false`, for the caller to judge.
  */
 export interface AgentEngine {

@@ -6,6 +6,8 @@ import { nextProtocolStatus } from '../domain/transitions.js'
 import type { RequestContext } from './context.js'
 import { enqueueStepJob, type JobPolicy } from './jobs/enqueue.js'
 import type { Repositories } from './ports.js'
+import { acquireRunLease } from './runs/run-lease.js'
+import { waitForWorktree } from './runs/worktree-wait.js'
 import { changeRunStatus, changeStepStatus, type ChangeEvent } from './state-changes.js'
 
 /**
@@ -32,7 +34,8 @@ export const keepRunGoing = async (
  * step → running by compare-and-set (so it never runs twice at once), its execute job written to
  * the outbox in the same transaction, and `runtime_state` merged with `runtime`. The step is
  * reserved for the new job, as a user start does, so a stale job of an earlier attempt finds it
- * taken.
+ * taken. While another step holds the run's worktree the step stays pending and its job waits
+ * (queued, not failed) until the worktree is free (`worktree-wait.ts`).
  */
 export const dispatchStep = async (
   tx: Repositories,
@@ -44,6 +47,11 @@ export const dispatchStep = async (
   ctx: RequestContext,
 ): Promise<Job> => {
   const job = await enqueueStepJob(tx.jobs, 'execute_step_job', step, run.projectId, ctx, jobPolicy)
+  const lease = await acquireRunLease(tx, { protocolRunId: run.id, stepRunId: step.id, jobId: job.id })
+  if (!lease.acquired) {
+    await waitForWorktree(tx, { run, step, job, holder: lease.holder, event, runtime }, ctx)
+    return job
+  }
   const metadata: JsonObject = { ...event.metadata, job_id: job.id }
   await changeStepStatus(tx, run, step, 'run', { ...event, metadata }, ctx)
   await tx.steps.mergeRuntimeState(step.id, { ...runtime, job_id: job.id })

@@ -7,6 +7,8 @@ import type { ProtocolStatus, StepStatus } from '../domain/statuses.js'
 import type { NewStepRun, StepRun, StepRunPatch } from '../domain/step-run.js'
 import type { JobClaim, JobSettlement } from './jobs/job-claim.js'
 import type { NotificationRepository } from './notifications/notification.port.js'
+import type { EngineLimitRepository } from './runs/engine-limit.port.js'
+import type { RunLeaseRepository } from './runs/run-lease.port.js'
 
 /** Keyset page request. Lists are newest first unless a method says otherwise. */
 export interface Page {
@@ -191,6 +193,8 @@ export interface Repositories {
   readonly jobs: JobRepository
   readonly deliveries: WebhookDeliveryRepository
   readonly notifications: NotificationRepository
+  readonly leases: RunLeaseRepository
+  readonly engineLimits: EngineLimitRepository
 }
 
 /**

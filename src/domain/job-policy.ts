@@ -12,10 +12,12 @@ export const ERROR_CATEGORIES = [
   'runtime',
   // Ours: the attempt's worker died or stalled past its lease (a handler that kills its process).
   'worker_lost',
+  // Ours: the agent printed nothing for TASKSGODZILLA_AGENT_STALL_SECONDS and was stopped.
+  'stall',
 ] as const
 export type ErrorCategory = (typeof ERROR_CATEGORIES)[number]
 
-const RETRYABLE: ReadonlySet<ErrorCategory> = new Set(['codex', 'git', 'runtime', 'worker_lost'])
+const RETRYABLE: ReadonlySet<ErrorCategory> = new Set(['codex', 'git', 'runtime', 'worker_lost', 'stall'])
 
 export const isErrorCategory = (value: string): value is ErrorCategory =>
   (ERROR_CATEGORIES as readonly string[]).includes(value)

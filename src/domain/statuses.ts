@@ -17,6 +17,8 @@ export const STEP_STATUSES = [
   'pending',
   'running',
   'needs_qa',
+  /** The engine hit a usage or rate limit: the step waits for `runtime_state.resume_at`. */
+  'waiting_quota',
   'completed',
   'failed',
   'cancelled',

@@ -76,13 +76,21 @@ export const STEP_TRANSITIONS = {
     to: 'needs_qa',
     refusal: 'Step already completed or cancelled',
   },
+  /** The engine hit a usage or rate limit: the step is parked until the limit resets. */
+  park_quota: { from: ['running'], to: 'waiting_quota', refusal: 'Step is not running' },
+  /** The limit reset (or the engine's circuit breaker closed): the parked step runs again. */
+  resume_quota: { from: ['waiting_quota'], to: 'running', refusal: 'Step is not waiting for quota' },
   /** The engine finished and the step waits for its QA verdict. */
   executed: { from: ['running'], to: 'needs_qa', refusal: 'Step is not running' },
   complete: { from: ['running', 'needs_qa'], to: 'completed', refusal: 'Step is not running or awaiting QA' },
   fail: { from: ['running', 'needs_qa'], to: 'failed', refusal: 'Step is not running or awaiting QA' },
   /** A CI failure may reopen a completed step of an active run. */
   ci_fail: { from: ['running', 'needs_qa', 'completed'], to: 'failed', refusal: 'Step is not active' },
-  block: { from: ['pending', 'running', 'needs_qa'], to: 'blocked', refusal: 'Step is not active' },
+  block: {
+    from: ['pending', 'running', 'needs_qa', 'waiting_quota'],
+    to: 'blocked',
+    refusal: 'Step is not active',
+  },
   approve: {
     from: ['needs_qa', 'blocked', 'failed', 'pending'],
     to: 'completed',
@@ -91,10 +99,11 @@ export const STEP_TRANSITIONS = {
       completed: 'Step already completed',
       cancelled: 'Step was cancelled',
       running: 'Step is still running',
+      waiting_quota: 'Step is waiting for its engine quota',
     },
   },
   cancel: {
-    from: ['pending', 'running', 'needs_qa', 'blocked', 'failed'],
+    from: ['pending', 'running', 'needs_qa', 'waiting_quota', 'blocked', 'failed'],
     to: 'cancelled',
     refusal: 'Step already completed or cancelled',
   },

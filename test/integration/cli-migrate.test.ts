@@ -15,7 +15,7 @@ describe('tasksgodzilla migrate', () => {
           const first = await runCli(['migrate'], envFor(database.target))
           expect(first.stderr).toBe('')
           expect(first.stdout).toMatch(
-            /^Applied 5 migration\(s\) to .*initial-schema, .*jobs, .*step-name-unique, .*webhooks, .*event-txid\n$/,
+            /^Applied 7 migration\(s\) to .*initial-schema, .*jobs, .*step-name-unique, .*webhooks, .*event-txid, .*run-leases, .*engine-limits\n$/,
           )
           expect(first.code).toBe(0)
           const second = await runCli(['migrate'], envFor(database.target))

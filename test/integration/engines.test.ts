@@ -90,6 +90,29 @@ describe('process supervision', () => {
     expect(await waitForExit(await waitForPids(pidFile, 2), 2_000)).toEqual([])
   })
 
+  it('stops an agent that prints nothing for the stall period, quoting its last lines', async () => {
+    const pidFile = join(root, 'stall.pids')
+    const startedAt = Date.now()
+    const running = fake([`--grandchild=${pidFile}`, '--lines=3', '--sleep=60000']).run(
+      request({ stallMs: 500 }),
+    )
+    await expect(running).rejects.toMatchObject({
+      code: 'ORC_ENGINE_STALLED',
+      message: expect.stringContaining('printed nothing for 0.5 s'),
+      details: {
+        stallMs: 500,
+        lastLines: ['line 0', 'line 1', 'line 2', '[stderr] fake-agent phase=execute model=fake-model'],
+      },
+    })
+    expect(Date.now() - startedAt).toBeLessThan(5_000)
+    expect(await waitForExit(await waitForPids(pidFile, 2), 2_000)).toEqual([])
+  })
+
+  it('leaves an agent that keeps printing alone however long it runs', async () => {
+    const result = await fake(['--sleep=1500', '--tick=100']).run(request({ stallMs: 500 }))
+    expect(result.success).toBe(true)
+  })
+
   it('kills stragglers an agent leaves behind when it exits', async () => {
     const pidFile = join(root, 'straggler.pids')
     const result = await fake([`--grandchild=${pidFile}`]).run(request())

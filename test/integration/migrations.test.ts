@@ -45,12 +45,14 @@ describe('migrations', () => {
   it('create the tables with their lookup indexes on SQLite, and change nothing the second time', async () => {
     const sqlite = await migratedShape('sqlite')
     expect(Object.keys(sqlite.tables).sort()).toEqual([
+      'engine_limits',
       'events',
       'jobs',
       'notification_deliveries',
       'notification_targets',
       'projects',
       'protocol_runs',
+      'run_leases',
       'step_runs',
       'webhook_deliveries',
     ])

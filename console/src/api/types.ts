@@ -22,6 +22,7 @@ export const STEP_STATUSES = [
   'pending',
   'running',
   'needs_qa',
+  'waiting_quota',
   'completed',
   'failed',
   'cancelled',

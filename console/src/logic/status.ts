@@ -15,6 +15,7 @@ const LOOKS: Record<string, StatusLook> = {
   running: { tone: 'busy', icon: '▶', label: 'running' },
   started: { tone: 'busy', icon: '▶', label: 'started' },
   needs_qa: { tone: 'warn', icon: '⚑', label: 'needs QA' },
+  waiting_quota: { tone: 'warn', icon: '⏳', label: 'waiting for quota' },
   paused: { tone: 'warn', icon: '❚❚', label: 'paused' },
   blocked: { tone: 'bad', icon: '■', label: 'blocked' },
   failed: { tone: 'bad', icon: '✕', label: 'failed' },

@@ -4,11 +4,14 @@ import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { AppError } from '../../domain/app-error.js'
 import type { EngineLogSink } from '../../app/engine.port.js'
+import { RecentLines, watchSilence } from './silence-watch.js'
 
 /** Time between SIGTERM and SIGKILL for the agent's process group. */
 export const KILL_GRACE_MS = 1_000
 const MAX_CAPTURED_STDOUT_CHARS = 16 * 1024 * 1024
 const STDERR_TAIL_LINES = 20
+/** Output lines of a stalled agent quoted in its error (and so in the `engine_stalled` event). */
+const STALL_TAIL_LINES = 20
 
 export interface AgentProcessRequest {
   readonly command: string
@@ -17,6 +20,8 @@ export interface AgentProcessRequest {
   readonly stdin: string
   readonly env: Readonly<Record<string, string>>
   readonly timeoutMs: number
+  /** The agent is stopped when it prints nothing for this long (undefined: never). */
+  readonly stallMs?: number
   readonly signal: AbortSignal
   readonly logPath: string
   readonly onLine?: EngineLogSink
@@ -34,7 +39,9 @@ export interface AgentProcessOutcome {
  * Runs an agent: argv only (no shell), its own process group, prompt on stdin, every output line
  * appended to the log file as it arrives. On abort or timeout the whole group gets SIGTERM, then
  * SIGKILL after the grace period; stragglers left when the agent exits are killed the same way.
- * Throws ORC_ENGINE_UNAVAILABLE, ORC_ENGINE_TIMEOUT or ORC_ENGINE_CANCELLED; returns otherwise.
+ * An agent silent on both pipes for `stallMs` is stopped the same way (ORC_ENGINE_STALLED, with its
+ * last output lines). Throws ORC_ENGINE_UNAVAILABLE, ORC_ENGINE_TIMEOUT, ORC_ENGINE_STALLED or
+ * ORC_ENGINE_CANCELLED; returns otherwise.
  */
 export const runAgentProcess = async (request: AgentProcessRequest): Promise<AgentProcessOutcome> => {
   const executable = findExecutable(request.command, request.env.PATH ?? '', request.cwd)
@@ -62,28 +69,35 @@ const supervise = (
       detached: true,
       stdio: ['pipe', 'pipe', 'pipe'],
     })
-    let ending: 'timeout' | 'cancelled' | undefined
+    let ending: 'timeout' | 'cancelled' | 'stalled' | undefined
     const grace = request.killGraceMs ?? KILL_GRACE_MS
-    const stop = (why: 'timeout' | 'cancelled') => {
+    const stop = (why: 'timeout' | 'cancelled' | 'stalled') => {
       ending ??= why
       killGroup(child.pid, grace)
     }
     const timer = setTimeout(() => stop('timeout'), request.timeoutMs)
+    const silence = watchSilence(request.stallMs, () => stop('stalled'))
     const onAbort = () => stop('cancelled')
     request.signal.addEventListener('abort', onAbort, { once: true })
     const output = captureLines(child, request, log)
+    child.stdout.on('data', silence.touch)
+    child.stderr.on('data', silence.touch)
     child.stdin.on('error', () => undefined) // an agent that ignores stdin closes it early (EPIPE)
     child.stdin.end(request.stdin)
     child.on('exit', () => killGroup(child.pid, grace))
-    child.on('error', (error) => {
+    const settle = () => {
       clearTimeout(timer)
+      silence.stop()
       request.signal.removeEventListener('abort', onAbort)
+    }
+    child.on('error', (error) => {
+      settle()
       reject(spawnError(request.command, error))
     })
     child.on('close', (code) => {
-      clearTimeout(timer)
-      request.signal.removeEventListener('abort', onAbort)
+      settle()
       if (ending === 'timeout') return reject(timedOut(request.command, request.timeoutMs))
+      if (ending === 'stalled') return reject(stalled(request, output.recent()))
       if (ending === 'cancelled') return reject(cancelled(request.command))
       resolvePromise({ exitCode: code, ...output.collected(), durationMs: Date.now() - started })
     })
@@ -97,9 +111,11 @@ const captureLines = (
 ) => {
   const stdoutLines: string[] = []
   const stderrLines: string[] = []
+  const recent = new RecentLines(STALL_TAIL_LINES)
   let captured = 0
   const sink = (stream: 'stdout' | 'stderr', line: string) => {
     log.write(stream === 'stderr' ? `[stderr] ${line}\n` : `${line}\n`)
+    recent.push(stream === 'stderr' ? `[stderr] ${line}` : line)
     request.onLine?.(stream, line)
     if (stream === 'stderr') {
       if (stderrLines.push(line) > STDERR_TAIL_LINES) stderrLines.shift()
@@ -107,7 +123,10 @@ const captureLines = (
   }
   createInterface({ input: child.stdout }).on('line', (line) => sink('stdout', line))
   createInterface({ input: child.stderr }).on('line', (line) => sink('stderr', line))
-  return { collected: () => ({ stdoutLines, stderrTail: stderrLines.join('\n') }) }
+  return {
+    collected: () => ({ stdoutLines, stderrTail: stderrLines.join('\n') }),
+    recent: () => recent.lines,
+  }
 }
 
 /** SIGTERM to the whole group now, SIGKILL after `graceMs`; a group already gone is fine. */
@@ -167,6 +186,13 @@ const timedOut = (command: string, timeoutMs: number): AppError =>
       binary: command,
       timeoutMs,
     },
+  )
+
+const stalled = (request: AgentProcessRequest, lastLines: readonly string[]): AppError =>
+  new AppError(
+    'ORC_ENGINE_STALLED',
+    `Engine ${JSON.stringify(request.command)} printed nothing for ${(request.stallMs ?? 0) / 1000} s and was stopped`,
+    { binary: request.command, stallMs: request.stallMs ?? 0, lastLines: [...lastLines] },
   )
 
 const cancelled = (command: string): AppError =>

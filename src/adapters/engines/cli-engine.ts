@@ -81,6 +81,7 @@ export const createCliEngine = (adapter: CliAdapter, options: CliEngineOptions =
           stdin: request.prompt,
           env,
           timeoutMs: request.timeoutMs,
+          ...(request.stallMs !== undefined ? { stallMs: request.stallMs } : {}),
           signal: request.signal,
           logPath: request.logPath,
           onLine: request.onLine,

@@ -20,8 +20,8 @@ import { assertRedisReachable, openRedis } from './redis-connection.js'
 export interface BullmqWorkerOptions {
   readonly url: string
   readonly names: BullmqNames
-  /** Outside any transaction: `begin` is one statement. */
-  readonly jobs: Pick<JobRepository, 'begin'>
+  /** Outside any transaction: `begin` is one statement; `findById` reads a deferred job's due time. */
+  readonly jobs: Pick<JobRepository, 'begin' | 'findById'>
   readonly runner: JobRunner
   readonly running: RunningJobs
   readonly policy: BackoffPolicy & { readonly leaseMs: number }
@@ -44,7 +44,8 @@ export interface BullmqWorkers {
  * A worker process's BullMQ consumers. BullMQ owns delivery, locks, stalled-job recovery,
  * attempts and backoff; each delivery begins the attempt in the job row (which drops deliveries
  * of jobs that are no longer runnable), runs it through the shared runner, and maps its outcome
- * back to BullMQ: throw to retry, UnrecoverableError to stop, DelayedError to hand it back.
+ * back to BullMQ: throw to retry, UnrecoverableError to stop, DelayedError to hand it back (now on
+ * shutdown, at its due time when the handler deferred it).
  */
 export const createBullmqWorkers = (options: BullmqWorkerOptions): BullmqWorkers => {
   const log = (error: Error): void => options.logger?.warn({ err: error }, 'redis connection error')
@@ -109,8 +110,9 @@ const deliver = async (
   const outcome = await options.runner.run(job, claim)
   if (outcome === 'retry') throw new Error(`Attempt ${claim.attempt} failed; retry scheduled`)
   if (outcome === 'failed') throw new UnrecoverableError(`Attempt ${claim.attempt} failed for good`)
-  if (outcome === 'released') {
-    await bullJob.moveToDelayed(Date.now(), token)
+  if (outcome === 'released' || outcome === 'deferred') {
+    const due = outcome === 'deferred' ? (await options.jobs.findById(claim.jobId))?.nextRunAt : undefined
+    await bullJob.moveToDelayed(due ? Date.parse(due) : Date.now(), token)
     throw new DelayedError()
   }
   return outcome

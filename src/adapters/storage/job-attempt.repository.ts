@@ -140,5 +140,7 @@ const settlementColumns = (settlement: JobSettlement, attempt: number): Updateab
       return { status: 'held', attempts: attempt - 1 }
     case 'released':
       return { status: 'queued', attempts: attempt - 1, next_run_at: now }
+    case 'deferred':
+      return { status: 'queued', attempts: attempt - 1, next_run_at: settlement.nextRunAt }
   }
 }

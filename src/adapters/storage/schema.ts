@@ -132,6 +132,22 @@ export interface NotificationDeliveriesTable {
   delivered_at: NullableTimestamp
 }
 
+/** Which step (and execute job) holds a run's worktree; one row per run at most. */
+export interface RunLeasesTable {
+  protocol_run_id: number
+  step_run_id: number
+  job_id: string
+  acquired_at: Timestamp
+}
+
+/** The global per-engine circuit breaker (usage and rate limits). */
+export interface EngineLimitsTable {
+  engine_id: string
+  limited_until: Timestamp
+  reason: string
+  updated_at: Timestamp
+}
+
 export interface Database {
   projects: ProjectsTable
   protocol_runs: ProtocolRunsTable
@@ -141,4 +157,6 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable
   notification_targets: NotificationTargetsTable
   notification_deliveries: NotificationDeliveriesTable
+  run_leases: RunLeasesTable
+  engine_limits: EngineLimitsTable
 }

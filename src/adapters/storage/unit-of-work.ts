@@ -16,6 +16,8 @@ import { createNotificationRepository } from './notification.repository.js'
 import { createWebhookDeliveryRepository } from './webhook-delivery.repository.js'
 import { createProjectRepository } from './project.repository.js'
 import { createProtocolRunRepository } from './protocol-run.repository.js'
+import { createRunLeaseRepository } from './run-lease.repository.js'
+import { createEngineLimitRepository } from './engine-limit.repository.js'
 import type { Database } from './schema.js'
 import { createStepRunRepository } from './step-run.repository.js'
 
@@ -28,6 +30,8 @@ export const createRepositories = (db: Kysely<Database>): Repositories => ({
   jobs: createJobRepository(db),
   deliveries: createWebhookDeliveryRepository(db),
   notifications: createNotificationRepository(db),
+  leases: createRunLeaseRepository(db),
+  engineLimits: createEngineLimitRepository(db),
 })
 
 /**

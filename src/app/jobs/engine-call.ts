@@ -6,6 +6,7 @@ import type { ProtocolSpec, StepSpec } from '../../domain/spec.js'
 import type { StepRun } from '../../domain/step-run.js'
 import { decideBudget, estimateTokens } from '../../domain/tokens.js'
 import { defaultSandbox, type EnginePhase, type EngineResult } from '../engine.port.js'
+import { isStall, recordStall } from './engine-stall.js'
 import { engineFailure, type EngineFailure } from './job-support.js'
 import type { ProtocolJobDeps } from './protocol-job-deps.js'
 
@@ -76,12 +77,14 @@ export const callEngine = async (
       model: use.model,
       sandbox: defaultSandbox(input.phase),
       timeoutMs: deps.engineTimeoutMs,
+      ...(deps.engineStallMs !== undefined ? { stallMs: deps.engineStallMs } : {}),
       signal: input.signal,
       logPath: input.logPath,
       scratchDir: join(deps.paths.logsDir, 'scratch', `${input.run.id}`, scratchName(input)),
       ...(input.outputSchemaPath ? { outputSchemaPath: input.outputSchemaPath } : {}),
     })
   } catch (error) {
+    if (isStall(error)) await recordStall(deps, { input, use, error })
     return { ...use, kind: 'failed', failure: engineFailure(error) }
   }
   const promptTokens = result.usage?.prompt ?? use.estimate
@@ -99,7 +102,8 @@ export const callEngine = async (
   }
 }
 
-const chooseEngine = (deps: ProtocolJobDeps, input: EngineCallInput): EngineUse => {
+/** The engine and model a call would use (one precedence chain), and its token estimate. */
+export const chooseEngine = (deps: ProtocolJobDeps, input: EngineCallInput): EngineUse => {
   const phase = input.modelPhase ?? MODEL_PHASE[input.phase]
   const selection = selectEngineAndModel({
     phase,

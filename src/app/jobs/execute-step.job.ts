@@ -6,9 +6,12 @@ import type { RequestContext } from '../context.js'
 import type { ResolvedStepPaths } from '../../domain/spec-paths.js'
 import type { WorktreeInfo } from '../git.port.js'
 import { executeCodeMachineStep } from './codemachine-step.js'
-import { callEngine, stepLogPath, type EngineCallOutcome } from './engine-call.js'
+import { callEngine, chooseEngine, stepLogPath, type EngineCallOutcome } from './engine-call.js'
 import type { JobHandler, JobRunContext } from './job-handler.js'
 import { PermanentJobError } from './job-handler.js'
+import { parkIfEngineLimited, parkIfUsageLimited } from '../runs/quota-parking.js'
+import { worktreeBusy } from '../runs/worktree-wait.js'
+import { interruptedAttemptSections, recordResumedAttempt } from '../runs/interrupted-attempt.js'
 import { jobContext, prepareWorkspace } from './job-support.js'
 import { loadPrompt, promptSections } from './prompt-templates.js'
 import { policyDepsOf } from '../policies.js'
@@ -32,6 +35,7 @@ export const createExecuteStepHandler =
     const logPath = stepLogPath(deps, payload.step_run_id)
     const claim = await deps.uow.run((tx) => claimStep(tx, payload.step_run_id, job.jobId, logPath, ctx))
     if ('skipped' in claim) return { skipped: claim.skipped }
+    if ('waiting' in claim) throw worktreeBusy(claim.waiting)
     const context = claim.claimed
     if (isCodeMachineRun(context.run)) return executeCodeMachineStep(deps, context, job, logPath, ctx)
     const workspace = await prepareWorkspace(deps, context, job.signal)
@@ -42,18 +46,23 @@ export const createExecuteStepHandler =
       const message = `Spec validation failed: ${files.errors.join('; ')}`
       return stop(deps, context, { type: 'spec_validation_error', message }, ctx)
     }
-    const prompt = refusedRead(() => executePrompt(deps.files, context, workspace.ok, files))
+    const prompt = refusedRead(() =>
+      executePrompt(deps.files, { context, worktree: workspace.ok, paths: files, job }),
+    )
     if (typeof prompt !== 'string') return stop(deps, context, prompt, ctx)
-    const call = await callEngine(deps, {
+    const input = {
       ...context,
       stepRun: context.step,
-      phase: 'execute',
+      phase: 'execute' as const,
       prompt,
       workingDir: workspace.ok.path,
       logPath,
       signal: job.signal,
       label: `step ${context.step.stepName}`,
-    })
+    }
+    await parkIfEngineLimited(deps, context, chooseEngine(deps, input), ctx)
+    await recordResumedAttempt(deps, context, job, ctx)
+    const call = await callEngine(deps, input)
     return afterCall(deps, context, workspace.ok, files, call, job, ctx)
   }
 
@@ -73,6 +82,7 @@ const afterCall = async (
   }
   if (call.kind === 'failed')
     return stop(deps, context, { type: call.failure.eventType, ...call.failure }, ctx, 'exec_failed')
+  await parkIfUsageLimited(deps, context, { engine: call, result: call.result }, ctx)
   if (!call.result.success) {
     const tail = call.result.stderrTail.trim().split('\n').slice(-3).join(' | ')
     const message = `Execution error: the engine exited with ${String(call.result.exitCode)}${tail ? ` (${tail})` : ''}`
@@ -108,6 +118,7 @@ const stop = async (
 }
 
 /**
+/**
  * Runs `read`; a file of the worktree the contained reader refuses (a link outside, a FIFO, over
  * the cap) becomes the step's failure event naming the file and why, never its content.
  */
@@ -123,16 +134,23 @@ const refusedRead = (
   }
 }
 
-/** Our execute template, the protocol, its plan, the step file, and what broke last time. */
+/**
+ * Our execute template, the protocol, its plan, the step file, what broke last time, and whether
+ * the previous attempt was interrupted.
+ */
 const executePrompt = (
   files: ContainedFiles,
-  context: StepContext,
-  worktree: WorktreeInfo,
-  paths: ResolvedStepPaths,
+  {
+    context,
+    worktree,
+    paths,
+    job,
+  }: { context: StepContext; worktree: WorktreeInfo; paths: ResolvedStepPaths; job: JobRunContext },
 ): string =>
   promptSections(loadPrompt('execute').text, [
     ['Protocol', `Name: ${context.run.protocolName}\nWorktree: ${worktree.path}`],
     ['Plan (plan.md)', files.readText(worktree.path, join(worktree.protocolRoot, 'plan.md'), '(no plan.md)')],
     ['Step', `Step file: ${context.step.stepName}\n\n${files.readText(worktree.path, paths.promptPath)}`],
     ...retryFeedbackSections(context.step),
+    ...interruptedAttemptSections(job),
   ])

@@ -25,3 +25,5 @@ export type JobSettlement =
   | { readonly status: 'held' }
   /** Shutdown past the grace period: back to the queue for another worker, attempt not counted. */
   | { readonly status: 'released' }
+  /** The handler deferred the job (JobDeferral): queued again, due at `nextRunAt`, attempt not counted. */
+  | { readonly status: 'deferred'; readonly nextRunAt: string }

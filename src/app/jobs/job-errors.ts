@@ -26,6 +26,7 @@ const CODE_CATEGORIES: Partial<Record<ErrorCode, ErrorCategory>> = {
   ORC_CONFIG_INVALID: 'config',
   ORC_ENGINE_UNAVAILABLE: 'config',
   ORC_ENGINE_EXITED: 'codex',
+  ORC_ENGINE_STALLED: 'stall',
   ORC_GIT_FAILED: 'git',
   ORC_REPO_NOT_PRESENT: 'git',
   // Another attempt would be refused the same way: only the configuration can change the answer.

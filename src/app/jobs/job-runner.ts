@@ -3,6 +3,7 @@ import type { BackoffPolicy } from '../../domain/job-policy.js'
 import type { Logger } from '../../logging.js'
 import type { JobRepository, UnitOfWork } from '../ports.js'
 import type { JobClaim } from './job-claim.js'
+import { JobDeferral } from './job-deferral.js'
 import { classifyJobError, type ClassifiedError } from './job-errors.js'
 import { recordFailure } from './job-failure.js'
 import type { JobHandler, JobHandlers } from './job-handler.js'
@@ -11,7 +12,7 @@ import { precheckJob, type PrecheckOutcome } from './job-precheck.js'
 import { JobAbort, type RunningJobs } from './run-aborts.js'
 
 /** How a claimed attempt ended; `lost` means another claim took the job over meanwhile. */
-export type RunOutcome = PrecheckOutcome | 'finished' | 'retry' | 'failed' | 'released'
+export type RunOutcome = PrecheckOutcome | 'finished' | 'retry' | 'failed' | 'released' | 'deferred'
 
 /** Attempts, backoff, timeouts and leases: the same numbers for both queue backends. */
 export interface JobRuntimePolicy extends BackoffPolicy {
@@ -145,6 +146,10 @@ const settleError = async (
     const settled = await deps.jobs.settle(claim, settlement)
     if (!settled) return 'lost'
     return cause === 'cancelled' ? 'cancelled' : 'released'
+  }
+  if (cause === undefined && error instanceof JobDeferral) {
+    const deferred = { status: 'deferred' as const, nextRunAt: error.until.toISOString() }
+    return (await deps.jobs.settle(claim, deferred)) ? 'deferred' : 'lost'
   }
   const classified = cause === 'timeout' ? timeoutError(job, deps.policy) : classifyJobError(error)
   return deps.uow.run((repos) => recordFailure(repos, job, claim, classified, deps.policy))

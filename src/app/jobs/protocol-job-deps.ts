@@ -58,4 +58,6 @@ export interface ProtocolJobDeps {
   readonly engineTimeoutMs: number
   /** The notification delivery job's sender and global default receiver. */
   readonly notifier: Omit<NotificationJobDeps, 'uow'>
+  /** An engine call that prints nothing for this long is stopped and retried as a stall. */
+  readonly engineStallMs?: number
 }

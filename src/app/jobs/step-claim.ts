@@ -1,17 +1,24 @@
 import type { JsonObject } from '../../domain/json.js'
+import type { StepRun } from '../../domain/step-run.js'
 import { bindCiFailureToHead } from '../../domain/retry-feedback.js'
 import { canProtocol } from '../../domain/transitions.js'
 import type { RequestContext } from '../context.js'
 import type { Repositories } from '../ports.js'
+import { resumeWaitingStep } from '../runs/step-resume.js'
 import { changeRunStatus } from '../state-changes.js'
 import { readStepContext, type StepContext } from './step-context.js'
 
-export type ClaimOutcome = { readonly claimed: StepContext } | { readonly skipped: string }
+export type ClaimOutcome =
+  | { readonly claimed: StepContext }
+  | { readonly skipped: string }
+  /** The step waits for the run's worktree, which `holder` is executing in. */
+  | { readonly waiting: StepRun }
 
 /**
  * Claims a `running` step for this job: the job id is recorded in `runtime_state.job_id`, so a
  * duplicate delivery (another job id) is a no-op, while a retry of the same job goes on. The run
- * is moved to `running` when it is not yet; paused and terminal runs refuse the work.
+ * is moved to `running` when it is not yet; paused and terminal runs refuse the work. A step this
+ * job left waiting (for the worktree, or parked on its engine's quota) is started here again.
  */
 export const claimStep = async (
   tx: Repositories,
@@ -20,8 +27,11 @@ export const claimStep = async (
   logPath: string,
   ctx: RequestContext,
 ): Promise<ClaimOutcome> => {
-  const context = await readStepContext(tx, stepId)
-  if (!context) return { skipped: 'step or run not found' }
+  const read = await readStepContext(tx, stepId)
+  if (!read) return { skipped: 'step or run not found' }
+  const resumed = await resumeWaitingStep(tx, read, jobId, ctx)
+  if ('waiting' in resumed) return resumed
+  const { context } = resumed
   const { step, run } = context
   if (step.status !== 'running') return { skipped: `step is ${step.status}` }
   const claimedBy = step.runtimeState?.job_id

@@ -7,6 +7,7 @@ import type { AppDeps } from '../app-deps.js'
 import type { RequestContext } from '../context.js'
 import { enqueueStepJob } from '../jobs/enqueue.js'
 import type { Repositories } from '../ports.js'
+import { holdRunLeaseOrRefuse } from '../runs/run-lease.js'
 import { changeRunStatus, changeStepStatus } from '../state-changes.js'
 
 export interface StepStart {
@@ -16,7 +17,8 @@ export interface StepStart {
 
 /**
  * Claims a step for execution on behalf of a user: the run must accept new work (paused and
- * terminal runs refuse), the step moves by compare-and-set and is reserved for the new job
+ * terminal runs refuse), its worktree must be free (a run executing another step refuses with
+ * ORC_RUN_BUSY naming it), the step moves by compare-and-set and is reserved for the new job
  * (`runtime_state.job_id`), the run becomes running, and the execution job is written to the
  * outbox — all in the caller's transaction.
  */
@@ -31,6 +33,7 @@ export const startStep = async (
   nextProtocolStatus(run.status, 'run')
   const retries = start.action === 'retry' ? step.retries + 1 : step.retries
   const job = await enqueueStepJob(tx.jobs, 'execute_step_job', step, run.projectId, ctx, deps.jobPolicy)
+  await holdRunLeaseOrRefuse(tx, { protocolRunId: run.id, stepRunId: step.id, jobId: job.id })
   const metadata = runEventMetadata(
     run,
     start.action === 'retry' ? { job_id: job.id, retries } : { job_id: job.id },

@@ -150,6 +150,12 @@ for (const dialect of DIALECTS) {
         'No failed or blocked steps to retry',
       )
       const failed = await createStep(api, run.id, { step_index: 5, status: 'failed' })
+      // One writer per worktree: while step 0 runs, the retry is refused, naming it.
+      const busy = await post(`/protocols/${run.id}/actions/retry_latest`)
+      expect(busy.statusCode).toBe(409)
+      expect(busy.json()).toMatchObject({ code: 'ORC_RUN_BUSY' })
+      expect(busy.json().detail).toContain(`step ${first.id} (${first.step_name})`)
+      await api.runtime.deps.repos.steps.compareAndSetStatus(first.id, ['running'], 'failed')
       const retry = await post(`/protocols/${run.id}/actions/retry_latest`)
       expect(retry.json()).toMatchObject({
         message: `Retrying ${failed.step_name}`,

@@ -7,6 +7,8 @@ import { stepNameUnique } from './2026-11-25T1720-step-name-unique.js'
 import { webhooks } from './2026-11-25T1800-webhooks.js'
 import { eventTxid } from './2026-11-25T1900-event-txid.js'
 import { notifications } from './2026-12-04T1500-notifications.js'
+import { runLeases } from './2026-12-04T1500-run-leases.js'
+import { engineLimits } from './2026-12-04T1600-engine-limits.js'
 
 /** Every migration, in order. Names are timestamps so that they sort as they were written. */
 const migrationsFor = (dialect: Dialect): Record<string, Migration> => ({
@@ -16,6 +18,8 @@ const migrationsFor = (dialect: Dialect): Record<string, Migration> => ({
   '2026-11-25T1800-webhooks': webhooks(dialect),
   '2026-11-25T1900-event-txid': eventTxid(dialect),
   '2026-12-04T1500-notifications': notifications(dialect),
+  '2026-12-04T1500-run-leases': runLeases(dialect),
+  '2026-12-04T1600-engine-limits': engineLimits(dialect),
 })
 
 export interface MigrationReport {

@@ -32,6 +32,7 @@ const STATUS_LOOK: Record<string, readonly [string, Colour]> = {
   planned: ['◑', 'blue'],
   running: ['▶', 'cyan'],
   needs_qa: ['◆', 'magenta'],
+  waiting_quota: ['⧗', 'yellow'],
   paused: ['‖', 'yellow'],
   blocked: ['■', 'yellow'],
   failed: ['✖', 'red'],

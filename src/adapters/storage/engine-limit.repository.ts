@@ -1,0 +1,36 @@
+import type { Kysely } from 'kysely'
+import type { EngineLimitRepository } from '../../app/runs/engine-limit.port.js'
+import { nowIso, toIso } from './columns.js'
+import type { Database } from './schema.js'
+
+/** `engine_limits`: the later of two limits wins, so a short limit never reopens a longer one. */
+export const createEngineLimitRepository = (db: Kysely<Database>): EngineLimitRepository => {
+  const read = async (engineId: string): Promise<string | undefined> => {
+    const row = await db
+      .selectFrom('engine_limits')
+      .select('limited_until')
+      .where('engine_id', '=', engineId)
+      .executeTakeFirst()
+    return row ? toIso(row.limited_until) : undefined
+  }
+  return {
+    async limitedUntil(engineId, now) {
+      const until = await read(engineId)
+      return until !== undefined && Date.parse(until) > now.getTime() ? until : undefined
+    },
+    async limit(engineId, until, reason) {
+      const current = await read(engineId)
+      if (current !== undefined && Date.parse(current) >= until.getTime()) return
+      const values = {
+        limited_until: until.toISOString(),
+        reason: reason.slice(0, 500),
+        updated_at: nowIso(),
+      }
+      await db
+        .insertInto('engine_limits')
+        .values({ engine_id: engineId, ...values })
+        .onConflict((oc) => oc.column('engine_id').doUpdateSet(values))
+        .execute()
+    },
+  }
+}

@@ -1,0 +1,21 @@
+/** The step (and its execute job) that holds a run's worktree. */
+export interface RunLease {
+  readonly protocolRunId: number
+  readonly stepRunId: number
+  readonly jobId: string
+}
+
+/**
+ * The `run_leases` rows: at most one per run. The repository only stores and swaps rows; whether
+ * a holder is still alive (its step still `running`) is the caller's call, read in the same
+ * transaction (see `run-lease.ts`).
+ */
+export interface RunLeaseRepository {
+  /** The run's lease row, live or stale; undefined when none is stored. */
+  find(protocolRunId: number): Promise<RunLease | undefined>
+  /**
+   * Stores `next` if the run's stored holder is still `expectedStepRunId` (undefined: no row).
+   * False, with nothing written, when another transaction changed the row first.
+   */
+  swap(next: RunLease, expectedStepRunId: number | undefined): Promise<boolean>
+}

@@ -1,0 +1,112 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { dispatchStep } from '../../../src/app/policy-dispatch.js'
+import {
+  AGENT_RUN_SETUPS,
+  SCRIPTED_AGENT,
+  setupUnavailable,
+  startAgentRunEnv,
+  until,
+  type AgentRunEnv,
+  type StepOut,
+} from '../../support/agent-runs.js'
+import { git } from '../../support/git-repos.js'
+import { join } from 'node:path'
+
+describe.each(AGENT_RUN_SETUPS)('one writer per run worktree on %s with the %s queue', (dialect, backend) => {
+  let env: AgentRunEnv | undefined
+  afterEach(async () => {
+    await env?.stop()
+    env = undefined
+  })
+  const skip = setupUnavailable(dialect, backend)
+  const stepsOf = (runId: number) => env!.read<StepOut[]>(`/protocols/${runId}/steps`)
+  const statusOf = async (runId: number, stepId: number) =>
+    (await stepsOf(runId)).find((s) => s.id === stepId)?.status
+
+  it.skipIf(skip)(
+    'of two concurrent starts of different steps one runs and the other is refused with 409 naming it',
+    async () => {
+      env = await startAgentRunEnv({ dialect, backend }, { command: SCRIPTED_AGENT })
+      const protocol = '0001-lease'
+      env.script(protocol, '00-first.md.say', 'working\n')
+      env.script(protocol, '01-second.md.say', 'working\n')
+      const { runId, steps } = await env.plannedRun(protocol)
+      const [first, second] = steps
+      const answers = await Promise.all(
+        [first!, second!].map((step) => env!.call('POST', `/steps/${step.id}/actions/run`)),
+      )
+      const codes = answers.map((a) => a.status).sort()
+      expect(codes).toEqual([200, 409])
+      const winner = answers[0]!.status === 200 ? first! : second!
+      const loser = winner === first ? second! : first!
+      const refusal = (await answers.find((a) => a.status === 409)!.json()) as {
+        detail: string
+        code: string
+      }
+      expect(refusal.code).toBe('ORC_RUN_BUSY')
+      expect(refusal.detail).toContain(`step ${winner.id} (${winner.step_name})`)
+      expect(await statusOf(runId, loser.id)).toBe('pending')
+
+      // A later start while the winner still runs is refused the same way; once it is done it goes.
+      expect((await env.call('POST', `/steps/${loser.id}/actions/run`)).status).toBe(409)
+      env.script(protocol, `${winner.step_name}.say`, 'working\nDONE\n')
+      await until(async () => (await statusOf(runId, winner.id)) === 'needs_qa')
+      expect((await env.call('POST', `/steps/${loser.id}/actions/run`)).status).toBe(200)
+      env.script(protocol, `${loser.step_name}.say`, 'DONE\n')
+      await until(async () => (await statusOf(runId, loser.id)) === 'needs_qa')
+    },
+    60_000,
+  )
+
+  it.skipIf(skip)(
+    'a step a policy dispatches while another step runs waits queued, then runs once the worktree is free',
+    async () => {
+      env = await startAgentRunEnv({ dialect, backend }, { command: SCRIPTED_AGENT })
+      const protocol = '0002-wait'
+      env.script(protocol, '00-first.md.say', 'working\n')
+      const { runId, steps } = await env.plannedRun(protocol)
+      const [first, second] = steps
+      expect((await env.call('POST', `/steps/${first!.id}/actions/run`)).status).toBe(200)
+      await until(
+        async () =>
+          (await env!.events(runId)).some((e) => e.message.includes('executing 00-first')) ||
+          (await statusOf(runId, first!.id)) === 'running',
+      )
+
+      // What a loop or trigger policy (or a CI result) does, in its own transaction.
+      const { uow } = env.server.runtime.deps
+      const job = await uow.run(async (tx) => {
+        const run = (await tx.runs.findById(runId))!
+        const step = (await tx.steps.findById(second!.id))!
+        const event = { type: 'trigger_enqueued', message: 'Triggered by a test policy.' }
+        return dispatchStep(tx, { maxAttempts: 2 }, run, step, event, {}, {})
+      })
+      await new Promise((resolve) => setTimeout(resolve, 3_000))
+      const waiting = (await stepsOf(runId)).find((s) => s.id === second!.id)!
+      expect(waiting.status).toBe('pending')
+      expect(waiting.runtime_state).toMatchObject({ job_id: job.id, awaiting_worktree_of: first!.id })
+      const row = await env.server.runtime.deps.repos.jobs.findById(job.id)
+      expect(row).toMatchObject({ status: 'queued', attempts: 0 })
+      const waitEvent = (await env.events(runId)).find((e) => e.event_type === 'step_waiting_for_worktree')
+      expect(waitEvent).toMatchObject({ step_run_id: second!.id, metadata: { running_step_id: first!.id } })
+
+      env.script(protocol, '00-first.md.say', 'working\nDONE\n')
+      await until(async () => (await statusOf(runId, second!.id)) === 'needs_qa')
+      expect(await statusOf(runId, first!.id)).toBe('needs_qa')
+      const types = (await env.events(runId)).map((e) => e.event_type)
+      expect(types).toContain('step_worktree_acquired')
+      expect(types).not.toContain('job_failed')
+      const done = await env.server.runtime.deps.repos.jobs.findById(job.id)
+      expect(done).toMatchObject({ status: 'finished', attempts: 1 })
+      // The two executions committed one after the other in the one worktree.
+      const subjects = git(join(env.dir, 'worktrees', protocol), 'log', '--format=%s')
+        .trim()
+        .split('\n')
+      expect(subjects.slice(0, 2)).toEqual([
+        '[protocol-0002/01] Execute 01-second.md',
+        '[protocol-0002/00] Execute 00-first.md',
+      ])
+    },
+    60_000,
+  )
+})

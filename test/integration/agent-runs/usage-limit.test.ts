@@ -1,0 +1,156 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterEach, describe, expect, it } from 'vitest'
+import {
+  AGENT_RUN_SETUPS,
+  setupUnavailable,
+  startAgentRunEnv,
+  until,
+  type AgentRunEnv,
+  type StepOut,
+} from '../../support/agent-runs.js'
+import { unavailable } from '../../support/databases.js'
+import { removeDir, tempDir } from '../../support/git-repos.js'
+
+/** The limited agent's state directories (per test), removed after each test. */
+const stateDirs: string[] = []
+const stateDir = (): string => {
+  const dir = tempDir('tgz-limited-')
+  stateDirs.push(dir)
+  return dir
+}
+const removeStateDirs = (): void => {
+  for (const dir of stateDirs.splice(0)) removeDir(dir)
+}
+
+const LIMITED_AGENT = fileURLToPath(new URL('../../fixtures/agents/limited-agent.mjs', import.meta.url))
+
+describe.each(AGENT_RUN_SETUPS)('usage limits on %s with the %s queue', (dialect, backend) => {
+  let env: AgentRunEnv | undefined
+  afterEach(async () => {
+    await env?.stop()
+    env = undefined
+    removeStateDirs()
+  })
+  const start = (args: string[]) => {
+    const state = stateDir()
+    return startAgentRunEnv(
+      { dialect, backend },
+      { command: LIMITED_AGENT, args: [`--state=${state}`, ...args] },
+    ).then((started) => ({ started, state }))
+  }
+  const stepOf = async (runId: number, stepId: number) =>
+    (await env!.read<StepOut[]>(`/protocols/${runId}/steps`)).find((s) => s.id === stepId)!
+
+  it.skipIf(setupUnavailable(dialect, backend))(
+    'parks the step in waiting_quota until the printed reset, then resumes it without spending an attempt',
+    async () => {
+      const { started, state } = await start(['--style=iso', '--reset-seconds=3'])
+      env = started
+      const { runId, steps } = await env.plannedRun('0001-limit')
+      const step = steps[0]!
+      expect((await env.call('POST', `/steps/${step.id}/actions/run`)).status).toBe(200)
+      await until(async () => (await stepOf(runId, step.id)).status === 'waiting_quota', 20_000)
+      const parked = await stepOf(runId, step.id)
+      const resumeAt = parked.runtime_state?.resume_at as string
+      expect(Date.parse(resumeAt)).toBeGreaterThan(Date.now() - 3_000)
+      const limited = (await env.events(runId)).find((e) => e.event_type === 'engine_limited')!
+      expect(limited).toMatchObject({
+        step_run_id: step.id,
+        metadata: { engine_id: 'command', resume_at: resumeAt, reset_printed: true, source: 'engine_output' },
+      })
+      const jobId = parked.runtime_state?.job_id as string
+      expect(await env.server.runtime.deps.repos.jobs.findById(jobId)).toMatchObject({
+        status: 'queued',
+        attempts: 0,
+      })
+
+      await until(async () => (await stepOf(runId, step.id)).status === 'needs_qa', 30_000)
+      const events = await env.events(runId)
+      const resumed = events.find((e) => e.event_type === 'engine_resumed')!
+      const lateMs = resumed.metadata!.resumed_after_ms as number
+      const restartedAt = readFileSync(join(state, '0001-limit', '00-first.md.starts'), 'utf8')
+        .trim()
+        .split('\n')
+      const agentLateMs = Date.parse(restartedAt[1]!) - Date.parse(resumeAt)
+      console.log(
+        `[limit-resume] ${dialect}+${backend}: engine_resumed ${lateMs} ms, agent restarted ${agentLateMs} ms after resume_at`,
+      )
+      expect(lateMs).toBeGreaterThanOrEqual(0)
+      expect(agentLateMs).toBeLessThan(5_000)
+      expect(events.map((e) => e.event_type)).not.toContain('job_retry_scheduled')
+      expect(await env.server.runtime.deps.repos.jobs.findById(jobId)).toMatchObject({
+        status: 'finished',
+        attempts: 1,
+      })
+    },
+    60_000,
+  )
+
+  it.skipIf(setupUnavailable(dialect, backend))(
+    'keeps every other run off a limited engine until its reset (global circuit breaker)',
+    async () => {
+      const { started, state } = await start(['--style=iso', '--reset-seconds=4'])
+      env = started
+      const first = await env.plannedRun('0001-first')
+      const second = await env.plannedRun('0002-second')
+      // The second run's agent would not be limited: any call it got would succeed at once.
+      mkdirSync(join(state, '0002-second'), { recursive: true })
+      writeFileSync(join(state, '0002-second', '00-first.md.count'), '1')
+      await env.call('POST', `/steps/${first.steps[0]!.id}/actions/run`)
+      await until(
+        async () => (await stepOf(first.runId, first.steps[0]!.id)).status === 'waiting_quota',
+        20_000,
+      )
+      const resumeAt = (await stepOf(first.runId, first.steps[0]!.id)).runtime_state?.resume_at as string
+      await env.call('POST', `/steps/${second.steps[0]!.id}/actions/run`)
+      await until(
+        async () => (await stepOf(second.runId, second.steps[0]!.id)).status === 'waiting_quota',
+        20_000,
+      )
+      const breaker = (await env.events(second.runId)).find((e) => e.event_type === 'engine_limited')!
+      expect(breaker.metadata).toMatchObject({ source: 'circuit_breaker', engine_id: 'command' })
+      for (const run of [first, second])
+        await until(async () => (await stepOf(run.runId, run.steps[0]!.id)).status === 'needs_qa', 30_000)
+      const starts = join(state, '0002-second', '00-first.md.starts')
+      const calls = existsSync(starts) ? readFileSync(starts, 'utf8').trim().split('\n') : []
+      expect(calls).toHaveLength(1)
+      expect(Date.parse(calls[0]!)).toBeGreaterThanOrEqual(Date.parse(resumeAt))
+    },
+    60_000,
+  )
+})
+
+describe('a real CLI limit message without seconds', () => {
+  let env: AgentRunEnv | undefined
+  afterEach(async () => {
+    await env?.stop()
+    removeStateDirs()
+  })
+
+  it.skipIf(unavailable('sqlite'))(
+    "parks a step on codex's 'try again at 3:15 PM' until that minute, and a cancel ends the wait",
+    async () => {
+      const state = stateDir()
+      env = await startAgentRunEnv(
+        { dialect: 'sqlite', backend: 'embedded' },
+        { command: LIMITED_AGENT, args: [`--state=${state}`, '--style=codex', '--reset-seconds=120'] },
+      )
+      const { runId, steps } = await env.plannedRun('0001-codex')
+      await env.call('POST', `/steps/${steps[0]!.id}/actions/run`)
+      const read = async () => (await env!.read<StepOut[]>(`/protocols/${runId}/steps`))[0]!
+      await until(async () => (await read()).status === 'waiting_quota', 20_000)
+      const resumeAt = new Date((await read()).runtime_state?.resume_at as string)
+      // Printed to the minute: the step waits until that minute, 1 to 3 minutes from now.
+      expect(resumeAt.getSeconds()).toBe(0)
+      expect(resumeAt.getTime() - Date.now()).toBeGreaterThan(55_000)
+      expect(resumeAt.getTime() - Date.now()).toBeLessThan(181_000)
+      const limited = (await env.events(runId)).find((e) => e.event_type === 'engine_limited')!
+      expect(limited.metadata!.quote).toContain("You've hit your usage limit")
+      expect((await env.call('POST', `/protocols/${runId}/actions/cancel`)).status).toBe(200)
+      expect((await read()).status).toBe('cancelled')
+    },
+    60_000,
+  )
+})
