@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { loadConfig } from '../../src/config.js'
 import { createLogger } from '../../src/logging.js'
-import { startServer } from '../../src/main.js'
+import { startServer } from '../../src/composition/index.js'
 import { silentStream } from './api.js'
 import { removeDir, tempDir } from './git-repos.js'
 

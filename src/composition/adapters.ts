@@ -1,0 +1,31 @@
+import type { CodeHosts } from '../app/code-host.port.js'
+import type { EngineRegistry } from '../app/engine.port.js'
+import type { GitClient } from '../app/git.port.js'
+import { createBuiltInRegistry } from '../adapters/engines/engine.registry.js'
+import { createGitClient } from '../adapters/git/git.client.js'
+import { createCodeHosts } from '../adapters/hosts/code-hosts.js'
+import type { Config } from '../config.js'
+
+/** The adapters behind the app's outward ports, built once per process and shared by API and jobs. */
+export interface OutwardAdapters {
+  readonly git: GitClient
+  /** GitHub/GitLab through their APIs when a token is set, else `gh`/`glab` found on this process's PATH. */
+  readonly codeHosts: CodeHosts
+  /** codex, claude, opencode, plus `command` when TASKSGODZILLA_COMMAND_ENGINE is set. */
+  readonly engines: EngineRegistry
+}
+
+export const buildOutwardAdapters = (config: Config): OutwardAdapters => {
+  const command = config.engines.command
+  return {
+    git: createGitClient({
+      projectsRoot: config.repos.projectsRoot,
+      allowLocalRepos: config.repos.allowLocalRepos,
+    }),
+    codeHosts: createCodeHosts({ ...config.hosts, cli: { searchPath: process.env.PATH, env: process.env } }),
+    engines: createBuiltInRegistry({
+      commands: command ? [{ id: 'command', command, args: config.engines.commandArgs }] : [],
+      ...(config.engines.defaultId ? { defaultId: config.engines.defaultId } : {}),
+    }),
+  }
+}
