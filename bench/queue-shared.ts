@@ -1,8 +1,7 @@
 /** What bench/queue.bench.ts and its worker processes (bench/queue-worker.ts) share. */
 import { readdirSync, readFileSync } from 'node:fs'
 import pg from 'pg'
-import type { JobHandlerDeps } from '../src/app/jobs/handlers.js'
-import type { JobHandler, JobHandlers } from '../src/app/jobs/job-handler.js'
+import type { JobHandler, JobHandlerDeps, JobHandlers } from '../src/app/jobs/job-handler.js'
 import { moveStep } from '../src/app/jobs/step-outcomes.js'
 import { JOB_TYPES, type JobType } from '../src/domain/job.js'
 

@@ -1,6 +1,5 @@
 import type { AppDeps } from '../app/app-deps.js'
-import type { JobHandlerDeps } from '../app/jobs/handlers.js'
-import type { JobHandlers } from '../app/jobs/job-handler.js'
+import type { JobHandlerDeps, JobHandlers } from '../app/jobs/job-handler.js'
 import { recordLeaseExpiry, type ExpireLease } from '../app/jobs/job-lease-expiry.js'
 import { createJobRunner, type JobMetrics, type JobRuntimePolicy } from '../app/jobs/job-runner.js'
 import { jobTimeoutsMs } from '../app/jobs/job-timeouts.js'

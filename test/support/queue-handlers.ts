@@ -1,6 +1,10 @@
 import { appendFileSync } from 'node:fs'
-import type { JobHandlerDeps } from '../../src/app/jobs/handlers.js'
-import { PermanentJobError, type JobHandler, type JobHandlers } from '../../src/app/jobs/job-handler.js'
+import {
+  PermanentJobError,
+  type JobHandler,
+  type JobHandlerDeps,
+  type JobHandlers,
+} from '../../src/app/jobs/job-handler.js'
 import { changeStepStatus } from '../../src/app/state-changes.js'
 import { AppError } from '../../src/domain/app-error.js'
 import { JOB_TYPES, type JobType } from '../../src/domain/job.js'

@@ -1,5 +1,6 @@
 import type { JobType } from '../../domain/job.js'
 import type { JsonValue } from '../../domain/json.js'
+import type { UnitOfWork } from '../ports.js'
 import type { PayloadOf } from './job-payloads.js'
 
 /** What a handler is given besides its payload. */
@@ -21,7 +22,13 @@ export type JobHandler<T extends JobType = JobType> = (
   context: JobRunContext,
 ) => Promise<JsonValue | void>
 
+/** One handler for every job type: a queue is built only with a complete set (no fallback that fails jobs). */
 export type JobHandlers = { readonly [T in JobType]: JobHandler<T> }
+
+/** What the queue gives the function that makes its handlers: the process's one unit of work. */
+export interface JobHandlerDeps {
+  readonly uow: UnitOfWork
+}
 
 /** A failure that no retry can fix (bad input, invalid spec, budget exceeded). */
 export class PermanentJobError extends Error {
