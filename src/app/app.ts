@@ -23,7 +23,8 @@ import {
   makeGetSpec,
   makeListProtocols,
 } from './protocols/protocol-use-cases.js'
-import { makeListJobs, makeQueueStats, type QueueBackendName } from './queues/queue-use-cases.js'
+import { makeListJobs, makeQueueStats } from './queues/queue-use-cases.js'
+import type { QueueBackend } from './queue.js'
 import { makeEnqueueSpecAudit } from './specs/spec-audit.js'
 import {
   makeApproveStep,
@@ -35,7 +36,7 @@ import {
 } from './steps/step-use-cases.js'
 
 export interface AppOptions extends AppDeps {
-  readonly queueBackend: QueueBackendName
+  readonly queueBackend: QueueBackend
   readonly probes: readonly HealthProbe[]
 }
 

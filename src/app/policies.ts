@@ -11,7 +11,7 @@ import type { ProtocolRun } from '../domain/protocol-run.js'
 import { findStepSpec } from '../domain/spec.js'
 import type { StepRun } from '../domain/step-run.js'
 import { canProtocol } from '../domain/transitions.js'
-import { withTrace, type RequestContext } from './context.js'
+import { withTrace, type ChangeOrigin } from './context.js'
 import type { JobPolicy } from './jobs/enqueue.js'
 import { specOfRun } from './jobs/step-context.js'
 import { dispatchStep, keepRunGoing, resetStep } from './policy-dispatch.js'
@@ -42,7 +42,7 @@ export const applyFailurePolicies = (
   deps: PolicyDeps,
   stepId: number,
   reason: FailureReason,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<boolean> => applyPolicies(tx, deps, stepId, reason, ctx)
 
 /** After a step succeeded (executed, QA passed or skipped, CI passed): its trigger policies. */
@@ -51,7 +51,7 @@ export const applySuccessPolicies = (
   deps: PolicyDeps,
   stepId: number,
   reason: SuccessReason,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<boolean> => applyPolicies(tx, deps, stepId, reason, ctx)
 
 const applyPolicies = async (
@@ -59,7 +59,7 @@ const applyPolicies = async (
   deps: PolicyDeps,
   stepId: number,
   reason: FailureReason | SuccessReason,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<boolean> => {
   const source = await tx.steps.findById(stepId)
   const run = source && (await tx.runs.findById(source.protocolRunId))
@@ -100,7 +100,7 @@ const applyLoop = async (
   steps: readonly StepRun[],
   plan: LoopPlan,
   reason: FailureReason,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<true> => {
   const { policy, iterations, targetIndex } = plan
   const label = `Looped via ${policy.moduleId} (${iterations}/${policy.maxIterations})`
@@ -166,7 +166,7 @@ const applyTrigger = async (
   source: StepRun,
   plan: TriggerPlan,
   reason: FailureReason | SuccessReason,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<true> => {
   const { policy, depth } = plan
   const by = `Triggered by ${source.stepName}`
@@ -216,7 +216,7 @@ const record = async (
   tx: Pick<Repositories, 'events'>,
   run: ProtocolRun,
   notes: readonly PolicyNote[],
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<void> => {
   for (const note of notes)
     await tx.events.append({

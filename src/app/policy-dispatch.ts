@@ -3,7 +3,7 @@ import type { JsonObject } from '../domain/json.js'
 import type { ProtocolRun } from '../domain/protocol-run.js'
 import type { StepRun } from '../domain/step-run.js'
 import { nextProtocolStatus } from '../domain/transitions.js'
-import type { RequestContext } from './context.js'
+import type { ChangeOrigin } from './context.js'
 import { enqueueStepJob, type JobPolicy } from './jobs/enqueue.js'
 import type { Repositories } from './ports.js'
 import { changeRunStatus, changeStepStatus, type ChangeEvent } from './state-changes.js'
@@ -17,7 +17,7 @@ export const keepRunGoing = async (
   tx: Pick<Repositories, 'runs' | 'events'>,
   run: ProtocolRun,
   message: string,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<void> => {
   const to = nextProtocolStatus(run.status, 'run')
   if (run.status === to) {
@@ -41,7 +41,7 @@ export const dispatchStep = async (
   step: StepRun,
   event: ChangeEvent,
   runtime: JsonObject,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<Job> => {
   const job = await enqueueStepJob(tx.jobs, 'execute_step_job', step, run.projectId, ctx, jobPolicy)
   const metadata: JsonObject = { ...event.metadata, job_id: job.id }
@@ -56,7 +56,7 @@ export const resetStep = async (
   run: ProtocolRun,
   step: StepRun,
   event: ChangeEvent,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<StepRun> =>
   step.status === 'pending'
     ? step

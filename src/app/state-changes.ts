@@ -7,7 +7,7 @@ import {
   type ProtocolAction,
   type StepAction,
 } from '../domain/transitions.js'
-import { withTrace, type RequestContext } from './context.js'
+import { withTrace, type ChangeOrigin } from './context.js'
 import type { Repositories } from './ports.js'
 
 /** The event a status change records, in the same transaction as the change. */
@@ -28,7 +28,7 @@ export const changeRunStatus = async (
   run: ProtocolRun,
   action: ProtocolAction,
   event: ChangeEvent,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
   patch?: ProtocolRunPatch,
 ): Promise<ProtocolRun> => {
   const to = nextProtocolStatus(run.status, action)
@@ -50,7 +50,7 @@ export const changeStepStatus = async (
   step: StepRun,
   action: StepAction,
   event: ChangeEvent,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
   patch?: StepRunPatch,
 ): Promise<StepRun> => {
   const to = nextStepStatus(step.status, action)

@@ -6,7 +6,7 @@ import { appendRunEvent } from '../api-events.js'
 import type { AppDeps } from '../app-deps.js'
 import { hostTargetOf, unreachableHost } from '../code-host-target.js'
 import type { CodeHosts } from '../code-host.port.js'
-import type { RequestContext } from '../context.js'
+import type { ChangeOrigin } from '../context.js'
 
 export type TriggerCiDeps = Pick<AppDeps, 'uow' | 'repos'> & {
   readonly codeHosts: CodeHosts
@@ -35,7 +35,7 @@ const HOST_TIMEOUT_MS = 60_000
  */
 export const makeTriggerCi =
   (deps: TriggerCiDeps) =>
-  async (runId: number, workflow: string | undefined, ctx: RequestContext): Promise<TriggerCiResult> => {
+  async (runId: number, workflow: string | undefined, ctx: ChangeOrigin): Promise<TriggerCiResult> => {
     const { run } = await authorizeRun(deps.repos, runId, ctx)
     const project = await deps.repos.projects.findById(run.projectId)
     if (!project)
@@ -82,5 +82,5 @@ const record = (
   type: string,
   message: string,
   metadata: JsonObject,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ) => deps.uow.run((tx) => appendRunEvent(tx, run, { type, message, metadata }, ctx))

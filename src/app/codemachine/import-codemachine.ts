@@ -9,7 +9,7 @@ import type { ProtocolRun } from '../../domain/protocol-run.js'
 import { authorizeProject } from '../access.js'
 import type { AppDeps } from '../app-deps.js'
 import { realPathOfDeepestAncestor } from '../contained-files.js'
-import { withTrace, type RequestContext } from '../context.js'
+import { withTrace, type ChangeOrigin } from '../context.js'
 import type { GitClient } from '../git.port.js'
 import { enqueueJob } from '../jobs/enqueue.js'
 import { loadCodeMachineWorkspace } from './load-workspace.js'
@@ -48,7 +48,7 @@ export const makeImportCodeMachine =
   async (
     projectId: number,
     input: ImportCodeMachineInput,
-    ctx: RequestContext,
+    ctx: ChangeOrigin,
   ): Promise<ImportCodeMachineResult> => {
     const project = await authorizeProject(deps.repos, projectId, ctx)
     const problem = protocolNameProblem(input.protocolName)

@@ -1,7 +1,7 @@
 import type { JsonObject } from '../../domain/json.js'
 import type { ProtocolStatus } from '../../domain/statuses.js'
 
-import { withTrace, type RequestContext } from '../context.js'
+import { withTrace, type ChangeOrigin } from '../context.js'
 import { specMeta, syncStepRuns } from '../jobs/plan-recording.js'
 import type { Repositories } from '../ports.js'
 import { specHash } from '../spec-hash.js'
@@ -25,7 +25,7 @@ export const recordImport = async (
   runId: number,
   expected: ProtocolStatus,
   loaded: LoadedCodeMachine,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<ImportOutcome> => {
   const run = await tx.runs.findById(runId)
   if (!run || run.status !== expected)

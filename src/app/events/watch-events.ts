@@ -1,7 +1,7 @@
 import type { EventWithContext } from '../../domain/event.js'
 import type { AppDeps } from '../app-deps.js'
 import { authorizeProject, authorizeRun } from '../access.js'
-import type { RequestContext } from '../context.js'
+import type { ChangeOrigin } from '../context.js'
 import type { EventSignal } from '../ports.js'
 import { unreadableProjects } from './visibility.js'
 
@@ -25,7 +25,7 @@ export interface EventWatch {
  */
 export const makeWatchEvents =
   ({ repos, signal }: Pick<AppDeps, 'repos'> & { signal: EventSignal }) =>
-  async (filter: WatchFilter, ctx: RequestContext): Promise<EventWatch> => {
+  async (filter: WatchFilter, ctx: ChangeOrigin): Promise<EventWatch> => {
     if (filter.projectId !== undefined) await authorizeProject(repos, filter.projectId, ctx)
     if (filter.protocolRunId !== undefined) await authorizeRun(repos, filter.protocolRunId, ctx)
     const scoped = filter.projectId !== undefined || filter.protocolRunId !== undefined

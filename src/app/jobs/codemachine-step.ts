@@ -4,7 +4,7 @@ import { withSpecification, type CodeMachineStepPaths } from '../../domain/codem
 import type { CodeMachineAgent } from '../../domain/codemachine/workspace-config.js'
 import type { JsonObject } from '../../domain/json.js'
 import { qaPolicyOf } from '../../domain/spec.js'
-import type { RequestContext } from '../context.js'
+import type { ChangeOrigin } from '../context.js'
 import {
   isPathOutsideWorkspace,
   PATH_OUTSIDE_WORKSPACE,
@@ -14,12 +14,12 @@ import {
 import { specHash } from '../spec-hash.js'
 import { codeMachineStepPaths, findCodeMachineAgent } from './codemachine-paths.js'
 import { callEngine, type EngineCallOutcome } from './engine-call.js'
-import type { JobRunContext } from './job-handler.js'
+import type { JobAttempt } from './job-handler.js'
 import { PermanentJobError } from './job-handler.js'
 import { isDirectory } from './protocol-files.js'
 import type { ProtocolJobDeps } from './protocol-job-deps.js'
 import { runQualityCheck } from './quality-check.js'
-import type { StepContext } from './step-context.js'
+import type { StepScope } from './step-context.js'
 import { recordInTransaction } from './step-execution.js'
 import { failStepAndBlockRun, failStepLoopOrBlock } from './step-outcomes.js'
 import { policyDepsOf } from '../policies.js'
@@ -33,10 +33,10 @@ import { policyDepsOf } from '../policies.js'
  */
 export const executeCodeMachineStep = async (
   deps: ProtocolJobDeps,
-  context: StepContext,
-  job: JobRunContext,
+  context: StepScope,
+  job: JobAttempt,
   logPath: string,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<JsonObject> => {
   const prepared = prepare(context)
   if ('error' in prepared) return fail(deps, context, prepared.error, { cause: prepared.cause }, ctx)
@@ -64,7 +64,7 @@ type Prepared =
   | { agent: CodeMachineAgent; workspace: string; paths: CodeMachineStepPaths; prompt: string }
   | { error: string; cause: string }
 
-const prepare = (context: StepContext): Prepared => {
+const prepare = (context: StepScope): Prepared => {
   const workspace = context.run.worktreePath
   if (!workspace || !isDirectory(workspace))
     return { error: `CodeMachine workspace ${workspace ?? '(none)'} is missing`, cause: 'repo_missing' }
@@ -97,9 +97,9 @@ const refusedAsFailure = <T>(work: () => T): T | { error: string; cause: string 
 
 const afterFailedCall = async (
   deps: ProtocolJobDeps,
-  context: StepContext,
+  context: StepScope,
   call: EngineCallOutcome,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<JsonObject> => {
   if (call.kind === 'budget') {
     await fail(
@@ -133,10 +133,10 @@ const afterFailedCall = async (
 
 const fail = async (
   deps: ProtocolJobDeps,
-  context: StepContext,
+  context: StepScope,
   message: string,
   metadata: JsonObject,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
   reason?: 'exec_failed',
 ): Promise<JsonObject> => {
   const event = {
@@ -158,13 +158,13 @@ const fail = async (
 }
 
 interface Recorded {
-  readonly context: StepContext
+  readonly context: StepScope
   readonly agent: CodeMachineAgent
   readonly workspace: string
   readonly paths: CodeMachineStepPaths
   readonly call: Extract<EngineCallOutcome, { kind: 'done' }>
-  readonly job: JobRunContext
-  readonly ctx: RequestContext
+  readonly job: JobAttempt
+  readonly ctx: ChangeOrigin
 }
 
 const record = async (deps: ProtocolJobDeps, input: Recorded): Promise<JsonObject> => {

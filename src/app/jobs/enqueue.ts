@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Job, JobType } from '../../domain/job.js'
 import type { JsonObject } from '../../domain/json.js'
-import type { RequestContext } from '../context.js'
+import type { ChangeOrigin } from '../context.js'
 import type { JobRepository } from '../ports.js'
 import type { JobPayloads } from './job-payloads.js'
 
@@ -25,7 +25,7 @@ export const enqueueJob = <T extends JobType>(
   type: T,
   payload: JobPayloads[T],
   scope: JobScope,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
   policy: JobPolicy,
 ): Promise<Job> => {
   const id = randomUUID()
@@ -51,7 +51,7 @@ export const enqueueStepJob = (
   type: StepJobType,
   step: { readonly id: number; readonly protocolRunId: number },
   projectId: number,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
   policy: JobPolicy,
 ): Promise<Job> =>
   enqueueJob(

@@ -1,12 +1,12 @@
 import { isCodeMachineRun } from '../../domain/codemachine/codemachine-run.js'
 import type { JsonObject } from '../../domain/json.js'
 import { retryFeedbackSections } from '../../domain/retry-feedback.js'
-import type { RequestContext } from '../context.js'
+import type { ChangeOrigin } from '../context.js'
 import type { ResolvedStepPaths } from '../../domain/spec-paths.js'
 import type { WorktreeInfo } from '../git.port.js'
 import { executeCodeMachineStep } from './codemachine-step.js'
 import { callEngine, stepLogPath, type EngineCallOutcome } from './engine-call.js'
-import type { JobHandler, JobRunContext } from './job-handler.js'
+import type { JobHandler, JobAttempt } from './job-handler.js'
 import { PermanentJobError } from './job-handler.js'
 import { jobContext, prepareWorkspace } from './job-support.js'
 import { loadPrompt, promptSections } from './prompt-templates.js'
@@ -14,7 +14,7 @@ import { readText } from './protocol-files.js'
 import { policyDepsOf } from '../policies.js'
 import type { ProtocolJobDeps } from './protocol-job-deps.js'
 import { claimStep } from './step-claim.js'
-import type { StepContext } from './step-context.js'
+import type { StepScope } from './step-context.js'
 import { resolveStepFiles } from './step-context.js'
 import { recordExecution } from './step-execution.js'
 import { failStepAndBlockRun, failStepLoopOrBlock } from './step-outcomes.js'
@@ -57,12 +57,12 @@ export const createExecuteStepHandler =
 
 const afterCall = async (
   deps: ProtocolJobDeps,
-  context: StepContext,
+  context: StepScope,
   worktree: WorktreeInfo,
   files: ResolvedStepPaths,
   call: EngineCallOutcome,
-  job: JobRunContext,
-  ctx: RequestContext,
+  job: JobAttempt,
+  ctx: ChangeOrigin,
 ): Promise<JsonObject> => {
   if (call.kind === 'budget') {
     const metadata = { phase: 'execute', estimated_tokens: call.estimate, model: call.model }
@@ -92,9 +92,9 @@ const afterCall = async (
  */
 const stop = async (
   deps: ProtocolJobDeps,
-  context: StepContext,
+  context: StepScope,
   event: { type: string; message: string; metadata?: JsonObject },
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
   reason?: 'exec_failed',
 ): Promise<JsonObject> => {
   await deps.uow.run((tx) =>
@@ -106,7 +106,7 @@ const stop = async (
 }
 
 /** Our execute template, the protocol, its plan, the step file, and what broke last time. */
-const executePrompt = (context: StepContext, worktree: WorktreeInfo, files: ResolvedStepPaths): string =>
+const executePrompt = (context: StepScope, worktree: WorktreeInfo, files: ResolvedStepPaths): string =>
   promptSections(loadPrompt('execute').text, [
     ['Protocol', `Name: ${context.run.protocolName}\nWorktree: ${worktree.path}`],
     ['Plan (plan.md)', readText(join(worktree.protocolRoot, 'plan.md'), '(no plan.md)')],

@@ -1,7 +1,7 @@
-import type { RequestContext } from '../context.js'
+import type { ChangeOrigin } from '../context.js'
 import { appendProtocolLog } from './protocol-files.js'
 import type { ProtocolJobDeps } from './protocol-job-deps.js'
-import type { StepContext } from './step-context.js'
+import type { StepScope } from './step-context.js'
 import { moveStep } from './step-outcomes.js'
 
 /**
@@ -39,10 +39,10 @@ export const qaAnswerInstruction = (inline: boolean): string =>
  */
 export const recordInlineQaError = async (
   deps: ProtocolJobDeps,
-  context: StepContext,
+  context: StepScope,
   worktree: { readonly path: string; readonly protocolRoot: string } | undefined,
   reason: string,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<void> => {
   const message = `Inline QA error; run full QA. ${reason}`
   await deps.uow.run((tx) =>

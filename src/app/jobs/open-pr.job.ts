@@ -1,7 +1,7 @@
 import type { JsonObject } from '../../domain/json.js'
 import { hostTargetOf, unreachableHost, type HostTarget } from '../code-host-target.js'
 import type { CodeHost, PullRequestRef, PullRequestSpec } from '../code-host.port.js'
-import type { RequestContext } from '../context.js'
+import type { ChangeOrigin } from '../context.js'
 import type { Repositories } from '../ports.js'
 import type { JobHandler } from './job-handler.js'
 import {
@@ -65,7 +65,7 @@ const recordPr = async (
   pr: PullRequestRef,
   type: string,
   host: CodeHost,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ) => {
   await tx.runs.update(loaded.run.id, { prUrl: pr.url, prNumber: pr.number })
   const message =
@@ -81,7 +81,7 @@ const note = (
   { run }: RunAndProject,
   type: string,
   message: string,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
   metadata: JsonObject = {},
 ) =>
   tx.events.append({

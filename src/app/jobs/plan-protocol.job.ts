@@ -1,6 +1,6 @@
 import { buildSpecFromStepFiles, hasSpec, type ProtocolSpec } from '../../domain/spec.js'
 import type { JsonObject } from '../../domain/json.js'
-import type { RequestContext } from '../context.js'
+import type { ChangeOrigin } from '../context.js'
 import type { ChangeEvent } from '../state-changes.js'
 import type { WorktreeInfo } from '../git.port.js'
 import { validateProtocolSpec } from '../spec-validation.js'
@@ -51,7 +51,7 @@ const finishPlan = async (
   { run }: RunAndProject,
   worktree: WorktreeInfo,
   { planner, decomposed }: { planner: Extract<PlannerOutcome, { kind: 'ok' }>; decomposed: DecomposeOutcome },
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
   signal: AbortSignal,
 ): Promise<JsonObject> => {
   const stored = run.templateConfig?.protocol_spec
@@ -96,7 +96,7 @@ const recordPlannerFailure = async (
   deps: ProtocolJobDeps,
   { run }: RunAndProject,
   planner: Exclude<PlannerOutcome, { kind: 'ok' }>,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<JsonObject> => {
   const event: ChangeEvent =
     planner.kind === 'invalid'

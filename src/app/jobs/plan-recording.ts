@@ -1,7 +1,7 @@
 import type { JsonObject } from '../../domain/json.js'
 import type { ProtocolRun, ProtocolRunPatch } from '../../domain/protocol-run.js'
 import { inferStepType, stepNameOf, type ProtocolSpec } from '../../domain/spec.js'
-import type { RequestContext } from '../context.js'
+import type { ChangeOrigin } from '../context.js'
 import type { Repositories } from '../ports.js'
 import { specHash } from '../spec-hash.js'
 import { changeRunStatus } from '../state-changes.js'
@@ -68,7 +68,7 @@ export const recordPlan = async (
   tx: Repositories,
   runId: number,
   result: PlanResult,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<string> => {
   const run = await tx.runs.findById(runId)
   if (!run || run.status !== 'planning') return 'skipped'

@@ -1,10 +1,10 @@
 import { isAppError } from '../../domain/app-error.js'
 import type { JsonObject } from '../../domain/json.js'
 import { canProtocol } from '../../domain/transitions.js'
-import type { RequestContext } from '../context.js'
+import type { ChangeOrigin } from '../context.js'
 import type { Repositories } from '../ports.js'
 import { changeRunStatus, type ChangeEvent } from '../state-changes.js'
-import type { JobHandler, JobRunContext } from './job-handler.js'
+import type { JobHandler, JobAttempt } from './job-handler.js'
 import { blockRun, jobContext, readRunAndProject, type RunAndProject } from './job-support.js'
 import { hasAnswers, ONBOARDING_QUESTIONS, questionsMetadata } from './onboarding-questions.js'
 import type { ProtocolJobDeps } from './protocol-job-deps.js'
@@ -39,7 +39,7 @@ export const createProjectSetupHandler =
 const start = async (
   tx: Repositories,
   runId: number,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<RunAndProject | { skipped: string }> => {
   const loaded = await readRunAndProject(tx, runId)
   if (!loaded || !['pending', 'running'].includes(loaded.run.status))
@@ -52,12 +52,7 @@ const start = async (
   return { project, run: current }
 }
 
-const onboard = async (
-  deps: ProtocolJobDeps,
-  loaded: RunAndProject,
-  job: JobRunContext,
-  ctx: RequestContext,
-) => {
+const onboard = async (deps: ProtocolJobDeps, loaded: RunAndProject, job: JobAttempt, ctx: ChangeOrigin) => {
   const { project, run } = loaded
   const source = { gitUrl: project.gitUrl, localPath: project.localPath }
   const before = deps.git.locateRepo(source)
@@ -131,7 +126,7 @@ const repoProblem = async (
   loaded: RunAndProject,
   notPresent: boolean,
   path: string,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ) => {
   const { project, run } = loaded
   if (notPresent) {
@@ -166,12 +161,12 @@ const writeAssets = (repoPath: string): ChangeEvent => {
   }
 }
 
-const failRun = async (tx: Repositories, runId: number, event: ChangeEvent, ctx: RequestContext) => {
+const failRun = async (tx: Repositories, runId: number, event: ChangeEvent, ctx: ChangeOrigin) => {
   const run = await tx.runs.findById(runId)
   if (run && canProtocol(run.status, 'fail')) await changeRunStatus(tx, run, 'fail', event, ctx)
 }
 
-const note = (tx: Repositories, { run }: RunAndProject, event: ChangeEvent, ctx: RequestContext) =>
+const note = (tx: Repositories, { run }: RunAndProject, event: ChangeEvent, ctx: ChangeOrigin) =>
   tx.events.append({
     projectId: run.projectId,
     protocolRunId: run.id,

@@ -4,13 +4,13 @@ import type { JsonObject } from '../../domain/json.js'
 import { resolveSpecPath } from '../../domain/spec-paths.js'
 import { qaPolicyOf } from '../../domain/spec.js'
 import { parseVerdict } from '../../domain/verdict.js'
-import type { RequestContext } from '../context.js'
+import type { ChangeOrigin } from '../context.js'
 import type { WorktreeInfo } from '../git.port.js'
 import { applySuccessPolicies, policyDepsOf } from '../policies.js'
 import { maybeCompleteProtocol } from '../steps/complete-protocol.js'
 import { codeMachineStepPaths, findCodeMachineAgent } from './codemachine-paths.js'
 import { callEngine, stepLogPath, type EngineCallOutcome } from './engine-call.js'
-import type { JobRunContext } from './job-handler.js'
+import type { JobAttempt } from './job-handler.js'
 import { PermanentJobError } from './job-handler.js'
 import { rememberQaFailure } from './qa-failure.js'
 import { codeMachineWorkspace, jobContext, prepareWorkspace } from './job-support.js'
@@ -25,7 +25,7 @@ import {
   writeContainedText,
 } from '../contained-files.js'
 import type { ProtocolJobDeps } from './protocol-job-deps.js'
-import { readStepContext, type StepContext } from './step-context.js'
+import { readStepContext, type StepScope } from './step-context.js'
 import { addRunUsage, failStepAndBlockRun, failStepLoopOrBlock, moveStep } from './step-outcomes.js'
 
 /**
@@ -36,7 +36,7 @@ import { addRunUsage, failStepAndBlockRun, failStepLoopOrBlock, moveStep } from 
 export const runQualityCheck = async (
   deps: ProtocolJobDeps,
   stepId: number,
-  job: JobRunContext,
+  job: JobAttempt,
   inline: boolean,
 ): Promise<JsonObject> => {
   const ctx = jobContext(job.jobId)
@@ -92,8 +92,8 @@ export const runQualityCheck = async (
  */
 const refusedAsFailure = async <T>(
   deps: ProtocolJobDeps,
-  context: StepContext,
-  ctx: RequestContext,
+  context: StepScope,
+  ctx: ChangeOrigin,
   work: () => Promise<T>,
 ): Promise<T | { failed: JsonObject }> => {
   try {
@@ -110,8 +110,8 @@ const refusedAsFailure = async <T>(
 
 const skipByPolicy = async (
   deps: ProtocolJobDeps,
-  context: StepContext,
-  ctx: RequestContext,
+  context: StepScope,
+  ctx: ChangeOrigin,
 ): Promise<JsonObject> => {
   await deps.uow.run(async (tx) => {
     const step = await moveStep(
@@ -131,7 +131,7 @@ const skipByPolicy = async (
 /** The QA prompt: the step's own QA prompt file or our template, then the material to judge. */
 const qaPrompt = async (
   deps: ProtocolJobDeps,
-  context: StepContext,
+  context: StepScope,
   worktree: WorktreeInfo,
   inline: boolean,
   signal: AbortSignal,
@@ -160,7 +160,7 @@ const qaPrompt = async (
  * What the step was asked (its step file) and, for a CodeMachine step, the agent's answer: its
  * prompt lives in `.codemachine/` and its work is the answer file, not a commit.
  */
-const stepSections = (context: StepContext, worktree: WorktreeInfo): Array<[string, string]> => {
+const stepSections = (context: StepScope, worktree: WorktreeInfo): Array<[string, string]> => {
   const read = (path: string, fallback: string): string => readContainedText(worktree.path, path, fallback)
   const title = `Step file (${context.step.stepName})`
   const agent = isCodeMachineRun(context.run) ? findCodeMachineAgent(context) : undefined
@@ -178,7 +178,7 @@ const stepSections = (context: StepContext, worktree: WorktreeInfo): Array<[stri
 }
 
 interface VerdictInput {
-  readonly context: StepContext
+  readonly context: StepScope
   readonly call: Extract<EngineCallOutcome, { kind: 'done' }>
   readonly worktree: WorktreeInfo
   readonly inline: boolean
@@ -188,7 +188,7 @@ interface VerdictInput {
 const recordVerdict = async (
   deps: ProtocolJobDeps,
   { context, call, worktree, inline }: VerdictInput,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<JsonObject> => {
   const report = call.result.outputText
   const { path: workspace, protocolRoot } = worktree
@@ -238,9 +238,9 @@ const recordVerdict = async (
  */
 const verdictIsStale = async (
   tx: Repositories,
-  context: StepContext,
+  context: StepScope,
   metadata: JsonObject,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<boolean> => {
   const step = await tx.steps.findById(context.step.id)
   if (step?.status === 'needs_qa') return false

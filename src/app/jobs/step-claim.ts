@@ -1,12 +1,12 @@
 import type { JsonObject } from '../../domain/json.js'
 import { bindCiFailureToHead } from '../../domain/retry-feedback.js'
 import { canProtocol } from '../../domain/transitions.js'
-import type { RequestContext } from '../context.js'
+import type { ChangeOrigin } from '../context.js'
 import type { Repositories } from '../ports.js'
 import { changeRunStatus } from '../state-changes.js'
-import { readStepContext, type StepContext } from './step-context.js'
+import { readStepContext, type StepScope } from './step-context.js'
 
-export type ClaimOutcome = { readonly claimed: StepContext } | { readonly skipped: string }
+export type ClaimOutcome = { readonly claimed: StepScope } | { readonly skipped: string }
 
 /**
  * Claims a `running` step for this job: the job id is recorded in `runtime_state.job_id`, so a
@@ -18,7 +18,7 @@ export const claimStep = async (
   stepId: number,
   jobId: string,
   logPath: string,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<ClaimOutcome> => {
   const context = await readStepContext(tx, stepId)
   if (!context) return { skipped: 'step or run not found' }

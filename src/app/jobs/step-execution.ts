@@ -1,29 +1,29 @@
 import type { JsonObject } from '../../domain/json.js'
 import type { ResolvedStepPaths } from '../../domain/spec-paths.js'
 import { qaPolicyOf, type QaPolicy } from '../../domain/spec.js'
-import type { RequestContext } from '../context.js'
+import type { ChangeOrigin } from '../context.js'
 import type { WorktreeInfo } from '../git.port.js'
 import type { Repositories } from '../ports.js'
 import { applySuccessPolicies, policyDepsOf } from '../policies.js'
 import { maybeCompleteProtocol } from '../steps/complete-protocol.js'
 import type { EngineCallOutcome } from './engine-call.js'
 import { enqueueStepJob } from './enqueue.js'
-import type { JobRunContext } from './job-handler.js'
+import type { JobAttempt } from './job-handler.js'
 import { commitMessage } from './job-support.js'
 import { writeContainedText } from '../contained-files.js'
 import { appendProtocolLog } from './protocol-files.js'
 import type { ProtocolJobDeps } from './protocol-job-deps.js'
 import { runQualityCheck } from './quality-check.js'
-import type { StepContext } from './step-context.js'
+import type { StepScope } from './step-context.js'
 import { addRunUsage, moveStep } from './step-outcomes.js'
 
 export interface ExecutionInput {
-  readonly context: StepContext
+  readonly context: StepScope
   readonly worktree: WorktreeInfo
   readonly files: ResolvedStepPaths
   readonly call: Extract<EngineCallOutcome, { kind: 'done' }>
-  readonly job: JobRunContext
-  readonly ctx: RequestContext
+  readonly job: JobAttempt
+  readonly ctx: ChangeOrigin
 }
 
 /**
@@ -111,12 +111,7 @@ export const recordInTransaction = async (
   return 'needs_qa'
 }
 
-const enqueueQa = async (
-  deps: ProtocolJobDeps,
-  tx: Repositories,
-  context: StepContext,
-  ctx: RequestContext,
-) => {
+const enqueueQa = async (deps: ProtocolJobDeps, tx: Repositories, context: StepScope, ctx: ChangeOrigin) => {
   const job = await enqueueStepJob(tx.jobs, 'run_quality_job', context.step, context.run.projectId, ctx, {
     maxAttempts: deps.config.jobs.maxAttempts,
   })
@@ -125,10 +120,10 @@ const enqueueQa = async (
 
 const note = (
   tx: Repositories,
-  context: StepContext,
+  context: StepScope,
   type: string,
   message: string,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
   metadata: JsonObject = {},
 ) =>
   tx.events.append({

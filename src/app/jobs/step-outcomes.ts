@@ -1,7 +1,7 @@
 import type { JsonObject } from '../../domain/json.js'
 import type { StepRun, StepRunPatch } from '../../domain/step-run.js'
 import { canStep, type StepAction } from '../../domain/transitions.js'
-import type { RequestContext } from '../context.js'
+import type { ChangeOrigin } from '../context.js'
 import type { Repositories } from '../ports.js'
 import { changeStepStatus, type ChangeEvent } from '../state-changes.js'
 import type { FailureReason } from '../../domain/policies.js'
@@ -17,7 +17,7 @@ export const moveStep = async (
   stepId: number,
   action: StepAction,
   event: ChangeEvent,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
   patch?: StepRunPatch,
 ): Promise<StepRun | undefined> => {
   const found = await tx.steps.findWithProjectId(stepId)
@@ -41,7 +41,7 @@ export const failStepAndBlockRun = (
   tx: Repositories,
   stepId: number,
   event: ChangeEvent,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<void> => failStep(tx, stepId, event, ctx)
 
 /**
@@ -54,14 +54,14 @@ export const failStepLoopOrBlock = (
   stepId: number,
   event: ChangeEvent,
   reason: FailureReason,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<void> => failStep(tx, stepId, event, ctx, { policyDeps, reason })
 
 const failStep = async (
   tx: Repositories,
   stepId: number,
   event: ChangeEvent,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
   policies?: { readonly policyDeps: PolicyDeps; readonly reason: FailureReason },
 ): Promise<void> => {
   const step = await moveStep(tx, stepId, 'fail', event, ctx, { summary: event.message })

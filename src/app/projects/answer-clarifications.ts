@@ -3,7 +3,7 @@ import type { Project } from '../../domain/project.js'
 import { canProtocol } from '../../domain/transitions.js'
 import type { AppDeps } from '../app-deps.js'
 import { authorizeProject } from '../access.js'
-import { withTrace, type RequestContext } from '../context.js'
+import { withTrace, type ChangeOrigin } from '../context.js'
 import { enqueueJob } from '../jobs/enqueue.js'
 import { changeRunStatus } from '../state-changes.js'
 
@@ -13,7 +13,7 @@ import { changeRunStatus } from '../state-changes.js'
  */
 export const makeAnswerClarifications =
   ({ uow, jobPolicy }: Pick<AppDeps, 'uow' | 'jobPolicy'>) =>
-  (projectId: number, answers: JsonObject, ctx: RequestContext): Promise<Project> =>
+  (projectId: number, answers: JsonObject, ctx: ChangeOrigin): Promise<Project> =>
     uow.run(async (tx) => {
       const current = await authorizeProject(tx, projectId, ctx)
       const merged = { ...current.clarifications, ...answers }

@@ -3,7 +3,7 @@ import type { JsonObject } from '../../domain/json.js'
 import type { Project } from '../../domain/project.js'
 import type { AppDeps } from '../app-deps.js'
 import { authorizeProject } from '../access.js'
-import { withTrace, type RequestContext } from '../context.js'
+import { withTrace, type ChangeOrigin } from '../context.js'
 import { enqueueJob } from '../jobs/enqueue.js'
 import { generateToken, hashToken } from '../secrets.js'
 
@@ -35,7 +35,7 @@ const SETUP_DESCRIPTION = 'Project setup and bootstrap'
 /** Creates a project, its `setup-<id>` run, the `setup_enqueued` event and the setup job, atomically. */
 export const makeCreateProject =
   ({ uow, jobPolicy }: Pick<AppDeps, 'uow' | 'jobPolicy'>) =>
-  (input: CreateProjectInput, ctx: RequestContext): Promise<Project> =>
+  (input: CreateProjectInput, ctx: ChangeOrigin): Promise<Project> =>
     uow.run(async (tx) => {
       const { api_token: token, ...otherSecrets } = input.secrets ?? {}
       const project = await tx.projects.create({
@@ -65,7 +65,7 @@ export const makeCreateProject =
 
 export const makeGetProject =
   ({ repos }: Pick<AppDeps, 'repos'>) =>
-  (projectId: number, ctx: RequestContext): Promise<Project> =>
+  (projectId: number, ctx: ChangeOrigin): Promise<Project> =>
     authorizeProject(repos, projectId, ctx)
 
 export const makeListProjects =
@@ -76,7 +76,7 @@ export const makeListProjects =
 /** Updates a project; returns the new token once when one was generated. */
 export const makeUpdateProject =
   ({ uow }: Pick<AppDeps, 'uow'>) =>
-  (projectId: number, input: UpdateProjectInput, ctx: RequestContext): Promise<{ project: Project; apiToken?: string }> =>
+  (projectId: number, input: UpdateProjectInput, ctx: ChangeOrigin): Promise<{ project: Project; apiToken?: string }> =>
     uow.run(async (tx) => {
       await authorizeProject(tx, projectId, ctx)
       if (input.rotateApiToken && input.apiToken !== undefined) {

@@ -6,7 +6,7 @@ import { canStep, nextProtocolStatus } from '../../domain/transitions.js'
 import { appendRunEvent, runEventMetadata } from '../api-events.js'
 import type { AppDeps } from '../app-deps.js'
 import { authorizeRun } from '../access.js'
-import type { RequestContext } from '../context.js'
+import type { ChangeOrigin } from '../context.js'
 import { enqueueJob } from '../jobs/enqueue.js'
 import type { Repositories } from '../ports.js'
 import { changeRunStatus, changeStepStatus } from '../state-changes.js'
@@ -26,7 +26,7 @@ type Deps = Pick<AppDeps, 'uow' | 'jobPolicy' | 'abortRun'>
  */
 export const makeStartProtocol =
   (deps: Deps) =>
-  (runId: number, ctx: RequestContext): Promise<ActionResult> =>
+  (runId: number, ctx: ChangeOrigin): Promise<ActionResult> =>
     deps.uow.run(async (tx) => {
       const { run } = await authorizeRun(tx, runId, ctx)
       if (isCodeMachineRun(run)) {
@@ -57,7 +57,7 @@ export const makeStartProtocol =
 /** Pauses an active run; pausing a paused run is a no-op without a second event. */
 export const makePauseProtocol =
   ({ uow }: Deps) =>
-  (runId: number, ctx: RequestContext): Promise<ProtocolRun> =>
+  (runId: number, ctx: ChangeOrigin): Promise<ProtocolRun> =>
     uow.run(async (tx) => {
       const { run } = await authorizeRun(tx, runId, ctx)
       if (run.status === 'paused') return run
@@ -67,7 +67,7 @@ export const makePauseProtocol =
 
 export const makeResumeProtocol =
   ({ uow }: Deps) =>
-  (runId: number, ctx: RequestContext): Promise<ProtocolRun> =>
+  (runId: number, ctx: ChangeOrigin): Promise<ProtocolRun> =>
     uow.run(async (tx) => {
       const { run } = await authorizeRun(tx, runId, ctx)
       const event = { type: 'resumed', message: 'Protocol resumed by user.', metadata: runEventMetadata(run) }
@@ -83,7 +83,7 @@ export const makeResumeProtocol =
  */
 export const makeCancelProtocol =
   ({ uow, abortRun }: Deps) =>
-  async (runId: number, ctx: RequestContext): Promise<ProtocolRun> => {
+  async (runId: number, ctx: ChangeOrigin): Promise<ProtocolRun> => {
     const { run, changed } = await uow.run(async (tx) => {
       const { run: current } = await authorizeRun(tx, runId, ctx)
       if (current.status === 'cancelled') return { run: current, changed: false }
@@ -115,7 +115,7 @@ const enqueueNextStep = async (
   tx: Repositories,
   deps: Deps,
   run: ProtocolRun,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
   why?: string,
 ): Promise<ActionResult> => {
   const steps = await tx.steps.listByRun(run.id)
@@ -135,7 +135,7 @@ const enqueueNextStep = async (
 
 export const makeRunNextStep =
   (deps: Deps) =>
-  (runId: number, ctx: RequestContext): Promise<ActionResult> =>
+  (runId: number, ctx: ChangeOrigin): Promise<ActionResult> =>
     deps.uow.run(async (tx) => {
       const { run } = await authorizeRun(tx, runId, ctx)
       return enqueueNextStep(tx, deps, run, ctx)
@@ -143,7 +143,7 @@ export const makeRunNextStep =
 
 export const makeRetryLatest =
   (deps: Deps) =>
-  (runId: number, ctx: RequestContext): Promise<ActionResult> =>
+  (runId: number, ctx: ChangeOrigin): Promise<ActionResult> =>
     deps.uow.run(async (tx) => {
       const { run } = await authorizeRun(tx, runId, ctx)
       const steps = await tx.steps.listByRun(runId)
@@ -157,7 +157,7 @@ export const makeRetryLatest =
 /** Enqueues opening the PR/MR; refused only for cancelled runs, whose work was abandoned. */
 export const makeOpenPr =
   ({ uow, jobPolicy }: Deps) =>
-  (runId: number, ctx: RequestContext): Promise<ActionResult> =>
+  (runId: number, ctx: ChangeOrigin): Promise<ActionResult> =>
     uow.run(async (tx) => {
       const { run } = await authorizeRun(tx, runId, ctx)
       if (run.status === 'cancelled') throw new AppError('ORC_INVALID_TRANSITION', 'Protocol is cancelled')

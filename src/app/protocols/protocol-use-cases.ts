@@ -5,7 +5,7 @@ import type { ProtocolRun } from '../../domain/protocol-run.js'
 import type { ProtocolStatus } from '../../domain/statuses.js'
 import type { AppDeps } from '../app-deps.js'
 import { authorizeProject, authorizeRun } from '../access.js'
-import type { RequestContext } from '../context.js'
+import type { ChangeOrigin } from '../context.js'
 import type { Page } from '../ports.js'
 import { summarizeSpec, type SpecSummary } from './spec-summary.js'
 
@@ -23,7 +23,7 @@ export interface CreateProtocolInput {
 /** Creates a run under a project; the name must be `NNNN-short-name` and unique in the project (409). */
 export const makeCreateProtocol =
   ({ uow }: Pick<AppDeps, 'uow'>) =>
-  (projectId: number, input: CreateProtocolInput, ctx: RequestContext): Promise<ProtocolRun> =>
+  (projectId: number, input: CreateProtocolInput, ctx: ChangeOrigin): Promise<ProtocolRun> =>
     uow.run(async (tx) => {
       await authorizeProject(tx, projectId, ctx)
       const problem = protocolNameProblem(input.protocolName)
@@ -41,19 +41,19 @@ export const makeCreateProtocol =
 
 export const makeListProtocols =
   ({ repos }: Pick<AppDeps, 'repos'>) =>
-  async (projectId: number, page: Page, ctx: RequestContext): Promise<ProtocolRun[]> => {
+  async (projectId: number, page: Page, ctx: ChangeOrigin): Promise<ProtocolRun[]> => {
     await authorizeProject(repos, projectId, ctx)
     return repos.runs.listByProject(projectId, page)
   }
 
 export const makeGetProtocol =
   ({ repos }: Pick<AppDeps, 'repos'>) =>
-  async (runId: number, ctx: RequestContext): Promise<ProtocolRun> =>
+  async (runId: number, ctx: ChangeOrigin): Promise<ProtocolRun> =>
     (await authorizeRun(repos, runId, ctx)).run
 
 export const makeGetSpec =
   ({ repos }: Pick<AppDeps, 'repos'>) =>
-  async (runId: number, ctx: RequestContext): Promise<{ run: ProtocolRun; summary: SpecSummary }> => {
+  async (runId: number, ctx: ChangeOrigin): Promise<{ run: ProtocolRun; summary: SpecSummary }> => {
     const { run } = await authorizeRun(repos, runId, ctx)
     return { run, summary: summarizeSpec(run) }
   }

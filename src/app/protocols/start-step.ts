@@ -4,7 +4,7 @@ import type { StepRun } from '../../domain/step-run.js'
 import { nextProtocolStatus, type StepAction } from '../../domain/transitions.js'
 import { runEventMetadata } from '../api-events.js'
 import type { AppDeps } from '../app-deps.js'
-import type { RequestContext } from '../context.js'
+import type { ChangeOrigin } from '../context.js'
 import { enqueueStepJob } from '../jobs/enqueue.js'
 import type { Repositories } from '../ports.js'
 import { changeRunStatus, changeStepStatus } from '../state-changes.js'
@@ -26,7 +26,7 @@ export const startStep = async (
   run: ProtocolRun,
   step: StepRun,
   start: StepStart,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<Job> => {
   nextProtocolStatus(run.status, 'run')
   const retries = start.action === 'retry' ? step.retries + 1 : step.retries

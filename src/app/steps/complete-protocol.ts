@@ -1,7 +1,7 @@
 import { DONE_STEP_STATUSES } from '../../domain/statuses.js'
 import type { ProtocolRun } from '../../domain/protocol-run.js'
 import { canProtocol } from '../../domain/transitions.js'
-import type { RequestContext } from '../context.js'
+import type { ChangeOrigin } from '../context.js'
 import type { Repositories } from '../ports.js'
 import { changeRunStatus } from '../state-changes.js'
 
@@ -12,7 +12,7 @@ import { changeRunStatus } from '../state-changes.js'
 export const maybeCompleteProtocol = async (
   tx: Pick<Repositories, 'runs' | 'steps' | 'events'>,
   runId: number,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<ProtocolRun | undefined> => {
   const run = await tx.runs.findById(runId)
   if (!run || !canProtocol(run.status, 'complete')) return run

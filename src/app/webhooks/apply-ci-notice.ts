@@ -6,7 +6,7 @@ import type { StepRun } from '../../domain/step-run.js'
 import { canProtocol, canStep } from '../../domain/transitions.js'
 import type { AppDeps } from '../app-deps.js'
 import { appendRunEvent } from '../api-events.js'
-import type { RequestContext } from '../context.js'
+import type { ChangeOrigin } from '../context.js'
 import { enqueueStepJob } from '../jobs/enqueue.js'
 import { applyFailurePolicies, applySuccessPolicies, type PolicyDeps } from '../policies.js'
 import type { Repositories } from '../ports.js'
@@ -37,7 +37,7 @@ export const applyCiNotice = async (
   deps: CiDeps,
   run: ProtocolRun,
   notice: CiNotice,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<{ merged: boolean }> => {
   const steps = await tx.steps.listByRun(run.id)
   const step = targetStep(steps, notice.sha)
@@ -89,7 +89,7 @@ const applyMerge = async (
   tx: Repositories,
   run: ProtocolRun,
   notice: CiNotice,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<boolean> => {
   const github = notice.provider === 'github'
   if (!canProtocol(run.status, 'merge')) {
@@ -118,7 +118,7 @@ const applySuccess = async (
   run: ProtocolRun,
   step: StepRun,
   notice: CiNotice,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<void> => {
   if (deps.autoQaOnCi && canStep(step.status, 'request_qa')) {
     const job = await enqueueStepJob(tx.jobs, 'run_quality_job', step, run.projectId, ctx, deps.jobPolicy)
@@ -139,7 +139,7 @@ const applyFailure = async (
   run: ProtocolRun,
   step: StepRun,
   notice: CiNotice,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<void> => {
   if (!canStep(step.status, 'ci_fail')) return
   const failure: JsonObject = {

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { App } from '../../../app/app.js'
-import type { RequestContext } from '../../../app/context.js'
+import type { ChangeOrigin } from '../../../app/context.js'
 import { contextOf } from '../request-context.js'
 import { ERROR_RESPONSES } from '../schemas/common.schema.js'
 import { StepParams } from '../schemas/protocol.schema.js'
@@ -68,7 +68,7 @@ const readFrom = (path: string, offset: number): { text: string; size: number } 
 
 interface FollowOptions {
   readonly app: App
-  readonly ctx: RequestContext
+  readonly ctx: ChangeOrigin
   readonly stepId: number
   readonly path: string | null
   readonly openStreams: Set<() => void>
