@@ -27,6 +27,8 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
+      // More than five positional arguments is a scope or options object waiting to be named.
+      'max-params': ['error', 5],
     },
   },
   {

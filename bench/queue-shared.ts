@@ -27,7 +27,10 @@ export const noopHandlers = ({ uow }: JobHandlerDeps): JobHandlers => {
   for (const type of JOB_TYPES) handlers[type] = async () => null
   handlers.execute_step_job = (async (payload: { step_run_id: number }) => {
     await uow.run((repos) =>
-      moveStep(repos, payload.step_run_id, 'approve', { type: 'step_completed', message: 'noop' }, {}),
+      moveStep(repos, payload.step_run_id, 'approve', {
+        event: { type: 'step_completed', message: 'noop' },
+        origin: {},
+      }),
     )
   }) as JobHandler
   return handlers as JobHandlers

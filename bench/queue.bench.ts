@@ -203,9 +203,11 @@ const orchestrated = async (
           repos.jobs,
           'execute_step_job',
           { step_run_id: step.id },
-          { projectId: run.projectId, protocolRunId: run.id, stepRunId: step.id },
-          {},
-          { maxAttempts: 3 },
+          {
+            scope: { projectId: run.projectId, protocolRunId: run.id, stepRunId: step.id },
+            origin: {},
+            policy: { maxAttempts: 3 },
+          },
         )
     })
     if (spacingMs > 0) await new Promise((resolve) => setTimeout(resolve, spacingMs))

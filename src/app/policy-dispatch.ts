@@ -24,7 +24,7 @@ export const keepRunGoing = async (
     await tx.runs.compareAndSetStatus(run.id, [run.status], to)
     return
   }
-  await changeRunStatus(tx, run, 'run', { type: 'protocol_running', message }, ctx)
+  await changeRunStatus(tx, run, 'run', { event: { type: 'protocol_running', message }, origin: ctx })
 }
 
 /**
@@ -38,14 +38,25 @@ export const dispatchStep = async (
   tx: Repositories,
   jobPolicy: JobPolicy,
   run: ProtocolRun,
-  step: StepRun,
-  event: ChangeEvent,
-  runtime: JsonObject,
-  ctx: ChangeOrigin,
+  {
+    step,
+    event,
+    runtime,
+    origin: ctx,
+  }: {
+    readonly step: StepRun
+    readonly event: ChangeEvent
+    readonly runtime: JsonObject
+    readonly origin: ChangeOrigin
+  },
 ): Promise<Job> => {
-  const job = await enqueueStepJob(tx.jobs, 'execute_step_job', step, run.projectId, ctx, jobPolicy)
+  const job = await enqueueStepJob(tx.jobs, 'execute_step_job', step, {
+    projectId: run.projectId,
+    origin: ctx,
+    policy: jobPolicy,
+  })
   const metadata: JsonObject = { ...event.metadata, job_id: job.id }
-  await changeStepStatus(tx, run, step, 'run', { ...event, metadata }, ctx)
+  await changeStepStatus(tx, run, step, { action: 'run', event: { ...event, metadata }, origin: ctx })
   await tx.steps.mergeRuntimeState(step.id, { ...runtime, job_id: job.id })
   return job
 }
@@ -60,4 +71,9 @@ export const resetStep = async (
 ): Promise<StepRun> =>
   step.status === 'pending'
     ? step
-    : changeStepStatus(tx, run, step, 'reset', event, ctx, { summary: event.message })
+    : changeStepStatus(tx, run, step, {
+        action: 'reset',
+        event,
+        origin: ctx,
+        patch: { summary: event.message },
+      })

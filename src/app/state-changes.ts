@@ -27,9 +27,11 @@ export const changeRunStatus = async (
   repos: Pick<Repositories, 'runs' | 'events'>,
   run: ProtocolRun,
   action: ProtocolAction,
-  event: ChangeEvent,
-  ctx: ChangeOrigin,
-  patch?: ProtocolRunPatch,
+  {
+    event,
+    origin: ctx,
+    patch,
+  }: { readonly event: ChangeEvent; readonly origin: ChangeOrigin; readonly patch?: ProtocolRunPatch },
 ): Promise<ProtocolRun> => {
   const to = nextProtocolStatus(run.status, action)
   const updated = await repos.runs.compareAndSetStatus(run.id, [run.status], to, patch)
@@ -48,10 +50,17 @@ export const changeStepStatus = async (
   repos: Pick<Repositories, 'steps'>,
   run: Pick<ProtocolRun, 'id' | 'projectId'>,
   step: StepRun,
-  action: StepAction,
-  event: ChangeEvent,
-  ctx: ChangeOrigin,
-  patch?: StepRunPatch,
+  {
+    action,
+    event,
+    origin: ctx,
+    patch,
+  }: {
+    readonly action: StepAction
+    readonly event: ChangeEvent
+    readonly origin: ChangeOrigin
+    readonly patch?: StepRunPatch
+  },
 ): Promise<StepRun> => {
   const to = nextStepStatus(step.status, action)
   const moved = await repos.steps.compareAndSetStatusWithEvent(step.id, [step.status], to, patch, {

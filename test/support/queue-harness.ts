@@ -132,9 +132,7 @@ export const startQueueHarness = async (
           repos.jobs,
           'execute_step_job',
           { step_run_id: step.id },
-          scope,
-          { requestId: 'req-1' },
-          { maxAttempts },
+          { scope, origin: { requestId: 'req-1' }, policy: { maxAttempts } },
         ),
       )
     },

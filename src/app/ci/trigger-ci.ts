@@ -58,13 +58,13 @@ export const makeTriggerCi =
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error)
       const message = `Could not trigger CI on ${spec.ref}: ${reason}`
-      await record(deps, run, 'ci_trigger_failed', message, about, ctx)
+      await record(deps, run, 'ci_trigger_failed', { message, metadata: about, origin: ctx })
       throw new AppError('ORC_CI_TRIGGER_FAILED', message)
     }
     const what = shown ? `workflow ${shown}` : 'pipeline'
     const message = `CI ${what} triggered on ${spec.ref} (${host.provider} ${host.via}).`
     const result = { ...about, pipeline_id: pipeline.id, url: pipeline.url }
-    await record(deps, run, 'ci_triggered', message, result, ctx)
+    await record(deps, run, 'ci_triggered', { message, metadata: result, origin: ctx })
     return {
       message,
       provider: host.provider,
@@ -80,7 +80,9 @@ const record = (
   deps: TriggerCiDeps,
   run: ProtocolRun,
   type: string,
-  message: string,
-  metadata: JsonObject,
-  ctx: ChangeOrigin,
+  {
+    message,
+    metadata,
+    origin: ctx,
+  }: { readonly message: string; readonly metadata: JsonObject; readonly origin: ChangeOrigin },
 ) => deps.uow.run((tx) => appendRunEvent(tx, run, { type, message, metadata }, ctx))

@@ -73,7 +73,11 @@ export const makeImportCodeMachine =
       }
       const payload = { project_id: projectId, protocol_run_id: run.id, workspace_path: workspacePath }
       const scope = { projectId, protocolRunId: run.id }
-      const job = await enqueueJob(tx.jobs, 'codemachine_import_job', payload, scope, ctx, deps.jobPolicy)
+      const job = await enqueueJob(tx.jobs, 'codemachine_import_job', payload, {
+        scope,
+        origin: ctx,
+        policy: deps.jobPolicy,
+      })
       await tx.events.append({
         projectId,
         protocolRunId: run.id,

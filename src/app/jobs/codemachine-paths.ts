@@ -29,5 +29,9 @@ export const codeMachineStepPaths = (
 ): CodeMachineStepPaths | { readonly error: string } => {
   const root = context.run.protocolRoot ?? join(workspace, '.codemachine')
   const roots = { workspace, root, protocolName: context.run.protocolName }
-  return resolveCodeMachineStep(context.stepSpec, context.step.stepName, agent, context.spec, roots, FS_PROBE)
+  return resolveCodeMachineStep(context.stepSpec, context.step.stepName, agent, {
+    spec: context.spec,
+    roots,
+    probe: FS_PROBE,
+  })
 }

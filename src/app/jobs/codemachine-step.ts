@@ -39,7 +39,8 @@ export const executeCodeMachineStep = async (
   ctx: ChangeOrigin,
 ): Promise<JsonObject> => {
   const prepared = prepare(context)
-  if ('error' in prepared) return fail(deps, context, prepared.error, { cause: prepared.cause }, ctx)
+  if ('error' in prepared)
+    return fail(deps, context, prepared.error, { metadata: { cause: prepared.cause }, origin: ctx })
   const { agent, workspace, paths, prompt } = prepared
   const call = await callEngine(deps, {
     ...context,
@@ -102,42 +103,35 @@ const afterFailedCall = async (
   ctx: ChangeOrigin,
 ): Promise<JsonObject> => {
   if (call.kind === 'budget') {
-    await fail(
-      deps,
-      context,
-      call.message,
-      { cause: 'budget_exceeded', estimated_tokens: call.estimate },
-      ctx,
-    )
+    await fail(deps, context, call.message, {
+      metadata: { cause: 'budget_exceeded', estimated_tokens: call.estimate },
+      origin: ctx,
+    })
     throw new PermanentJobError(call.message, 'budget')
   }
   if (call.kind === 'failed')
-    return fail(
-      deps,
-      context,
-      call.failure.message,
-      { cause: call.failure.eventType, ...call.failure.metadata },
-      ctx,
-      'exec_failed',
-    )
+    return fail(deps, context, call.failure.message, {
+      metadata: { cause: call.failure.eventType, ...call.failure.metadata },
+      origin: ctx,
+      reason: 'exec_failed',
+    })
   const exitCode = call.kind === 'done' ? call.result.exitCode : null
-  return fail(
-    deps,
-    context,
-    `Execution error: the engine exited with ${String(exitCode)}`,
-    { cause: 'step_execution_failed', exit_code: exitCode },
-    ctx,
-    'exec_failed',
-  )
+  return fail(deps, context, `Execution error: the engine exited with ${String(exitCode)}`, {
+    metadata: { cause: 'step_execution_failed', exit_code: exitCode },
+    origin: ctx,
+    reason: 'exec_failed',
+  })
 }
 
 const fail = async (
   deps: ProtocolJobDeps,
   context: StepScope,
   message: string,
-  metadata: JsonObject,
-  ctx: ChangeOrigin,
-  reason?: 'exec_failed',
+  {
+    metadata,
+    origin: ctx,
+    reason,
+  }: { readonly metadata: JsonObject; readonly origin: ChangeOrigin; readonly reason?: 'exec_failed' },
 ): Promise<JsonObject> => {
   const event = {
     type: 'codemachine_step_failed',
@@ -151,7 +145,7 @@ const fail = async (
   // Only an engine failure may loop; setup problems would fail the same way again.
   await deps.uow.run((tx) =>
     reason
-      ? failStepLoopOrBlock(tx, policyDepsOf(deps), context.step.id, event, reason, ctx)
+      ? failStepLoopOrBlock(tx, policyDepsOf(deps), context.step.id, { event, reason, origin: ctx })
       : failStepAndBlockRun(tx, context.step.id, event, ctx),
   )
   return { outcome: 'failed', reason: String(metadata.cause ?? 'codemachine_step_failed') }
@@ -170,7 +164,8 @@ interface Recorded {
 const record = async (deps: ProtocolJobDeps, input: Recorded): Promise<JsonObject> => {
   const { context, agent, paths, call, job, ctx } = input
   const written = refusedAsFailure(() => writeOutputs(input))
-  if ('error' in written) return fail(deps, context, written.error, { cause: written.cause }, ctx)
+  if ('error' in written)
+    return fail(deps, context, written.error, { metadata: { cause: written.cause }, origin: ctx })
   const { outputs, promptText } = written
   const policy = qaPolicyOf(context.stepSpec)
   const metadata: JsonObject = {

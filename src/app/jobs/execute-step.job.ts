@@ -52,17 +52,24 @@ export const createExecuteStepHandler =
       signal: job.signal,
       label: `step ${context.step.stepName}`,
     })
-    return afterCall(deps, context, workspace.ok, files, call, job, ctx)
+    return afterCall(deps, context, workspace.ok, { files, call, job, origin: ctx })
   }
 
 const afterCall = async (
   deps: ProtocolJobDeps,
   context: StepScope,
   worktree: WorktreeInfo,
-  files: ResolvedStepPaths,
-  call: EngineCallOutcome,
-  job: JobAttempt,
-  ctx: ChangeOrigin,
+  {
+    files,
+    call,
+    job,
+    origin: ctx,
+  }: {
+    readonly files: ResolvedStepPaths
+    readonly call: EngineCallOutcome
+    readonly job: JobAttempt
+    readonly origin: ChangeOrigin
+  },
 ): Promise<JsonObject> => {
   if (call.kind === 'budget') {
     const metadata = { phase: 'execute', estimated_tokens: call.estimate, model: call.model }
@@ -99,7 +106,7 @@ const stop = async (
 ): Promise<JsonObject> => {
   await deps.uow.run((tx) =>
     reason
-      ? failStepLoopOrBlock(tx, policyDepsOf(deps), context.step.id, event, reason, ctx)
+      ? failStepLoopOrBlock(tx, policyDepsOf(deps), context.step.id, { event, reason, origin: ctx })
       : failStepAndBlockRun(tx, context.step.id, event, ctx),
   )
   return { outcome: 'failed', reason: event.type }

@@ -46,8 +46,12 @@ export const recordInlineQaError = async (
 ): Promise<void> => {
   const message = `Inline QA error; run full QA. ${reason}`
   await deps.uow.run((tx) =>
-    moveStep(tx, context.step.id, 'request_qa', { type: 'qa_inline_error', message }, ctx, {
-      summary: 'Inline QA error; run full QA',
+    moveStep(tx, context.step.id, 'request_qa', {
+      event: { type: 'qa_inline_error', message },
+      origin: ctx,
+      patch: {
+        summary: 'Inline QA error; run full QA',
+      },
     }),
   )
   if (worktree) {

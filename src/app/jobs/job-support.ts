@@ -81,7 +81,7 @@ export const blockRun = async (
   const run = await tx.runs.findById(runId)
   if (!run) return
   if (canProtocol(run.status, 'block')) {
-    await changeRunStatus(tx, run, 'block', event, ctx)
+    await changeRunStatus(tx, run, 'block', { event, origin: ctx })
     return
   }
   await tx.events.append({

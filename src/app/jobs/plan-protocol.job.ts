@@ -43,16 +43,24 @@ export const createPlanProtocolHandler =
     if (planner.kind !== 'ok') return recordPlannerFailure(deps, loaded, planner, ctx)
     const stepFiles = writePlanningFiles(worktree.path, worktree.protocolRoot, planner.output)
     const decomposed = await decomposeSteps(deps, loaded, worktree, stepFiles, job.signal)
-    return finishPlan(deps, loaded, worktree, { planner, decomposed }, ctx, job.signal)
+    return finishPlan(deps, loaded, worktree, { planner, decomposed, origin: ctx, signal: job.signal })
   }
 
 const finishPlan = async (
   deps: ProtocolJobDeps,
   { run }: RunAndProject,
   worktree: WorktreeInfo,
-  { planner, decomposed }: { planner: Extract<PlannerOutcome, { kind: 'ok' }>; decomposed: DecomposeOutcome },
-  ctx: ChangeOrigin,
-  signal: AbortSignal,
+  {
+    planner,
+    decomposed,
+    origin: ctx,
+    signal,
+  }: {
+    readonly planner: Extract<PlannerOutcome, { kind: 'ok' }>
+    readonly decomposed: DecomposeOutcome
+    readonly origin: ChangeOrigin
+    readonly signal: AbortSignal
+  },
 ): Promise<JsonObject> => {
   const stored = run.templateConfig?.protocol_spec
   const spec: ProtocolSpec = hasSpec(stored)

@@ -83,7 +83,7 @@ export const recordPlan = async (
         metadata: { job_id: ctx.jobId ?? null, spec_hash: specHash(result.spec) },
       })
     const event = { type: 'planning_blocked', message: 'Protocol spec is invalid; planning stopped.' }
-    await changeRunStatus(tx, run, 'block', event, ctx, patch)
+    await changeRunStatus(tx, run, 'block', { event, origin: ctx, patch })
     return 'blocked'
   }
   const created = await syncStepRuns(tx, run.id, result.spec)
@@ -93,13 +93,10 @@ export const recordPlan = async (
     spec_hash: specHash(result.spec),
     spec_validated: true,
   }
-  await changeRunStatus(
-    tx,
-    run,
-    'plan_done',
-    { type: 'planned', message: 'Protocol planned.', metadata },
-    ctx,
+  await changeRunStatus(tx, run, 'plan_done', {
+    event: { type: 'planned', message: 'Protocol planned.', metadata },
+    origin: ctx,
     patch,
-  )
+  })
   return 'planned'
 }

@@ -47,7 +47,8 @@ const start = async (
   const { project, run } = loaded
   const metadata = { git_url: project.gitUrl, local_path: project.localPath }
   const event = { type: 'setup_started', message: `Onboarding ${project.name}`, metadata }
-  const current = run.status === 'pending' ? await changeRunStatus(tx, run, 'run', event, ctx) : run
+  const current =
+    run.status === 'pending' ? await changeRunStatus(tx, run, 'run', { event, origin: ctx }) : run
   if (run.status !== 'pending') await note(tx, loaded, event, ctx)
   return { project, run: current }
 }
@@ -110,13 +111,10 @@ const onboard = async (deps: ProtocolJobDeps, loaded: RunAndProject, job: JobAtt
     }
     const current = await tx.runs.findById(run.id)
     if (current && canProtocol(current.status, 'complete'))
-      await changeRunStatus(
-        tx,
-        current,
-        'complete',
-        { type: 'setup_completed', message: 'Project setup job finished.' },
-        ctx,
-      )
+      await changeRunStatus(tx, current, 'complete', {
+        event: { type: 'setup_completed', message: 'Project setup job finished.' },
+        origin: ctx,
+      })
     return { outcome: 'completed', local_path: repoPath }
   })
 }
@@ -163,7 +161,7 @@ const writeAssets = (repoPath: string): ChangeEvent => {
 
 const failRun = async (tx: Repositories, runId: number, event: ChangeEvent, ctx: ChangeOrigin) => {
   const run = await tx.runs.findById(runId)
-  if (run && canProtocol(run.status, 'fail')) await changeRunStatus(tx, run, 'fail', event, ctx)
+  if (run && canProtocol(run.status, 'fail')) await changeRunStatus(tx, run, 'fail', { event, origin: ctx })
 }
 
 const note = (tx: Repositories, { run }: RunAndProject, event: ChangeEvent, ctx: ChangeOrigin) =>

@@ -114,13 +114,10 @@ const skipByPolicy = async (
   ctx: ChangeOrigin,
 ): Promise<JsonObject> => {
   await deps.uow.run(async (tx) => {
-    const step = await moveStep(
-      tx,
-      context.step.id,
-      'complete',
-      { type: 'qa_skipped_policy', message: 'QA skipped (policy).' },
-      ctx,
-    )
+    const step = await moveStep(tx, context.step.id, 'complete', {
+      event: { type: 'qa_skipped_policy', message: 'QA skipped (policy).' },
+      origin: ctx,
+    })
     if (step?.status === 'completed')
       await applySuccessPolicies(tx, policyDepsOf(deps), step.id, 'qa_skipped_policy', ctx)
     await maybeCompleteProtocol(tx, context.run.id, ctx)
@@ -218,14 +215,22 @@ const recordVerdict = async (
     if (await verdictIsStale(tx, context, metadata, ctx)) return
     if (verdict.verdict === 'PASS') {
       const event = { type: words.type, message: words.message, metadata }
-      const step = await moveStep(tx, context.step.id, 'complete', event, ctx, { summary: words.summary })
+      const step = await moveStep(tx, context.step.id, 'complete', {
+        event,
+        origin: ctx,
+        patch: { summary: words.summary },
+      })
       if (step?.status === 'completed')
         await applySuccessPolicies(tx, policyDepsOf(deps), step.id, 'qa_passed', ctx)
       await maybeCompleteProtocol(tx, context.run.id, ctx)
     } else {
       await rememberQaFailure(tx, context.step.id, report)
       const event = { type: words.type, message: words.message, metadata }
-      await failStepLoopOrBlock(tx, policyDepsOf(deps), context.step.id, event, 'qa_failed', ctx)
+      await failStepLoopOrBlock(tx, policyDepsOf(deps), context.step.id, {
+        event,
+        reason: 'qa_failed',
+        origin: ctx,
+      })
     }
   })
   return { outcome: verdict.verdict === 'PASS' ? 'completed' : 'failed', verdict: verdict.verdict }

@@ -29,7 +29,7 @@ export const claimStep = async (
   if (run.status !== 'running') {
     if (!canProtocol(run.status, 'run')) return { skipped: `run is ${run.status}` }
     const event = { type: 'protocol_running', message: 'Step execution started the run.' }
-    await changeRunStatus(tx, run, 'run', event, ctx)
+    await changeRunStatus(tx, run, 'run', { event, origin: ctx })
   }
   const patch: JsonObject = { job_id: jobId, log_path: logPath }
   const ciFailure = bindCiFailureToHead(step)?.ci_failure

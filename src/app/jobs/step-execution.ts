@@ -89,42 +89,54 @@ export const recordInTransaction = async (
     head_sha: headSha,
     qa_policy: policy,
   }
-  if (call.budgetWarning) await note(tx, context, 'budget_warning', call.budgetWarning, ctx)
+  if (call.budgetWarning)
+    await note(tx, context, 'budget_warning', { message: call.budgetWarning, origin: ctx })
   if (policy === 'skip') {
-    await moveStep(
-      tx,
-      current.id,
-      'complete',
-      { type: 'step_completed', message: 'Step executed; QA skipped by policy.', metadata },
-      ctx,
+    await moveStep(tx, current.id, 'complete', {
+      event: { type: 'step_completed', message: 'Step executed; QA skipped by policy.', metadata },
+      origin: ctx,
       patch,
-    )
-    await note(tx, context, 'qa_skipped_policy', 'QA skipped (policy).', ctx)
+    })
+    await note(tx, context, 'qa_skipped_policy', { message: 'QA skipped (policy).', origin: ctx })
     await applySuccessPolicies(tx, policyDepsOf(deps), current.id, 'qa_skipped_policy', ctx)
     await maybeCompleteProtocol(tx, context.run.id, ctx)
     return 'completed'
   }
   const message = policy === 'light' ? 'Step executed; inline QA running.' : 'Step executed; QA required.'
-  await moveStep(tx, current.id, 'executed', { type: 'step_completed', message, metadata }, ctx, patch)
+  await moveStep(tx, current.id, 'executed', {
+    event: { type: 'step_completed', message, metadata },
+    origin: ctx,
+    patch,
+  })
   await applySuccessPolicies(tx, policyDepsOf(deps), current.id, 'exec_completed', ctx)
   if (policy === 'full' && deps.config.qa.autoAfterExec) await enqueueQa(deps, tx, context, ctx)
   return 'needs_qa'
 }
 
 const enqueueQa = async (deps: ProtocolJobDeps, tx: Repositories, context: StepScope, ctx: ChangeOrigin) => {
-  const job = await enqueueStepJob(tx.jobs, 'run_quality_job', context.step, context.run.projectId, ctx, {
-    maxAttempts: deps.config.jobs.maxAttempts,
+  const job = await enqueueStepJob(tx.jobs, 'run_quality_job', context.step, {
+    projectId: context.run.projectId,
+    origin: ctx,
+    policy: {
+      maxAttempts: deps.config.jobs.maxAttempts,
+    },
   })
-  await note(tx, context, 'qa_enqueued', 'QA job enqueued after execution.', ctx, { qa_job_id: job.id })
+  await note(tx, context, 'qa_enqueued', {
+    message: 'QA job enqueued after execution.',
+    origin: ctx,
+    metadata: { qa_job_id: job.id },
+  })
 }
 
 const note = (
   tx: Repositories,
   context: StepScope,
   type: string,
-  message: string,
-  ctx: ChangeOrigin,
-  metadata: JsonObject = {},
+  {
+    message,
+    origin: ctx,
+    metadata = {},
+  }: { readonly message: string; readonly origin: ChangeOrigin; readonly metadata?: JsonObject },
 ) =>
   tx.events.append({
     projectId: context.run.projectId,

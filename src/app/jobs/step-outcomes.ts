@@ -16,15 +16,18 @@ export const moveStep = async (
   tx: Repositories,
   stepId: number,
   action: StepAction,
-  event: ChangeEvent,
-  ctx: ChangeOrigin,
-  patch?: StepRunPatch,
+  {
+    event,
+    origin: ctx,
+    patch,
+  }: { readonly event: ChangeEvent; readonly origin: ChangeOrigin; readonly patch?: StepRunPatch },
 ): Promise<StepRun | undefined> => {
   const found = await tx.steps.findWithProjectId(stepId)
   if (!found) return undefined
   const { step, projectId } = found
   const run = { id: step.protocolRunId, projectId }
-  if (canStep(step.status, action)) return changeStepStatus(tx, run, step, action, event, ctx, patch)
+  if (canStep(step.status, action))
+    return changeStepStatus(tx, run, step, { action, event, origin: ctx, patch })
   await tx.events.append({
     projectId: run.projectId,
     protocolRunId: run.id,
@@ -52,9 +55,11 @@ export const failStepLoopOrBlock = (
   tx: Repositories,
   policyDeps: PolicyDeps,
   stepId: number,
-  event: ChangeEvent,
-  reason: FailureReason,
-  ctx: ChangeOrigin,
+  {
+    event,
+    reason,
+    origin: ctx,
+  }: { readonly event: ChangeEvent; readonly reason: FailureReason; readonly origin: ChangeOrigin },
 ): Promise<void> => failStep(tx, stepId, event, ctx, { policyDeps, reason })
 
 const failStep = async (
@@ -64,7 +69,7 @@ const failStep = async (
   ctx: ChangeOrigin,
   policies?: { readonly policyDeps: PolicyDeps; readonly reason: FailureReason },
 ): Promise<void> => {
-  const step = await moveStep(tx, stepId, 'fail', event, ctx, { summary: event.message })
+  const step = await moveStep(tx, stepId, 'fail', { event, origin: ctx, patch: { summary: event.message } })
   if (!step) return
   if (
     policies &&

@@ -28,9 +28,9 @@ export const makeAnswerClarifications =
       if (setup?.status === 'blocked' && canProtocol(setup.status, 'run')) {
         const payload = { project_id: projectId, protocol_run_id: setup.id }
         const scope = { projectId, protocolRunId: setup.id }
-        const job = await enqueueJob(tx.jobs, 'project_setup_job', payload, scope, ctx, jobPolicy)
+        const job = await enqueueJob(tx.jobs, 'project_setup_job', payload, { scope, origin: ctx, policy: jobPolicy })
         const event = { type: 'setup_enqueued', message: 'Project setup enqueued.', metadata: { job_id: job.id } }
-        await changeRunStatus(tx, setup, 'run', event, ctx)
+        await changeRunStatus(tx, setup, 'run', { event, origin: ctx })
       }
       return project
     })

@@ -20,7 +20,7 @@ const checkoutOf = (deps: BranchDeps, project: Project): string => {
   return repo.path
 }
 
-const projectEvent = (deps: BranchDeps, project: Project, type: string, message: string, metadata: object, ctx: ChangeOrigin) =>
+const projectEvent = (deps: BranchDeps, project: Project, type: string, { message, metadata, origin: ctx }: { readonly message: string; readonly metadata: object; readonly origin: ChangeOrigin }) =>
   deps.uow.run((tx) =>
     tx.events.append({ projectId: project.id, eventType: type, message, metadata: withTrace({ project_id: project.id, ...metadata }, ctx) }),
   )
@@ -31,7 +31,7 @@ export const makeListBranches =
   async (projectId: number, ctx: ChangeOrigin): Promise<{ branches: string[] }> => {
     const project = await authorizeProject(deps.repos, projectId, ctx)
     const branches = await deps.git.listRemoteHeads(checkoutOf(deps, project), AbortSignal.timeout(GIT_TIMEOUT_MS))
-    await projectEvent(deps, project, 'branches_listed', 'Listed remote branches.', { branches }, ctx)
+    await projectEvent(deps, project, 'branches_listed', { message: 'Listed remote branches.', metadata: { branches }, origin: ctx })
     return { branches }
   }
 
@@ -55,9 +55,9 @@ export const makeDeleteBranch =
       await deps.git.deleteRemoteBranch(path, branch, AbortSignal.timeout(GIT_TIMEOUT_MS))
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error)
-      await projectEvent(deps, project, 'branch_delete_failed', `Failed to delete remote branch ${branch}: ${reason}`, { branch }, ctx)
+      await projectEvent(deps, project, 'branch_delete_failed', { message: `Failed to delete remote branch ${branch}: ${reason}`, metadata: { branch }, origin: ctx })
       throw error
     }
-    await projectEvent(deps, project, 'branch_deleted', `Deleted remote branch ${branch}.`, { branch }, ctx)
+    await projectEvent(deps, project, 'branch_deleted', { message: `Deleted remote branch ${branch}.`, metadata: { branch }, origin: ctx })
     return { deleted: true, branch }
   }

@@ -52,7 +52,7 @@ export const makeCreateProject =
       })
       const payload = { project_id: project.id, protocol_run_id: run.id }
       const scope = { projectId: project.id, protocolRunId: run.id }
-      const job = await enqueueJob(tx.jobs, 'project_setup_job', payload, scope, ctx, jobPolicy)
+      const job = await enqueueJob(tx.jobs, 'project_setup_job', payload, { scope, origin: ctx, policy: jobPolicy })
       await tx.events.append({
         projectId: project.id,
         protocolRunId: run.id,

@@ -39,18 +39,13 @@ export const makeStartProtocol =
         tx.jobs,
         'plan_protocol_job',
         { protocol_run_id: run.id },
-        scope,
-        ctx,
-        deps.jobPolicy,
+        { scope, origin: ctx, policy: deps.jobPolicy },
       )
       const metadata = { job_id: job.id, spec_hash: runEventMetadata(run).spec_hash ?? null }
-      await changeRunStatus(
-        tx,
-        run,
-        'start',
-        { type: 'planning_enqueued', message: 'Planning job enqueued.', metadata },
-        ctx,
-      )
+      await changeRunStatus(tx, run, 'start', {
+        event: { type: 'planning_enqueued', message: 'Planning job enqueued.', metadata },
+        origin: ctx,
+      })
       return { message: 'Protocol planning enqueued', job }
     })
 
@@ -62,7 +57,7 @@ export const makePauseProtocol =
       const { run } = await authorizeRun(tx, runId, ctx)
       if (run.status === 'paused') return run
       const event = { type: 'paused', message: 'Protocol paused by user.', metadata: runEventMetadata(run) }
-      return changeRunStatus(tx, run, 'pause', event, ctx)
+      return changeRunStatus(tx, run, 'pause', { event, origin: ctx })
     })
 
 export const makeResumeProtocol =
@@ -71,7 +66,7 @@ export const makeResumeProtocol =
     uow.run(async (tx) => {
       const { run } = await authorizeRun(tx, runId, ctx)
       const event = { type: 'resumed', message: 'Protocol resumed by user.', metadata: runEventMetadata(run) }
-      const resumed = await changeRunStatus(tx, run, 'resume', event, ctx)
+      const resumed = await changeRunStatus(tx, run, 'resume', { event, origin: ctx })
       // What pause held back runs again, committed with the resume itself.
       await tx.jobs.releaseHeld(runId)
       return resumed
@@ -92,15 +87,20 @@ export const makeCancelProtocol =
         message: 'Protocol cancelled by user.',
         metadata: runEventMetadata(current),
       }
-      const cancelled = await changeRunStatus(tx, current, 'cancel', event, ctx)
+      const cancelled = await changeRunStatus(tx, current, 'cancel', { event, origin: ctx })
       for (const step of await tx.steps.listByRun(runId)) {
         if (!canStep(step.status, 'cancel')) continue
         const stepEvent = {
           type: 'step_cancelled',
           message: `Step ${step.stepName} cancelled with protocol.`,
         }
-        await changeStepStatus(tx, current, step, 'cancel', stepEvent, ctx, {
-          summary: 'Cancelled with protocol',
+        await changeStepStatus(tx, current, step, {
+          action: 'cancel',
+          event: stepEvent,
+          origin: ctx,
+          patch: {
+            summary: 'Cancelled with protocol',
+          },
         })
       }
       await tx.jobs.cancelForRun(runId)
@@ -122,14 +122,11 @@ const enqueueNextStep = async (
   const step = steps.find((s) => canStep(s.status, 'run'))
   if (!step) throw new AppError('ORC_NOTHING_TO_RUN', 'No pending or failed steps to run')
   const message = `Step ${step.stepName} enqueued for execution${why ? ` (${why})` : ''}.`
-  const job = await startStep(
-    tx,
-    deps,
-    run,
+  const job = await startStep(tx, deps, run, {
     step,
-    { action: 'run', event: { type: 'step_enqueued', message } },
-    ctx,
-  )
+    start: { action: 'run', event: { type: 'step_enqueued', message } },
+    origin: ctx,
+  })
   return { message: `Step ${step.stepName} enqueued`, job }
 }
 
@@ -150,7 +147,7 @@ export const makeRetryLatest =
       const step = [...steps].reverse().find((s) => canStep(s.status, 'retry'))
       if (!step) throw new AppError('ORC_NOTHING_TO_RUN', 'No failed or blocked steps to retry')
       const event = { type: 'step_retry_enqueued', message: `Retrying ${step.stepName}.` }
-      const job = await startStep(tx, deps, run, step, { action: 'retry', event }, ctx)
+      const job = await startStep(tx, deps, run, { step, start: { action: 'retry', event }, origin: ctx })
       return { message: `Retrying ${step.stepName}`, job }
     })
 
@@ -162,7 +159,12 @@ export const makeOpenPr =
       const { run } = await authorizeRun(tx, runId, ctx)
       if (run.status === 'cancelled') throw new AppError('ORC_INVALID_TRANSITION', 'Protocol is cancelled')
       const scope = { projectId: run.projectId, protocolRunId: run.id }
-      const job = await enqueueJob(tx.jobs, 'open_pr_job', { protocol_run_id: run.id }, scope, ctx, jobPolicy)
+      const job = await enqueueJob(
+        tx.jobs,
+        'open_pr_job',
+        { protocol_run_id: run.id },
+        { scope, origin: ctx, policy: jobPolicy },
+      )
       await appendRunEvent(
         tx,
         run,

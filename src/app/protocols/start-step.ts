@@ -24,24 +24,35 @@ export const startStep = async (
   tx: Repositories,
   deps: Pick<AppDeps, 'jobPolicy'>,
   run: ProtocolRun,
-  step: StepRun,
-  start: StepStart,
-  ctx: ChangeOrigin,
+  {
+    step,
+    start,
+    origin: ctx,
+  }: { readonly step: StepRun; readonly start: StepStart; readonly origin: ChangeOrigin },
 ): Promise<Job> => {
   nextProtocolStatus(run.status, 'run')
   const retries = start.action === 'retry' ? step.retries + 1 : step.retries
-  const job = await enqueueStepJob(tx.jobs, 'execute_step_job', step, run.projectId, ctx, deps.jobPolicy)
+  const job = await enqueueStepJob(tx.jobs, 'execute_step_job', step, {
+    projectId: run.projectId,
+    origin: ctx,
+    policy: deps.jobPolicy,
+  })
   const metadata = runEventMetadata(
     run,
     start.action === 'retry' ? { job_id: job.id, retries } : { job_id: job.id },
   )
-  await changeStepStatus(tx, run, step, start.action, { ...start.event, metadata }, ctx, { retries })
+  await changeStepStatus(tx, run, step, {
+    action: start.action,
+    event: { ...start.event, metadata },
+    origin: ctx,
+    patch: { retries },
+  })
   // A start by a user begins a fresh chain: the trigger depth restarts (W-11), and the step is
   // reserved for this job, so a stale job of an earlier attempt (another id) finds it taken.
   await tx.steps.mergeRuntimeState(step.id, { inline_trigger_depth: null, job_id: job.id })
   if (run.status !== 'running') {
     const event = { type: 'protocol_running', message: 'Protocol running.', metadata: runEventMetadata(run) }
-    await changeRunStatus(tx, run, 'run', event, ctx)
+    await changeRunStatus(tx, run, 'run', { event, origin: ctx })
   }
   return job
 }

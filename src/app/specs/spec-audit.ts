@@ -26,6 +26,10 @@ export const makeEnqueueSpecAudit =
         interval_override: input.intervalSeconds,
       }
       const scope = { projectId, protocolRunId: input.protocolId }
-      const job = await enqueueJob(tx.jobs, 'spec_audit_job', payload, scope, ctx, jobPolicy)
+      const job = await enqueueJob(tx.jobs, 'spec_audit_job', payload, {
+        scope,
+        origin: ctx,
+        policy: jobPolicy,
+      })
       return { message: 'Spec audit enqueued.', job }
     })

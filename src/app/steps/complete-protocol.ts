@@ -19,5 +19,5 @@ export const maybeCompleteProtocol = async (
   const steps = await tx.steps.listByRun(runId)
   if (steps.length === 0 || !steps.every((step) => DONE_STEP_STATUSES.includes(step.status))) return run
   const event = { type: 'protocol_completed', message: 'All steps completed; protocol closed.' }
-  return changeRunStatus(tx, run, 'complete', event, ctx)
+  return changeRunStatus(tx, run, 'complete', { event, origin: ctx })
 }

@@ -56,7 +56,7 @@ export const makeRunStep =
     deps.uow.run(async (tx) => {
       const { run, step } = await authorizeStep(tx, stepId, ctx)
       const event = { type: 'step_enqueued', message: 'Step execution enqueued.' }
-      const job = await startStep(tx, deps, run, step, { action: 'run', event }, ctx)
+      const job = await startStep(tx, deps, run, { step, start: { action: 'run', event }, origin: ctx })
       return { message: 'Step execution enqueued', job }
     })
 
@@ -67,13 +67,17 @@ export const makeRunQa =
     uow.run(async (tx) => {
       const { run, step } = await authorizeStep(tx, stepId, ctx)
       nextProtocolStatus(run.status, 'run')
-      const job = await enqueueStepJob(tx.jobs, 'run_quality_job', step, run.projectId, ctx, jobPolicy)
+      const job = await enqueueStepJob(tx.jobs, 'run_quality_job', step, {
+        projectId: run.projectId,
+        origin: ctx,
+        policy: jobPolicy,
+      })
       const event = {
         type: 'qa_enqueued',
         message: 'QA run enqueued.',
         metadata: runEventMetadata(run, { job_id: job.id }),
       }
-      await changeStepStatus(tx, run, step, 'request_qa', event, ctx)
+      await changeStepStatus(tx, run, step, { action: 'request_qa', event, origin: ctx })
       return { message: 'QA enqueued', job }
     })
 
@@ -88,7 +92,7 @@ export const makeApproveStep =
         message: 'Step marked as completed manually.',
         metadata: runEventMetadata(run),
       }
-      const approved = await changeStepStatus(tx, run, step, 'approve', event, ctx)
+      const approved = await changeStepStatus(tx, run, step, { action: 'approve', event, origin: ctx })
       await maybeCompleteProtocol(tx, run.id, ctx)
       return approved
     })

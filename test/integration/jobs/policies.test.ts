@@ -229,14 +229,11 @@ describe.each(DIALECTS)('loop and trigger policies on %s', (dialect) => {
         const run = (await tx.runs.findById(planned.run.id))!
         const step = (await tx.steps.findById(setup.id))!
         const event = { type: 'step_retry_enqueued', message: 'retry' }
-        await startStepAsUser(
-          tx,
-          { jobPolicy: { maxAttempts: 3 } },
-          run,
+        await startStepAsUser(tx, { jobPolicy: { maxAttempts: 3 } }, run, {
           step,
-          { action: 'retry', event },
-          {},
-        )
+          start: { action: 'retry', event },
+          origin: {},
+        })
       })
       expect((await readState(db.handle, planned.run.id)).steps[0]!.runtimeState?.inline_trigger_depth).toBe(
         undefined,

@@ -79,7 +79,10 @@ describe.each(DIALECTS)('project_setup_job on %s', (dialect) => {
     await createUnitOfWork(db.handle.db).run(async (tx) => {
       await tx.projects.update(project.id, { clarifications: { ci_provider: 'github' } })
       const blocked = (await tx.runs.findById(run.id))!
-      await changeRunStatus(tx, blocked, 'run', { type: 'setup_enqueued', message: 'test' }, {})
+      await changeRunStatus(tx, blocked, 'run', {
+        event: { type: 'setup_enqueued', message: 'test' },
+        origin: {},
+      })
     })
     expect(await handler(payload, jobRun())).toMatchObject({ outcome: 'completed' })
     const state = await readState(db.handle, run.id)

@@ -36,7 +36,11 @@ export const seedPlanningRun = async (handle: DatabaseHandle, root: string, name
 export const startStep = (handle: DatabaseHandle, run: ProtocolRun, step: StepRun) =>
   createUnitOfWork(handle.db).run(async (tx) => {
     const fresh = (await tx.steps.findById(step.id))!
-    return changeStepStatus(tx, run, fresh, 'run', { type: 'step_started', message: 'test' }, {})
+    return changeStepStatus(tx, run, fresh, {
+      action: 'run',
+      event: { type: 'step_started', message: 'test' },
+      origin: {},
+    })
   })
 
 export const readState = (handle: DatabaseHandle, runId: number) =>
