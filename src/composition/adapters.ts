@@ -21,6 +21,7 @@ export const buildOutwardAdapters = (config: Config): OutwardAdapters => {
     git: createGitClient({
       projectsRoot: config.repos.projectsRoot,
       allowLocalRepos: config.repos.allowLocalRepos,
+      ...commitIdentity(config),
     }),
     codeHosts: createCodeHosts({ ...config.hosts, cli: { searchPath: process.env.PATH, env: process.env } }),
     engines: createBuiltInRegistry({
@@ -29,3 +30,8 @@ export const buildOutwardAdapters = (config: Config): OutwardAdapters => {
     }),
   }
 }
+
+const commitIdentity = ({ repos }: Config) => ({
+  authorInEnvironment: repos.gitAuthorInEnvironment,
+  ...(repos.gitUser && repos.gitEmail ? { identity: { name: repos.gitUser, email: repos.gitEmail } } : {}),
+})

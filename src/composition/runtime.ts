@@ -9,7 +9,7 @@ import { assertRedisReachable } from '../adapters/queue/redis-connection.js'
 import { openDatabase, type DatabaseHandle } from '../adapters/storage/database.js'
 import { migrateToLatest } from '../adapters/storage/migrations/index.js'
 import { createRepositories, createUnitOfWork } from '../adapters/storage/unit-of-work.js'
-import type { Config } from '../config.js'
+import { configWarnings, type Config } from '../config.js'
 import type { Logger } from '../logging.js'
 import { createMetrics, type Metrics } from '../metrics.js'
 import { buildOutwardAdapters, type OutwardAdapters } from './adapters.js'
@@ -34,6 +34,7 @@ export interface Runtime {
 
 /** Opens the database (schema brought up to date), the live signal and the adapters. */
 export const openRuntime = async (config: Config, logger: Logger): Promise<Runtime> => {
+  for (const warning of configWarnings(config)) logger.warn(warning)
   // Before anything is opened: an unreachable Redis ends start-up with one line (ORC_QUEUE_UNAVAILABLE).
   if (config.queue.backend === 'redis') await assertRedisReachable(config.queue.url)
   const database = openDatabase(config.database)
