@@ -65,7 +65,7 @@ describe.each(DIALECTS)('step runtime_state merges on %s', (dialect) => {
   )
 
   it.skipIf(dialect !== 'postgres' || unavailable(dialect))(
-    'a transaction holding a stale copy does not wipe a key another one committed meanwhile (W-38)',
+    'a transaction holding a stale copy does not wipe a key another one committed meanwhile',
     async () => {
       const step = await newStep('race')
       const uow = createUnitOfWork(db.handle.db)

@@ -47,7 +47,8 @@ export const startStep = async (
     origin: ctx,
     patch: { retries },
   })
-  // A start by a user begins a fresh chain: the trigger depth restarts (W-11), and the step is
+  // A start by a user begins a fresh chain: the trigger depth restarts (the original never reset it,
+  // so later executions of a step were depth-capped at once), and the step is
   // reserved for this job, so a stale job of an earlier attempt (another id) finds it taken.
   await tx.steps.mergeRuntimeState(step.id, { inline_trigger_depth: null, job_id: job.id })
   if (run.status !== 'running') {
