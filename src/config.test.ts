@@ -123,6 +123,12 @@ describe('start-up warnings for variables that do nothing as set', () => {
     ])
   })
 
+  it('names TASKSGODZILLA_SPEC_AUDIT_INTERVAL_SECONDS, since no periodic audit runs', () => {
+    expect(warningsFor({ TASKSGODZILLA_SPEC_AUDIT_INTERVAL_SECONDS: '60' })).toEqual([
+      expect.stringContaining('TASKSGODZILLA_SPEC_AUDIT_INTERVAL_SECONDS'),
+    ])
+  })
+
   it('names the commit identity variables when only one of the two is set', () => {
     expect(
       warningsFor({ TASKSGODZILLA_GIT_USER: 'Bot', TASKSGODZILLA_GIT_EMAIL: 'bot@example.com' }),

@@ -244,5 +244,9 @@ export const configWarnings = (config: Config): string[] => {
     warnings.push(
       'TASKSGODZILLA_GIT_USER and TASKSGODZILLA_GIT_EMAIL take effect only together: commits keep the repository identity',
     )
+  if (config.specAuditIntervalSeconds !== undefined)
+    warnings.push(
+      'TASKSGODZILLA_SPEC_AUDIT_INTERVAL_SECONDS has no effect: periodic spec audits are not built yet (run POST /specs/audit)',
+    )
   return warnings
 }
