@@ -5,6 +5,7 @@ import type { DatabaseHandle } from '../../../src/adapters/storage/database.js'
 import { createUnitOfWork } from '../../../src/adapters/storage/unit-of-work.js'
 import { loadCodeMachineWorkspace } from '../../../src/app/codemachine/load-workspace.js'
 import { recordImport } from '../../../src/app/codemachine/record-import.js'
+import { seedProject } from '../../support/fixtures.js'
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/codemachine/', import.meta.url))
 /** The CodeMachine stand-in agent: answers with its model and the whole prompt it was given. */
@@ -22,15 +23,10 @@ export const importWorkspace = async (
   prepare(workspace)
   const loaded = loadCodeMachineWorkspace(workspace)
   return createUnitOfWork(handle.db).run(async (tx) => {
-    const project = await tx.projects.create({
+    const project = await seedProject(tx, {
       name: `cm-${Math.random().toString(16).slice(2, 8)}`,
       gitUrl: workspace,
-      baseBranch: 'main',
       localPath: workspace,
-      ciProvider: null,
-      defaultModels: null,
-      secrets: null,
-      apiTokenHash: null,
     })
     const run = await tx.runs.create({
       projectId: project.id,
