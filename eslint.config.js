@@ -6,7 +6,7 @@ const restrict = (patterns, message) => ({
   'no-restricted-imports': ['error', { patterns: patterns.map((group) => ({ group: [group], message })) }],
 })
 
-const OUTER = ['**/adapters/**', '**/faces/**', '**/main.js']
+const OUTER = ['**/adapters/**', '**/faces/**', '**/composition/**']
 const CROSS_CUTTING = ['**/config.js', '**/logging.js', '**/metrics.js']
 
 export default tseslint.config(
@@ -27,6 +27,8 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
+      // More than five positional arguments is a scope or options object waiting to be named.
+      'max-params': ['error', 5],
     },
   },
   {
@@ -57,13 +59,44 @@ export default tseslint.config(
   {
     files: ['src/adapters/**/*.ts'],
     rules: restrict(
-      ['**/faces/**', '**/main.js'],
-      'adapters/ implement app ports; they never reach into faces/.',
+      ['**/faces/**', '**/composition/**'],
+      'adapters/ implement app ports; they never reach into faces/ or the composition root.',
     ),
   },
   {
     files: ['src/faces/**/*.ts'],
-    rules: restrict(['**/adapters/**'], 'faces/ talk to app/ only; main.ts wires adapters.'),
+    rules: restrict(
+      ['**/adapters/**', '**/composition/**'],
+      'faces/ talk to app/ only; src/composition wires adapters.',
+    ),
+  },
+  {
+    // The CLI's serve/worker/migrate/demo commands start processes through the composition root's entry points.
+    files: ['src/faces/cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/adapters/**'],
+              message: 'faces/ talk to app/ only; src/composition wires adapters.',
+            },
+            {
+              group: ['**/composition/**', '!**/composition/index.js'],
+              message: 'faces/cli reaches the composition root through src/composition/index.ts only.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/*.ts'],
+    rules: restrict(
+      OUTER,
+      'Cross-cutting modules (config, logging, metrics) sit below the composition root and import no layer above app/.',
+    ),
   },
   {
     files: ['console/**/*.{ts,tsx}'],

@@ -13,7 +13,7 @@ import { openDatabase } from '../src/adapters/storage/database.js'
 import { migrateToLatest } from '../src/adapters/storage/migrations/index.js'
 import { loadConfig } from '../src/config.js'
 import { createLogger } from '../src/logging.js'
-import { startServer } from '../src/main.js'
+import { startServer } from '../src/composition/index.js'
 import { BENCH_API_TOKEN, BENCH_PROJECT_TOKEN, seed } from './seed.js'
 
 const ONLY = process.env.PROFILE_ONLY

@@ -1,8 +1,7 @@
 /** What bench/queue.bench.ts and its worker processes (bench/queue-worker.ts) share. */
 import { readdirSync, readFileSync } from 'node:fs'
 import pg from 'pg'
-import type { JobHandlerDeps } from '../src/app/jobs/handlers.js'
-import type { JobHandler, JobHandlers } from '../src/app/jobs/job-handler.js'
+import type { JobHandler, JobHandlerDeps, JobHandlers } from '../src/app/jobs/job-handler.js'
 import { moveStep } from '../src/app/jobs/step-outcomes.js'
 import { JOB_TYPES, type JobType } from '../src/domain/job.js'
 
@@ -28,7 +27,10 @@ export const noopHandlers = ({ uow }: JobHandlerDeps): JobHandlers => {
   for (const type of JOB_TYPES) handlers[type] = async () => null
   handlers.execute_step_job = (async (payload: { step_run_id: number }) => {
     await uow.run((repos) =>
-      moveStep(repos, payload.step_run_id, 'approve', { type: 'step_completed', message: 'noop' }, {}),
+      moveStep(repos, payload.step_run_id, 'approve', {
+        event: { type: 'step_completed', message: 'noop' },
+        origin: {},
+      }),
     )
   }) as JobHandler
   return handlers as JobHandlers

@@ -6,13 +6,13 @@
 import { openDatabase } from '../src/adapters/storage/database.js'
 import { loadConfig } from '../src/config.js'
 import { createLogger } from '../src/logging.js'
-import { createWorkerRuntime } from '../src/main-queue.js'
+import { createStorageCore, createWorkerRuntime } from '../src/composition/index.js'
 import { CONCURRENCY_PER_WORKER, countStatements, noopHandlers, processCpuSeconds } from './queue-shared.js'
 
 const statements = countStatements()
 const config = loadConfig(process.env, process.cwd())
 const database = openDatabase(config.database)
-const parts = { config, logger: createLogger(config), database }
+const parts = { config, logger: createLogger(config), database, ...createStorageCore(config, database) }
 const worker = createWorkerRuntime(parts, {
   makeHandlers: noopHandlers,
   tuning: { prefix: process.env.BENCH_PREFIX, pollMs: 200 },

@@ -20,7 +20,7 @@ import { openDatabase } from '../src/adapters/storage/database.js'
 import { migrateToLatest } from '../src/adapters/storage/migrations/index.js'
 import { loadConfig } from '../src/config.js'
 import { createLogger } from '../src/logging.js'
-import { createQueueRuntime, createWorkerRuntime } from '../src/main-queue.js'
+import { createQueueRuntime, createStorageCore, createWorkerRuntime } from '../src/composition/index.js'
 import { createTestDatabase } from '../test/support/databases.js'
 import { seedProject, seedRun } from '../test/support/fixtures.js'
 import { deletePrefix, dbEnv } from '../test/support/queue-harness.js'
@@ -146,7 +146,12 @@ const orchestrated = async (
   const config = loadConfig(env, process.cwd())
   const handle = openDatabase(database.target)
   await migrateToLatest(handle)
-  const parts = { config, logger: createLogger(config), database: handle }
+  const parts = {
+    config,
+    logger: createLogger(config),
+    database: handle,
+    ...createStorageCore(config, handle),
+  }
   const wiring = { makeHandlers: noopHandlers, tuning: { prefix, pollMs: 200 } }
   const api = createQueueRuntime(parts, { ...wiring, concurrency: workers * CONCURRENCY_PER_WORKER })
   const consumers =
@@ -198,9 +203,11 @@ const orchestrated = async (
           repos.jobs,
           'execute_step_job',
           { step_run_id: step.id },
-          { projectId: run.projectId, protocolRunId: run.id, stepRunId: step.id },
-          {},
-          { maxAttempts: 3 },
+          {
+            scope: { projectId: run.projectId, protocolRunId: run.id, stepRunId: step.id },
+            origin: {},
+            policy: { maxAttempts: 3 },
+          },
         )
     })
     if (spacingMs > 0) await new Promise((resolve) => setTimeout(resolve, spacingMs))

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ConfigError, loadConfig } from './config.js'
+import { ConfigError, configWarnings, loadConfig } from './config.js'
 
 const load = (env: Record<string, string>) => loadConfig(env, '/srv/tgz')
 
@@ -116,5 +116,31 @@ describe('configuration', () => {
   it('maps log level aliases of the original', () => {
     expect(load({ TASKSGODZILLA_LOG_LEVEL: 'WARNING' }).log.level).toBe('warn')
     expect(load({ TASKSGODZILLA_LOG_LEVEL: 'DEBUG' }).log.level).toBe('debug')
+  })
+})
+
+describe('start-up warnings for variables that do nothing as set', () => {
+  const warningsFor = (env: Record<string, string>) => configWarnings(loadConfig(env, '/srv'))
+
+  it('names TASKSGODZILLA_GH_SSH when it is turned on, since onboarding never rewrites origins', () => {
+    expect(warningsFor({})).toEqual([])
+    expect(warningsFor({ TASKSGODZILLA_GH_SSH: 'true' })).toEqual([
+      expect.stringContaining('TASKSGODZILLA_GH_SSH'),
+    ])
+  })
+
+  it('names TASKSGODZILLA_SPEC_AUDIT_INTERVAL_SECONDS, since no periodic audit runs', () => {
+    expect(warningsFor({ TASKSGODZILLA_SPEC_AUDIT_INTERVAL_SECONDS: '60' })).toEqual([
+      expect.stringContaining('TASKSGODZILLA_SPEC_AUDIT_INTERVAL_SECONDS'),
+    ])
+  })
+
+  it('names the commit identity variables when only one of the two is set', () => {
+    expect(
+      warningsFor({ TASKSGODZILLA_GIT_USER: 'Bot', TASKSGODZILLA_GIT_EMAIL: 'bot@example.com' }),
+    ).toEqual([])
+    expect(warningsFor({ TASKSGODZILLA_GIT_USER: 'Bot' })).toEqual([
+      expect.stringContaining('TASKSGODZILLA_GIT_EMAIL'),
+    ])
   })
 })

@@ -80,6 +80,8 @@ export interface Config {
     readonly ghSsh: boolean
     readonly gitUser: string | undefined
     readonly gitEmail: string | undefined
+    /** GIT_AUTHOR_NAME is set: git, which is handed it, takes the commit author from it. */
+    readonly gitAuthorInEnvironment: boolean
     readonly allowLocalRepos: boolean
     /** `TASKSGODZILLA_ALLOW_PRIVATE_GIT_HOSTS`: clones may reach loopback/private/link-local hosts. */
     readonly allowPrivateGitHosts: boolean
@@ -181,6 +183,7 @@ export const loadConfig = (env: Env, cwd: string): Config => {
       ghSsh: readBool(env, 'TASKSGODZILLA_GH_SSH', false),
       gitUser: readString(env, 'TASKSGODZILLA_GIT_USER'),
       gitEmail: readString(env, 'TASKSGODZILLA_GIT_EMAIL'),
+      gitAuthorInEnvironment: readString(env, 'GIT_AUTHOR_NAME') !== undefined,
       allowLocalRepos: readBool(env, 'TASKSGODZILLA_ALLOW_LOCAL_REPOS', true),
       allowPrivateGitHosts: readBool(env, 'TASKSGODZILLA_ALLOW_PRIVATE_GIT_HOSTS', false),
       cloneTimeoutSeconds: readInt(env, 'TASKSGODZILLA_GIT_CLONE_TIMEOUT_SECONDS', { min: 1 }, 120),
@@ -258,3 +261,24 @@ const resolvePath = (path: string, cwd: string): string =>
 const redactUrl = (url: string): string => url.replace(/\/\/([^@/]*)@/, '//***@')
 
 export const isConfigError = (error: unknown): error is ConfigError => error instanceof ConfigError
+
+/**
+ * Variables that are read but change nothing as set, each with the reason; logged once at start-up
+ * so that a setting that does nothing is never silent.
+ */
+export const configWarnings = (config: Config): string[] => {
+  const warnings: string[] = []
+  if (config.repos.ghSsh)
+    warnings.push(
+      "TASKSGODZILLA_GH_SSH has no effect: onboarding never rewrites a repository's origin to SSH (the original did, mutating the user's repository)",
+    )
+  if ((config.repos.gitUser === undefined) !== (config.repos.gitEmail === undefined))
+    warnings.push(
+      'TASKSGODZILLA_GIT_USER and TASKSGODZILLA_GIT_EMAIL take effect only together: commits keep the repository identity',
+    )
+  if (config.specAuditIntervalSeconds !== undefined)
+    warnings.push(
+      'TASKSGODZILLA_SPEC_AUDIT_INTERVAL_SECONDS has no effect: periodic spec audits are not built yet (run POST /specs/audit)',
+    )
+  return warnings
+}

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
-import { createSampleRepo, demoAgentPath } from '../../src/demo-environment.js'
+import { createSampleRepo, demoAgentPath } from '../../src/composition/demo/demo-environment.js'
 import { apiClient, ApiRefusal, persist, type Call } from './api-client.js'
 import type { Backend } from './backends.js'
 import { startApi, startWorker, stopProcess, type ServerProcess } from './cluster.js'
@@ -153,9 +153,9 @@ export const runCampaign = async (options: CampaignOptions): Promise<CampaignRep
     // The tail is spared: with few jobs left, every kill would hit the same job again and again.
     const worthKilling = () =>
       progress.waiting > 0 || progress.active >= Math.max(2, options.parallelRuns / 2)
-    const killer = startKiller(options, workers, spawnWorker, observer, faults, worthKilling)
+    const killer = startKiller(options, { workers, spawnWorker, worthKilling }, observer, faults)
     try {
-      await drive(options, runIds, call, observer, faults, progress)
+      await drive(options, { runIds, call }, observer, faults, progress)
     } finally {
       await killer.stop()
       sampler.stop()
@@ -206,8 +206,7 @@ const createRuns = async (options: CampaignOptions, call: (i: number) => Call): 
 /** Plays the users: starts runs into the window, asks each for its next step when idle, injects the restarts. */
 const drive = async (
   options: CampaignOptions,
-  runIds: readonly number[],
-  call: (i: number) => Call,
+  { runIds, call }: { runIds: readonly number[]; call: (i: number) => Call },
   observer: Observer,
   faults: Fault[],
   progress: Progress,
@@ -288,11 +287,17 @@ const plannedRestarts = (options: CampaignOptions, observer: Observer, faults: F
 /** SIGKILLs a random worker every `killEveryMs` and starts a replacement a second later. */
 const startKiller = (
   options: CampaignOptions,
-  workers: ServerProcess[],
-  spawnWorker: (i: number) => Promise<ServerProcess>,
+  {
+    workers,
+    spawnWorker,
+    worthKilling,
+  }: {
+    workers: ServerProcess[]
+    spawnWorker: (i: number) => Promise<ServerProcess>
+    worthKilling: () => boolean
+  },
   observer: Observer,
   faults: Fault[],
-  worthKilling: () => boolean,
 ) => {
   let stopped = options.killEveryMs === undefined
   let busy: Promise<void> = Promise.resolve()

@@ -2,7 +2,7 @@ import { AppError } from '../domain/app-error.js'
 import type { Project } from '../domain/project.js'
 import type { ProtocolRun } from '../domain/protocol-run.js'
 import type { StepRun } from '../domain/step-run.js'
-import type { RequestContext } from './context.js'
+import type { ChangeOrigin } from './context.js'
 import type { Repositories } from './ports.js'
 import { tokenMatchesHash } from './secrets.js'
 
@@ -12,7 +12,7 @@ type Readers = Pick<Repositories, 'projects' | 'runs' | 'steps'>
  * Enforces a project's `X-Project-Token` given the stored hash (null: the project has none):
  * required but missing → 401, wrong → 403.
  */
-const checkProjectToken = (tokenHash: string | null, ctx: RequestContext): void => {
+const checkProjectToken = (tokenHash: string | null, ctx: ChangeOrigin): void => {
   if (tokenHash === null) return
   if (ctx.projectToken === undefined) {
     throw new AppError('ORC_PROJECT_TOKEN_MISSING', 'Project access denied: X-Project-Token required')
@@ -29,7 +29,7 @@ const checkProjectToken = (tokenHash: string | null, ctx: RequestContext): void 
 export const authorizeProject = async (
   repos: Readers,
   projectId: number,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<Project> => {
   const found = await repos.projects.findWithCredentials(projectId)
   if (!found) throw new AppError('ORC_PROJECT_NOT_FOUND', 'Project not found', { projectId })
@@ -38,7 +38,7 @@ export const authorizeProject = async (
 }
 
 /** True when the caller may see the project's data in an unfiltered listing. */
-export const mayRead = async (repos: Readers, projectId: number, ctx: RequestContext): Promise<boolean> => {
+export const mayRead = async (repos: Readers, projectId: number, ctx: ChangeOrigin): Promise<boolean> => {
   const credentials = await repos.projects.findCredentials(projectId)
   if (!credentials || credentials.apiTokenHash === null) return true
   return ctx.projectToken !== undefined && tokenMatchesHash(ctx.projectToken, credentials.apiTokenHash)
@@ -48,7 +48,7 @@ export const mayRead = async (repos: Readers, projectId: number, ctx: RequestCon
 export const authorizeRun = async (
   repos: Readers,
   runId: number,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<{ run: ProtocolRun }> => {
   const found = await repos.runs.findWithProjectTokenHash(runId)
   if (!found) throw new AppError('ORC_RUN_NOT_FOUND', `ProtocolRun ${runId} not found`, { runId })
@@ -60,7 +60,7 @@ export const authorizeRun = async (
 export const authorizeStep = async (
   repos: Readers,
   stepId: number,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<{ step: StepRun; run: ProtocolRun }> => {
   const step = await repos.steps.findById(stepId)
   if (!step) throw new AppError('ORC_STEP_NOT_FOUND', `StepRun ${stepId} not found`, { stepId })

@@ -1,6 +1,6 @@
 import type { JsonObject } from '../domain/json.js'
 import type { ProtocolRun } from '../domain/protocol-run.js'
-import type { RequestContext } from './context.js'
+import type { ChangeOrigin } from './context.js'
 import type { ChangeEvent } from './state-changes.js'
 import { withTrace } from './context.js'
 import type { Repositories } from './ports.js'
@@ -18,7 +18,7 @@ export const appendRunEvent = (
   repos: Pick<Repositories, 'events'>,
   run: ProtocolRun,
   event: ChangeEvent,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
   stepRunId?: number,
 ) =>
   repos.events.append({

@@ -26,7 +26,8 @@ import {
   makeGetSpec,
   makeListProtocols,
 } from './protocols/protocol-use-cases.js'
-import { makeListJobs, makeQueueStats, type QueueBackendName } from './queues/queue-use-cases.js'
+import { makeListJobs, makeQueueStats } from './queues/queue-use-cases.js'
+import type { QueueBackend } from './queue.js'
 import { makeEnqueueSpecAudit } from './specs/spec-audit.js'
 import {
   makeApproveStep,
@@ -38,7 +39,7 @@ import {
 } from './steps/step-use-cases.js'
 
 export interface AppOptions extends AppDeps {
-  readonly queueBackend: QueueBackendName
+  readonly queueBackend: QueueBackend
   readonly probes: readonly HealthProbe[]
   /** Where checkouts are: caller-supplied paths must lie in their project's own one. */
   readonly git: Pick<GitClient, 'locateRepo'>

@@ -11,7 +11,7 @@ import type { ProtocolRun } from '../domain/protocol-run.js'
 import { findStepSpec } from '../domain/spec.js'
 import type { StepRun } from '../domain/step-run.js'
 import { canProtocol } from '../domain/transitions.js'
-import { withTrace, type RequestContext } from './context.js'
+import { withTrace, type ChangeOrigin } from './context.js'
 import type { JobPolicy } from './jobs/enqueue.js'
 import { specOfRun } from './jobs/step-context.js'
 import { dispatchStep, keepRunGoing, resetStep } from './policy-dispatch.js'
@@ -42,7 +42,7 @@ export const applyFailurePolicies = (
   deps: PolicyDeps,
   stepId: number,
   reason: FailureReason,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<boolean> => applyPolicies(tx, deps, stepId, reason, ctx)
 
 /** After a step succeeded (executed, QA passed or skipped, CI passed): its trigger policies. */
@@ -51,7 +51,7 @@ export const applySuccessPolicies = (
   deps: PolicyDeps,
   stepId: number,
   reason: SuccessReason,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<boolean> => applyPolicies(tx, deps, stepId, reason, ctx)
 
 const applyPolicies = async (
@@ -59,7 +59,7 @@ const applyPolicies = async (
   deps: PolicyDeps,
   stepId: number,
   reason: FailureReason | SuccessReason,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<boolean> => {
   const source = await tx.steps.findById(stepId)
   const run = source && (await tx.runs.findById(source.protocolRunId))
@@ -85,22 +85,32 @@ const applyPolicies = async (
   if (isFailure(reason)) {
     const loop = decideLoop(policies, reason, source, steps)
     await record(tx, run, loop.notes, ctx)
-    if (loop.plan) return applyLoop(tx, deps, run, source, steps, loop.plan, reason, ctx)
+    if (loop.plan) return applyLoop(tx, deps, run, { source, steps, plan: loop.plan, reason, origin: ctx })
   }
   const trigger = decideTrigger(policies, reason, source, steps, deps.maxTriggerDepth)
   await record(tx, run, trigger.notes, ctx)
-  return trigger.plan ? applyTrigger(tx, deps, run, source, trigger.plan, reason, ctx) : false
+  return trigger.plan
+    ? applyTrigger(tx, deps, run, { source, plan: trigger.plan, reason, origin: ctx })
+    : false
 }
 
 const applyLoop = async (
   tx: Repositories,
   deps: PolicyDeps,
   run: ProtocolRun,
-  source: StepRun,
-  steps: readonly StepRun[],
-  plan: LoopPlan,
-  reason: FailureReason,
-  ctx: RequestContext,
+  {
+    source,
+    steps,
+    plan,
+    reason,
+    origin: ctx,
+  }: {
+    readonly source: StepRun
+    readonly steps: readonly StepRun[]
+    readonly plan: LoopPlan
+    readonly reason: FailureReason
+    readonly origin: ChangeOrigin
+  },
 ): Promise<true> => {
   const { policy, iterations, targetIndex } = plan
   const label = `Looped via ${policy.moduleId} (${iterations}/${policy.maxIterations})`
@@ -116,7 +126,12 @@ const applyLoop = async (
     message: `Step ${next.stepName} enqueued by loop ${policy.moduleId}.`,
     metadata: { source: 'loop', module_id: policy.moduleId, source_step_id: source.id },
   }
-  const job = await dispatchStep(tx, deps.jobPolicy, run, next, enqueued, {}, ctx)
+  const job = await dispatchStep(tx, deps.jobPolicy, run, {
+    step: next,
+    event: enqueued,
+    runtime: {},
+    origin: ctx,
+  })
   const updated = await tx.steps.mergeRuntimeState(
     source.id,
     {
@@ -163,10 +178,17 @@ const applyTrigger = async (
   tx: Repositories,
   deps: PolicyDeps,
   run: ProtocolRun,
-  source: StepRun,
-  plan: TriggerPlan,
-  reason: FailureReason | SuccessReason,
-  ctx: RequestContext,
+  {
+    source,
+    plan,
+    reason,
+    origin: ctx,
+  }: {
+    readonly source: StepRun
+    readonly plan: TriggerPlan
+    readonly reason: FailureReason | SuccessReason
+    readonly origin: ChangeOrigin
+  },
 ): Promise<true> => {
   const { policy, depth } = plan
   const by = `Triggered by ${source.stepName}`
@@ -184,15 +206,12 @@ const applyTrigger = async (
     inline_depth: depth,
     module_id: policy.moduleId,
   }
-  const job = await dispatchStep(
-    tx,
-    deps.jobPolicy,
-    run,
-    target,
-    { type: 'trigger_enqueued', message: `${by}; execution enqueued.`, metadata: dispatchMeta },
-    { inline_trigger_depth: depth, last_triggered_by: source.stepName },
-    ctx,
-  )
+  const job = await dispatchStep(tx, deps.jobPolicy, run, {
+    step: target,
+    event: { type: 'trigger_enqueued', message: `${by}; execution enqueued.`, metadata: dispatchMeta },
+    runtime: { inline_trigger_depth: depth, last_triggered_by: source.stepName },
+    origin: ctx,
+  })
   const fired = { triggers_fired: { [policy.moduleId]: plan.attempt } }
   await tx.steps.mergeRuntimeState(source.id, fired, ['triggers_fired'])
   const metadata: JsonObject = {
@@ -216,7 +235,7 @@ const record = async (
   tx: Pick<Repositories, 'events'>,
   run: ProtocolRun,
   notes: readonly PolicyNote[],
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<void> => {
   for (const note of notes)
     await tx.events.append({

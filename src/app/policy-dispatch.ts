@@ -3,7 +3,7 @@ import type { JsonObject } from '../domain/json.js'
 import type { ProtocolRun } from '../domain/protocol-run.js'
 import type { StepRun } from '../domain/step-run.js'
 import { nextProtocolStatus } from '../domain/transitions.js'
-import type { RequestContext } from './context.js'
+import type { ChangeOrigin } from './context.js'
 import { enqueueStepJob, type JobPolicy } from './jobs/enqueue.js'
 import type { Repositories } from './ports.js'
 import { acquireRunLease } from './runs/run-lease.js'
@@ -19,14 +19,14 @@ export const keepRunGoing = async (
   tx: Pick<Repositories, 'runs' | 'events'>,
   run: ProtocolRun,
   message: string,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<void> => {
   const to = nextProtocolStatus(run.status, 'run')
   if (run.status === to) {
     await tx.runs.compareAndSetStatus(run.id, [run.status], to)
     return
   }
-  await changeRunStatus(tx, run, 'run', { type: 'protocol_running', message }, ctx)
+  await changeRunStatus(tx, run, 'run', { event: { type: 'protocol_running', message }, origin: ctx })
 }
 
 /**
@@ -41,19 +41,30 @@ export const dispatchStep = async (
   tx: Repositories,
   jobPolicy: JobPolicy,
   run: ProtocolRun,
-  step: StepRun,
-  event: ChangeEvent,
-  runtime: JsonObject,
-  ctx: RequestContext,
+  {
+    step,
+    event,
+    runtime,
+    origin: ctx,
+  }: {
+    readonly step: StepRun
+    readonly event: ChangeEvent
+    readonly runtime: JsonObject
+    readonly origin: ChangeOrigin
+  },
 ): Promise<Job> => {
-  const job = await enqueueStepJob(tx.jobs, 'execute_step_job', step, run.projectId, ctx, jobPolicy)
+  const job = await enqueueStepJob(tx.jobs, 'execute_step_job', step, {
+    projectId: run.projectId,
+    origin: ctx,
+    policy: jobPolicy,
+  })
   const lease = await acquireRunLease(tx, { protocolRunId: run.id, stepRunId: step.id, jobId: job.id })
   if (!lease.acquired) {
     await waitForWorktree(tx, { run, step, job, holder: lease.holder, event, runtime }, ctx)
     return job
   }
   const metadata: JsonObject = { ...event.metadata, job_id: job.id }
-  await changeStepStatus(tx, run, step, 'run', { ...event, metadata }, ctx)
+  await changeStepStatus(tx, run, step, { action: 'run', event: { ...event, metadata }, origin: ctx })
   await tx.steps.mergeRuntimeState(step.id, { ...runtime, job_id: job.id })
   return job
 }
@@ -64,8 +75,13 @@ export const resetStep = async (
   run: ProtocolRun,
   step: StepRun,
   event: ChangeEvent,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<StepRun> =>
   step.status === 'pending'
     ? step
-    : changeStepStatus(tx, run, step, 'reset', event, ctx, { summary: event.message })
+    : changeStepStatus(tx, run, step, {
+        action: 'reset',
+        event,
+        origin: ctx,
+        patch: { summary: event.message },
+      })

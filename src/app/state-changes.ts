@@ -7,7 +7,7 @@ import {
   type ProtocolAction,
   type StepAction,
 } from '../domain/transitions.js'
-import { withTrace, type RequestContext } from './context.js'
+import { withTrace, type ChangeOrigin } from './context.js'
 import type { Repositories } from './ports.js'
 
 /** The event a status change records, in the same transaction as the change. */
@@ -27,9 +27,11 @@ export const changeRunStatus = async (
   repos: Pick<Repositories, 'runs' | 'events'>,
   run: ProtocolRun,
   action: ProtocolAction,
-  event: ChangeEvent,
-  ctx: RequestContext,
-  patch?: ProtocolRunPatch,
+  {
+    event,
+    origin: ctx,
+    patch,
+  }: { readonly event: ChangeEvent; readonly origin: ChangeOrigin; readonly patch?: ProtocolRunPatch },
 ): Promise<ProtocolRun> => {
   const to = nextProtocolStatus(run.status, action)
   const updated = await repos.runs.compareAndSetStatus(run.id, [run.status], to, patch)
@@ -48,10 +50,17 @@ export const changeStepStatus = async (
   repos: Pick<Repositories, 'steps'>,
   run: Pick<ProtocolRun, 'id' | 'projectId'>,
   step: StepRun,
-  action: StepAction,
-  event: ChangeEvent,
-  ctx: RequestContext,
-  patch?: StepRunPatch,
+  {
+    action,
+    event,
+    origin: ctx,
+    patch,
+  }: {
+    readonly action: StepAction
+    readonly event: ChangeEvent
+    readonly origin: ChangeOrigin
+    readonly patch?: StepRunPatch
+  },
 ): Promise<StepRun> => {
   const to = nextStepStatus(step.status, action)
   const moved = await repos.steps.compareAndSetStatusWithEvent(step.id, [step.status], to, patch, {

@@ -1,7 +1,7 @@
 /**
  * The decomposition pass of planning refines step files only: the numbered step files the planner
  * wrote, in name order, never step zero (setup) and never plan.md, context.md or log.md (the
- * original rewrote those too, in directory order: W-22).
+ * original rewrote those too, in directory order, from a stale plan).
  */
 export const decomposeTargets = (stepFileNames: readonly string[]): string[] =>
   stepFileNames.filter((name) => /^\d+-/.test(name) && !/^0+-/.test(name)).sort()

@@ -100,7 +100,7 @@ describe('decideTrigger', () => {
   const steps = [step(0), step(1), step(2, 'completed'), step(3, 'pending')]
   const source = step(2, 'completed', { job_id: 'exec-7' })
 
-  it('fires on a completion by default, never on exec_completed (W-10)', () => {
+  it('fires on a completion by default, never on exec_completed, so the target does not run twice', () => {
     expect(decideTrigger(trigger(), 'qa_passed', source, steps, 3).plan).toMatchObject({
       target: { stepIndex: 3 },
       depth: 1,
@@ -143,7 +143,7 @@ describe('decideTrigger', () => {
     }
   })
 
-  it('refuses past the depth limit before changing anything, on the target (W-11)', () => {
+  it('refuses past the depth limit before changing anything, on the target, so it is not left reset and pending', () => {
     const deep = step(2, 'completed', { inline_trigger_depth: 2 })
     const decision = decideTrigger(trigger(), 'qa_passed', deep, steps, 3)
     expect(decision.plan).toBeUndefined()

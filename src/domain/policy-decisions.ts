@@ -25,7 +25,8 @@ export interface TriggerPlan {
   readonly target: PolicyStep
   /** The target's trigger depth: the source's plus one. */
   readonly depth: number
-  /** The source execution this firing belongs to (W-10 dedupe key). */
+  /** The source execution this firing belongs to (the dedupe key: one firing per source execution, where the original fired on both
+   * execution and QA and ran the target twice). */
   readonly attempt: string
 }
 
@@ -82,9 +83,10 @@ export const decideLoop = (
 
 /**
  * PO-3 with the fixes: the first trigger policy whose condition holds (no condition: a completion
- * of the source, W-10) and that has not fired for this source execution yet, whose target agent's
+ * of the source, never its execution too, which ran the target twice in the original) and that has not fired for this source execution yet, whose target agent's
  * step exists, is neither completed, cancelled nor running, and stays under the depth limit — all
- * checked before anything is changed (W-11).
+ * checked before anything is changed (the original reset the target first and left it pending
+ * when the depth limit then refused).
  */
 export const decideTrigger = (
   policies: readonly StepPolicy[],

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config.js'
-import { SHUTDOWN_GRACE_MS } from '../../src/main.js'
+import { SHUTDOWN_GRACE_MS } from '../../src/composition/index.js'
 import { interpolate, parseDotenv } from './compose-interpolation.js'
 import { configuredNames, parseCli, readRoot, SECRET_NAME, yamlFile } from './deploy-files.js'
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Registry } from 'prom-client'
 import { listenMetrics, type MetricsServer } from '../../src/faces/http/metrics-server.js'
-import { SHUTDOWN_GRACE_MS } from '../../src/main.js'
+import { SHUTDOWN_GRACE_MS } from '../../src/composition/index.js'
 import { openTestApi, type TestApi } from '../support/api.js'
 import { configuredNames, parseCli, SECRET_NAME, yamlDocuments, yamlFile } from './deploy-files.js'
 

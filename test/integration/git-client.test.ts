@@ -171,3 +171,32 @@ describe('worktrees, commits and pushes', () => {
     expect(String((error as Error).message)).not.toContain('s3cr3t-token')
   })
 })
+
+describe('commit identity', () => {
+  const author = (path: string) => git(path, 'log', '-1', '--format=%an <%ae>|%cn <%ce>').trim()
+
+  it('commits as TASKSGODZILLA_GIT_USER / TASKSGODZILLA_GIT_EMAIL when both are configured, over the repository identity', async () => {
+    const dir = makeLocalRepo(tempDir())
+    git(dir, 'config', 'user.name', 'Repo Person')
+    git(dir, 'config', 'user.email', 'repo@example.com')
+    writeFileSync(join(dir, 'configured.txt'), 'x\n')
+    const gitClient = createGitClient({
+      projectsRoot: join(root, 'Projects-identity'),
+      allowLocalRepos: true,
+      identity: { name: 'Godzilla Bot', email: 'bot@example.com' },
+    })
+    expect(await gitClient.commitAll(dir, 'configured identity', signal)).toMatch(/^[0-9a-f]{40}$/)
+    expect(author(dir)).toBe('Godzilla Bot <bot@example.com>|Godzilla Bot <bot@example.com>')
+    removeDir(dir)
+  })
+
+  it("keeps the repository's identity when none is configured", async () => {
+    const dir = makeLocalRepo(tempDir())
+    git(dir, 'config', 'user.name', 'Repo Person')
+    git(dir, 'config', 'user.email', 'repo@example.com')
+    writeFileSync(join(dir, 'repo-identity.txt'), 'x\n')
+    await client().commitAll(dir, 'repository identity', signal)
+    expect(author(dir)).toBe('Repo Person <repo@example.com>|Repo Person <repo@example.com>')
+    removeDir(dir)
+  })
+})

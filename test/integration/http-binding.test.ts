@@ -5,7 +5,7 @@ import { Writable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config.js'
 import { createLogger } from '../../src/logging.js'
-import { startServer } from '../../src/main.js'
+import { startServer } from '../../src/composition/index.js'
 
 /** Starts the server (no jobs) with the given environment; returns where it listened and its log lines. */
 const start = async (env: Record<string, string>, host?: string) => {

@@ -5,7 +5,7 @@ import { Writable } from 'node:stream'
 import { afterEach, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config.js'
 import { createLogger } from '../../src/logging.js'
-import { createHttpServer, openRuntime, type Runtime } from '../../src/main.js'
+import { createHttpServer, openRuntime, type Runtime } from '../../src/composition/index.js'
 
 const silent = new Writable({ write: (_chunk, _encoding, done) => done() })
 

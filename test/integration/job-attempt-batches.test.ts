@@ -45,9 +45,7 @@ for (const dialect of DIALECTS) {
               repos.jobs,
               'execute_step_job',
               { step_run_id: step.id },
-              scope,
-              {},
-              { maxAttempts: 3 },
+              { scope, origin: {}, policy: { maxAttempts: 3 } },
             ),
           )
         }
@@ -139,9 +137,15 @@ for (const dialect of DIALECTS) {
           tx.jobs,
           'execute_step_job',
           { step_run_id: stepIds[0]! },
-          { projectId: jobs[0]!.projectId, protocolRunId: jobs[0]!.protocolRunId, stepRunId: stepIds[0]! },
-          {},
-          { maxAttempts: 3 },
+          {
+            scope: {
+              projectId: jobs[0]!.projectId,
+              protocolRunId: jobs[0]!.protocolRunId,
+              stepRunId: stepIds[0]!,
+            },
+            origin: {},
+            policy: { maxAttempts: 3 },
+          },
         ),
       )
       await Promise.all([

@@ -51,10 +51,12 @@ describe.skipIf(!REDIS_URL || unavailable('postgres'))('tasksgodzilla worker --m
         repos.jobs,
         'spec_audit_job',
         { project_id: null, protocol_id: null, backfill_missing: false },
-        { projectId: null },
-        {},
         {
-          maxAttempts: 3,
+          scope: { projectId: null },
+          origin: {},
+          policy: {
+            maxAttempts: 3,
+          },
         },
       ),
     )

@@ -143,7 +143,10 @@ for (const backend of BACKENDS) {
           const running = await harness.enqueueStep(run, steps[0]!)
           await waitFor(async () => harness.effects(running.id).length > 0)
           await harness.uow.run(async (repos) => {
-            await changeRunStatus(repos, run, 'pause', { type: 'paused', message: 'p' }, {})
+            await changeRunStatus(repos, run, 'pause', {
+              event: { type: 'paused', message: 'p' },
+              origin: {},
+            })
           })
           const queued = [
             await harness.enqueueStep(run, steps[1]!),
@@ -154,7 +157,10 @@ for (const backend of BACKENDS) {
           )
           await harness.uow.run(async (repos) => {
             const current = await repos.runs.findById(run.id)
-            await changeRunStatus(repos, current!, 'cancel', { type: 'cancelled', message: 'c' }, {})
+            await changeRunStatus(repos, current!, 'cancel', {
+              event: { type: 'cancelled', message: 'c' },
+              origin: {},
+            })
             await repos.jobs.cancelForRun(run.id)
           })
           await harness.queue.abortRun(run.id)
@@ -168,7 +174,7 @@ for (const backend of BACKENDS) {
         it('holds the jobs of a paused run and runs them on resume', async () => {
           const { run, steps } = await harness.seed(['ok'])
           const paused = await harness.uow.run((repos) =>
-            changeRunStatus(repos, run, 'pause', { type: 'paused', message: 'p' }, {}),
+            changeRunStatus(repos, run, 'pause', { event: { type: 'paused', message: 'p' }, origin: {} }),
           )
           const job = await harness.enqueueStep(run, steps[0]!)
           await waitFor(
@@ -176,7 +182,10 @@ for (const backend of BACKENDS) {
           )
           expect(harness.effects()).toHaveLength(0)
           await harness.uow.run(async (repos) => {
-            await changeRunStatus(repos, paused, 'resume', { type: 'resumed', message: 'r' }, {})
+            await changeRunStatus(repos, paused, 'resume', {
+              event: { type: 'resumed', message: 'r' },
+              origin: {},
+            })
             expect(await repos.jobs.releaseHeld(run.id)).toHaveLength(1)
           })
           expect(await ended(harness, job.id)).toMatchObject({ status: 'finished', attempts: 1 })

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DatabaseHandle } from '../../src/adapters/storage/database.js'
 import { createRepositories, createUnitOfWork } from '../../src/adapters/storage/unit-of-work.js'
 import { DIALECTS, openMigratedDatabase, unavailable } from '../support/databases.js'
+import { seedProject } from '../support/fixtures.js'
 
 describe.each(DIALECTS)('step runtime_state merges on %s', (dialect) => {
   let db: { handle: DatabaseHandle; close(): Promise<void> }
@@ -12,15 +13,9 @@ describe.each(DIALECTS)('step runtime_state merges on %s', (dialect) => {
 
   const newStep = async (label: string) =>
     createUnitOfWork(db.handle.db).run(async (tx) => {
-      const project = await tx.projects.create({
+      const project = await seedProject(tx, {
         name: `rs-${label}-${Math.random().toString(16).slice(2, 8)}`,
         gitUrl: '/srv/repos/x',
-        baseBranch: 'main',
-        localPath: null,
-        ciProvider: null,
-        defaultModels: null,
-        secrets: null,
-        apiTokenHash: null,
       })
       const run = await tx.runs.create({
         projectId: project.id,
@@ -65,7 +60,7 @@ describe.each(DIALECTS)('step runtime_state merges on %s', (dialect) => {
   )
 
   it.skipIf(dialect !== 'postgres' || unavailable(dialect))(
-    'a transaction holding a stale copy does not wipe a key another one committed meanwhile (W-38)',
+    'a transaction holding a stale copy does not wipe a key another one committed meanwhile',
     async () => {
       const step = await newStep('race')
       const uow = createUnitOfWork(db.handle.db)

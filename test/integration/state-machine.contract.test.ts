@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { NO_CONTEXT } from '../../src/app/context.js'
+import { NO_ORIGIN } from '../../src/app/context.js'
 import type { Repositories, UnitOfWork } from '../../src/app/ports.js'
 import { changeRunStatus, changeStepStatus } from '../../src/app/state-changes.js'
 import { createRepositories, createUnitOfWork } from '../../src/adapters/storage/unit-of-work.js'
@@ -38,13 +38,10 @@ for (const dialect of DIALECTS) {
         for (const status of PROTOCOL_STATUSES) {
           const run = await seedRun(repos, projectId, status)
           const attempt = uow.run((tx) =>
-            changeRunStatus(
-              tx,
-              run,
-              action,
-              { type: `t_${action}`, message: action },
-              { requestId: 'req-1' },
-            ),
+            changeRunStatus(tx, run, action, {
+              event: { type: `t_${action}`, message: action },
+              origin: { requestId: 'req-1' },
+            }),
           )
           const events = () => repos.events.list({ protocolRunId: run.id, limit: 5 })
           if ((rule.from as readonly string[]).includes(status)) {
@@ -70,7 +67,11 @@ for (const dialect of DIALECTS) {
         for (const status of STEP_STATUSES) {
           const step = await seedStep(repos, run.id, status)
           const attempt = uow.run((tx) =>
-            changeStepStatus(tx, run, step, action, { type: `s_${action}`, message: action }, NO_CONTEXT),
+            changeStepStatus(tx, run, step, {
+              action,
+              event: { type: `s_${action}`, message: action },
+              origin: NO_ORIGIN,
+            }),
           )
           if ((rule.from as readonly string[]).includes(status)) {
             await expect(attempt, `${status} + ${action}`).resolves.toMatchObject({ status: rule.to })
@@ -91,11 +92,13 @@ for (const dialect of DIALECTS) {
     it('refuses to revive a run that was cancelled while a caller still held the old status', async () => {
       const run = await seedRun(repos, projectId, 'running')
       await uow.run((tx) =>
-        changeRunStatus(tx, run, 'cancel', { type: 'cancelled', message: 'x' }, NO_CONTEXT),
+        changeRunStatus(tx, run, 'cancel', { event: { type: 'cancelled', message: 'x' }, origin: NO_ORIGIN }),
       )
       // A late worker still holds the running snapshot and tries to block the run.
       await expect(
-        uow.run((tx) => changeRunStatus(tx, run, 'block', { type: 'late', message: 'x' }, NO_CONTEXT)),
+        uow.run((tx) =>
+          changeRunStatus(tx, run, 'block', { event: { type: 'late', message: 'x' }, origin: NO_ORIGIN }),
+        ),
       ).rejects.toMatchObject({ code: 'ORC_STATE_CHANGED' })
       expect((await repos.runs.findById(run.id))?.status).toBe('cancelled')
     })

@@ -6,7 +6,7 @@ import { migrateToLatest } from '../../src/adapters/storage/migrations/index.js'
 import type { DatabaseHandle } from '../../src/adapters/storage/database.js'
 import { isAppError } from '../../src/domain/app-error.js'
 import { changeRunStatus } from '../../src/app/state-changes.js'
-import { NO_CONTEXT } from '../../src/app/context.js'
+import { NO_ORIGIN } from '../../src/app/context.js'
 import { DIALECTS, openMigratedDatabase, unavailable } from '../support/databases.js'
 import { seedProject, seedRun, seedStep, unique } from '../support/fixtures.js'
 
@@ -248,7 +248,9 @@ for (const dialect of DIALECTS) {
         // Both writers saw the run as pending (as two API requests would) and race to move it.
         const run = await seedRun(repos, project.id, 'pending')
         const race = (action: 'start' | 'cancel') =>
-          uow.run((tx) => changeRunStatus(tx, run, action, { type: action, message: action }, NO_CONTEXT))
+          uow.run((tx) =>
+            changeRunStatus(tx, run, action, { event: { type: action, message: action }, origin: NO_ORIGIN }),
+          )
         const results = await Promise.allSettled([race('start'), race('cancel')])
         expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
         const loser = results.find((r) => r.status === 'rejected') as PromiseRejectedResult

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig, type DatabaseTarget } from '../../src/config.js'
 import { createLogger } from '../../src/logging.js'
-import { startServer, type RunningServer } from '../../src/main.js'
+import { startServer, type RunningServer } from '../../src/composition/index.js'
 import { silentStream } from '../support/api.js'
 import { createTestDatabase, DIALECTS, unavailable, type TestDatabase } from '../support/databases.js'
 import { openSse } from '../support/sse-client.js'

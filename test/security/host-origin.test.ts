@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config.js'
 import { createLogger } from '../../src/logging.js'
-import { startServer, type RunningServer } from '../../src/main.js'
+import { startServer, type RunningServer } from '../../src/composition/index.js'
 import { openTestApi, silentStream, type TestApi } from '../support/api.js'
 import { DIALECTS, createTestDatabase, unavailable, type TestDatabase } from '../support/databases.js'
 

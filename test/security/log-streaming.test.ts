@@ -33,14 +33,11 @@ describe.each(DIALECTS)('step logs stream with tail/offset and a per-caller cap 
     await api.runtime.deps.uow.run(async (tx) => {
       const stored = (await tx.steps.findById(step.id))!
       await tx.steps.update(step.id, { runtimeState: { log_path: logPath } })
-      await changeStepStatus(
-        tx,
-        (await tx.runs.findById(run.id))!,
-        stored,
-        'run',
-        { type: 't', message: 't' },
-        {},
-      )
+      await changeStepStatus(tx, (await tx.runs.findById(run.id))!, stored, {
+        action: 'run',
+        event: { type: 't', message: 't' },
+        origin: {},
+      })
     })
     return { step, logPath }
   }
@@ -71,7 +68,11 @@ describe.each(DIALECTS)('step logs stream with tail/offset and a per-caller cap 
     await api.runtime.deps.uow.run(async (tx) => {
       const stored = (await tx.steps.findById(step.id))!
       const run = (await tx.runs.findById(stored.protocolRunId))!
-      await changeStepStatus(tx, run, stored, 'executed', { type: 't', message: 't' }, {})
+      await changeStepStatus(tx, run, stored, {
+        action: 'executed',
+        event: { type: 't', message: 't' },
+        origin: {},
+      })
     })
     const response = await api.request('GET', `/steps/${step.id}/logs?follow=1&tail=2`)
     const data = response.body

@@ -10,7 +10,7 @@ import {
   startWorker,
   type RunningServer,
   type RunningWorker,
-} from '../../src/main.js'
+} from '../../src/composition/index.js'
 import { silentStream } from './api.js'
 import {
   createTestDatabase,

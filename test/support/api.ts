@@ -5,7 +5,7 @@ import { Writable } from 'node:stream'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { loadConfig } from '../../src/config.js'
 import { createLogger } from '../../src/logging.js'
-import { createHttpServer, openRuntime, type Runtime } from '../../src/main.js'
+import { createHttpServer, openRuntime, type Runtime } from '../../src/composition/index.js'
 import { createTestDatabase, type TestDialect } from './databases.js'
 
 export const silentStream = (): Writable => new Writable({ write: (_chunk, _encoding, done) => done() })

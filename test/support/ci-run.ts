@@ -1,9 +1,10 @@
 import { join } from 'node:path'
 import { loadConfig } from '../../src/config.js'
 import { createLogger } from '../../src/logging.js'
-import { startServer } from '../../src/main.js'
+import { startServer } from '../../src/composition/index.js'
 import { silentStream } from './api.js'
 import { removeDir, tempDir } from './git-repos.js'
+import { seedProject } from './fixtures.js'
 
 /** The commit the served run's one step produced. */
 export const CI_RUN_SHA = 'c'.repeat(40)
@@ -22,16 +23,7 @@ export const serveCiRun = async (env: Record<string, string>, branch = '0007-rep
     port: 0,
   })
   const { repos } = running.runtime.deps
-  const project = await repos.projects.create({
-    name: 'r',
-    gitUrl: '/srv/r',
-    baseBranch: 'main',
-    localPath: null,
-    ciProvider: null,
-    defaultModels: null,
-    secrets: null,
-    apiTokenHash: null,
-  })
+  const project = await seedProject(repos, { name: 'r', gitUrl: '/srv/r' })
   const run = await repos.runs.create({
     projectId: project.id,
     protocolName: branch,

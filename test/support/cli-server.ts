@@ -1,7 +1,7 @@
 import { createServer } from 'node:net'
 import { loadConfig } from '../../src/config.js'
 import { createLogger } from '../../src/logging.js'
-import { startServer, type RunningServer } from '../../src/main.js'
+import { startServer, type RunningServer } from '../../src/composition/index.js'
 import { silentStream } from './api.js'
 import { createTestDatabase, type TestDatabase } from './databases.js'
 

@@ -87,14 +87,11 @@ const route = (
           .map((pr) => ({ number: pr.number, html_url: pr.url })),
       )
     }
-    const pr = store(
-      prs,
-      repo,
-      String(body?.head),
-      String(body?.title),
-      body?.draft === true,
-      `${base}/${repo}/pull`,
-    )
+    const pr = store(prs, repo, String(body?.head), {
+      title: String(body?.title),
+      draft: body?.draft === true,
+      prefix: `${base}/${repo}/pull`,
+    })
     return { status: 201, body: { number: pr.number, html_url: pr.url } }
   }
   if (gitlab) {
@@ -108,14 +105,11 @@ const route = (
       )
     }
     const title = String(body?.title)
-    const pr = store(
-      prs,
-      repo,
-      String(body?.source_branch),
+    const pr = store(prs, repo, String(body?.source_branch), {
       title,
-      title.startsWith('Draft:'),
-      `${base}/${repo}/-/merge_requests`,
-    )
+      draft: title.startsWith('Draft:'),
+      prefix: `${base}/${repo}/-/merge_requests`,
+    })
     return { status: 201, body: { iid: pr.number, web_url: pr.url } }
   }
   return { status: 404, body: { message: 'Not Found' } }
@@ -153,9 +147,7 @@ const store = (
   prs: StoredPr[],
   repo: string,
   head: string,
-  title: string,
-  draft: boolean,
-  prefix: string,
+  { title, draft, prefix }: { readonly title: string; readonly draft: boolean; readonly prefix: string },
 ): StoredPr => {
   const number = prs.length + 1
   const pr = { repo, head, number, url: `${prefix}/${number}`, title, draft }

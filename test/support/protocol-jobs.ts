@@ -7,7 +7,7 @@ import { createEngineRegistry } from '../../src/adapters/engines/engine.registry
 import { createCodeHosts } from '../../src/adapters/hosts/code-hosts.js'
 import { createGitClient } from '../../src/adapters/git/git.client.js'
 import { createUnitOfWork } from '../../src/adapters/storage/unit-of-work.js'
-import type { JobRunContext } from '../../src/app/jobs/job-handler.js'
+import type { JobAttempt } from '../../src/app/jobs/job-handler.js'
 import type { JobCounters, ProtocolJobDeps } from '../../src/app/jobs/protocol-job-deps.js'
 import type { Config } from '../../src/config.js'
 import type { DatabaseHandle } from '../../src/adapters/storage/database.js'
@@ -114,7 +114,7 @@ let jobSeq = 0
 export const jobRun = (
   signal: AbortSignal = new AbortController().signal,
   jobId = `job-${++jobSeq}`,
-): JobRunContext => ({
+): JobAttempt => ({
   signal,
   attempt: 1,
   maxAttempts: 3,

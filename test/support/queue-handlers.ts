@@ -1,6 +1,10 @@
 import { appendFileSync } from 'node:fs'
-import type { JobHandlerDeps } from '../../src/app/jobs/handlers.js'
-import { PermanentJobError, type JobHandler, type JobHandlers } from '../../src/app/jobs/job-handler.js'
+import {
+  PermanentJobError,
+  type JobHandler,
+  type JobHandlerDeps,
+  type JobHandlers,
+} from '../../src/app/jobs/job-handler.js'
 import { changeStepStatus } from '../../src/app/state-changes.js'
 import { AppError } from '../../src/domain/app-error.js'
 import { JOB_TYPES, type JobType } from '../../src/domain/job.js'
@@ -23,7 +27,11 @@ export const createTestHandlers =
         if (!found || !run) throw new PermanentJobError(`step ${payload.step_run_id} missing`)
         if (found.status === 'running' || found.status === 'completed') return found
         // The step is claimed by compare-and-set before the "engine" starts.
-        return changeStepStatus(repos, run, found, 'run', { type: 'step_started', message: 'started' }, {})
+        return changeStepStatus(repos, run, found, {
+          action: 'run',
+          event: { type: 'step_started', message: 'started' },
+          origin: {},
+        })
       })
       if (step.status === 'completed') return 'already completed'
       appendFileSync(logPath, `${jobId} ${attempt} ${process.pid} start\n`)
@@ -36,7 +44,7 @@ export const createTestHandlers =
         const run = await repos.runs.findById(step.protocolRunId)
         if (!current || !run || current.status === 'completed') return
         const event = { type: 'step_completed', message: 'done', metadata: { job_id: jobId } }
-        await changeStepStatus(repos, run, current, 'complete', event, {})
+        await changeStepStatus(repos, run, current, { action: 'complete', event, origin: {} })
       })
       return 'ok'
     }

@@ -7,13 +7,17 @@ import type { Repositories, UnitOfWork } from '../../src/app/ports.js'
 import type { JobQueue } from '../../src/app/queue.js'
 import { openDatabase, type DatabaseHandle } from '../../src/adapters/storage/database.js'
 import { migrateToLatest } from '../../src/adapters/storage/migrations/index.js'
-import { createRepositories } from '../../src/adapters/storage/unit-of-work.js'
 import { loadConfig, type Config } from '../../src/config.js'
 import type { Job } from '../../src/domain/job.js'
 import type { ProtocolRun } from '../../src/domain/protocol-run.js'
 import type { StepRun } from '../../src/domain/step-run.js'
 import { createLogger } from '../../src/logging.js'
-import { createQueueRuntime, createWorkerRuntime, type QueueTuning } from '../../src/main-queue.js'
+import {
+  createQueueRuntime,
+  createStorageCore,
+  createWorkerRuntime,
+  type QueueTuning,
+} from '../../src/composition/index.js'
 import { createTestDatabase, type TestDialect } from './databases.js'
 import { seedProject, seedRun, unique } from './fixtures.js'
 import { createTestHandlers } from './queue-handlers.js'
@@ -81,7 +85,7 @@ export const startQueueHarness = async (
   const logger = createLogger(config)
   const handle = openDatabase(database.target)
   await migrateToLatest(handle)
-  const parts = { config, logger, database: handle }
+  const parts = { config, logger, database: handle, ...createStorageCore(config, handle) }
   const wiring = {
     makeHandlers: createTestHandlers(logPath),
     concurrency: options.concurrency ?? 2,
@@ -100,7 +104,7 @@ export const startQueueHarness = async (
     prefix,
     logPath,
     uow,
-    repos: createRepositories(handle.db),
+    repos: parts.deps.repos,
     handle,
     queue: queue.queue,
     async seed(stepNames) {
@@ -128,9 +132,7 @@ export const startQueueHarness = async (
           repos.jobs,
           'execute_step_job',
           { step_run_id: step.id },
-          scope,
-          { requestId: 'req-1' },
-          { maxAttempts },
+          { scope, origin: { requestId: 'req-1' }, policy: { maxAttempts } },
         ),
       )
     },

@@ -6,7 +6,7 @@
  */
 import { loadConfig } from '../../src/config.js'
 import { createLogger } from '../../src/logging.js'
-import { openRuntime, startQueue, startWorker } from '../../src/main.js'
+import { openRuntime, startQueue, startWorker } from '../../src/composition/index.js'
 import { FAST_TUNING } from './queue-harness.js'
 import { createTestHandlers } from './queue-handlers.js'
 

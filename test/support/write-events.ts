@@ -2,7 +2,7 @@
 // Usage: node --import tsx write-events.ts <projectId> <count> <prefix>  (config from the environment)
 import { loadConfig } from '../../src/config.js'
 import { createLogger } from '../../src/logging.js'
-import { openRuntime } from '../../src/main.js'
+import { openRuntime } from '../../src/composition/index.js'
 import { silentStream } from './api.js'
 
 const [projectId, count, prefix] = process.argv.slice(2)

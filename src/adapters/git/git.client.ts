@@ -14,7 +14,15 @@ import { ensureWorktree, findNextProtocolNumber, worktreePathFor, worktreeTools 
 /** Identity used for commits when the repository and environment configure none. */
 const FALLBACK_IDENTITY = ['-c', 'user.name=TasksGodzilla', '-c', 'user.email=tasksgodzilla@localhost']
 
-export interface GitClientOptions extends RepoPolicy {
+/** Who the server's commits are by, and what the environment already says about it. */
+export interface CommitIdentityPolicy {
+  /** TASKSGODZILLA_GIT_USER and TASKSGODZILLA_GIT_EMAIL (both set): every commit the server makes uses it. */
+  readonly identity?: { readonly name: string; readonly email: string }
+  /** GIT_AUTHOR_NAME is set in the environment git is given, so git needs no fallback identity. */
+  readonly authorInEnvironment?: boolean
+}
+
+export interface GitClientOptions extends RepoPolicy, CommitIdentityPolicy {
   /** `TASKSGODZILLA_MAX_COMMIT_FILE_BYTES`: larger files stay out of commits. */
   readonly commitMaxFileBytes?: number
 }
@@ -38,8 +46,7 @@ export const createGitClient = (policy: GitClientOptions): GitClient => {
       const { git, probe } = tools(signal)
       const leftOut = await stageChanges(dir, git, commitMaxFileBytes)
       if ((await git(['diff', '--cached', '--name-only'], dir)).trim() === '') return { sha: null, leftOut }
-      const identity =
-        (await probe(['config', 'user.name'], dir)) || process.env.GIT_AUTHOR_NAME ? [] : FALLBACK_IDENTITY
+      const identity = await commitIdentity(policy, () => probe(['config', 'user.name'], dir))
       await git([...identity, 'commit', '--no-verify', '-m', message], dir)
       return { sha: (await git(['rev-parse', 'HEAD'], dir)).trim(), leftOut }
     },
@@ -126,4 +133,14 @@ const ensureRepo = async (
     throw new AppError('ORC_GIT_FAILED', `Cloning ${redactGitUrl(source.gitUrl)} failed`)
   }
   return location.path
+}
+
+/** The configured identity wins over the repository's; else the repository's or the environment's; else ours. */
+const commitIdentity = async (
+  policy: CommitIdentityPolicy,
+  repoHasName: () => Promise<boolean>,
+): Promise<readonly string[]> => {
+  if (policy.identity)
+    return ['-c', `user.name=${policy.identity.name}`, '-c', `user.email=${policy.identity.email}`]
+  return (await repoHasName()) || policy.authorInEnvironment ? [] : FALLBACK_IDENTITY
 }

@@ -6,7 +6,7 @@ import type { Database } from './schema.js'
 
 /**
  * The SQL that writes `changes` into the `runtime_state` column of the row being updated, so a
- * concurrent writer's other keys survive (W-38). Each key replaces the stored one and a null
+ * concurrent writer's other keys survive (rewriting the whole value from a stale copy lost them). Each key replaces the stored one and a null
  * removes it; a key in `mergeKeys` lays its object's entries over the stored object instead.
  * The same semantics on both dialects: SQLite `json_set`/`json_remove`/`json_patch` on a path per
  * key, Postgres jsonb `-` and `||`.

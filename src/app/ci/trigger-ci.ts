@@ -6,7 +6,7 @@ import { appendRunEvent } from '../api-events.js'
 import type { AppDeps } from '../app-deps.js'
 import { hostTargetOf, unreachableHost } from '../code-host-target.js'
 import type { CodeHosts } from '../code-host.port.js'
-import type { RequestContext } from '../context.js'
+import type { ChangeOrigin } from '../context.js'
 
 export type TriggerCiDeps = Pick<AppDeps, 'uow' | 'repos'> & {
   readonly codeHosts: CodeHosts
@@ -35,7 +35,7 @@ const HOST_TIMEOUT_MS = 60_000
  */
 export const makeTriggerCi =
   (deps: TriggerCiDeps) =>
-  async (runId: number, workflow: string | undefined, ctx: RequestContext): Promise<TriggerCiResult> => {
+  async (runId: number, workflow: string | undefined, ctx: ChangeOrigin): Promise<TriggerCiResult> => {
     const { run } = await authorizeRun(deps.repos, runId, ctx)
     const project = await deps.repos.projects.findById(run.projectId)
     if (!project)
@@ -58,13 +58,13 @@ export const makeTriggerCi =
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error)
       const message = `Could not trigger CI on ${spec.ref}: ${reason}`
-      await record(deps, run, 'ci_trigger_failed', message, about, ctx)
+      await record(deps, run, 'ci_trigger_failed', { message, metadata: about, origin: ctx })
       throw new AppError('ORC_CI_TRIGGER_FAILED', message)
     }
     const what = shown ? `workflow ${shown}` : 'pipeline'
     const message = `CI ${what} triggered on ${spec.ref} (${host.provider} ${host.via}).`
     const result = { ...about, pipeline_id: pipeline.id, url: pipeline.url }
-    await record(deps, run, 'ci_triggered', message, result, ctx)
+    await record(deps, run, 'ci_triggered', { message, metadata: result, origin: ctx })
     return {
       message,
       provider: host.provider,
@@ -80,7 +80,9 @@ const record = (
   deps: TriggerCiDeps,
   run: ProtocolRun,
   type: string,
-  message: string,
-  metadata: JsonObject,
-  ctx: RequestContext,
+  {
+    message,
+    metadata,
+    origin: ctx,
+  }: { readonly message: string; readonly metadata: JsonObject; readonly origin: ChangeOrigin },
 ) => deps.uow.run((tx) => appendRunEvent(tx, run, { type, message, metadata }, ctx))

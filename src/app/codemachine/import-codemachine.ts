@@ -6,7 +6,7 @@ import type { ProtocolRun } from '../../domain/protocol-run.js'
 import { authorizeProject } from '../access.js'
 import type { AppDeps } from '../app-deps.js'
 import type { ContainedFiles } from '../contained-files.js'
-import { withTrace, type RequestContext } from '../context.js'
+import { withTrace, type ChangeOrigin } from '../context.js'
 import type { GitClient } from '../git.port.js'
 import { enqueueJob } from '../jobs/enqueue.js'
 import { checkInsideProjectFolder } from '../projects/project-folder.js'
@@ -46,7 +46,7 @@ export const makeImportCodeMachine =
   async (
     projectId: number,
     input: ImportCodeMachineInput,
-    ctx: RequestContext,
+    ctx: ChangeOrigin,
   ): Promise<ImportCodeMachineResult> => {
     const project = await authorizeProject(deps.repos, projectId, ctx)
     const problem = protocolNameProblem(input.protocolName)
@@ -71,7 +71,11 @@ export const makeImportCodeMachine =
       }
       const payload = { project_id: projectId, protocol_run_id: run.id, workspace_path: workspacePath }
       const scope = { projectId, protocolRunId: run.id }
-      const job = await enqueueJob(tx.jobs, 'codemachine_import_job', payload, scope, ctx, deps.jobPolicy)
+      const job = await enqueueJob(tx.jobs, 'codemachine_import_job', payload, {
+        scope,
+        origin: ctx,
+        policy: deps.jobPolicy,
+      })
       await tx.events.append({
         projectId,
         protocolRunId: run.id,

@@ -1,7 +1,7 @@
 import type { JsonObject } from '../../domain/json.js'
 import type { ProtocolStatus } from '../../domain/statuses.js'
 
-import { withTrace, type RequestContext } from '../context.js'
+import { withTrace, type ChangeOrigin } from '../context.js'
 import { specMeta, syncStepRuns } from '../jobs/plan-recording.js'
 import type { Repositories } from '../ports.js'
 import { specHash } from '../spec-hash.js'
@@ -25,7 +25,7 @@ export const recordImport = async (
   runId: number,
   expected: ProtocolStatus,
   loaded: LoadedCodeMachine,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<ImportOutcome> => {
   const run = await tx.runs.findById(runId)
   if (!run || run.status !== expected)
@@ -42,7 +42,7 @@ export const recordImport = async (
   if (loaded.errors.length > 0) {
     const metadata = { errors: [...loaded.errors], spec_hash: hash, workspace: loaded.workspacePath }
     const event = { type: 'spec_validation_error', message: 'CodeMachine spec validation failed.', metadata }
-    await changeRunStatus(tx, run, 'block', event, ctx, patch)
+    await changeRunStatus(tx, run, 'block', { event, origin: ctx, patch })
     return { outcome: 'blocked', errors: loaded.errors }
   }
   const stepsCreated = await syncStepRuns(tx, run.id, loaded.spec, { summaryFromDescription: true })
@@ -59,7 +59,7 @@ export const recordImport = async (
     message: `Imported CodeMachine workspace with ${stepsCreated} step(s).`,
     metadata,
   }
-  if (run.status === 'planning') await changeRunStatus(tx, run, 'plan_done', event, ctx, patch)
+  if (run.status === 'planning') await changeRunStatus(tx, run, 'plan_done', { event, origin: ctx, patch })
   else {
     await tx.runs.update(run.id, patch)
     await tx.events.append({

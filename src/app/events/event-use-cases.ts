@@ -1,7 +1,7 @@
 import type { EventWithContext } from '../../domain/event.js'
 import type { AppDeps } from '../app-deps.js'
 import { authorizeProject, authorizeRun } from '../access.js'
-import type { RequestContext } from '../context.js'
+import type { ChangeOrigin } from '../context.js'
 import type { EventFilter } from '../ports.js'
 import { unreadableProjects } from './visibility.js'
 
@@ -13,7 +13,7 @@ export type EventQuery = Omit<EventFilter, 'excludeProjectIds'>
  */
 export const makeListEvents =
   ({ repos }: Pick<AppDeps, 'repos'>) =>
-  async (query: EventQuery, ctx: RequestContext): Promise<EventWithContext[]> => {
+  async (query: EventQuery, ctx: ChangeOrigin): Promise<EventWithContext[]> => {
     if (query.projectId !== undefined) await authorizeProject(repos, query.projectId, ctx)
     if (query.protocolRunId !== undefined) await authorizeRun(repos, query.protocolRunId, ctx)
     const scoped = query.projectId !== undefined || query.protocolRunId !== undefined

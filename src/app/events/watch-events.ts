@@ -1,7 +1,7 @@
 import type { EventWithContext } from '../../domain/event.js'
 import type { AppDeps } from '../app-deps.js'
 import { authorizeProject, authorizeRun } from '../access.js'
-import type { RequestContext } from '../context.js'
+import type { ChangeOrigin } from '../context.js'
 import type { EventSignal } from '../ports.js'
 import { unreadableProjects } from './visibility.js'
 
@@ -31,7 +31,7 @@ const MAX_READS_PER_CHANGE = 3
  */
 export const makeWatchEvents =
   ({ repos, signal }: Pick<AppDeps, 'repos'> & { signal: EventSignal }) =>
-  async (filter: WatchFilter, ctx: RequestContext): Promise<EventWatch> => {
+  async (filter: WatchFilter, ctx: ChangeOrigin): Promise<EventWatch> => {
     const access = streamAccess(repos, filter, ctx)
     const base = await access.current()
     const read = async (afterId: number, limit: number) => {
@@ -59,7 +59,7 @@ export const makeWatchEvents =
 const streamAccess = (
   repos: Pick<AppDeps['repos'], 'projects' | 'runs' | 'steps'>,
   filter: WatchFilter,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ) => {
   const scoped = filter.projectId !== undefined || filter.protocolRunId !== undefined
   let version: string | undefined

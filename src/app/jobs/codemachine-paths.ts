@@ -4,10 +4,10 @@ import { resolveCodeMachineStep, type CodeMachineStepPaths } from '../../domain/
 import type { PathProbe } from '../../domain/spec-paths.js'
 import type { CodeMachineAgent } from '../../domain/codemachine/workspace-config.js'
 import type { JsonValue } from '../../domain/json.js'
-import type { StepContext } from './step-context.js'
+import type { StepScope } from './step-context.js'
 
 /** The main agent whose id is the step name's agent part (CM-7). */
-export const findCodeMachineAgent = (context: StepContext): CodeMachineAgent | undefined => {
+export const findCodeMachineAgent = (context: StepScope): CodeMachineAgent | undefined => {
   const id = agentIdOfStep(context.step.stepName)
   const agents: JsonValue = context.run.templateConfig?.main_agents ?? []
   if (!Array.isArray(agents)) return undefined
@@ -23,12 +23,16 @@ export const findCodeMachineAgent = (context: StepContext): CodeMachineAgent | u
 
 /** The prompt and output paths of a CodeMachine step in `workspace`, as its execution resolves them. */
 export const codeMachineStepPaths = (
-  context: StepContext,
+  context: StepScope,
   agent: CodeMachineAgent,
   workspace: string,
   probe: PathProbe,
 ): CodeMachineStepPaths | { readonly error: string } => {
   const root = context.run.protocolRoot ?? join(workspace, '.codemachine')
   const roots = { workspace, root, protocolName: context.run.protocolName }
-  return resolveCodeMachineStep(context.stepSpec, context.step.stepName, agent, context.spec, roots, probe)
+  return resolveCodeMachineStep(context.stepSpec, context.step.stepName, agent, {
+    spec: context.spec,
+    roots,
+    probe,
+  })
 }

@@ -4,16 +4,16 @@ import { withSpecification, type CodeMachineStepPaths } from '../../domain/codem
 import type { CodeMachineAgent } from '../../domain/codemachine/workspace-config.js'
 import type { JsonObject } from '../../domain/json.js'
 import { qaPolicyOf } from '../../domain/spec.js'
-import type { RequestContext } from '../context.js'
+import type { ChangeOrigin } from '../context.js'
 import { isPathOutsideWorkspace, PATH_OUTSIDE_WORKSPACE, type ContainedFiles } from '../contained-files.js'
 import { specHash } from '../spec-hash.js'
 import { codeMachineStepPaths, findCodeMachineAgent } from './codemachine-paths.js'
 import { callEngine, type EngineCallOutcome } from './engine-call.js'
-import type { JobRunContext } from './job-handler.js'
+import type { JobAttempt } from './job-handler.js'
 import { PermanentJobError } from './job-handler.js'
 import type { ProtocolJobDeps } from './protocol-job-deps.js'
 import { runQualityCheck } from './quality-check.js'
-import type { StepContext } from './step-context.js'
+import type { StepScope } from './step-context.js'
 import { recordInTransaction } from './step-execution.js'
 import { failStepAndBlockRun, failStepLoopOrBlock } from './step-outcomes.js'
 import { policyDepsOf } from '../policies.js'
@@ -27,13 +27,14 @@ import { policyDepsOf } from '../policies.js'
  */
 export const executeCodeMachineStep = async (
   deps: ProtocolJobDeps,
-  context: StepContext,
-  job: JobRunContext,
+  context: StepScope,
+  job: JobAttempt,
   logPath: string,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<JsonObject> => {
   const prepared = prepare(deps.files, context)
-  if ('error' in prepared) return fail(deps, context, prepared.error, { cause: prepared.cause }, ctx)
+  if ('error' in prepared)
+    return fail(deps, context, prepared.error, { metadata: { cause: prepared.cause }, origin: ctx })
   const { agent, workspace, paths, prompt } = prepared
   const call = await callEngine(deps, {
     ...context,
@@ -58,7 +59,7 @@ type Prepared =
   | { agent: CodeMachineAgent; workspace: string; paths: CodeMachineStepPaths; prompt: string }
   | { error: string; cause: string }
 
-const prepare = (files: ContainedFiles, context: StepContext): Prepared => {
+const prepare = (files: ContainedFiles, context: StepScope): Prepared => {
   const workspace = context.run.worktreePath
   if (!workspace || !files.isDirectory(workspace))
     return { error: `CodeMachine workspace ${workspace ?? '(none)'} is missing`, cause: 'repo_missing' }
@@ -94,47 +95,40 @@ const refusedAsFailure = <T>(work: () => T): T | { error: string; cause: string 
 
 const afterFailedCall = async (
   deps: ProtocolJobDeps,
-  context: StepContext,
+  context: StepScope,
   call: EngineCallOutcome,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<JsonObject> => {
   if (call.kind === 'budget') {
-    await fail(
-      deps,
-      context,
-      call.message,
-      { cause: 'budget_exceeded', estimated_tokens: call.estimate },
-      ctx,
-    )
+    await fail(deps, context, call.message, {
+      metadata: { cause: 'budget_exceeded', estimated_tokens: call.estimate },
+      origin: ctx,
+    })
     throw new PermanentJobError(call.message, 'budget')
   }
   if (call.kind === 'failed')
-    return fail(
-      deps,
-      context,
-      call.failure.message,
-      { cause: call.failure.eventType, ...call.failure.metadata },
-      ctx,
-      'exec_failed',
-    )
+    return fail(deps, context, call.failure.message, {
+      metadata: { cause: call.failure.eventType, ...call.failure.metadata },
+      origin: ctx,
+      reason: 'exec_failed',
+    })
   const exitCode = call.kind === 'done' ? call.result.exitCode : null
-  return fail(
-    deps,
-    context,
-    `Execution error: the engine exited with ${String(exitCode)}`,
-    { cause: 'step_execution_failed', exit_code: exitCode },
-    ctx,
-    'exec_failed',
-  )
+  return fail(deps, context, `Execution error: the engine exited with ${String(exitCode)}`, {
+    metadata: { cause: 'step_execution_failed', exit_code: exitCode },
+    origin: ctx,
+    reason: 'exec_failed',
+  })
 }
 
 const fail = async (
   deps: ProtocolJobDeps,
-  context: StepContext,
+  context: StepScope,
   message: string,
-  metadata: JsonObject,
-  ctx: RequestContext,
-  reason?: 'exec_failed',
+  {
+    metadata,
+    origin: ctx,
+    reason,
+  }: { readonly metadata: JsonObject; readonly origin: ChangeOrigin; readonly reason?: 'exec_failed' },
 ): Promise<JsonObject> => {
   const event = {
     type: 'codemachine_step_failed',
@@ -148,26 +142,27 @@ const fail = async (
   // Only an engine failure may loop; setup problems would fail the same way again.
   await deps.uow.run((tx) =>
     reason
-      ? failStepLoopOrBlock(tx, policyDepsOf(deps), context.step.id, event, reason, ctx)
+      ? failStepLoopOrBlock(tx, policyDepsOf(deps), context.step.id, { event, reason, origin: ctx })
       : failStepAndBlockRun(tx, context.step.id, event, ctx),
   )
   return { outcome: 'failed', reason: String(metadata.cause ?? 'codemachine_step_failed') }
 }
 
 interface Recorded {
-  readonly context: StepContext
+  readonly context: StepScope
   readonly agent: CodeMachineAgent
   readonly workspace: string
   readonly paths: CodeMachineStepPaths
   readonly call: Extract<EngineCallOutcome, { kind: 'done' }>
-  readonly job: JobRunContext
-  readonly ctx: RequestContext
+  readonly job: JobAttempt
+  readonly ctx: ChangeOrigin
 }
 
 const record = async (deps: ProtocolJobDeps, input: Recorded): Promise<JsonObject> => {
   const { context, agent, paths, call, job, ctx } = input
   const written = refusedAsFailure(() => writeOutputs(deps.files, input))
-  if ('error' in written) return fail(deps, context, written.error, { cause: written.cause }, ctx)
+  if ('error' in written)
+    return fail(deps, context, written.error, { metadata: { cause: written.cause }, origin: ctx })
   const { outputs, promptText } = written
   const policy = qaPolicyOf(context.stepSpec)
   const metadata: JsonObject = {
@@ -196,7 +191,7 @@ const record = async (deps: ProtocolJobDeps, input: Recorded): Promise<JsonObjec
       message: `CodeMachine agent ${agent.id} executed.`,
       metadata: { ...metadata, ...(ctx.jobId ? { job_id: ctx.jobId } : {}) },
     })
-    return recordInTransaction(deps, tx, { context, call, ctx }, null, policy)
+    return recordInTransaction(deps, tx, { context, call, ctx }, { headSha: null, policy })
   })
   if (outcome === 'needs_qa' && policy === 'light') {
     const qa = await runQualityCheck(deps, context.step.id, job, true)

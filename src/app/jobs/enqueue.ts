@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Job, JobType } from '../../domain/job.js'
 import type { JsonObject } from '../../domain/json.js'
-import type { RequestContext } from '../context.js'
+import type { ChangeOrigin } from '../context.js'
 import type { JobRepository } from '../ports.js'
 import type { JobPayloads } from './job-payloads.js'
 
@@ -24,9 +24,11 @@ export const enqueueJob = <T extends JobType>(
   jobs: Pick<JobRepository, 'add'>,
   type: T,
   payload: JobPayloads[T],
-  scope: JobScope,
-  ctx: RequestContext,
-  policy: JobPolicy,
+  {
+    scope,
+    origin: ctx,
+    policy,
+  }: { readonly scope: JobScope; readonly origin: ChangeOrigin; readonly policy: JobPolicy },
 ): Promise<Job> => {
   const id = randomUUID()
   const traced: JsonObject = { ...(payload as unknown as JsonObject), job_id: id }
@@ -50,15 +52,15 @@ export const enqueueStepJob = (
   jobs: Pick<JobRepository, 'add'>,
   type: StepJobType,
   step: { readonly id: number; readonly protocolRunId: number },
-  projectId: number,
-  ctx: RequestContext,
-  policy: JobPolicy,
+  {
+    projectId,
+    origin: ctx,
+    policy,
+  }: { readonly projectId: number; readonly origin: ChangeOrigin; readonly policy: JobPolicy },
 ): Promise<Job> =>
   enqueueJob(
     jobs,
     type,
     { step_run_id: step.id },
-    { projectId, protocolRunId: step.protocolRunId, stepRunId: step.id },
-    ctx,
-    policy,
+    { scope: { projectId, protocolRunId: step.protocolRunId, stepRunId: step.id }, origin: ctx, policy },
   )

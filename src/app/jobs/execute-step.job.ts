@@ -2,12 +2,12 @@ import { isCodeMachineRun } from '../../domain/codemachine/codemachine-run.js'
 import type { JsonObject } from '../../domain/json.js'
 import { retryFeedbackSections } from '../../domain/retry-feedback.js'
 import { isPathOutsideWorkspace, type ContainedFiles } from '../contained-files.js'
-import type { RequestContext } from '../context.js'
+import type { ChangeOrigin } from '../context.js'
 import type { ResolvedStepPaths } from '../../domain/spec-paths.js'
 import type { WorktreeInfo } from '../git.port.js'
 import { executeCodeMachineStep } from './codemachine-step.js'
 import { callEngine, chooseEngine, stepLogPath, type EngineCallOutcome } from './engine-call.js'
-import type { JobHandler, JobRunContext } from './job-handler.js'
+import type { JobHandler, JobAttempt } from './job-handler.js'
 import { PermanentJobError } from './job-handler.js'
 import { parkIfEngineLimited, parkIfUsageLimited } from '../runs/quota-parking.js'
 import { worktreeBusy } from '../runs/worktree-wait.js'
@@ -17,7 +17,7 @@ import { loadPrompt, promptSections } from './prompt-templates.js'
 import { policyDepsOf } from '../policies.js'
 import type { ProtocolJobDeps } from './protocol-job-deps.js'
 import { claimStep } from './step-claim.js'
-import type { StepContext } from './step-context.js'
+import type { StepScope } from './step-context.js'
 import { resolveStepFiles } from './step-context.js'
 import { recordExecution } from './step-execution.js'
 import { failStepAndBlockRun, failStepLoopOrBlock } from './step-outcomes.js'
@@ -63,17 +63,24 @@ export const createExecuteStepHandler =
     await parkIfEngineLimited(deps, context, chooseEngine(deps, input), ctx)
     await recordResumedAttempt(deps, context, job, ctx)
     const call = await callEngine(deps, input)
-    return afterCall(deps, context, workspace.ok, files, call, job, ctx)
+    return afterCall(deps, context, workspace.ok, { files, call, job, origin: ctx })
   }
 
 const afterCall = async (
   deps: ProtocolJobDeps,
-  context: StepContext,
+  context: StepScope,
   worktree: WorktreeInfo,
-  files: ResolvedStepPaths,
-  call: EngineCallOutcome,
-  job: JobRunContext,
-  ctx: RequestContext,
+  {
+    files,
+    call,
+    job,
+    origin: ctx,
+  }: {
+    readonly files: ResolvedStepPaths
+    readonly call: EngineCallOutcome
+    readonly job: JobAttempt
+    readonly origin: ChangeOrigin
+  },
 ): Promise<JsonObject> => {
   if (call.kind === 'budget') {
     const metadata = { phase: 'execute', estimated_tokens: call.estimate, model: call.model }
@@ -104,14 +111,14 @@ const afterCall = async (
  */
 const stop = async (
   deps: ProtocolJobDeps,
-  context: StepContext,
+  context: StepScope,
   event: { type: string; message: string; metadata?: JsonObject },
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
   reason?: 'exec_failed',
 ): Promise<JsonObject> => {
   await deps.uow.run((tx) =>
     reason
-      ? failStepLoopOrBlock(tx, policyDepsOf(deps), context.step.id, event, reason, ctx)
+      ? failStepLoopOrBlock(tx, policyDepsOf(deps), context.step.id, { event, reason, origin: ctx })
       : failStepAndBlockRun(tx, context.step.id, event, ctx),
   )
   return { outcome: 'failed', reason: event.type }
@@ -145,7 +152,7 @@ const executePrompt = (
     worktree,
     paths,
     job,
-  }: { context: StepContext; worktree: WorktreeInfo; paths: ResolvedStepPaths; job: JobRunContext },
+  }: { context: StepScope; worktree: WorktreeInfo; paths: ResolvedStepPaths; job: JobAttempt },
 ): string =>
   promptSections(loadPrompt('execute').text, [
     ['Protocol', `Name: ${context.run.protocolName}\nWorktree: ${worktree.path}`],

@@ -1,7 +1,7 @@
-import type { RequestContext } from '../context.js'
+import type { ChangeOrigin } from '../context.js'
 import { appendProtocolLog } from './protocol-files.js'
 import type { ProtocolJobDeps } from './protocol-job-deps.js'
-import type { StepContext } from './step-context.js'
+import type { StepScope } from './step-context.js'
 import { moveStep } from './step-outcomes.js'
 
 /**
@@ -39,15 +39,19 @@ export const qaAnswerInstruction = (inline: boolean): string =>
  */
 export const recordInlineQaError = async (
   deps: ProtocolJobDeps,
-  context: StepContext,
+  context: StepScope,
   worktree: { readonly path: string; readonly protocolRoot: string } | undefined,
   reason: string,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<void> => {
   const message = `Inline QA error; run full QA. ${reason}`
   await deps.uow.run((tx) =>
-    moveStep(tx, context.step.id, 'request_qa', { type: 'qa_inline_error', message }, ctx, {
-      summary: 'Inline QA error; run full QA',
+    moveStep(tx, context.step.id, 'request_qa', {
+      event: { type: 'qa_inline_error', message },
+      origin: ctx,
+      patch: {
+        summary: 'Inline QA error; run full QA',
+      },
     }),
   )
   if (worktree) {

@@ -1,11 +1,11 @@
 import type { Job } from '../../domain/job.js'
 import type { JsonObject } from '../../domain/json.js'
 import type { ProtocolRun } from '../../domain/protocol-run.js'
-import { withTrace, type RequestContext } from '../context.js'
+import { withTrace, type ChangeOrigin } from '../context.js'
 import type { Repositories } from '../ports.js'
 
 /** The request and job a job's writes trace back to. */
-export const jobContext = (job: Job): RequestContext => {
+export const jobContext = (job: Job): ChangeOrigin => {
   const requestId = job.payload.request_id
   return typeof requestId === 'string' ? { requestId, jobId: job.id } : { jobId: job.id }
 }

@@ -48,7 +48,7 @@ export const recordFailure = async (
   if (!(await repos.jobs.settle(claim, { status: 'failed', error: error.message }))) return 'lost'
   const event = { type: 'job_failed', message: `${job.type} failed: ${error.message}`, metadata }
   if (run && canProtocol(run.status, 'block'))
-    await changeRunStatus(repos, run, 'block', event, jobContext(job))
+    await changeRunStatus(repos, run, 'block', { event, origin: jobContext(job) })
   else await appendJobEvent(repos, job, run, event)
   await failStep(repos, job, event.message)
   return 'failed'
@@ -61,7 +61,12 @@ const failStep = async (repos: Repositories, job: Job, summary: string): Promise
   const projectId = job.projectId ?? (await repos.runs.findById(step.protocolRunId))?.projectId
   if (projectId === undefined) return
   const event = { type: 'step_failed', message: summary, metadata: { job_id: job.id } }
-  await changeStepStatus(repos, { id: step.protocolRunId, projectId }, step, 'fail', event, jobContext(job), {
-    summary,
+  await changeStepStatus(repos, { id: step.protocolRunId, projectId }, step, {
+    action: 'fail',
+    event,
+    origin: jobContext(job),
+    patch: {
+      summary,
+    },
   })
 }

@@ -33,5 +33,5 @@ const workerLost = (job: Job): ClassifiedError => ({
   retryable: true,
 })
 
-/** Settles one expired attempt in its own transaction; wired by main-queue.ts for both backends. */
+/** Settles one expired attempt in its own transaction; wired by src/composition/queue.ts for both backends. */
 export type ExpireLease = (expired: ExpiredAttempt) => Promise<FailureOutcome>

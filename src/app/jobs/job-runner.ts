@@ -54,7 +54,7 @@ export const createJobRunner = (deps: JobRunnerDeps): JobRunner => ({
   async run(job, claim) {
     const precheck = await precheckJob(deps, job, claim)
     if (precheck !== 'proceed') return precheck
-    const log = deps.logger?.child({ job_id: job.id, job_type: job.type, protocol_run_id: job.protocolRunId })
+    const log = deps.logger?.child(jobLogBindings(job))
     log?.info({ attempt: claim.attempt }, 'job_start')
     const startedMs = Date.now()
     const outcome = await attempt(deps, job, claim)
@@ -65,6 +65,20 @@ export const createJobRunner = (deps: JobRunnerDeps): JobRunner => ({
     return outcome
   },
 })
+
+/**
+ * What every log line about a job carries: its ids, and the `request_id` of the request that
+ * enqueued it (written into the payload by enqueueJob), so a request's lines and its jobs' lines join.
+ */
+export const jobLogBindings = (job: Job): Record<string, string | number | null> => {
+  const requestId = job.payload.request_id
+  return {
+    job_id: job.id,
+    job_type: job.type,
+    protocol_run_id: job.protocolRunId,
+    ...(typeof requestId === 'string' ? { request_id: requestId } : {}),
+  }
+}
 
 const METRIC_STATUS: Partial<Record<RunOutcome, 'completed' | 'retried' | 'failed'>> = {
   finished: 'completed',
@@ -106,7 +120,10 @@ const persist = async (
     try {
       return await write()
     } catch (error) {
-      deps.logger?.warn({ err: error, job_id: job.id, try: tryNo }, 'recording the job outcome failed')
+      deps.logger?.warn(
+        { err: error, ...jobLogBindings(job), try: tryNo },
+        'recording the job outcome failed',
+      )
       if (tryNo >= PERSIST_TRIES) return 'lost'
       await new Promise((resolve) => setTimeout(resolve, 100 * tryNo))
     }

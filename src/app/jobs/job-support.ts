@@ -5,14 +5,14 @@ import type { Project } from '../../domain/project.js'
 import type { ProtocolRun } from '../../domain/protocol-run.js'
 import { canProtocol } from '../../domain/transitions.js'
 import type { ContainedFiles } from '../contained-files.js'
-import type { RequestContext } from '../context.js'
+import type { ChangeOrigin } from '../context.js'
 import type { WorktreeInfo } from '../git.port.js'
 import type { Repositories } from '../ports.js'
 import { changeRunStatus, type ChangeEvent } from '../state-changes.js'
 import type { ProtocolJobDeps } from './protocol-job-deps.js'
 
 /** The context a job's writes are traced with. */
-export const jobContext = (jobId: string): RequestContext => ({ jobId })
+export const jobContext = (jobId: string): ChangeOrigin => ({ jobId })
 
 /** `NNNN` of `NNNN-short-name` (the part before the first dash). */
 export const protocolNumber = (protocolName: string): string => protocolName.split('-')[0] ?? protocolName
@@ -80,12 +80,12 @@ export const blockRun = async (
   tx: Pick<Repositories, 'runs' | 'events'>,
   runId: number,
   event: ChangeEvent,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<void> => {
   const run = await tx.runs.findById(runId)
   if (!run) return
   if (canProtocol(run.status, 'block')) {
-    await changeRunStatus(tx, run, 'block', event, ctx)
+    await changeRunStatus(tx, run, 'block', { event, origin: ctx })
     return
   }
   await tx.events.append({

@@ -1,7 +1,7 @@
 import type { JsonObject } from '../../domain/json.js'
 import { hostTargetOf, unreachableHost, type HostTarget } from '../code-host-target.js'
 import type { CodeHost, PullRequestRef, PullRequestSpec } from '../code-host.port.js'
-import type { RequestContext } from '../context.js'
+import type { ChangeOrigin } from '../context.js'
 import type { Repositories } from '../ports.js'
 import type { JobHandler } from './job-handler.js'
 import {
@@ -31,7 +31,7 @@ export const createOpenPrHandler =
     const host = target && deps.codeHosts.get(target.provider)
     if (!target || !host) {
       const message = target ? unreachableHost(target) : 'The git URL names no code host.'
-      await deps.uow.run((tx) => note(tx, loaded, 'open_pr_skipped', message, ctx))
+      await deps.uow.run((tx) => note(tx, loaded, 'open_pr_skipped', { message, origin: ctx }))
       return { skipped: message }
     }
     const workspace = await prepareWorkspace(deps, loaded, job.signal)
@@ -46,7 +46,11 @@ export const createOpenPrHandler =
       const names = leftOut.map(({ path: file, reason }) => `${file} (${reason})`).join(', ')
       const message = `Left out of the commit: ${names}`
       await deps.uow.run((tx) =>
-        note(tx, loaded, 'commit_files_left_out', message, ctx, leftOutMetadata(leftOut)),
+        note(tx, loaded, 'commit_files_left_out', {
+          message,
+          origin: ctx,
+          metadata: leftOutMetadata(leftOut),
+        }),
       )
     }
     await deps.git.push(path, branch, job.signal)
@@ -54,7 +58,7 @@ export const createOpenPrHandler =
     const existing = await host.findOpen(spec, job.signal)
     const pr = existing ?? (await host.createDraft(spec, job.signal))
     const type = existing ? 'pr_exists' : 'pr_opened'
-    await deps.uow.run((tx) => recordPr(tx, loaded, pr, type, host, ctx))
+    await deps.uow.run((tx) => recordPr(tx, loaded, pr, { type, host, origin: ctx }))
     return { outcome: type, pr_url: pr.url, pr_number: pr.number, via: host.via }
   }
 
@@ -71,9 +75,11 @@ const recordPr = async (
   tx: Repositories,
   loaded: RunAndProject,
   pr: PullRequestRef,
-  type: string,
-  host: CodeHost,
-  ctx: RequestContext,
+  {
+    type,
+    host,
+    origin: ctx,
+  }: { readonly type: string; readonly host: CodeHost; readonly origin: ChangeOrigin },
 ) => {
   await tx.runs.update(loaded.run.id, { prUrl: pr.url, prNumber: pr.number })
   const message =
@@ -81,16 +87,18 @@ const recordPr = async (
       ? `Draft ${host.provider} PR #${pr.number} opened.`
       : `PR #${pr.number} already open.`
   const metadata = { pr_url: pr.url, pr_number: pr.number, provider: host.provider, via: host.via }
-  await note(tx, loaded, type, message, ctx, metadata)
+  await note(tx, loaded, type, { message, origin: ctx, metadata })
 }
 
 const note = (
   tx: Repositories,
   { run }: RunAndProject,
   type: string,
-  message: string,
-  ctx: RequestContext,
-  metadata: JsonObject = {},
+  {
+    message,
+    origin: ctx,
+    metadata = {},
+  }: { readonly message: string; readonly origin: ChangeOrigin; readonly metadata?: JsonObject },
 ) =>
   tx.events.append({
     projectId: run.projectId,

@@ -1,6 +1,6 @@
 import { buildSpecFromStepFiles, hasSpec, type ProtocolSpec } from '../../domain/spec.js'
 import type { JsonObject } from '../../domain/json.js'
-import type { RequestContext } from '../context.js'
+import type { ChangeOrigin } from '../context.js'
 import type { ChangeEvent } from '../state-changes.js'
 import type { WorktreeInfo } from '../git.port.js'
 import { validateProtocolSpec } from '../spec-validation.js'
@@ -44,16 +44,24 @@ export const createPlanProtocolHandler =
     if (planner.kind !== 'ok') return recordPlannerFailure(deps, loaded, planner, ctx)
     const stepFiles = writePlanningFiles(deps.files, worktree.path, worktree.protocolRoot, planner.output)
     const decomposed = await decomposeSteps(deps, loaded, worktree, stepFiles, job.signal)
-    return finishPlan(deps, loaded, worktree, { planner, decomposed }, ctx, job.signal)
+    return finishPlan(deps, loaded, worktree, { planner, decomposed, origin: ctx, signal: job.signal })
   }
 
 const finishPlan = async (
   deps: ProtocolJobDeps,
   { run }: RunAndProject,
   worktree: WorktreeInfo,
-  { planner, decomposed }: { planner: Extract<PlannerOutcome, { kind: 'ok' }>; decomposed: DecomposeOutcome },
-  ctx: RequestContext,
-  signal: AbortSignal,
+  {
+    planner,
+    decomposed,
+    origin: ctx,
+    signal,
+  }: {
+    readonly planner: Extract<PlannerOutcome, { kind: 'ok' }>
+    readonly decomposed: DecomposeOutcome
+    readonly origin: ChangeOrigin
+    readonly signal: AbortSignal
+  },
 ): Promise<JsonObject> => {
   const stored = run.templateConfig?.protocol_spec
   const spec: ProtocolSpec = hasSpec(stored)
@@ -98,7 +106,7 @@ const recordPlannerFailure = async (
   deps: ProtocolJobDeps,
   { run }: RunAndProject,
   planner: Exclude<PlannerOutcome, { kind: 'ok' }>,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<JsonObject> => {
   const event: ChangeEvent =
     planner.kind === 'invalid'

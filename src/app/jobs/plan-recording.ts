@@ -1,7 +1,7 @@
 import type { JsonObject } from '../../domain/json.js'
 import type { ProtocolRun, ProtocolRunPatch } from '../../domain/protocol-run.js'
 import { inferStepType, stepNameOf, type ProtocolSpec } from '../../domain/spec.js'
-import type { RequestContext } from '../context.js'
+import type { ChangeOrigin } from '../context.js'
 import type { Repositories } from '../ports.js'
 import { specHash } from '../spec-hash.js'
 import { changeRunStatus } from '../state-changes.js'
@@ -68,7 +68,7 @@ export const recordPlan = async (
   tx: Repositories,
   runId: number,
   result: PlanResult,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<string> => {
   const run = await tx.runs.findById(runId)
   if (!run || run.status !== 'planning') return 'skipped'
@@ -83,7 +83,7 @@ export const recordPlan = async (
         metadata: { job_id: ctx.jobId ?? null, spec_hash: specHash(result.spec) },
       })
     const event = { type: 'planning_blocked', message: 'Protocol spec is invalid; planning stopped.' }
-    await changeRunStatus(tx, run, 'block', event, ctx, patch)
+    await changeRunStatus(tx, run, 'block', { event, origin: ctx, patch })
     return 'blocked'
   }
   const created = await syncStepRuns(tx, run.id, result.spec)
@@ -93,13 +93,10 @@ export const recordPlan = async (
     spec_hash: specHash(result.spec),
     spec_validated: true,
   }
-  await changeRunStatus(
-    tx,
-    run,
-    'plan_done',
-    { type: 'planned', message: 'Protocol planned.', metadata },
-    ctx,
+  await changeRunStatus(tx, run, 'plan_done', {
+    event: { type: 'planned', message: 'Protocol planned.', metadata },
+    origin: ctx,
     patch,
-  )
+  })
   return 'planned'
 }

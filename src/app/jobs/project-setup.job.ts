@@ -2,10 +2,10 @@ import { isAppError } from '../../domain/app-error.js'
 import { redactGitUrl, redactUrlsInText } from '../../domain/git-url.js'
 import type { JsonObject } from '../../domain/json.js'
 import { canProtocol } from '../../domain/transitions.js'
-import type { RequestContext } from '../context.js'
+import type { ChangeOrigin } from '../context.js'
 import type { Repositories } from '../ports.js'
 import { changeRunStatus, type ChangeEvent } from '../state-changes.js'
-import { PermanentJobError, type JobHandler, type JobRunContext } from './job-handler.js'
+import { PermanentJobError, type JobHandler, type JobAttempt } from './job-handler.js'
 import { blockRun, jobContext, readRunAndProject, type RunAndProject } from './job-support.js'
 import { hasAnswers, ONBOARDING_QUESTIONS, questionsMetadata } from './onboarding-questions.js'
 import type { ProtocolJobDeps } from './protocol-job-deps.js'
@@ -43,7 +43,7 @@ export const createProjectSetupHandler =
 const start = async (
   tx: Repositories,
   runId: number,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<RunAndProject | { skipped: string }> => {
   const loaded = await readRunAndProject(tx, runId)
   if (!loaded || !['pending', 'running'].includes(loaded.run.status))
@@ -51,17 +51,13 @@ const start = async (
   const { project, run } = loaded
   const metadata = { git_url: redactGitUrl(project.gitUrl), local_path: project.localPath }
   const event = { type: 'setup_started', message: `Onboarding ${project.name}`, metadata }
-  const current = run.status === 'pending' ? await changeRunStatus(tx, run, 'run', event, ctx) : run
+  const current =
+    run.status === 'pending' ? await changeRunStatus(tx, run, 'run', { event, origin: ctx }) : run
   if (run.status !== 'pending') await note(tx, loaded, event, ctx)
   return { project, run: current }
 }
 
-const onboard = async (
-  deps: ProtocolJobDeps,
-  loaded: RunAndProject,
-  job: JobRunContext,
-  ctx: RequestContext,
-) => {
+const onboard = async (deps: ProtocolJobDeps, loaded: RunAndProject, job: JobAttempt, ctx: ChangeOrigin) => {
   const { project, run } = loaded
   const source = { gitUrl: project.gitUrl, localPath: project.localPath }
   const before = deps.git.locateRepo(source)
@@ -119,13 +115,10 @@ const onboard = async (
     }
     const current = await tx.runs.findById(run.id)
     if (current && canProtocol(current.status, 'complete'))
-      await changeRunStatus(
-        tx,
-        current,
-        'complete',
-        { type: 'setup_completed', message: 'Project setup job finished.' },
-        ctx,
-      )
+      await changeRunStatus(tx, current, 'complete', {
+        event: { type: 'setup_completed', message: 'Project setup job finished.' },
+        origin: ctx,
+      })
     return { outcome: 'completed', local_path: repoPath }
   })
 }
@@ -135,7 +128,7 @@ const repoProblem = async (
   loaded: RunAndProject,
   notPresent: boolean,
   path: string,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ) => {
   const { project, run } = loaded
   if (notPresent) {
@@ -174,12 +167,12 @@ const writeAssets = (repoPath: string): ChangeEvent => {
   }
 }
 
-const failRun = async (tx: Repositories, runId: number, event: ChangeEvent, ctx: RequestContext) => {
+const failRun = async (tx: Repositories, runId: number, event: ChangeEvent, ctx: ChangeOrigin) => {
   const run = await tx.runs.findById(runId)
-  if (run && canProtocol(run.status, 'fail')) await changeRunStatus(tx, run, 'fail', event, ctx)
+  if (run && canProtocol(run.status, 'fail')) await changeRunStatus(tx, run, 'fail', { event, origin: ctx })
 }
 
-const note = (tx: Repositories, { run }: RunAndProject, event: ChangeEvent, ctx: RequestContext) =>
+const note = (tx: Repositories, { run }: RunAndProject, event: ChangeEvent, ctx: ChangeOrigin) =>
   tx.events.append({
     projectId: run.projectId,
     protocolRunId: run.id,

@@ -7,7 +7,7 @@ import type { GitClient } from '../git.port.js'
 import type { UnitOfWork } from '../ports.js'
 import type { NotificationJobDeps } from '../notifications/deliver-notification.job.js'
 
-/** The counters protocol jobs feed; main.ts adapts src/metrics.ts to it. */
+/** The counters protocol jobs feed; the composition root (src/composition) adapts src/metrics.ts to it. */
 export interface JobCounters {
   /** `codex_token_estimated_total{phase,model}`: the prompt-side estimate of one engine call. */
   estimatedTokens(phase: string, model: string, tokens: number): void
@@ -37,7 +37,7 @@ export interface JobPaths {
   readonly logsDir: string
 }
 
-/** Everything the protocol job handlers need, injected by main.ts (one set per worker). */
+/** Everything the protocol job handlers need, injected by the composition root (one set per process). */
 export interface ProtocolJobDeps {
   readonly uow: UnitOfWork
   readonly git: GitClient

@@ -4,13 +4,13 @@ import type { JsonObject } from '../../domain/json.js'
 import { resolveSpecPath } from '../../domain/spec-paths.js'
 import { qaPolicyOf } from '../../domain/spec.js'
 import { parseVerdict } from '../../domain/verdict.js'
-import type { RequestContext } from '../context.js'
+import type { ChangeOrigin } from '../context.js'
 import type { WorktreeInfo } from '../git.port.js'
 import { applySuccessPolicies, policyDepsOf } from '../policies.js'
 import { maybeCompleteProtocol } from '../steps/complete-protocol.js'
 import { codeMachineStepPaths, findCodeMachineAgent } from './codemachine-paths.js'
 import { callEngine, stepLogPath, type EngineCallOutcome } from './engine-call.js'
-import type { JobRunContext } from './job-handler.js'
+import type { JobAttempt } from './job-handler.js'
 import { PermanentJobError } from './job-handler.js'
 import { rememberQaFailure } from './qa-failure.js'
 import { codeMachineWorkspace, jobContext, prepareWorkspace } from './job-support.js'
@@ -19,7 +19,7 @@ import { qaAnswerInstruction, qaOutcomeWords, recordInlineQaError } from './inli
 import type { Repositories } from '../ports.js'
 import { isPathOutsideWorkspace, PATH_OUTSIDE_WORKSPACE, type ContainedFiles } from '../contained-files.js'
 import type { ProtocolJobDeps } from './protocol-job-deps.js'
-import { readStepContext, type StepContext } from './step-context.js'
+import { readStepContext, type StepScope } from './step-context.js'
 import { addRunUsage, failStepAndBlockRun, failStepLoopOrBlock, moveStep } from './step-outcomes.js'
 
 /**
@@ -30,7 +30,7 @@ import { addRunUsage, failStepAndBlockRun, failStepLoopOrBlock, moveStep } from 
 export const runQualityCheck = async (
   deps: ProtocolJobDeps,
   stepId: number,
-  job: JobRunContext,
+  job: JobAttempt,
   inline: boolean,
 ): Promise<JsonObject> => {
   const ctx = jobContext(job.jobId)
@@ -86,8 +86,8 @@ export const runQualityCheck = async (
  */
 const refusedAsFailure = async <T>(
   deps: ProtocolJobDeps,
-  context: StepContext,
-  ctx: RequestContext,
+  context: StepScope,
+  ctx: ChangeOrigin,
   work: () => Promise<T>,
 ): Promise<T | { failed: JsonObject }> => {
   try {
@@ -105,17 +105,14 @@ const refusedAsFailure = async <T>(
 
 const skipByPolicy = async (
   deps: ProtocolJobDeps,
-  context: StepContext,
-  ctx: RequestContext,
+  context: StepScope,
+  ctx: ChangeOrigin,
 ): Promise<JsonObject> => {
   await deps.uow.run(async (tx) => {
-    const step = await moveStep(
-      tx,
-      context.step.id,
-      'complete',
-      { type: 'qa_skipped_policy', message: 'QA skipped (policy).' },
-      ctx,
-    )
+    const step = await moveStep(tx, context.step.id, 'complete', {
+      event: { type: 'qa_skipped_policy', message: 'QA skipped (policy).' },
+      origin: ctx,
+    })
     if (step?.status === 'completed')
       await applySuccessPolicies(tx, policyDepsOf(deps), step.id, 'qa_skipped_policy', ctx)
     await maybeCompleteProtocol(tx, context.run.id, ctx)
@@ -126,7 +123,7 @@ const skipByPolicy = async (
 /** The QA prompt: the step's own QA prompt file or our template, then the material to judge. */
 const qaPrompt = async (
   deps: ProtocolJobDeps,
-  context: StepContext,
+  context: StepScope,
   worktree: WorktreeInfo,
   inline: boolean,
   signal: AbortSignal,
@@ -157,7 +154,7 @@ const qaPrompt = async (
  */
 const stepSections = (
   files: ContainedFiles,
-  context: StepContext,
+  context: StepScope,
   worktree: WorktreeInfo,
 ): Array<[string, string]> => {
   const read = (path: string, fallback: string): string => files.readText(worktree.path, path, fallback)
@@ -177,7 +174,7 @@ const stepSections = (
 }
 
 interface VerdictInput {
-  readonly context: StepContext
+  readonly context: StepScope
   readonly call: Extract<EngineCallOutcome, { kind: 'done' }>
   readonly worktree: WorktreeInfo
   readonly inline: boolean
@@ -187,7 +184,7 @@ interface VerdictInput {
 const recordVerdict = async (
   deps: ProtocolJobDeps,
   { context, call, worktree, inline }: VerdictInput,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<JsonObject> => {
   const report = call.result.outputText
   const { path: workspace, protocolRoot } = worktree
@@ -217,14 +214,22 @@ const recordVerdict = async (
     if (await verdictIsStale(tx, context, metadata, ctx)) return
     if (verdict.verdict === 'PASS') {
       const event = { type: words.type, message: words.message, metadata }
-      const step = await moveStep(tx, context.step.id, 'complete', event, ctx, { summary: words.summary })
+      const step = await moveStep(tx, context.step.id, 'complete', {
+        event,
+        origin: ctx,
+        patch: { summary: words.summary },
+      })
       if (step?.status === 'completed')
         await applySuccessPolicies(tx, policyDepsOf(deps), step.id, 'qa_passed', ctx)
       await maybeCompleteProtocol(tx, context.run.id, ctx)
     } else {
       await rememberQaFailure(tx, context.step.id, report)
       const event = { type: words.type, message: words.message, metadata }
-      await failStepLoopOrBlock(tx, policyDepsOf(deps), context.step.id, event, 'qa_failed', ctx)
+      await failStepLoopOrBlock(tx, policyDepsOf(deps), context.step.id, {
+        event,
+        reason: 'qa_failed',
+        origin: ctx,
+      })
     }
   })
   return { outcome: verdict.verdict === 'PASS' ? 'completed' : 'failed', verdict: verdict.verdict }
@@ -237,9 +242,9 @@ const recordVerdict = async (
  */
 const verdictIsStale = async (
   tx: Repositories,
-  context: StepContext,
+  context: StepScope,
   metadata: JsonObject,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<boolean> => {
   const step = await tx.steps.findById(context.step.id)
   if (step?.status === 'needs_qa') return false

@@ -2,14 +2,14 @@ import type { JsonObject } from '../../domain/json.js'
 import type { StepRun } from '../../domain/step-run.js'
 import { bindCiFailureToHead } from '../../domain/retry-feedback.js'
 import { canProtocol } from '../../domain/transitions.js'
-import type { RequestContext } from '../context.js'
+import type { ChangeOrigin } from '../context.js'
 import type { Repositories } from '../ports.js'
 import { resumeWaitingStep } from '../runs/step-resume.js'
 import { changeRunStatus } from '../state-changes.js'
-import { readStepContext, type StepContext } from './step-context.js'
+import { readStepContext, type StepScope } from './step-context.js'
 
 export type ClaimOutcome =
-  | { readonly claimed: StepContext }
+  | { readonly claimed: StepScope }
   | { readonly skipped: string }
   /** The step waits for the run's worktree, which `holder` is executing in. */
   | { readonly waiting: StepRun }
@@ -25,7 +25,7 @@ export const claimStep = async (
   stepId: number,
   jobId: string,
   logPath: string,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<ClaimOutcome> => {
   const read = await readStepContext(tx, stepId)
   if (!read) return { skipped: 'step or run not found' }
@@ -39,7 +39,7 @@ export const claimStep = async (
   if (run.status !== 'running') {
     if (!canProtocol(run.status, 'run')) return { skipped: `run is ${run.status}` }
     const event = { type: 'protocol_running', message: 'Step execution started the run.' }
-    await changeRunStatus(tx, run, 'run', event, ctx)
+    await changeRunStatus(tx, run, 'run', { event, origin: ctx })
   }
   const patch: JsonObject = { job_id: jobId, log_path: logPath }
   const ciFailure = bindCiFailureToHead(step)?.ci_failure

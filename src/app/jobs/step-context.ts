@@ -6,7 +6,7 @@ import type { Repositories } from '../ports.js'
 import { readRunAndProject, type RunAndProject } from './job-support.js'
 
 /** A step with its run, project, and its spec (a default one when the run's spec names it not). */
-export interface StepContext extends RunAndProject {
+export interface StepScope extends RunAndProject {
   readonly step: StepRun
   readonly spec: ProtocolSpec | undefined
   readonly stepSpec: StepSpec
@@ -19,7 +19,7 @@ export const specOfRun = (run: RunAndProject['run']): ProtocolSpec | undefined =
 }
 
 /** Reads a step and everything around it, or undefined when any of it is gone. */
-export const readStepContext = async (tx: Repositories, stepId: number): Promise<StepContext | undefined> => {
+export const readStepContext = async (tx: Repositories, stepId: number): Promise<StepScope | undefined> => {
   const step = await tx.steps.findById(stepId)
   const loaded = step && (await readRunAndProject(tx, step.protocolRunId))
   if (!step || !loaded) return undefined
@@ -40,7 +40,7 @@ const defaultStepSpec = (step: StepRun): StepSpec => ({
 
 /** The step's prompt and output paths in this worktree, or the errors that stop it. */
 export const resolveStepFiles = (
-  context: StepContext,
+  context: StepScope,
   worktree: WorktreeInfo,
   probe: PathProbe,
 ): ResolvedStepPaths | { readonly errors: readonly string[] } =>

@@ -1,28 +1,28 @@
 import type { JsonObject } from '../../domain/json.js'
 import type { ResolvedStepPaths } from '../../domain/spec-paths.js'
 import { qaPolicyOf, type QaPolicy } from '../../domain/spec.js'
-import type { RequestContext } from '../context.js'
+import type { ChangeOrigin } from '../context.js'
 import type { LeftOutFile, WorktreeInfo } from '../git.port.js'
 import type { Repositories } from '../ports.js'
 import { applySuccessPolicies, policyDepsOf } from '../policies.js'
 import { maybeCompleteProtocol } from '../steps/complete-protocol.js'
 import type { EngineCallOutcome } from './engine-call.js'
 import { enqueueStepJob } from './enqueue.js'
-import type { JobRunContext } from './job-handler.js'
+import type { JobAttempt } from './job-handler.js'
 import { commitMessage } from './job-support.js'
 import { appendProtocolLog } from './protocol-files.js'
 import type { ProtocolJobDeps } from './protocol-job-deps.js'
 import { runQualityCheck } from './quality-check.js'
-import type { StepContext } from './step-context.js'
+import type { StepScope } from './step-context.js'
 import { addRunUsage, leftOutMetadata, moveStep } from './step-outcomes.js'
 
 export interface ExecutionInput {
-  readonly context: StepContext
+  readonly context: StepScope
   readonly worktree: WorktreeInfo
   readonly files: ResolvedStepPaths
   readonly call: Extract<EngineCallOutcome, { kind: 'done' }>
-  readonly job: JobRunContext
-  readonly ctx: RequestContext
+  readonly job: JobAttempt
+  readonly ctx: ChangeOrigin
 }
 
 /**
@@ -47,7 +47,9 @@ export const recordExecution = async (deps: ProtocolJobDeps, input: ExecutionInp
   )
   const headSha = commit ?? (await deps.git.headSha(worktree.path, job.signal))
   const policy = qaPolicyOf(context.stepSpec)
-  const outcome = await deps.uow.run((tx) => recordInTransaction(deps, tx, input, headSha, policy, leftOut))
+  const outcome = await deps.uow.run((tx) =>
+    recordInTransaction(deps, tx, input, { headSha, policy, leftOut }),
+  )
   if (outcome === 'needs_qa' && policy === 'light') {
     const qa = await runQualityCheck(deps, context.step.id, job, true)
     return { outcome: 'executed', head_sha: headSha, qa }
@@ -63,9 +65,11 @@ export const recordInTransaction = async (
   deps: ProtocolJobDeps,
   tx: Repositories,
   { context, call, ctx }: Pick<ExecutionInput, 'context' | 'call' | 'ctx'>,
-  headSha: string | null,
-  policy: QaPolicy,
-  leftOut: readonly LeftOutFile[] = [],
+  {
+    headSha,
+    policy,
+    leftOut = [],
+  }: { headSha: string | null; policy: QaPolicy; leftOut?: readonly LeftOutFile[] },
 ): Promise<string> => {
   const tokens = call.promptTokens + call.completionTokens
   const costUsd = call.result.costUsd ?? 0
@@ -90,58 +94,62 @@ export const recordInTransaction = async (
     qa_policy: policy,
     ...leftOutMetadata(leftOut),
   }
-  if (call.budgetWarning) await note(tx, context, 'budget_warning', call.budgetWarning, ctx)
+  if (call.budgetWarning)
+    await note(tx, context, 'budget_warning', { message: call.budgetWarning, origin: ctx })
   if (leftOut.length > 0) {
     const names = leftOut.map(({ path, reason }) => `${path} (${reason})`).join(', ')
-    await note(
-      tx,
-      context,
-      'commit_files_left_out',
-      `Left out of the commit: ${names}`,
-      ctx,
-      leftOutMetadata(leftOut),
-    )
+    await note(tx, context, 'commit_files_left_out', {
+      message: `Left out of the commit: ${names}`,
+      origin: ctx,
+      metadata: leftOutMetadata(leftOut),
+    })
   }
   if (policy === 'skip') {
-    await moveStep(
-      tx,
-      current.id,
-      'complete',
-      { type: 'step_completed', message: 'Step executed; QA skipped by policy.', metadata },
-      ctx,
+    await moveStep(tx, current.id, 'complete', {
+      event: { type: 'step_completed', message: 'Step executed; QA skipped by policy.', metadata },
+      origin: ctx,
       patch,
-    )
-    await note(tx, context, 'qa_skipped_policy', 'QA skipped (policy).', ctx)
+    })
+    await note(tx, context, 'qa_skipped_policy', { message: 'QA skipped (policy).', origin: ctx })
     await applySuccessPolicies(tx, policyDepsOf(deps), current.id, 'qa_skipped_policy', ctx)
     await maybeCompleteProtocol(tx, context.run.id, ctx)
     return 'completed'
   }
   const message = policy === 'light' ? 'Step executed; inline QA running.' : 'Step executed; QA required.'
-  await moveStep(tx, current.id, 'executed', { type: 'step_completed', message, metadata }, ctx, patch)
+  await moveStep(tx, current.id, 'executed', {
+    event: { type: 'step_completed', message, metadata },
+    origin: ctx,
+    patch,
+  })
   await applySuccessPolicies(tx, policyDepsOf(deps), current.id, 'exec_completed', ctx)
   if (policy === 'full' && deps.config.qa.autoAfterExec) await enqueueQa(deps, tx, context, ctx)
   return 'needs_qa'
 }
 
-const enqueueQa = async (
-  deps: ProtocolJobDeps,
-  tx: Repositories,
-  context: StepContext,
-  ctx: RequestContext,
-) => {
-  const job = await enqueueStepJob(tx.jobs, 'run_quality_job', context.step, context.run.projectId, ctx, {
-    maxAttempts: deps.config.jobs.maxAttempts,
+const enqueueQa = async (deps: ProtocolJobDeps, tx: Repositories, context: StepScope, ctx: ChangeOrigin) => {
+  const job = await enqueueStepJob(tx.jobs, 'run_quality_job', context.step, {
+    projectId: context.run.projectId,
+    origin: ctx,
+    policy: {
+      maxAttempts: deps.config.jobs.maxAttempts,
+    },
   })
-  await note(tx, context, 'qa_enqueued', 'QA job enqueued after execution.', ctx, { qa_job_id: job.id })
+  await note(tx, context, 'qa_enqueued', {
+    message: 'QA job enqueued after execution.',
+    origin: ctx,
+    metadata: { qa_job_id: job.id },
+  })
 }
 
 const note = (
   tx: Repositories,
-  context: StepContext,
+  context: StepScope,
   type: string,
-  message: string,
-  ctx: RequestContext,
-  metadata: JsonObject = {},
+  {
+    message,
+    origin: ctx,
+    metadata = {},
+  }: { readonly message: string; readonly origin: ChangeOrigin; readonly metadata?: JsonObject },
 ) =>
   tx.events.append({
     projectId: context.run.projectId,

@@ -1,7 +1,7 @@
 import type { JsonObject } from '../../domain/json.js'
 import type { StepRun, StepRunPatch } from '../../domain/step-run.js'
 import { canStep, type StepAction } from '../../domain/transitions.js'
-import type { RequestContext } from '../context.js'
+import type { ChangeOrigin } from '../context.js'
 import type { LeftOutFile } from '../git.port.js'
 import type { Repositories } from '../ports.js'
 import { changeStepStatus, type ChangeEvent } from '../state-changes.js'
@@ -17,15 +17,18 @@ export const moveStep = async (
   tx: Repositories,
   stepId: number,
   action: StepAction,
-  event: ChangeEvent,
-  ctx: RequestContext,
-  patch?: StepRunPatch,
+  {
+    event,
+    origin: ctx,
+    patch,
+  }: { readonly event: ChangeEvent; readonly origin: ChangeOrigin; readonly patch?: StepRunPatch },
 ): Promise<StepRun | undefined> => {
   const found = await tx.steps.findWithProjectId(stepId)
   if (!found) return undefined
   const { step, projectId } = found
   const run = { id: step.protocolRunId, projectId }
-  if (canStep(step.status, action)) return changeStepStatus(tx, run, step, action, event, ctx, patch)
+  if (canStep(step.status, action))
+    return changeStepStatus(tx, run, step, { action, event, origin: ctx, patch })
   await tx.events.append({
     projectId: run.projectId,
     protocolRunId: run.id,
@@ -42,7 +45,7 @@ export const failStepAndBlockRun = (
   tx: Repositories,
   stepId: number,
   event: ChangeEvent,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<void> => failStep(tx, stepId, event, ctx)
 
 /**
@@ -53,19 +56,21 @@ export const failStepLoopOrBlock = (
   tx: Repositories,
   policyDeps: PolicyDeps,
   stepId: number,
-  event: ChangeEvent,
-  reason: FailureReason,
-  ctx: RequestContext,
+  {
+    event,
+    reason,
+    origin: ctx,
+  }: { readonly event: ChangeEvent; readonly reason: FailureReason; readonly origin: ChangeOrigin },
 ): Promise<void> => failStep(tx, stepId, event, ctx, { policyDeps, reason })
 
 const failStep = async (
   tx: Repositories,
   stepId: number,
   event: ChangeEvent,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
   policies?: { readonly policyDeps: PolicyDeps; readonly reason: FailureReason },
 ): Promise<void> => {
-  const step = await moveStep(tx, stepId, 'fail', event, ctx, { summary: event.message })
+  const step = await moveStep(tx, stepId, 'fail', { event, origin: ctx, patch: { summary: event.message } })
   if (!step) return
   if (
     policies &&

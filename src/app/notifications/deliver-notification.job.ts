@@ -39,7 +39,12 @@ export const createDeliverNotificationHandler =
       return { outcome: 'skipped', status: delivery?.status ?? 'unknown delivery' }
     const receiver = await deps.uow.run((tx) => receiverOf(tx, deps, delivery))
     if (!receiver) {
-      await record(deps, delivery, 'dropped', context.attempt, null, 'receiver removed or disabled')
+      await record(deps, delivery, {
+        status: 'dropped',
+        attempts: context.attempt,
+        statusCode: null,
+        error: 'receiver removed or disabled',
+      })
       return { outcome: 'dropped' }
     }
     const body = bodyOf(delivery, receiver.format)
@@ -51,11 +56,21 @@ export const createDeliverNotificationHandler =
     )
     const statusCode = sent.statusCode ?? null
     if (sent.error === undefined) {
-      await record(deps, delivery, 'delivered', context.attempt, statusCode, null)
+      await record(deps, delivery, {
+        status: 'delivered',
+        attempts: context.attempt,
+        statusCode,
+        error: null,
+      })
       return { outcome: 'delivered', status_code: statusCode ?? 0 }
     }
     if (context.attempt < context.maxAttempts) {
-      await record(deps, delivery, 'pending', context.attempt, statusCode, sent.error)
+      await record(deps, delivery, {
+        status: 'pending',
+        attempts: context.attempt,
+        statusCode,
+        error: sent.error,
+      })
       throw new Error(`Notification ${delivery.id} not delivered: ${sent.error}`)
     }
     await giveUp(deps, delivery, context.attempt, statusCode, sent.error)
@@ -77,15 +92,15 @@ const receiverOf = async (
   return { url: target.url, secret, format: target.format }
 }
 
-const record = (
-  deps: NotificationJobDeps,
-  delivery: NotificationDelivery,
-  status: 'pending' | 'delivered' | 'dropped',
-  attempts: number,
-  statusCode: number | null,
-  error: string | null,
-) =>
-  deps.uow.run((tx) => tx.notifications.recordAttempt(delivery.id, { status, attempts, statusCode, error }))
+interface AttemptRecord {
+  readonly status: 'pending' | 'delivered' | 'dropped'
+  readonly attempts: number
+  readonly statusCode: number | null
+  readonly error: string | null
+}
+
+const record = (deps: NotificationJobDeps, delivery: NotificationDelivery, attempt: AttemptRecord) =>
+  deps.uow.run((tx) => tx.notifications.recordAttempt(delivery.id, attempt))
 
 const giveUp = (
   deps: NotificationJobDeps,

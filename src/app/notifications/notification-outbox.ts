@@ -1,5 +1,5 @@
 import type { NotificationType } from '../../domain/notification.js'
-import { NO_CONTEXT } from '../context.js'
+import { NO_ORIGIN } from '../context.js'
 import { enqueueJob } from '../jobs/enqueue.js'
 import type { BeforeCommit, Repositories } from '../ports.js'
 import { payloadOf } from './envelope.js'
@@ -56,9 +56,11 @@ export const queueNotice = async (
       'deliver_notification_job',
       { delivery_id: delivery.id },
       // Scoped to the project only: a run's cancellation or end must not cancel its notifications.
-      { projectId: notice.projectId },
-      NO_CONTEXT,
-      { maxAttempts: options.maxAttempts },
+      {
+        scope: { projectId: notice.projectId },
+        origin: NO_ORIGIN,
+        policy: { maxAttempts: options.maxAttempts },
+      },
     )
     ids.push(delivery.id)
   }

@@ -6,7 +6,7 @@ import type {
   NotificationType,
 } from '../../domain/notification.js'
 import { authorizeProject } from '../access.js'
-import type { RequestContext } from '../context.js'
+import type { ChangeOrigin } from '../context.js'
 import type { Repositories, UnitOfWork } from '../ports.js'
 import type { NotifyUrlPolicy } from './notification.port.js'
 import { queueNotice, type NotificationOutboxOptions } from './notification-outbox.js'
@@ -30,13 +30,13 @@ export interface TargetInput {
 /** Configuring a project's outgoing webhooks, reading their delivery log, and test-sends. */
 export const makeNotificationUseCases = (deps: NotificationUseCaseDeps) => ({
   /** The project's receivers (never their secrets). */
-  listTargets: async (projectId: number, ctx: RequestContext): Promise<NotificationTarget[]> => {
+  listTargets: async (projectId: number, ctx: ChangeOrigin): Promise<NotificationTarget[]> => {
     await authorizeProject(deps.repos, projectId, ctx)
     return deps.repos.notifications.listTargets(projectId)
   },
 
   /** Adds a receiver after checking its URL (422 when refused). */
-  createTarget: (projectId: number, input: TargetInput, ctx: RequestContext): Promise<NotificationTarget> =>
+  createTarget: (projectId: number, input: TargetInput, ctx: ChangeOrigin): Promise<NotificationTarget> =>
     deps.uow.run(async (tx) => {
       await authorizeProject(tx, projectId, ctx)
       checkUrl(deps.urlPolicy, input.url)
@@ -54,7 +54,7 @@ export const makeNotificationUseCases = (deps: NotificationUseCaseDeps) => ({
     projectId: number,
     targetId: number,
     patch: Partial<TargetInput>,
-    ctx: RequestContext,
+    ctx: ChangeOrigin,
   ): Promise<NotificationTarget> =>
     deps.uow.run(async (tx) => {
       await authorizeProject(tx, projectId, ctx)
@@ -63,7 +63,7 @@ export const makeNotificationUseCases = (deps: NotificationUseCaseDeps) => ({
       return updated ?? notFound(projectId, targetId)
     }),
 
-  deleteTarget: (projectId: number, targetId: number, ctx: RequestContext): Promise<void> =>
+  deleteTarget: (projectId: number, targetId: number, ctx: ChangeOrigin): Promise<void> =>
     deps.uow.run(async (tx) => {
       await authorizeProject(tx, projectId, ctx)
       if (!(await tx.notifications.deleteTarget(projectId, targetId))) notFound(projectId, targetId)
@@ -73,7 +73,7 @@ export const makeNotificationUseCases = (deps: NotificationUseCaseDeps) => ({
   listDeliveries: async (
     projectId: number,
     page: { readonly limit: number; readonly beforeId?: number },
-    ctx: RequestContext,
+    ctx: ChangeOrigin,
   ): Promise<NotificationDelivery[]> => {
     await authorizeProject(deps.repos, projectId, ctx)
     return deps.repos.notifications.listDeliveries(projectId, page.limit, page.beforeId)
@@ -86,7 +86,7 @@ export const makeNotificationUseCases = (deps: NotificationUseCaseDeps) => ({
   testSend: (
     projectId: number,
     targetId: number | undefined,
-    ctx: RequestContext,
+    ctx: ChangeOrigin,
   ): Promise<NotificationDelivery[]> =>
     deps.uow.run(async (tx) => {
       const project = await authorizeProject(tx, projectId, ctx)

@@ -3,7 +3,7 @@ import type { Project } from '../../domain/project.js'
 import { canProtocol } from '../../domain/transitions.js'
 import type { AppDeps } from '../app-deps.js'
 import { authorizeProject } from '../access.js'
-import { withTrace, type RequestContext } from '../context.js'
+import { withTrace, type ChangeOrigin } from '../context.js'
 import { enqueueJob } from '../jobs/enqueue.js'
 import { changeRunStatus } from '../state-changes.js'
 
@@ -13,7 +13,7 @@ import { changeRunStatus } from '../state-changes.js'
  */
 export const makeAnswerClarifications =
   ({ uow, jobPolicy }: Pick<AppDeps, 'uow' | 'jobPolicy'>) =>
-  (projectId: number, answers: JsonObject, ctx: RequestContext): Promise<Project> =>
+  (projectId: number, answers: JsonObject, ctx: ChangeOrigin): Promise<Project> =>
     uow.run(async (tx) => {
       const current = await authorizeProject(tx, projectId, ctx)
       const merged = { ...current.clarifications, ...answers }
@@ -28,9 +28,9 @@ export const makeAnswerClarifications =
       if (setup?.status === 'blocked' && canProtocol(setup.status, 'run')) {
         const payload = { project_id: projectId, protocol_run_id: setup.id }
         const scope = { projectId, protocolRunId: setup.id }
-        const job = await enqueueJob(tx.jobs, 'project_setup_job', payload, scope, ctx, jobPolicy)
+        const job = await enqueueJob(tx.jobs, 'project_setup_job', payload, { scope, origin: ctx, policy: jobPolicy })
         const event = { type: 'setup_enqueued', message: 'Project setup enqueued.', metadata: { job_id: job.id } }
-        await changeRunStatus(tx, setup, 'run', event, ctx)
+        await changeRunStatus(tx, setup, 'run', { event, origin: ctx })
       }
       return project
     })

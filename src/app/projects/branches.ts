@@ -4,7 +4,7 @@ import type { Project } from '../../domain/project.js'
 import { isTerminalProtocolStatus } from '../../domain/statuses.js'
 import type { AppDeps } from '../app-deps.js'
 import { authorizeProject } from '../access.js'
-import { withTrace, type RequestContext } from '../context.js'
+import { withTrace, type ChangeOrigin } from '../context.js'
 import type { GitClient } from '../git.port.js'
 
 export type BranchDeps = Pick<AppDeps, 'uow' | 'repos'> & {
@@ -20,7 +20,7 @@ const checkoutOf = (deps: BranchDeps, project: Project): string => {
   return repo.path
 }
 
-const projectEvent = (deps: BranchDeps, project: Project, type: string, message: string, metadata: object, ctx: RequestContext) =>
+const projectEvent = (deps: BranchDeps, project: Project, type: string, { message, metadata, origin: ctx }: { readonly message: string; readonly metadata: object; readonly origin: ChangeOrigin }) =>
   deps.uow.run((tx) =>
     tx.events.append({ projectId: project.id, eventType: type, message, metadata: withTrace({ project_id: project.id, ...metadata }, ctx) }),
   )
@@ -28,10 +28,10 @@ const projectEvent = (deps: BranchDeps, project: Project, type: string, message:
 /** Branches on `origin` (ls-remote), recorded as a project-level `branches_listed` event. */
 export const makeListBranches =
   (deps: BranchDeps) =>
-  async (projectId: number, ctx: RequestContext): Promise<{ branches: string[] }> => {
+  async (projectId: number, ctx: ChangeOrigin): Promise<{ branches: string[] }> => {
     const project = await authorizeProject(deps.repos, projectId, ctx)
     const branches = await deps.git.listRemoteHeads(checkoutOf(deps, project), AbortSignal.timeout(GIT_TIMEOUT_MS))
-    await projectEvent(deps, project, 'branches_listed', 'Listed remote branches.', { branches }, ctx)
+    await projectEvent(deps, project, 'branches_listed', { message: 'Listed remote branches.', metadata: { branches }, origin: ctx })
     return { branches }
   }
 
@@ -41,7 +41,7 @@ export const makeListBranches =
  */
 export const makeDeleteBranch =
   (deps: BranchDeps) =>
-  async (projectId: number, branch: string, confirm: boolean, ctx: RequestContext): Promise<{ deleted: true; branch: string }> => {
+  async (projectId: number, branch: string, confirm: boolean, ctx: ChangeOrigin): Promise<{ deleted: true; branch: string }> => {
     const project = await authorizeProject(deps.repos, projectId, ctx)
     if (!confirm) throw new AppError('ORC_BAD_REQUEST', 'confirm=true required to delete a remote branch')
     const problem = branchNameProblem(branch)
@@ -55,9 +55,9 @@ export const makeDeleteBranch =
       await deps.git.deleteRemoteBranch(path, branch, AbortSignal.timeout(GIT_TIMEOUT_MS))
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error)
-      await projectEvent(deps, project, 'branch_delete_failed', `Failed to delete remote branch ${branch}: ${reason}`, { branch }, ctx)
+      await projectEvent(deps, project, 'branch_delete_failed', { message: `Failed to delete remote branch ${branch}: ${reason}`, metadata: { branch }, origin: ctx })
       throw error
     }
-    await projectEvent(deps, project, 'branch_deleted', `Deleted remote branch ${branch}.`, { branch }, ctx)
+    await projectEvent(deps, project, 'branch_deleted', { message: `Deleted remote branch ${branch}.`, metadata: { branch }, origin: ctx })
     return { deleted: true, branch }
   }

@@ -5,7 +5,7 @@ import { defaultModelsIssue, refuseModelIssue } from '../../domain/model-name.js
 import type { Project } from '../../domain/project.js'
 import type { AppDeps } from '../app-deps.js'
 import { authorizeProject } from '../access.js'
-import { withTrace, type RequestContext } from '../context.js'
+import { withTrace, type ChangeOrigin } from '../context.js'
 import { unreadableProjects } from '../events/visibility.js'
 import { enqueueJob } from '../jobs/enqueue.js'
 import { generateToken, hashToken } from '../secrets.js'
@@ -43,7 +43,7 @@ const SETUP_DESCRIPTION = 'Project setup and bootstrap'
  */
 export const makeCreateProject =
   ({ uow, jobPolicy, repoPolicy }: Pick<AppDeps, 'uow' | 'jobPolicy'> & { repoPolicy: RepoPolicy }) =>
-  (input: CreateProjectInput, ctx: RequestContext): Promise<Project> => {
+  (input: CreateProjectInput, ctx: ChangeOrigin): Promise<Project> => {
     parseGitUrl(input.gitUrl, repoPolicy)
     refuseModelIssue(defaultModelsIssue(input.defaultModels))
     const localPath = input.localPath === null ? null : checkLocalPath(input.localPath, repoPolicy)
@@ -65,7 +65,7 @@ export const makeCreateProject =
       })
       const payload = { project_id: project.id, protocol_run_id: run.id }
       const scope = { projectId: project.id, protocolRunId: run.id }
-      const job = await enqueueJob(tx.jobs, 'project_setup_job', payload, scope, ctx, jobPolicy)
+      const job = await enqueueJob(tx.jobs, 'project_setup_job', payload, { scope, origin: ctx, policy: jobPolicy })
       await tx.events.append({
         projectId: project.id,
         protocolRunId: run.id,
@@ -79,7 +79,7 @@ export const makeCreateProject =
 
 export const makeGetProject =
   ({ repos }: Pick<AppDeps, 'repos'>) =>
-  (projectId: number, ctx: RequestContext): Promise<Project> =>
+  (projectId: number, ctx: ChangeOrigin): Promise<Project> =>
     authorizeProject(repos, projectId, ctx)
 
 /**
@@ -88,13 +88,13 @@ export const makeGetProject =
  */
 export const makeListProjects =
   ({ repos }: Pick<AppDeps, 'repos'>) =>
-  async (page: { limit: number; beforeId?: number; afterId?: number }, ctx: RequestContext): Promise<Project[]> =>
+  async (page: { limit: number; beforeId?: number; afterId?: number }, ctx: ChangeOrigin): Promise<Project[]> =>
     repos.projects.list({ ...page, excludeIds: await unreadableProjects(repos, ctx) })
 
 /** Updates a project; returns the new token once when one was generated. */
 export const makeUpdateProject =
   ({ uow, repoPolicy }: Pick<AppDeps, 'uow'> & { repoPolicy: RepoPolicy }) =>
-  (projectId: number, input: UpdateProjectInput, ctx: RequestContext): Promise<{ project: Project; apiToken?: string }> =>
+  (projectId: number, input: UpdateProjectInput, ctx: ChangeOrigin): Promise<{ project: Project; apiToken?: string }> =>
     uow.run(async (tx) => {
       await authorizeProject(tx, projectId, ctx)
       refuseModelIssue(defaultModelsIssue(input.defaultModels))

@@ -6,7 +6,7 @@ import { canStep, nextProtocolStatus } from '../../domain/transitions.js'
 import { appendRunEvent, runEventMetadata } from '../api-events.js'
 import type { AppDeps } from '../app-deps.js'
 import { authorizeRun } from '../access.js'
-import type { RequestContext } from '../context.js'
+import type { ChangeOrigin } from '../context.js'
 import { enqueueJob } from '../jobs/enqueue.js'
 import type { Repositories } from '../ports.js'
 import { changeRunStatus, changeStepStatus } from '../state-changes.js'
@@ -26,7 +26,7 @@ type Deps = Pick<AppDeps, 'uow' | 'jobPolicy' | 'abortRun'>
  */
 export const makeStartProtocol =
   (deps: Deps) =>
-  (runId: number, ctx: RequestContext): Promise<ActionResult> =>
+  (runId: number, ctx: ChangeOrigin): Promise<ActionResult> =>
     deps.uow.run(async (tx) => {
       const { run } = await authorizeRun(tx, runId, ctx)
       if (isCodeMachineRun(run)) {
@@ -39,39 +39,34 @@ export const makeStartProtocol =
         tx.jobs,
         'plan_protocol_job',
         { protocol_run_id: run.id },
-        scope,
-        ctx,
-        deps.jobPolicy,
+        { scope, origin: ctx, policy: deps.jobPolicy },
       )
       const metadata = { job_id: job.id, spec_hash: runEventMetadata(run).spec_hash ?? null }
-      await changeRunStatus(
-        tx,
-        run,
-        'start',
-        { type: 'planning_enqueued', message: 'Planning job enqueued.', metadata },
-        ctx,
-      )
+      await changeRunStatus(tx, run, 'start', {
+        event: { type: 'planning_enqueued', message: 'Planning job enqueued.', metadata },
+        origin: ctx,
+      })
       return { message: 'Protocol planning enqueued', job }
     })
 
 /** Pauses an active run; pausing a paused run is a no-op without a second event. */
 export const makePauseProtocol =
   ({ uow }: Deps) =>
-  (runId: number, ctx: RequestContext): Promise<ProtocolRun> =>
+  (runId: number, ctx: ChangeOrigin): Promise<ProtocolRun> =>
     uow.run(async (tx) => {
       const { run } = await authorizeRun(tx, runId, ctx)
       if (run.status === 'paused') return run
       const event = { type: 'paused', message: 'Protocol paused by user.', metadata: runEventMetadata(run) }
-      return changeRunStatus(tx, run, 'pause', event, ctx)
+      return changeRunStatus(tx, run, 'pause', { event, origin: ctx })
     })
 
 export const makeResumeProtocol =
   ({ uow }: Deps) =>
-  (runId: number, ctx: RequestContext): Promise<ProtocolRun> =>
+  (runId: number, ctx: ChangeOrigin): Promise<ProtocolRun> =>
     uow.run(async (tx) => {
       const { run } = await authorizeRun(tx, runId, ctx)
       const event = { type: 'resumed', message: 'Protocol resumed by user.', metadata: runEventMetadata(run) }
-      const resumed = await changeRunStatus(tx, run, 'resume', event, ctx)
+      const resumed = await changeRunStatus(tx, run, 'resume', { event, origin: ctx })
       // What pause held back runs again, committed with the resume itself.
       await tx.jobs.releaseHeld(runId)
       return resumed
@@ -83,7 +78,7 @@ export const makeResumeProtocol =
  */
 export const makeCancelProtocol =
   ({ uow, abortRun }: Deps) =>
-  async (runId: number, ctx: RequestContext): Promise<ProtocolRun> => {
+  async (runId: number, ctx: ChangeOrigin): Promise<ProtocolRun> => {
     const { run, changed } = await uow.run(async (tx) => {
       const { run: current } = await authorizeRun(tx, runId, ctx)
       if (current.status === 'cancelled') return { run: current, changed: false }
@@ -92,15 +87,20 @@ export const makeCancelProtocol =
         message: 'Protocol cancelled by user.',
         metadata: runEventMetadata(current),
       }
-      const cancelled = await changeRunStatus(tx, current, 'cancel', event, ctx)
+      const cancelled = await changeRunStatus(tx, current, 'cancel', { event, origin: ctx })
       for (const step of await tx.steps.listByRun(runId)) {
         if (!canStep(step.status, 'cancel')) continue
         const stepEvent = {
           type: 'step_cancelled',
           message: `Step ${step.stepName} cancelled with protocol.`,
         }
-        await changeStepStatus(tx, current, step, 'cancel', stepEvent, ctx, {
-          summary: 'Cancelled with protocol',
+        await changeStepStatus(tx, current, step, {
+          action: 'cancel',
+          event: stepEvent,
+          origin: ctx,
+          patch: {
+            summary: 'Cancelled with protocol',
+          },
         })
       }
       await tx.jobs.cancelForRun(runId)
@@ -115,27 +115,24 @@ const enqueueNextStep = async (
   tx: Repositories,
   deps: Deps,
   run: ProtocolRun,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
   why?: string,
 ): Promise<ActionResult> => {
   const steps = await tx.steps.listByRun(run.id)
   const step = steps.find((s) => canStep(s.status, 'run'))
   if (!step) throw new AppError('ORC_NOTHING_TO_RUN', 'No pending or failed steps to run')
   const message = `Step ${step.stepName} enqueued for execution${why ? ` (${why})` : ''}.`
-  const job = await startStep(
-    tx,
-    deps,
-    run,
+  const job = await startStep(tx, deps, run, {
     step,
-    { action: 'run', event: { type: 'step_enqueued', message } },
-    ctx,
-  )
+    start: { action: 'run', event: { type: 'step_enqueued', message } },
+    origin: ctx,
+  })
   return { message: `Step ${step.stepName} enqueued`, job }
 }
 
 export const makeRunNextStep =
   (deps: Deps) =>
-  (runId: number, ctx: RequestContext): Promise<ActionResult> =>
+  (runId: number, ctx: ChangeOrigin): Promise<ActionResult> =>
     deps.uow.run(async (tx) => {
       const { run } = await authorizeRun(tx, runId, ctx)
       return enqueueNextStep(tx, deps, run, ctx)
@@ -143,26 +140,31 @@ export const makeRunNextStep =
 
 export const makeRetryLatest =
   (deps: Deps) =>
-  (runId: number, ctx: RequestContext): Promise<ActionResult> =>
+  (runId: number, ctx: ChangeOrigin): Promise<ActionResult> =>
     deps.uow.run(async (tx) => {
       const { run } = await authorizeRun(tx, runId, ctx)
       const steps = await tx.steps.listByRun(runId)
       const step = [...steps].reverse().find((s) => canStep(s.status, 'retry'))
       if (!step) throw new AppError('ORC_NOTHING_TO_RUN', 'No failed or blocked steps to retry')
       const event = { type: 'step_retry_enqueued', message: `Retrying ${step.stepName}.` }
-      const job = await startStep(tx, deps, run, step, { action: 'retry', event }, ctx)
+      const job = await startStep(tx, deps, run, { step, start: { action: 'retry', event }, origin: ctx })
       return { message: `Retrying ${step.stepName}`, job }
     })
 
 /** Enqueues opening the PR/MR; refused only for cancelled runs, whose work was abandoned. */
 export const makeOpenPr =
   ({ uow, jobPolicy }: Deps) =>
-  (runId: number, ctx: RequestContext): Promise<ActionResult> =>
+  (runId: number, ctx: ChangeOrigin): Promise<ActionResult> =>
     uow.run(async (tx) => {
       const { run } = await authorizeRun(tx, runId, ctx)
       if (run.status === 'cancelled') throw new AppError('ORC_INVALID_TRANSITION', 'Protocol is cancelled')
       const scope = { projectId: run.projectId, protocolRunId: run.id }
-      const job = await enqueueJob(tx.jobs, 'open_pr_job', { protocol_run_id: run.id }, scope, ctx, jobPolicy)
+      const job = await enqueueJob(
+        tx.jobs,
+        'open_pr_job',
+        { protocol_run_id: run.id },
+        { scope, origin: ctx, policy: jobPolicy },
+      )
       await appendRunEvent(
         tx,
         run,

@@ -7,7 +7,7 @@ import type { ProtocolRun } from '../../domain/protocol-run.js'
 import type { ProtocolStatus } from '../../domain/statuses.js'
 import type { AppDeps } from '../app-deps.js'
 import { authorizeProject, authorizeRun } from '../access.js'
-import type { RequestContext } from '../context.js'
+import type { ChangeOrigin } from '../context.js'
 import { checkInsideProjectFolder, type ProjectFolderDeps } from '../projects/project-folder.js'
 import type { Page } from '../ports.js'
 import { summarizeSpec, type SpecSummary } from './spec-summary.js'
@@ -30,7 +30,7 @@ export interface CreateProtocolInput {
  */
 export const makeCreateProtocol =
   ({ uow, repos, git, files }: Pick<AppDeps, 'uow' | 'repos'> & ProjectFolderDeps) =>
-  async (projectId: number, input: CreateProtocolInput, ctx: RequestContext): Promise<ProtocolRun> => {
+  async (projectId: number, input: CreateProtocolInput, ctx: ChangeOrigin): Promise<ProtocolRun> => {
     const project = await authorizeProject(repos, projectId, ctx)
     const problem = protocolNameProblem(input.protocolName)
     if (problem) throw new AppError('ORC_VALIDATION_FAILED', problem, { field: 'protocol_name' })
@@ -66,19 +66,19 @@ const pathInProjectFolder = (
 
 export const makeListProtocols =
   ({ repos }: Pick<AppDeps, 'repos'>) =>
-  async (projectId: number, page: Page, ctx: RequestContext): Promise<ProtocolRun[]> => {
+  async (projectId: number, page: Page, ctx: ChangeOrigin): Promise<ProtocolRun[]> => {
     await authorizeProject(repos, projectId, ctx)
     return repos.runs.listByProject(projectId, page)
   }
 
 export const makeGetProtocol =
   ({ repos }: Pick<AppDeps, 'repos'>) =>
-  async (runId: number, ctx: RequestContext): Promise<ProtocolRun> =>
+  async (runId: number, ctx: ChangeOrigin): Promise<ProtocolRun> =>
     (await authorizeRun(repos, runId, ctx)).run
 
 export const makeGetSpec =
   ({ repos }: Pick<AppDeps, 'repos'>) =>
-  async (runId: number, ctx: RequestContext): Promise<{ run: ProtocolRun; summary: SpecSummary }> => {
+  async (runId: number, ctx: ChangeOrigin): Promise<{ run: ProtocolRun; summary: SpecSummary }> => {
     const { run } = await authorizeRun(repos, runId, ctx)
     return { run, summary: summarizeSpec(run) }
   }

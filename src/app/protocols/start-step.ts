@@ -4,7 +4,7 @@ import type { StepRun } from '../../domain/step-run.js'
 import { nextProtocolStatus, type StepAction } from '../../domain/transitions.js'
 import { runEventMetadata } from '../api-events.js'
 import type { AppDeps } from '../app-deps.js'
-import type { RequestContext } from '../context.js'
+import type { ChangeOrigin } from '../context.js'
 import { enqueueStepJob } from '../jobs/enqueue.js'
 import type { Repositories } from '../ports.js'
 import { holdRunLeaseOrRefuse } from '../runs/run-lease.js'
@@ -26,25 +26,37 @@ export const startStep = async (
   tx: Repositories,
   deps: Pick<AppDeps, 'jobPolicy'>,
   run: ProtocolRun,
-  step: StepRun,
-  start: StepStart,
-  ctx: RequestContext,
+  {
+    step,
+    start,
+    origin: ctx,
+  }: { readonly step: StepRun; readonly start: StepStart; readonly origin: ChangeOrigin },
 ): Promise<Job> => {
   nextProtocolStatus(run.status, 'run')
   const retries = start.action === 'retry' ? step.retries + 1 : step.retries
-  const job = await enqueueStepJob(tx.jobs, 'execute_step_job', step, run.projectId, ctx, deps.jobPolicy)
+  const job = await enqueueStepJob(tx.jobs, 'execute_step_job', step, {
+    projectId: run.projectId,
+    origin: ctx,
+    policy: deps.jobPolicy,
+  })
   await holdRunLeaseOrRefuse(tx, { protocolRunId: run.id, stepRunId: step.id, jobId: job.id })
   const metadata = runEventMetadata(
     run,
     start.action === 'retry' ? { job_id: job.id, retries } : { job_id: job.id },
   )
-  await changeStepStatus(tx, run, step, start.action, { ...start.event, metadata }, ctx, { retries })
-  // A start by a user begins a fresh chain: the trigger depth restarts (W-11), and the step is
+  await changeStepStatus(tx, run, step, {
+    action: start.action,
+    event: { ...start.event, metadata },
+    origin: ctx,
+    patch: { retries },
+  })
+  // A start by a user begins a fresh chain: the trigger depth restarts (the original never reset it,
+  // so later executions of a step were depth-capped at once), and the step is
   // reserved for this job, so a stale job of an earlier attempt (another id) finds it taken.
   await tx.steps.mergeRuntimeState(step.id, { inline_trigger_depth: null, job_id: job.id })
   if (run.status !== 'running') {
     const event = { type: 'protocol_running', message: 'Protocol running.', metadata: runEventMetadata(run) }
-    await changeRunStatus(tx, run, 'run', event, ctx)
+    await changeRunStatus(tx, run, 'run', { event, origin: ctx })
   }
   return job
 }

@@ -1,18 +1,17 @@
 import { JOB_STATUSES, type Job, type JobStatKey, type JobStatus } from '../../domain/job.js'
 import type { AppDeps } from '../app-deps.js'
 import { authorizeProject } from '../access.js'
-import type { RequestContext } from '../context.js'
+import type { ChangeOrigin } from '../context.js'
 import { unreadableProjects } from '../events/visibility.js'
-
-export type QueueBackendName = 'embedded' | 'redis-bullmq'
+import type { QueueBackend } from '../queue.js'
 
 export interface QueueStats {
-  readonly backend: QueueBackendName
+  readonly backend: QueueBackend
   readonly default: Record<JobStatKey, number>
 }
 
 export const makeQueueStats =
-  ({ repos, backend }: Pick<AppDeps, 'repos'> & { backend: QueueBackendName }) =>
+  ({ repos, backend }: Pick<AppDeps, 'repos'> & { backend: QueueBackend }) =>
   async (): Promise<QueueStats> => ({ backend, default: await repos.jobs.counts() })
 
 export interface JobQuery {
@@ -27,7 +26,7 @@ export interface JobQuery {
  */
 export const makeListJobs =
   ({ repos }: Pick<AppDeps, 'repos'>) =>
-  async (query: JobQuery, ctx: RequestContext): Promise<Job[]> => {
+  async (query: JobQuery, ctx: ChangeOrigin): Promise<Job[]> => {
     if (query.status !== undefined && !isListableStatus(query.status)) return []
     if (query.projectId !== undefined) await authorizeProject(repos, query.projectId, ctx)
     const excludeProjectIds = query.projectId === undefined ? await unreadableProjects(repos, ctx) : []

@@ -1,6 +1,6 @@
-import type { RequestContext } from '../context.js'
-import type { JobRunContext } from '../jobs/job-handler.js'
-import type { StepContext } from '../jobs/step-context.js'
+import type { ChangeOrigin } from '../context.js'
+import type { JobAttempt } from '../jobs/job-handler.js'
+import type { StepScope } from '../jobs/step-context.js'
 import type { UnitOfWork } from '../ports.js'
 
 /**
@@ -8,11 +8,11 @@ import type { UnitOfWork } from '../ports.js'
  * expired), its agent stalled, or an error stopped it. The worktree is kept as that attempt left
  * it — uncommitted files included, nothing is reset — so the agent is told to continue from it.
  */
-export const isResumedAttempt = (job: Pick<JobRunContext, 'attempt'>): boolean => job.attempt > 1
+export const isResumedAttempt = (job: Pick<JobAttempt, 'attempt'>): boolean => job.attempt > 1
 
 /** The prompt section that tells the agent its previous attempt was interrupted. */
 export const interruptedAttemptSections = (
-  job: Pick<JobRunContext, 'attempt' | 'maxAttempts'>,
+  job: Pick<JobAttempt, 'attempt' | 'maxAttempts'>,
 ): Array<[string, string]> =>
   isResumedAttempt(job)
     ? [
@@ -29,9 +29,9 @@ export const interruptedAttemptSections = (
 /** Records `execution_resumed` (attempt numbers, interruption) when an attempt follows another. */
 export const recordResumedAttempt = async (
   deps: { readonly uow: UnitOfWork },
-  context: Pick<StepContext, 'run' | 'step'>,
-  job: Pick<JobRunContext, 'attempt' | 'maxAttempts' | 'jobId'>,
-  ctx: RequestContext,
+  context: Pick<StepScope, 'run' | 'step'>,
+  job: Pick<JobAttempt, 'attempt' | 'maxAttempts' | 'jobId'>,
+  ctx: ChangeOrigin,
 ): Promise<void> => {
   if (!isResumedAttempt(job)) return
   await deps.uow.run((tx) =>

@@ -1,10 +1,10 @@
 import { classifyEngineExit } from '../../domain/engine-failure.js'
 import type { JsonObject } from '../../domain/json.js'
 import type { StepRun } from '../../domain/step-run.js'
-import type { RequestContext } from '../context.js'
+import type { ChangeOrigin } from '../context.js'
 import type { EngineResult } from '../engine.port.js'
 import { JobDeferral } from '../jobs/job-deferral.js'
-import type { StepContext } from '../jobs/step-context.js'
+import type { StepScope } from '../jobs/step-context.js'
 import type { Repositories, UnitOfWork } from '../ports.js'
 import { changeStepStatus } from '../state-changes.js'
 
@@ -31,9 +31,9 @@ type Deps = { readonly uow: UnitOfWork }
  */
 export const parkIfEngineLimited = async (
   deps: Deps,
-  context: StepContext,
+  context: StepScope,
   engine: EngineChoice,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<void> => {
   const until = await deps.uow.run((tx) => tx.engineLimits.limitedUntil(engine.engineId, new Date()))
   if (until === undefined) return
@@ -54,9 +54,9 @@ export const parkIfEngineLimited = async (
  */
 export const parkIfUsageLimited = async (
   deps: Deps,
-  context: StepContext,
+  context: StepScope,
   call: { readonly engine: EngineChoice; readonly result: EngineResult },
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<void> => {
   if (call.result.success) return
   const now = new Date()
@@ -74,12 +74,7 @@ export const parkIfUsageLimited = async (
   await park(deps, context, { engine: call.engine, resumeAt, message, metadata }, ctx)
 }
 
-const park = async (
-  deps: Deps,
-  context: StepContext,
-  parking: Parking,
-  ctx: RequestContext,
-): Promise<never> => {
+const park = async (deps: Deps, context: StepScope, parking: Parking, ctx: ChangeOrigin): Promise<never> => {
   const { engine, resumeAt, message } = parking
   await deps.uow.run(async (tx) => {
     await tx.engineLimits.limit(engine.engineId, resumeAt, message)
@@ -91,14 +86,11 @@ const park = async (
       model: engine.model,
       resume_at: resumeAt.toISOString(),
     }
-    await changeStepStatus(
-      tx,
-      context.run,
-      step,
-      'park_quota',
-      { type: 'engine_limited', message, metadata },
-      ctx,
-    )
+    await changeStepStatus(tx, context.run, step, {
+      action: 'park_quota',
+      event: { type: 'engine_limited', message, metadata },
+      origin: ctx,
+    })
     await tx.steps.mergeRuntimeState(step.id, {
       resume_at: resumeAt.toISOString(),
       limited_engine: engine.engineId,
@@ -114,8 +106,8 @@ export const isParkedFor = (step: StepRun, jobId: string): boolean =>
 /** The parked step's job came back at `resume_at`: the step runs again, with `engine_resumed`. */
 export const resumeParkedStep = async (
   tx: Repositories,
-  context: Pick<StepContext, 'run' | 'step'>,
-  ctx: RequestContext,
+  context: Pick<StepScope, 'run' | 'step'>,
+  ctx: ChangeOrigin,
 ): Promise<StepRun> => {
   const resumeAt = context.step.runtimeState?.resume_at
   const lateMs = typeof resumeAt === 'string' ? Date.now() - Date.parse(resumeAt) : null
@@ -124,6 +116,10 @@ export const resumeParkedStep = async (
     message: `Step ${context.step.stepName} resumes after its engine's limit.`,
     metadata: { resume_at: typeof resumeAt === 'string' ? resumeAt : null, resumed_after_ms: lateMs },
   }
-  const moved = await changeStepStatus(tx, context.run, context.step, 'resume_quota', event, ctx)
+  const moved = await changeStepStatus(tx, context.run, context.step, {
+    action: 'resume_quota',
+    event,
+    origin: ctx,
+  })
   return (await tx.steps.mergeRuntimeState(moved.id, { resume_at: null })) ?? moved
 }

@@ -1,6 +1,6 @@
 import type { StepRun } from '../../domain/step-run.js'
-import type { RequestContext } from '../context.js'
-import type { StepContext } from '../jobs/step-context.js'
+import type { ChangeOrigin } from '../context.js'
+import type { StepScope } from '../jobs/step-context.js'
 import type { Repositories } from '../ports.js'
 import { isParkedFor, resumeParkedStep } from './quota-parking.js'
 import { awaitsWorktree, startWaitingStep } from './worktree-wait.js'
@@ -12,10 +12,10 @@ import { awaitsWorktree, startWaitingStep } from './worktree-wait.js'
  */
 export const resumeWaitingStep = async (
   tx: Repositories,
-  context: StepContext,
+  context: StepScope,
   jobId: string,
-  ctx: RequestContext,
-): Promise<{ readonly context: StepContext } | { readonly waiting: StepRun }> => {
+  ctx: ChangeOrigin,
+): Promise<{ readonly context: StepScope } | { readonly waiting: StepRun }> => {
   const { run, step } = context
   if (awaitsWorktree(step, jobId)) {
     const waited = await startWaitingStep(tx, { run, step, jobId }, ctx)

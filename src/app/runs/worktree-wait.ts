@@ -2,7 +2,7 @@ import type { Job } from '../../domain/job.js'
 import type { JsonObject } from '../../domain/json.js'
 import type { ProtocolRun } from '../../domain/protocol-run.js'
 import type { StepRun } from '../../domain/step-run.js'
-import { withTrace, type RequestContext } from '../context.js'
+import { withTrace, type ChangeOrigin } from '../context.js'
 import type { Repositories } from '../ports.js'
 import { changeStepStatus, type ChangeEvent } from '../state-changes.js'
 import { JobDeferral } from '../jobs/job-deferral.js'
@@ -32,7 +32,7 @@ export interface WorktreeWait {
 export const waitForWorktree = async (
   tx: Pick<Repositories, 'steps' | 'events'>,
   wait: WorktreeWait,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<void> => {
   const { run, step, job, holder } = wait
   await tx.steps.mergeRuntimeState(step.id, {
@@ -73,7 +73,7 @@ export const startWaitingStep = async (
     readonly step: StepRun
     readonly jobId: string
   },
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<{ readonly started: StepRun } | { readonly waiting: StepRun }> => {
   const { run, step, jobId } = target
   const lease = await acquireRunLease(tx, { protocolRunId: run.id, stepRunId: step.id, jobId })
@@ -83,7 +83,7 @@ export const startWaitingStep = async (
     message: `The worktree is free: step ${step.stepName} starts.`,
     metadata: { job_id: jobId },
   }
-  const moved = await changeStepStatus(tx, run, step, 'run', event, ctx)
+  const moved = await changeStepStatus(tx, run, step, { action: 'run', event, origin: ctx })
   const updated = await tx.steps.mergeRuntimeState(moved.id, { [AWAITING_WORKTREE]: null })
   return { started: updated ?? moved }
 }

@@ -1,6 +1,6 @@
 import type { AppDeps } from '../app-deps.js'
 import { authorizeProject, authorizeRun } from '../access.js'
-import type { RequestContext } from '../context.js'
+import type { ChangeOrigin } from '../context.js'
 import { enqueueJob } from '../jobs/enqueue.js'
 import type { ActionResult } from '../protocols/protocol-actions.js'
 
@@ -14,7 +14,7 @@ export interface SpecAuditInput {
 /** Enqueues a spec audit; a project or run filter enforces that project's token (the original let run ids bypass it). */
 export const makeEnqueueSpecAudit =
   ({ uow, jobPolicy }: Pick<AppDeps, 'uow' | 'jobPolicy'>) =>
-  (input: SpecAuditInput, ctx: RequestContext): Promise<ActionResult> =>
+  (input: SpecAuditInput, ctx: ChangeOrigin): Promise<ActionResult> =>
     uow.run(async (tx) => {
       let projectId = input.projectId
       if (projectId !== null) await authorizeProject(tx, projectId, ctx)
@@ -26,6 +26,10 @@ export const makeEnqueueSpecAudit =
         interval_override: input.intervalSeconds,
       }
       const scope = { projectId, protocolRunId: input.protocolId }
-      const job = await enqueueJob(tx.jobs, 'spec_audit_job', payload, scope, ctx, jobPolicy)
+      const job = await enqueueJob(tx.jobs, 'spec_audit_job', payload, {
+        scope,
+        origin: ctx,
+        policy: jobPolicy,
+      })
       return { message: 'Spec audit enqueued.', job }
     })

@@ -7,7 +7,7 @@ import { nextProtocolStatus } from '../../domain/transitions.js'
 import { runEventMetadata } from '../api-events.js'
 import type { AppDeps } from '../app-deps.js'
 import { authorizeRun, authorizeStep } from '../access.js'
-import type { RequestContext } from '../context.js'
+import type { ChangeOrigin } from '../context.js'
 import { enqueueStepJob } from '../jobs/enqueue.js'
 import type { ActionResult } from '../protocols/protocol-actions.js'
 import { startStep } from '../protocols/start-step.js'
@@ -30,7 +30,7 @@ type Deps = Pick<AppDeps, 'uow' | 'repos' | 'jobPolicy'>
 /** Adds a step to a run that is not terminal; step names are unique within a run (409). */
 export const makeCreateStep =
   ({ uow }: Deps) =>
-  (runId: number, input: CreateStepInput, ctx: RequestContext): Promise<StepRun> =>
+  (runId: number, input: CreateStepInput, ctx: ChangeOrigin): Promise<StepRun> =>
     uow.run(async (tx) => {
       const { run } = await authorizeRun(tx, runId, ctx)
       if (isTerminalProtocolStatus(run.status)) {
@@ -43,47 +43,51 @@ export const makeCreateStep =
 
 export const makeListSteps =
   ({ repos }: Deps) =>
-  async (runId: number, ctx: RequestContext): Promise<StepRun[]> => {
+  async (runId: number, ctx: ChangeOrigin): Promise<StepRun[]> => {
     await authorizeRun(repos, runId, ctx)
     return repos.steps.listByRun(runId)
   }
 
 export const makeGetStep =
   ({ repos }: Deps) =>
-  async (stepId: number, ctx: RequestContext): Promise<StepRun> =>
+  async (stepId: number, ctx: ChangeOrigin): Promise<StepRun> =>
     (await authorizeStep(repos, stepId, ctx)).step
 
 export const makeRunStep =
   (deps: Deps) =>
-  (stepId: number, ctx: RequestContext): Promise<ActionResult> =>
+  (stepId: number, ctx: ChangeOrigin): Promise<ActionResult> =>
     deps.uow.run(async (tx) => {
       const { run, step } = await authorizeStep(tx, stepId, ctx)
       const event = { type: 'step_enqueued', message: 'Step execution enqueued.' }
-      const job = await startStep(tx, deps, run, step, { action: 'run', event }, ctx)
+      const job = await startStep(tx, deps, run, { step, start: { action: 'run', event }, origin: ctx })
       return { message: 'Step execution enqueued', job }
     })
 
 /** Sends a step to QA: the step → needs_qa and a QA job, unless the run refuses new work. */
 export const makeRunQa =
   ({ uow, jobPolicy }: Deps) =>
-  (stepId: number, ctx: RequestContext): Promise<ActionResult> =>
+  (stepId: number, ctx: ChangeOrigin): Promise<ActionResult> =>
     uow.run(async (tx) => {
       const { run, step } = await authorizeStep(tx, stepId, ctx)
       nextProtocolStatus(run.status, 'run')
-      const job = await enqueueStepJob(tx.jobs, 'run_quality_job', step, run.projectId, ctx, jobPolicy)
+      const job = await enqueueStepJob(tx.jobs, 'run_quality_job', step, {
+        projectId: run.projectId,
+        origin: ctx,
+        policy: jobPolicy,
+      })
       const event = {
         type: 'qa_enqueued',
         message: 'QA run enqueued.',
         metadata: runEventMetadata(run, { job_id: job.id }),
       }
-      await changeStepStatus(tx, run, step, 'request_qa', event, ctx)
+      await changeStepStatus(tx, run, step, { action: 'request_qa', event, origin: ctx })
       return { message: 'QA enqueued', job }
     })
 
 /** Marks a step completed by hand (from needs_qa, blocked, failed or pending), then maybe closes the run. */
 export const makeApproveStep =
   ({ uow }: Deps) =>
-  (stepId: number, ctx: RequestContext): Promise<StepRun> =>
+  (stepId: number, ctx: ChangeOrigin): Promise<StepRun> =>
     uow.run(async (tx) => {
       const { run, step } = await authorizeStep(tx, stepId, ctx)
       const event = {
@@ -91,7 +95,7 @@ export const makeApproveStep =
         message: 'Step marked as completed manually.',
         metadata: runEventMetadata(run),
       }
-      const approved = await changeStepStatus(tx, run, step, 'approve', event, ctx)
+      const approved = await changeStepStatus(tx, run, step, { action: 'approve', event, origin: ctx })
       await maybeCompleteProtocol(tx, run.id, ctx)
       return approved
     })

@@ -6,7 +6,7 @@ import type { StepRun } from '../../domain/step-run.js'
 import { canProtocol, canStep } from '../../domain/transitions.js'
 import type { AppDeps } from '../app-deps.js'
 import { appendRunEvent } from '../api-events.js'
-import type { RequestContext } from '../context.js'
+import type { ChangeOrigin } from '../context.js'
 import { enqueueStepJob } from '../jobs/enqueue.js'
 import { applyFailurePolicies, applySuccessPolicies, type PolicyDeps } from '../policies.js'
 import type { Repositories } from '../ports.js'
@@ -37,7 +37,7 @@ export const applyCiNotice = async (
   deps: CiDeps,
   run: ProtocolRun,
   notice: CiNotice,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<{ merged: boolean }> => {
   const steps = await tx.steps.listByRun(run.id)
   const step = targetStep(steps, notice.sha)
@@ -55,8 +55,8 @@ export const applyCiNotice = async (
     )
     return { merged: false }
   }
-  if (outcome === 'success') await applySuccess(tx, deps, run, step, notice, ctx)
-  if (outcome === 'failure') await applyFailure(tx, deps, run, step, notice, ctx)
+  if (outcome === 'success') await applySuccess(tx, deps, run, { step, notice, origin: ctx })
+  if (outcome === 'failure') await applyFailure(tx, deps, run, { step, notice, origin: ctx })
   if (outcome === 'running' && (step.status === 'running' || step.status === 'needs_qa')) {
     await tx.steps.update(step.id, { summary: 'CI running' })
   }
@@ -89,7 +89,7 @@ const applyMerge = async (
   tx: Repositories,
   run: ProtocolRun,
   notice: CiNotice,
-  ctx: RequestContext,
+  ctx: ChangeOrigin,
 ): Promise<boolean> => {
   const github = notice.provider === 'github'
   if (!canProtocol(run.status, 'merge')) {
@@ -108,7 +108,7 @@ const applyMerge = async (
         message: 'Merge request merged; protocol completed',
         metadata: { pr_number: notice.prNumber },
       }
-  await changeRunStatus(tx, run, 'merge', event, ctx)
+  await changeRunStatus(tx, run, 'merge', { event, origin: ctx })
   return true
 }
 
@@ -116,18 +116,34 @@ const applySuccess = async (
   tx: Repositories,
   deps: CiDeps,
   run: ProtocolRun,
-  step: StepRun,
-  notice: CiNotice,
-  ctx: RequestContext,
+  {
+    step,
+    notice,
+    origin: ctx,
+  }: { readonly step: StepRun; readonly notice: CiNotice; readonly origin: ChangeOrigin },
 ): Promise<void> => {
   if (deps.autoQaOnCi && canStep(step.status, 'request_qa')) {
-    const job = await enqueueStepJob(tx.jobs, 'run_quality_job', step, run.projectId, ctx, deps.jobPolicy)
+    const job = await enqueueStepJob(tx.jobs, 'run_quality_job', step, {
+      projectId: run.projectId,
+      origin: ctx,
+      policy: deps.jobPolicy,
+    })
     const metadata = { job_id: job.id, source: 'ci_webhook', provider: notice.provider }
     const event = { type: 'qa_enqueued', message: 'QA enqueued after CI success.', metadata }
-    await changeStepStatus(tx, run, step, 'request_qa', event, ctx, { summary: 'CI passed; running QA' })
+    await changeStepStatus(tx, run, step, {
+      action: 'request_qa',
+      event,
+      origin: ctx,
+      patch: { summary: 'CI passed; running QA' },
+    })
   } else if (canStep(step.status, 'complete')) {
     const event = { type: 'ci_passed', message: `CI passed; step ${step.stepName} completed.` }
-    await changeStepStatus(tx, run, step, 'complete', event, ctx, { summary: 'CI passed' })
+    await changeStepStatus(tx, run, step, {
+      action: 'complete',
+      event,
+      origin: ctx,
+      patch: { summary: 'CI passed' },
+    })
     await applySuccessPolicies(tx, policyDeps(deps), step.id, 'ci_passed', ctx)
     await maybeCompleteProtocol(tx, run.id, ctx)
   }
@@ -137,9 +153,11 @@ const applyFailure = async (
   tx: Repositories,
   deps: CiDeps,
   run: ProtocolRun,
-  step: StepRun,
-  notice: CiNotice,
-  ctx: RequestContext,
+  {
+    step,
+    notice,
+    origin: ctx,
+  }: { readonly step: StepRun; readonly notice: CiNotice; readonly origin: ChangeOrigin },
 ): Promise<void> => {
   if (!canStep(step.status, 'ci_fail')) return
   const failure: JsonObject = {
@@ -149,7 +167,12 @@ const applyFailure = async (
     ...notice.details,
   }
   const stepEvent = { type: 'ci_failed', message: `CI failed on step ${step.stepName}.`, metadata: failure }
-  await changeStepStatus(tx, run, step, 'ci_fail', stepEvent, ctx, { summary: 'CI failed' })
+  await changeStepStatus(tx, run, step, {
+    action: 'ci_fail',
+    event: stepEvent,
+    origin: ctx,
+    patch: { summary: 'CI failed' },
+  })
   await tx.steps.mergeRuntimeState(step.id, { ci_failure: failure })
   if (await applyFailurePolicies(tx, policyDeps(deps), step.id, 'ci_failed', ctx)) return
   if (!canProtocol(run.status, 'block')) return
@@ -157,13 +180,10 @@ const applyFailure = async (
     notice.provider === 'github'
       ? { conclusion: notice.conclusion }
       : { status: notice.status, ref: notice.branch }
-  await changeRunStatus(
-    tx,
-    run,
-    'block',
-    { type: notice.event, message: 'CI failed; protocol blocked', metadata },
-    ctx,
-  )
+  await changeRunStatus(tx, run, 'block', {
+    event: { type: notice.event, message: 'CI failed; protocol blocked', metadata },
+    origin: ctx,
+  })
 }
 
 const mainEvent = (notice: CiNotice, run: ProtocolRun, step: StepRun | undefined) => {

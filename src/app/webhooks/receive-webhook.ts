@@ -6,7 +6,7 @@ import type { JsonObject } from '../../domain/json.js'
 import type { ProtocolRun } from '../../domain/protocol-run.js'
 import { appendRunEvent } from '../api-events.js'
 import type { AppDeps } from '../app-deps.js'
-import type { RequestContext } from '../context.js'
+import type { ChangeOrigin } from '../context.js'
 import type { Repositories } from '../ports.js'
 import type { GitClient } from '../git.port.js'
 import { applyCiNotice, type CiPolicy } from './apply-ci-notice.js'
@@ -41,7 +41,7 @@ export interface WebhookDeps extends Pick<AppDeps, 'uow' | 'repos' | 'jobPolicy'
  */
 export const makeReceiveWebhook =
   (deps: WebhookDeps) =>
-  async (delivery: WebhookDelivery, ctx: RequestContext): Promise<{ message: string }> => {
+  async (delivery: WebhookDelivery, ctx: ChangeOrigin): Promise<{ message: string }> => {
     const identity = await authenticate(deps, delivery, claimsOf(delivery))
     deps.count(delivery.provider, 'received')
     const payload = parsePayload(delivery.rawBody)
@@ -123,7 +123,7 @@ const noticeOf = (delivery: WebhookDelivery, payload: JsonObject): CiNotice =>
     ? githubNotice(delivery.event, payload)
     : gitlabNotice(delivery.event, payload)
 
-const removeWorktree = async (deps: WebhookDeps, run: ProtocolRun, ctx: RequestContext): Promise<void> => {
+const removeWorktree = async (deps: WebhookDeps, run: ProtocolRun, ctx: ChangeOrigin): Promise<void> => {
   const project = await deps.repos.projects.findById(run.projectId)
   if (!project) return
   try {

@@ -35,9 +35,11 @@ export const resolveCodeMachineStep = (
   step: StepSpec,
   stepName: string,
   agent: CodeMachineAgent,
-  spec: ProtocolSpec | undefined,
-  roots: CodeMachineRoots,
-  probe: PathProbe,
+  {
+    spec,
+    roots,
+    probe,
+  }: { readonly spec: ProtocolSpec | undefined; readonly roots: CodeMachineRoots; readonly probe: PathProbe },
 ): CodeMachineStepPaths | { readonly error: string } => {
   const specRoots: SpecRoots = { protocolRoot: roots.root, workspace: roots.workspace }
   const expand = (value: string): string => expandPlaceholders(value, spec?.placeholders)

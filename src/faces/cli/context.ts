@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander'
 import { createApiClient, DEFAULT_API_BASE, type ApiClient } from './api-client.js'
+import { readClientConfig } from './client-config.js'
 import { styleFor, type Style } from './output/style.js'
 
 /** What every client command needs: the HTTP client, the output style and `--json`. */
@@ -30,15 +31,15 @@ export const addGlobalOptions = (program: Command): Command =>
 
 export const contextOf = (command: Command): CliContext => {
   const options = command.optsWithGlobals<GlobalOptions>()
-  const env = process.env
+  const config = readClientConfig()
   const client = createApiClient({
-    apiBase: options.apiBase ?? nonEmpty(env.TASKSGODZILLA_API_BASE) ?? DEFAULT_API_BASE,
-    token: options.token ?? nonEmpty(env.TASKSGODZILLA_API_TOKEN),
-    projectToken: options.projectToken ?? nonEmpty(env.TASKSGODZILLA_PROJECT_TOKEN),
+    apiBase: options.apiBase ?? config.apiBase ?? DEFAULT_API_BASE,
+    token: options.token ?? config.token,
+    projectToken: options.projectToken ?? config.projectToken,
   })
   return {
     client,
-    style: styleFor(process.stdout.isTTY),
+    style: styleFor(process.stdout.isTTY, config.terminal),
     json: options.json === true,
     write: (text) => void process.stdout.write(text),
   }
@@ -47,8 +48,6 @@ export const contextOf = (command: Command): CliContext => {
 /** Prints the API's JSON (with `--json`) or the human rendering. */
 export const emit = (ctx: CliContext, data: unknown, human: () => string): void =>
   ctx.write(ctx.json ? `${JSON.stringify(data, null, 2)}\n` : human())
-
-const nonEmpty = (value: string | undefined): string | undefined => (value ? value : undefined)
 
 export const parseId = (value: string): number => {
   if (!/^\d{1,10}$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('expected a positive id')

@@ -1,12 +1,9 @@
 import { InvalidArgumentError } from 'commander'
-import type { Config } from '../../config.js'
-import type { Logger } from '../../logging.js'
+import { loadConfig, type Config } from '../../config.js'
+import { createLogger, type Logger } from '../../logging.js'
 
-/** Reads the configuration once for a command; an invalid variable surfaces as one line (see main.ts). */
+/** Reads the configuration once for a command; an invalid variable surfaces as one line (see main.ts in this folder). */
 export const loadCliConfig = async (): Promise<{ config: Config; logger: Logger }> => {
-  // Loaded on demand: client commands start fast without pino and the config schema.
-  const { loadConfig } = await import('../../config.js')
-  const { createLogger } = await import('../../logging.js')
   const config = loadConfig(process.env, process.cwd())
   return { config, logger: createLogger(config) }
 }

@@ -4,7 +4,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type InjectOptions } from 'fastify'
 import type { App } from '../../app/app.js'
-import type { RequestContext } from '../../app/context.js'
+import type { ChangeOrigin } from '../../app/context.js'
 import type { DataVersion } from '../../app/ports.js'
 import type { EventWatch, WatchFilter } from '../../app/events/watch-events.js'
 import type { Logger } from '../../logging.js'
@@ -37,7 +37,7 @@ import { createValidatorCompiler } from './validators.js'
 
 export interface HttpDeps extends WebhookRouteDeps, BranchRouteDeps, CodeMachineRouteDeps, CiRouteDeps {
   readonly app: App
-  readonly watchEvents: (filter: WatchFilter, ctx: RequestContext) => Promise<EventWatch>
+  readonly watchEvents: (filter: WatchFilter, ctx: ChangeOrigin) => Promise<EventWatch>
   readonly logger: Logger
   readonly metrics: Metrics
   readonly apiToken: string | undefined

@@ -38,7 +38,11 @@ export const registerWatchRunTask = (server: McpServer, call: ApiCaller): void =
     {
       createTask: async ({ protocol_run_id, timeout_seconds, poll_ms }, { taskStore, taskRequestedTtl }) => {
         const task = await taskStore.createTask({ ttl: taskRequestedTtl ?? null, pollInterval: poll_ms })
-        void follow(call, taskStore, task.taskId, protocol_run_id, timeout_seconds * 1000, poll_ms)
+        void follow(call, taskStore, task.taskId, {
+          runId: protocol_run_id,
+          timeoutMs: timeout_seconds * 1000,
+          pollMs: poll_ms,
+        })
         return { task }
       },
       getTask: async (_args, { taskId, taskStore }) => taskStore.getTask(taskId),
@@ -52,9 +56,11 @@ const follow = async (
   call: ApiCaller,
   store: RequestTaskStore,
   taskId: string,
-  runId: number,
-  timeoutMs: number,
-  pollMs: number,
+  {
+    runId,
+    timeoutMs,
+    pollMs,
+  }: { readonly runId: number; readonly timeoutMs: number; readonly pollMs: number },
 ): Promise<void> => {
   const deadline = Date.now() + timeoutMs
   try {

@@ -7,7 +7,7 @@ import { Writable } from 'node:stream'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import { loadConfig } from '../../../src/config.js'
 import { createLogger } from '../../../src/logging.js'
-import { startServer, type RunningServer } from '../../../src/main.js'
+import { startServer, type RunningServer } from '../../../src/composition/index.js'
 
 /** Debian's Chromium; CI installs it (`.ci/run`), a developer machine may not have it. */
 export const CHROMIUM = '/usr/bin/chromium'

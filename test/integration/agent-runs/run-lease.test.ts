@@ -79,7 +79,7 @@ describe.each(AGENT_RUN_SETUPS)('one writer per run worktree on %s with the %s q
         const run = (await tx.runs.findById(runId))!
         const step = (await tx.steps.findById(second!.id))!
         const event = { type: 'trigger_enqueued', message: 'Triggered by a test policy.' }
-        return dispatchStep(tx, { maxAttempts: 2 }, run, step, event, {}, {})
+        return dispatchStep(tx, { maxAttempts: 2 }, run, { step, event, runtime: {}, origin: {} })
       })
       await new Promise((resolve) => setTimeout(resolve, 3_000))
       const waiting = (await stepsOf(runId)).find((s) => s.id === second!.id)!

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../../src/config.js'
 import { createLogger } from '../../../src/logging.js'
-import { startServer, type RunningServer } from '../../../src/main.js'
+import { startServer, type RunningServer } from '../../../src/composition/index.js'
 import { until, type EventOut, type StepOut } from '../../support/agent-runs.js'
 import { silentStream } from '../../support/api.js'
 import {

@@ -31,7 +31,11 @@ describe.each(DIALECTS)('GET /steps/{id}/logs on %s', (dialect) => {
       const stored = (await tx.steps.findById(step.id))!
       const runRow = (await tx.runs.findById(run.id))!
       await tx.steps.update(step.id, { runtimeState: { log_path: logPath } })
-      await changeStepStatus(tx, runRow, stored, 'run', { type: 'test', message: 'test' }, {})
+      await changeStepStatus(tx, runRow, stored, {
+        action: 'run',
+        event: { type: 'test', message: 'test' },
+        origin: {},
+      })
     })
     return { step, logPath, runId: run.id }
   }
@@ -60,7 +64,11 @@ describe.each(DIALECTS)('GET /steps/{id}/logs on %s', (dialect) => {
     await api.runtime.deps.uow.run(async (tx) => {
       const stored = (await tx.steps.findById(step.id))!
       const run = (await tx.runs.findById(runId))!
-      await changeStepStatus(tx, run, stored, 'executed', { type: 'test', message: 'test' }, {})
+      await changeStepStatus(tx, run, stored, {
+        action: 'executed',
+        event: { type: 'test', message: 'test' },
+        origin: {},
+      })
     })
     const response = await pending
     expect(response.headers['content-type']).toContain('text/event-stream')

@@ -6,6 +6,7 @@ import { createUnitOfWork } from '../../../src/adapters/storage/unit-of-work.js'
 import { createContainedFiles } from '../../../src/adapters/files/contained-files.adapter.js'
 import { loadCodeMachineWorkspace } from '../../../src/app/codemachine/load-workspace.js'
 import { recordImport } from '../../../src/app/codemachine/record-import.js'
+import { seedProject } from '../../support/fixtures.js'
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/codemachine/', import.meta.url))
 /** The CodeMachine stand-in agent: answers with its model and the whole prompt it was given. */
@@ -23,15 +24,10 @@ export const importWorkspace = async (
   prepare(workspace)
   const loaded = loadCodeMachineWorkspace(createContainedFiles(), workspace)
   return createUnitOfWork(handle.db).run(async (tx) => {
-    const project = await tx.projects.create({
+    const project = await seedProject(tx, {
       name: `cm-${Math.random().toString(16).slice(2, 8)}`,
       gitUrl: workspace,
-      baseBranch: 'main',
       localPath: workspace,
-      ciProvider: null,
-      defaultModels: null,
-      secrets: null,
-      apiTokenHash: null,
     })
     const run = await tx.runs.create({
       projectId: project.id,

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createProtocolJobHandlers } from '../../../src/app/jobs/protocol-handlers.js'
 import { loadConfig } from '../../../src/config.js'
-import { driveDemo } from '../../../src/demo-driver.js'
+import { driveDemo } from '../../../src/composition/demo/demo-driver.js'
 import { createLogger } from '../../../src/logging.js'
 import {
   createProtocolJobDeps,
@@ -12,7 +12,7 @@ import {
   startWorker,
   type RunningServer,
   type RunningWorker,
-} from '../../../src/main.js'
+} from '../../../src/composition/index.js'
 import { silentStream } from '../../support/api.js'
 import { createTestDatabase, DIALECTS, unavailable, type TestDatabase } from '../../support/databases.js'
 import { unique } from '../../support/fixtures.js'

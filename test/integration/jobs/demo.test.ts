@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { createLogger } from '../../../src/logging.js'
-import { startDemo, type RunningDemo } from '../../../src/main.js'
+import { startDemo, type RunningDemo } from '../../../src/composition/index.js'
 import { silentStream } from '../../support/api.js'
 import { removeDir, tempDir } from '../../support/git-repos.js'
 

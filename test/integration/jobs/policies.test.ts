@@ -121,7 +121,7 @@ describe.each(DIALECTS)('loop and trigger policies on %s', (dialect) => {
   )
 
   it.skipIf(unavailable(dialect))(
-    'an engine failure with a loop leaves the run running and executes the step again (W-13)',
+    'an engine failure with a loop leaves the run running and executes the step again instead of blocking it',
     async () => {
       const { pass } = agents()
       const crash = makeJobDeps(db.handle, root, { agentArgs: ['--exit=3'] })
@@ -174,7 +174,7 @@ describe.each(DIALECTS)('loop and trigger policies on %s', (dialect) => {
       ])
       await execute(pass, planned.run.id, setup!.id)
       let state = await readState(db.handle, planned.run.id)
-      // No condition: the trigger waits for the QA pass instead of firing on execution too (W-10).
+      // No condition: the trigger waits for the QA pass instead of firing on execution too, which would run the target twice.
       expect(countOf(state.events, 'trigger_condition_skipped')).toBe(3)
       expect(state.steps[2]!.status).toBe('pending')
       await runQa(pass, setup!.id)
@@ -229,14 +229,11 @@ describe.each(DIALECTS)('loop and trigger policies on %s', (dialect) => {
         const run = (await tx.runs.findById(planned.run.id))!
         const step = (await tx.steps.findById(setup.id))!
         const event = { type: 'step_retry_enqueued', message: 'retry' }
-        await startStepAsUser(
-          tx,
-          { jobPolicy: { maxAttempts: 3 } },
-          run,
+        await startStepAsUser(tx, { jobPolicy: { maxAttempts: 3 } }, run, {
           step,
-          { action: 'retry', event },
-          {},
-        )
+          start: { action: 'retry', event },
+          origin: {},
+        })
       })
       expect((await readState(db.handle, planned.run.id)).steps[0]!.runtimeState?.inline_trigger_depth).toBe(
         undefined,

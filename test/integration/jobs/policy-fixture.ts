@@ -29,7 +29,11 @@ export const approve = (handle: DatabaseHandle, stepId: number) =>
   createUnitOfWork(handle.db).run(async (tx) => {
     const step = (await tx.steps.findById(stepId))!
     const run = (await tx.runs.findById(step.protocolRunId))!
-    return changeStepStatus(tx, run, step, 'approve', { type: 'manual_approval', message: 'test' }, {})
+    return changeStepStatus(tx, run, step, {
+      action: 'approve',
+      event: { type: 'manual_approval', message: 'test' },
+      origin: {},
+    })
   })
 
 /** Queued execute jobs of a step, oldest first (what the outbox would deliver). */

@@ -235,15 +235,16 @@ describe.each(DIALECTS)('policies and verdicts against other work of the run on 
       await createUnitOfWork(db.handle.db).run(async (tx) => {
         const run = (await tx.runs.findById(runId))!
         const step = (await tx.steps.findById(implement.id))!
-        const reset = await changeStepStatus(
-          tx,
-          run,
-          step,
-          'reset',
-          { type: 'step_reset', message: 'test' },
-          {},
-        )
-        await changeStepStatus(tx, run, reset, 'run', { type: 'step_started', message: 'test' }, {})
+        const reset = await changeStepStatus(tx, run, step, {
+          action: 'reset',
+          event: { type: 'step_reset', message: 'test' },
+          origin: {},
+        })
+        await changeStepStatus(tx, run, reset, {
+          action: 'run',
+          event: { type: 'step_started', message: 'test' },
+          origin: {},
+        })
       })
       await verdict
       const state = await readState(db.handle, runId)

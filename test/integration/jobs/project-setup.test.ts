@@ -8,6 +8,7 @@ import { DIALECTS, openMigratedDatabase, unavailable } from '../../support/datab
 import { makeLocalRepo, removeDir, tempDir } from '../../support/git-repos.js'
 import { jobRun, makeJobDeps } from '../../support/protocol-jobs.js'
 import { readState } from './protocol-fixture.js'
+import { seedProject } from '../../support/fixtures.js'
 
 describe.each(DIALECTS)('project_setup_job on %s', (dialect) => {
   let db: { handle: DatabaseHandle; close(): Promise<void> }
@@ -22,15 +23,9 @@ describe.each(DIALECTS)('project_setup_job on %s', (dialect) => {
     root = tempDir('tgz-setup-')
     const repo = makeLocalRepo(join(root, 'repo'))
     return createUnitOfWork(db.handle.db).run(async (tx) => {
-      const project = await tx.projects.create({
+      const project = await seedProject(tx, {
         name: `setup-${Math.random().toString(16).slice(2)}`,
         gitUrl: repo,
-        baseBranch: 'main',
-        localPath: null,
-        ciProvider: null,
-        defaultModels: null,
-        secrets: null,
-        apiTokenHash: null,
       })
       const run = await tx.runs.create({
         projectId: project.id,
@@ -79,7 +74,10 @@ describe.each(DIALECTS)('project_setup_job on %s', (dialect) => {
     await createUnitOfWork(db.handle.db).run(async (tx) => {
       await tx.projects.update(project.id, { clarifications: { ci_provider: 'github' } })
       const blocked = (await tx.runs.findById(run.id))!
-      await changeRunStatus(tx, blocked, 'run', { type: 'setup_enqueued', message: 'test' }, {})
+      await changeRunStatus(tx, blocked, 'run', {
+        event: { type: 'setup_enqueued', message: 'test' },
+        origin: {},
+      })
     })
     expect(await handler(payload, jobRun())).toMatchObject({ outcome: 'completed' })
     const state = await readState(db.handle, run.id)

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { createProtocolJobHandlers } from '../../../src/app/jobs/protocol-handlers.js'
 import { loadConfig } from '../../../src/config.js'
 import { createLogger } from '../../../src/logging.js'
-import { createProtocolJobDeps, startServer, type RunningServer } from '../../../src/main.js'
+import { createProtocolJobDeps, startServer, type RunningServer } from '../../../src/composition/index.js'
 import { silentStream } from '../../support/api.js'
 import { git, makeLocalRepo, removeDir, tempDir } from '../../support/git-repos.js'
 

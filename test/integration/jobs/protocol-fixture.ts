@@ -5,21 +5,17 @@ import type { StepRun } from '../../../src/domain/step-run.js'
 import { changeStepStatus } from '../../../src/app/state-changes.js'
 import { makeLocalRepo } from '../../support/git-repos.js'
 import { join } from 'node:path'
+import { seedProject } from '../../support/fixtures.js'
 
 /** A project on a fresh local repo, and a run of it in `planning`. */
 export const seedPlanningRun = async (handle: DatabaseHandle, root: string, name = '0001-demo') => {
   const repo = makeLocalRepo(join(root, 'work', 'repo'))
   const uow = createUnitOfWork(handle.db)
   return uow.run(async (tx) => {
-    const project = await tx.projects.create({
+    const project = await seedProject(tx, {
       name: `p-${name}-${Math.random().toString(16).slice(2, 8)}`,
       gitUrl: repo,
-      baseBranch: 'main',
       localPath: repo,
-      ciProvider: null,
-      defaultModels: null,
-      secrets: null,
-      apiTokenHash: null,
     })
     const run = await tx.runs.create({
       projectId: project.id,
@@ -36,7 +32,11 @@ export const seedPlanningRun = async (handle: DatabaseHandle, root: string, name
 export const startStep = (handle: DatabaseHandle, run: ProtocolRun, step: StepRun) =>
   createUnitOfWork(handle.db).run(async (tx) => {
     const fresh = (await tx.steps.findById(step.id))!
-    return changeStepStatus(tx, run, fresh, 'run', { type: 'step_started', message: 'test' }, {})
+    return changeStepStatus(tx, run, fresh, {
+      action: 'run',
+      event: { type: 'step_started', message: 'test' },
+      origin: {},
+    })
   })
 
 export const readState = (handle: DatabaseHandle, runId: number) =>

@@ -2,7 +2,12 @@ import { Writable } from 'node:stream'
 import { afterEach, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../../src/config.js'
 import { createLogger } from '../../../src/logging.js'
-import { startServer, startWorker, type RunningServer, type RunningWorker } from '../../../src/main.js'
+import {
+  startServer,
+  startWorker,
+  type RunningServer,
+  type RunningWorker,
+} from '../../../src/composition/index.js'
 import { createTestDatabase, DIALECTS, unavailable, type TestDatabase } from '../../support/databases.js'
 import { unique } from '../../support/fixtures.js'
 import { removeDir, tempDir } from '../../support/git-repos.js'

@@ -10,7 +10,7 @@ import {
   startWorker,
   type RunningServer,
   type RunningWorker,
-} from '../../../src/main.js'
+} from '../../../src/composition/index.js'
 import { silentStream } from '../../support/api.js'
 import { createTestDatabase, unavailable, type TestDatabase } from '../../support/databases.js'
 import { unique } from '../../support/fixtures.js'

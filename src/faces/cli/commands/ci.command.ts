@@ -1,3 +1,4 @@
+import { readClientConfig } from '../client-config.js'
 import { Option, type Command } from 'commander'
 import { ApiError, UnreachableError } from '../api-client.js'
 import { CI_REPORT_PROVIDERS, ciReportRequest, resolveCiReport, type CiReportFlags } from '../ci-report.js'
@@ -69,12 +70,13 @@ export const registerCi = (program: Command): void => {
     )
     .action(async (status: string, options: ReportOptions, command: Command) => {
       const globals = command.optsWithGlobals<ReportOptions>()
-      if (!globals.apiBase && !process.env.TASKSGODZILLA_API_BASE) {
+      const client = readClientConfig()
+      if (!globals.apiBase && !client.apiBase) {
         process.stderr.write('tasksgodzilla: CI report skipped: TASKSGODZILLA_API_BASE is not set\n')
         return
       }
-      const report = resolveOrUsage(status, options)
-      const request = ciReportRequest(report, process.env.TASKSGODZILLA_WEBHOOK_TOKEN || undefined)
+      const report = resolveOrUsage(status, options, client.ciEnvironment)
+      const request = ciReportRequest(report, client.webhookToken)
       const ctx = contextOf(command)
       try {
         const reply = await ctx.client.postRaw<{ message: string }>(
@@ -113,9 +115,13 @@ export const registerCi = (program: Command): void => {
     })
 }
 
-const resolveOrUsage = (status: string, options: ReportOptions) => {
+const resolveOrUsage = (
+  status: string,
+  options: ReportOptions,
+  ciEnvironment: Readonly<Record<string, string | undefined>>,
+) => {
   try {
-    return resolveCiReport(status, options, process.env)
+    return resolveCiReport(status, options, ciEnvironment)
   } catch (error) {
     if (error instanceof RangeError) throw new UsageError(error.message)
     throw error

@@ -2,6 +2,8 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { Command } from 'commander'
+import { startDemo } from '../../../composition/index.js'
+import { createLogger } from '../../../logging.js'
 import { onShutdown, parsePort } from '../process.js'
 
 export const registerDemo = (program: Command): void => {
@@ -13,9 +15,6 @@ export const registerDemo = (program: Command): void => {
     .addHelpText('after', '\nExample:\n  $ tasksgodzilla demo --dir ./demo-data --port 8011')
     .action(async (options: { dir?: string; port?: number }) => {
       const dir = options.dir ? resolve(options.dir) : mkdtempSync(join(tmpdir(), 'tasksgodzilla-demo-'))
-      // Loaded on demand so that client commands start without the server's code.
-      const { startDemo } = await import('../../../main.js')
-      const { createLogger } = await import('../../../logging.js')
       const demo = await startDemo(
         process.env,
         { dir, ...(options.port ? { port: options.port } : {}) },

@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { runMigrations } from '../../../composition/index.js'
 import { loadCliConfig } from '../process.js'
 
 export const registerMigrate = (program: Command): void => {
@@ -10,8 +11,6 @@ export const registerMigrate = (program: Command): void => {
       '\nExample:\n  $ TASKSGODZILLA_DB_URL=postgresql://localhost/tgz tasksgodzilla migrate',
     )
     .action(async () => {
-      // Loaded on demand: client commands start fast without the server's dependencies.
-      const { runMigrations } = await import('../../../main.js')
       const { config } = await loadCliConfig()
       const report = await runMigrations(config)
       const target = config.database.dialect === 'sqlite' ? config.database.path : 'postgres'

@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { startServer } from '../../../composition/index.js'
 import { loadCliConfig, onShutdown, parsePort } from '../process.js'
 
 export const registerServe = (program: Command): void => {
@@ -10,8 +11,6 @@ export const registerServe = (program: Command): void => {
     .option('--no-jobs', 'API only: leave jobs to other processes (workers or other instances)')
     .addHelpText('after', '\nExample:\n  $ tasksgodzilla serve --port 8010')
     .action(async (options: { host?: string; port?: number; jobs: boolean }) => {
-      // Loaded on demand: client commands start fast without the server's dependencies.
-      const { startServer } = await import('../../../main.js')
       const { config, logger } = await loadCliConfig()
       const running = await startServer(config, logger, { ...options, runJobs: options.jobs })
       onShutdown(() => running.stop())

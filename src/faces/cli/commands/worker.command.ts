@@ -1,4 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander'
+import { startWorker } from '../../../composition/index.js'
 import { loadCliConfig, onShutdown, parsePort } from '../process.js'
 
 interface WorkerFlags {
@@ -34,8 +35,6 @@ export const registerWorker = (program: Command): void => {
         process.exitCode = 2
         return
       }
-      // Loaded on demand: client commands start fast without the worker's dependencies.
-      const { startWorker } = await import('../../../main.js')
       const running = await startWorker(config, logger, {
         concurrency: flags.concurrency,
         queues: flags.queues,

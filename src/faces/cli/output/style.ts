@@ -7,7 +7,10 @@ export interface Style {
 export const PLAIN: Style = { tty: false, color: false }
 
 /** Colour only on a TTY, and never when NO_COLOR is set (https://no-color.org). */
-export const styleFor = (isTTY: boolean | undefined, env: NodeJS.ProcessEnv = process.env): Style => {
+export const styleFor = (
+  isTTY: boolean | undefined,
+  env: { readonly NO_COLOR?: string; readonly TERM?: string },
+): Style => {
   const tty = isTTY === true
   return { tty, color: tty && !env.NO_COLOR && env.TERM !== 'dumb' }
 }

@@ -1,17 +1,17 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import type { RequestContext } from '../../../app/context.js'
+import type { ChangeOrigin } from '../../../app/context.js'
 import { AppError } from '../../../domain/app-error.js'
 import { contextOf } from '../request-context.js'
 import { ERROR_RESPONSES, Id } from '../schemas/common.schema.js'
 
 export interface BranchRouteDeps {
-  readonly listBranches: (projectId: number, ctx: RequestContext) => Promise<{ branches: string[] }>
+  readonly listBranches: (projectId: number, ctx: ChangeOrigin) => Promise<{ branches: string[] }>
   readonly deleteBranch: (
     projectId: number,
     branch: string,
     confirm: boolean,
-    ctx: RequestContext,
+    ctx: ChangeOrigin,
   ) => Promise<{ deleted: true; branch: string }>
 }
 

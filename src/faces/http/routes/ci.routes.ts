@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { TriggerCiResult } from '../../../app/ci/trigger-ci.js'
-import type { RequestContext } from '../../../app/context.js'
+import type { ChangeOrigin } from '../../../app/context.js'
 import { contextOf } from '../request-context.js'
 import { Detail, ERROR_RESPONSES } from '../schemas/common.schema.js'
 import { RunParams } from '../schemas/protocol.schema.js'
@@ -10,7 +10,7 @@ export interface CiRouteDeps {
   readonly triggerCi: (
     runId: number,
     workflow: string | undefined,
-    ctx: RequestContext,
+    ctx: ChangeOrigin,
   ) => Promise<TriggerCiResult>
 }
 

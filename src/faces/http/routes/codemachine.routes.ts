@@ -3,7 +3,7 @@ import type {
   ImportCodeMachineInput,
   ImportCodeMachineResult,
 } from '../../../app/codemachine/import-codemachine.js'
-import type { RequestContext } from '../../../app/context.js'
+import type { ChangeOrigin } from '../../../app/context.js'
 import { toJobOut, toRunOut } from '../presenters.js'
 import { contextOf } from '../request-context.js'
 import { CodeMachineImport, CodeMachineImportOut } from '../schemas/codemachine.schema.js'
@@ -14,7 +14,7 @@ export interface CodeMachineRouteDeps {
   readonly importCodeMachine: (
     projectId: number,
     input: ImportCodeMachineInput,
-    ctx: RequestContext,
+    ctx: ChangeOrigin,
   ) => Promise<ImportCodeMachineResult>
 }
 

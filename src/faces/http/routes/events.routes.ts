@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { App } from '../../../app/app.js'
 import type { EventWatch, WatchFilter } from '../../../app/events/watch-events.js'
-import type { RequestContext } from '../../../app/context.js'
+import type { ChangeOrigin } from '../../../app/context.js'
 import { resumeIdOf, streamEvents } from '../event-stream.js'
 import { toEventOut } from '../presenters.js'
 import { contextOf } from '../request-context.js'
@@ -12,7 +12,7 @@ import { RunParams } from '../schemas/protocol.schema.js'
 
 export interface EventRouteDeps {
   readonly app: App
-  readonly watchEvents: (filter: WatchFilter, ctx: RequestContext) => Promise<EventWatch>
+  readonly watchEvents: (filter: WatchFilter, ctx: ChangeOrigin) => Promise<EventWatch>
 }
 
 const StreamQuery = Type.Object({

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { App } from '../../../app/app.js'
-import type { RequestContext } from '../../../app/context.js'
+import type { ChangeOrigin } from '../../../app/context.js'
 import { AppError } from '../../../domain/app-error.js'
 import { logSize, logStream, readChunk, tailOffset } from '../log-file.js'
 import { contextOf } from '../request-context.js'
@@ -69,7 +69,7 @@ const logPathOf = (state: Record<string, unknown> | null): string | null =>
 
 interface FollowOptions {
   readonly app: App
-  readonly ctx: RequestContext
+  readonly ctx: ChangeOrigin
   readonly stepId: number
   readonly path: string | null
   /** Byte offset to start from (0, `offset`, or where the `tail` lines begin). */

@@ -3,12 +3,12 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyRequest } from 'fastify'
 import type { WebhookDelivery } from '../../../app/webhooks/receive-webhook.js'
 import type { CiProvider } from '../../../domain/ci-notice.js'
-import type { RequestContext } from '../../../app/context.js'
+import type { ChangeOrigin } from '../../../app/context.js'
 import { contextOf } from '../request-context.js'
 import { ActionReply, Detail } from '../schemas/common.schema.js'
 
 export interface WebhookRouteDeps {
-  readonly receiveWebhook: (delivery: WebhookDelivery, ctx: RequestContext) => Promise<{ message: string }>
+  readonly receiveWebhook: (delivery: WebhookDelivery, ctx: ChangeOrigin) => Promise<{ message: string }>
 }
 
 const WebhookQuery = Type.Object({ protocol_run_id: Type.Optional(Type.Integer({ minimum: 0 })) })

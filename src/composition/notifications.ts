@@ -1,20 +1,20 @@
-import type { NotificationJobDeps } from './app/notifications/deliver-notification.job.js'
+import type { NotificationJobDeps } from '../app/notifications/deliver-notification.job.js'
 import {
   makeNotificationOutbox,
   type NotificationOutboxOptions,
-} from './app/notifications/notification-outbox.js'
+} from '../app/notifications/notification-outbox.js'
 import {
   makeNotificationUseCases,
   type NotificationUseCases,
-} from './app/notifications/notification-use-cases.js'
-import type { BeforeCommit, Repositories, UnitOfWork } from './app/ports.js'
+} from '../app/notifications/notification-use-cases.js'
+import type { BeforeCommit, Repositories, UnitOfWork } from '../app/ports.js'
 import {
   createHttpNotificationSender,
   createNotifyUrlPolicy,
-} from './adapters/notifications/http-notification.sender.js'
-import type { Config } from './config.js'
+} from '../adapters/notifications/http-notification.sender.js'
+import type { Config } from '../config.js'
 
-/** The wiring of outgoing notifications (issue 20), kept apart from main.ts; main.ts and main-queue.ts call it. */
+/** The wiring of outgoing notifications (issue 20), built once per process by the composition root. */
 
 const outboxOptions = (config: Config): NotificationOutboxOptions => ({
   hasDefaultReceiver: config.notifications.url !== undefined,

@@ -1,0 +1,47 @@
+import type { CodeHosts } from '../app/code-host.port.js'
+import type { ContainedFiles } from '../app/contained-files.js'
+import { createContainedFiles } from '../adapters/files/contained-files.adapter.js'
+import type { EngineRegistry } from '../app/engine.port.js'
+import type { GitClient } from '../app/git.port.js'
+import { createBuiltInRegistry } from '../adapters/engines/engine.registry.js'
+import { createGitClient } from '../adapters/git/git.client.js'
+import { createCodeHosts } from '../adapters/hosts/code-hosts.js'
+import type { Config } from '../config.js'
+
+/** The adapters behind the app's outward ports, built once per process and shared by API and jobs. */
+export interface OutwardAdapters {
+  readonly git: GitClient
+  /** GitHub/GitLab through their APIs when a token is set, else `gh`/`glab` found on this process's PATH. */
+  readonly codeHosts: CodeHosts
+  /** codex, claude, opencode, plus `command` when TASKSGODZILLA_COMMAND_ENGINE is set. */
+  readonly engines: EngineRegistry
+  /** Repository- and agent-controlled files, read and written only inside their workspace. */
+  readonly files: ContainedFiles
+}
+
+export const buildOutwardAdapters = (config: Config): OutwardAdapters => {
+  const command = config.engines.command
+  return {
+    git: createGitClient({ ...gitPolicy(config), ...commitIdentity(config) }),
+    codeHosts: createCodeHosts({ ...config.hosts, cli: { searchPath: process.env.PATH, env: process.env } }),
+    engines: createBuiltInRegistry({
+      commands: command ? [{ id: 'command', command, args: config.engines.commandArgs }] : [],
+      ...(config.engines.defaultId ? { defaultId: config.engines.defaultId } : {}),
+    }),
+    files: createContainedFiles({ maxBytes: config.files.containedMaxBytes }),
+  }
+}
+
+/** Where clones go, what they may reach, how long they may take, and what commits leave out. */
+export const gitPolicy = ({ repos, files }: Config) => ({
+  projectsRoot: repos.projectsRoot,
+  allowLocalRepos: repos.allowLocalRepos,
+  allowPrivateHosts: repos.allowPrivateGitHosts,
+  cloneTimeoutMs: repos.cloneTimeoutSeconds * 1000,
+  commitMaxFileBytes: files.commitMaxFileBytes,
+})
+
+const commitIdentity = ({ repos }: Config) => ({
+  authorInEnvironment: repos.gitAuthorInEnvironment,
+  ...(repos.gitUser && repos.gitEmail ? { identity: { name: repos.gitUser, email: repos.gitEmail } } : {}),
+})
