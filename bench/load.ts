@@ -13,8 +13,7 @@ import { BENCH_API_TOKEN, BENCH_PROJECT_TOKEN, seed, type SeedSize } from './see
 
 export const CONNECTIONS = 32
 export const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
-export const PG_URL =
-  process.env.TASKSGODZILLA_TEST_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
+export const PG_URL = process.env.TASKSGODZILLA_TEST_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
 
 /**
  * Every request is authorized as a client would be: the bearer token, and the token of the
@@ -205,6 +204,11 @@ export const startApi = (target: DatabaseTarget, port: number, extraEnv: Record<
 
 /** The bare Fastify route, its own process like the API: the baseline every ratio divides by. */
 export const startBare = async (port: number) => {
-  const server = await startProcess(['bench/bare-server.ts', String(port)], {}, `http://127.0.0.1:${port}`, '/bare')
+  const server = await startProcess(
+    ['bench/bare-server.ts', String(port)],
+    {},
+    `http://127.0.0.1:${port}`,
+    '/bare',
+  )
   return { ...server, url: `${server.url}/bare` }
 }

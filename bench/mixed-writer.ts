@@ -26,7 +26,12 @@ const writeOne = async (): Promise<void> => {
   inFlight++
   try {
     await uow.run((repos) =>
-      repos.events.append({ projectId, protocolRunId: runId, eventType: 'agent_output', message: `line ${n}` }),
+      repos.events.append({
+        projectId,
+        protocolRunId: runId,
+        eventType: 'agent_output',
+        message: `line ${n}`,
+      }),
     )
     committed++
   } finally {

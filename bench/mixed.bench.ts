@@ -1,6 +1,7 @@
 // npm run bench:mixed — a realistic read mix while background writers commit events, as ratios to a bare route.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { sql } from 'kysely'
+import { sql, type Kysely } from 'kysely'
+import type { Database } from '../src/adapters/storage/schema.js'
 import type { DatabaseTarget } from '../src/config.js'
 import {
   AUTH_HEADERS,
@@ -41,7 +42,7 @@ end
 `
 
 /** Five planned steps per run, so the steps listing has rows like a real run's. */
-const addSteps = async ({ db }: { db: import('kysely').Kysely<import('../src/adapters/storage/schema.js').Database> }) => {
+const addSteps = async ({ db }: { db: Kysely<Database> }) => {
   const ts = `'2026-11-25T00:00:00.000Z'`
   for (let index = 0; index < 5; index++)
     await sql`insert into step_runs (protocol_run_id, step_index, step_name, step_type, status, created_at, updated_at)
