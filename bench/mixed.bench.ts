@@ -25,12 +25,12 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2)
  * Each request one of five reads a console or agent makes, equally often, of a random run among
  * the 100 (and its project): run list, run detail, steps, last 100 events, global feed.
  */
-const MIX_SCRIPT = `
+const mixScript = (only?: number): string => `
 math.randomseed(os.time())
 request = function()
   local run = math.random(1, ${SIZE.projects * SIZE.runsPerProject})
   local project = math.floor((run - 1) / ${SIZE.runsPerProject}) + 1
-  local kind = math.random(1, 5)
+  local kind = ${only ?? 'math.random(1, 5)'}
   local path
   if kind == 1 then path = "/projects/" .. project .. "/protocols"
   elseif kind == 2 then path = "/protocols/" .. run
@@ -68,7 +68,14 @@ const startWriter = (target: DatabaseTarget) => {
     const line = chunk.trim().split('\n').at(-1)!.split(' ')
     last = { at: Number(line[0]), committed: Number(line[1]) }
   })
-  return { progress: () => last, stop: () => child.kill('SIGTERM') }
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  return {
+    progress: () => last,
+    stop: async () => {
+      child.kill('SIGTERM')
+      await exited
+    },
+  }
 }
 
 /** Memo lookups so far, read from the server's own /metrics. */
@@ -90,7 +97,7 @@ interface Row {
 const round = async (api: string, bare: string, writer: ReturnType<typeof startWriter>): Promise<Row> => {
   const before = await measureLoad('bare', bare)
   const [memo0, writes0] = [await memoLookups(api), writer.progress()]
-  const mixed = await measureLoad('mixed reads', api, { wrkScript: tempFile('mix.lua', MIX_SCRIPT) })
+  const mixed = await measureLoad('mixed reads', api, { wrkScript: tempFile('mix.lua', mixScript()) })
   const [memo1, writes1] = [await memoLookups(api), writer.progress()]
   const after = await measureLoad('bare', bare)
   const lookups = memo1.hit + memo1.miss - memo0.hit - memo0.miss
@@ -118,12 +125,25 @@ const benchDialect = async (dialect: 'sqlite' | 'postgres', bare: string, port: 
       const api = await startApi(target, port + i, env)
       try {
         for (let r = 0; r < ROUNDS; r++) print(mode, await round(api.url, bare, writer))
+        if (i === MODES.length - 1) await eachReadAlone(api.url)
       } finally {
         api.stop()
       }
     }
   } finally {
-    writer.stop()
+    await writer.stop()
+  }
+}
+
+const READS = ['run list', 'run detail', 'steps', 'last 100 events of a run', 'global feed (50)']
+
+/** Where the mix's time goes: each read of the mix alone, computed, under the same writes. */
+const eachReadAlone = async (api: string): Promise<void> => {
+  for (const [i, read] of READS.entries()) {
+    const alone = await measureLoad(read, api, { wrkScript: tempFile(`read-${i}.lua`, mixScript(i + 1)) })
+    console.log(
+      `    alone: ${read.padEnd(28)} ${alone.rps.toFixed(0).padStart(6)} req/s  p50 ${alone.p50} ms  p99 ${alone.p99} ms`,
+    )
   }
 }
 
