@@ -7,6 +7,8 @@ import { BENCH_API_TOKEN, BENCH_PROJECT_TOKEN } from './seed.js'
 
 const STREAMS = (process.env.BENCH_STREAMS ?? '1000,5000,9000').split(',').map(Number)
 const PORT = 18400
+/** A batch of new streams that takes longer has stalled: the run stops and says how many were open. */
+const BATCH_TIMEOUT_MS = 30_000
 
 const rssMb = (pid: number): number =>
   Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024
@@ -65,7 +67,14 @@ try {
   for (const total of STREAMS) {
     while (open.length < total) {
       const batch = Math.min(200, total - open.length)
-      open.push(...(await Promise.all(Array.from({ length: batch }, openStream))))
+      const opened = Promise.all(Array.from({ length: batch }, openStream))
+      const stalled = new Promise<undefined>((resolve) => setTimeout(resolve, BATCH_TIMEOUT_MS))
+      const streams = await Promise.race([opened, stalled])
+      if (streams === undefined)
+        throw new Error(
+          `a batch of ${batch} streams did not open within ${BATCH_TIMEOUT_MS} ms (${open.length} open)`,
+        )
+      open.push(...streams)
     }
     await settle()
     const rss = rssMb(server.pid!)
