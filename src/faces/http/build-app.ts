@@ -79,7 +79,11 @@ export const buildApp = async (deps: HttpDeps): Promise<FastifyInstance> => {
   if (deps.corsOrigins.length > 0) await server.register(cors, { origin: [...deps.corsOrigins] })
   // The last onRequest hook: a kept body is sent from it, and hooks after it would not run.
   await server.register(streamLimitPlugin, { maxPerCaller: deps.maxStreamsPerToken })
-  await server.register(readMemoPlugin, { dataVersion: deps.dataVersion, maxBytes: deps.readCacheBytes })
+  await server.register(readMemoPlugin, {
+    dataVersion: deps.dataVersion,
+    maxBytes: deps.readCacheBytes,
+    registry: deps.metrics.registry,
+  })
   await server.register(swagger, {
     openapi: {
       info: { title: 'TasksGodzilla Orchestrator API', version: '0.1.0' },

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import { Counter, type Registry } from 'prom-client'
 import type { DataVersion } from '../../app/ports.js'
 import { hashToken } from '../../app/secrets.js'
 import { sharedPerTurn } from './shared-per-turn.js'
@@ -19,6 +20,8 @@ export interface ReadMemoOptions {
   readonly dataVersion: DataVersion
   /** Bodies kept at most; 0 turns memoization off. */
   readonly maxBytes: number
+  /** Where `read_memo_lookups_total{result="hit|miss"}` is counted, when given. */
+  readonly registry?: Registry
 }
 
 interface Memo {
@@ -118,6 +121,7 @@ export const readMemoPlugin = fp<ReadMemoOptions>(async (server: FastifyInstance
   const store = new VersionedBodies(options.maxBytes)
   const dataVersion = sharedPerTurn(options.dataVersion)
   const pending = new WeakMap<FastifyRequest, Pending>()
+  const lookups = options.registry && lookupCounter(options.registry)
 
   // onRequest, after the bearer check: a kept body is the 200 of this exact URL, which therefore
   // passed validation, so a hit skips parsing, validation and the handler alike.
@@ -127,6 +131,7 @@ export const readMemoPlugin = fp<ReadMemoOptions>(async (server: FastifyInstance
     if (version === undefined) return
     const key = keyOf(request)
     const memo = store.lookup(version, key)
+    lookups?.inc({ result: memo === undefined ? 'miss' : 'hit' })
     if (memo === undefined) {
       pending.set(request, { key, version })
       return
@@ -153,3 +158,15 @@ const sendMemo = (request: FastifyRequest, reply: FastifyReply, memo: Memo): voi
   if (revalidated(request, reply, memo.etag)) reply.code(304).send()
   else reply.header('content-type', JSON_TYPE).send(memo.body)
 }
+
+const LOOKUPS = 'read_memo_lookups_total'
+
+/** One counter per registry, however many servers are built on it. */
+const lookupCounter = (registry: Registry): Counter<'result'> =>
+  (registry.getSingleMetric(LOOKUPS) as Counter<'result'> | undefined) ??
+  new Counter({
+    name: LOOKUPS,
+    help: 'Memoizable GETs by whether a kept body answered them (hit) or they were computed (miss)',
+    labelNames: ['result'],
+    registers: [registry],
+  })

@@ -1,0 +1,162 @@
+// npm run bench:mixed — a realistic read mix while background writers commit events, as ratios to a bare route.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { sql, type Kysely } from 'kysely'
+import type { Database } from '../src/adapters/storage/schema.js'
+import type { DatabaseTarget } from '../src/config.js'
+import {
+  AUTH_HEADERS,
+  CONNECTIONS,
+  cleanUp,
+  createDatabase,
+  measureLoad,
+  startApi,
+  startBare,
+  tempFile,
+  type Measured,
+} from './load.js'
+import type { SeedSize } from './seed.js'
+
+const SIZE: SeedSize = { projects: 10, runsPerProject: 10, events: 100_000 }
+const WRITES_PER_SECOND = Number(process.env.BENCH_WRITES_PER_SECOND ?? 200)
+const WRITE_RUNS = 20
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2)
+
+/**
+ * Each request one of five reads a console or agent makes, equally often, of a random run among
+ * the 100 (and its project): run list, run detail, steps, last 100 events, global feed.
+ */
+const mixScript = (only?: number): string => `
+math.randomseed(os.time())
+request = function()
+  local run = math.random(1, ${SIZE.projects * SIZE.runsPerProject})
+  local project = math.floor((run - 1) / ${SIZE.runsPerProject}) + 1
+  local kind = ${only ?? 'math.random(1, 5)'}
+  local path
+  if kind == 1 then path = "/projects/" .. project .. "/protocols"
+  elseif kind == 2 then path = "/protocols/" .. run
+  elseif kind == 3 then path = "/protocols/" .. run .. "/steps"
+  elseif kind == 4 then path = "/protocols/" .. run .. "/events?limit=100"
+  else path = "/events?limit=50" end
+  return wrk.format("GET", path)
+end
+`
+
+/** Five planned steps per run, so the steps listing has rows like a real run's. */
+const addSteps = async ({ db }: { db: Kysely<Database> }) => {
+  const ts = `'2026-11-25T00:00:00.000Z'`
+  for (let index = 0; index < 5; index++)
+    await sql`insert into step_runs (protocol_run_id, step_index, step_name, step_type, status, created_at, updated_at)
+      select id, ${sql.raw(String(index))}, ${`0${index + 1}-work-item`}, 'work', 'pending', ${sql.raw(ts)}, ${sql.raw(ts)}
+      from protocol_runs`.execute(db)
+}
+
+/** The background writers: their own process, reporting "<ms> <committed>" lines. */
+const startWriter = (target: DatabaseTarget) => {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'bench/mixed-writer.ts'], {
+    cwd: new URL('..', import.meta.url).pathname,
+    env: {
+      PATH: process.env.PATH ?? '',
+      BENCH_TARGET: JSON.stringify(target),
+      BENCH_WRITES_PER_SECOND: String(WRITES_PER_SECOND),
+      BENCH_WRITE_RUNS: String(WRITE_RUNS),
+      BENCH_RUNS_PER_PROJECT: String(SIZE.runsPerProject),
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  let last = { at: Date.now(), committed: 0 }
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    const line = chunk.trim().split('\n').at(-1)!.split(' ')
+    last = { at: Number(line[0]), committed: Number(line[1]) }
+  })
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  return {
+    progress: () => last,
+    stop: async () => {
+      child.kill('SIGTERM')
+      await exited
+    },
+  }
+}
+
+/** Memo lookups so far, read from the server's own /metrics. */
+const memoLookups = async (url: string): Promise<{ hit: number; miss: number }> => {
+  const text = await (await fetch(`${url}/metrics`, { headers: AUTH_HEADERS })).text()
+  const count = (result: string) =>
+    Number(new RegExp(`read_memo_lookups_total\\{result="${result}"\\} (\\d+)`).exec(text)?.[1] ?? 0)
+  return { hit: count('hit'), miss: count('miss') }
+}
+
+interface Row {
+  readonly mixed: Measured
+  readonly bare: number
+  readonly writesPerSecond: number
+  readonly hitRate: number
+}
+
+/** One round: bare, the mix under writes, bare again; the ratio divides by the mean of both bares. */
+const round = async (api: string, bare: string, writer: ReturnType<typeof startWriter>): Promise<Row> => {
+  const before = await measureLoad('bare', bare)
+  const [memo0, writes0] = [await memoLookups(api), writer.progress()]
+  const mixed = await measureLoad('mixed reads', api, { wrkScript: tempFile('mix.lua', mixScript()) })
+  const [memo1, writes1] = [await memoLookups(api), writer.progress()]
+  const after = await measureLoad('bare', bare)
+  const lookups = memo1.hit + memo1.miss - memo0.hit - memo0.miss
+  return {
+    mixed,
+    bare: (before.rps + after.rps) / 2,
+    writesPerSecond: ((writes1.committed - writes0.committed) * 1000) / Math.max(1, writes1.at - writes0.at),
+    hitRate: lookups === 0 ? Number.NaN : (memo1.hit - memo0.hit) / lookups,
+  }
+}
+
+const MODES = [
+  ['memo on', {}],
+  ['memo off (TASKSGODZILLA_READ_CACHE_MB=0)', { TASKSGODZILLA_READ_CACHE_MB: '0' }],
+] as const
+
+const benchDialect = async (dialect: 'sqlite' | 'postgres', bare: string, port: number): Promise<void> => {
+  const target = await createDatabase(dialect, SIZE, addSteps)
+  const writer = startWriter(target)
+  try {
+    console.log(
+      `\n${dialect}: ${CONNECTIONS} connections, mix over 100 runs; writers ${WRITES_PER_SECOND} events/s over ${WRITE_RUNS} runs`,
+    )
+    for (const [i, [mode, env]] of MODES.entries()) {
+      const api = await startApi(target, port + i, env)
+      try {
+        for (let r = 0; r < ROUNDS; r++) print(mode, await round(api.url, bare, writer))
+        if (i === MODES.length - 1) await eachReadAlone(api.url)
+      } finally {
+        api.stop()
+      }
+    }
+  } finally {
+    await writer.stop()
+  }
+}
+
+const READS = ['run list', 'run detail', 'steps', 'last 100 events of a run', 'global feed (50)']
+
+/** Where the mix's time goes: each read of the mix alone, computed, under the same writes. */
+const eachReadAlone = async (api: string): Promise<void> => {
+  for (const [i, read] of READS.entries()) {
+    const alone = await measureLoad(read, api, { wrkScript: tempFile(`read-${i}.lua`, mixScript(i + 1)) })
+    console.log(
+      `    alone: ${read.padEnd(28)} ${alone.rps.toFixed(0).padStart(6)} req/s  p50 ${alone.p50} ms  p99 ${alone.p99} ms`,
+    )
+  }
+}
+
+const print = (mode: string, row: Row): void =>
+  console.log(
+    `  ${mode.padEnd(40)} ${row.mixed.rps.toFixed(0).padStart(6)} req/s  bare ${row.bare.toFixed(0).padStart(6)}  ratio ${(row.mixed.rps / row.bare).toFixed(2)}  p50 ${row.mixed.p50} ms  p99 ${row.mixed.p99} ms  writes ${row.writesPerSecond.toFixed(0)}/s  memo hits ${(row.hitRate * 100).toFixed(0)} %`,
+  )
+
+const bare = await startBare(18200)
+const dialects = (process.env.BENCH_DIALECTS ?? 'sqlite,postgres').split(',') as Array<'sqlite' | 'postgres'>
+try {
+  for (const [i, dialect] of dialects.entries()) await benchDialect(dialect, bare.url, 18210 + i * 10)
+} finally {
+  bare.stop()
+  await cleanUp()
+}

@@ -1,0 +1,89 @@
+import {
+  CompiledQuery,
+  type KyselyPlugin,
+  type PluginTransformQueryArgs,
+  type PluginTransformResultArgs,
+  type QueryResult,
+  type RootOperationNode,
+  type UnknownRow,
+  sql,
+} from 'kysely'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { DatabaseHandle } from '../../src/adapters/storage/database.js'
+import { createRepositories } from '../../src/adapters/storage/unit-of-work.js'
+import { seed } from '../../bench/seed.js'
+import { DIALECTS, openMigratedDatabase, unavailable } from '../support/databases.js'
+
+// The event listings are keyset reads: newest first, a page at a time, whatever the table size.
+// That holds only while their plans walk an index in order and stop at the limit; a plan that
+// scans the table or sorts it makes every page cost as much as the table is large.
+
+/** Records the SQL and parameters of every statement sent through it, compiled as the driver sees them. */
+const capturing = (handle: DatabaseHandle, into: CompiledQuery[]): KyselyPlugin => ({
+  transformQuery({ node, queryId }: PluginTransformQueryArgs): RootOperationNode {
+    into.push(handle.db.getExecutor().compileQuery(node, queryId))
+    return node
+  },
+  transformResult: async ({ result }: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> => result,
+})
+
+/** The plan of the one statement `list` sends, as text lines. */
+const planOf = async (
+  handle: DatabaseHandle,
+  list: (repos: ReturnType<typeof createRepositories>) => Promise<unknown>,
+) => {
+  const sent: CompiledQuery[] = []
+  await list(createRepositories(handle.db.withPlugin(capturing(handle, sent))))
+  expect(sent).toHaveLength(1)
+  const prefix = handle.dialect === 'sqlite' ? 'explain query plan ' : 'explain '
+  const { rows } = await handle.db.executeQuery<Record<string, unknown>>(
+    CompiledQuery.raw(prefix + sent[0]!.sql, [...sent[0]!.parameters]),
+  )
+  return rows.map((row) => String(row.detail ?? row['QUERY PLAN']))
+}
+
+describe.each(DIALECTS)('event listing plans (%s)', (dialect) => {
+  let db: Awaited<ReturnType<typeof openMigratedDatabase>>
+  beforeAll(async () => {
+    if (unavailable(dialect)) return
+    db = await openMigratedDatabase(dialect)
+    // Enough rows that a planner weighing a scan against the index picks what it would at scale.
+    await seed(db.handle.db, dialect, { projects: 10, runsPerProject: 10, events: 50_000 })
+    await sql`analyze`.execute(db.handle.db)
+  }, 60_000)
+  afterAll(async () => db?.close())
+
+  it.skipIf(unavailable(dialect))(
+    'the last 100 events of a run: an ordered index range, no sort, no scan',
+    async () => {
+      const plan = await planOf(db.handle, (repos) =>
+        repos.events.list({ protocolRunId: 5, limit: 100, excludeProjectIds: [] }),
+      )
+      const text = plan.join('\n')
+      if (dialect === 'sqlite') {
+        expect(text).toMatch(/SEARCH e USING (COVERING )?INDEX events_run_idx \(protocol_run_id=\?\)/)
+        expect(text).not.toMatch(/TEMP B-TREE|SCAN e\b/)
+      } else {
+        expect(text).toMatch(/Index (Only )?Scan Backward using events_run_idx on events e/)
+        expect(text).not.toMatch(/Sort|Seq Scan on events/)
+      }
+    },
+  )
+
+  it.skipIf(unavailable(dialect))(
+    'the global feed: the table walked newest first, stopping at the limit',
+    async () => {
+      const plan = await planOf(db.handle, (repos) =>
+        repos.events.list({ limit: 50, excludeProjectIds: [10] }),
+      )
+      const text = plan.join('\n')
+      if (dialect === 'sqlite') {
+        expect(text).toMatch(/SCAN e\b/)
+        expect(text).not.toMatch(/TEMP B-TREE/)
+      } else {
+        expect(text).toMatch(/Limit[\s\S]*Index (Only )?Scan Backward using events_position_idx on events e/)
+        expect(text).not.toMatch(/Sort|Seq Scan on events/)
+      }
+    },
+  )
+})
