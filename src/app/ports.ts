@@ -6,6 +6,7 @@ import type { NewProtocolRun, ProtocolRun, ProtocolRunPatch } from '../domain/pr
 import type { ProtocolStatus, StepStatus } from '../domain/statuses.js'
 import type { NewStepRun, StepRun, StepRunPatch } from '../domain/step-run.js'
 import type { JobClaim, JobSettlement } from './jobs/job-claim.js'
+import type { ReviewCommentRepository } from './reviews/review-comments.port.js'
 
 /** Keyset page request. Lists are newest first unless a method says otherwise. */
 export interface Page {
@@ -183,6 +184,7 @@ export interface Repositories {
   readonly events: EventRepository
   readonly jobs: JobRepository
   readonly deliveries: WebhookDeliveryRepository
+  readonly reviews: ReviewCommentRepository
 }
 
 /**

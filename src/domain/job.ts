@@ -9,6 +9,7 @@ export const JOB_TYPES = [
   'open_pr_job',
   'codemachine_import_job',
   'spec_audit_job',
+  'review_followup_job',
 ] as const
 export type JobType = (typeof JOB_TYPES)[number]
 

@@ -49,6 +49,8 @@ describe('migrations', () => {
       'jobs',
       'projects',
       'protocol_runs',
+      'review_comments',
+      'review_windows',
       'step_runs',
       'webhook_deliveries',
     ])

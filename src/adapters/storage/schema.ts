@@ -104,6 +104,29 @@ export interface WebhookDeliveriesTable {
   received_at: Timestamp
 }
 
+export interface ReviewCommentsTable {
+  id: Generated<number>
+  protocol_run_id: number
+  provider: string
+  comment_key: string
+  author: string | null
+  body: string
+  path: string | null
+  line: number | null
+  url: string | null
+  review_state: string | null
+  received_at: Timestamp
+  step_run_id: number | null
+  consumed_at: NullableTimestamp
+}
+
+export interface ReviewWindowsTable {
+  protocol_run_id: number
+  job_id: string | null
+  windows: ColumnType<number, number | undefined, number>
+  rounds: ColumnType<number, number | undefined, number>
+}
+
 export interface Database {
   projects: ProjectsTable
   protocol_runs: ProtocolRunsTable
@@ -111,4 +134,6 @@ export interface Database {
   events: EventsTable
   jobs: JobsTable
   webhook_deliveries: WebhookDeliveriesTable
+  review_comments: ReviewCommentsTable
+  review_windows: ReviewWindowsTable
 }

@@ -5,6 +5,7 @@ import type { Job } from '../../domain/job.js'
 import { createEventRepository } from './event.repository.js'
 import { createJobRepository } from './job.repository.js'
 import { createWebhookDeliveryRepository } from './webhook-delivery.repository.js'
+import { createReviewCommentRepository } from './review-comment.repository.js'
 import { createProjectRepository } from './project.repository.js'
 import { createProtocolRunRepository } from './protocol-run.repository.js'
 import type { Database } from './schema.js'
@@ -18,6 +19,7 @@ export const createRepositories = (db: Kysely<Database>): Repositories => ({
   events: createEventRepository(db),
   jobs: createJobRepository(db),
   deliveries: createWebhookDeliveryRepository(db),
+  reviews: createReviewCommentRepository(db),
 })
 
 /**

@@ -1,6 +1,7 @@
 import { isCodeMachineRun } from '../../domain/codemachine/codemachine-run.js'
 import type { JsonObject } from '../../domain/json.js'
 import { retryFeedbackSections } from '../../domain/retry-feedback.js'
+import { reviewFeedbackSections } from '../../domain/review-feedback.js'
 import { isPathOutsideWorkspace, type ContainedFiles } from '../contained-files.js'
 import type { RequestContext } from '../context.js'
 import type { ResolvedStepPaths } from '../../domain/spec-paths.js'
@@ -135,4 +136,5 @@ const executePrompt = (
     ['Plan (plan.md)', files.readText(worktree.path, join(worktree.protocolRoot, 'plan.md'), '(no plan.md)')],
     ['Step', `Step file: ${context.step.stepName}\n\n${files.readText(worktree.path, paths.promptPath)}`],
     ...retryFeedbackSections(context.step),
+    ...reviewFeedbackSections(context.step),
   ])

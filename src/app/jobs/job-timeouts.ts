@@ -23,5 +23,6 @@ export const jobTimeoutsMs = (
     open_pr_job: ms('open_pr_job'),
     codemachine_import_job: ms('codemachine_import_job'),
     spec_audit_job: ms('spec_audit_job'),
+    review_followup_job: ms('review_followup_job'),
   }
 }

@@ -7,6 +7,7 @@ import { createProjectSetupHandler } from './project-setup.job.js'
 import { createSpecAuditHandler } from './spec-audit.job.js'
 import type { ProtocolJobDeps } from './protocol-job-deps.js'
 import { createRunQualityHandler } from './run-quality.job.js'
+import { createReviewFollowupHandler } from '../reviews/review-followup.job.js'
 
 /**
  * The handlers of every job type, over one set of deps (one per worker). The queue calls them;
@@ -20,4 +21,5 @@ export const createProtocolJobHandlers = (deps: ProtocolJobDeps): JobHandlers =>
   project_setup_job: createProjectSetupHandler(deps),
   spec_audit_job: createSpecAuditHandler(deps),
   codemachine_import_job: createCodeMachineImportHandler(deps),
+  review_followup_job: createReviewFollowupHandler(deps),
 })

@@ -6,6 +6,7 @@ import { jobsTable } from './2026-11-25T1700-jobs.js'
 import { stepNameUnique } from './2026-11-25T1720-step-name-unique.js'
 import { webhooks } from './2026-11-25T1800-webhooks.js'
 import { eventTxid } from './2026-11-25T1900-event-txid.js'
+import { reviewComments } from './2026-12-04T1600-review-comments.js'
 
 /** Every migration, in order. Names are timestamps so that they sort as they were written. */
 const migrationsFor = (dialect: Dialect): Record<string, Migration> => ({
@@ -14,6 +15,7 @@ const migrationsFor = (dialect: Dialect): Record<string, Migration> => ({
   '2026-11-25T1720-step-name-unique': stepNameUnique,
   '2026-11-25T1800-webhooks': webhooks(dialect),
   '2026-11-25T1900-event-txid': eventTxid(dialect),
+  '2026-12-04T1600-review-comments': reviewComments(dialect),
 })
 
 export interface MigrationReport {
