@@ -1,6 +1,7 @@
 import { appendFileSync } from 'node:fs'
 import type { JobHandlerDeps } from '../../src/app/jobs/handlers.js'
 import { PermanentJobError, type JobHandler, type JobHandlers } from '../../src/app/jobs/job-handler.js'
+import { createReviewFollowupHandler } from '../../src/app/reviews/review-followup.job.js'
 import { changeStepStatus } from '../../src/app/state-changes.js'
 import { AppError } from '../../src/domain/app-error.js'
 import { JOB_TYPES, type JobType } from '../../src/domain/job.js'
@@ -43,6 +44,11 @@ export const createTestHandlers =
     const handlers: Partial<Record<JobType, JobHandler>> = {}
     for (const type of JOB_TYPES) handlers[type] = async () => 'noop'
     handlers.execute_step_job = executeStep as JobHandler
+    // The real one: it only writes rows and jobs, which the queue tests watch.
+    handlers.review_followup_job = createReviewFollowupHandler({
+      uow,
+      config: { jobs: { maxAttempts: 3 } },
+    }) as JobHandler
     return handlers as JobHandlers
   }
 
