@@ -27,6 +27,7 @@ import { createContainedFiles } from './adapters/files/contained-files.adapter.j
 import { makeImportCodeMachine } from './app/codemachine/import-codemachine.js'
 import { makeReceiveWebhook } from './app/webhooks/receive-webhook.js'
 import { createGitClient, type GitClientOptions } from './adapters/git/git.client.js'
+import { createBaseSync } from './adapters/git/base-sync.js'
 import type { Logger } from './logging.js'
 import { createMetrics, type Metrics } from './metrics.js'
 import { listenMetrics } from './faces/http/metrics-server.js'
@@ -274,6 +275,7 @@ export const createProtocolJobDeps = (runtime: Runtime): ProtocolJobDeps => {
   return {
     uow: runtime.deps.uow,
     git: createGitClient(gitPolicyFor(config)),
+    baseSync: createBaseSync(gitPolicyFor(config)),
     engines: createBuiltInRegistry({
       commands: command ? [{ id: 'command', command, args: config.engines.commandArgs }] : [],
       ...(config.engines.defaultId ? { defaultId: config.engines.defaultId } : {}),

@@ -14,7 +14,7 @@ export const createBaseSync = (options: { readonly allowLocalRepos: boolean }): 
     async rebaseOntoBase(dir, baseBranch, signal) {
       assertBranchName(baseBranch)
       const t = tools(signal)
-      if ((await t.git(['status', '--porcelain'], dir)).trim() !== '')
+      if ((await t.git(['status', '--porcelain', '--untracked-files=no'], dir)).trim() !== '')
         throw new AppError('ORC_GIT_FAILED', 'The worktree has uncommitted changes; not rebasing it')
       const base = await fetchBase(t, dir, baseBranch)
       const baseSha = (await t.git(['rev-parse', base], dir)).trim()
@@ -44,6 +44,10 @@ export const createBaseSync = (options: { readonly allowLocalRepos: boolean }): 
       if (!fetched) return null
       return (await t.git(['rev-parse', `refs/remotes/origin/${branch}`], dir)).trim()
     },
+    contains: (dir, sha, signal) =>
+      /^[0-9a-f]{40,64}$/.test(sha)
+        ? tools(signal).probe(['merge-base', '--is-ancestor', sha, 'HEAD'], dir)
+        : Promise.resolve(false),
     async pushWithLease(dir, branch, expected, signal) {
       assertBranchName(branch)
       if (!/^[0-9a-f]{40,64}$/.test(expected))

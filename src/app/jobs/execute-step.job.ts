@@ -2,6 +2,7 @@ import { isCodeMachineRun } from '../../domain/codemachine/codemachine-run.js'
 import type { JsonObject } from '../../domain/json.js'
 import { retryFeedbackSections } from '../../domain/retry-feedback.js'
 import { reviewFeedbackSections } from '../../domain/review-feedback.js'
+import { mergeConflictSections } from '../../domain/merge-conflict.js'
 import { isPathOutsideWorkspace, type ContainedFiles } from '../contained-files.js'
 import type { RequestContext } from '../context.js'
 import type { ResolvedStepPaths } from '../../domain/spec-paths.js'
@@ -137,4 +138,5 @@ const executePrompt = (
     ['Step', `Step file: ${context.step.stepName}\n\n${files.readText(worktree.path, paths.promptPath)}`],
     ...retryFeedbackSections(context.step),
     ...reviewFeedbackSections(context.step),
+    ...mergeConflictSections(context.step),
   ])

@@ -29,6 +29,8 @@ export interface BaseSync {
    * the lease of a later push is what the remote really had).
    */
   remoteHead(dir: string, branch: string, signal: AbortSignal): Promise<string | null>
+  /** Whether `sha` is part of the worktree's HEAD history (a remote branch we would not lose). */
+  contains(dir: string, sha: string, signal: AbortSignal): Promise<boolean>
   /**
    * `git push --force-with-lease=refs/heads/<branch>:<expected> origin <branch>`: replaces the
    * remote branch only while it still points at `expected` (what we rebased from), so a commit

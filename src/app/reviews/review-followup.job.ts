@@ -2,15 +2,14 @@ import type { JsonObject } from '../../domain/json.js'
 import type { ProtocolRun } from '../../domain/protocol-run.js'
 import { reviewFeedbackState } from '../../domain/review-feedback.js'
 import type { StepRun } from '../../domain/step-run.js'
-import { canStep } from '../../domain/transitions.js'
 import { appendRunEvent } from '../api-events.js'
 import type { RequestContext } from '../context.js'
 import type { JobPolicy } from '../jobs/enqueue.js'
 import type { JobHandler } from '../jobs/job-handler.js'
 import { jobContext } from '../jobs/job-support.js'
 import type { Repositories, UnitOfWork } from '../ports.js'
-import { startStep } from '../protocols/start-step.js'
-import { changeRunStatus, changeStepStatus } from '../state-changes.js'
+import { changeRunStatus } from '../state-changes.js'
+import { lastExecutedStep, reopenForFollowup } from './reopen-for-followup.js'
 import type { StoredReviewComment } from './review-comments.port.js'
 import { reviewIgnoredReason } from './review-eligibility.js'
 import { openReviewWindow } from './review-window.js'
@@ -66,43 +65,26 @@ export const createReviewFollowupHandler =
     })
   }
 
-/** The step that produced the PR's latest commit; without any, the last step of the run. */
-const lastExecutedStep = (steps: readonly StepRun[]): StepRun | undefined => {
-  const live = steps.filter((s) => s.status !== 'cancelled')
-  const executed = live.filter((s) => s.headSeq !== null)
-  const pool = executed.length > 0 ? executed : live
-  return pool.reduce<StepRun | undefined>((last, s) => {
-    if (last === undefined) return s
-    const key = (x: StepRun) => (executed.length > 0 ? x.headSeq! : x.stepIndex)
-    return key(s) >= key(last) ? s : last
-  }, undefined)
-}
-
 const reopenStep = async ({ tx, run, pending, policy, ctx }: Round, step: StepRun, round: number) => {
-  let current = run
-  if (run.status !== 'running') {
-    const event = { type: 'protocol_reopened', message: 'Review comments re-opened the run.' }
-    current = await changeRunStatus(tx, run, 'reopen', event, ctx)
-  }
-  let target = step
-  if (step.status !== 'pending' && canStep(step.status, 'reset')) {
-    const event = { type: 'step_reset', message: `Step ${step.stepName} re-opened for review comments.` }
-    target = await changeStepStatus(tx, current, step, 'reset', event, ctx)
-  }
-  const start = {
-    action: 'run' as const,
-    event: { type: 'step_enqueued', message: 'Step execution enqueued.' },
-  }
-  const job = await startStep(tx, { jobPolicy: policy.jobPolicy }, current, target, start, ctx)
-  const feedback = reviewFeedbackState(pending, round, step.headSha)
-  await tx.steps.mergeRuntimeState(step.id, { review_feedback: feedback })
+  const state = { review_feedback: reviewFeedbackState(pending, round, step.headSha) }
+  const reopened = await reopenForFollowup(
+    tx,
+    { run, step, state, reason: 'review comments' },
+    policy.jobPolicy,
+    ctx,
+  )
   await tx.reviews.consume(
     pending.map((c) => c.id),
     step.id,
   )
-  const metadata: JsonObject = { round, comments: pending.length, job_id: job.id, mode: 'reopen_last' }
+  const metadata: JsonObject = {
+    round,
+    comments: pending.length,
+    job_id: reopened.job.id,
+    mode: 'reopen_last',
+  }
   const message = `Step ${step.stepName} re-opened with ${pending.length} review comment(s) (round ${round}).`
-  await appendRunEvent(tx, current, { type: 'review_step_reopened', message, metadata }, ctx, step.id)
+  await appendRunEvent(tx, reopened.run, { type: 'review_step_reopened', message, metadata }, ctx, step.id)
   return { reopened: step.id, round, comments: pending.length }
 }
 
