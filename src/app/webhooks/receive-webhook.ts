@@ -11,6 +11,7 @@ import type { RequestContext } from '../context.js'
 import type { GitClient } from '../git.port.js'
 import { applyCiNotice, type CiPolicy } from './apply-ci-notice.js'
 import { receiveReview, type ReviewSettings } from './receive-review-delivery.js'
+import { receiveBasePush } from '../protocol-merge/receive-base-push.js'
 import { correlateRun } from './correlate-run.js'
 import { verifyWebhook, type WebhookCredentials } from './verify-webhook.js'
 import { candidateSecrets, isFirstDelivery, type DeliveryClaims } from './webhook-candidates.js'
@@ -52,6 +53,8 @@ export const makeReceiveWebhook =
     const notice = noticeOf(delivery, payload)
     const review = reviewNoticeOf(delivery.provider, delivery.event, payload)
     if (review) return receiveReview(deps, { delivery, notice, review, identity }, ctx)
+    const basePush = await receiveBasePush(deps, { delivery, notice, identity }, ctx)
+    if (basePush) return basePush
     const outcome = await deps.uow.run(async (tx) => {
       if (!(await isFirstDelivery(tx, delivery))) return { duplicate: true as const }
       const run = await correlateRun(tx, notice, identity, delivery.protocolRunId).catch((error: unknown) => {
