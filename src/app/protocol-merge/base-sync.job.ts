@@ -8,7 +8,7 @@ import { syncRunWithBase } from './sync-with-base.js'
 /**
  * base_sync_job: the base branch of a run with an open PR/MR moved (push webhook). Rebases the
  * run's branch onto it in its worktree, or dispatches the conflict to the agent. Leaves alone a
- * run that is over (cancelled, failed, merged), has no PR yet (open_pr_job syncs it first), or
+ * run that is over (cancelled, failed, merged) or paused, has no PR yet (open_pr_job syncs it first), or
  * has a step running (its agent is writing in the worktree; the agent's own push comes later).
  */
 export const createBaseSyncHandler =
@@ -21,6 +21,7 @@ export const createBaseSyncHandler =
       const over = await reviewIgnoredReason(tx, found.run)
       if (over !== undefined) return { skipped: over }
       if (found.run.prNumber === null) return { skipped: 'no PR/MR yet' }
+      if (found.run.status === 'paused') return { skipped: 'run is paused' }
       const steps = await tx.steps.listByRun(found.run.id)
       if (steps.some((s) => s.status === 'running')) return { skipped: 'a step is running' }
       return found

@@ -96,7 +96,9 @@ const enqueueSync = async (
     payload,
     maxAttempts: deps.jobPolicy.maxAttempts,
     projectId: run.projectId,
-    protocolRunId: run.id,
+    // Not scoped to the run: the queue cancels the jobs of a completed run before their handler,
+    // and this one is meant for completed runs whose PR is still open. The handler checks the run.
+    protocolRunId: null,
     stepRunId: null,
   })
   const metadata = { base_branch: run.baseBranch, sha, job_id: id }

@@ -47,7 +47,9 @@ export const openReviewWindow = async (
     maxAttempts: policy.jobPolicy.maxAttempts,
     nextRunAt: runAt,
     projectId: run.projectId,
-    protocolRunId: run.id,
+    // Not scoped to the run: the queue cancels the jobs of a completed run before their handler,
+    // and this one is meant for completed runs whose PR is still open. The handler checks the run.
+    protocolRunId: null,
     stepRunId: null,
   })
   await tx.reviews.saveWindow(run.id, { ...window, jobId: id, windows: number })

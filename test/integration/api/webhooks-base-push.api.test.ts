@@ -27,7 +27,7 @@ for (const dialect of DIALECTS) {
       })
     const syncJobs = async (runId: number) =>
       (await api.runtime.deps.repos.jobs.list({ limit: 100 })).filter(
-        (j) => j.type === 'base_sync_job' && j.protocolRunId === runId,
+        (j) => j.type === 'base_sync_job' && j.payload.protocol_run_id === runId,
       )
 
     beforeAll(async () => {

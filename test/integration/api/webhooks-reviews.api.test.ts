@@ -69,7 +69,8 @@ for (const dialect of DIALECTS) {
     const closeWindow = async (runId: number) => {
       const jobs = await api.runtime.deps.repos.jobs.list({ limit: 50 })
       const job = jobs.find(
-        (j) => j.type === 'review_followup_job' && j.protocolRunId === runId && j.status === 'queued',
+        (j) =>
+          j.type === 'review_followup_job' && j.payload.protocol_run_id === runId && j.status === 'queued',
       )
       if (!job) throw new Error('no review job')
       const handler = createReviewFollowupHandler({
@@ -116,7 +117,7 @@ for (const dialect of DIALECTS) {
         expect((await github('pull_request_review_comment', comment)).statusCode).toBe(200)
       }
       const scheduled = (await api.runtime.deps.repos.jobs.list({ limit: 50 })).filter(
-        (j) => j.type === 'review_followup_job' && j.protocolRunId === run.id,
+        (j) => j.type === 'review_followup_job' && j.payload.protocol_run_id === run.id,
       )
       expect(scheduled).toHaveLength(1)
       expect(Date.parse(scheduled[0]!.nextRunAt)).toBeGreaterThan(Date.now() + 50_000)
@@ -145,7 +146,9 @@ for (const dialect of DIALECTS) {
       expect((await github('pull_request_review_comment', comment)).json().message).toMatch(/^Review ignored/)
       expect(await types(run.id)).not.toContain('review_followup_scheduled')
       expect(
-        (await api.runtime.deps.repos.jobs.list({ limit: 100 })).some((j) => j.protocolRunId === run.id),
+        (await api.runtime.deps.repos.jobs.list({ limit: 100 })).some(
+          (j) => j.payload.protocol_run_id === run.id,
+        ),
       ).toBe(false)
     })
 
@@ -162,7 +165,9 @@ for (const dialect of DIALECTS) {
       expect(await types(run.id)).toEqual(before)
       expect((await api.request('GET', `/protocols/${run.id}`)).json().status).toBe('completed')
       expect(
-        (await api.runtime.deps.repos.jobs.list({ limit: 100 })).some((j) => j.protocolRunId === run.id),
+        (await api.runtime.deps.repos.jobs.list({ limit: 100 })).some(
+          (j) => j.payload.protocol_run_id === run.id,
+        ),
       ).toBe(false)
     })
 
