@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import type { JsonObject } from './json.js'
 import { commentsFromOthers, isReviewDelivery, reviewNoticeOf } from './review-notice.js'
 
 const pr = { number: 7, head: { ref: '0001-demo' } }
@@ -36,7 +37,7 @@ describe('review notices', () => {
   })
 
   it('takes GitLab notes on merge requests only, and never system notes', () => {
-    const note = (attrs: Record<string, unknown>) => ({ object_kind: 'note', object_attributes: attrs })
+    const note = (attrs: JsonObject): JsonObject => ({ object_kind: 'note', object_attributes: attrs })
     expect(isReviewDelivery('gitlab', 'Note Hook', note({ noteable_type: 'Issue', note: 'x' }))).toBe(false)
     const system = note({ noteable_type: 'MergeRequest', note: 'added 1 commit', system: true })
     expect(reviewNoticeOf('gitlab', 'Note Hook', system)?.comments).toEqual([])
