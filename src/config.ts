@@ -57,6 +57,15 @@ export interface Config {
     readonly commitMaxFileBytes: number
   }
   readonly webhooks: { readonly token: string | undefined; readonly allowUnsigned: boolean }
+  /** PR/MR review comments sent back to the agent (docs/operations.md). */
+  readonly reviews: {
+    /** `TASKSGODZILLA_REVIEW_DEBOUNCE_SECONDS`: comments within this window become one follow-up. */
+    readonly debounceSeconds: number
+    /** `TASKSGODZILLA_BOT_LOGIN`: the server's own account(s) on GitHub/GitLab; their comments are ignored. */
+    readonly botLogins: readonly string[]
+    /** `TASKSGODZILLA_REVIEW_MAX_ROUNDS`: follow-up rounds per run before it blocks (needs_human). */
+    readonly maxRounds: number
+  }
   readonly log: { readonly level: LogLevel; readonly json: boolean }
   readonly qa: { readonly autoOnCi: boolean; readonly autoAfterExec: boolean }
   readonly budgets: {
@@ -157,6 +166,11 @@ export const loadConfig = (env: Env, cwd: string): Config => {
     webhooks: {
       token: readString(env, 'TASKSGODZILLA_WEBHOOK_TOKEN'),
       allowUnsigned: readBool(env, 'TASKSGODZILLA_WEBHOOK_ALLOW_UNSIGNED', false),
+    },
+    reviews: {
+      debounceSeconds: readInt(env, 'TASKSGODZILLA_REVIEW_DEBOUNCE_SECONDS', { min: 0, max: 86_400 }, 60),
+      botLogins: readList(env, 'TASKSGODZILLA_BOT_LOGIN'),
+      maxRounds: readInt(env, 'TASKSGODZILLA_REVIEW_MAX_ROUNDS', { min: 0, max: 100 }, 3),
     },
     log: { level: readLogLevel(env), json: readBool(env, 'TASKSGODZILLA_LOG_JSON', false) },
     qa: {

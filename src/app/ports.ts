@@ -9,6 +9,7 @@ import type { JobClaim, JobSettlement } from './jobs/job-claim.js'
 import type { NotificationRepository } from './notifications/notification.port.js'
 import type { EngineLimitRepository } from './runs/engine-limit.port.js'
 import type { RunLeaseRepository } from './runs/run-lease.port.js'
+import type { ReviewCommentRepository } from './reviews/review-comments.port.js'
 
 /** Keyset page request. Lists are newest first unless a method says otherwise. */
 export interface Page {
@@ -195,6 +196,7 @@ export interface Repositories {
   readonly notifications: NotificationRepository
   readonly leases: RunLeaseRepository
   readonly engineLimits: EngineLimitRepository
+  readonly reviews: ReviewCommentRepository
 }
 
 /**

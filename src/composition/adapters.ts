@@ -4,6 +4,8 @@ import { createContainedFiles } from '../adapters/files/contained-files.adapter.
 import type { EngineRegistry } from '../app/engine.port.js'
 import type { GitClient } from '../app/git.port.js'
 import { createBuiltInRegistry } from '../adapters/engines/engine.registry.js'
+import type { BaseSync } from '../app/protocol-merge/base-sync.port.js'
+import { createBaseSync } from '../adapters/git/base-sync.js'
 import { createGitClient } from '../adapters/git/git.client.js'
 import { createCodeHosts } from '../adapters/hosts/code-hosts.js'
 import type { Config } from '../config.js'
@@ -17,6 +19,8 @@ export interface OutwardAdapters {
   readonly engines: EngineRegistry
   /** Repository- and agent-controlled files, read and written only inside their workspace. */
   readonly files: ContainedFiles
+  /** Rebases a run's branch on its moved base, pushing with a lease. */
+  readonly baseSync: BaseSync
 }
 
 export const buildOutwardAdapters = (config: Config): OutwardAdapters => {
@@ -29,6 +33,7 @@ export const buildOutwardAdapters = (config: Config): OutwardAdapters => {
       ...(config.engines.defaultId ? { defaultId: config.engines.defaultId } : {}),
     }),
     files: createContainedFiles({ maxBytes: config.files.containedMaxBytes }),
+    baseSync: createBaseSync(gitPolicy(config)),
   }
 }
 

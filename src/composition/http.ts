@@ -31,6 +31,7 @@ export const createHttpServer = (runtime: Runtime, listenHost?: string): Promise
     maxInlineTriggerDepth: config.maxInlineTriggerDepth,
     globalSecret: config.webhooks.token,
     allowUnsigned: config.webhooks.allowUnsigned,
+    reviews: config.reviews,
     git,
     count: (provider, status) => runtime.metrics.webhooksTotal.inc({ provider, status }),
   })

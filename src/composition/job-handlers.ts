@@ -10,6 +10,7 @@ export const createProtocolJobDeps = (runtime: Runtime): ProtocolJobDeps => {
   return {
     uow: runtime.deps.uow,
     git: adapters.git,
+    baseSync: adapters.baseSync,
     engines: adapters.engines,
     config,
     counters: {

@@ -10,6 +10,8 @@ export const JOB_TYPES = [
   'codemachine_import_job',
   'spec_audit_job',
   'deliver_notification_job',
+  'review_followup_job',
+  'base_sync_job',
 ] as const
 export type JobType = (typeof JOB_TYPES)[number]
 

@@ -21,15 +21,23 @@ const refusalOf = (fn: () => unknown): string | undefined => {
 }
 
 describe('protocol transition table', () => {
-  it('never lets a cancelled, completed or failed run change status', () => {
+  it('never lets a cancelled, completed or failed run change status, but re-opens a completed one for its open PR', () => {
     for (const status of ['cancelled', 'completed', 'failed'] as const) {
       for (const action of Object.keys(PROTOCOL_TRANSITIONS) as ProtocolAction[]) {
+        // Review comments and base-branch conflicts on a completed run's open PR are more work.
+        if (status === 'completed' && action === 'reopen') continue
         expect(
           refusalOf(() => nextProtocolStatus(status, action)),
           `${status} + ${action}`,
         ).toBeDefined()
       }
     }
+  })
+
+  it('re-opens only a completed, blocked, planned or running run', () => {
+    expect(nextProtocolStatus('completed', 'reopen')).toBe('running')
+    expect(refusalOf(() => nextProtocolStatus('cancelled', 'reopen'))).toBeDefined()
+    expect(refusalOf(() => nextProtocolStatus('paused', 'reopen'))).toBeDefined()
   })
 
   it('refuses new step work on a paused run and says to resume it', () => {

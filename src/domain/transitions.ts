@@ -55,6 +55,15 @@ export const PROTOCOL_TRANSITIONS = {
   },
   /** The PR/MR was merged: the work is accepted whatever the run was doing. */
   merge: { from: [...ACTIVE_RUN, 'paused'], to: 'completed', refusal: 'Protocol already terminal' },
+  /**
+   * PR review comments or a base-branch conflict send the run back to work, also once every step
+   * is done (the PR is still open); the caller refuses a run whose PR/MR was merged.
+   */
+  reopen: {
+    from: ['planned', 'running', 'blocked', 'completed'],
+    to: 'running',
+    refusal: 'Protocol cannot be reopened from its current status',
+  },
   fail: { from: [...ACTIVE_RUN, 'paused'], to: 'failed', refusal: 'Protocol already terminal' },
   cancel: {
     from: [...ACTIVE_RUN, 'paused'],

@@ -53,6 +53,8 @@ describe('migrations', () => {
       'projects',
       'protocol_runs',
       'run_leases',
+      'review_comments',
+      'review_windows',
       'step_runs',
       'webhook_deliveries',
     ])

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { createCommandEngine } from '../../src/adapters/engines/command.engine.js'
 import { createEngineRegistry } from '../../src/adapters/engines/engine.registry.js'
 import { createCodeHosts } from '../../src/adapters/hosts/code-hosts.js'
+import { createBaseSync } from '../../src/adapters/git/base-sync.js'
 import { createGitClient } from '../../src/adapters/git/git.client.js'
 import { createUnitOfWork } from '../../src/adapters/storage/unit-of-work.js'
 import type { JobAttempt } from '../../src/app/jobs/job-handler.js'
@@ -57,6 +58,7 @@ export const makeJobDeps = (
 ): ProtocolJobDeps => ({
   uow: createUnitOfWork(handle.db),
   git: createGitClient({ projectsRoot: join(root, 'projects'), allowLocalRepos: true }),
+  baseSync: createBaseSync({ allowLocalRepos: true }),
   engines: createEngineRegistry([
     createCommandEngine({
       id: 'command',

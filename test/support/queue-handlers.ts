@@ -5,6 +5,7 @@ import {
   type JobHandlerDeps,
   type JobHandlers,
 } from '../../src/app/jobs/job-handler.js'
+import { createReviewFollowupHandler } from '../../src/app/reviews/review-followup.job.js'
 import { changeStepStatus } from '../../src/app/state-changes.js'
 import { AppError } from '../../src/domain/app-error.js'
 import { JOB_TYPES, type JobType } from '../../src/domain/job.js'
@@ -51,6 +52,11 @@ export const createTestHandlers =
     const handlers: Partial<Record<JobType, JobHandler>> = {}
     for (const type of JOB_TYPES) handlers[type] = async () => 'noop'
     handlers.execute_step_job = executeStep as JobHandler
+    // The real one: it only writes rows and jobs, which the queue tests watch.
+    handlers.review_followup_job = createReviewFollowupHandler({
+      uow,
+      config: { jobs: { maxAttempts: 3 } },
+    }) as JobHandler
     return handlers as JobHandlers
   }
 

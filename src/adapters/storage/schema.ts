@@ -148,6 +148,29 @@ export interface EngineLimitsTable {
   updated_at: Timestamp
 }
 
+export interface ReviewCommentsTable {
+  id: Generated<number>
+  protocol_run_id: number
+  provider: string
+  comment_key: string
+  author: string | null
+  body: string
+  path: string | null
+  line: number | null
+  url: string | null
+  review_state: string | null
+  received_at: Timestamp
+  step_run_id: number | null
+  consumed_at: NullableTimestamp
+}
+
+export interface ReviewWindowsTable {
+  protocol_run_id: number
+  job_id: string | null
+  windows: ColumnType<number, number | undefined, number>
+  rounds: ColumnType<number, number | undefined, number>
+}
+
 export interface Database {
   projects: ProjectsTable
   protocol_runs: ProtocolRunsTable
@@ -159,4 +182,6 @@ export interface Database {
   notification_deliveries: NotificationDeliveriesTable
   run_leases: RunLeasesTable
   engine_limits: EngineLimitsTable
+  review_comments: ReviewCommentsTable
+  review_windows: ReviewWindowsTable
 }

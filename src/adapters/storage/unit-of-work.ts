@@ -14,6 +14,7 @@ import { createEventRepository } from './event.repository.js'
 import { createJobRepository } from './job.repository.js'
 import { createNotificationRepository } from './notification.repository.js'
 import { createWebhookDeliveryRepository } from './webhook-delivery.repository.js'
+import { createReviewCommentRepository } from './review-comment.repository.js'
 import { createProjectRepository } from './project.repository.js'
 import { createProtocolRunRepository } from './protocol-run.repository.js'
 import { createRunLeaseRepository } from './run-lease.repository.js'
@@ -32,6 +33,7 @@ export const createRepositories = (db: Kysely<Database>): Repositories => ({
   notifications: createNotificationRepository(db),
   leases: createRunLeaseRepository(db),
   engineLimits: createEngineLimitRepository(db),
+  reviews: createReviewCommentRepository(db),
 })
 
 /**

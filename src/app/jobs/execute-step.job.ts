@@ -1,6 +1,8 @@
 import { isCodeMachineRun } from '../../domain/codemachine/codemachine-run.js'
 import type { JsonObject } from '../../domain/json.js'
 import { retryFeedbackSections } from '../../domain/retry-feedback.js'
+import { reviewFeedbackSections } from '../../domain/review-feedback.js'
+import { mergeConflictSections } from '../../domain/merge-conflict.js'
 import { isPathOutsideWorkspace, type ContainedFiles } from '../contained-files.js'
 import type { ChangeOrigin } from '../context.js'
 import type { ResolvedStepPaths } from '../../domain/spec-paths.js'
@@ -160,4 +162,6 @@ const executePrompt = (
     ['Step', `Step file: ${context.step.stepName}\n\n${files.readText(worktree.path, paths.promptPath)}`],
     ...retryFeedbackSections(context.step),
     ...interruptedAttemptSections(job),
+    ...reviewFeedbackSections(context.step),
+    ...mergeConflictSections(context.step),
   ])

@@ -14,6 +14,10 @@ export interface JobPayloads {
   execute_step_job: { step_run_id: number }
   run_quality_job: { step_run_id: number }
   open_pr_job: { protocol_run_id: number }
+  /** Closes a run's review debounce window: its pending comments become one follow-up. */
+  /** Brings a run's branch up to date with its base after the base moved (push webhook). */
+  base_sync_job: { protocol_run_id: number }
+  review_followup_job: { protocol_run_id: number; debounce_seconds: number; max_rounds: number }
   codemachine_import_job: { project_id: number; protocol_run_id: number; workspace_path: string }
   spec_audit_job: {
     project_id: number | null

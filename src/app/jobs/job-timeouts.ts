@@ -24,5 +24,7 @@ export const jobTimeoutsMs = (
     codemachine_import_job: ms('codemachine_import_job'),
     spec_audit_job: ms('spec_audit_job'),
     deliver_notification_job: ms('deliver_notification_job'),
+    review_followup_job: ms('review_followup_job'),
+    base_sync_job: ms('base_sync_job'),
   }
 }

@@ -3,6 +3,7 @@ import { hostTargetOf, unreachableHost, type HostTarget } from '../code-host-tar
 import type { CodeHost, PullRequestRef, PullRequestSpec } from '../code-host.port.js'
 import type { ChangeOrigin } from '../context.js'
 import type { Repositories } from '../ports.js'
+import { syncRunWithBase } from '../protocol-merge/sync-with-base.js'
 import type { JobHandler } from './job-handler.js'
 import {
   commitMessage,
@@ -53,6 +54,11 @@ export const createOpenPrHandler =
         }),
       )
     }
+    // A branch that no longer merges into its base is brought up to date (or its conflict goes
+    // to the agent) before a PR is opened for it.
+    const syncDeps = { uow: deps.uow, baseSync: deps.baseSync, jobPolicy: deps.config.jobs }
+    const synced = await syncRunWithBase(syncDeps, loaded, workspace.ok, job.signal, ctx)
+    if (synced !== 'in_sync' && synced !== 'rebased') return { outcome: synced }
     await deps.git.push(path, branch, job.signal)
     const spec = pullRequestSpec(loaded, target, branch)
     const existing = await host.findOpen(spec, job.signal)

@@ -8,6 +8,8 @@ import { createSpecAuditHandler } from './spec-audit.job.js'
 import type { ProtocolJobDeps } from './protocol-job-deps.js'
 import { createRunQualityHandler } from './run-quality.job.js'
 import { createDeliverNotificationHandler } from '../notifications/deliver-notification.job.js'
+import { createReviewFollowupHandler } from '../reviews/review-followup.job.js'
+import { createBaseSyncHandler } from '../protocol-merge/base-sync.job.js'
 
 /**
  * The handlers of every job type, over one set of deps (one per worker). The queue calls them;
@@ -22,4 +24,6 @@ export const createProtocolJobHandlers = (deps: ProtocolJobDeps): JobHandlers =>
   spec_audit_job: createSpecAuditHandler(deps),
   codemachine_import_job: createCodeMachineImportHandler(deps),
   deliver_notification_job: createDeliverNotificationHandler({ uow: deps.uow, ...deps.notifier }),
+  review_followup_job: createReviewFollowupHandler(deps),
+  base_sync_job: createBaseSyncHandler(deps),
 })

@@ -6,6 +6,7 @@ import type { EngineRegistry } from '../engine.port.js'
 import type { GitClient } from '../git.port.js'
 import type { UnitOfWork } from '../ports.js'
 import type { NotificationJobDeps } from '../notifications/deliver-notification.job.js'
+import type { BaseSync } from '../protocol-merge/base-sync.port.js'
 
 /** The counters protocol jobs feed; the composition root (src/composition) adapts src/metrics.ts to it. */
 export interface JobCounters {
@@ -49,6 +50,8 @@ export interface ProtocolJobDeps {
     readonly repos: Pick<Config['repos'], 'autoClone' | 'ghSsh'>
   }
   readonly counters: JobCounters
+  /** Rebases run branches onto their moved base (open_pr_job, base_sync_job). */
+  readonly baseSync: BaseSync
   /** GitHub/GitLab clients for open_pr_job (absent providers have no token). */
   readonly codeHosts: CodeHosts
   readonly paths: JobPaths

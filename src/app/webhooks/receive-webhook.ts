@@ -2,17 +2,19 @@ import { AppError } from '../../domain/app-error.js'
 import type { CiNotice, CiProvider } from '../../domain/ci-notice.js'
 import { githubNotice } from '../../domain/github-notice.js'
 import { gitlabNotice } from '../../domain/gitlab-notice.js'
+import { reviewNoticeOf } from '../../domain/review-notice.js'
 import type { JsonObject } from '../../domain/json.js'
 import type { ProtocolRun } from '../../domain/protocol-run.js'
 import { appendRunEvent } from '../api-events.js'
 import type { AppDeps } from '../app-deps.js'
 import type { ChangeOrigin } from '../context.js'
-import type { Repositories } from '../ports.js'
 import type { GitClient } from '../git.port.js'
 import { applyCiNotice, type CiPolicy } from './apply-ci-notice.js'
+import { receiveReview, type ReviewSettings } from './receive-review-delivery.js'
+import { receiveBasePush } from '../protocol-merge/receive-base-push.js'
 import { correlateRun } from './correlate-run.js'
 import { verifyWebhook, type WebhookCredentials } from './verify-webhook.js'
-import { bodyDeliveryId, candidateSecrets, type DeliveryClaims } from './webhook-candidates.js'
+import { candidateSecrets, isFirstDelivery, type DeliveryClaims } from './webhook-candidates.js'
 
 export const WEBHOOK_OUTCOMES = ['received', 'unauthorized', 'duplicate', 'unmatched', 'applied'] as const
 export type WebhookOutcome = (typeof WEBHOOK_OUTCOMES)[number]
@@ -31,6 +33,8 @@ export interface WebhookDeps extends Pick<AppDeps, 'uow' | 'repos' | 'jobPolicy'
   readonly git: Pick<GitClient, 'locateRepo' | 'removeWorktree'>
   /** Counts deliveries by provider and outcome (`webhooks_total`). */
   readonly count: (provider: CiProvider, outcome: WebhookOutcome) => void
+  /** PR/MR review comments (TASKSGODZILLA_REVIEW_*, TASKSGODZILLA_BOT_LOGIN). */
+  readonly reviews: ReviewSettings
 }
 
 /**
@@ -47,6 +51,10 @@ export const makeReceiveWebhook =
     const payload = parsePayload(delivery.rawBody)
     if (delivery.provider === 'github' && delivery.event === 'ping') return { message: 'pong' }
     const notice = noticeOf(delivery, payload)
+    const review = reviewNoticeOf(delivery.provider, delivery.event, payload)
+    if (review) return receiveReview(deps, { delivery, notice, review, identity }, ctx)
+    const basePush = await receiveBasePush(deps, { delivery, notice, identity }, ctx)
+    if (basePush) return basePush
     const outcome = await deps.uow.run(async (tx) => {
       if (!(await isFirstDelivery(tx, delivery))) return { duplicate: true as const }
       const run = await correlateRun(tx, notice, identity, delivery.protocolRunId).catch((error: unknown) => {
@@ -92,17 +100,6 @@ const claimsOf = (delivery: WebhookDelivery): DeliveryClaims => {
   }
 }
 
-/** Records the delivery id (when sent) and the body's hash; false when either was seen before. */
-const isFirstDelivery = async (tx: Pick<Repositories, 'deliveries'>, delivery: WebhookDelivery) => {
-  const byHeader =
-    delivery.deliveryId === undefined || (await tx.deliveries.record(delivery.provider, delivery.deliveryId))
-  const byBody = await tx.deliveries.record(
-    delivery.provider,
-    bodyDeliveryId(delivery.provider, delivery.rawBody),
-  )
-  return byHeader && byBody
-}
-
 const parsePayload = (raw: Buffer): JsonObject => {
   const text = raw.toString('utf8').trim()
   if (text === '') return {}
@@ -118,10 +115,17 @@ const parsePayload = (raw: Buffer): JsonObject => {
   return parsed as JsonObject
 }
 
-const noticeOf = (delivery: WebhookDelivery, payload: JsonObject): CiNotice =>
-  delivery.provider === 'github'
-    ? githubNotice(delivery.event, payload)
-    : gitlabNotice(delivery.event, payload)
+/** The CI notice of a delivery; a review's PR/MR branch and repository stand in for the CI ones. */
+const noticeOf = (delivery: WebhookDelivery, payload: JsonObject): CiNotice => {
+  const notice =
+    delivery.provider === 'github'
+      ? githubNotice(delivery.event, payload)
+      : gitlabNotice(delivery.event, payload)
+  const review = reviewNoticeOf(delivery.provider, delivery.event, payload)
+  return review
+    ? { ...notice, branch: review.branch, prNumber: review.prNumber, repositoryUrls: review.repositoryUrls }
+    : notice
+}
 
 const removeWorktree = async (deps: WebhookDeps, run: ProtocolRun, ctx: ChangeOrigin): Promise<void> => {
   const project = await deps.repos.projects.findById(run.projectId)

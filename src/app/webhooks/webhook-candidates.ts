@@ -55,3 +55,21 @@ const claimedProjects = async (
  */
 export const bodyDeliveryId = (provider: CiProvider, raw: Buffer): string =>
   `sha256:${createHash('sha256').update(provider).update('\0').update(raw).digest('hex')}`
+
+/** Records the delivery id (when sent) and the body's hash; false when either was seen before. */
+export const isFirstDelivery = async (
+  tx: Pick<Repositories, 'deliveries'>,
+  delivery: {
+    readonly provider: CiProvider
+    readonly deliveryId: string | undefined
+    readonly rawBody: Buffer
+  },
+): Promise<boolean> => {
+  const byHeader =
+    delivery.deliveryId === undefined || (await tx.deliveries.record(delivery.provider, delivery.deliveryId))
+  const byBody = await tx.deliveries.record(
+    delivery.provider,
+    bodyDeliveryId(delivery.provider, delivery.rawBody),
+  )
+  return byHeader && byBody
+}

@@ -9,6 +9,7 @@ import { eventTxid } from './2026-11-25T1900-event-txid.js'
 import { notifications } from './2026-12-04T1500-notifications.js'
 import { runLeases } from './2026-12-04T1500-run-leases.js'
 import { engineLimits } from './2026-12-04T1600-engine-limits.js'
+import { reviewComments } from './2026-12-04T1600-review-comments.js'
 
 /** Every migration, in order. Names are timestamps so that they sort as they were written. */
 const migrationsFor = (dialect: Dialect): Record<string, Migration> => ({
@@ -20,6 +21,7 @@ const migrationsFor = (dialect: Dialect): Record<string, Migration> => ({
   '2026-12-04T1500-notifications': notifications(dialect),
   '2026-12-04T1500-run-leases': runLeases(dialect),
   '2026-12-04T1600-engine-limits': engineLimits(dialect),
+  '2026-12-04T1600-review-comments': reviewComments(dialect),
 })
 
 export interface MigrationReport {

@@ -1,0 +1,34 @@
+import type { JsonObject } from '../../domain/json.js'
+import type { JobHandler } from '../jobs/job-handler.js'
+import { jobContext, prepareWorkspace, readRunAndProject } from '../jobs/job-support.js'
+import type { ProtocolJobDeps } from '../jobs/protocol-job-deps.js'
+import { reviewIgnoredReason } from '../reviews/review-eligibility.js'
+import { syncRunWithBase } from './sync-with-base.js'
+
+/**
+ * base_sync_job: the base branch of a run with an open PR/MR moved (push webhook). Rebases the
+ * run's branch onto it in its worktree, or dispatches the conflict to the agent. Leaves alone a
+ * run that is over (cancelled, failed, merged) or paused, has no PR yet (open_pr_job syncs it first), or
+ * has a step running (its agent is writing in the worktree; the agent's own push comes later).
+ */
+export const createBaseSyncHandler =
+  (deps: ProtocolJobDeps): JobHandler<'base_sync_job'> =>
+  async (payload, job): Promise<JsonObject> => {
+    const ctx = jobContext(job.jobId)
+    const loaded = await deps.uow.run(async (tx) => {
+      const found = await readRunAndProject(tx, payload.protocol_run_id)
+      if (!found) return { skipped: 'run not found' }
+      const over = await reviewIgnoredReason(tx, found.run)
+      if (over !== undefined) return { skipped: over }
+      if (found.run.prNumber === null) return { skipped: 'no PR/MR yet' }
+      if (found.run.status === 'paused') return { skipped: 'run is paused' }
+      const steps = await tx.steps.listByRun(found.run.id)
+      if (steps.some((s) => s.status === 'running')) return { skipped: 'a step is running' }
+      return found
+    })
+    if ('skipped' in loaded) return loaded
+    const workspace = await prepareWorkspace(deps, loaded, job.signal)
+    if ('missing' in workspace) return { skipped: workspace.missing }
+    const policy = { uow: deps.uow, baseSync: deps.baseSync, jobPolicy: deps.config.jobs }
+    return { outcome: await syncRunWithBase(policy, loaded, workspace.ok, job.signal, ctx) }
+  }

@@ -1,0 +1,118 @@
+import type { JsonObject } from '../../domain/json.js'
+import type { ProtocolRun } from '../../domain/protocol-run.js'
+import { reviewFeedbackState } from '../../domain/review-feedback.js'
+import type { StepRun } from '../../domain/step-run.js'
+import { appendRunEvent } from '../api-events.js'
+import type { ChangeOrigin } from '../context.js'
+import type { JobPolicy } from '../jobs/enqueue.js'
+import type { JobHandler } from '../jobs/job-handler.js'
+import { jobContext } from '../jobs/job-support.js'
+import type { Repositories, UnitOfWork } from '../ports.js'
+import { changeRunStatus } from '../state-changes.js'
+import { lastExecutedStep, reopenForFollowup } from './reopen-for-followup.js'
+import type { StoredReviewComment } from './review-comments.port.js'
+import { reviewIgnoredReason } from './review-eligibility.js'
+import { openReviewWindow } from './review-window.js'
+
+export interface ReviewJobDeps {
+  readonly uow: UnitOfWork
+  readonly config: { readonly jobs: JobPolicy }
+}
+
+interface Round {
+  readonly tx: Repositories
+  readonly run: ProtocolRun
+  readonly pending: readonly StoredReviewComment[]
+  readonly policy: { debounceSeconds: number; maxRounds: number; jobPolicy: JobPolicy }
+  readonly ctx: ChangeOrigin
+}
+
+/**
+ * review_followup_job: closes a run's debounce window. Its pending comments re-open the step
+ * executed last with the comments in `runtime_state.review_feedback` (its prompt shows them),
+ * and the run goes back to `running`; past the loop cap the run blocks (`needs_human`). A step
+ * still running defers the comments to a new window. A job that no longer owns the window is a
+ * no-op, so a duplicate delivery does nothing.
+ */
+export const createReviewFollowupHandler =
+  (deps: ReviewJobDeps): JobHandler<'review_followup_job'> =>
+  async (payload, job) => {
+    const ctx = jobContext(job.jobId)
+    return deps.uow.run(async (tx): Promise<JsonObject> => {
+      const window = await tx.reviews.lockWindow(payload.protocol_run_id)
+      if (window.jobId !== job.jobId) return { skipped: 'window closed by another job' }
+      await tx.reviews.saveWindow(payload.protocol_run_id, { ...window, jobId: null })
+      const run = await tx.runs.findById(payload.protocol_run_id)
+      const pending = await tx.reviews.listPending(payload.protocol_run_id)
+      if (!run || pending.length === 0) return { skipped: 'no pending review comment' }
+      const policy = {
+        debounceSeconds: payload.debounce_seconds,
+        maxRounds: payload.max_rounds,
+        jobPolicy: deps.config.jobs,
+      }
+      const round: Round = { tx, run, pending, policy, ctx }
+      const ignored = await reviewIgnoredReason(tx, run)
+      if (ignored !== undefined) return drop(round, ignored)
+      const step = lastExecutedStep(await tx.steps.listByRun(run.id))
+      if (!step) return drop(round, 'the run has no step to re-open')
+      if (step.status === 'running' || run.status === 'paused') {
+        await openReviewWindow(tx, policy, run, { ...window, jobId: null }, ctx)
+        return { deferred: step.status === 'running' ? 'step running' : 'run paused' }
+      }
+      if (window.rounds >= policy.maxRounds) return blockForHuman(round, window.rounds)
+      await tx.reviews.saveWindow(run.id, { ...window, jobId: null, rounds: window.rounds + 1 })
+      return reopenStep(round, step, window.rounds + 1)
+    })
+  }
+
+const reopenStep = async ({ tx, run, pending, policy, ctx }: Round, step: StepRun, round: number) => {
+  const state = { review_feedback: reviewFeedbackState(pending, round, step.headSha) }
+  const reopened = await reopenForFollowup(
+    tx,
+    { run, step, state, reason: 'review comments' },
+    policy.jobPolicy,
+    ctx,
+  )
+  await tx.reviews.consume(
+    pending.map((c) => c.id),
+    step.id,
+  )
+  const metadata: JsonObject = {
+    round,
+    comments: pending.length,
+    job_id: reopened.job.id,
+    mode: 'reopen_last',
+  }
+  const message = `Step ${step.stepName} re-opened with ${pending.length} review comment(s) (round ${round}).`
+  await appendRunEvent(tx, reopened.run, { type: 'review_step_reopened', message, metadata }, ctx, step.id)
+  return { reopened: step.id, round, comments: pending.length }
+}
+
+const blockForHuman = async ({ tx, run, pending, ctx }: Round, rounds: number) => {
+  await tx.reviews.consume(
+    pending.map((c) => c.id),
+    null,
+  )
+  const metadata: JsonObject = { rounds, comments: pending.length, reason: 'needs_human' }
+  const limit = `Review loop cap reached after ${rounds} round(s); a human must take over.`
+  await appendRunEvent(tx, run, { type: 'review_loop_limit_reached', message: limit, metadata }, ctx)
+  let current = run
+  if (run.status === 'completed' || run.status === 'planned') {
+    const event = { type: 'protocol_reopened', message: 'Review comments re-opened the run.' }
+    current = await changeRunStatus(tx, run, 'reopen', { event, origin: ctx })
+  }
+  if (current.status !== 'blocked') {
+    const event = { type: 'protocol_blocked', message: 'Protocol blocked: needs a human.', metadata }
+    await changeRunStatus(tx, current, 'block', { event, origin: ctx })
+  }
+  return { blocked: 'needs_human', rounds }
+}
+
+const drop = async ({ tx, run, pending, ctx }: Round, why: string) => {
+  await tx.reviews.consume(
+    pending.map((c) => c.id),
+    null,
+  )
+  await appendRunEvent(tx, run, { type: 'review_ignored', message: `Review ignored: ${why}.` }, ctx)
+  return { skipped: why }
+}

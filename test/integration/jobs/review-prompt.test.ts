@@ -1,0 +1,107 @@
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { DatabaseHandle } from '../../../src/adapters/storage/database.js'
+import { createUnitOfWork } from '../../../src/adapters/storage/unit-of-work.js'
+import { createExecuteStepHandler } from '../../../src/app/jobs/execute-step.job.js'
+import { createPlanProtocolHandler } from '../../../src/app/jobs/plan-protocol.job.js'
+import { makeRunNextStep } from '../../../src/app/protocols/protocol-actions.js'
+import { applyReviewNotice } from '../../../src/app/reviews/receive-review.js'
+import { createReviewFollowupHandler } from '../../../src/app/reviews/review-followup.job.js'
+import { DIALECTS, openMigratedDatabase, unavailable } from '../../support/databases.js'
+import { removeDir, tempDir } from '../../support/git-repos.js'
+import { jobRun, makeJobDeps } from '../../support/protocol-jobs.js'
+import { readState, seedPlanningRun } from './protocol-fixture.js'
+
+const RECORDING_AGENT = fileURLToPath(new URL('../../fixtures/agents/recording-agent.mjs', import.meta.url))
+
+describe.each(DIALECTS)('review follow-up prompt on %s', (dialect) => {
+  let db: { handle: DatabaseHandle; close(): Promise<void> }
+  let root: string
+  beforeAll(async () => {
+    if (!unavailable(dialect)) db = await openMigratedDatabase(dialect)
+  })
+  afterAll(async () => db?.close())
+  afterEach(() => root && removeDir(root))
+
+  it.skipIf(unavailable(dialect))(
+    "gives the re-opened step the review comments with file and line, leaving out the server's own",
+    async () => {
+      root = tempDir('tgz-review-')
+      const record = join(root, 'prompts')
+      const deps = makeJobDeps(db.handle, root, {
+        command: RECORDING_AGENT,
+        agentArgs: [`--record=${record}`],
+      })
+      const uow = createUnitOfWork(db.handle.db)
+      const { run } = await seedPlanningRun(db.handle, root, '0001-review')
+      await createPlanProtocolHandler(deps)({ protocol_run_id: run.id, job_id: 'p' }, jobRun())
+      const first = await makeRunNextStep({
+        uow,
+        jobPolicy: { maxAttempts: 3 },
+        abortRun: async () => undefined,
+      })(run.id, {})
+      const execute = (stepId: number, jobId: string) =>
+        createExecuteStepHandler(deps)({ step_run_id: stepId, job_id: jobId }, jobRun(undefined, jobId))
+      await execute(first.job!.stepRunId!, first.job!.id)
+      const step = (await readState(db.handle, run.id)).steps[0]!
+      await uow.run((tx) => tx.steps.compareAndSetStatus(step.id, ['needs_qa'], 'completed'))
+
+      const policy = {
+        debounceSeconds: 0,
+        botLogins: ['tgz-bot'],
+        maxRounds: 3,
+        jobPolicy: { maxAttempts: 3 },
+      }
+      const comment = (key: string, author: string, line: number) => ({
+        key,
+        author,
+        body: `Handle the empty list (${key}).`,
+        path: 'src/list.ts',
+        line,
+        url: null,
+        state: null,
+      })
+      await uow.run(async (tx) =>
+        applyReviewNotice(
+          tx,
+          policy,
+          (await tx.runs.findById(run.id))!,
+          {
+            provider: 'github',
+            event: 'pull_request_review_comment',
+            prNumber: 3,
+            branch: '0001-review',
+            repositoryUrls: [],
+            comments: [comment('c1', 'alice', 12), comment('c2', 'tgz-bot', 13)],
+          },
+          {},
+        ),
+      )
+      const jobId = `review_followup_job:${run.id}:1`
+      const review = await uow.run(async (tx) => (await tx.jobs.findById(jobId))!)
+      const handler = createReviewFollowupHandler({ uow, config: { jobs: { maxAttempts: 3 } } })
+      expect(await handler(review.payload as never, jobRun(undefined, jobId))).toMatchObject({ comments: 1 })
+      expect(await handler(review.payload as never, jobRun(undefined, jobId))).toMatchObject({
+        skipped: 'window closed by another job',
+      })
+
+      const reexec = await uow.run(async (tx) =>
+        (await tx.jobs.list({ limit: 20 })).find(
+          (j) => j.type === 'execute_step_job' && j.status === 'queued',
+        ),
+      )
+      await execute(step.id, reexec!.id)
+      const prompts = readdirSync(record)
+        .filter((n) => n.endsWith('-execute.txt'))
+        .sort()
+        .map((n) => readFileSync(join(record, n), 'utf8'))
+      expect(prompts[0]).not.toContain('Review comments to address')
+      expect(prompts[1]).toContain('## Review comments to address')
+      expect(prompts[1]).toContain('- src/list.ts:12 by alice:')
+      expect(prompts[1]).toContain('Handle the empty list (c1).')
+      expect(prompts[1]).not.toContain('(c2)')
+    },
+  )
+})
