@@ -39,7 +39,8 @@ describe('tasksgodzilla codemachine import against a real server', { timeout: 90
 
   const workspace = (fixture: string) => {
     counter += 1
-    const path = join(projectsRoot, `${fixture}-${counter}`)
+    // Inside the project's own folder: where its checkout of `/x` lives under the projects root.
+    const path = join(projectsRoot, 'local', 'x', `${fixture}-${counter}`)
     cpSync(join(FIXTURES, fixture), path, { recursive: true })
     return { path, name: `${String(counter).padStart(4, '0')}-cm` }
   }
