@@ -1,8 +1,8 @@
 /** What bench/queue.bench.ts and its worker processes (bench/queue-worker.ts) share. */
 import { readdirSync, readFileSync } from 'node:fs'
 import pg from 'pg'
-import type { JobHandler, JobHandlerDeps, JobHandlers } from '../src/app/jobs/job-handler.js'
-import { moveStep } from '../src/app/jobs/step-outcomes.js'
+import type { JobHandler, JobHandlerDeps, JobHandlers } from '../src/app/queue-runtime/job-handler.js'
+import { moveStep } from '../src/app/protocol/execution/step-outcomes.js'
 import { JOB_TYPES, type JobType } from '../src/domain/job.js'
 
 export const CONCURRENCY_PER_WORKER = 4

@@ -1,5 +1,5 @@
 import type { Repositories, UnitOfWork } from './ports.js'
-import type { JobPolicy } from './jobs/enqueue.js'
+import type { JobPolicy } from './queue-runtime/enqueue.js'
 
 /** What every use case may depend on; each takes the narrowest slice it needs. */
 export interface AppDeps {

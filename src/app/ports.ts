@@ -5,7 +5,7 @@ import type { NewProject, Project, ProjectCredentials, ProjectPatch } from '../d
 import type { NewProtocolRun, ProtocolRun, ProtocolRunPatch } from '../domain/protocol-run.js'
 import type { ProtocolStatus, StepStatus } from '../domain/statuses.js'
 import type { NewStepRun, StepRun, StepRunPatch } from '../domain/step-run.js'
-import type { JobClaim, JobSettlement } from './jobs/job-claim.js'
+import type { JobClaim, JobSettlement } from './job-claim.port.js'
 import type { NotificationRepository } from './notifications/notification.port.js'
 import type { EngineLimitRepository } from './runs/engine-limit.port.js'
 import type { RunLeaseRepository } from './runs/run-lease.port.js'

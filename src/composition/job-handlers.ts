@@ -1,6 +1,6 @@
-import type { JobHandlers } from '../app/jobs/job-handler.js'
-import type { ProtocolJobDeps } from '../app/jobs/protocol-job-deps.js'
-import { createProtocolJobHandlers } from '../app/jobs/protocol-handlers.js'
+import type { JobHandlers } from '../app/queue-runtime/job-handler.js'
+import type { ProtocolJobDeps } from '../app/protocol/protocol-job-deps.js'
+import { createProtocolJobHandlers } from '../app/protocol/protocol-handlers.js'
 import { notificationJobDeps } from './notifications.js'
 import type { Runtime } from './runtime.js'
 

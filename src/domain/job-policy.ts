@@ -1,6 +1,6 @@
 /**
  * The error taxonomy of the original (api-storage §4.4): the category decides whether another
- * attempt can help. Pure data; `app/jobs/job-errors.ts` maps thrown errors onto it.
+ * attempt can help. Pure data; `app/queue-runtime/job-errors.ts` maps thrown errors onto it.
  */
 export const ERROR_CATEGORIES = [
   'validation',

@@ -1,4 +1,4 @@
-import type { JobSettlement } from '../../src/app/jobs/job-claim.js'
+import type { JobSettlement } from '../../src/app/job-claim.port.js'
 import type { JobRepository, PrecheckFacts } from '../../src/app/ports.js'
 
 /** The job runner's slice of JobRepository in memory: facts to answer, settlements recorded. */

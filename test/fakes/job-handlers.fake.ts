@@ -1,4 +1,4 @@
-import type { JobHandler, JobHandlers } from '../../src/app/jobs/job-handler.js'
+import type { JobHandler, JobHandlers } from '../../src/app/queue-runtime/job-handler.js'
 import { JOB_TYPES, type JobType } from '../../src/domain/job.js'
 
 /** A complete handler set in which every job type runs `handler` (type-checked against JobHandlers). */

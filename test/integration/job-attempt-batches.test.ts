@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { enqueueJob } from '../../src/app/jobs/enqueue.js'
-import type { JobClaim } from '../../src/app/jobs/job-claim.js'
+import { enqueueJob } from '../../src/app/queue-runtime/enqueue.js'
+import type { JobClaim } from '../../src/app/job-claim.port.js'
 import type { DatabaseHandle } from '../../src/adapters/storage/database.js'
 import {
   batchAttemptBookkeeping,

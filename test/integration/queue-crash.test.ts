@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { enqueueJob } from '../../src/app/jobs/enqueue.js'
+import { enqueueJob } from '../../src/app/queue-runtime/enqueue.js'
 import { createJobLedger } from '../../src/adapters/storage/job-ledger.js'
 import type { Job } from '../../src/domain/job.js'
 import { unavailable, type TestDialect } from '../support/databases.js'

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { createProtocolJobHandlers } from '../../src/app/jobs/protocol-handlers.js'
+import { createProtocolJobHandlers } from '../../src/app/protocol/protocol-handlers.js'
 import { loadConfig } from '../../src/config.js'
 import { createLogger } from '../../src/logging.js'
 import {

@@ -4,7 +4,7 @@ import {
   type JobHandler,
   type JobHandlerDeps,
   type JobHandlers,
-} from '../../src/app/jobs/job-handler.js'
+} from '../../src/app/queue-runtime/job-handler.js'
 import { createReviewFollowupHandler } from '../../src/app/reviews/review-followup.job.js'
 import { changeStepStatus } from '../../src/app/state-changes.js'
 import { AppError } from '../../src/domain/app-error.js'

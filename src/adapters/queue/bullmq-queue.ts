@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq'
 import type { Redis } from 'ioredis'
-import type { ExpireLease } from '../../app/jobs/job-lease-expiry.js'
+import type { ExpireLease } from '../../app/queue-runtime/job-lease-expiry.js'
 import type { JobQueue } from '../../app/queue.js'
 import type { Job } from '../../domain/job.js'
 import type { Logger } from '../../logging.js'

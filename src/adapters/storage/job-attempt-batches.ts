@@ -1,5 +1,5 @@
 import { sql, type RawBuilder } from 'kysely'
-import type { JobClaim } from '../../app/jobs/job-claim.js'
+import type { JobClaim } from '../../app/job-claim.port.js'
 import type { JobRepository, PrecheckFacts } from '../../app/ports.js'
 import type { Job } from '../../domain/job.js'
 import type { ProtocolStatus, StepStatus } from '../../domain/statuses.js'

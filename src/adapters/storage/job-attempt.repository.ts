@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely'
 import type { JobRepository } from '../../app/ports.js'
-import type { JobSettlement } from '../../app/jobs/job-claim.js'
+import type { JobSettlement } from '../../app/job-claim.port.js'
 import type { ProtocolStatus, StepStatus } from '../../domain/statuses.js'
 import { encodeJson, nowIso } from './columns.js'
 import { toJob } from './job.table.js'

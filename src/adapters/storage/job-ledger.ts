@@ -1,5 +1,5 @@
 import { sql } from 'kysely'
-import type { ExpiredAttempt } from '../../app/jobs/job-lease-expiry.js'
+import type { ExpiredAttempt } from '../../app/queue-runtime/job-lease-expiry.js'
 import type { Job } from '../../domain/job.js'
 import { nowIso } from './columns.js'
 import type { DatabaseHandle } from './database.js'

@@ -2,7 +2,7 @@ import type { JsonObject } from '../../domain/json.js'
 import type { ProtocolStatus } from '../../domain/statuses.js'
 
 import { withTrace, type ChangeOrigin } from '../context.js'
-import { specMeta, syncStepRuns } from '../jobs/plan-recording.js'
+import { specMeta, syncStepRuns } from '../protocol/planning/plan-recording.js'
 import type { Repositories } from '../ports.js'
 import { specHash } from '../spec-hash.js'
 import { changeRunStatus } from '../state-changes.js'

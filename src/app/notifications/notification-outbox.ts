@@ -1,6 +1,6 @@
 import type { NotificationType } from '../../domain/notification.js'
 import { NO_ORIGIN } from '../context.js'
-import { enqueueJob } from '../jobs/enqueue.js'
+import { enqueueJob } from '../queue-runtime/enqueue.js'
 import type { BeforeCommit, Repositories } from '../ports.js'
 import { payloadOf } from './envelope.js'
 import { deriveNotices, type Notice } from './notices.js'

@@ -4,7 +4,7 @@ import { canProtocol } from '../../domain/transitions.js'
 import type { AppDeps } from '../app-deps.js'
 import { authorizeProject } from '../access.js'
 import { withTrace, type ChangeOrigin } from '../context.js'
-import { enqueueJob } from '../jobs/enqueue.js'
+import { enqueueJob } from '../queue-runtime/enqueue.js'
 import { changeRunStatus } from '../state-changes.js'
 
 /**

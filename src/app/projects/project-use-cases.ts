@@ -7,7 +7,7 @@ import type { AppDeps } from '../app-deps.js'
 import { authorizeProject } from '../access.js'
 import { withTrace, type ChangeOrigin } from '../context.js'
 import { unreadableProjects } from '../events/visibility.js'
-import { enqueueJob } from '../jobs/enqueue.js'
+import { enqueueJob } from '../queue-runtime/enqueue.js'
 import { generateToken, hashToken } from '../secrets.js'
 import { checkLocalPath, type RepoPolicy } from './local-path.js'
 

@@ -1,7 +1,7 @@
 import type { JsonObject } from '../../domain/json.js'
-import type { JobHandler } from '../jobs/job-handler.js'
-import { jobContext, prepareWorkspace, readRunAndProject } from '../jobs/job-support.js'
-import type { ProtocolJobDeps } from '../jobs/protocol-job-deps.js'
+import type { JobHandler } from '../queue-runtime/job-handler.js'
+import { jobContext, prepareWorkspace, readRunAndProject } from '../protocol/job-support.js'
+import type { ProtocolJobDeps } from '../protocol/protocol-job-deps.js'
 import { reviewIgnoredReason } from '../reviews/review-eligibility.js'
 import { syncRunWithBase } from './sync-with-base.js'
 

@@ -5,7 +5,7 @@ import { nextProtocolStatus, type StepAction } from '../../domain/transitions.js
 import { runEventMetadata } from '../api-events.js'
 import type { AppDeps } from '../app-deps.js'
 import type { ChangeOrigin } from '../context.js'
-import { enqueueStepJob } from '../jobs/enqueue.js'
+import { enqueueStepJob } from '../queue-runtime/enqueue.js'
 import type { Repositories } from '../ports.js'
 import { holdRunLeaseOrRefuse } from '../runs/run-lease.js'
 import { changeRunStatus, changeStepStatus } from '../state-changes.js'

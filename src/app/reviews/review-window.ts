@@ -1,7 +1,7 @@
 import type { ProtocolRun } from '../../domain/protocol-run.js'
 import { appendRunEvent } from '../api-events.js'
 import type { ChangeOrigin } from '../context.js'
-import type { JobPolicy } from '../jobs/enqueue.js'
+import type { JobPolicy } from '../queue-runtime/enqueue.js'
 import type { Repositories } from '../ports.js'
 import type { ReviewWindow } from './review-comments.port.js'
 

@@ -1,6 +1,6 @@
 import type { ChangeOrigin } from '../context.js'
-import type { JobAttempt } from '../jobs/job-handler.js'
-import type { StepScope } from '../jobs/step-context.js'
+import type { JobAttempt } from '../queue-runtime/job-handler.js'
+import type { StepScope } from '../protocol/execution/step-context.js'
 import type { UnitOfWork } from '../ports.js'
 
 /**

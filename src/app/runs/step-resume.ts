@@ -1,6 +1,6 @@
 import type { StepRun } from '../../domain/step-run.js'
 import type { ChangeOrigin } from '../context.js'
-import type { StepScope } from '../jobs/step-context.js'
+import type { StepScope } from '../protocol/execution/step-context.js'
 import type { Repositories } from '../ports.js'
 import { isParkedFor, resumeParkedStep } from './quota-parking.js'
 import { awaitsWorktree, startWaitingStep } from './worktree-wait.js'

@@ -5,7 +5,7 @@ import type { StepRun } from '../../domain/step-run.js'
 import { withTrace, type ChangeOrigin } from '../context.js'
 import type { Repositories } from '../ports.js'
 import { changeStepStatus, type ChangeEvent } from '../state-changes.js'
-import { JobDeferral } from '../jobs/job-deferral.js'
+import { JobDeferral } from '../queue-runtime/job-deferral.js'
 import { acquireRunLease } from './run-lease.js'
 
 /**

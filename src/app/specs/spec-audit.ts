@@ -1,7 +1,7 @@
 import type { AppDeps } from '../app-deps.js'
 import { authorizeProject, authorizeRun } from '../access.js'
 import type { ChangeOrigin } from '../context.js'
-import { enqueueJob } from '../jobs/enqueue.js'
+import { enqueueJob } from '../queue-runtime/enqueue.js'
 import type { ActionResult } from '../protocols/protocol-actions.js'
 
 export interface SpecAuditInput {

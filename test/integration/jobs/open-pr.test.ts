@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { DatabaseHandle } from '../../../src/adapters/storage/database.js'
 import { createUnitOfWork } from '../../../src/adapters/storage/unit-of-work.js'
-import { createOpenPrHandler } from '../../../src/app/jobs/open-pr.job.js'
+import { createOpenPrHandler } from '../../../src/app/protocol/pr/open-pr.job.js'
 import { DIALECTS, openMigratedDatabase, unavailable } from '../../support/databases.js'
 import { startFakeCodeHost } from '../../support/fake-code-host.js'
 import { git, makeOriginWithClone, removeDir, tempDir } from '../../support/git-repos.js'

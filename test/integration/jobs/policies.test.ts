@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { DatabaseHandle } from '../../../src/adapters/storage/database.js'
 import { createUnitOfWork } from '../../../src/adapters/storage/unit-of-work.js'
-import { createExecuteStepHandler } from '../../../src/app/jobs/execute-step.job.js'
+import { createExecuteStepHandler } from '../../../src/app/protocol/execution/execute-step.job.js'
 import { startStep as startStepAsUser } from '../../../src/app/protocols/start-step.js'
 import { DIALECTS, openMigratedDatabase, unavailable } from '../../support/databases.js'
 import { removeDir, tempDir } from '../../support/git-repos.js'

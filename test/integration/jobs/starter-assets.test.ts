@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { DatabaseHandle } from '../../../src/adapters/storage/database.js'
 import { createUnitOfWork } from '../../../src/adapters/storage/unit-of-work.js'
-import { createProjectSetupHandler } from '../../../src/app/jobs/project-setup.job.js'
-import { STARTER_ASSETS } from '../../../src/app/jobs/starter-assets.js'
+import { createProjectSetupHandler } from '../../../src/app/protocol/setup/project-setup.job.js'
+import { STARTER_ASSETS } from '../../../src/app/protocol/setup/starter-assets.js'
 import { DIALECTS, openMigratedDatabase, unavailable } from '../../support/databases.js'
 import { git, makeLocalRepo, removeDir, tempDir } from '../../support/git-repos.js'
 import { jobRun, makeJobDeps } from '../../support/protocol-jobs.js'
@@ -132,7 +132,7 @@ describe('starter CI stages', () => {
 
   it("run the project's own commands and fail when they fail", async () => {
     dir = tempDir('tgz-stages-')
-    const { writeStarterAssets } = await import('../../../src/app/jobs/starter-assets.js')
+    const { writeStarterAssets } = await import('../../../src/app/protocol/setup/starter-assets.js')
     writeStarterAssets(dir)
     // Nothing to run: each stage says so and passes.
     expect(stage('test')).toMatchObject({ status: 0, stdout: expect.stringContaining('nothing to do') })

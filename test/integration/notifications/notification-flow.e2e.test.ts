@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createProtocolJobHandlers } from '../../../src/app/jobs/protocol-handlers.js'
+import { createProtocolJobHandlers } from '../../../src/app/protocol/protocol-handlers.js'
 import { loadConfig } from '../../../src/config.js'
 import { createLogger } from '../../../src/logging.js'
 import {

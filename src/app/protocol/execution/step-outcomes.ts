@@ -1,0 +1,107 @@
+import type { JsonObject } from '../../../domain/json.js'
+import type { StepRun, StepRunPatch } from '../../../domain/step-run.js'
+import { canStep, type StepAction } from '../../../domain/transitions.js'
+import type { ChangeOrigin } from '../../context.js'
+import type { LeftOutFile } from '../../git.port.js'
+import type { Repositories } from '../../ports.js'
+import { changeStepStatus, type ChangeEvent } from '../../state-changes.js'
+import type { FailureReason } from '../../../domain/policies.js'
+import { applyFailurePolicies, type PolicyDeps } from '../../policies.js'
+import { blockRun } from '../job-support.js'
+
+/**
+ * Moves a step (re-read here) by `action` when the table allows it, else records the event
+ * alone. Returns the step as it now is, or undefined when it is gone.
+ */
+export const moveStep = async (
+  tx: Repositories,
+  stepId: number,
+  action: StepAction,
+  {
+    event,
+    origin: ctx,
+    patch,
+  }: { readonly event: ChangeEvent; readonly origin: ChangeOrigin; readonly patch?: StepRunPatch },
+): Promise<StepRun | undefined> => {
+  const found = await tx.steps.findWithProjectId(stepId)
+  if (!found) return undefined
+  const { step, projectId } = found
+  const run = { id: step.protocolRunId, projectId }
+  if (canStep(step.status, action))
+    return changeStepStatus(tx, run, step, { action, event, origin: ctx, patch })
+  await tx.events.append({
+    projectId: run.projectId,
+    protocolRunId: run.id,
+    stepRunId: step.id,
+    eventType: event.type,
+    message: event.message,
+    metadata: { ...event.metadata, ...(ctx.jobId ? { job_id: ctx.jobId } : {}) },
+  })
+  return step
+}
+
+/** The step fails with `event` and its run is blocked (`run_blocked` names the cause). */
+export const failStepAndBlockRun = (
+  tx: Repositories,
+  stepId: number,
+  event: ChangeEvent,
+  ctx: ChangeOrigin,
+): Promise<void> => failStep(tx, stepId, event, ctx)
+
+/**
+ * The step fails with `event`; its loop policies (then failure triggers) get a say, and only when
+ * none applies is the run blocked, as without a policy.
+ */
+export const failStepLoopOrBlock = (
+  tx: Repositories,
+  policyDeps: PolicyDeps,
+  stepId: number,
+  {
+    event,
+    reason,
+    origin: ctx,
+  }: { readonly event: ChangeEvent; readonly reason: FailureReason; readonly origin: ChangeOrigin },
+): Promise<void> => failStep(tx, stepId, event, ctx, { policyDeps, reason })
+
+const failStep = async (
+  tx: Repositories,
+  stepId: number,
+  event: ChangeEvent,
+  ctx: ChangeOrigin,
+  policies?: { readonly policyDeps: PolicyDeps; readonly reason: FailureReason },
+): Promise<void> => {
+  const step = await moveStep(tx, stepId, 'fail', { event, origin: ctx, patch: { summary: event.message } })
+  if (!step) return
+  if (
+    policies &&
+    step.status === 'failed' &&
+    (await applyFailurePolicies(tx, policies.policyDeps, stepId, policies.reason, ctx))
+  )
+    return
+  const metadata: JsonObject = { step_run_id: step.id, cause: event.type }
+  await blockRun(
+    tx,
+    step.protocolRunId,
+    { type: 'run_blocked', message: `Blocked: ${event.message}`, metadata },
+    ctx,
+  )
+}
+
+/** Adds tokens and cost to the run (re-read in the transaction). */
+export const addRunUsage = async (
+  tx: Pick<Repositories, 'runs'>,
+  runId: number,
+  tokens: number,
+  costUsd: number,
+): Promise<void> => {
+  const run = await tx.runs.findById(runId)
+  if (run)
+    await tx.runs.update(runId, { tokensUsed: run.tokensUsed + tokens, costUsd: run.costUsd + costUsd })
+}
+
+/**
+ * `left_out_of_commit` for an event's metadata: the files a commit refused to stage (deny-listed
+ * names, over the size cap), by path and reason only; nothing when none was.
+ */
+export const leftOutMetadata = (leftOut: readonly LeftOutFile[]): JsonObject =>
+  leftOut.length === 0 ? {} : { left_out_of_commit: leftOut.map(({ path, reason }) => ({ path, reason })) }
