@@ -1,6 +1,7 @@
 import type { JsonObject } from '../../domain/json.js'
 import type { JobHandler } from '../queue-runtime/job-handler.js'
-import { jobContext, prepareWorkspace, readRunAndProject } from '../protocol/job-support.js'
+import { jobContext } from '../protocol/job-origin.js'
+import { prepareWorkspace, readRunAndProject } from '../protocol/run-workspace.js'
 import type { ProtocolJobDeps } from '../protocol/protocol-job-deps.js'
 import { reviewIgnoredReason } from '../reviews/review-eligibility.js'
 import { syncRunWithBase } from './sync-with-base.js'

@@ -4,7 +4,8 @@ import { loadCodeMachineWorkspace, type LoadedCodeMachine } from '../../codemach
 import { recordImport } from '../../codemachine/record-import.js'
 import type { JobHandler } from '../../queue-runtime/job-handler.js'
 import { PermanentJobError } from '../../queue-runtime/job-handler.js'
-import { blockRun, jobContext } from '../job-support.js'
+import { blockRun } from '../block-run.js'
+import { jobContext } from '../job-origin.js'
 import type { ProtocolJobDeps } from '../protocol-job-deps.js'
 
 /**

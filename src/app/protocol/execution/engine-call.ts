@@ -7,7 +7,7 @@ import type { StepRun } from '../../../domain/step-run.js'
 import { decideBudget, estimateTokens } from '../../../domain/tokens.js'
 import { defaultSandbox, type EnginePhase, type EngineResult } from '../../engine.port.js'
 import { isStall, recordStall } from './engine-stall.js'
-import { engineFailure, type EngineFailure } from '../job-support.js'
+import { engineFailure, type EngineFailure } from './engine-failure.js'
 import type { ProtocolJobDeps } from '../protocol-job-deps.js'
 
 export interface EngineCallInput {

@@ -3,7 +3,7 @@ import { findStepSpec, hasSpec, type ProtocolSpec, type StepSpec } from '../../.
 import type { StepRun } from '../../../domain/step-run.js'
 import type { WorktreeInfo } from '../../git.port.js'
 import type { Repositories } from '../../ports.js'
-import { readRunAndProject, type RunAndProject } from '../job-support.js'
+import { readRunAndProject, type RunAndProject } from '../run-workspace.js'
 
 /** A step with its run, project, and its spec (a default one when the run's spec names it not). */
 export interface StepScope extends RunAndProject {

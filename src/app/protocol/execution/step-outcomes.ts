@@ -7,7 +7,7 @@ import type { Repositories } from '../../ports.js'
 import { changeStepStatus, type ChangeEvent } from '../../state-changes.js'
 import type { FailureReason } from '../../../domain/policies.js'
 import { applyFailurePolicies, type PolicyDeps } from '../../policies.js'
-import { blockRun } from '../job-support.js'
+import { blockRun } from '../block-run.js'
 
 /**
  * Moves a step (re-read here) by `action` when the table allows it, else records the event

@@ -4,7 +4,7 @@ import type { JsonObject } from '../../../domain/json.js'
 import { isPathOutsideWorkspace } from '../../contained-files.js'
 import type { WorktreeInfo } from '../../git.port.js'
 import { planLogPath, callEngine } from '../execution/engine-call.js'
-import type { RunAndProject } from '../job-support.js'
+import type { RunAndProject } from '../run-workspace.js'
 import { loadPrompt, promptSections } from '../prompt-templates.js'
 import type { ProtocolJobDeps } from '../protocol-job-deps.js'
 

@@ -6,14 +6,10 @@ import type { WorktreeInfo } from '../../git.port.js'
 import { validateProtocolSpec } from '../../spec-validation.js'
 import type { JobHandler } from '../../queue-runtime/job-handler.js'
 import { PermanentJobError } from '../../queue-runtime/job-handler.js'
-import {
-  blockRun,
-  commitMessage,
-  jobContext,
-  prepareWorkspace,
-  readRunAndProject,
-  type RunAndProject,
-} from '../job-support.js'
+import { blockRun } from '../block-run.js'
+import { commitMessage } from '../commit-message.js'
+import { jobContext } from '../job-origin.js'
+import { prepareWorkspace, readRunAndProject, type RunAndProject } from '../run-workspace.js'
 import { decomposeSteps, type DecomposeOutcome } from './decompose-steps.js'
 import { askPlanner, planningPrompt, type PlannerOutcome } from './planner-call.js'
 import { recordPlan } from './plan-recording.js'

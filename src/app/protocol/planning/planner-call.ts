@@ -1,9 +1,9 @@
 import type { WorktreeInfo } from '../../git.port.js'
 import { parsePlanningOutput, SCHEMA_PATHS, type PlanningOutput } from '../../spec-validation.js'
 import { callEngine, planLogPath, type EngineCallOutcome } from '../execution/engine-call.js'
-import type { RunAndProject } from '../job-support.js'
+import type { RunAndProject } from '../run-workspace.js'
 import { loadPrompt, promptSections } from '../prompt-templates.js'
-import { protocolNumber } from '../job-support.js'
+import { protocolNumber } from '../commit-message.js'
 import type { ProtocolJobDeps } from '../protocol-job-deps.js'
 
 /** Attempts at a valid planning answer: the first, plus one fed with the validation errors. */

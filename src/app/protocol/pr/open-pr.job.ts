@@ -5,13 +5,9 @@ import type { ChangeOrigin } from '../../context.js'
 import type { Repositories } from '../../ports.js'
 import { syncRunWithBase } from '../../protocol-merge/sync-with-base.js'
 import type { JobHandler } from '../../queue-runtime/job-handler.js'
-import {
-  commitMessage,
-  jobContext,
-  prepareWorkspace,
-  readRunAndProject,
-  type RunAndProject,
-} from '../job-support.js'
+import { commitMessage } from '../commit-message.js'
+import { jobContext } from '../job-origin.js'
+import { prepareWorkspace, readRunAndProject, type RunAndProject } from '../run-workspace.js'
 import type { ProtocolJobDeps } from '../protocol-job-deps.js'
 import { leftOutMetadata } from '../execution/step-outcomes.js'
 
