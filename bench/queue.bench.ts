@@ -7,11 +7,14 @@
  * with BENCH_WORKER_PROCESSES=1 the BullMQ workers are processes of their own (bench/queue-worker.ts,
  * as `tasksgodzilla worker` runs in production) and this process only enqueues and relays.
  * BENCH_JOBS (default 1000), BENCH_WORKERS (default 1,2,4) and BENCH_BACKENDS (default
- * redis,embedded) narrow a run; the raw BullMQ baseline is always measured. Every setup first
+ * redis,embedded) narrow a run; the raw BullMQ baseline is always measured. A last Redis row runs
+ * BENCH_PROCESS_ROW (default 4; 0 skips it) worker processes, next to raw BullMQ with as many
+ * in-process workers. CPU per job is the bench's processes plus the Postgres server's. Every setup first
  * runs BENCH_WARMUP_JOBS (default 2000) unmeasured jobs, so that the first measured row does not
  * pay alone for compiling the hot paths and preparing statements.
  */
 import { fork, type ChildProcess } from 'node:child_process'
+import { loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { Queue, Worker } from 'bullmq'
 import { Redis } from 'ioredis'
@@ -39,6 +42,8 @@ const WORKER_COUNTS = (process.env.BENCH_WORKERS ?? '1,2,4').split(',').map(Numb
 const BACKENDS = (process.env.BENCH_BACKENDS ?? 'redis,embedded').split(',') as Array<'redis' | 'embedded'>
 const WORKER_PROCESSES = process.env.BENCH_WORKER_PROCESSES === '1'
 const WARMUP_JOBS = Number(process.env.BENCH_WARMUP_JOBS ?? 2000)
+/** Worker processes of the extra Redis row that runs each BullMQ worker as a process of its own; 0 skips it. */
+const PROCESS_ROW_WORKERS = Number(process.env.BENCH_PROCESS_ROW ?? 4)
 
 const statements = countStatements()
 
@@ -129,12 +134,16 @@ interface Result {
   readonly p99Ms: number
 }
 
-const orchestrated = async (
-  backend: 'redis' | 'embedded',
-  workers: number,
-  count = JOBS,
-  spacingMs = 0,
-): Promise<Result> => {
+/** What a row runs on: the queue backend, its workers, and whether they are processes of their own. */
+interface Setup {
+  readonly backend: 'redis' | 'embedded'
+  readonly workers: number
+  readonly inProcesses?: boolean
+}
+
+const orchestrated = async (setup: Setup, count = JOBS, spacingMs = 0): Promise<Result> => {
+  const { backend, workers } = setup
+  const inProcesses = backend === 'redis' && (setup.inProcesses ?? WORKER_PROCESSES)
   const database = await createTestDatabase('postgres')
   const prefix = `tgzbench-${Date.now()}`
   const env = {
@@ -150,19 +159,18 @@ const orchestrated = async (
   const wiring = { makeHandlers: noopHandlers, tuning: { prefix, pollMs: 200 } }
   const api = createQueueRuntime(parts, { ...wiring, concurrency: workers * CONCURRENCY_PER_WORKER })
   const consumers =
-    backend === 'redis' && !WORKER_PROCESSES
+    backend === 'redis' && !inProcesses
       ? Array.from({ length: workers }, () =>
           createWorkerRuntime(parts, { ...wiring, concurrency: CONCURRENCY_PER_WORKER }),
         )
       : []
   await api.queue.start()
   for (const consumer of consumers) await consumer.start()
-  const processes =
-    backend === 'redis' && WORKER_PROCESSES
-      ? await Promise.all(
-          Array.from({ length: workers }, () => startWorkerProcess({ ...env, BENCH_PREFIX: prefix })),
-        )
-      : []
+  const processes = inProcesses
+    ? await Promise.all(
+        Array.from({ length: workers }, () => startWorkerProcess({ ...env, BENCH_PREFIX: prefix })),
+      )
+    : []
   const counters = async () => {
     const children = await Promise.all(processes.map((child) => child.counters()))
     return {
@@ -232,33 +240,49 @@ const orchestrated = async (
 }
 
 const fmt = (n: number) => n.toFixed(0).padStart(6)
+const loadAverage = (): string =>
+  loadavg()
+    .map((load) => load.toFixed(2))
+    .join(', ')
+
+const printRow = (name: string, workers: number, r: Result, raw: number): void => {
+  const cpu = `${(r.benchCpuMs + r.postgresCpuMs).toFixed(2)} (${r.benchCpuMs.toFixed(2)} + ${r.postgresCpuMs.toFixed(2)})`
+  console.log(
+    `${name.padEnd(34)}${String(workers).padStart(7)} ${fmt(r.jobsPerSecond)}   ${fmt(raw)}              ${(r.jobsPerSecond / raw).toFixed(2).padStart(5)}   ${fmt(r.p50Ms)}   ${fmt(r.p99Ms)}   ${r.statementsPerJob.toFixed(1).padStart(19)}   ${cpu.padStart(20)}`,
+  )
+}
+
 const main = async (): Promise<void> => {
   console.log(
     `queue benchmark: ${JOBS} no-op jobs per row, ${CONCURRENCY_PER_WORKER} concurrent jobs per worker` +
-      `, BullMQ workers ${WORKER_PROCESSES ? 'in processes of their own' : 'in this process'}`,
+      `, BullMQ workers ${WORKER_PROCESSES ? 'in processes of their own' : 'in this process'}; load average ${loadAverage()}`,
   )
   console.log(
-    'setup                      workers   jobs/s   raw BullMQ jobs/s   ratio   p50 ms   p99 ms (under load)   PG statements/job   CPU ms/job bench + Postgres',
+    'setup                             workers   jobs/s   raw BullMQ jobs/s   ratio   p50 ms   p99 ms (under load)   PG statements/job   CPU ms/job (bench + Postgres)',
   )
   if (WARMUP_JOBS > 0) {
     await rawBullmq(1, WARMUP_JOBS)
-    for (const backend of BACKENDS) await orchestrated(backend, 1, WARMUP_JOBS)
+    for (const backend of BACKENDS) await orchestrated({ backend, workers: 1 }, WARMUP_JOBS)
   }
   for (const workers of WORKER_COUNTS) {
     const raw = await rawBullmq(workers)
     for (const backend of BACKENDS) {
-      const r = await orchestrated(backend, workers)
-      const name = backend === 'redis' ? 'Postgres + Redis (BullMQ)' : 'Postgres + embedded'
-      console.log(
-        `${name.padEnd(27)}${String(workers).padStart(7)} ${fmt(r.jobsPerSecond)}   ${fmt(raw)}              ${(r.jobsPerSecond / raw).toFixed(2).padStart(5)}   ${fmt(r.p50Ms)}   ${fmt(r.p99Ms)}   ${r.statementsPerJob.toFixed(1).padStart(19)}   ${r.benchCpuMs.toFixed(2).padStart(10)} + ${r.postgresCpuMs.toFixed(2)}`,
-      )
+      const r = await orchestrated({ backend, workers })
+      printRow(backend === 'redis' ? 'Postgres + Redis (BullMQ)' : 'Postgres + embedded', workers, r, raw)
     }
+  }
+  if (PROCESS_ROW_WORKERS > 0 && BACKENDS.includes('redis')) {
+    const workers = PROCESS_ROW_WORKERS
+    const raw = await rawBullmq(workers)
+    const r = await orchestrated({ backend: 'redis', workers, inProcesses: true })
+    printRow('Postgres + Redis, worker processes', workers, r, raw)
   }
   console.log('\nidle enqueue-to-start latency (one job every 20 ms, 1 worker):')
   for (const backend of BACKENDS) {
-    const r = await orchestrated(backend, 1, 200, 20)
+    const r = await orchestrated({ backend, workers: 1 }, 200, 20)
     console.log(`  ${backend.padEnd(9)} p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms`)
   }
+  console.log(`load average at the end: ${loadAverage()}`)
 }
 
 await main()
