@@ -9,7 +9,8 @@
  * BENCH_JOBS (default 1000), BENCH_WORKERS (default 1,2,4) and BENCH_BACKENDS (default
  * redis,embedded) narrow a run; the raw BullMQ baseline is always measured. A last Redis row runs
  * BENCH_PROCESS_ROW (default 4; 0 skips it) worker processes, next to raw BullMQ with as many
- * in-process workers. CPU per job is the bench's processes plus the Postgres server's. Every setup first
+ * in-process workers. CPU per job is the bench's processes plus the Postgres backends of the row's
+ * database (other databases' backends on a shared server left out); all Postgres processes also shown. Every setup first
  * runs BENCH_WARMUP_JOBS (default 2000) unmeasured jobs, so that the first measured row does not
  * pay alone for compiling the hot paths and preparing statements.
  */
@@ -31,6 +32,8 @@ import {
   CONCURRENCY_PER_WORKER,
   countStatements,
   noopHandlers,
+  backendSecondsSince,
+  backendTicks,
   postgresCpuSeconds,
   processCpuSeconds,
 } from './queue-shared.js'
@@ -128,6 +131,8 @@ interface Result {
   /** CPU milliseconds per job of the bench's own processes and of the Postgres server. */
   readonly benchCpuMs: number
   readonly postgresCpuMs: number
+  /** The same, counting only the backends connected to this row's database. */
+  readonly backendCpuMs: number
   /** Postgres statements per job between the first enqueue and the last finish, the bench's own polls excluded. */
   readonly statementsPerJob: number
   readonly p50Ms: number
@@ -145,6 +150,8 @@ const orchestrated = async (setup: Setup, count = JOBS, spacingMs = 0): Promise<
   const { backend, workers } = setup
   const inProcesses = backend === 'redis' && (setup.inProcesses ?? WORKER_PROCESSES)
   const database = await createTestDatabase('postgres')
+  const databaseName =
+    database.target.dialect === 'postgres' ? new URL(database.target.url).pathname.slice(1) : ''
   const prefix = `tgzbench-${Date.now()}`
   const env = {
     ...dbEnv(database.target),
@@ -177,6 +184,7 @@ const orchestrated = async (setup: Setup, count = JOBS, spacingMs = 0): Promise<
       statements: children.reduce((sum, child) => sum + child.statements, statements()),
       cpu: children.reduce((sum, child) => sum + child.cpu, processCpuSeconds()),
       postgres: postgresCpuSeconds(),
+      backends: backendTicks(databaseName),
     }
   }
   const { run, steps } = await api.uow.run(async (repos) => {
@@ -233,6 +241,7 @@ const orchestrated = async (setup: Setup, count = JOBS, spacingMs = 0): Promise<
     jobsPerSecond: count / seconds,
     benchCpuMs: ((after.cpu - before.cpu) * 1000) / count,
     postgresCpuMs: ((after.postgres - before.postgres) * 1000) / count,
+    backendCpuMs: (backendSecondsSince(before.backends, after.backends) * 1000) / count,
     statementsPerJob,
     p50Ms: at(0.5),
     p99Ms: at(0.99),
@@ -246,7 +255,7 @@ const loadAverage = (): string =>
     .join(', ')
 
 const printRow = (name: string, workers: number, r: Result, raw: number): void => {
-  const cpu = `${(r.benchCpuMs + r.postgresCpuMs).toFixed(2)} (${r.benchCpuMs.toFixed(2)} + ${r.postgresCpuMs.toFixed(2)})`
+  const cpu = `${(r.benchCpuMs + r.backendCpuMs).toFixed(2)} (${r.benchCpuMs.toFixed(2)} + ${r.backendCpuMs.toFixed(2)}; all Postgres ${r.postgresCpuMs.toFixed(2)})`
   console.log(
     `${name.padEnd(34)}${String(workers).padStart(7)} ${fmt(r.jobsPerSecond)}   ${fmt(raw)}              ${(r.jobsPerSecond / raw).toFixed(2).padStart(5)}   ${fmt(r.p50Ms)}   ${fmt(r.p99Ms)}   ${r.statementsPerJob.toFixed(1).padStart(19)}   ${cpu.padStart(20)}`,
   )
@@ -258,7 +267,7 @@ const main = async (): Promise<void> => {
       `, BullMQ workers ${WORKER_PROCESSES ? 'in processes of their own' : 'in this process'}; load average ${loadAverage()}`,
   )
   console.log(
-    'setup                             workers   jobs/s   raw BullMQ jobs/s   ratio   p50 ms   p99 ms (under load)   PG statements/job   CPU ms/job (bench + Postgres)',
+    'setup                             workers   jobs/s   raw BullMQ jobs/s   ratio   p50 ms   p99 ms (under load)   PG statements/job   CPU ms/job (bench + its PG backends; all PG processes)',
   )
   if (WARMUP_JOBS > 0) {
     await rawBullmq(1, WARMUP_JOBS)
