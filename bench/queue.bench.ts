@@ -50,8 +50,8 @@ const PROCESS_ROW_WORKERS = Number(process.env.BENCH_PROCESS_ROW ?? 4)
 
 const statements = countStatements()
 /**
- * How often the bench counts finished jobs. Each count is a statement over the jobs table that
- * the row's backends spend CPU on: every 20 ms it added up to ~0.7 ms per job to a slow row.
+ * How often the bench counts finished jobs. Each count is a statement over the jobs table whose
+ * CPU the row's backends are charged with: every 20 ms, a row at 70 jobs/s ran 0.7 counts per job.
  */
 const FINISH_POLL_MS = 100
 
