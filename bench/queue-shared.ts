@@ -67,3 +67,38 @@ export const postgresCpuSeconds = (): number => {
   }
   return ticks / 100
 }
+
+/**
+ * CPU clock ticks so far of each live Postgres backend connected to `database`, by pid (from
+ * /proc; empty where there is none). Unlike `postgresCpuSeconds`, other databases' backends (other
+ * engineers' tests on a shared server) are left out; so are the server's shared processes (WAL
+ * writer, checkpointer) and backends that end within the window.
+ */
+export const backendTicks = (database: string): Map<string, number> => {
+  const ticks = new Map<string, number>()
+  let pids: string[] = []
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name))
+  } catch {
+    return ticks
+  }
+  for (const pid of pids) {
+    try {
+      const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+      if (!command.startsWith('postgres: ') || !command.includes(` ${database} `)) continue
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      ticks.set(pid, Number(fields[11]) + Number(fields[12]))
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return ticks
+}
+
+/** CPU seconds the backends of `before`'s database used since it was taken (new backends from 0). */
+export const backendSecondsSince = (before: Map<string, number>, after: Map<string, number>): number => {
+  let ticks = 0
+  for (const [pid, now] of after) ticks += now - (before.get(pid) ?? 0)
+  return ticks / 100
+}

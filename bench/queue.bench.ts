@@ -7,11 +7,15 @@
  * with BENCH_WORKER_PROCESSES=1 the BullMQ workers are processes of their own (bench/queue-worker.ts,
  * as `tasksgodzilla worker` runs in production) and this process only enqueues and relays.
  * BENCH_JOBS (default 1000), BENCH_WORKERS (default 1,2,4) and BENCH_BACKENDS (default
- * redis,embedded) narrow a run; the raw BullMQ baseline is always measured. Every setup first
+ * redis,embedded) narrow a run; the raw BullMQ baseline is always measured. A last Redis row runs
+ * BENCH_PROCESS_ROW (default 4; 0 skips it) worker processes, next to raw BullMQ with as many
+ * in-process workers. CPU per job is the bench's processes plus the Postgres backends of the row's
+ * database (other databases' backends on a shared server left out); all Postgres processes also shown. Every setup first
  * runs BENCH_WARMUP_JOBS (default 2000) unmeasured jobs, so that the first measured row does not
  * pay alone for compiling the hot paths and preparing statements.
  */
 import { fork, type ChildProcess } from 'node:child_process'
+import { loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { Queue, Worker } from 'bullmq'
 import { Redis } from 'ioredis'
@@ -28,6 +32,8 @@ import {
   CONCURRENCY_PER_WORKER,
   countStatements,
   noopHandlers,
+  backendSecondsSince,
+  backendTicks,
   postgresCpuSeconds,
   processCpuSeconds,
 } from './queue-shared.js'
@@ -39,8 +45,15 @@ const WORKER_COUNTS = (process.env.BENCH_WORKERS ?? '1,2,4').split(',').map(Numb
 const BACKENDS = (process.env.BENCH_BACKENDS ?? 'redis,embedded').split(',') as Array<'redis' | 'embedded'>
 const WORKER_PROCESSES = process.env.BENCH_WORKER_PROCESSES === '1'
 const WARMUP_JOBS = Number(process.env.BENCH_WARMUP_JOBS ?? 2000)
+/** Worker processes of the extra Redis row that runs each BullMQ worker as a process of its own; 0 skips it. */
+const PROCESS_ROW_WORKERS = Number(process.env.BENCH_PROCESS_ROW ?? 4)
 
 const statements = countStatements()
+/**
+ * How often the bench counts finished jobs. Each count is a statement over the jobs table whose
+ * CPU the row's backends are charged with: every 20 ms, a row at 70 jobs/s ran 0.7 counts per job.
+ */
+const FINISH_POLL_MS = 100
 
 // Dropping a finished run's database (WITH FORCE) can end a pooled connection the run had not yet
 // returned; that connection's error must not end the whole benchmark.
@@ -123,19 +136,64 @@ interface Result {
   /** CPU milliseconds per job of the bench's own processes and of the Postgres server. */
   readonly benchCpuMs: number
   readonly postgresCpuMs: number
+  /** The same, counting only the backends connected to this row's database. */
+  readonly backendCpuMs: number
   /** Postgres statements per job between the first enqueue and the last finish, the bench's own polls excluded. */
   readonly statementsPerJob: number
   readonly p50Ms: number
   readonly p99Ms: number
 }
 
-const orchestrated = async (
-  backend: 'redis' | 'embedded',
-  workers: number,
-  count = JOBS,
-  spacingMs = 0,
-): Promise<Result> => {
+/** What a row runs on: the queue backend, its workers, and whether they are processes of their own. */
+interface Setup {
+  readonly backend: 'redis' | 'embedded'
+  readonly workers: number
+  readonly inProcesses?: boolean
+  /** Unmeasured jobs run first through the same consumers (fresh worker processes compile their hot paths). */
+  readonly warmupJobs?: number
+}
+
+type Runtime = ReturnType<typeof createQueueRuntime>
+
+const enqueueSteps = async (
+  api: Runtime,
+  run: { readonly id: number; readonly projectId: number },
+  steps: ReadonlyArray<{ readonly id: number }>,
+  spacingMs: number,
+): Promise<void> => {
+  const batch = spacingMs > 0 ? 1 : 50
+  for (let i = 0; i < steps.length; i += batch) {
+    await api.uow.run(async (repos) => {
+      for (const step of steps.slice(i, i + batch))
+        await enqueueJob(
+          repos.jobs,
+          'execute_step_job',
+          { step_run_id: step.id },
+          {
+            scope: { projectId: run.projectId, protocolRunId: run.id, stepRunId: step.id },
+            origin: {},
+            policy: { maxAttempts: 3 },
+          },
+        )
+    })
+    if (spacingMs > 0) await new Promise((resolve) => setTimeout(resolve, spacingMs))
+  }
+}
+
+/** Waits until `total` jobs finished; returns how many counts it ran (excluded from statements per job). */
+const waitFinished = async (api: Runtime, total: number): Promise<number> => {
+  let polls = 0
+  while ((polls += 1) && (await api.jobs.counts()).finished < total)
+    await new Promise((resolve) => setTimeout(resolve, FINISH_POLL_MS))
+  return polls
+}
+
+const orchestrated = async (setup: Setup, count = JOBS, spacingMs = 0): Promise<Result> => {
+  const { backend, workers } = setup
+  const inProcesses = backend === 'redis' && (setup.inProcesses ?? WORKER_PROCESSES)
   const database = await createTestDatabase('postgres')
+  const databaseName =
+    database.target.dialect === 'postgres' ? new URL(database.target.url).pathname.slice(1) : ''
   const prefix = `tgzbench-${Date.now()}`
   const env = {
     ...dbEnv(database.target),
@@ -155,32 +213,32 @@ const orchestrated = async (
   const wiring = { makeHandlers: noopHandlers, tuning: { prefix, pollMs: 200 } }
   const api = createQueueRuntime(parts, { ...wiring, concurrency: workers * CONCURRENCY_PER_WORKER })
   const consumers =
-    backend === 'redis' && !WORKER_PROCESSES
+    backend === 'redis' && !inProcesses
       ? Array.from({ length: workers }, () =>
           createWorkerRuntime(parts, { ...wiring, concurrency: CONCURRENCY_PER_WORKER }),
         )
       : []
   await api.queue.start()
   for (const consumer of consumers) await consumer.start()
-  const processes =
-    backend === 'redis' && WORKER_PROCESSES
-      ? await Promise.all(
-          Array.from({ length: workers }, () => startWorkerProcess({ ...env, BENCH_PREFIX: prefix })),
-        )
-      : []
+  const processes = inProcesses
+    ? await Promise.all(
+        Array.from({ length: workers }, () => startWorkerProcess({ ...env, BENCH_PREFIX: prefix })),
+      )
+    : []
   const counters = async () => {
     const children = await Promise.all(processes.map((child) => child.counters()))
     return {
       statements: children.reduce((sum, child) => sum + child.statements, statements()),
       cpu: children.reduce((sum, child) => sum + child.cpu, processCpuSeconds()),
       postgres: postgresCpuSeconds(),
+      backends: backendTicks(databaseName),
     }
   }
   const { run, steps } = await api.uow.run(async (repos) => {
     const project = await seedProject(repos)
     const run = await seedRun(repos, project.id, 'running')
     const steps = []
-    for (let i = 0; i < count; i += 1)
+    for (let i = 0; i < count + (setup.warmupJobs ?? 0); i += 1)
       steps.push(
         await repos.steps.create({
           protocolRunId: run.id,
@@ -192,32 +250,23 @@ const orchestrated = async (
       )
     return { run, steps }
   })
+  const warmup = steps.slice(0, setup.warmupJobs ?? 0)
+  const measured = steps.slice(warmup.length)
+  if (warmup.length > 0) {
+    await enqueueSteps(api, run, warmup, 0)
+    await waitFinished(api, warmup.length)
+  }
   const before = await counters()
   const start = performance.now()
-  let polls = 0
-  const batch = spacingMs > 0 ? 1 : 50
-  for (let i = 0; i < steps.length; i += batch) {
-    await api.uow.run(async (repos) => {
-      for (const step of steps.slice(i, i + batch))
-        await enqueueJob(
-          repos.jobs,
-          'execute_step_job',
-          { step_run_id: step.id },
-          {
-            scope: { projectId: run.projectId, protocolRunId: run.id, stepRunId: step.id },
-            origin: {},
-            policy: { maxAttempts: 3 },
-          },
-        )
-    })
-    if (spacingMs > 0) await new Promise((resolve) => setTimeout(resolve, spacingMs))
-  }
-  while ((polls += 1) && (await api.jobs.counts()).finished < count)
-    await new Promise((resolve) => setTimeout(resolve, 20))
+  await enqueueSteps(api, run, measured, spacingMs)
+  const polls = await waitFinished(api, steps.length)
   const seconds = (performance.now() - start) / 1000
   const after = await counters()
   const statementsPerJob = (after.statements - before.statements - polls) / count
-  const jobs = await api.jobs.list({ status: 'finished', limit: count })
+  const measuredIds = new Set(measured.map((step) => step.id))
+  const jobs = (await api.jobs.list({ status: 'finished', limit: steps.length })).filter((job) =>
+    measuredIds.has(job.stepRunId ?? -1),
+  )
   const latencies = jobs
     .map((job) => Date.parse(job.startedAt ?? job.createdAt) - Date.parse(job.createdAt))
     .sort((a, b) => a - b)
@@ -232,6 +281,7 @@ const orchestrated = async (
     jobsPerSecond: count / seconds,
     benchCpuMs: ((after.cpu - before.cpu) * 1000) / count,
     postgresCpuMs: ((after.postgres - before.postgres) * 1000) / count,
+    backendCpuMs: (backendSecondsSince(before.backends, after.backends) * 1000) / count,
     statementsPerJob,
     p50Ms: at(0.5),
     p99Ms: at(0.99),
@@ -239,33 +289,49 @@ const orchestrated = async (
 }
 
 const fmt = (n: number) => n.toFixed(0).padStart(6)
+const loadAverage = (): string =>
+  loadavg()
+    .map((load) => load.toFixed(2))
+    .join(', ')
+
+const printRow = (name: string, workers: number, r: Result, raw: number): void => {
+  const cpu = `${(r.benchCpuMs + r.backendCpuMs).toFixed(2)} (${r.benchCpuMs.toFixed(2)} + ${r.backendCpuMs.toFixed(2)}; all Postgres ${r.postgresCpuMs.toFixed(2)})`
+  console.log(
+    `${name.padEnd(34)}${String(workers).padStart(7)} ${fmt(r.jobsPerSecond)}   ${fmt(raw)}              ${(r.jobsPerSecond / raw).toFixed(2).padStart(5)}   ${fmt(r.p50Ms)}   ${fmt(r.p99Ms)}   ${r.statementsPerJob.toFixed(1).padStart(19)}   ${cpu.padStart(20)}`,
+  )
+}
+
 const main = async (): Promise<void> => {
   console.log(
     `queue benchmark: ${JOBS} no-op jobs per row, ${CONCURRENCY_PER_WORKER} concurrent jobs per worker` +
-      `, BullMQ workers ${WORKER_PROCESSES ? 'in processes of their own' : 'in this process'}`,
+      `, BullMQ workers ${WORKER_PROCESSES ? 'in processes of their own' : 'in this process'}; load average ${loadAverage()}`,
   )
   console.log(
-    'setup                      workers   jobs/s   raw BullMQ jobs/s   ratio   p50 ms   p99 ms (under load)   PG statements/job   CPU ms/job bench + Postgres',
+    'setup                             workers   jobs/s   raw BullMQ jobs/s   ratio   p50 ms   p99 ms (under load)   PG statements/job   CPU ms/job (bench + its PG backends; all PG processes)',
   )
   if (WARMUP_JOBS > 0) {
     await rawBullmq(1, WARMUP_JOBS)
-    for (const backend of BACKENDS) await orchestrated(backend, 1, WARMUP_JOBS)
+    for (const backend of BACKENDS) await orchestrated({ backend, workers: 1 }, WARMUP_JOBS)
   }
   for (const workers of WORKER_COUNTS) {
     const raw = await rawBullmq(workers)
     for (const backend of BACKENDS) {
-      const r = await orchestrated(backend, workers)
-      const name = backend === 'redis' ? 'Postgres + Redis (BullMQ)' : 'Postgres + embedded'
-      console.log(
-        `${name.padEnd(27)}${String(workers).padStart(7)} ${fmt(r.jobsPerSecond)}   ${fmt(raw)}              ${(r.jobsPerSecond / raw).toFixed(2).padStart(5)}   ${fmt(r.p50Ms)}   ${fmt(r.p99Ms)}   ${r.statementsPerJob.toFixed(1).padStart(19)}   ${r.benchCpuMs.toFixed(2).padStart(10)} + ${r.postgresCpuMs.toFixed(2)}`,
-      )
+      const r = await orchestrated({ backend, workers })
+      printRow(backend === 'redis' ? 'Postgres + Redis (BullMQ)' : 'Postgres + embedded', workers, r, raw)
     }
+  }
+  if (PROCESS_ROW_WORKERS > 0 && BACKENDS.includes('redis')) {
+    const workers = PROCESS_ROW_WORKERS
+    const raw = await rawBullmq(workers)
+    const r = await orchestrated({ backend: 'redis', workers, inProcesses: true, warmupJobs: WARMUP_JOBS })
+    printRow('Postgres + Redis, worker processes', workers, r, raw)
   }
   console.log('\nidle enqueue-to-start latency (one job every 20 ms, 1 worker):')
   for (const backend of BACKENDS) {
-    const r = await orchestrated(backend, 1, 200, 20)
+    const r = await orchestrated({ backend, workers: 1 }, 200, 20)
     console.log(`  ${backend.padEnd(9)} p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms`)
   }
+  console.log(`load average at the end: ${loadAverage()}`)
 }
 
 await main()

@@ -33,12 +33,24 @@ export const createLogger = (
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
   }
   if (config.log.json) return pino(options, destination ?? process.stdout)
-  const stream = pretty({
-    destination: destination ?? process.stdout,
-    colorize: destination === undefined && process.stdout.isTTY,
+  return pino(options, destination === undefined ? stdoutPretty() : prettyTo(destination, false))
+}
+
+const prettyTo = (destination: NodeJS.WritableStream, colorize: boolean) =>
+  pretty({
+    destination,
+    colorize,
     translateTime: 'SYS:standard',
     ignore: 'pid,hostname,env',
     singleLine: true,
   })
-  return pino(options, stream)
-}
+
+let stdoutStream: ReturnType<typeof pretty> | undefined
+
+/**
+ * One pretty stream into stdout per process, shared by every logger made for it: each stream pipes
+ * into stdout and leaves close/error listeners on it for good, so a process that makes a logger per
+ * run (the queue bench: one per row) went past Node's 10 and printed MaxListenersExceededWarning.
+ */
+const stdoutPretty = (): ReturnType<typeof pretty> =>
+  (stdoutStream ??= prettyTo(process.stdout, process.stdout.isTTY))

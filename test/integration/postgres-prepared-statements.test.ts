@@ -1,5 +1,6 @@
 import { sql } from 'kysely'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import pg from 'pg'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { openDatabase, type DatabaseHandle } from '../../src/adapters/storage/database.js'
 import { migrateToLatest } from '../../src/adapters/storage/migrations/index.js'
 import { createRepositories, createUnitOfWork } from '../../src/adapters/storage/unit-of-work.js'
@@ -105,6 +106,32 @@ describe.skipIf(unavailable('postgres'))('Postgres prepared statements', () => {
     expect((await repos.runs.findById(step.protocolRunId))?.description).toBe('first')
     expect((await rename('third'))?.summary).toBe('third')
     expect((await repos.runs.findById(step.protocolRunId))?.description).toBe('third')
+  })
+
+  it("sends a transaction's BEGIN with its first statement, and a rollback still undoes that statement", async () => {
+    const step = await seedOneStep()
+    const uow = createUnitOfWork(handle.db)
+    const sent = vi.spyOn(pg.Client.prototype, 'query')
+    try {
+      await uow.run((tx) => tx.steps.update(step.id, { summary: 'kept' }))
+      // One round trip for BEGIN + the update, one for COMMIT.
+      expect(sent).toHaveBeenCalledTimes(2)
+      const undone = uow.run(async (tx) => {
+        await tx.steps.update(step.id, { summary: 'undone' })
+        throw new Error('undo')
+      })
+      await expect(undone).rejects.toThrow('undo')
+    } finally {
+      sent.mockRestore()
+    }
+    expect((await repos.steps.findById(step.id))?.summary).toBe('kept')
+    // A first statement that fails takes its transaction with it; the connection goes on.
+    await expect(
+      handle.db.transaction().execute(async (trx) => {
+        await sql`select 1 / ${0}::int as n`.execute(trx)
+      }),
+    ).rejects.toThrow(/division by zero/)
+    expect((await uow.run((tx) => tx.steps.update(step.id, { summary: 'after' })))?.summary).toBe('after')
   })
 
   it('prepares nothing when prepared statements are turned off (a pooler that cannot keep them)', async () => {

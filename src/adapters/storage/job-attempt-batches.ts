@@ -1,4 +1,4 @@
-import { sql, type RawBuilder } from 'kysely'
+import { CompiledQuery } from 'kysely'
 import type { JobClaim } from '../../app/job-claim.port.js'
 import type { JobRepository, PrecheckFacts } from '../../app/ports.js'
 import type { Job } from '../../domain/job.js'
@@ -44,16 +44,9 @@ export const batchAttemptBookkeeping = (
 
   const run = coalesce<Op, Answer>(
     async (ops) => {
-      const begins = ops.flatMap((op) => (op.kind === 'begin' ? [op] : []))
-      const finishes = ops.flatMap((op) => (op.kind === 'finish' ? [op] : []))
-      const prechecks = ops.flatMap((op) => (op.kind === 'precheck' ? [op.job] : []))
-      const { rows } = await sql<JobRow & { finished_ids: string[] | null; facts: string | null }>`
-        with ${sql.join([beginPart(begins), finishPart(finishes)])}
-        select
-          (select array_agg(id) from finished) as finished_ids,
-          ${prechecks.length > 0 ? factsOf(prechecks) : sql`null`} as facts,
-          begun.*
-        from (select 1) as one left join begun on true`.execute(db)
+      const { rows } = await db.executeQuery<
+        JobRow & { finished_ids: string[] | null; facts: string | null }
+      >(CompiledQuery.raw(BATCH_STATEMENT, batchParameters(ops)))
       const finished = new Set(rows[0]?.finished_ids ?? [])
       const facts = new Map(
         (JSON.parse(rows[0]?.facts ?? '[]') as FactsRow[]).map((row) => [row.id, toFacts(row)]),
@@ -78,53 +71,57 @@ export const batchAttemptBookkeeping = (
   }
 }
 
-// Each part is a data-modifying CTE; an empty list still yields its CTE, matching no row.
-const beginPart = (begins: ReadonlyArray<Extract<Op, { kind: 'begin' }>>): RawBuilder<unknown> => {
-  const rows = begins.map(
-    ({ claim, leaseUntil }) =>
-      sql`(${claim.jobId}::text, ${claim.attempt}::int, ${claim.maxAttempts}::int, ${claim.token}::text, ${leaseUntil}::timestamptz)`,
-  )
-  const input =
-    rows.length > 0
-      ? sql`(values ${sql.join(rows)})`
-      : sql`(select null::text, null::int, null::int, null::text, null::timestamptz where false)`
-  return sql`begun as (
+/**
+ * One SQL text for every batch, whatever its mix: each kind's rows come as parallel arrays
+ * (`unnest`), so the text is built once and prepared once per connection, and the server plans it
+ * once. `begun` and `finished` are data-modifying CTEs; the facts are read on the statement's
+ * snapshot, before its own writes, as a JSON array.
+ */
+const BATCH_STATEMENT = `
+  with begun as (
     update jobs set status = 'started', attempts = v.attempt, max_attempts = v.max_attempts,
-      started_at = ${nowIso()}, locked_by = v.token, locked_until = v.lease_until
-    from ${input} as v(id, attempt, max_attempts, token, lease_until)
+      started_at = $1, locked_by = v.token, locked_until = v.lease_until
+    from unnest($2::text[], $3::int[], $4::int[], $5::text[], $6::timestamptz[])
+      as v(id, attempt, max_attempts, token, lease_until)
     where jobs.id = v.id and jobs.status in ('queued', 'started')
-    returning jobs.*)`
-}
-
-const finishPart = (finishes: ReadonlyArray<Extract<Op, { kind: 'finish' }>>): RawBuilder<unknown> => {
-  const rows = finishes.map(
-    ({ claim, result }) => sql`(${claim.jobId}::text, ${claim.token}::text, ${result}::jsonb)`,
-  )
-  const input =
-    rows.length > 0
-      ? sql`(values ${sql.join(rows)})`
-      : sql`(select null::text, null::text, null::jsonb where false)`
-  return sql`finished as (
-    update jobs set status = 'finished', ended_at = ${nowIso()}, result = v.result, error = null,
+    returning jobs.*),
+  finished as (
+    update jobs set status = 'finished', ended_at = $1, result = v.result, error = null,
       locked_by = null, locked_until = null
-    from ${input} as v(id, token, result)
+    from unnest($7::text[], $8::text[], $9::jsonb[]) as v(id, token, result)
     where jobs.id = v.id and jobs.locked_by = v.token
-    returning jobs.id)`
-}
+    returning jobs.id)
+  select
+    (select array_agg(id) from finished) as finished_ids,
+    (select json_agg(json_build_object(
+        'id', v.id,
+        'run_status', (select status from protocol_runs where id = v.run_id),
+        'step_status', (select status from step_runs where id = v.step_id),
+        'others', (select count(*) from jobs where step_run_id = v.step_id and job_type = v.type
+                     and status = 'started' and id <> v.id)))
+      from unnest($10::text[], $11::int[], $12::int[], $13::text[]) as v(id, run_id, step_id, type)) as facts,
+    begun.*
+  from (select 1) as one left join begun on true`
 
-/** The precheck facts of each job as a JSON array (read on the statement's snapshot, before its own writes). */
-const factsOf = (jobs: readonly Job[]): RawBuilder<unknown> => {
-  const rows = jobs.map(
-    (job) =>
-      sql`(${job.id}::text, ${job.protocolRunId ?? -1}::int, ${job.stepRunId ?? -1}::int, ${job.type}::text)`,
-  )
-  return sql`(select json_agg(json_build_object(
-      'id', v.id,
-      'run_status', (select status from protocol_runs where id = v.run_id),
-      'step_status', (select status from step_runs where id = v.step_id),
-      'others', (select count(*) from jobs where step_run_id = v.step_id and job_type = v.type
-                   and status = 'started' and id <> v.id)))
-    from (values ${sql.join(rows)}) as v(id, run_id, step_id, type))`
+const batchParameters = (ops: readonly Op[]): unknown[] => {
+  const begins = ops.flatMap((op) => (op.kind === 'begin' ? [op] : []))
+  const finishes = ops.flatMap((op) => (op.kind === 'finish' ? [op] : []))
+  const prechecks = ops.flatMap((op) => (op.kind === 'precheck' ? [op.job] : []))
+  return [
+    nowIso(),
+    begins.map((op) => op.claim.jobId),
+    begins.map((op) => op.claim.attempt),
+    begins.map((op) => op.claim.maxAttempts),
+    begins.map((op) => op.claim.token),
+    begins.map((op) => op.leaseUntil),
+    finishes.map((op) => op.claim.jobId),
+    finishes.map((op) => op.claim.token),
+    finishes.map((op) => op.result),
+    prechecks.map((job) => job.id),
+    prechecks.map((job) => job.protocolRunId ?? -1),
+    prechecks.map((job) => job.stepRunId ?? -1),
+    prechecks.map((job) => job.type),
+  ]
 }
 
 const toFacts = (row: FactsRow | undefined): PrecheckFacts => ({

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely'
 import type pg from 'pg'
+import { queryAfterBegin } from './postgres-begin.js'
 
 /**
  * Distinct SQL texts given a server-side prepared statement per connection. `in (...)` lists and
@@ -84,17 +85,32 @@ const statementNames = (): StatementNames => {
   }
 }
 
+// Exactly Kysely's `begin` (an isolation level or access mode is sent as it is).
+const PLAIN_BEGIN = /^\s*begin\s*;?\s*$/i
+const BEGUN: PostgresQueryResult<unknown> = { command: 'SELECT', rowCount: 0, rows: [] }
+
 const preparingClient = (client: pg.PoolClient, names: StatementNames): PostgresPoolClient => {
   let inTransaction = false
+  // A plain BEGIN waits to go out with the transaction's first statement (one round trip for both).
+  let beginDeferred = false
+  const send = async (text: string, values: unknown[], name?: string) => {
+    const config = name === undefined ? { text, values } : { name, text, values }
+    if (!beginDeferred) return (await client.query(config)) as PostgresQueryResult<unknown>
+    beginDeferred = false
+    // A statement without parameters may be several (DDL in a migration): BEGIN goes alone first.
+    if (values.length === 0) await client.query('begin')
+    else return (await queryAfterBegin(client, config)) as PostgresQueryResult<unknown>
+    return (await client.query(config)) as PostgresQueryResult<unknown>
+  }
   const run = async (text: string, values: unknown[]): Promise<PostgresQueryResult<unknown>> => {
     const named = values.length > 0 ? names.nameOf(text) : undefined
+    const wasInTransaction = inTransaction || beginDeferred
     try {
-      const config = named === undefined ? { text, values } : { name: named.name, text, values }
-      return (await client.query(config)) as PostgresQueryResult<unknown>
+      return await send(text, values, named?.name)
     } catch (error) {
       if (named === undefined || !isStalePreparedStatement(error)) throw error
       names.retire(named.generation)
-      if (inTransaction) throw error
+      if (wasInTransaction) throw error
       return (await client.query({ text, values })) as PostgresQueryResult<unknown>
     }
   }
@@ -102,6 +118,17 @@ const preparingClient = (client: pg.PoolClient, names: StatementNames): Postgres
     text: string,
     parameters: ReadonlyArray<unknown>,
   ): Promise<PostgresQueryResult<unknown>> => {
+    if (PLAIN_BEGIN.test(text) && parameters.length === 0 && !inTransaction) {
+      beginDeferred = true
+      inTransaction = true
+      return BEGUN
+    }
+    if (beginDeferred && CLOSES_TRANSACTION.test(text)) {
+      // A transaction that sent nothing has nothing to commit or roll back.
+      beginDeferred = false
+      inTransaction = false
+      return BEGUN
+    }
     try {
       return await run(text, [...parameters])
     } finally {
@@ -109,13 +136,21 @@ const preparingClient = (client: pg.PoolClient, names: StatementNames): Postgres
       if (CLOSES_TRANSACTION.test(text)) inTransaction = false
     }
   }
+  const cursor = (submittable: pg.Submittable) => {
+    // pg sends queries in order: the BEGIN goes first, the cursor keeps its own unnamed statement.
+    if (beginDeferred) void client.query('begin').catch(() => undefined)
+    beginDeferred = false
+    return client.query(submittable)
+  }
   return {
     query: ((textOrCursor: unknown, parameters?: ReadonlyArray<unknown>) =>
       typeof textOrCursor === 'string'
         ? query(textOrCursor, parameters ?? [])
-        : // A cursor (streaming) keeps its own unnamed statement.
-          client.query(textOrCursor as pg.Submittable)) as PostgresPoolClient['query'],
-    release: (destroy) => client.release(destroy),
+        : cursor(textOrCursor as pg.Submittable)) as PostgresPoolClient['query'],
+    release: (destroy) => {
+      beginDeferred = false
+      client.release(destroy)
+    },
   }
 }
 
