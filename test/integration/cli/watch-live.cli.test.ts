@@ -221,12 +221,14 @@ describe('tasksgodzilla watching a run driven by the fake agent', { timeout: 120
     const name = '0002-events-live'
     script(name, { steps: '00-only.md\n', '00-only.md.say': 'working\n' })
     const runId = await plannedRun(name)
+    // Both watches start from the run's newest event, however long the CLI takes to start.
+    const [newest] = await server.api<{ id: number }[]>('GET', `/protocols/${runId}/events?limit=1`)
+    const from = ['--after', String(newest!.id)]
     const [json, text] = [
-      spawnCli(['events', 'watch', '--protocol', String(runId), '--json'], server.env),
-      spawnCli(['events', 'watch', '--protocol', String(runId)], server.env),
+      spawnCli(['events', 'watch', '--protocol', String(runId), ...from, '--json'], server.env),
+      spawnCli(['events', 'watch', '--protocol', String(runId), ...from], server.env),
     ]
     try {
-      await new Promise((resolve) => setTimeout(resolve, 2500)) // both connected (start-up takes ~1-2 s)
       await driveToTheEnd(name, runId)
       await json.waitForOutput(/"protocol_completed"/)
       await text.waitForOutput(/ protocol_completed run=/)
