@@ -185,7 +185,7 @@ describe('commit identity', () => {
       allowLocalRepos: true,
       identity: { name: 'Godzilla Bot', email: 'bot@example.com' },
     })
-    expect(await gitClient.commitAll(dir, 'configured identity', signal)).toMatch(/^[0-9a-f]{40}$/)
+    expect((await gitClient.commitAll(dir, 'configured identity', signal)).sha).toMatch(/^[0-9a-f]{40}$/)
     expect(author(dir)).toBe('Godzilla Bot <bot@example.com>|Godzilla Bot <bot@example.com>')
     removeDir(dir)
   })
