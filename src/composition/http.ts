@@ -40,7 +40,7 @@ export const createHttpServer = (runtime: Runtime, listenHost?: string): Promise
     receiveWebhook,
     listBranches: makeListBranches({ ...deps, git }),
     deleteBranch: makeDeleteBranch({ ...deps, git }),
-    importCodeMachine: makeImportCodeMachine({ ...deps, git, files }),
+    importCodeMachine: makeImportCodeMachine({ ...deps, git, files, assets: adapters.assets }),
     notifications: notificationUseCases(config, deps),
     triggerCi: makeTriggerCi({
       ...deps,
