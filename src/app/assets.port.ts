@@ -6,8 +6,6 @@
 export interface Assets {
   /** The UTF-8 text of packaged file `path`; throws when it is missing. */
   readText(path: string): string
-  /** The raw bytes of packaged file `path`, or undefined when it is missing. */
-  readBytes(path: string): Uint8Array | undefined
   /** The permission bits (`mode & 0o777`) of packaged file `path`, or undefined when it is missing. */
   modeOf(path: string): number | undefined
   /** Names of the entries directly in packaged folder `path`; none when it is missing. */

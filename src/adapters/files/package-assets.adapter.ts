@@ -7,7 +7,6 @@ export const createPackageAssets = (root: string): Assets => {
   const at = (path: string): string => join(root, ...path.split('/'))
   return {
     readText: (path) => readFileSync(at(path), 'utf8'),
-    readBytes: (path) => (existsSync(at(path)) ? readFileSync(at(path)) : undefined),
     modeOf: (path) => (existsSync(at(path)) ? statSync(at(path)).mode & 0o777 : undefined),
     list: (path) => (existsSync(at(path)) && statSync(at(path)).isDirectory() ? readdirSync(at(path)) : []),
     absolutePath: at,
