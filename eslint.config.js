@@ -7,6 +7,10 @@ const restrict = (patterns, message) => ({
 })
 
 const OUTER = ['**/adapters/**', '**/faces/**', '**/composition/**']
+const APP_LAYERING = {
+  group: [...OUTER, 'fastify*', 'kysely', 'pg', 'better-sqlite3', 'bullmq', 'ioredis'],
+  message: 'app/ owns the ports; adapters and faces implement or call them, never the reverse.',
+}
 const CROSS_CUTTING = ['**/config.js', '**/logging.js', '**/metrics.js']
 
 export default tseslint.config(
@@ -51,10 +55,27 @@ export default tseslint.config(
   },
   {
     files: ['src/app/**/*.ts'],
-    rules: restrict(
-      [...OUTER, 'fastify*', 'kysely', 'pg', 'better-sqlite3', 'bullmq', 'ioredis'],
-      'app/ owns the ports; adapters and faces implement or call them, never the reverse.',
-    ),
+    rules: { 'no-restricted-imports': ['error', { patterns: [APP_LAYERING] }] },
+  },
+  {
+    // Tests may set files up on disk; the app itself reaches files only through its ports.
+    files: ['src/app/**/*.ts'],
+    ignores: ['src/app/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            APP_LAYERING,
+            {
+              group: ['node:fs', 'node:fs/*', 'fs', 'fs/*'],
+              message:
+                'app/ reaches files through its ports: ContainedFiles (src/app/contained-files.ts) for repository- and agent-controlled files, Assets (src/app/assets.port.ts) for our packaged prompts, schemas and starter files.',
+            },
+          ],
+        },
+      ],
+    },
   },
   {
     files: ['src/adapters/**/*.ts'],

@@ -43,8 +43,8 @@ export interface AppOptions extends AppDeps {
   readonly probes: readonly HealthProbe[]
   /** Where checkouts are: caller-supplied paths must lie in their project's own one. */
   readonly git: Pick<GitClient, 'locateRepo'>
-  /** Resolves those paths through symlinks. */
-  readonly files: Pick<ContainedFiles, 'realPath' | 'exists'>
+  /** Resolves those paths (and a project's local_path) through symlinks. */
+  readonly files: Pick<ContainedFiles, 'realPath' | 'exists' | 'isDirectory'>
   readonly repoPolicy: RepoPolicy
 }
 

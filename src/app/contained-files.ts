@@ -21,6 +21,12 @@ export interface ContainedFiles {
    * itself is refused even when it points inside; it does not check what a hook does later.
    */
   writeText(workspace: string, path: string, text: string, append?: boolean): void
+  /**
+   * Creates file `path` inside `workspace` (creating its folder) with permission bits `mode`,
+   * whatever the umask; false, touching nothing, when anything (even a symlink, even one appearing
+   * meanwhile) already stands there. Refuses (throws) a folder leading outside.
+   */
+  createText(workspace: string, path: string, text: string, mode: number): boolean
   /** Throws unless `path` (followed through every existing symlink) stays inside `workspace`. */
   assertInside(workspace: string, path: string): void
   /**

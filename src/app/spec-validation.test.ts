@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { parsePlanningOutput, SCHEMA_PATHS, validateProtocolSpec } from './spec-validation.js'
+import { packageAssets } from '../../test/support/package-assets.js'
+import { parsePlanningOutput, SCHEMA_FILES, validateProtocolSpec } from './spec-validation.js'
 
 const validStep = {
   id: '01-a',
@@ -11,12 +12,16 @@ const validStep = {
 
 describe('validateProtocolSpec', () => {
   it('accepts a minimal spec and keeps unknown keys', () => {
-    expect(validateProtocolSpec({ steps: [{ ...validStep, extra: 1 }], custom: true })).toEqual([])
+    expect(
+      validateProtocolSpec(packageAssets, { steps: [{ ...validStep, extra: 1 }], custom: true }),
+    ).toEqual([])
   })
 
   it('reports schema errors with a schema:<path> prefix', () => {
-    expect(validateProtocolSpec({ steps: [] })).toEqual(['schema:steps: must NOT have fewer than 1 items'])
-    const errors = validateProtocolSpec({
+    expect(validateProtocolSpec(packageAssets, { steps: [] })).toEqual([
+      'schema:steps: must NOT have fewer than 1 items',
+    ])
+    const errors = validateProtocolSpec(packageAssets, {
       steps: [{ id: 'a', qa: { policy: 'sometimes' }, outputs: { other: 'x' } }],
     })
     expect(errors).toEqual(
@@ -27,12 +32,13 @@ describe('validateProtocolSpec', () => {
         'schema:steps/0/qa/policy: must be equal to one of the allowed values',
       ]),
     )
-    expect(validateProtocolSpec({})).toEqual(['protocol spec missing or malformed'])
+    expect(validateProtocolSpec(packageAssets, {})).toEqual(['protocol spec missing or malformed'])
   })
 
   it('checks engines and paths when told about them', () => {
     const roots = { protocolRoot: '/w/.protocols/p', workspace: '/w' }
     const errors = validateProtocolSpec(
+      packageAssets,
       { steps: [{ ...validStep, engine_id: 'nope', outputs: { protocol: '../../x' } }] },
       { engineIds: ['codex'], roots, probe: { exists: () => false } },
     )
@@ -43,8 +49,10 @@ describe('validateProtocolSpec', () => {
     ])
   })
 
-  it('exposes the schema files for engines', () => {
-    expect(SCHEMA_PATHS.protocolPlanning).toMatch(/schemas\/protocol-planning\.schema\.json$/)
+  it('exposes the schema files for engines, as absolute paths in the package', () => {
+    const path = packageAssets.absolutePath(SCHEMA_FILES.protocolPlanning)
+    expect(path).toMatch(/^\/.*schemas\/protocol-planning\.schema\.json$/)
+    expect(JSON.parse(packageAssets.readText(SCHEMA_FILES.protocolPlanning))).toHaveProperty('properties')
   })
 })
 
@@ -60,15 +68,17 @@ describe('parsePlanningOutput', () => {
   }
 
   it('accepts plain or fenced JSON', () => {
-    expect(parsePlanningOutput(JSON.stringify(good))).toEqual({ ok: good })
-    expect(parsePlanningOutput('```json\n' + JSON.stringify(good) + '\n```')).toEqual({ ok: good })
+    expect(parsePlanningOutput(packageAssets, JSON.stringify(good))).toEqual({ ok: good })
+    expect(parsePlanningOutput(packageAssets, '```json\n' + JSON.stringify(good) + '\n```')).toEqual({
+      ok: good,
+    })
   })
 
   it('explains what is wrong so the agent can retry', () => {
-    expect(parsePlanningOutput('Here is the plan!')).toEqual({
+    expect(parsePlanningOutput(packageAssets, 'Here is the plan!')).toEqual({
       errors: [expect.stringMatching(/^the answer is not JSON/)],
     })
-    expect(parsePlanningOutput(JSON.stringify({ ...good, extra: 1 }))).toEqual({
+    expect(parsePlanningOutput(packageAssets, JSON.stringify({ ...good, extra: 1 }))).toEqual({
       errors: ['schema:(root): must NOT have additional properties (extra)'],
     })
     const unsafe = {
@@ -78,7 +88,7 @@ describe('parsePlanningOutput', () => {
         { filename: '01-a.md', content: '' },
       ],
     }
-    expect(parsePlanningOutput(JSON.stringify(unsafe))).toEqual({
+    expect(parsePlanningOutput(packageAssets, JSON.stringify(unsafe))).toEqual({
       errors: [
         expect.stringContaining('"../00-setup.md" is refused'),
         'step_files: a 00-setup.md step is required',

@@ -1,22 +1,39 @@
-import { existsSync, readFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import { stepFileNameProblem } from '../domain/git-refs.js'
 import type { PathProbe, SpecRoots } from '../domain/spec-paths.js'
 import { resolveStepPaths } from '../domain/spec-paths.js'
 import type { ProtocolSpec } from '../domain/spec.js'
 import { hasSpec, stepNameOf } from '../domain/spec.js'
+import type { Assets } from './assets.port.js'
 
-/** Absolute paths of our JSON Schemas (the planning one is handed to engines as output schema). */
-export const SCHEMA_PATHS = {
-  protocolSpec: join(findSchemasDir(), 'protocol-spec.schema.json'),
-  protocolPlanning: join(findSchemasDir(), 'protocol-planning.schema.json'),
+/** Our JSON Schemas, as packaged assets (the planning one is handed to engines as output schema). */
+export const SCHEMA_FILES = {
+  protocolSpec: 'schemas/protocol-spec.schema.json',
+  protocolPlanning: 'schemas/protocol-planning.schema.json',
 } as const
 
-const ajv = new Ajv({ allErrors: true, strict: false })
-const validateSpecSchema = compile(SCHEMA_PATHS.protocolSpec)
-const validatePlanningSchema = compile(SCHEMA_PATHS.protocolPlanning)
+interface Validators {
+  readonly spec: ValidateFunction
+  readonly planning: ValidateFunction
+}
+
+/** Compiled once per assets root: the schemas are read and compiled on first use only. */
+const compiled = new WeakMap<Assets, Validators>()
+
+const validatorsOf = (assets: Assets): Validators => {
+  let validators = compiled.get(assets)
+  if (!validators) {
+    const ajv = new Ajv({ allErrors: true, strict: false })
+    const compile = (path: string): ValidateFunction =>
+      ajv.compile(JSON.parse(assets.readText(path)) as object)
+    validators = {
+      spec: compile(SCHEMA_FILES.protocolSpec),
+      planning: compile(SCHEMA_FILES.protocolPlanning),
+    }
+    compiled.set(assets, validators)
+  }
+  return validators
+}
 
 export interface SpecCheckOptions {
   /** When given, prompt and output paths are resolved and must stay inside these roots. */
@@ -30,8 +47,13 @@ export interface SpecCheckOptions {
  * Validates a ProtocolSpec and returns readable errors (empty when valid): schema errors first,
  * as `schema:<path>: <message>`, then `<step name>: <problem>` for each step.
  */
-export const validateProtocolSpec = (spec: unknown, options: SpecCheckOptions = {}): string[] => {
+export const validateProtocolSpec = (
+  assets: Assets,
+  spec: unknown,
+  options: SpecCheckOptions = {},
+): string[] => {
   if (!hasSpec(spec)) return ['protocol spec missing or malformed']
+  const validateSpecSchema = validatorsOf(assets).spec
   if (!validateSpecSchema(spec)) return formatErrors(validateSpecSchema.errors)
   const valid = spec as ProtocolSpec
   const errors: string[] = []
@@ -62,13 +84,14 @@ export type PlanningParse = { readonly ok: PlanningOutput } | { readonly errors:
  * against the planning schema and our file-name rules. Errors are readable enough to be fed back
  * to the agent for its one retry.
  */
-export const parsePlanningOutput = (text: string): PlanningParse => {
+export const parsePlanningOutput = (assets: Assets, text: string): PlanningParse => {
   let value: unknown
   try {
     value = JSON.parse(stripFence(text))
   } catch (error) {
     return { errors: [`the answer is not JSON: ${(error as Error).message}`] }
   }
+  const validatePlanningSchema = validatorsOf(assets).planning
   if (!validatePlanningSchema(value)) return { errors: formatErrors(validatePlanningSchema.errors) }
   const output = value as PlanningOutput
   const errors: string[] = []
@@ -97,18 +120,3 @@ const formatErrors = (errors: ErrorObject[] | null | undefined): string[] =>
       error.keyword === 'additionalProperties' ? ` (${String(error.params.additionalProperty)})` : ''
     return `schema:${path}: ${error.message ?? 'is invalid'}${extra}`
   })
-
-function compile(path: string): ValidateFunction {
-  return ajv.compile(JSON.parse(readFileSync(path, 'utf8')) as object)
-}
-
-/** `schemas/` at the project root, found from this module both in `src/` and in `dist/`. */
-function findSchemasDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url))
-  for (let depth = 0; depth < 6; depth++) {
-    const candidate = join(dir, 'schemas')
-    if (existsSync(join(candidate, 'protocol-spec.schema.json'))) return candidate
-    dir = dirname(dir)
-  }
-  throw new Error('schemas/protocol-spec.schema.json was not found above src/app')
-}

@@ -1,6 +1,8 @@
 import type { CodeHosts } from '../app/code-host.port.js'
+import type { Assets } from '../app/assets.port.js'
 import type { ContainedFiles } from '../app/contained-files.js'
 import { createContainedFiles } from '../adapters/files/contained-files.adapter.js'
+import { createPackageAssets } from '../adapters/files/package-assets.adapter.js'
 import type { EngineRegistry } from '../app/engine.port.js'
 import type { GitClient } from '../app/git.port.js'
 import { createBuiltInRegistry } from '../adapters/engines/engine.registry.js'
@@ -9,6 +11,7 @@ import { createBaseSync } from '../adapters/git/base-sync.js'
 import { createGitClient } from '../adapters/git/git.client.js'
 import { createCodeHosts } from '../adapters/hosts/code-hosts.js'
 import type { Config } from '../config.js'
+import { packageRoot } from './package-root.js'
 
 /** The adapters behind the app's outward ports, built once per process and shared by API and jobs. */
 export interface OutwardAdapters {
@@ -19,6 +22,8 @@ export interface OutwardAdapters {
   readonly engines: EngineRegistry
   /** Repository- and agent-controlled files, read and written only inside their workspace. */
   readonly files: ContainedFiles
+  /** Our own packaged files (prompts, schemas, starter assets) under the one package root. */
+  readonly assets: Assets
   /** Rebases a run's branch on its moved base, pushing with a lease. */
   readonly baseSync: BaseSync
 }
@@ -33,6 +38,7 @@ export const buildOutwardAdapters = (config: Config): OutwardAdapters => {
       ...(config.engines.defaultId ? { defaultId: config.engines.defaultId } : {}),
     }),
     files: createContainedFiles({ maxBytes: config.files.containedMaxBytes }),
+    assets: createPackageAssets(packageRoot()),
     baseSync: createBaseSync(gitPolicy(config)),
   }
 }

@@ -1,3 +1,4 @@
+import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { createApp } from '../app/app.js'
 import { makeTriggerCi } from '../app/ci/trigger-ci.js'
@@ -8,6 +9,7 @@ import { makeReceiveWebhook } from '../app/webhooks/receive-webhook.js'
 import { buildApp } from '../faces/http/build-app.js'
 import type { Config } from '../config.js'
 import { notificationUseCases } from './notifications.js'
+import { packageRoot } from './package-root.js'
 import type { Runtime } from './runtime.js'
 
 /**
@@ -40,13 +42,14 @@ export const createHttpServer = (runtime: Runtime, listenHost?: string): Promise
     receiveWebhook,
     listBranches: makeListBranches({ ...deps, git }),
     deleteBranch: makeDeleteBranch({ ...deps, git }),
-    importCodeMachine: makeImportCodeMachine({ ...deps, git, files }),
+    importCodeMachine: makeImportCodeMachine({ ...deps, git, files, assets: adapters.assets }),
     notifications: notificationUseCases(config, deps),
     triggerCi: makeTriggerCi({
       ...deps,
       codeHosts: adapters.codeHosts,
       defaultWorkflow: config.hosts.ciWorkflow,
     }),
+    consoleRoot: join(packageRoot(), 'dist', 'console'),
     watchEvents: makeWatchEvents({ repos: deps.repos, signal: runtime.signal }),
     logger: runtime.logger,
     metrics: runtime.metrics,

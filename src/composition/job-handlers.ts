@@ -21,6 +21,7 @@ export const createProtocolJobDeps = (runtime: Runtime): ProtocolJobDeps => {
     codeHosts: adapters.codeHosts,
     paths: { logsDir: config.engines.logsDir },
     files: adapters.files,
+    assets: adapters.assets,
     engineTimeoutMs: config.engines.timeoutMs,
     engineStallMs: config.engines.stallMs,
     notifier: notificationJobDeps(config),

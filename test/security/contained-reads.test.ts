@@ -23,6 +23,7 @@ import { DIALECTS, openMigratedDatabase, unavailable } from '../support/database
 import { git, removeDir, tempDir } from '../support/git-repos.js'
 import { jobRun, makeJobDeps } from '../support/protocol-jobs.js'
 import { readState, seedPlanningRun, startStep } from '../integration/jobs/protocol-fixture.js'
+import { packageAssets } from '../support/package-assets.js'
 
 const RECORDING_AGENT = fileURLToPath(new URL('../fixtures/agents/recording-agent.mjs', import.meta.url))
 const CM_FIXTURES = fileURLToPath(new URL('../fixtures/codemachine/', import.meta.url))
@@ -150,7 +151,7 @@ describe('the contained reader', () => {
       const writer = writerAfter(config, 2000)
       const started = Date.now()
       try {
-        expect(() => loadCodeMachineWorkspace(files, workspace)).toThrow(
+        expect(() => loadCodeMachineWorkspace({ files, assets: packageAssets }, workspace)).toThrow(
           /sub\.agents\.js.*not a regular file \(FIFO\)/,
         )
         expect(Date.now() - started).toBeLessThan(1000)

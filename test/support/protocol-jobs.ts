@@ -12,6 +12,7 @@ import type { JobAttempt } from '../../src/app/queue-runtime/job-handler.js'
 import type { JobCounters, ProtocolJobDeps } from '../../src/app/protocol/protocol-job-deps.js'
 import type { Config } from '../../src/config.js'
 import type { DatabaseHandle } from '../../src/adapters/storage/database.js'
+import { packageAssets } from './package-assets.js'
 
 export const DEMO_AGENT = fileURLToPath(new URL('../../fixtures/agents/demo-agent.mjs', import.meta.url))
 
@@ -103,6 +104,7 @@ export const makeJobDeps = (
   counters: options.counters ?? recordingCounters().counters,
   paths: { logsDir: join(root, 'logs') },
   files: createContainedFiles(options.containedMaxBytes ? { maxBytes: options.containedMaxBytes } : {}),
+  assets: packageAssets,
   engineTimeoutMs: 20_000,
   notifier: {
     sender: createHttpNotificationSender({ allowPrivate: true, timeoutMs: 5_000 }),

@@ -1,5 +1,6 @@
 import {
   closeSync,
+  fchmodSync,
   constants,
   existsSync,
   fstatSync,
@@ -40,6 +41,7 @@ export const createContainedFiles = (options: ContainedFilesOptions = {}): Conta
   return {
     readText: (workspace, path, fallback = '') => readContained(workspace, path, fallback, maxBytes),
     writeText: writeContained,
+    createText: createContained,
     assertInside: assertInsideWorkspace,
     realPath: realPathOfDeepestAncestor,
     isDirectory: (path) => statOf(path)?.isDirectory() ?? false,
@@ -123,6 +125,29 @@ const writeContained = (workspace: string, path: string, text: string, append = 
     closeSync(fd)
   }
 }
+
+const createContained = (workspace: string, path: string, text: string, mode: number): boolean => {
+  const target = resolve(workspace, path)
+  assertInsideWorkspace(workspace, dirname(target))
+  mkdirSync(dirname(target), { recursive: true })
+  assertInsideWorkspace(workspace, dirname(target))
+  let fd: number
+  try {
+    fd = openSync(target, CREATE_FLAGS, mode)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false
+    throw error
+  }
+  try {
+    fchmodSync(fd, mode)
+    writeSync(fd, text)
+  } finally {
+    closeSync(fd)
+  }
+  return true
+}
+
+const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW
 
 const assertInsideWorkspace = (workspace: string, path: string): void => {
   const root = realpathSync(workspace)

@@ -5,6 +5,7 @@ import { protocolNameProblem } from '../../domain/protocol-name.js'
 import type { ProtocolRun } from '../../domain/protocol-run.js'
 import { authorizeProject } from '../access.js'
 import type { AppDeps } from '../app-deps.js'
+import type { Assets } from '../assets.port.js'
 import type { ContainedFiles } from '../contained-files.js'
 import { withTrace, type ChangeOrigin } from '../context.js'
 import type { GitClient } from '../git.port.js'
@@ -31,6 +32,8 @@ export type ImportDeps = Pick<AppDeps, 'uow' | 'repos' | 'jobPolicy'> & {
   readonly git: Pick<GitClient, 'locateRepo'>
   /** Reads the workspace's config files, contained and size-capped. */
   readonly files: ContainedFiles
+  /** The JSON Schema a workspace's spec is validated against. */
+  readonly assets: Assets
 }
 
 /**
@@ -52,7 +55,7 @@ export const makeImportCodeMachine =
     const problem = protocolNameProblem(input.protocolName)
     if (problem) throw new AppError('ORC_VALIDATION_FAILED', problem, { field: 'protocol_name' })
     const workspacePath = checkWorkspaceLocation(deps, project, input.workspacePath)
-    const loaded = loadCodeMachineWorkspace(deps.files, workspacePath)
+    const loaded = loadCodeMachineWorkspace(deps, workspacePath)
     return deps.uow.run(async (tx) => {
       await authorizeProject(tx, projectId, ctx)
       const run = await tx.runs.create({

@@ -20,6 +20,7 @@ import { expandPlaceholders, resolveSpecPath, type SpecRoots } from '../../domai
 import type { ProtocolSpec } from '../../domain/spec.js'
 import { isPathOutsideWorkspace, PATH_OUTSIDE_WORKSPACE, type ContainedFiles } from '../contained-files.js'
 import { validateProtocolSpec } from '../spec-validation.js'
+import type { Assets } from '../assets.port.js'
 import { parseConfigModule, parseJsonFile } from './js-literal.js'
 
 /** A workspace read and mapped, with the spec built from it and that spec's validation errors. */
@@ -49,7 +50,10 @@ const CONFIG_FILES = {
  * prompt path leaving the workspace, no `main.agents.js`) is a ConfigError with file:line:col.
  * Placeholders are expanded before paths are validated (the original validated them raw).
  */
-export const loadCodeMachineWorkspace = (files: ContainedFiles, workspacePath: string): LoadedCodeMachine => {
+export const loadCodeMachineWorkspace = (
+  { files, assets }: { readonly files: ContainedFiles; readonly assets: Assets },
+  workspacePath: string,
+): LoadedCodeMachine => {
   if (!files.isDirectory(workspacePath))
     throw new AppError(
       'ORC_WORKSPACE_NOT_FOUND',
@@ -82,7 +86,7 @@ export const loadCodeMachineWorkspace = (files: ContainedFiles, workspacePath: s
     spec,
     payload: codeMachinePayload(workspace),
     template: workspace.template,
-    errors: validateProtocolSpec(spec, { roots, probe: files }),
+    errors: validateProtocolSpec(assets, spec, { roots, probe: files }),
     unattachedModules: unattachedModules(workspace),
   }
 }

@@ -9,7 +9,7 @@ import { withTrace, type ChangeOrigin } from '../context.js'
 import { unreadableProjects } from '../events/visibility.js'
 import { enqueueJob } from '../queue-runtime/enqueue.js'
 import { generateToken, hashToken } from '../secrets.js'
-import { checkLocalPath, type RepoPolicy } from './local-path.js'
+import { checkLocalPath, type LocalPathProbe, type RepoPolicy } from './local-path.js'
 
 export interface CreateProjectInput {
   readonly name: string
@@ -42,11 +42,16 @@ const SETUP_DESCRIPTION = 'Project setup and bootstrap'
  * credentials), a `local_path` outside what the policy allows, an `api_token` that is not a token.
  */
 export const makeCreateProject =
-  ({ uow, jobPolicy, repoPolicy }: Pick<AppDeps, 'uow' | 'jobPolicy'> & { repoPolicy: RepoPolicy }) =>
+  ({
+    uow,
+    jobPolicy,
+    repoPolicy,
+    files,
+  }: Pick<AppDeps, 'uow' | 'jobPolicy'> & { repoPolicy: RepoPolicy; files: LocalPathProbe }) =>
   (input: CreateProjectInput, ctx: ChangeOrigin): Promise<Project> => {
     parseGitUrl(input.gitUrl, repoPolicy)
     refuseModelIssue(defaultModelsIssue(input.defaultModels))
-    const localPath = input.localPath === null ? null : checkLocalPath(input.localPath, repoPolicy)
+    const localPath = input.localPath === null ? null : checkLocalPath(files, input.localPath, repoPolicy)
     const { api_token: token, ...otherSecrets } = input.secrets ?? {}
     const apiTokenHash = token === undefined ? null : hashToken(checkProjectToken(token))
     return uow.run(async (tx) => {
@@ -93,12 +98,12 @@ export const makeListProjects =
 
 /** Updates a project; returns the new token once when one was generated. */
 export const makeUpdateProject =
-  ({ uow, repoPolicy }: Pick<AppDeps, 'uow'> & { repoPolicy: RepoPolicy }) =>
+  ({ uow, repoPolicy, files }: Pick<AppDeps, 'uow'> & { repoPolicy: RepoPolicy; files: LocalPathProbe }) =>
   (projectId: number, input: UpdateProjectInput, ctx: ChangeOrigin): Promise<{ project: Project; apiToken?: string }> =>
     uow.run(async (tx) => {
       await authorizeProject(tx, projectId, ctx)
       refuseModelIssue(defaultModelsIssue(input.defaultModels))
-      const localPath = input.localPath ? checkLocalPath(input.localPath, repoPolicy) : input.localPath
+      const localPath = input.localPath ? checkLocalPath(files, input.localPath, repoPolicy) : input.localPath
       if (input.rotateApiToken && input.apiToken !== undefined) {
         throw new AppError('ORC_BAD_REQUEST', 'Give either api_token or rotate_api_token, not both')
       }

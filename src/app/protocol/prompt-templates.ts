@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto'
-import { existsSync, readFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import type { Assets } from '../assets.port.js'
 
-/** Our own prompt templates, in `prompts/` at the project root. */
+/** Our own prompt templates, in `prompts/` of the package (read through {@link Assets}). */
 export const PROMPT_FILES = {
   plan: 'protocol-plan.md',
   decompose: 'step-decompose.md',
@@ -19,13 +17,16 @@ export interface PromptTemplate {
   readonly version: string
 }
 
-const cache = new Map<PromptName, PromptTemplate>()
+/** Templates already read, per assets root. */
+const caches = new WeakMap<Assets, Map<PromptName, PromptTemplate>>()
 
-/** Reads (once) one of our prompt templates. */
-export const loadPrompt = (name: PromptName): PromptTemplate => {
+/** Reads (once per assets root) one of our prompt templates. */
+export const loadPrompt = (assets: Assets, name: PromptName): PromptTemplate => {
+  let cache = caches.get(assets)
+  if (!cache) caches.set(assets, (cache = new Map()))
   const cached = cache.get(name)
   if (cached) return cached
-  const text = readFileSync(join(findPromptsDir(), PROMPT_FILES[name]), 'utf8')
+  const text = assets.readText(`prompts/${PROMPT_FILES[name]}`)
   const template = { text, version: createHash('sha256').update(text).digest('hex').slice(0, 12) }
   cache.set(name, template)
   return template
@@ -34,13 +35,3 @@ export const loadPrompt = (name: PromptName): PromptTemplate => {
 /** Joins titled sections with real newlines: `## Title\n\nbody`. */
 export const promptSections = (head: string, sections: ReadonlyArray<readonly [string, string]>): string =>
   [head.trimEnd(), ...sections.map(([title, body]) => `## ${title}\n\n${body.trimEnd()}`)].join('\n\n') + '\n'
-
-function findPromptsDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url))
-  for (let depth = 0; depth < 6; depth++) {
-    const candidate = join(dir, 'prompts')
-    if (existsSync(join(candidate, PROMPT_FILES.plan))) return candidate
-    dir = dirname(dir)
-  }
-  throw new Error('prompts/protocol-plan.md was not found above its own folder')
-}

@@ -1,5 +1,6 @@
 import type { Config } from '../../config.js'
 import type { CodeHosts } from '../code-host.port.js'
+import type { Assets } from '../assets.port.js'
 import type { ContainedFiles } from '../contained-files.js'
 import type { QaVerdict } from '../../domain/verdict.js'
 import type { EngineRegistry } from '../engine.port.js'
@@ -57,6 +58,8 @@ export interface ProtocolJobDeps {
   readonly paths: JobPaths
   /** The only way handlers read or write repository- and agent-controlled files. */
   readonly files: ContainedFiles
+  /** Our own packaged files: prompt templates, JSON Schemas, starter assets. */
+  readonly assets: Assets
   /** Wall-clock limit of one engine call. */
   readonly engineTimeoutMs: number
   /** The notification delivery job's sender and global default receiver. */

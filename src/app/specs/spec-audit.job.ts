@@ -57,7 +57,7 @@ const auditRun = (deps: ProtocolJobDeps, run: ProtocolRun, backfill: boolean) =>
     spec = buildSpecFromStepFiles(deps.files.list(root), { qaPolicy: 'full', engineId: null })
   if (!spec) return undefined
   const roots = root && run.worktreePath ? { protocolRoot: root, workspace: run.worktreePath } : undefined
-  const errors = validateProtocolSpec(spec, {
+  const errors = validateProtocolSpec(deps.assets, spec, {
     engineIds: deps.engines.ids(),
     ...(roots ? { roots, probe: deps.files } : {}),
   })

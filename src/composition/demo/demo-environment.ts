@@ -1,17 +1,13 @@
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
+import { packageRoot } from '../package-root.js'
 
 /** The bundled demo agent (`fixtures/agents/demo-agent.mjs` at the project root). */
 export const demoAgentPath = (): string => {
-  let dir = dirname(fileURLToPath(import.meta.url))
-  for (let depth = 0; depth < 5; depth++) {
-    const candidate = join(dir, 'fixtures', 'agents', 'demo-agent.mjs')
-    if (existsSync(candidate)) return candidate
-    dir = dirname(dir)
-  }
-  throw new Error('fixtures/agents/demo-agent.mjs was not found above src/')
+  const path = join(packageRoot(), 'fixtures', 'agents', 'demo-agent.mjs')
+  if (!existsSync(path)) throw new Error(`${path} was not found in the package`)
+  return path
 }
 
 /** A small git repository with one commit on `main`, at `<dir>/sample-repo` (kept when it exists). */

@@ -52,6 +52,8 @@ export interface HttpDeps extends WebhookRouteDeps, BranchRouteDeps, CodeMachine
   readonly bindHost: string
   readonly allowedHosts: readonly string[]
   readonly notifications: NotificationUseCases
+  /** Folder of the built console; the composition root passes `dist/console` of the package root. */
+  readonly consoleRoot?: string
 }
 
 /** Builds the HTTP face without listening, so tests can drive it through `inject()`. */
@@ -107,6 +109,6 @@ export const buildApp = async (deps: HttpDeps): Promise<FastifyInstance> => {
   await server.register(ciRoutes, { triggerCi: deps.triggerCi })
   await server.register(notificationRoutes, { notifications: deps.notifications })
   await server.register(mcpHttpRoutes, { inject: (options: InjectOptions) => server.inject(options) })
-  await server.register(consoleRoutes)
+  await server.register(consoleRoutes, deps.consoleRoot === undefined ? {} : { root: deps.consoleRoot })
   return server
 }

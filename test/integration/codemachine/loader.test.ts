@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { createContainedFiles } from '../../../src/adapters/files/contained-files.adapter.js'
 import { loadCodeMachineWorkspace } from '../../../src/app/codemachine/load-workspace.js'
 import { isAppError } from '../../../src/domain/app-error.js'
+import { packageAssets } from '../../support/package-assets.js'
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/codemachine/', import.meta.url))
 /** `UPDATE_GOLDEN=1 npx vitest run …` rewrites the expected files (review the diff). */
@@ -20,7 +21,7 @@ const golden = (name: string, file: string, actual: string) => {
 /** The loader's result with the fixture folder written as `<workspace>`, so goldens are portable. */
 const portable = (name: string): string => {
   const workspace = join(FIXTURES, name)
-  const loaded = loadCodeMachineWorkspace(createContainedFiles(), workspace)
+  const loaded = loadCodeMachineWorkspace({ files: createContainedFiles(), assets: packageAssets }, workspace)
   const shown = {
     root: loaded.root,
     template_config: loaded.payload,
@@ -33,7 +34,7 @@ const portable = (name: string): string => {
 
 const configErrorOf = (name: string): string => {
   try {
-    loadCodeMachineWorkspace(createContainedFiles(), join(FIXTURES, name))
+    loadCodeMachineWorkspace({ files: createContainedFiles(), assets: packageAssets }, join(FIXTURES, name))
   } catch (error) {
     if (isAppError(error) && error.code === 'ORC_CODEMACHINE_CONFIG_INVALID') return `${error.message}\n`
     throw error
@@ -67,7 +68,8 @@ describe('CodeMachine workspace loader (golden files)', () => {
 })
 
 describe('CodeMachine loader rules', () => {
-  const load = (name: string) => loadCodeMachineWorkspace(createContainedFiles(), join(FIXTURES, name))
+  const load = (name: string) =>
+    loadCodeMachineWorkspace({ files: createContainedFiles(), assets: packageAssets }, join(FIXTURES, name))
 
   it('reads export default and module.exports (through a const) alike, camelCase or snake_case', () => {
     expect(load('esm-camel').spec.steps.map((step) => step.name)).toEqual([
@@ -112,7 +114,10 @@ describe('CodeMachine loader rules', () => {
 
   it('turns a missing workspace into ORC_WORKSPACE_NOT_FOUND', () => {
     expect(() =>
-      loadCodeMachineWorkspace(createContainedFiles(), join(FIXTURES, 'no-such-workspace')),
+      loadCodeMachineWorkspace(
+        { files: createContainedFiles(), assets: packageAssets },
+        join(FIXTURES, 'no-such-workspace'),
+      ),
     ).toThrow(expect.objectContaining({ code: 'ORC_WORKSPACE_NOT_FOUND' }))
   })
 
@@ -128,13 +133,17 @@ describe('CodeMachine loader rules', () => {
       writeFileSync(outside, readFileSync(join(workspace, link)))
       rmSync(join(workspace, link))
       symlinkSync(outside, join(workspace, link))
-      expect(() => loadCodeMachineWorkspace(createContainedFiles(), workspace)).toThrow(
+      expect(() =>
+        loadCodeMachineWorkspace({ files: createContainedFiles(), assets: packageAssets }, workspace),
+      ).toThrow(
         expect.objectContaining({
           code: 'ORC_CODEMACHINE_CONFIG_INVALID',
           details: expect.objectContaining({ file: `.codemachine/${file}` }),
         }),
       )
-      expect(() => loadCodeMachineWorkspace(createContainedFiles(), workspace)).toThrow(problem)
+      expect(() =>
+        loadCodeMachineWorkspace({ files: createContainedFiles(), assets: packageAssets }, workspace),
+      ).toThrow(problem)
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }

@@ -7,6 +7,7 @@ import { createContainedFiles } from '../../../src/adapters/files/contained-file
 import { loadCodeMachineWorkspace } from '../../../src/app/codemachine/load-workspace.js'
 import { recordImport } from '../../../src/app/codemachine/record-import.js'
 import { seedProject } from '../../support/fixtures.js'
+import { packageAssets } from '../../support/package-assets.js'
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/codemachine/', import.meta.url))
 /** The CodeMachine stand-in agent: answers with its model and the whole prompt it was given. */
@@ -22,7 +23,7 @@ export const importWorkspace = async (
   const workspace = join(root, 'ws')
   cpSync(join(FIXTURES, 'esm-camel'), workspace, { recursive: true })
   prepare(workspace)
-  const loaded = loadCodeMachineWorkspace(createContainedFiles(), workspace)
+  const loaded = loadCodeMachineWorkspace({ files: createContainedFiles(), assets: packageAssets }, workspace)
   return createUnitOfWork(handle.db).run(async (tx) => {
     const project = await seedProject(tx, {
       name: `cm-${Math.random().toString(16).slice(2, 8)}`,

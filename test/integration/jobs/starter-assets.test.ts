@@ -7,6 +7,8 @@ import type { DatabaseHandle } from '../../../src/adapters/storage/database.js'
 import { createUnitOfWork } from '../../../src/adapters/storage/unit-of-work.js'
 import { createProjectSetupHandler } from '../../../src/app/protocol/setup/project-setup.job.js'
 import { STARTER_ASSETS } from '../../../src/app/protocol/setup/starter-assets.js'
+import { createContainedFiles } from '../../../src/adapters/files/contained-files.adapter.js'
+import { packageAssets } from '../../support/package-assets.js'
 import { DIALECTS, openMigratedDatabase, unavailable } from '../../support/databases.js'
 import { git, makeLocalRepo, removeDir, tempDir } from '../../support/git-repos.js'
 import { jobRun, makeJobDeps } from '../../support/protocol-jobs.js'
@@ -133,7 +135,7 @@ describe('starter CI stages', () => {
   it("run the project's own commands and fail when they fail", async () => {
     dir = tempDir('tgz-stages-')
     const { writeStarterAssets } = await import('../../../src/app/protocol/setup/starter-assets.js')
-    writeStarterAssets(dir)
+    writeStarterAssets({ assets: packageAssets, files: createContainedFiles() }, dir)
     // Nothing to run: each stage says so and passes.
     expect(stage('test')).toMatchObject({ status: 0, stdout: expect.stringContaining('nothing to do') })
     const scripts = (test: string) =>

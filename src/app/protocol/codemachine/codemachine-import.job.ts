@@ -22,7 +22,7 @@ export const createCodeMachineImportHandler =
     if (!run || run.status !== 'planning') return { skipped: `run is ${run?.status ?? 'gone'}` }
     let loaded: LoadedCodeMachine
     try {
-      loaded = loadCodeMachineWorkspace(deps.files, payload.workspace_path)
+      loaded = loadCodeMachineWorkspace(deps, payload.workspace_path)
     } catch (error) {
       const known =
         isAppError(error) &&

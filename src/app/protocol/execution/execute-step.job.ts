@@ -3,7 +3,7 @@ import type { JsonObject } from '../../../domain/json.js'
 import { retryFeedbackSections } from '../../../domain/retry-feedback.js'
 import { reviewFeedbackSections } from '../../../domain/review-feedback.js'
 import { mergeConflictSections } from '../../../domain/merge-conflict.js'
-import { isPathOutsideWorkspace, type ContainedFiles } from '../../contained-files.js'
+import { isPathOutsideWorkspace } from '../../contained-files.js'
 import type { ChangeOrigin } from '../../context.js'
 import type { ResolvedStepPaths } from '../../../domain/spec-paths.js'
 import type { WorktreeInfo } from '../../git.port.js'
@@ -50,7 +50,7 @@ export const createExecuteStepHandler =
       return stop(deps, context, { type: 'spec_validation_error', message }, ctx)
     }
     const prompt = refusedRead(() =>
-      executePrompt(deps.files, { context, worktree: workspace.ok, paths: files, job }),
+      executePrompt(deps, { context, worktree: workspace.ok, paths: files, job }),
     )
     if (typeof prompt !== 'string') return stop(deps, context, prompt, ctx)
     const input = {
@@ -149,7 +149,7 @@ const refusedRead = (
  * the previous attempt was interrupted.
  */
 const executePrompt = (
-  files: ContainedFiles,
+  { files, assets }: Pick<ProtocolJobDeps, 'files' | 'assets'>,
   {
     context,
     worktree,
@@ -157,7 +157,7 @@ const executePrompt = (
     job,
   }: { context: StepScope; worktree: WorktreeInfo; paths: ResolvedStepPaths; job: JobAttempt },
 ): string =>
-  promptSections(loadPrompt('execute').text, [
+  promptSections(loadPrompt(assets, 'execute').text, [
     ['Protocol', `Name: ${context.run.protocolName}\nWorktree: ${worktree.path}`],
     ['Plan (plan.md)', files.readText(worktree.path, join(worktree.protocolRoot, 'plan.md'), '(no plan.md)')],
     ['Step', `Step file: ${context.step.stepName}\n\n${files.readText(worktree.path, paths.promptPath)}`],

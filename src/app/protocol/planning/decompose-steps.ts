@@ -6,6 +6,7 @@ import type { WorktreeInfo } from '../../git.port.js'
 import { planLogPath, callEngine } from '../execution/engine-call.js'
 import type { RunAndProject } from '../run-workspace.js'
 import { loadPrompt, promptSections } from '../prompt-templates.js'
+import type { Assets } from '../../assets.port.js'
 import type { ProtocolJobDeps } from '../protocol-job-deps.js'
 
 /** What the decomposition pass did, for the `planned` event and the run's usage. */
@@ -56,7 +57,7 @@ export const decomposeSteps = async (
       run: { ...loaded.run, tokensUsed: loaded.run.tokensUsed + tokens },
       phase: 'plan',
       modelPhase: 'decompose',
-      prompt: decomposePrompt(loaded, plan, name, current),
+      prompt: decomposePrompt(deps.assets, loaded, plan, name, current),
       workingDir: worktree.path,
       logPath: planLogPath(deps, loaded.run.id),
       signal,
@@ -107,8 +108,14 @@ const readOrRefusal = (
 }
 
 /** Our decompose template, then the protocol, its plan and the step file to refine. */
-const decomposePrompt = ({ run }: RunAndProject, plan: string, name: string, current: string): string =>
-  promptSections(loadPrompt('decompose').text, [
+const decomposePrompt = (
+  assets: Assets,
+  { run }: RunAndProject,
+  plan: string,
+  name: string,
+  current: string,
+): string =>
+  promptSections(loadPrompt(assets, 'decompose').text, [
     ['Protocol', `Name: ${run.protocolName}`],
     ['Plan (plan.md)', plan || '(no plan.md)'],
     ['Step', `Step file: ${name}\n\n${current}`],

@@ -35,7 +35,7 @@ export const createPlanProtocolHandler =
       return { outcome: 'blocked', reason: 'repo_missing' }
     }
     const worktree = workspace.ok
-    const prompt = planningPrompt(loaded, worktree, workspace.repoPath)
+    const prompt = planningPrompt(deps.assets, loaded, worktree, workspace.repoPath)
     const planner = await askPlanner(deps, loaded, worktree, prompt, job.signal)
     if (planner.kind !== 'ok') return recordPlannerFailure(deps, loaded, planner, ctx)
     const stepFiles = writePlanningFiles(deps.files, worktree.path, worktree.protocolRoot, planner.output)
@@ -63,7 +63,7 @@ const finishPlan = async (
   const spec: ProtocolSpec = hasSpec(stored)
     ? (stored as unknown as ProtocolSpec)
     : buildSpecFromStepFiles(deps.files.list(worktree.protocolRoot), { qaPolicy: 'full', engineId: null })
-  const errors = validateProtocolSpec(spec, {
+  const errors = validateProtocolSpec(deps.assets, spec, {
     roots: { protocolRoot: worktree.protocolRoot, workspace: worktree.path },
     probe: deps.files,
     engineIds: deps.engines.ids(),
@@ -89,7 +89,7 @@ const finishPlan = async (
       ...leftOutMetadata(leftOut),
       engine_id: planner.call.engineId,
       model: planner.call.model,
-      prompt_version: loadPrompt('plan').version,
+      prompt_version: loadPrompt(deps.assets, 'plan').version,
       estimated_tokens: planner.call.estimate,
       ...decomposed.metadata,
     },

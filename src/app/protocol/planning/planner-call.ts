@@ -1,9 +1,10 @@
 import type { WorktreeInfo } from '../../git.port.js'
-import { parsePlanningOutput, SCHEMA_PATHS, type PlanningOutput } from '../../spec-validation.js'
+import { parsePlanningOutput, SCHEMA_FILES, type PlanningOutput } from '../../spec-validation.js'
 import { callEngine, planLogPath, type EngineCallOutcome } from '../execution/engine-call.js'
 import type { RunAndProject } from '../run-workspace.js'
 import { loadPrompt, promptSections } from '../prompt-templates.js'
 import { protocolNumber } from '../commit-message.js'
+import type { Assets } from '../../assets.port.js'
 import type { ProtocolJobDeps } from '../protocol-job-deps.js'
 
 /** Attempts at a valid planning answer: the first, plus one fed with the validation errors. */
@@ -21,9 +22,14 @@ export type PlannerOutcome =
   | Extract<EngineCallOutcome, { kind: 'budget' | 'failed' }>
 
 /** The planning prompt: our template, then the task and where things are. */
-export const planningPrompt = ({ run }: RunAndProject, worktree: WorktreeInfo, repoPath: string): string => {
+export const planningPrompt = (
+  assets: Assets,
+  { run }: RunAndProject,
+  worktree: WorktreeInfo,
+  repoPath: string,
+): string => {
   const [, ...rest] = run.protocolName.split('-')
-  return promptSections(loadPrompt('plan').text, [
+  return promptSections(loadPrompt(assets, 'plan').text, [
     [
       'Protocol',
       [
@@ -64,13 +70,13 @@ export const askPlanner = async (
       workingDir: worktree.path,
       logPath: planLogPath(deps, run.id),
       signal,
-      outputSchemaPath: SCHEMA_PATHS.protocolPlanning,
+      outputSchemaPath: deps.assets.absolutePath(SCHEMA_FILES.protocolPlanning),
       label: `planning ${run.protocolName}`,
     })
     if (call.kind !== 'done') return call
     tokens += call.promptTokens + call.completionTokens
     costUsd += call.result.costUsd ?? 0
-    const parsed = parsePlanningOutput(answerText(call))
+    const parsed = parsePlanningOutput(deps.assets, answerText(call))
     if ('ok' in parsed) return { kind: 'ok', output: parsed.ok, call, tokens, costUsd }
     errors = parsed.errors
     prompt = retryPrompt(basePrompt, errors)

@@ -142,7 +142,10 @@ const qaPrompt = async (
   const custom = context.stepSpec.qa.prompt
     ? resolveSpecPath(context.stepSpec.qa.prompt, roots, deps.files)
     : undefined
-  const head = custom && 'path' in custom ? read(custom.path, loadPrompt('qa').text) : loadPrompt('qa').text
+  const head =
+    custom && 'path' in custom
+      ? read(custom.path, loadPrompt(deps.assets, 'qa').text)
+      : loadPrompt(deps.assets, 'qa').text
   return promptSections(head, [
     ['Plan (plan.md)', read(join(root, 'plan.md'), '(none)')],
     ['Context (context.md)', read(join(root, 'context.md'), '(none)')],

@@ -11,7 +11,7 @@ import { jobContext } from '../job-origin.js'
 import { readRunAndProject, type RunAndProject } from '../run-workspace.js'
 import { hasAnswers, ONBOARDING_QUESTIONS, questionsMetadata } from './onboarding-questions.js'
 import type { ProtocolJobDeps } from '../protocol-job-deps.js'
-import { writeStarterAssets } from './starter-assets.js'
+import { writeStarterAssets, type StarterAssetsDeps } from './starter-assets.js'
 
 /**
  * project_setup_job: locates (or, here only, clones) the checkout, records its path, optionally
@@ -76,7 +76,7 @@ const onboard = async (deps: ProtocolJobDeps, loaded: RunAndProject, job: JobAtt
   const events: ChangeEvent[] = []
   if (!before.exists)
     events.push({ type: 'setup_cloned', message: `Cloned into ${repoPath}.`, metadata: { path: repoPath } })
-  if (deps.config.onboarding.writeAssets) events.push(writeAssets(repoPath))
+  if (deps.config.onboarding.writeAssets) events.push(writeAssets(deps, repoPath))
   const hasOrigin = await deps.git.hasOrigin(repoPath, job.signal)
   events.push({
     type: 'setup_git_remote',
@@ -155,9 +155,9 @@ const repoProblem = async (
     await blockRun(tx, run.id, { type: 'setup_clone_failed', message: 'Cloning the repository failed.' }, ctx)
 }
 
-const writeAssets = (repoPath: string): ChangeEvent => {
+const writeAssets = (deps: StarterAssetsDeps, repoPath: string): ChangeEvent => {
   try {
-    const { written, kept } = writeStarterAssets(repoPath)
+    const { written, kept } = writeStarterAssets(deps, repoPath)
     return {
       type: 'setup_assets',
       message: `Starter assets: ${written.length} written, ${kept.length} already present.`,

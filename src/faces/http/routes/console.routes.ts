@@ -71,7 +71,7 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleRoutesOptions> = async (se
   })
 }
 
-/** `dist/console` beside `src/` or `dist/`: this file sits four folders below the package root either way. */
+/** `dist/console` beside `src/` or `dist/` (this file sits four folders below the package root either way), for a server built without the composition root's `consoleRoot` (tests). */
 export const defaultConsoleRoot = (): string =>
   resolve(dirname(fileURLToPath(import.meta.url)), '../../../../dist/console')
 
