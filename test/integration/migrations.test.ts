@@ -52,9 +52,9 @@ describe('migrations', () => {
       'notification_targets',
       'projects',
       'protocol_runs',
-      'run_leases',
       'review_comments',
       'review_windows',
+      'run_leases',
       'step_runs',
       'webhook_deliveries',
     ])
