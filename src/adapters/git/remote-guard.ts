@@ -1,37 +1,16 @@
 import { lookup } from 'node:dns/promises'
-import { BlockList, isIP } from 'node:net'
+import { isIP } from 'node:net'
 import { AppError } from '../../domain/app-error.js'
 import { parseGitUrl, redactGitUrl } from '../../domain/git-url.js'
+import { isPrivateAddress as isInternalAddress } from '../net/private-address.js'
 
-/** Addresses a clone must not reach on its own say-so: loopback, private, link-local, shared, reserved. */
-const PRIVATE = new BlockList()
-for (const [network, prefix] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.0.0.0', 24],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15],
-  ['224.0.0.0', 3],
-] as const)
-  PRIVATE.addSubnet(network, prefix, 'ipv4')
-for (const [network, prefix] of [
-  ['::', 127],
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['ff00::', 8],
-] as const)
-  PRIVATE.addSubnet(network, prefix, 'ipv6')
-
-/** True for an address in a loopback, private, link-local or reserved range (IPv4-mapped IPv6 included). */
-export const isPrivateAddress = (address: string): boolean => {
-  const family = isIP(address)
-  if (family === 0) return true
-  return PRIVATE.check(address, family === 4 ? 'ipv4' : 'ipv6')
-}
+/**
+ * True for an address a clone must not reach on its own say-so (loopback, private, link-local,
+ * shared, reserved; IPv4-mapped IPv6 included), and for anything that is not an address at all.
+ * The ranges are the outbound-URL guard's, shared with notification receivers.
+ */
+export const isPrivateAddress = (address: string): boolean =>
+  isIP(address) === 0 || isInternalAddress(address)
 
 export type Resolve = (host: string) => Promise<readonly string[]>
 
