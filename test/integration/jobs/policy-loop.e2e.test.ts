@@ -2,22 +2,13 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createProtocolJobHandlers } from '../../../src/app/protocol/protocol-handlers.js'
-import { loadConfig } from '../../../src/config.js'
 import { driveDemo } from '../../../src/composition/demo/demo-driver.js'
-import { createLogger } from '../../../src/logging.js'
-import {
-  createProtocolJobDeps,
-  startServer,
-  startWorker,
-  type RunningServer,
-  type RunningWorker,
-} from '../../../src/composition/index.js'
-import { silentStream } from '../../support/api.js'
+import type { RunningServer, RunningWorker } from '../../../src/composition/index.js'
 import { createTestDatabase, DIALECTS, unavailable, type TestDatabase } from '../../support/databases.js'
 import { unique } from '../../support/fixtures.js'
 import { makeLocalRepo, removeDir, tempDir } from '../../support/git-repos.js'
-import { backendUnavailable, deletePrefix, FAST_TUNING, REDIS_URL } from '../../support/queue-harness.js'
+import { commandAgentConfig, startProtocolStack } from '../../support/protocol-e2e.js'
+import { backendUnavailable, deletePrefix } from '../../support/queue-harness.js'
 
 const AGENT = fileURLToPath(new URL('../../fixtures/agents/qa-once-agent.mjs', import.meta.url))
 
@@ -51,32 +42,17 @@ describe.each(SETUPS)('a looping protocol end to end on %s with the %s queue', (
       database = await createTestDatabase(dialect)
       const repo = makeLocalRepo(join(dir, 'repo'))
       mkdirSync(join(dir, 'agent'))
-      const dbEnv: Record<string, string> =
-        database.target.dialect === 'sqlite'
-          ? { TASKSGODZILLA_DB_PATH: database.target.path }
-          : { TASKSGODZILLA_DB_URL: database.target.url }
-      const config = loadConfig(
-        {
-          ...dbEnv,
-          TASKSGODZILLA_PROJECTS_ROOT: join(dir, 'projects'),
-          TASKSGODZILLA_LOGS_DIR: join(dir, 'logs'),
-          TASKSGODZILLA_COMMAND_ENGINE: AGENT,
-          TASKSGODZILLA_COMMAND_ENGINE_ARGS: `--state=${join(dir, 'agent')},--fail-step=01-implement.md`,
-          TASKSGODZILLA_DEFAULT_ENGINE: 'command',
-          TASKSGODZILLA_AUTO_QA_AFTER_EXEC: 'true',
-          ...(backend === 'redis' ? { TASKSGODZILLA_REDIS_URL: REDIS_URL! } : {}),
-        },
+      const config = commandAgentConfig({
         dir,
-      )
+        database: database.target,
+        backend,
+        agent: AGENT,
+        agentArgs: `--state=${join(dir, 'agent')},--fail-step=01-implement.md`,
+      })
       prefix = backend === 'redis' ? `tgzq-${unique()}` : undefined
-      const tuning = { ...FAST_TUNING, ...(prefix ? { prefix } : {}) }
-      const logger = createLogger(config, silentStream())
-      server = await startServer(config, logger, { port: 0 }, (runtime) => ({
-        makeHandlers: () => createProtocolJobHandlers(createProtocolJobDeps(runtime)),
-        tuning,
-      }))
-      if (backend === 'redis')
-        worker = await startWorker(config, logger, { concurrency: 2, graceMs: 1_000 }, { tuning })
+      const stack = await startProtocolStack(config, { backend, prefix, graceMs: 1_000 })
+      server = stack.server
+      worker = stack.worker
       const api = client(server.address)
       const project = await api.call('POST', '/projects', {
         name: `loop-${Date.now().toString(36)}`,

@@ -1,29 +1,13 @@
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createProtocolJobHandlers } from '../../../src/app/protocol/protocol-handlers.js'
-import { loadConfig } from '../../../src/config.js'
-import { createLogger } from '../../../src/logging.js'
-import {
-  createProtocolJobDeps,
-  startServer,
-  startWorker,
-  type RunningServer,
-  type RunningWorker,
-} from '../../../src/composition/index.js'
-import { silentStream } from '../../support/api.js'
+import type { RunningServer, RunningWorker } from '../../../src/composition/index.js'
 import { createTestDatabase, unavailable, type TestDatabase } from '../../support/databases.js'
 import { unique } from '../../support/fixtures.js'
 import { makeLocalRepo, removeDir, tempDir } from '../../support/git-repos.js'
 import { deadReceiverUrl, startNotifyReceiver, type NotifyReceiver } from '../../support/notify-receiver.js'
-import {
-  backendUnavailable,
-  dbEnv,
-  deletePrefix,
-  FAST_TUNING,
-  REDIS_URL,
-  waitFor,
-} from '../../support/queue-harness.js'
+import { commandAgentConfig, startProtocolStack } from '../../support/protocol-e2e.js'
+import { backendUnavailable, deletePrefix, waitFor } from '../../support/queue-harness.js'
 
 const RECORDING_AGENT = fileURLToPath(new URL('../../fixtures/agents/recording-agent.mjs', import.meta.url))
 const SETUPS = [
@@ -55,32 +39,23 @@ describe.each(SETUPS)('notifications of a real run on %s with the %s queue', (di
       database = await createTestDatabase(dialect)
       receiver = await startNotifyReceiver(SECRET)
       prefix = backend === 'redis' ? `tgzn-${unique()}` : undefined
-      const config = loadConfig(
-        {
-          ...dbEnv(database.target),
-          TASKSGODZILLA_PROJECTS_ROOT: join(dir, 'projects'),
-          TASKSGODZILLA_LOGS_DIR: join(dir, 'logs'),
-          TASKSGODZILLA_COMMAND_ENGINE: RECORDING_AGENT,
-          TASKSGODZILLA_COMMAND_ENGINE_ARGS: `--record=${join(dir, 'prompts')},--qa-fail-first=01-build.md`,
-          TASKSGODZILLA_DEFAULT_ENGINE: 'command',
-          TASKSGODZILLA_AUTO_QA_AFTER_EXEC: 'true',
+      const config = commandAgentConfig({
+        dir,
+        database: database.target,
+        backend,
+        agent: RECORDING_AGENT,
+        agentArgs: `--record=${join(dir, 'prompts')},--qa-fail-first=01-build.md`,
+        extraEnv: {
           TASKSGODZILLA_JOB_BACKOFF_BASE_MS: '20',
           TASKSGODZILLA_JOB_BACKOFF_MAX_MS: '50',
           TASKSGODZILLA_ALLOW_PRIVATE_NOTIFY_HOSTS: 'true',
           TASKSGODZILLA_NOTIFY_MAX_ATTEMPTS: '2',
           TASKSGODZILLA_PUBLIC_URL: 'https://tg.example.com',
-          ...(backend === 'redis' ? { TASKSGODZILLA_REDIS_URL: REDIS_URL! } : {}),
         },
-        dir,
-      )
-      const logger = createLogger(config, silentStream())
-      const tuning = { ...FAST_TUNING, ...(prefix ? { prefix } : {}) }
-      server = await startServer(config, logger, { port: 0 }, (runtime) => ({
-        makeHandlers: () => createProtocolJobHandlers(createProtocolJobDeps(runtime)),
-        tuning,
-      }))
-      if (backend === 'redis')
-        worker = await startWorker(config, logger, { concurrency: 2, graceMs: 500 }, { tuning })
+      })
+      const stack = await startProtocolStack(config, { backend, prefix, graceMs: 500 })
+      server = stack.server
+      worker = stack.worker
       const api = client(server.address)
       const repo = makeLocalRepo(join(dir, 'repo'))
       const project = await api.call('POST', '/projects', {

@@ -1,0 +1,71 @@
+import { join } from 'node:path'
+import { createProtocolJobHandlers } from '../../src/app/protocol/protocol-handlers.js'
+import type { Config } from '../../src/config.js'
+import { loadConfig } from '../../src/config.js'
+import {
+  createProtocolJobDeps,
+  startServer,
+  startWorker,
+  type RunningServer,
+  type RunningWorker,
+} from '../../src/composition/index.js'
+import { createLogger } from '../../src/logging.js'
+import { silentStream } from './api.js'
+import { dbEnv, FAST_TUNING, REDIS_URL } from './queue-harness.js'
+
+export type E2eBackend = 'embedded' | 'redis'
+
+/** What differs between the end-to-end runs: the fake agent CLI, its arguments, extra variables. */
+export interface E2eAgentSetup {
+  readonly dir: string
+  readonly database: Config['database']
+  readonly backend: E2eBackend
+  readonly agent: string
+  readonly agentArgs: string
+  readonly extraEnv?: Record<string, string>
+}
+
+/**
+ * The configuration of a server whose every step runs the given fake agent CLI with QA after each
+ * execution, on the test database, with Redis when the backend is `redis`.
+ */
+export const commandAgentConfig = (setup: E2eAgentSetup): Config =>
+  loadConfig(
+    {
+      ...dbEnv(setup.database),
+      TASKSGODZILLA_PROJECTS_ROOT: join(setup.dir, 'projects'),
+      TASKSGODZILLA_LOGS_DIR: join(setup.dir, 'logs'),
+      TASKSGODZILLA_COMMAND_ENGINE: setup.agent,
+      TASKSGODZILLA_COMMAND_ENGINE_ARGS: setup.agentArgs,
+      TASKSGODZILLA_DEFAULT_ENGINE: 'command',
+      TASKSGODZILLA_AUTO_QA_AFTER_EXEC: 'true',
+      ...setup.extraEnv,
+      ...(setup.backend === 'redis' ? { TASKSGODZILLA_REDIS_URL: REDIS_URL! } : {}),
+    },
+    setup.dir,
+  )
+
+/**
+ * The assembled server running the protocol job handlers, plus (with Redis) a separate BullMQ
+ * worker as in production; `prefix` isolates the Redis keys of one test.
+ */
+export const startProtocolStack = async (
+  config: Config,
+  options: { readonly backend: E2eBackend; readonly prefix: string | undefined; readonly graceMs: number },
+): Promise<{ server: RunningServer; worker: RunningWorker | undefined }> => {
+  const logger = createLogger(config, silentStream())
+  const tuning = { ...FAST_TUNING, ...(options.prefix ? { prefix: options.prefix } : {}) }
+  const server = await startServer(config, logger, { port: 0 }, (runtime) => ({
+    makeHandlers: () => createProtocolJobHandlers(createProtocolJobDeps(runtime)),
+    tuning,
+  }))
+  if (options.backend !== 'redis') return { server, worker: undefined }
+  try {
+    const worker = await startWorker(config, logger, { concurrency: 2, graceMs: options.graceMs }, { tuning })
+    return { server, worker }
+  } catch (error) {
+    // The caller never receives the server, so its cleanup cannot stop it.
+    await server.stop()
+    throw error
+  }
+}
