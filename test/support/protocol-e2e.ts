@@ -69,3 +69,37 @@ export const startProtocolStack = async (
     throw error
   }
 }
+
+/** An event as the API lists it, the fields the e2e suites look at. */
+export interface EventOut {
+  readonly event_type: string
+  readonly step_run_id: number | null
+  readonly metadata: Record<string, unknown> | null
+}
+
+/** A JSON reply of the API: a created or changed row. */
+export type Reply = { readonly id: number } & Record<string, unknown>
+
+/** Reads and writes the API as JSON; a non-2xx answer to a write throws with its body. */
+export const jsonClient = (base: string) => ({
+  read: async (path: string): Promise<unknown> => (await fetch(`${base}${path}`)).json(),
+  call: async (method: string, path: string, body: unknown): Promise<Reply> => {
+    const response = await fetch(`${base}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    })
+    if (!response.ok)
+      throw new Error(`${method} ${path} answered ${response.status}: ${await response.text()}`)
+    return (await response.json()) as Reply
+  },
+})
+
+/** Polls `done` every 200 ms until it holds, or throws after `timeoutMs`. */
+export const until = async (done: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> => {
+  const deadline = Date.now() + timeoutMs
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for the run')
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+}

@@ -7,18 +7,19 @@ import type { RunningServer, RunningWorker } from '../../../src/composition/inde
 import { createTestDatabase, DIALECTS, unavailable, type TestDatabase } from '../../support/databases.js'
 import { unique } from '../../support/fixtures.js'
 import { git, makeLocalRepo, removeDir, tempDir } from '../../support/git-repos.js'
-import { commandAgentConfig, startProtocolStack } from '../../support/protocol-e2e.js'
+import {
+  commandAgentConfig,
+  jsonClient as client,
+  startProtocolStack,
+  until,
+  type EventOut,
+} from '../../support/protocol-e2e.js'
 import { backendUnavailable, deletePrefix } from '../../support/queue-harness.js'
 
 const AGENT = fileURLToPath(new URL('../../fixtures/agents/codemachine-agent.mjs', import.meta.url))
 const WORKSPACE = fileURLToPath(new URL('../../fixtures/codemachine/loop-e2e/', import.meta.url))
 const STEP_NAMES = ['00-specify', '01-implement', '02-document']
 
-interface EventOut {
-  readonly event_type: string
-  readonly step_run_id: number | null
-  readonly metadata: Record<string, unknown> | null
-}
 interface StepOut {
   readonly id: number
   readonly step_name: string
@@ -154,27 +155,3 @@ describe.each(SETUPS)('a CodeMachine workspace end to end on %s with the %s queu
     },
   )
 })
-
-type Reply = { readonly id: number } & Record<string, unknown>
-
-const client = (base: string) => ({
-  read: async (path: string): Promise<unknown> => (await fetch(`${base}${path}`)).json(),
-  call: async (method: string, path: string, body: unknown): Promise<Reply> => {
-    const response = await fetch(`${base}${path}`, {
-      method,
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    })
-    if (!response.ok)
-      throw new Error(`${method} ${path} answered ${response.status}: ${await response.text()}`)
-    return (await response.json()) as Reply
-  },
-})
-
-const until = async (done: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> => {
-  const deadline = Date.now() + timeoutMs
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for the run')
-    await new Promise((resolve) => setTimeout(resolve, 200))
-  }
-}

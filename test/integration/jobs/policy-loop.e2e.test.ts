@@ -7,16 +7,16 @@ import type { RunningServer, RunningWorker } from '../../../src/composition/inde
 import { createTestDatabase, DIALECTS, unavailable, type TestDatabase } from '../../support/databases.js'
 import { unique } from '../../support/fixtures.js'
 import { makeLocalRepo, removeDir, tempDir } from '../../support/git-repos.js'
-import { commandAgentConfig, startProtocolStack } from '../../support/protocol-e2e.js'
+import {
+  commandAgentConfig,
+  jsonClient as client,
+  startProtocolStack,
+  until,
+  type EventOut,
+} from '../../support/protocol-e2e.js'
 import { backendUnavailable, deletePrefix } from '../../support/queue-harness.js'
 
 const AGENT = fileURLToPath(new URL('../../fixtures/agents/qa-once-agent.mjs', import.meta.url))
-
-interface EventOut {
-  readonly event_type: string
-  readonly step_run_id: number | null
-  readonly metadata: Record<string, unknown> | null
-}
 
 /** Both databases on the embedded queue, and Postgres with Redis (API relay + a BullMQ worker). */
 const SETUPS = [...DIALECTS.map((dialect) => [dialect, 'embedded'] as const), ['postgres', 'redis'] as const]
@@ -123,25 +123,3 @@ describe.each(SETUPS)('a looping protocol end to end on %s with the %s queue', (
     },
   )
 })
-
-const client = (base: string) => ({
-  read: async (path: string): Promise<unknown> => (await fetch(`${base}${path}`)).json(),
-  call: async (method: string, path: string, body: unknown): Promise<{ id: number }> => {
-    const response = await fetch(`${base}${path}`, {
-      method,
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    })
-    if (!response.ok)
-      throw new Error(`${method} ${path} answered ${response.status}: ${await response.text()}`)
-    return (await response.json()) as { id: number }
-  },
-})
-
-const until = async (done: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> => {
-  const deadline = Date.now() + timeoutMs
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for the run')
-    await new Promise((resolve) => setTimeout(resolve, 200))
-  }
-}
