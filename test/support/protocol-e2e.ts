@@ -1,4 +1,5 @@
 import { join } from 'node:path'
+import { afterEach } from 'vitest'
 import { createProtocolJobHandlers } from '../../src/app/protocol/protocol-handlers.js'
 import type { Config } from '../../src/config.js'
 import { loadConfig } from '../../src/config.js'
@@ -11,7 +12,9 @@ import {
 } from '../../src/composition/index.js'
 import { createLogger } from '../../src/logging.js'
 import { silentStream } from './api.js'
-import { dbEnv, FAST_TUNING, REDIS_URL } from './queue-harness.js'
+import type { TestDatabase } from './databases.js'
+import { removeDir } from './git-repos.js'
+import { dbEnv, deletePrefix, FAST_TUNING, REDIS_URL } from './queue-harness.js'
 
 export type E2eBackend = 'embedded' | 'redis'
 
@@ -102,4 +105,25 @@ export const until = async (done: () => Promise<boolean>, timeoutMs = 30_000): P
     if (Date.now() > deadline) throw new Error('timed out waiting for the run')
     await new Promise((resolve) => setTimeout(resolve, 200))
   }
+}
+
+/** What one e2e test started; each is stopped or removed after the test. */
+export interface E2eResources {
+  stack?: { readonly server: RunningServer; readonly worker: RunningWorker | undefined }
+  database?: TestDatabase
+  prefix?: string | undefined
+  dir?: string
+}
+
+/** Registers the cleanup of an e2e test's resources after each test; the test fills the holder. */
+export const cleanUpAfterEach = (): E2eResources => {
+  const held: E2eResources = {}
+  afterEach(async () => {
+    await held.stack?.worker?.stop()
+    await held.stack?.server.stop()
+    await held.database?.drop()
+    if (held.prefix) await deletePrefix(held.prefix)
+    if (held.dir) removeDir(held.dir)
+  })
+  return held
 }

@@ -1,20 +1,20 @@
 import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { driveDemo } from '../../../src/composition/demo/demo-driver.js'
-import type { RunningServer, RunningWorker } from '../../../src/composition/index.js'
-import { createTestDatabase, DIALECTS, unavailable, type TestDatabase } from '../../support/databases.js'
+import { createTestDatabase, DIALECTS, unavailable } from '../../support/databases.js'
 import { unique } from '../../support/fixtures.js'
-import { git, makeLocalRepo, removeDir, tempDir } from '../../support/git-repos.js'
+import { git, makeLocalRepo, tempDir } from '../../support/git-repos.js'
 import {
+  cleanUpAfterEach,
   commandAgentConfig,
   jsonClient as client,
   startProtocolStack,
   until,
   type EventOut,
 } from '../../support/protocol-e2e.js'
-import { backendUnavailable, deletePrefix } from '../../support/queue-harness.js'
+import { backendUnavailable } from '../../support/queue-harness.js'
 
 const AGENT = fileURLToPath(new URL('../../fixtures/agents/codemachine-agent.mjs', import.meta.url))
 const WORKSPACE = fileURLToPath(new URL('../../fixtures/codemachine/loop-e2e/', import.meta.url))
@@ -30,24 +30,13 @@ interface StepOut {
 const SETUPS = [...DIALECTS.map((dialect) => [dialect, 'embedded'] as const), ['postgres', 'redis'] as const]
 
 describe.each(SETUPS)('a CodeMachine workspace end to end on %s with the %s queue', (dialect, backend) => {
-  let server: RunningServer | undefined
-  let worker: RunningWorker | undefined
-  let prefix: string | undefined
-  let database: TestDatabase | undefined
-  let dir: string | undefined
-  afterEach(async () => {
-    await worker?.stop()
-    await server?.stop()
-    await database?.drop()
-    if (prefix) await deletePrefix(prefix)
-    if (dir) removeDir(dir)
-  })
+  const held = cleanUpAfterEach()
 
   it.skipIf(unavailable(dialect) || backendUnavailable(backend))(
     'imports, starts, loops back once when the QA of step 2 fails, then passes and completes',
     async () => {
-      dir = tempDir('tgz-cm-e2e-')
-      database = await createTestDatabase(dialect)
+      const dir = (held.dir = tempDir('tgz-cm-e2e-'))
+      const database = (held.database = await createTestDatabase(dialect))
       const repo = makeLocalRepo(join(dir, 'repo'))
       const workspace = join(repo, 'greeter')
       cpSync(WORKSPACE, workspace, { recursive: true })
@@ -61,10 +50,8 @@ describe.each(SETUPS)('a CodeMachine workspace end to end on %s with the %s queu
         agent: AGENT,
         agentArgs: `--state=${join(dir, 'agent')},--qa-fail-once=01-implement`,
       })
-      prefix = backend === 'redis' ? `tgzq-${unique()}` : undefined
-      const stack = await startProtocolStack(config, { backend, prefix, graceMs: 1_000 })
-      server = stack.server
-      worker = stack.worker
+      const prefix = (held.prefix = backend === 'redis' ? `tgzq-${unique()}` : undefined)
+      const { server } = (held.stack = await startProtocolStack(config, { backend, prefix, graceMs: 1_000 }))
       const api = client(server.address)
       const project = await api.call('POST', '/projects', {
         name: `cm-${unique()}`,
