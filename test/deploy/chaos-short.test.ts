@@ -39,12 +39,14 @@ describe.skipIf(missing !== undefined)('fault campaign, short', () => {
       databaseUrl: database.target.url,
       postgres: externalBackend(database.target.url),
       redis,
-      runs: 3,
-      parallelRuns: 3,
+      runs: 4,
+      parallelRuns: 4,
       apis: 2,
       workers: 2,
       workerConcurrency: 2,
-      killEveryMs: 3_000,
+      // Early, while runs are still waiting to start: on a quiet machine the runs can all finish
+      // within the first few seconds, and a later first kill would find nothing worth killing.
+      killEveryMs: 500,
       maxKills: 1,
       outageMs: 0,
       deadlineMs: 150_000,
@@ -53,7 +55,7 @@ describe.skipIf(missing !== undefined)('fault campaign, short', () => {
     })
     expect(report.faults.map((fault) => fault.kind)).toEqual(['worker-kill'])
     expect(report).toMatchObject({
-      runsCompleted: 3,
+      runsCompleted: 4,
       runsLost: 0,
       duplicateStepCompletions: 0,
       stepsStuck: 0,
