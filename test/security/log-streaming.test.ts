@@ -1,9 +1,8 @@
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs'
+import { appendFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { changeStepStatus } from '../../src/app/state-changes.js'
-import { createProject, createProtocol, createStep, openTestApi, type TestApi } from '../support/api.js'
+import { openTestApi, runningStepWithLog as runningStepWithLogIn, type TestApi } from '../support/api.js'
 import { DIALECTS, unavailable } from '../support/databases.js'
 import { removeDir, tempDir } from '../support/git-repos.js'
 
@@ -23,24 +22,7 @@ describe.each(DIALECTS)('step logs stream with tail/offset and a per-caller cap 
   })
 
   /** A running step whose log holds LINES. */
-  const runningStepWithLog = async () => {
-    const project = await createProject(api)
-    const run = await createProtocol(api, project.id)
-    const step = await createStep(api, run.id)
-    const logPath = join(dir, `${step.id}.log`)
-    mkdirSync(dir, { recursive: true })
-    writeFileSync(logPath, `${LINES.join('\n')}\n`)
-    await api.runtime.deps.uow.run(async (tx) => {
-      const stored = (await tx.steps.findById(step.id))!
-      await tx.steps.update(step.id, { runtimeState: { log_path: logPath } })
-      await changeStepStatus(tx, (await tx.runs.findById(run.id))!, stored, {
-        action: 'run',
-        event: { type: 't', message: 't' },
-        origin: {},
-      })
-    })
-    return { step, logPath }
-  }
+  const runningStepWithLog = () => runningStepWithLogIn(api, dir, `${LINES.join('\n')}\n`)
 
   it.skipIf(unavailable(dialect))(
     'serves the last N lines, or from a byte offset, with the size to resume from',

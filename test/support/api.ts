@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
@@ -6,6 +6,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { loadConfig } from '../../src/config.js'
 import { createLogger } from '../../src/logging.js'
 import { createHttpServer, openRuntime, type Runtime } from '../../src/composition/index.js'
+import { changeStepStatus } from '../../src/app/state-changes.js'
 import { createTestDatabase, type TestDialect } from './databases.js'
 
 export const silentStream = (): Writable => new Writable({ write: (_chunk, _encoding, done) => done() })
@@ -107,4 +108,27 @@ export const createStep = async (
   })
   if (response.statusCode !== 200) throw new Error(`create step: ${response.statusCode} ${response.body}`)
   return response.json()
+}
+
+/**
+ * A running step of a fresh project and run, whose runtime_state points at a log file in `dir`
+ * holding `content`: what step log routes read.
+ */
+export const runningStepWithLog = async (api: TestApi, dir: string, content: string) => {
+  const project = await createProject(api)
+  const run = await createProtocol(api, project.id)
+  const step = await createStep(api, run.id)
+  const logPath = join(dir, `${step.id}.log`)
+  mkdirSync(dir, { recursive: true })
+  writeFileSync(logPath, content)
+  await api.runtime.deps.uow.run(async (tx) => {
+    const stored = (await tx.steps.findById(step.id))!
+    await tx.steps.update(step.id, { runtimeState: { log_path: logPath } })
+    await changeStepStatus(tx, (await tx.runs.findById(run.id))!, stored, {
+      action: 'run',
+      event: { type: 'test', message: 'test' },
+      origin: {},
+    })
+  })
+  return { step, logPath, runId: run.id }
 }

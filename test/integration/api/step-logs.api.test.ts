@@ -1,8 +1,14 @@
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { appendFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { changeStepStatus } from '../../../src/app/state-changes.js'
-import { createProject, createProtocol, createStep, openTestApi, type TestApi } from '../../support/api.js'
+import {
+  createProject,
+  createProtocol,
+  createStep,
+  openTestApi,
+  runningStepWithLog as runningStepWithLogIn,
+  type TestApi,
+} from '../../support/api.js'
 import { DIALECTS, unavailable } from '../../support/databases.js'
 import { removeDir, tempDir } from '../../support/git-repos.js'
 
@@ -20,25 +26,7 @@ describe.each(DIALECTS)('GET /steps/{id}/logs on %s', (dialect) => {
   })
 
   /** A running step whose runtime_state points at a log file with two lines. */
-  const runningStepWithLog = async () => {
-    const project = await createProject(api)
-    const run = await createProtocol(api, project.id)
-    const step = await createStep(api, run.id)
-    const logPath = join(dir, `${step.id}.log`)
-    mkdirSync(dir, { recursive: true })
-    writeFileSync(logPath, 'first line\nsecond line\n')
-    await api.runtime.deps.uow.run(async (tx) => {
-      const stored = (await tx.steps.findById(step.id))!
-      const runRow = (await tx.runs.findById(run.id))!
-      await tx.steps.update(step.id, { runtimeState: { log_path: logPath } })
-      await changeStepStatus(tx, runRow, stored, {
-        action: 'run',
-        event: { type: 'test', message: 'test' },
-        origin: {},
-      })
-    })
-    return { step, logPath, runId: run.id }
-  }
+  const runningStepWithLog = () => runningStepWithLogIn(api, dir, 'first line\nsecond line\n')
 
   it.skipIf(unavailable(dialect))(
     'serves the log as text, empty without one, 404 for an unknown step',
