@@ -66,13 +66,18 @@ export const startServer = async (
 
 /**
  * The API process's queue: the embedded dispatcher, or the relay and reconciler feeding Redis;
- * the real handlers unless `options` names others. Fails (closing the runtime) when Redis is unreachable.
+ * the real handlers unless `options` names others. Its jobs and queue depth are counted on the
+ * runtime's metrics, the ones the API serves at `/metrics`. Fails (closing the runtime) when Redis is unreachable.
  */
 export const startQueue = async (
   runtime: Runtime,
   options: Partial<QueueWiringOptions> = {},
 ): Promise<QueueRuntime> => {
-  const queue = createQueueRuntime(runtime, { makeHandlers: productionHandlers(runtime), ...options })
+  const queue = createQueueRuntime(runtime, {
+    makeHandlers: productionHandlers(runtime),
+    metrics: runtime.metrics,
+    ...options,
+  })
   try {
     await queue.queue.start()
   } catch (error) {
