@@ -5,7 +5,12 @@ import type { ChangeOrigin } from '../context.js'
 import type { JobRepository } from '../ports.js'
 import type { JobPayloads } from './job-payloads.js'
 
-/** What a job is about, so it can be scoped to a project and cancelled with its run. */
+/**
+ * What a job is about, so it can be scoped to a project and cancelled with its run. A job that
+ * must outlive its run's end names no run: the precheck cancels jobs of a terminal run, and a
+ * notification about a completed run, or review comments on a completed run's PR, must still be
+ * handled (docs/decisions.md, notifications and review comments).
+ */
 export interface JobScope {
   readonly projectId: number | null
   readonly protocolRunId?: number | null
