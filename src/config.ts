@@ -66,6 +66,11 @@ export interface Config {
     /** `TASKSGODZILLA_REVIEW_MAX_ROUNDS`: follow-up rounds per run before it blocks (needs_human). */
     readonly maxRounds: number
   }
+  /** Base-branch conflicts sent back to the agent (docs/operations.md). */
+  readonly mergeConflicts: {
+    /** `TASKSGODZILLA_MERGE_CONFLICT_MAX_ROUNDS`: conflict steps per run before it blocks (needs_human). */
+    readonly maxRounds: number
+  }
   readonly log: { readonly level: LogLevel; readonly json: boolean }
   readonly qa: { readonly autoOnCi: boolean; readonly autoAfterExec: boolean }
   readonly budgets: {
@@ -171,6 +176,9 @@ export const loadConfig = (env: Env, cwd: string): Config => {
       debounceSeconds: readInt(env, 'TASKSGODZILLA_REVIEW_DEBOUNCE_SECONDS', { min: 0, max: 86_400 }, 60),
       botLogins: readList(env, 'TASKSGODZILLA_BOT_LOGIN'),
       maxRounds: readInt(env, 'TASKSGODZILLA_REVIEW_MAX_ROUNDS', { min: 0, max: 100 }, 3),
+    },
+    mergeConflicts: {
+      maxRounds: readInt(env, 'TASKSGODZILLA_MERGE_CONFLICT_MAX_ROUNDS', { min: 0, max: 100 }, 3),
     },
     log: { level: readLogLevel(env), json: readBool(env, 'TASKSGODZILLA_LOG_JSON', false) },
     qa: {

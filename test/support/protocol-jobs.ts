@@ -49,6 +49,8 @@ export interface JobDepsOptions {
   /** TASKSGODZILLA_MAX_CONTAINED_FILE_BYTES (default 1 MiB). */
   readonly containedMaxBytes?: number
   readonly hostCli?: { readonly searchPath: string; readonly env: Record<string, string> }
+  /** TASKSGODZILLA_MERGE_CONFLICT_MAX_ROUNDS (default 3). */
+  readonly maxConflictRounds?: number
 }
 
 /** Protocol job deps over a real database, the git CLI and the demo agent as `command` engine. */
@@ -93,6 +95,7 @@ export const makeJobDeps = (
     },
     repos: { autoClone: true, ghSsh: false },
     maxInlineTriggerDepth: options.maxTriggerDepth ?? 3,
+    mergeConflicts: { maxRounds: options.maxConflictRounds ?? 3 },
   },
   codeHosts: createCodeHosts({
     githubToken: options.githubToken,

@@ -4,7 +4,7 @@ import { jobContext } from '../protocol/job-origin.js'
 import { prepareWorkspace, readRunAndProject } from '../protocol/run-workspace.js'
 import type { ProtocolJobDeps } from '../protocol/protocol-job-deps.js'
 import { reviewIgnoredReason } from '../reviews/review-eligibility.js'
-import { syncRunWithBase } from './sync-with-base.js'
+import { syncDepsOf, syncRunWithBase } from './sync-with-base.js'
 
 /**
  * base_sync_job: the base branch of a run with an open PR/MR moved (push webhook). Rebases the
@@ -30,6 +30,5 @@ export const createBaseSyncHandler =
     if ('skipped' in loaded) return loaded
     const workspace = await prepareWorkspace(deps, loaded, job.signal)
     if ('missing' in workspace) return { skipped: workspace.missing }
-    const policy = { uow: deps.uow, baseSync: deps.baseSync, jobPolicy: deps.config.jobs }
-    return { outcome: await syncRunWithBase(policy, loaded, workspace.ok, job.signal, ctx) }
+    return { outcome: await syncRunWithBase(syncDepsOf(deps), loaded, workspace.ok, job.signal, ctx) }
   }

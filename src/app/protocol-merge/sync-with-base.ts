@@ -1,11 +1,14 @@
 import type { JsonObject } from '../../domain/json.js'
 import { mergeConflictState } from '../../domain/merge-conflict.js'
+import { canProtocol } from '../../domain/transitions.js'
 import { appendRunEvent } from '../api-events.js'
 import type { ChangeOrigin } from '../context.js'
 import type { WorktreeInfo } from '../git.port.js'
 import type { JobPolicy } from '../queue-runtime/enqueue.js'
+import type { ProtocolJobDeps } from '../protocol/protocol-job-deps.js'
 import type { RunAndProject } from '../protocol/run-workspace.js'
-import type { UnitOfWork } from '../ports.js'
+import type { Repositories, UnitOfWork } from '../ports.js'
+import { blockRunForHuman } from '../protocol/block-run.js'
 import { lastExecutedStep, reopenForFollowup } from '../reviews/reopen-for-followup.js'
 import type { BaseSync, BaseSyncOutcome } from './base-sync.port.js'
 
@@ -13,10 +16,25 @@ export interface SyncDeps {
   readonly uow: UnitOfWork
   readonly baseSync: BaseSync
   readonly jobPolicy: JobPolicy
+  /** Conflict steps dispatched per run before the next conflict blocks it (needs_human). */
+  readonly maxConflictRounds: number
 }
 
-/** in_sync and rebased: the branch merges cleanly now; the others stop what the caller was doing. */
-export type SyncResult = 'in_sync' | 'rebased' | 'conflict' | 'diverged' | 'push_refused'
+/** The sync deps out of the protocol jobs' deps. */
+export const syncDepsOf = (deps: Pick<ProtocolJobDeps, 'uow' | 'baseSync' | 'config'>): SyncDeps => ({
+  uow: deps.uow,
+  baseSync: deps.baseSync,
+  jobPolicy: deps.config.jobs,
+  maxConflictRounds: deps.config.mergeConflicts.maxRounds,
+})
+
+/**
+ * in_sync and rebased: the branch merges cleanly now; the others stop what the caller was doing.
+ * `conflict_paused`: the run was paused meanwhile, so nothing was dispatched (the table lets only
+ * resume, fail or cancel leave `paused`); `blocked`: the conflict rounds reached their cap.
+ */
+export type SyncResult =
+  'in_sync' | 'rebased' | 'conflict' | 'conflict_paused' | 'blocked' | 'diverged' | 'push_refused'
 
 /**
  * Keeps a run's branch mergeable into its moved base, in its worktree (no transaction is open
@@ -86,14 +104,26 @@ const dispatchConflict = async (
     }
     const message = `${run.protocolName} no longer merges into ${run.baseBranch}: ${outcome.files.join(', ')}.`
     await appendRunEvent(tx, fresh, { type: 'merge_conflict_detected', message, metadata }, ctx)
+    if (fresh.status === 'paused') return 'conflict_paused'
     const step = lastExecutedStep(await tx.steps.listByRun(run.id))
     if (!step || step.status === 'running') return 'conflict'
+    if (fresh.status !== 'running' && !canProtocol(fresh.status, 'reopen')) return 'conflict'
+    const rounds = await conflictRounds(tx, run.id, deps.maxConflictRounds)
+    if (rounds >= deps.maxConflictRounds) {
+      const limit = {
+        type: 'merge_conflict_limit_reached',
+        message: `Merge-conflict cap reached after ${rounds} round(s); a human must take over.`,
+        metadata: { ...metadata, rounds },
+      }
+      await blockRunForHuman(tx, fresh, limit, ctx)
+      return 'blocked'
+    }
     const state = {
       merge_conflict: mergeConflictState(run.baseBranch, outcome.baseSha, outcome.files, step.headSha),
     }
     const reason = `a merge conflict with ${run.baseBranch}`
     const reopened = await reopenForFollowup(tx, { run: fresh, step, state, reason }, deps.jobPolicy, ctx)
-    const dispatched = { ...metadata, job_id: reopened.job.id }
+    const dispatched = { ...metadata, job_id: reopened.job.id, round: rounds + 1 }
     const text = `Step ${step.stepName} dispatched to resolve the conflict.`
     await appendRunEvent(
       tx,
@@ -104,6 +134,18 @@ const dispatchConflict = async (
     )
     return 'conflict'
   })
+
+/** Conflict steps dispatched so far for the run (its events are the counter), read up to the cap. */
+const conflictRounds = async (tx: Pick<Repositories, 'events'>, runId: number, cap: number) =>
+  cap === 0
+    ? 0
+    : (
+        await tx.events.list({
+          protocolRunId: runId,
+          eventType: 'merge_conflict_step_dispatched',
+          limit: cap,
+        })
+      ).length
 
 const note = (
   deps: SyncDeps,

@@ -46,7 +46,7 @@ export interface ProtocolJobDeps {
   readonly engines: EngineRegistry
   readonly config: Pick<
     Config,
-    'qa' | 'budgets' | 'models' | 'onboarding' | 'jobs' | 'maxInlineTriggerDepth'
+    'qa' | 'budgets' | 'models' | 'onboarding' | 'jobs' | 'maxInlineTriggerDepth' | 'mergeConflicts'
   > & {
     readonly repos: Pick<Config['repos'], 'autoClone' | 'ghSsh'>
   }

@@ -6,9 +6,9 @@ import { appendRunEvent } from '../api-events.js'
 import type { ChangeOrigin } from '../context.js'
 import type { JobPolicy } from '../queue-runtime/enqueue.js'
 import type { JobHandler } from '../queue-runtime/job-handler.js'
+import { blockRunForHuman } from '../protocol/block-run.js'
 import { jobContext } from '../protocol/job-origin.js'
 import type { Repositories, UnitOfWork } from '../ports.js'
-import { changeRunStatus } from '../state-changes.js'
 import { lastExecutedStep, reopenForFollowup } from './reopen-for-followup.js'
 import type { StoredReviewComment } from './review-comments.port.js'
 import { reviewIgnoredReason } from './review-eligibility.js'
@@ -93,18 +93,16 @@ const blockForHuman = async ({ tx, run, pending, ctx }: Round, rounds: number) =
     pending.map((c) => c.id),
     null,
   )
-  const metadata: JsonObject = { rounds, comments: pending.length, reason: 'needs_human' }
-  const limit = `Review loop cap reached after ${rounds} round(s); a human must take over.`
-  await appendRunEvent(tx, run, { type: 'review_loop_limit_reached', message: limit, metadata }, ctx)
-  let current = run
-  if (run.status === 'completed' || run.status === 'planned') {
-    const event = { type: 'protocol_reopened', message: 'Review comments re-opened the run.' }
-    current = await changeRunStatus(tx, run, 'reopen', { event, origin: ctx })
-  }
-  if (current.status !== 'blocked') {
-    const event = { type: 'protocol_blocked', message: 'Protocol blocked: needs a human.', metadata }
-    await changeRunStatus(tx, current, 'block', { event, origin: ctx })
-  }
+  await blockRunForHuman(
+    tx,
+    run,
+    {
+      type: 'review_loop_limit_reached',
+      message: `Review loop cap reached after ${rounds} round(s); a human must take over.`,
+      metadata: { rounds, comments: pending.length },
+    },
+    ctx,
+  )
   return { blocked: 'needs_human', rounds }
 }
 

@@ -5,6 +5,7 @@ import type { DatabaseHandle } from '../../../src/adapters/storage/database.js'
 import { createUnitOfWork } from '../../../src/adapters/storage/unit-of-work.js'
 import { createOpenPrHandler } from '../../../src/app/protocol/pr/open-pr.job.js'
 import { createBaseSyncHandler } from '../../../src/app/protocol-merge/base-sync.job.js'
+import { JobDeferral } from '../../../src/app/queue-runtime/job-deferral.js'
 import { DIALECTS, openMigratedDatabase, unavailable } from '../../support/databases.js'
 import { startFakeCodeHost } from '../../support/fake-code-host.js'
 import { git, makeOriginWithClone, removeDir, tempDir } from '../../support/git-repos.js'
@@ -27,12 +28,12 @@ describe.each(DIALECTS)('base branch moves, on %s', (dialect) => {
   afterEach(() => root && removeDir(root))
 
   /** A run whose one step committed a README change on its branch, pushed, with a PR when `pr`. */
-  const setup = async (pr: boolean) => {
+  const setup = async (pr: boolean, options: { maxConflictRounds?: number } = {}) => {
     root = tempDir('tgz-sync-')
     const { origin, clone } = makeOriginWithClone(root)
     const uow = createUnitOfWork(db.handle.db)
     const name = `0001-sync-${Math.random().toString(36).slice(2, 8)}`
-    const deps = makeJobDeps(db.handle, root, { githubToken: 'gh-secret', hostUrl: host.url })
+    const deps = makeJobDeps(db.handle, root, { githubToken: 'gh-secret', hostUrl: host.url, ...options })
     const { run, step } = await uow.run(async (tx) => {
       const project = await tx.projects.create({
         name: `sync-${name}`,
@@ -139,6 +140,61 @@ describe.each(DIALECTS)('base branch moves, on %s', (dialect) => {
       expect(host.prs.length).toBe(before)
       const step = await s.uow.run((tx) => tx.steps.findById(s.step.id))
       expect(step?.runtimeState?.merge_conflict).toMatchObject({ files: ['README.md'] })
+    },
+  )
+
+  it.skipIf(unavailable(dialect))(
+    'past TASKSGODZILLA_MERGE_CONFLICT_MAX_ROUNDS the run blocks for a human instead of re-opening its step again',
+    async () => {
+      const s = await setup(true, { maxConflictRounds: 2 })
+      s.moveBase('README.md', '# demo\n\nMain changed this too.\n')
+      const sync = createBaseSyncHandler(s.deps)
+      const executeJobs = async () =>
+        (await s.uow.run((tx) => tx.jobs.list({ limit: 50, projectId: s.run.projectId }))).filter(
+          (j) => j.type === 'execute_step_job',
+        ).length
+      // The agent "finishes" each round without resolving anything; the base keeps conflicting.
+      const agentGivesUp = () =>
+        s.uow.run((tx) => tx.steps.compareAndSetStatus(s.step.id, ['running', 'pending'], 'completed'))
+      for (const round of [1, 2]) {
+        expect(await sync({ protocol_run_id: s.run.id, job_id: `c${round}` }, jobRun())).toEqual({
+          outcome: 'conflict',
+        })
+        expect(await executeJobs()).toBe(round)
+        await agentGivesUp()
+      }
+      expect(await sync({ protocol_run_id: s.run.id, job_id: 'c3' }, jobRun())).toEqual({
+        outcome: 'blocked',
+      })
+      expect(await executeJobs()).toBe(2)
+      const run = await s.uow.run((tx) => tx.runs.findById(s.run.id))
+      expect(run?.status).toBe('blocked')
+      const events = await s.uow.run((tx) => tx.events.list({ protocolRunId: s.run.id, limit: 100 }))
+      const limit = events.find((e) => e.eventType === 'merge_conflict_limit_reached')
+      expect(limit?.metadata).toMatchObject({ rounds: 2, reason: 'needs_human', files: ['README.md'] })
+      const blocked = events.find((e) => e.eventType === 'protocol_blocked')
+      expect(blocked?.metadata).toMatchObject({ reason: 'needs_human' })
+      expect((await s.uow.run((tx) => tx.steps.findById(s.step.id)))?.status).toBe('completed')
+    },
+  )
+
+  it.skipIf(unavailable(dialect))(
+    'open_pr on a run paused meanwhile records the conflict, leaves the run paused and waits for the resume',
+    async () => {
+      const s = await setup(false)
+      await s.uow.run((tx) => tx.runs.compareAndSetStatus(s.run.id, ['running'], 'paused'))
+      s.moveBase('README.md', '# demo\n\nMain changed this too.\n')
+      const before = host.prs.length
+      const attempt = createOpenPrHandler(s.deps)({ protocol_run_id: s.run.id, job_id: 'p2' }, jobRun())
+      await expect(attempt).rejects.toBeInstanceOf(JobDeferral)
+      expect(host.prs.length).toBe(before)
+      expect((await s.uow.run((tx) => tx.runs.findById(s.run.id)))?.status).toBe('paused')
+      const step = await s.uow.run((tx) => tx.steps.findById(s.step.id))
+      expect(step?.status).toBe('completed')
+      expect(step?.runtimeState?.merge_conflict).toBeUndefined()
+      const types = await eventTypes(s.uow, s.run.id)
+      expect(types).toContain('merge_conflict_detected')
+      expect(types).not.toContain('merge_conflict_step_dispatched')
     },
   )
 })

@@ -3,7 +3,8 @@ import { hostTargetOf, unreachableHost, type HostTarget } from '../../code-host-
 import type { CodeHost, PullRequestRef, PullRequestSpec } from '../../code-host.port.js'
 import type { ChangeOrigin } from '../../context.js'
 import type { Repositories } from '../../ports.js'
-import { syncRunWithBase } from '../../protocol-merge/sync-with-base.js'
+import { syncDepsOf, syncRunWithBase } from '../../protocol-merge/sync-with-base.js'
+import { JobDeferral } from '../../queue-runtime/job-deferral.js'
 import type { JobHandler } from '../../queue-runtime/job-handler.js'
 import { commitMessage } from '../commit-message.js'
 import { jobContext } from '../job-origin.js'
@@ -52,8 +53,10 @@ export const createOpenPrHandler =
     }
     // A branch that no longer merges into its base is brought up to date (or its conflict goes
     // to the agent) before a PR is opened for it.
-    const syncDeps = { uow: deps.uow, baseSync: deps.baseSync, jobPolicy: deps.config.jobs }
-    const synced = await syncRunWithBase(syncDeps, loaded, workspace.ok, job.signal, ctx)
+    const synced = await syncRunWithBase(syncDepsOf(deps), loaded, workspace.ok, job.signal, ctx)
+    // Paused meanwhile: the job waits for the resume (held by the precheck), then checks again.
+    if (synced === 'conflict_paused')
+      throw new JobDeferral(new Date(), 'The run was paused; the PR waits for its resume')
     if (synced !== 'in_sync' && synced !== 'rebased') return { outcome: synced }
     await deps.git.push(path, branch, job.signal)
     const spec = pullRequestSpec(loaded, target, branch)
