@@ -1,5 +1,6 @@
 import { homedir } from 'node:os'
 import { resolve } from 'node:path'
+import { REVIEW_MODES, type ReviewMode } from './domain/review-mode.js'
 import { fail, raw, readBool, readChoice, readInt, readList, readString, type Env } from './config-readers.js'
 
 import { ConfigError } from './config-readers.js'
@@ -65,6 +66,8 @@ export interface Config {
     readonly botLogins: readonly string[]
     /** `TASKSGODZILLA_REVIEW_MAX_ROUNDS`: follow-up rounds per run before it blocks (needs_human). */
     readonly maxRounds: number
+    /** `TASKSGODZILLA_REVIEW_MODE`: the default when neither the spec nor the project names one. */
+    readonly mode: ReviewMode
   }
   /** Base-branch conflicts sent back to the agent (docs/operations.md). */
   readonly mergeConflicts: {
@@ -176,6 +179,7 @@ export const loadConfig = (env: Env, cwd: string): Config => {
       debounceSeconds: readInt(env, 'TASKSGODZILLA_REVIEW_DEBOUNCE_SECONDS', { min: 0, max: 86_400 }, 60),
       botLogins: readList(env, 'TASKSGODZILLA_BOT_LOGIN'),
       maxRounds: readInt(env, 'TASKSGODZILLA_REVIEW_MAX_ROUNDS', { min: 0, max: 100 }, 3),
+      mode: readChoice(env, 'TASKSGODZILLA_REVIEW_MODE', REVIEW_MODES, 'reopen_last_step'),
     },
     mergeConflicts: {
       maxRounds: readInt(env, 'TASKSGODZILLA_MERGE_CONFLICT_MAX_ROUNDS', { min: 0, max: 100 }, 3),

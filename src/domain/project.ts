@@ -1,4 +1,5 @@
 import type { JsonObject } from './json.js'
+import type { ReviewMode } from './review-mode.js'
 
 /** Phase → model id overrides a project may carry. */
 export const MODEL_PHASES = ['planning', 'decompose', 'exec', 'qa'] as const
@@ -21,6 +22,8 @@ export interface Project {
   readonly hasApiToken: boolean
   /** Answers to onboarding clarification questions, keyed by question key. */
   readonly clarifications: JsonObject | null
+  /** What review comments do to this project's runs; null: the server default. */
+  readonly reviewMode: ReviewMode | null
   readonly createdAt: string
   readonly updatedAt: string
 }
@@ -42,8 +45,12 @@ export interface NewProject {
   readonly defaultModels: JsonObject | null
   readonly secrets: JsonObject | null
   readonly apiTokenHash: string | null
+  readonly reviewMode?: ReviewMode | null
 }
 
 export type ProjectPatch = Partial<
-  Pick<NewProject, 'name' | 'baseBranch' | 'localPath' | 'ciProvider' | 'defaultModels' | 'apiTokenHash'>
+  Pick<
+    NewProject,
+    'name' | 'baseBranch' | 'localPath' | 'ciProvider' | 'defaultModels' | 'apiTokenHash' | 'reviewMode'
+  >
 > & { readonly clarifications?: JsonObject | null; readonly secrets?: JsonObject | null }

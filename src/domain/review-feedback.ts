@@ -11,9 +11,11 @@ export const reviewFeedbackState = (
   comments: readonly ReviewComment[],
   round: number,
   headSha: string | null,
+  newStep = false,
 ): JsonObject => ({
   round,
   head_sha: headSha,
+  ...(newStep ? { new_step: true } : {}),
   comments: comments.map((c) => ({
     author: c.author,
     body: c.body,
@@ -37,6 +39,27 @@ export const reviewFeedbackSections = (step: Pick<StepRun, 'headSha' | 'runtimeS
     ...review.comments.flatMap((comment) => commentLines(objectOf(comment))),
   ]
   return [['Review comments to address', lines.join('\n')]]
+}
+
+/**
+ * What a step appended for review comments (mode `new_step`) stands on instead of a step file,
+ * which it has none of; undefined for every other step. With `comments`, the comments follow
+ * (the QA prompt has no review section of its own).
+ */
+export const reviewStepBrief = (
+  step: Pick<StepRun, 'runtimeState'>,
+  { comments = false }: { readonly comments?: boolean } = {},
+): string | undefined => {
+  const review = objectOf(step.runtimeState?.review_feedback)
+  if (!review || review.new_step !== true) return undefined
+  const round = typeof review.round === 'number' ? ` (review round ${review.round})` : ''
+  const lines = [
+    `This step was added after the protocol's last step to address review comments on its pull/merge request${round}.`,
+    'It has no step file: the review comments are the task. Change only what they ask for, and keep the work of earlier steps.',
+  ]
+  if (comments && Array.isArray(review.comments))
+    lines.push('', ...review.comments.flatMap((comment) => commentLines(objectOf(comment))))
+  return lines.join('\n')
 }
 
 const commentLines = (comment: JsonObject | undefined): string[] => {

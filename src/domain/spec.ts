@@ -1,3 +1,4 @@
+import type { ReviewMode } from './review-mode.js'
 import type { JsonObject } from './json.js'
 import type { ModelPhase } from './project.js'
 
@@ -61,6 +62,8 @@ export interface ProtocolSpec {
   /** Protocol-wide model for every phase, or per phase in `models`. */
   readonly model?: string | null
   readonly models?: Readonly<Partial<Record<ModelPhase, string>>>
+  /** What review comments do to the run; wins over the project's and the server's. */
+  readonly review_mode?: ReviewMode
 }
 
 export const isQaPolicy = (value: unknown): value is QaPolicy =>

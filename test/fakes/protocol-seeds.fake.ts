@@ -22,6 +22,7 @@ export const seedRun = (
     secretKeys: [],
     hasApiToken: false,
     clarifications: null,
+    reviewMode: null,
     createdAt: AT,
     updatedAt: AT,
   }

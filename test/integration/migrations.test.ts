@@ -59,6 +59,7 @@ describe('migrations', () => {
       'webhook_deliveries',
     ])
     expect(sqlite.tables.events).toContain('project_id')
+    expect(sqlite.tables.projects).toContain('review_mode')
     expect(sqlite.indexes).toContain('events_created_idx')
     expect(sqlite.indexes).toContain('protocol_runs_branch_idx')
     expect(sqlite.second).toEqual([])

@@ -58,6 +58,8 @@ export interface Project {
   readonly default_models: JsonObject | null
   readonly has_api_token?: boolean
   readonly clarifications?: JsonObject | null
+  /** `reopen_last_step` or `new_step`; null: the server default. */
+  readonly review_mode?: string | null
   readonly created_at: WireTime
   readonly updated_at: WireTime
 }
@@ -169,6 +171,7 @@ export interface NewProjectBody {
   ci_provider?: string | null
   default_models?: JsonObject | null
   secrets?: JsonObject | null
+  review_mode?: string | null
 }
 
 export type ProjectPatchBody = Partial<Omit<NewProjectBody, 'secrets' | 'git_url'>> & {

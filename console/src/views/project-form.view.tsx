@@ -12,6 +12,7 @@ interface FormState {
   localPath: string
   baseBranch: string
   ciProvider: string
+  reviewMode: string
   models: string
   token: string
   clearToken: boolean
@@ -23,6 +24,7 @@ const EMPTY: FormState = {
   localPath: '',
   baseBranch: 'main',
   ciProvider: '',
+  reviewMode: '',
   models: '',
   token: '',
   clearToken: false,
@@ -35,6 +37,7 @@ const fromProject = (p: Project): FormState => ({
   localPath: p.local_path ?? '',
   baseBranch: p.base_branch,
   ciProvider: p.ci_provider ?? '',
+  reviewMode: p.review_mode ?? '',
   models: p.default_models ? JSON.stringify(p.default_models, null, 2) : '',
 })
 
@@ -75,6 +78,7 @@ export const ProjectFormView = ({ projectId }: { projectId?: number }) => {
         local_path: form.localPath.trim() || null,
         base_branch: form.baseBranch.trim() || 'main',
         ci_provider: form.ciProvider || null,
+        review_mode: form.reviewMode || null,
         default_models: (models.value ?? null) as JsonObject | null,
       }
       let saved: Project
@@ -159,6 +163,13 @@ export const ProjectFormView = ({ projectId }: { projectId?: number }) => {
               <option value="">auto</option>
               <option value="github">GitHub</option>
               <option value="gitlab">GitLab</option>
+            </select>
+          </Field>
+          <Field label="Review comments" name="review_mode">
+            <select id="review_mode" name="review_mode" value={form.reviewMode} onChange={set('reviewMode')}>
+              <option value="">server default</option>
+              <option value="reopen_last_step">re-open the last step</option>
+              <option value="new_step">add a new step</option>
             </select>
           </Field>
         </div>

@@ -74,6 +74,8 @@ export const ProjectView = ({ projectId }: { projectId: number }) => {
               <dd class="mono">{p.base_branch}</dd>
               <dt>CI provider</dt>
               <dd>{p.ci_provider ?? <span class="muted">auto</span>}</dd>
+              <dt>Review comments</dt>
+              <dd class="mono">{p.review_mode ?? <span class="muted">server default</span>}</dd>
               <dt>Default models</dt>
               <dd>
                 <JsonView value={p.default_models} label="models" />

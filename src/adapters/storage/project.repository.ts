@@ -20,6 +20,7 @@ export const createProjectRepository = (db: Kysely<Database>): ProjectRepository
         secrets: encodeJson(project.secrets),
         api_token_hash: project.apiTokenHash,
         clarifications: null,
+        review_mode: project.reviewMode ?? null,
         created_at: now,
         updated_at: now,
       })
@@ -108,5 +109,6 @@ const toColumns = (patch: ProjectPatch): Updateable<ProjectsTable> => {
   if (patch.apiTokenHash !== undefined) columns.api_token_hash = patch.apiTokenHash
   if (patch.clarifications !== undefined) columns.clarifications = encodeJson(patch.clarifications)
   if (patch.secrets !== undefined) columns.secrets = encodeJson(patch.secrets)
+  if (patch.reviewMode !== undefined) columns.review_mode = patch.reviewMode
   return columns
 }

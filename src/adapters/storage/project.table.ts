@@ -1,5 +1,6 @@
 import type { Selectable } from 'kysely'
 import type { Project, ProjectCredentials } from '../../domain/project.js'
+import { isReviewMode } from '../../domain/review-mode.js'
 import { decodeJsonObject, toIso } from './columns.js'
 import type { ProjectsTable } from './schema.js'
 
@@ -18,6 +19,7 @@ export const toProject = (row: ProjectRow): Project => {
     secretKeys: Object.keys(secrets).sort(),
     hasApiToken: row.api_token_hash !== null,
     clarifications: decodeJsonObject(row.clarifications),
+    reviewMode: isReviewMode(row.review_mode) ? row.review_mode : null,
     createdAt: toIso(row.created_at),
     updatedAt: toIso(row.updated_at),
   }

@@ -17,6 +17,7 @@ export interface ProjectsTable {
   api_token_hash: string | null
   default_models: JsonText
   clarifications: JsonText
+  review_mode: string | null
   created_at: Timestamp
   updated_at: Timestamp
 }

@@ -3,6 +3,7 @@ import { parseGitUrl } from '../../domain/git-url.js'
 import type { JsonObject, JsonValue } from '../../domain/json.js'
 import { defaultModelsIssue, refuseModelIssue } from '../../domain/model-name.js'
 import type { Project } from '../../domain/project.js'
+import { reviewModeIssue, type ReviewMode } from '../../domain/review-mode.js'
 import type { AppDeps } from '../app-deps.js'
 import { authorizeProject } from '../access.js'
 import { withTrace, type ChangeOrigin } from '../context.js'
@@ -20,6 +21,8 @@ export interface CreateProjectInput {
   readonly defaultModels: JsonObject | null
   /** Free-form secrets; `api_token` becomes the project token (stored hashed, never shown). */
   readonly secrets: JsonObject | null
+  /** `reopen_last_step` or `new_step` (checked here, 422 otherwise); null or absent: the server default. */
+  readonly reviewMode?: string | null
 }
 
 export interface UpdateProjectInput {
@@ -32,6 +35,8 @@ export interface UpdateProjectInput {
   readonly apiToken?: string | null
   /** Generate a new token and return it once. */
   readonly rotateApiToken?: boolean
+  /** As CreateProjectInput.reviewMode; null clears it. */
+  readonly reviewMode?: string | null
 }
 
 const SETUP_DESCRIPTION = 'Project setup and bootstrap'
@@ -51,12 +56,14 @@ export const makeCreateProject =
   (input: CreateProjectInput, ctx: ChangeOrigin): Promise<Project> => {
     parseGitUrl(input.gitUrl, repoPolicy)
     refuseModelIssue(defaultModelsIssue(input.defaultModels))
+    const reviewMode = checkReviewMode(input.reviewMode)
     const localPath = input.localPath === null ? null : checkLocalPath(files, input.localPath, repoPolicy)
     const { api_token: token, ...otherSecrets } = input.secrets ?? {}
     const apiTokenHash = token === undefined ? null : hashToken(checkProjectToken(token))
     return uow.run(async (tx) => {
       const project = await tx.projects.create({
         ...input,
+        reviewMode: reviewMode ?? null,
         localPath,
         secrets: Object.keys(otherSecrets).length > 0 ? otherSecrets : null,
         apiTokenHash,
@@ -103,6 +110,7 @@ export const makeUpdateProject =
     uow.run(async (tx) => {
       await authorizeProject(tx, projectId, ctx)
       refuseModelIssue(defaultModelsIssue(input.defaultModels))
+      const reviewMode = checkReviewMode(input.reviewMode)
       const localPath = input.localPath ? checkLocalPath(files, input.localPath, repoPolicy) : input.localPath
       if (input.rotateApiToken && input.apiToken !== undefined) {
         throw new AppError('ORC_BAD_REQUEST', 'Give either api_token or rotate_api_token, not both')
@@ -110,7 +118,7 @@ export const makeUpdateProject =
       const generated = input.rotateApiToken ? generateToken() : undefined
       const token = generated ?? input.apiToken
       const { apiToken: _token, rotateApiToken: _rotate, ...rest } = input
-      const fields = { ...rest, localPath }
+      const fields = { ...rest, localPath, reviewMode }
       const tokenPatch = token === undefined ? {} : { apiTokenHash: token === null ? null : hashToken(token) }
       const project = await tx.projects.update(projectId, { ...fields, ...tokenPatch })
       if (!project) throw new AppError('ORC_PROJECT_NOT_FOUND', 'Project not found')
@@ -122,6 +130,13 @@ export const makeUpdateProject =
       })
       return generated === undefined ? { project } : { project, apiToken: generated }
     })
+
+/** A review mode as given, refused with a message quoting it when it names no mode. */
+const checkReviewMode = (value: string | null | undefined): ReviewMode | null | undefined => {
+  const issue = reviewModeIssue(value)
+  if (issue !== undefined) throw new AppError('ORC_VALIDATION_FAILED', issue, { field: 'review_mode' })
+  return value as ReviewMode | null | undefined
+}
 
 /** The project token a caller gave in `secrets.api_token`: a string as PATCH accepts, never a number or "". */
 const checkProjectToken = (token: JsonValue): string => {

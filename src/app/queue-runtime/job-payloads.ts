@@ -1,3 +1,4 @@
+import type { ReviewMode } from '../../domain/review-mode.js'
 import type { JobType } from '../../domain/job.js'
 
 /** Keys every payload carries besides its own (the original copies `job_id` into the payload). */
@@ -17,7 +18,13 @@ export interface JobPayloads {
   /** Closes a run's review debounce window: its pending comments become one follow-up. */
   /** Brings a run's branch up to date with its base after the base moved (push webhook). */
   base_sync_job: { protocol_run_id: number }
-  review_followup_job: { protocol_run_id: number; debounce_seconds: number; max_rounds: number }
+  review_followup_job: {
+    protocol_run_id: number
+    debounce_seconds: number
+    max_rounds: number
+    /** The server default (TASKSGODZILLA_REVIEW_MODE) when the window opened; absent: reopen_last_step. */
+    review_mode?: ReviewMode
+  }
   codemachine_import_job: { project_id: number; protocol_run_id: number; workspace_path: string }
   spec_audit_job: {
     project_id: number | null

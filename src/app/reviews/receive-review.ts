@@ -1,5 +1,6 @@
 import type { JsonObject } from '../../domain/json.js'
 import type { ProtocolRun } from '../../domain/protocol-run.js'
+import type { ReviewMode } from '../../domain/review-mode.js'
 import { commentsFromOthers, type ReviewNotice } from '../../domain/review-notice.js'
 import { appendRunEvent } from '../api-events.js'
 import type { ChangeOrigin } from '../context.js'
@@ -14,6 +15,8 @@ export interface ReviewPolicy {
   readonly botLogins: readonly string[]
   readonly maxRounds: number
   readonly jobPolicy: JobPolicy
+  /** TASKSGODZILLA_REVIEW_MODE: the mode when neither the run's spec nor its project names one. */
+  readonly mode?: ReviewMode
 }
 
 /**

@@ -30,11 +30,7 @@ export const reopenForFollowup = async (
   jobPolicy: JobPolicy,
   ctx: ChangeOrigin,
 ): Promise<{ run: ProtocolRun; job: Job }> => {
-  let current = run
-  if (run.status !== 'running') {
-    const event = { type: 'protocol_reopened', message: `The run was re-opened for ${reason}.` }
-    current = await changeRunStatus(tx, run, 'reopen', { event, origin: ctx })
-  }
+  const current = await reopenRun(tx, run, reason, ctx)
   let target = step
   if (step.status !== 'pending' && canStep(step.status, 'reset')) {
     const event = { type: 'step_reset', message: `Step ${step.stepName} re-opened for ${reason}.` }
@@ -47,6 +43,62 @@ export const reopenForFollowup = async (
   const job = await startStep(tx, { jobPolicy }, current, { step: target, start, origin: ctx })
   await tx.steps.mergeRuntimeState(step.id, state)
   return { run: (await tx.runs.findById(run.id)) ?? current, job }
+}
+
+/** A run not running goes back to `running` (`reopen`), e.g. from `completed` while its PR is open. */
+const reopenRun = async (
+  tx: Repositories,
+  run: ProtocolRun,
+  reason: string,
+  ctx: ChangeOrigin,
+): Promise<ProtocolRun> => {
+  if (run.status === 'running') return run
+  const event = { type: 'protocol_reopened', message: `The run was re-opened for ${reason}.` }
+  return changeRunStatus(tx, run, 'reopen', { event, origin: ctx })
+}
+
+/** What a follow-up step is appended for: after which step, under what name, with what state. */
+export interface FollowupStep {
+  readonly run: ProtocolRun
+  /** The step executed last: the new one takes its engine and model. */
+  readonly after: StepRun
+  /** Without the index prefix, e.g. `review-round-2.md`. */
+  readonly name: string
+  readonly stepType: string
+  readonly state: JsonObject
+  readonly reason: string
+}
+
+/**
+ * Appends a step after the run's last one (index and `NN-` prefix one past the highest) and
+ * starts it like a user's `run`: it goes through execute, QA and CI as any step, with `state` in
+ * its runtime state for its prompt. The run is re-opened first when it is not running.
+ */
+export const appendFollowupStep = async (
+  tx: Repositories,
+  { run, after, name, stepType, state, reason }: FollowupStep,
+  jobPolicy: JobPolicy,
+  ctx: ChangeOrigin,
+): Promise<{ run: ProtocolRun; step: StepRun; job: Job }> => {
+  const current = await reopenRun(tx, run, reason, ctx)
+  const steps = await tx.steps.listByRun(run.id)
+  const index = Math.max(-1, ...steps.map((s) => s.stepIndex)) + 1
+  const step = await tx.steps.create({
+    protocolRunId: run.id,
+    stepIndex: index,
+    stepName: `${String(index).padStart(2, '0')}-${name}`,
+    stepType,
+    status: 'pending',
+    engineId: after.engineId,
+    model: after.model,
+  })
+  const start = {
+    action: 'run' as const,
+    event: { type: 'step_enqueued', message: 'Step execution enqueued.' },
+  }
+  const job = await startStep(tx, { jobPolicy }, current, { step, start, origin: ctx })
+  await tx.steps.mergeRuntimeState(step.id, state)
+  return { run: (await tx.runs.findById(run.id)) ?? current, step, job }
 }
 
 /** The step that produced the branch's latest commit; without any, the last step of the run. */

@@ -1,4 +1,5 @@
 import type { ProtocolRun } from '../../domain/protocol-run.js'
+import type { ReviewMode } from '../../domain/review-mode.js'
 import { appendRunEvent } from '../api-events.js'
 import type { ChangeOrigin } from '../context.js'
 import type { JobPolicy } from '../queue-runtime/enqueue.js'
@@ -10,6 +11,8 @@ export interface WindowPolicy {
   readonly debounceSeconds: number
   readonly maxRounds: number
   readonly jobPolicy: JobPolicy
+  /** The server default mode, carried to the closing job (the spec and the project are read there). */
+  readonly mode?: ReviewMode
 }
 
 /**
@@ -37,6 +40,7 @@ export const openReviewWindow = async (
     protocol_run_id: run.id,
     debounce_seconds: policy.debounceSeconds,
     max_rounds: policy.maxRounds,
+    ...(policy.mode === undefined ? {} : { review_mode: policy.mode }),
     job_id: id,
     ...(ctx.requestId === undefined ? {} : { request_id: ctx.requestId }),
   }

@@ -10,6 +10,8 @@ export interface ProjectOut {
   readonly default_models: Record<string, unknown> | null
   readonly has_api_token: boolean
   readonly clarifications: Record<string, unknown> | null
+  /** null: the server's TASKSGODZILLA_REVIEW_MODE. */
+  readonly review_mode: string | null
   readonly created_at: string
   readonly updated_at: string
 }

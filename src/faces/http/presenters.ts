@@ -27,6 +27,7 @@ export const toProjectOut = (project: Project): Static<typeof ProjectOut> => ({
     project.secretKeys.length === 0 ? null : Object.fromEntries(project.secretKeys.map((k) => [k, MASK])),
   has_api_token: project.hasApiToken,
   clarifications: project.clarifications,
+  review_mode: project.reviewMode,
   created_at: project.createdAt,
   updated_at: project.updatedAt,
 })

@@ -104,4 +104,91 @@ describe.each(DIALECTS)('review follow-up prompt on %s', (dialect) => {
       expect(prompts[1]).not.toContain('(c2)')
     },
   )
+
+  it.skipIf(unavailable(dialect))(
+    'in new_step mode runs an appended step whose prompt is the comments through execute, then QA',
+    async () => {
+      root = tempDir('tgz-review-new-')
+      const record = join(root, 'prompts')
+      const deps = makeJobDeps(db.handle, root, {
+        command: RECORDING_AGENT,
+        agentArgs: [`--record=${record}`],
+      })
+      const uow = createUnitOfWork(db.handle.db)
+      const { run } = await seedPlanningRun(db.handle, root, '0002-review-new')
+      await createPlanProtocolHandler(deps)({ protocol_run_id: run.id, job_id: 'p2' }, jobRun())
+      const first = await makeRunNextStep({
+        uow,
+        jobPolicy: { maxAttempts: 3 },
+        abortRun: async () => undefined,
+      })(run.id, {})
+      const execute = (stepId: number, jobId: string) =>
+        createExecuteStepHandler(deps)({ step_run_id: stepId, job_id: jobId }, jobRun(undefined, jobId))
+      await execute(first.job!.stepRunId!, first.job!.id)
+      const planned = (await readState(db.handle, run.id)).steps
+      for (const step of planned)
+        await uow.run((tx) => tx.steps.compareAndSetStatus(step.id, ['needs_qa', 'pending'], 'completed'))
+      const policy = {
+        debounceSeconds: 0,
+        botLogins: [],
+        maxRounds: 3,
+        jobPolicy: { maxAttempts: 3 },
+        mode: 'new_step' as const,
+      }
+      await uow.run(async (tx) =>
+        applyReviewNotice(
+          tx,
+          policy,
+          (await tx.runs.findById(run.id))!,
+          {
+            provider: 'gitlab',
+            event: 'note',
+            prNumber: 4,
+            branch: '0002-review-new',
+            repositoryUrls: [],
+            comments: [
+              {
+                key: 'n1',
+                author: 'carol',
+                body: 'Rename `tmp` to `total`.',
+                path: 'src/sum.ts',
+                line: 7,
+                url: null,
+                state: null,
+              },
+            ],
+          },
+          {},
+        ),
+      )
+      const jobId = `review_followup_job:${run.id}:1`
+      const review = await uow.run(async (tx) => (await tx.jobs.findById(jobId))!)
+      const handler = createReviewFollowupHandler({ uow, config: { jobs: { maxAttempts: 3 } } })
+      expect(await handler(review.payload as never, jobRun(undefined, jobId))).toMatchObject({ comments: 1 })
+
+      const steps = (await readState(db.handle, run.id)).steps
+      const added = steps[steps.length - 1]!
+      expect(steps).toHaveLength(planned.length + 1)
+      expect(added.stepIndex).toBe(Math.max(...planned.map((s) => s.stepIndex)) + 1)
+      const job = await uow.run(async (tx) =>
+        (await tx.jobs.list({ limit: 50 })).find(
+          (j) => j.type === 'execute_step_job' && j.stepRunId === added.id,
+        ),
+      )
+      expect(await execute(added.id, job!.id)).not.toMatchObject({ outcome: 'failed' })
+      const prompt = readdirSync(record)
+        .filter((n) => n.endsWith('-execute.txt'))
+        .sort()
+        .map((n) => readFileSync(join(record, n), 'utf8'))
+        .pop()!
+      expect(prompt).toContain(`Step file: ${added.stepName}`)
+      expect(prompt).toContain('It has no step file: the review comments are the task.')
+      expect(prompt).toContain('- src/sum.ts:7 by carol:')
+      expect(prompt).toContain('Rename `tmp` to `total`.')
+      // Executed: it waits for QA like any step, and its commit is what CI results will name.
+      const after = await uow.run((tx) => tx.steps.findById(added.id))
+      expect(after?.status).toBe('needs_qa')
+      expect(after?.headSha).toMatch(/^[0-9a-f]{40}$/)
+    },
+  )
 })

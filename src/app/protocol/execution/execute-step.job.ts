@@ -1,7 +1,7 @@
 import { isCodeMachineRun } from '../../../domain/codemachine/codemachine-run.js'
 import type { JsonObject } from '../../../domain/json.js'
 import { retryFeedbackSections } from '../../../domain/retry-feedback.js'
-import { reviewFeedbackSections } from '../../../domain/review-feedback.js'
+import { reviewFeedbackSections, reviewStepBrief } from '../../../domain/review-feedback.js'
 import { mergeConflictSections } from '../../../domain/merge-conflict.js'
 import { isPathOutsideWorkspace } from '../../contained-files.js'
 import type { ChangeOrigin } from '../../context.js'
@@ -144,6 +144,19 @@ const refusedRead = (
   }
 }
 
+/** The step file; a step appended for review comments has none and stands on its brief. */
+const stepText = (
+  files: ProtocolJobDeps['files'],
+  context: StepScope,
+  worktree: WorktreeInfo,
+  paths: ResolvedStepPaths,
+): string => {
+  const brief = reviewStepBrief(context.step)
+  return brief === undefined
+    ? files.readText(worktree.path, paths.promptPath)
+    : files.readText(worktree.path, paths.promptPath, brief)
+}
+
 /**
  * Our execute template, the protocol, its plan, the step file, what broke last time, and whether
  * the previous attempt was interrupted.
@@ -160,7 +173,7 @@ const executePrompt = (
   promptSections(loadPrompt(assets, 'execute').text, [
     ['Protocol', `Name: ${context.run.protocolName}\nWorktree: ${worktree.path}`],
     ['Plan (plan.md)', files.readText(worktree.path, join(worktree.protocolRoot, 'plan.md'), '(no plan.md)')],
-    ['Step', `Step file: ${context.step.stepName}\n\n${files.readText(worktree.path, paths.promptPath)}`],
+    ['Step', `Step file: ${context.step.stepName}\n\n${stepText(files, context, worktree, paths)}`],
     ...retryFeedbackSections(context.step),
     ...interruptedAttemptSections(job),
     ...reviewFeedbackSections(context.step),

@@ -1,3 +1,4 @@
+import { reviewStepBrief } from '../../../domain/review-feedback.js'
 import { resolveStepPaths, type PathProbe, type ResolvedStepPaths } from '../../../domain/spec-paths.js'
 import { findStepSpec, hasSpec, type ProtocolSpec, type StepSpec } from '../../../domain/spec.js'
 import type { StepRun } from '../../../domain/step-run.js'
@@ -43,10 +44,17 @@ export const resolveStepFiles = (
   context: StepScope,
   worktree: WorktreeInfo,
   probe: PathProbe,
-): ResolvedStepPaths | { readonly errors: readonly string[] } =>
-  resolveStepPaths(
+): ResolvedStepPaths | { readonly errors: readonly string[] } => {
+  // A step appended for review comments has no step file: its brief stands in for the file.
+  const own = `/${context.step.stepName}`
+  const lenient: PathProbe =
+    reviewStepBrief(context.step) === undefined
+      ? probe
+      : { exists: (path) => path.endsWith(own) || probe.exists(path) }
+  return resolveStepPaths(
     context.stepSpec,
     context.spec,
     { protocolRoot: worktree.protocolRoot, workspace: worktree.path },
-    probe,
+    lenient,
   )
+}

@@ -1,6 +1,7 @@
 import { basename, join } from 'node:path'
 import { isCodeMachineRun } from '../../../domain/codemachine/codemachine-run.js'
 import type { JsonObject } from '../../../domain/json.js'
+import { reviewStepBrief } from '../../../domain/review-feedback.js'
 import { resolveSpecPath } from '../../../domain/spec-paths.js'
 import { qaPolicyOf } from '../../../domain/spec.js'
 import { parseVerdict } from '../../../domain/verdict.js'
@@ -179,7 +180,8 @@ const stepSections = (
   }
   const roots = { protocolRoot: worktree.protocolRoot, workspace: worktree.path }
   const stepFile = resolveSpecPath(context.stepSpec.prompt_ref, roots, files)
-  return [[title, 'path' in stepFile ? read(stepFile.path, '(missing)') : '(missing)']]
+  const missing = reviewStepBrief(context.step, { comments: true }) ?? '(missing)'
+  return [[title, 'path' in stepFile ? read(stepFile.path, missing) : missing]]
 }
 
 interface VerdictInput {

@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander'
 import { writeFileSync } from 'node:fs'
+import { REVIEW_MODES, type ReviewMode } from '../../../domain/review-mode.js'
 import type { ProjectOut } from '../api-types.js'
 import { contextOf, emit, example, argId, parseJsonObject, UsageError } from '../context.js'
 import { cell, formatTime } from '../output/style.js'
@@ -47,6 +48,7 @@ interface CreateOptions {
   localPath?: string
   ciProvider?: string
   defaultModels?: Record<string, unknown>
+  reviewMode?: ReviewModeChoice
 }
 
 interface UpdateOptions {
@@ -58,7 +60,20 @@ interface UpdateOptions {
   rotateApiToken?: boolean
   saveToken?: string
   clearApiToken?: boolean
+  reviewMode?: ReviewModeChoice
 }
+
+/** `default` clears the project's mode, so the server's (TASKSGODZILLA_REVIEW_MODE) applies. */
+type ReviewModeChoice = ReviewMode | 'default'
+
+const reviewModeOption = () =>
+  new Option(
+    '--review-mode <mode>',
+    'what PR/MR review comments do to runs (default: the server setting)',
+  ).choices([...REVIEW_MODES, 'default'])
+
+const reviewModeBody = (mode: ReviewModeChoice | undefined) =>
+  mode === undefined ? {} : { review_mode: mode === 'default' ? null : mode }
 
 const registerUpdate = (projects: Command): void => {
   projects
@@ -72,10 +87,12 @@ const registerUpdate = (projects: Command): void => {
     .option('--rotate-api-token', 'generate a new project token (needs --save-token)')
     .option('--save-token <file>', 'file to write the generated project token to (mode 600)')
     .option('--clear-api-token', 'remove the project token')
+    .addOption(reviewModeOption())
     .addHelpText(
       'after',
       example(
         'tasksgodzilla projects update 3 --base-branch develop',
+        'tasksgodzilla projects update 3 --review-mode new_step',
         'tasksgodzilla projects update 3 --rotate-api-token --save-token ~/.tgz-project-3',
       ),
     )
@@ -90,6 +107,7 @@ const registerUpdate = (projects: Command): void => {
         local_path: options.localPath,
         ci_provider: options.ciProvider,
         default_models: options.defaultModels,
+        ...reviewModeBody(options.reviewMode),
         ...(options.rotateApiToken ? { rotate_api_token: true } : {}),
         ...(options.clearApiToken ? { api_token: null } : {}),
       }
@@ -116,6 +134,7 @@ export const projectDetail = (p: ProjectOut, style: Parameters<typeof renderFiel
       ['CI provider', cell(p.ci_provider)],
       ['Default models', cell(p.default_models)],
       ['Project token', p.has_api_token ? 'set' : 'none'],
+      ['Review mode', p.review_mode ?? 'server default'],
       ['Clarifications', cell(p.clarifications)],
       ['Created', formatTime(p.created_at)],
       ['Updated', formatTime(p.updated_at)],
@@ -133,6 +152,7 @@ const registerCreate = (projects: Command): void => {
     .option('--local-path <path>', 'where the server keeps the checkout')
     .addOption(new Option('--ci-provider <provider>', 'CI provider').choices(['github', 'gitlab']))
     .option('--default-models <json>', 'default models per phase, as a JSON object', parseJsonObject)
+    .addOption(reviewModeOption())
     .addHelpText(
       'after',
       example('tasksgodzilla projects create --name demo --git-url https://github.com/acme/demo.git'),
@@ -146,6 +166,7 @@ const registerCreate = (projects: Command): void => {
         local_path: options.localPath,
         ci_provider: options.ciProvider,
         default_models: options.defaultModels,
+        ...reviewModeBody(options.reviewMode),
       })
       emit(ctx, project, () => `Created project ${project.id} (${project.name}). Setup job enqueued.\n`)
     })

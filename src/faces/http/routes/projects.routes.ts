@@ -31,6 +31,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (ser
           ciProvider: body.ci_provider ?? null,
           defaultModels: body.default_models ?? null,
           secrets: (body.secrets ?? null) as JsonObject | null,
+          reviewMode: body.review_mode ?? null,
         },
         contextOf(req),
       )
@@ -72,6 +73,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (ser
     async (req) => {
       const { api_token, rotate_api_token, base_branch, local_path, ci_provider, default_models, name } =
         req.body
+      const reviewMode = req.body.review_mode
       const { project, apiToken } = await app.updateProject(
         req.params.project_id,
         {
@@ -82,6 +84,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (ser
           defaultModels: default_models,
           apiToken: api_token,
           rotateApiToken: rotate_api_token,
+          reviewMode,
         },
         contextOf(req),
       )

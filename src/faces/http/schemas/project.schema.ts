@@ -1,7 +1,16 @@
 import { Type } from '@sinclair/typebox'
+import { REVIEW_MODES } from '../../../domain/review-mode.js'
 import { Id, JsonObjectSchema, Nullable } from './common.schema.js'
 
 const Text = Type.String({ minLength: 1, maxLength: 2000 })
+
+const REVIEW_MODE_TEXT = `What PR/MR review comments do to the project's runs: ${REVIEW_MODES.join(' or ')}; null: TASKSGODZILLA_REVIEW_MODE. A protocol spec's review_mode wins.`
+// A string checked by the use case, so a wrong value gets a message naming the modes.
+const ReviewModeIn = Type.String({
+  maxLength: 100,
+  description: REVIEW_MODE_TEXT,
+  examples: [...REVIEW_MODES],
+})
 
 export const ProjectParams = Type.Object({ project_id: Id })
 
@@ -13,6 +22,7 @@ export const ProjectCreate = Type.Object({
   ci_provider: Type.Optional(Nullable(Type.String({ maxLength: 50 }))),
   default_models: Type.Optional(Nullable(Type.Record(Type.String(), Type.String()))),
   secrets: Type.Optional(Nullable(JsonObjectSchema)),
+  review_mode: Type.Optional(Nullable(ReviewModeIn)),
 })
 
 export const ProjectUpdate = Type.Object({
@@ -23,6 +33,7 @@ export const ProjectUpdate = Type.Object({
   default_models: Type.Optional(Nullable(Type.Record(Type.String(), Type.String()))),
   api_token: Type.Optional(Nullable(Type.String({ minLength: 8, maxLength: 500 }))),
   rotate_api_token: Type.Optional(Type.Boolean()),
+  review_mode: Type.Optional(Nullable(ReviewModeIn)),
 })
 
 export const ClarificationAnswers = Type.Object({
@@ -42,6 +53,7 @@ export const ProjectOut = Type.Object({
   ),
   has_api_token: Type.Boolean(),
   clarifications: Nullable(JsonObjectSchema),
+  review_mode: Nullable(Type.String({ description: REVIEW_MODE_TEXT })),
   created_at: Type.String(),
   updated_at: Type.String(),
 })
