@@ -1,3 +1,4 @@
+import type { McpTaskRepository } from './mcp/mcp-task.port.js'
 import type { NewEvent, OrchestratorEvent, EventWithContext } from '../domain/event.js'
 import type { JsonObject } from '../domain/json.js'
 import type { Job, JobStatKey, JobStatus, JobType, NewJob } from '../domain/job.js'
@@ -197,6 +198,7 @@ export interface Repositories {
   readonly leases: RunLeaseRepository
   readonly engineLimits: EngineLimitRepository
   readonly reviews: ReviewCommentRepository
+  readonly mcpTasks: McpTaskRepository
 }
 
 /**

@@ -5,6 +5,7 @@ import { makeTriggerCi } from '../app/ci/trigger-ci.js'
 import { makeImportCodeMachine } from '../app/codemachine/import-codemachine.js'
 import { makeWatchEvents } from '../app/events/watch-events.js'
 import { makeDeleteBranch, makeListBranches } from '../app/projects/branches.js'
+import { makeMcpTasks } from '../app/mcp/mcp-tasks.js'
 import { makeReceiveWebhook } from '../app/webhooks/receive-webhook.js'
 import { buildApp } from '../faces/http/build-app.js'
 import type { Config } from '../config.js'
@@ -44,6 +45,7 @@ export const createHttpServer = (runtime: Runtime, listenHost?: string): Promise
     deleteBranch: makeDeleteBranch({ ...deps, git }),
     importCodeMachine: makeImportCodeMachine({ ...deps, git, files, assets: adapters.assets }),
     notifications: notificationUseCases(config, deps),
+    mcpTasks: makeMcpTasks({ repos: deps.repos }),
     triggerCi: makeTriggerCi({
       ...deps,
       codeHosts: adapters.codeHosts,

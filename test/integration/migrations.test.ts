@@ -48,6 +48,7 @@ describe('migrations', () => {
       'engine_limits',
       'events',
       'jobs',
+      'mcp_tasks',
       'notification_deliveries',
       'notification_targets',
       'projects',

@@ -142,6 +142,19 @@ export interface RunLeasesTable {
 }
 
 /** The global per-engine circuit breaker (usage and rate limits). */
+export interface McpTasksTable {
+  task_id: string
+  owner_hash: string
+  status: string
+  status_message: string | null
+  ttl_ms: number | null
+  poll_interval_ms: number
+  result: string | null
+  created_at: Timestamp
+  updated_at: Timestamp
+  expires_at: Timestamp
+}
+
 export interface EngineLimitsTable {
   engine_id: string
   limited_until: Timestamp
@@ -185,4 +198,5 @@ export interface Database {
   engine_limits: EngineLimitsTable
   review_comments: ReviewCommentsTable
   review_windows: ReviewWindowsTable
+  mcp_tasks: McpTasksTable
 }

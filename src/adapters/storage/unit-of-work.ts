@@ -21,6 +21,7 @@ import { createRunLeaseRepository } from './run-lease.repository.js'
 import { createEngineLimitRepository } from './engine-limit.repository.js'
 import type { Database } from './schema.js'
 import { createStepRunRepository } from './step-run.repository.js'
+import { createMcpTaskRepository } from './mcp-task.repository.js'
 
 /** Repositories bound to one connection or transaction. */
 export const createRepositories = (db: Kysely<Database>): Repositories => ({
@@ -34,6 +35,7 @@ export const createRepositories = (db: Kysely<Database>): Repositories => ({
   leases: createRunLeaseRepository(db),
   engineLimits: createEngineLimitRepository(db),
   reviews: createReviewCommentRepository(db),
+  mcpTasks: createMcpTaskRepository(db),
 })
 
 /**

@@ -32,6 +32,7 @@ import { stepRoutes } from './routes/steps.routes.js'
 import { webhookRoutes, type WebhookRouteDeps } from './routes/webhooks.routes.js'
 import { notificationRoutes } from './routes/notifications.routes.js'
 import { mcpHttpRoutes } from '../mcp/mcp-http.routes.js'
+import type { McpCaller, McpTasks } from '../../app/mcp/mcp-tasks.js'
 import type { NotificationUseCases } from '../../app/notifications/notification-use-cases.js'
 import { createValidatorCompiler } from './validators.js'
 
@@ -52,6 +53,8 @@ export interface HttpDeps extends WebhookRouteDeps, BranchRouteDeps, CodeMachine
   readonly bindHost: string
   readonly allowedHosts: readonly string[]
   readonly notifications: NotificationUseCases
+  /** The MCP tasks of one caller (`/mcp`'s shared task store); without it `/mcp` offers no task. */
+  readonly mcpTasks?: (caller: McpCaller) => McpTasks
   /** Folder of the built console; the composition root passes `dist/console` of the package root. */
   readonly consoleRoot?: string
 }
@@ -108,7 +111,10 @@ export const buildApp = async (deps: HttpDeps): Promise<FastifyInstance> => {
   await server.register(webhookRoutes, { receiveWebhook: deps.receiveWebhook })
   await server.register(ciRoutes, { triggerCi: deps.triggerCi })
   await server.register(notificationRoutes, { notifications: deps.notifications })
-  await server.register(mcpHttpRoutes, { inject: (options: InjectOptions) => server.inject(options) })
+  await server.register(mcpHttpRoutes, {
+    inject: (options: InjectOptions) => server.inject(options),
+    ...(deps.mcpTasks ? { tasks: deps.mcpTasks } : {}),
+  })
   await server.register(consoleRoutes, deps.consoleRoot === undefined ? {} : { root: deps.consoleRoot })
   return server
 }

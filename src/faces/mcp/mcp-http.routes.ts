@@ -1,11 +1,15 @@
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import type { FastifyPluginAsync, FastifyRequest, InjectOptions, LightMyRequestResponse } from 'fastify'
 import { ApiCallError, detailOfBody, type ApiCaller } from './api-caller.js'
+import type { McpCaller, McpTasks } from '../../app/mcp/mcp-tasks.js'
+import { createDbTaskStore } from './db-task-store.js'
 import { createMcpServer } from './mcp-tools.js'
 
 export interface McpHttpOptions {
   /** The API's own `inject`, so tools run the very routes (auth, validation, presenters) a REST caller would. */
   readonly inject: Inject
+  /** The caller's MCP tasks in the shared store; with it, `watch_run` is offered as a task. */
+  readonly tasks?: (caller: McpCaller) => McpTasks
 }
 
 type Inject = (options: InjectOptions) => Promise<LightMyRequestResponse>
@@ -18,9 +22,10 @@ const FORWARDED = ['authorization', 'x-project-token', 'x-request-id'] as const
  * whose tools call the API in-process as the same caller. The bearer check is the API's own
  * (`/mcp` is not exempt from it), so a missing or wrong token is a 401 before MCP sees anything.
  */
-export const mcpHttpRoutes: FastifyPluginAsync<McpHttpOptions> = async (server, { inject }) => {
+export const mcpHttpRoutes: FastifyPluginAsync<McpHttpOptions> = async (server, { inject, tasks }) => {
   server.post('/mcp', { schema: { hide: true } }, async (request, reply) => {
-    const mcp = createMcpServer(callerFor(inject, request))
+    const store = tasks && createDbTaskStore(tasks(credentialsOf(request)))
+    const mcp = createMcpServer(callerFor(inject, request), store ? { tasks: store } : {})
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
       enableJsonResponse: true,
@@ -45,6 +50,15 @@ export const mcpHttpRoutes: FastifyPluginAsync<McpHttpOptions> = async (server, 
           .header('allow', 'POST')
           .send({ detail: 'Method Not Allowed', code: 'ORC_BAD_REQUEST' }),
     })
+}
+
+/** The credentials a task is bound to: the API bearer and the project token of the request. */
+const credentialsOf = (request: FastifyRequest): McpCaller => {
+  const header = (name: string) => {
+    const value = request.headers[name]
+    return typeof value === 'string' ? value : undefined
+  }
+  return { authorization: header('authorization'), projectToken: header('x-project-token') }
 }
 
 const callerFor =

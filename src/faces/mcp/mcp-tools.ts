@@ -2,6 +2,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { z } from 'zod'
 import { InMemoryTaskStore } from '@modelcontextprotocol/sdk/experimental/tasks/stores/in-memory.js'
+import type { TaskStore } from '@modelcontextprotocol/sdk/experimental/tasks'
 import { ApiCallError, type ApiCaller } from './api-caller.js'
 import { registerWatchRunTask } from './watch-run.task.js'
 
@@ -12,20 +13,25 @@ const SERVER_INFO = { name: 'tasksgodzilla', version: '0.1.0' }
  * An MCP server whose tools are thin calls of the REST API through `call`: list projects and
  * runs, create and start a run, read a run (status, steps, recent events), approve a step at a
  * QA gate, answer a project's clarifications. API refusals come back as tool errors carrying the
- * API's status and message. With `tasks` (stdio: one server per client, so an in-memory task store
- * lives exactly as long as its client) `watch_run` is offered as an MCP task as well.
+ * API's status and message. With a task store `watch_run` is offered as an MCP task as well: stdio
+ * passes `'memory'` (one server per client, so an in-memory store lives exactly as long as its
+ * client); `/mcp` passes the caller's view of the shared database store.
  */
-export const createMcpServer = (call: ApiCaller, options: { readonly tasks?: boolean } = {}): McpServer => {
-  const server = options.tasks
+export const createMcpServer = (
+  call: ApiCaller,
+  options: { readonly tasks?: TaskStore | 'memory' } = {},
+): McpServer => {
+  const store = options.tasks === 'memory' ? new InMemoryTaskStore() : options.tasks
+  const server = store
     ? new McpServer(SERVER_INFO, {
         capabilities: { tasks: { requests: { tools: { call: {} } } } },
-        taskStore: new InMemoryTaskStore(),
+        taskStore: store,
       })
     : new McpServer(SERVER_INFO)
   registerReadTools(server, call)
   registerRunTools(server, call)
   registerGateTools(server, call)
-  if (options.tasks) registerWatchRunTask(server, call)
+  if (store) registerWatchRunTask(server, call, store)
   return server
 }
 

@@ -1,5 +1,5 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
-import type { RequestTaskStore } from '@modelcontextprotocol/sdk/shared/protocol.js'
+import type { TaskStore } from '@modelcontextprotocol/sdk/experimental/tasks'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { z } from 'zod'
 import { ApiCallError, type ApiCaller } from './api-caller.js'
@@ -19,9 +19,14 @@ interface StepRead {
  * the run is polled through the API until it settles (completed, failed, cancelled, blocked,
  * paused) or a step waits at a human QA gate (`needs_qa`), or `timeout_seconds` pass; the task's
  * result is the run and its steps then. Clients without task support get the same answer from
- * the SDK's automatic polling. Only where the task store lives as long as its client (stdio).
+ * the SDK's automatic polling. The result goes straight to `store` (not the request's view of
+ * it, which would also notify a transport that, over stateless HTTP, closed with the request).
  */
-export const registerWatchRunTask = (server: McpServer, call: ApiCaller): void => {
+export const registerWatchRunTask = (
+  server: McpServer,
+  call: ApiCaller,
+  store: Pick<TaskStore, 'storeTaskResult'>,
+): void => {
   server.experimental.tasks.registerToolTask(
     'watch_run',
     {
@@ -38,7 +43,7 @@ export const registerWatchRunTask = (server: McpServer, call: ApiCaller): void =
     {
       createTask: async ({ protocol_run_id, timeout_seconds, poll_ms }, { taskStore, taskRequestedTtl }) => {
         const task = await taskStore.createTask({ ttl: taskRequestedTtl ?? null, pollInterval: poll_ms })
-        void follow(call, taskStore, task.taskId, {
+        void follow(call, store, task.taskId, {
           runId: protocol_run_id,
           timeoutMs: timeout_seconds * 1000,
           pollMs: poll_ms,
@@ -54,7 +59,7 @@ export const registerWatchRunTask = (server: McpServer, call: ApiCaller): void =
 
 const follow = async (
   call: ApiCaller,
-  store: RequestTaskStore,
+  store: Pick<TaskStore, 'storeTaskResult'>,
   taskId: string,
   {
     runId,

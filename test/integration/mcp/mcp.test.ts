@@ -4,6 +4,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js'
+import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../../src/config.js'
 import { createLogger } from '../../../src/logging.js'
@@ -23,9 +24,9 @@ const TOOLS = [
   'list_runs',
   'start_run',
 ]
-/** stdio has one server per client, so it also offers the task-based watch_run. */
+/** Both faces offer the task-based watch_run (stdio in memory, /mcp in the shared database store). */
 const TOOLS_BY_TRANSPORT: Record<string, string[]> = {
-  'streamable HTTP': TOOLS,
+  'streamable HTTP': [...TOOLS, 'watch_run'].sort(),
   stdio: [...TOOLS, 'watch_run'].sort(),
 }
 
@@ -167,6 +168,70 @@ describe('the MCP faces against a real listening server', () => {
       expect(settled).toMatchObject({ settled: 'cancelled', run: { status: 'cancelled' } })
     } finally {
       await client.close()
+    }
+  }, 30_000)
+
+  it('over /mcp: watch_run is a task in the shared store that its caller polls and reads, and another caller cannot', async () => {
+    const http = (projectToken?: string) =>
+      new StreamableHTTPClientTransport(new URL(`${running.address}/mcp`), {
+        requestInit: {
+          headers: {
+            authorization: `Bearer ${TOKEN}`,
+            ...(projectToken ? { 'x-project-token': projectToken } : {}),
+          },
+        },
+      })
+    const owner = new Client({ name: 'owner', version: '1' })
+    const other = new Client({ name: 'other', version: '1' })
+    await owner.connect(http())
+    await other.connect(http('another-callers-project-token'))
+    try {
+      const run = parse(
+        await owner.callTool({
+          name: 'create_run',
+          arguments: { project_id: projectId, protocol_name: `0003-${unique()}` },
+        }),
+      ) as { run: { id: number } }
+      await owner.listTools()
+      const stream = owner.experimental.tasks.callToolStream({
+        name: 'watch_run',
+        arguments: { protocol_run_id: run.run.id, poll_ms: 100 },
+      })
+      let taskId: string | undefined
+      let result: ToolText | undefined
+      for await (const message of stream) {
+        if (message.type === 'taskCreated') {
+          taskId = message.task.taskId
+          // Each request is a fresh MCP server: the task is found through the database.
+          expect((await owner.experimental.tasks.getTask(taskId)).status).toBe('working')
+          await expect(other.experimental.tasks.getTask(taskId)).rejects.toThrow(/not found/i)
+          expect((await other.experimental.tasks.listTasks()).tasks).toEqual([])
+          await fetch(`${running.address}/protocols/${run.run.id}/actions/cancel`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+            body: '{}',
+          })
+        }
+        if (message.type === 'result') result = message.result as ToolText
+        if (message.type === 'error') throw message.error
+      }
+      expect(taskId).toBeDefined()
+      expect(JSON.parse(result?.content[0]?.text ?? '{}')).toMatchObject({ settled: 'cancelled' })
+      expect((await owner.experimental.tasks.getTask(taskId!)).status).toBe('completed')
+      const again = (await owner.experimental.tasks.getTaskResult(taskId!, CallToolResultSchema)) as ToolText
+      expect(JSON.parse(again.content[0]?.text ?? '{}')).toMatchObject({ run: { status: 'cancelled' } })
+      await expect(other.experimental.tasks.getTaskResult(taskId!, CallToolResultSchema)).rejects.toThrow(
+        /not found/i,
+      )
+      expect((await owner.experimental.tasks.listTasks()).tasks.map((t) => t.taskId)).toContain(taskId)
+      // Only a hash binds the task to its caller: no token is stored.
+      const rows = await running.runtime.database.db.selectFrom('mcp_tasks').selectAll().execute()
+      expect(rows.find((row) => row.task_id === taskId)?.owner_hash).toMatch(/^[0-9a-f]{64}$/)
+      expect(JSON.stringify(rows)).not.toContain(TOKEN)
+      expect(JSON.stringify(rows)).not.toContain('another-callers-project-token')
+    } finally {
+      await owner.close()
+      await other.close()
     }
   }, 30_000)
 

@@ -11,6 +11,7 @@ import { runLeases } from './2026-12-04T1500-run-leases.js'
 import { engineLimits } from './2026-12-04T1600-engine-limits.js'
 import { reviewComments } from './2026-12-04T1600-review-comments.js'
 import { projectReviewMode } from './2026-12-05T1000-project-review-mode.js'
+import { mcpTasks } from './2026-12-05T1001-mcp-tasks.js'
 
 /** Every migration, in order. Names are timestamps so that they sort as they were written. */
 const migrationsFor = (dialect: Dialect): Record<string, Migration> => ({
@@ -24,6 +25,7 @@ const migrationsFor = (dialect: Dialect): Record<string, Migration> => ({
   '2026-12-04T1600-engine-limits': engineLimits(dialect),
   '2026-12-04T1600-review-comments': reviewComments(dialect),
   '2026-12-05T1000-project-review-mode': projectReviewMode,
+  '2026-12-05T1001-mcp-tasks': mcpTasks(dialect),
 })
 
 export interface MigrationReport {

@@ -12,7 +12,7 @@ export const registerMcp = (program: Command): void => {
     .addHelpText('after', example('tasksgodzilla mcp --api-base http://127.0.0.1:8010'))
     .action(async (_options: unknown, command: Command) => {
       const { client } = contextOf(command)
-      const server = createMcpServer(callerOf(client), { tasks: true })
+      const server = createMcpServer(callerOf(client), { tasks: 'memory' })
       const transport = new StdioServerTransport()
       const closed = new Promise<void>((resolve) => {
         transport.onclose = resolve
