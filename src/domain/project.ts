@@ -1,3 +1,4 @@
+import type { EngineChain } from './engine-chain.js'
 import type { JsonObject } from './json.js'
 
 /** Phase → model id overrides a project may carry. */
@@ -16,6 +17,8 @@ export interface Project {
   readonly localPath: string | null
   readonly ciProvider: string | null
   readonly defaultModels: JsonObject | null
+  /** Engine/model fallback chain for step execution, or null (engine-chain.ts). */
+  readonly engines: EngineChain | null
   /** Names of the keys held in the write-only secrets bag, never their values. */
   readonly secretKeys: readonly string[]
   readonly hasApiToken: boolean
@@ -40,10 +43,14 @@ export interface NewProject {
   readonly localPath: string | null
   readonly ciProvider: string | null
   readonly defaultModels: JsonObject | null
+  readonly engines?: EngineChain | null
   readonly secrets: JsonObject | null
   readonly apiTokenHash: string | null
 }
 
 export type ProjectPatch = Partial<
-  Pick<NewProject, 'name' | 'baseBranch' | 'localPath' | 'ciProvider' | 'defaultModels' | 'apiTokenHash'>
+  Pick<
+    NewProject,
+    'name' | 'baseBranch' | 'localPath' | 'ciProvider' | 'defaultModels' | 'engines' | 'apiTokenHash'
+  >
 > & { readonly clarifications?: JsonObject | null; readonly secrets?: JsonObject | null }

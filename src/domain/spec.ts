@@ -1,5 +1,6 @@
 import type { JsonObject } from './json.js'
 import type { ModelPhase } from './project.js'
+import type { EngineChainEntry } from './engine-chain.js'
 
 /**
  * ProtocolSpec / StepSpec: the steps of a run, stored in `template_config.protocol_spec` with the
@@ -37,6 +38,8 @@ export interface StepSpec {
   readonly description?: string | null
   readonly engine_id: string | null
   readonly model?: string | null
+  /** Fallback chain for execution, above every other level (engine-chain.ts). */
+  readonly engines?: readonly EngineChainEntry[] | null
   /** The step's prompt file, relative to the protocol root or the workspace. */
   readonly prompt_ref: string
   readonly inputs?: JsonObject | null
@@ -61,6 +64,8 @@ export interface ProtocolSpec {
   /** Protocol-wide model for every phase, or per phase in `models`. */
   readonly model?: string | null
   readonly models?: Readonly<Partial<Record<ModelPhase, string>>>
+  /** Protocol-wide fallback chain for execution, between the steps' and the project's. */
+  readonly engines?: readonly EngineChainEntry[] | null
 }
 
 export const isQaPolicy = (value: unknown): value is QaPolicy =>

@@ -1,6 +1,7 @@
 import type { Selectable } from 'kysely'
+import { toEngineChain } from '../../domain/engine-chain.js'
 import type { Project, ProjectCredentials } from '../../domain/project.js'
-import { decodeJsonObject, toIso } from './columns.js'
+import { decodeJson, decodeJsonObject, toIso } from './columns.js'
 import type { ProjectsTable } from './schema.js'
 
 export type ProjectRow = Selectable<ProjectsTable>
@@ -15,6 +16,7 @@ export const toProject = (row: ProjectRow): Project => {
     localPath: row.local_path,
     ciProvider: row.ci_provider,
     defaultModels: decodeJsonObject(row.default_models),
+    engines: toEngineChain(decodeJson(row.engines)) ?? null,
     secretKeys: Object.keys(secrets).sort(),
     hasApiToken: row.api_token_hash !== null,
     clarifications: decodeJsonObject(row.clarifications),
