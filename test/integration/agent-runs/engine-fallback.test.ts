@@ -265,4 +265,37 @@ describe.each(DIALECTS)('engine fallback chain on %s (embedded queue)', (dialect
     },
     60_000,
   )
+
+  it.skipIf(unavailable(dialect))(
+    'gives the next entry only the time the chain has left, so the engine time limit spans the chain',
+    async () => {
+      const state = stateDir()
+      env = await startAgentRunEnv(
+        { dialect, backend: 'embedded' },
+        {
+          command: LIMITED_AGENT,
+          args: [`--state=${state}`],
+          env: {
+            ...commandEngines(state, {
+              primary: ['--reset-seconds=60', '--delay-ms=2000'],
+              backup: ['--delay-ms=1500'],
+            }),
+            TASKSGODZILLA_ENGINE_TIMEOUT_SECONDS: '3',
+          },
+        },
+      )
+      const { runId, steps } = await env.plannedRun('0001-time')
+      await setProjectChain(env, runId, [{ engine: 'primary' }, { engine: 'backup' }])
+      const step = steps[0]!
+      await env.call('POST', `/steps/${step.id}/actions/run`)
+      await until(async () => (await stepOf(env!, runId, step.id)).status === 'failed', 30_000)
+      const events = await env.events(runId)
+      expect(ofType(events, 'engine_fallback')).toHaveLength(1)
+      expect(ofType(events, 'engine_timeout')).toHaveLength(1)
+      const calls = callsOf(state, '0001-time').map((c) => `${c.what} ${c.engine}`)
+      expect(calls.slice(0, 2)).toEqual(['start primary', 'limited primary'])
+      expect(calls).not.toContain('done backup')
+    },
+    60_000,
+  )
 })
