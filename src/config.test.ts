@@ -23,6 +23,24 @@ describe('configuration', () => {
     expect(config.repos.autoClone).toBe(true)
   })
 
+  it('registers more command engines from TASKSGODZILLA_COMMAND_ENGINES and names a bad value', () => {
+    const engines = load({
+      TASKSGODZILLA_COMMAND_ENGINES: '{"backup":["/opt/agent","--fast"],"local":["agent2"]}',
+    }).engines.commandEngines
+    expect(engines).toEqual([
+      { id: 'backup', command: '/opt/agent', args: ['--fast'] },
+      { id: 'local', command: 'agent2', args: [] },
+    ])
+    for (const value of [
+      'backup=/opt/agent',
+      '{"codex":["/x"]}',
+      '{"Bad Id":["/x"]}',
+      '{"b":[]}',
+      '{"b":"/x"}',
+    ])
+      expect(errorOf({ TASKSGODZILLA_COMMAND_ENGINES: value })).toContain('TASKSGODZILLA_COMMAND_ENGINES')
+  })
+
   it('does not rewrite GitHub origins to SSH unless asked', () => {
     expect(load({}).repos.ghSsh).toBe(false)
     expect(load({ TASKSGODZILLA_GH_SSH: 'yes' }).repos.ghSsh).toBe(true)

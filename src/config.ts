@@ -4,6 +4,7 @@ import { REVIEW_MODES, type ReviewMode } from './domain/review-mode.js'
 import { fail, raw, readBool, readChoice, readInt, readList, readString, type Env } from './config-readers.js'
 
 import { ConfigError } from './config-readers.js'
+import { readCommandEngines, type CommandEngineSetting } from './config-engines.js'
 import { readEngineTimeoutMs, readJobs, type JobsConfig } from './config-jobs.js'
 import { readNotifications, type NotificationsConfig } from './config-notifications.js'
 
@@ -113,6 +114,8 @@ export interface Config {
     readonly command: string | undefined
     /** `TASKSGODZILLA_COMMAND_ENGINE_ARGS`: its fixed arguments, comma-separated. */
     readonly commandArgs: readonly string[]
+    /** `TASKSGODZILLA_COMMAND_ENGINES`: more command engines by id (JSON: id → argv). */
+    readonly commandEngines: readonly CommandEngineSetting[]
     /** `TASKSGODZILLA_DEFAULT_ENGINE`: used when nothing names an engine (default codex). */
     readonly defaultId: string | undefined
     readonly timeoutMs: number
@@ -223,6 +226,7 @@ export const loadConfig = (env: Env, cwd: string): Config => {
     engines: {
       command: readString(env, 'TASKSGODZILLA_COMMAND_ENGINE'),
       commandArgs: readList(env, 'TASKSGODZILLA_COMMAND_ENGINE_ARGS'),
+      commandEngines: readCommandEngines(env),
       defaultId: readString(env, 'TASKSGODZILLA_DEFAULT_ENGINE'),
       timeoutMs: readEngineTimeoutMs(env, jobs.agentTimeoutSeconds),
       stallMs: readInt(env, 'TASKSGODZILLA_AGENT_STALL_SECONDS', { min: 1 }, 600) * 1000,

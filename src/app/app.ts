@@ -46,6 +46,8 @@ export interface AppOptions extends AppDeps {
   /** Resolves those paths (and a project's local_path) through symlinks. */
   readonly files: Pick<ContainedFiles, 'realPath' | 'exists' | 'isDirectory'>
   readonly repoPolicy: RepoPolicy
+  /** Registered engine ids: an `engines` chain may name these only. */
+  readonly engineIds: readonly string[]
 }
 
 /** Every use case the faces may call, bound to its dependencies. */

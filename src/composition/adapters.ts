@@ -34,7 +34,10 @@ export const buildOutwardAdapters = (config: Config): OutwardAdapters => {
     git: createGitClient({ ...gitPolicy(config), ...commitIdentity(config) }),
     codeHosts: createCodeHosts({ ...config.hosts, cli: { searchPath: process.env.PATH, env: process.env } }),
     engines: createBuiltInRegistry({
-      commands: command ? [{ id: 'command', command, args: config.engines.commandArgs }] : [],
+      commands: [
+        ...(command ? [{ id: 'command', command, args: config.engines.commandArgs }] : []),
+        ...config.engines.commandEngines,
+      ],
       ...(config.engines.defaultId ? { defaultId: config.engines.defaultId } : {}),
     }),
     files: createContainedFiles({ maxBytes: config.files.containedMaxBytes }),

@@ -27,6 +27,7 @@ export const createHttpServer = (runtime: Runtime, listenHost?: string): Promise
     git,
     files,
     repoPolicy: { projectsRoot: config.repos.projectsRoot, allowLocalRepos: config.repos.allowLocalRepos },
+    engineIds: adapters.engines.ids(),
   })
   const receiveWebhook = makeReceiveWebhook({
     ...deps,

@@ -1,3 +1,4 @@
+import type { EngineChain } from './engine-chain.js'
 import type { JsonObject } from './json.js'
 import type { ReviewMode } from './review-mode.js'
 
@@ -17,6 +18,8 @@ export interface Project {
   readonly localPath: string | null
   readonly ciProvider: string | null
   readonly defaultModels: JsonObject | null
+  /** Engine/model fallback chain for step execution, or null (engine-chain.ts). */
+  readonly engines: EngineChain | null
   /** Names of the keys held in the write-only secrets bag, never their values. */
   readonly secretKeys: readonly string[]
   readonly hasApiToken: boolean
@@ -43,6 +46,7 @@ export interface NewProject {
   readonly localPath: string | null
   readonly ciProvider: string | null
   readonly defaultModels: JsonObject | null
+  readonly engines?: EngineChain | null
   readonly secrets: JsonObject | null
   readonly apiTokenHash: string | null
   readonly reviewMode?: ReviewMode | null
@@ -51,6 +55,6 @@ export interface NewProject {
 export type ProjectPatch = Partial<
   Pick<
     NewProject,
-    'name' | 'baseBranch' | 'localPath' | 'ciProvider' | 'defaultModels' | 'apiTokenHash' | 'reviewMode'
+    'name' | 'baseBranch' | 'localPath' | 'ciProvider' | 'defaultModels' | 'engines' | 'apiTokenHash' | 'reviewMode'
   >
 > & { readonly clarifications?: JsonObject | null; readonly secrets?: JsonObject | null }

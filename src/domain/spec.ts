@@ -1,6 +1,7 @@
 import type { ReviewMode } from './review-mode.js'
 import type { JsonObject } from './json.js'
 import type { ModelPhase } from './project.js'
+import type { EngineChainEntry } from './engine-chain.js'
 
 /**
  * ProtocolSpec / StepSpec: the steps of a run, stored in `template_config.protocol_spec` with the
@@ -38,6 +39,8 @@ export interface StepSpec {
   readonly description?: string | null
   readonly engine_id: string | null
   readonly model?: string | null
+  /** Fallback chain for execution, above every other level (engine-chain.ts). */
+  readonly engines?: readonly EngineChainEntry[] | null
   /** The step's prompt file, relative to the protocol root or the workspace. */
   readonly prompt_ref: string
   readonly inputs?: JsonObject | null
@@ -64,6 +67,8 @@ export interface ProtocolSpec {
   readonly models?: Readonly<Partial<Record<ModelPhase, string>>>
   /** What review comments do to the run; wins over the project's and the server's. */
   readonly review_mode?: ReviewMode
+  /** Protocol-wide fallback chain for execution, between the steps' and the project's. */
+  readonly engines?: readonly EngineChainEntry[] | null
 }
 
 export const isQaPolicy = (value: unknown): value is QaPolicy =>

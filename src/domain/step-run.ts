@@ -1,3 +1,4 @@
+import type { EngineChain } from './engine-chain.js'
 import type { JsonObject, JsonValue } from './json.js'
 import type { StepStatus } from './statuses.js'
 
@@ -12,6 +13,8 @@ export interface StepRun {
   readonly retries: number
   readonly model: string | null
   readonly engineId: string | null
+  /** Fallback chain given when the step was created through the API (engine-chain.ts). */
+  readonly engines: EngineChain | null
   /** A policy object or a list of them (loop/trigger modules). */
   readonly policy: JsonValue | null
   readonly runtimeState: JsonObject | null
@@ -34,6 +37,7 @@ export interface NewStepRun {
   readonly status: StepStatus
   readonly model?: string | null
   readonly engineId?: string | null
+  readonly engines?: EngineChain | null
   readonly policy?: JsonValue | null
   readonly summary?: string | null
 }

@@ -96,7 +96,12 @@ describe.skipIf(!chromiumAvailable)('console in a real browser (auth off)', () =
     const project = await server.api<ProjectOut>('POST', '/projects', {
       name: `edit-${unique()}`,
       git_url: '/srv/x',
+      engines: [{ engine: 'codex', model: 'gpt-5.1-codex' }, { engine: 'claude' }],
     })
+    await page.goto(`${server.origin}/console/#/projects/${project.id}`)
+    await expect
+      .poll(() => page.getByTestId('engine-chain').textContent())
+      .toBe('codex (gpt-5.1-codex) → claude')
     await page.goto(`${server.origin}/console/#/projects/${project.id}/edit`)
     await expect.poll(() => page.getByLabel('Name').inputValue()).toBe(project.name)
     await page.getByLabel('Base branch').fill('develop')

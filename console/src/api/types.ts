@@ -56,6 +56,8 @@ export interface Project {
   readonly base_branch: string
   readonly ci_provider: string | null
   readonly default_models: JsonObject | null
+  /** Engine/model fallback chain for step execution, tried in order (read-only here). */
+  readonly engines?: readonly { readonly engine: string; readonly model: string | null }[] | null
   readonly has_api_token?: boolean
   readonly clarifications?: JsonObject | null
   /** `reopen_last_step` or `new_step`; null: the server default. */

@@ -80,6 +80,14 @@ export const ProjectView = ({ projectId }: { projectId: number }) => {
               <dd>
                 <JsonView value={p.default_models} label="models" />
               </dd>
+              <dt>Engine chain</dt>
+              <dd data-testid="engine-chain">
+                {p.engines && p.engines.length > 0 ? (
+                  p.engines.map(({ engine, model }) => (model ? `${engine} (${model})` : engine)).join(' → ')
+                ) : (
+                  <span class="muted">none</span>
+                )}
+              </dd>
               <dt>Project token</dt>
               <dd>{p.has_api_token ? 'required' : <span class="muted">none</span>}</dd>
             </dl>

@@ -1,5 +1,6 @@
 import type { Kysely, Updateable } from 'kysely'
 import type { ProjectRepository } from '../../app/ports.js'
+import { engineChainJson } from '../../domain/engine-chain.js'
 import type { ProjectPatch } from '../../domain/project.js'
 import { decodeJsonObject, encodeJson, nowIso } from './columns.js'
 import { toProject, toProjectCredentials } from './project.table.js'
@@ -17,6 +18,7 @@ export const createProjectRepository = (db: Kysely<Database>): ProjectRepository
         local_path: project.localPath,
         ci_provider: project.ciProvider,
         default_models: encodeJson(project.defaultModels),
+        engines: project.engines ? encodeJson(engineChainJson(project.engines)) : null,
         secrets: encodeJson(project.secrets),
         api_token_hash: project.apiTokenHash,
         clarifications: null,
@@ -106,6 +108,8 @@ const toColumns = (patch: ProjectPatch): Updateable<ProjectsTable> => {
   if (patch.localPath !== undefined) columns.local_path = patch.localPath
   if (patch.ciProvider !== undefined) columns.ci_provider = patch.ciProvider
   if (patch.defaultModels !== undefined) columns.default_models = encodeJson(patch.defaultModels)
+  if (patch.engines !== undefined)
+    columns.engines = patch.engines === null ? null : encodeJson(engineChainJson(patch.engines))
   if (patch.apiTokenHash !== undefined) columns.api_token_hash = patch.apiTokenHash
   if (patch.clarifications !== undefined) columns.clarifications = encodeJson(patch.clarifications)
   if (patch.secrets !== undefined) columns.secrets = encodeJson(patch.secrets)

@@ -1,7 +1,8 @@
 import type { Selectable } from 'kysely'
+import { toEngineChain } from '../../domain/engine-chain.js'
 import type { Project, ProjectCredentials } from '../../domain/project.js'
 import { isReviewMode } from '../../domain/review-mode.js'
-import { decodeJsonObject, toIso } from './columns.js'
+import { decodeJson, decodeJsonObject, toIso } from './columns.js'
 import type { ProjectsTable } from './schema.js'
 
 export type ProjectRow = Selectable<ProjectsTable>
@@ -16,6 +17,7 @@ export const toProject = (row: ProjectRow): Project => {
     localPath: row.local_path,
     ciProvider: row.ci_provider,
     defaultModels: decodeJsonObject(row.default_models),
+    engines: toEngineChain(decodeJson(row.engines)) ?? null,
     secretKeys: Object.keys(secrets).sort(),
     hasApiToken: row.api_token_hash !== null,
     clarifications: decodeJsonObject(row.clarifications),

@@ -16,6 +16,7 @@ export interface ProjectsTable {
   secrets: JsonText
   api_token_hash: string | null
   default_models: JsonText
+  engines: JsonText
   clarifications: JsonText
   review_mode: string | null
   created_at: Timestamp
@@ -52,6 +53,7 @@ export interface StepRunsTable {
   retries: ColumnType<number, number | undefined, number>
   model: string | null
   engine_id: string | null
+  engines: JsonText
   policy: JsonText
   runtime_state: JsonText
   summary: string | null

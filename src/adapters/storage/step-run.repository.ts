@@ -3,6 +3,7 @@ import type { StepRunPatch } from '../../domain/step-run.js'
 import type { StepStatus } from '../../domain/statuses.js'
 import type { StepRunRepository } from '../../app/ports.js'
 import { AppError } from '../../domain/app-error.js'
+import { engineChainJson } from '../../domain/engine-chain.js'
 import { encodeJson, nowIso } from './columns.js'
 import { isPostgres } from './dialect.js'
 import { createEventRepository } from './event.repository.js'
@@ -51,6 +52,7 @@ export const createStepRunRepository = (db: Kysely<Database>): StepRunRepository
           status: step.status,
           model: step.model ?? null,
           engine_id: step.engineId ?? null,
+          engines: step.engines ? encodeJson(engineChainJson(step.engines)) : null,
           policy: encodeJson(step.policy),
           runtime_state: null,
           summary: step.summary ?? null,

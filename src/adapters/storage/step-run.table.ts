@@ -1,4 +1,5 @@
 import { sql, type Selectable, type UpdateObject } from 'kysely'
+import { toEngineChain } from '../../domain/engine-chain.js'
 import type { StepStatus } from '../../domain/statuses.js'
 import type { StepRun, StepRunPatch } from '../../domain/step-run.js'
 import { decodeJson, decodeJsonObject, encodeJson, toIso } from './columns.js'
@@ -17,6 +18,7 @@ export const toStepRun = (row: StepRunRow): StepRun => ({
   retries: Number(row.retries),
   model: row.model,
   engineId: row.engine_id,
+  engines: toEngineChain(decodeJson(row.engines)) ?? null,
   policy: decodeJson(row.policy),
   runtimeState: decodeJsonObject(row.runtime_state),
   summary: row.summary,

@@ -1,6 +1,7 @@
 import { AppError } from '../../domain/app-error.js'
 import { parseGitUrl } from '../../domain/git-url.js'
 import type { JsonObject, JsonValue } from '../../domain/json.js'
+import { engineChainIssue, toEngineChain } from '../../domain/engine-chain.js'
 import { defaultModelsIssue, refuseModelIssue } from '../../domain/model-name.js'
 import type { Project } from '../../domain/project.js'
 import { reviewModeIssue, type ReviewMode } from '../../domain/review-mode.js'
@@ -19,6 +20,8 @@ export interface CreateProjectInput {
   readonly localPath: string | null
   readonly ciProvider: string | null
   readonly defaultModels: JsonObject | null
+  /** Engine/model fallback chain, as the caller sent it (checked here). */
+  readonly engines?: JsonValue | null
   /** Free-form secrets; `api_token` becomes the project token (stored hashed, never shown). */
   readonly secrets: JsonObject | null
   /** `reopen_last_step` or `new_step` (checked here, 422 otherwise); null or absent: the server default. */
@@ -31,6 +34,8 @@ export interface UpdateProjectInput {
   readonly localPath?: string | null
   readonly ciProvider?: string | null
   readonly defaultModels?: JsonObject | null
+  /** A new chain, or null to remove it; as the caller sent it (checked here). */
+  readonly engines?: JsonValue | null
   /** A new project token, or null to remove it. */
   readonly apiToken?: string | null
   /** Generate a new token and return it once. */
@@ -40,6 +45,20 @@ export interface UpdateProjectInput {
 }
 
 const SETUP_DESCRIPTION = 'Project setup and bootstrap'
+
+/** What project input is checked against: the repository policy and the registered engines. */
+interface ProjectChecks {
+  readonly repoPolicy: RepoPolicy
+  readonly files: LocalPathProbe
+  /** Ids an `engines` entry may name (422 otherwise). */
+  readonly engineIds: readonly string[]
+}
+
+/** The caller's chain, refused (422 naming the entry) unless every entry is usable; undefined when absent. */
+const checkedChain = (value: JsonValue | null | undefined, engineIds: readonly string[]) => {
+  refuseModelIssue(engineChainIssue(value, 'engines', engineIds))
+  return toEngineChain(value)
+}
 
 /**
  * Creates a project, its `setup-<id>` run, the `setup_enqueued` event and the setup job, atomically.
@@ -52,11 +71,13 @@ export const makeCreateProject =
     jobPolicy,
     repoPolicy,
     files,
-  }: Pick<AppDeps, 'uow' | 'jobPolicy'> & { repoPolicy: RepoPolicy; files: LocalPathProbe }) =>
+    engineIds,
+  }: Pick<AppDeps, 'uow' | 'jobPolicy'> & ProjectChecks) =>
   (input: CreateProjectInput, ctx: ChangeOrigin): Promise<Project> => {
     parseGitUrl(input.gitUrl, repoPolicy)
     refuseModelIssue(defaultModelsIssue(input.defaultModels))
     const reviewMode = checkReviewMode(input.reviewMode)
+    const engines = checkedChain(input.engines, engineIds) ?? null
     const localPath = input.localPath === null ? null : checkLocalPath(files, input.localPath, repoPolicy)
     const { api_token: token, ...otherSecrets } = input.secrets ?? {}
     const apiTokenHash = token === undefined ? null : hashToken(checkProjectToken(token))
@@ -64,6 +85,7 @@ export const makeCreateProject =
       const project = await tx.projects.create({
         ...input,
         reviewMode: reviewMode ?? null,
+        engines,
         localPath,
         secrets: Object.keys(otherSecrets).length > 0 ? otherSecrets : null,
         apiTokenHash,
@@ -105,12 +127,13 @@ export const makeListProjects =
 
 /** Updates a project; returns the new token once when one was generated. */
 export const makeUpdateProject =
-  ({ uow, repoPolicy, files }: Pick<AppDeps, 'uow'> & { repoPolicy: RepoPolicy; files: LocalPathProbe }) =>
+  ({ uow, repoPolicy, files, engineIds }: Pick<AppDeps, 'uow'> & ProjectChecks) =>
   (projectId: number, input: UpdateProjectInput, ctx: ChangeOrigin): Promise<{ project: Project; apiToken?: string }> =>
     uow.run(async (tx) => {
       await authorizeProject(tx, projectId, ctx)
       refuseModelIssue(defaultModelsIssue(input.defaultModels))
       const reviewMode = checkReviewMode(input.reviewMode)
+      const engines = input.engines === null ? null : checkedChain(input.engines, engineIds)
       const localPath = input.localPath ? checkLocalPath(files, input.localPath, repoPolicy) : input.localPath
       if (input.rotateApiToken && input.apiToken !== undefined) {
         throw new AppError('ORC_BAD_REQUEST', 'Give either api_token or rotate_api_token, not both')
@@ -118,7 +141,7 @@ export const makeUpdateProject =
       const generated = input.rotateApiToken ? generateToken() : undefined
       const token = generated ?? input.apiToken
       const { apiToken: _token, rotateApiToken: _rotate, ...rest } = input
-      const fields = { ...rest, localPath, reviewMode }
+      const fields = { ...rest, engines, localPath, reviewMode }
       const tokenPatch = token === undefined ? {} : { apiTokenHash: token === null ? null : hashToken(token) }
       const project = await tx.projects.update(projectId, { ...fields, ...tokenPatch })
       if (!project) throw new AppError('ORC_PROJECT_NOT_FOUND', 'Project not found')

@@ -1,5 +1,6 @@
 import { AppError } from '../../domain/app-error.js'
 import type { JsonObject } from '../../domain/json.js'
+import { templateEnginesIssue } from '../../domain/engine-chain.js'
 import { refuseModelIssue, templateModelsIssue } from '../../domain/model-name.js'
 import type { Project } from '../../domain/project.js'
 import { protocolNameProblem } from '../../domain/protocol-name.js'
@@ -29,12 +30,19 @@ export interface CreateProtocolInput {
  * folders inside the project's own folder (422 otherwise, as the CodeMachine import).
  */
 export const makeCreateProtocol =
-  ({ uow, repos, git, files }: Pick<AppDeps, 'uow' | 'repos'> & ProjectFolderDeps) =>
+  ({
+    uow,
+    repos,
+    git,
+    files,
+    engineIds,
+  }: Pick<AppDeps, 'uow' | 'repos'> & ProjectFolderDeps & { readonly engineIds: readonly string[] }) =>
   async (projectId: number, input: CreateProtocolInput, ctx: ChangeOrigin): Promise<ProtocolRun> => {
     const project = await authorizeProject(repos, projectId, ctx)
     const problem = protocolNameProblem(input.protocolName)
     if (problem) throw new AppError('ORC_VALIDATION_FAILED', problem, { field: 'protocol_name' })
     refuseModelIssue(templateModelsIssue(input.templateConfig))
+    refuseModelIssue(templateEnginesIssue(input.templateConfig, engineIds))
     const folder = { git, files }
     const worktreePath = pathInProjectFolder(folder, project, input.worktreePath, 'worktree_path')
     const protocolRoot = pathInProjectFolder(folder, project, input.protocolRoot, 'protocol_root')

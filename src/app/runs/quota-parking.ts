@@ -16,7 +16,7 @@ export interface EngineChoice {
   readonly model: string | null
 }
 
-interface Parking {
+export interface Parking {
   readonly engine: EngineChoice
   readonly resumeAt: Date
   readonly message: string
@@ -26,55 +26,85 @@ interface Parking {
 type Deps = { readonly uow: UnitOfWork }
 
 /**
- * Before an engine call: while the engine's global circuit breaker is open (a limit reported by
- * any worker), the step is parked until it closes instead of spending a call and an attempt.
+ * Before an engine chain runs: while every engine of the chain has its global circuit breaker open
+ * (a limit reported by any worker), the step is parked until the first one closes instead of
+ * spending a call and an attempt. A chain of one is the single engine the step would use.
  */
-export const parkIfEngineLimited = async (
+export const parkIfChainLimited = async (
   deps: Deps,
   context: StepScope,
-  engine: EngineChoice,
+  chain: readonly EngineChoice[],
   ctx: ChangeOrigin,
 ): Promise<void> => {
-  const until = await deps.uow.run((tx) => tx.engineLimits.limitedUntil(engine.engineId, new Date()))
-  if (until === undefined) return
-  const message = `Engine ${engine.engineId} is limited until ${until} (circuit breaker); step ${context.step.stepName} waits.`
-  await park(
+  const now = new Date()
+  const limits = await deps.uow.run(async (tx) => {
+    const found: { engine: EngineChoice; until: string }[] = []
+    for (const engine of chain) {
+      const until = await tx.engineLimits.limitedUntil(engine.engineId, now)
+      if (until === undefined) return undefined
+      found.push({ engine, until })
+    }
+    return found
+  })
+  if (limits === undefined || limits.length === 0) return
+  const earliest = limits.reduce((a, b) => (Date.parse(b.until) < Date.parse(a.until) ? b : a))
+  const names = [...new Set(limits.map((l) => l.engine.engineId))].join(', ')
+  const message = `Engine ${names} is limited until ${earliest.until} (circuit breaker); step ${context.step.stepName} waits.`
+  await parkStep(
     deps,
     context,
-    { engine, resumeAt: new Date(until), message, metadata: { source: 'circuit_breaker' } },
+    {
+      engine: earliest.engine,
+      resumeAt: new Date(earliest.until),
+      message,
+      metadata: { source: 'circuit_breaker', ...chainMetadata(limits) },
+    },
     ctx,
   )
 }
 
-/**
- * After a failed engine call: a usage or rate limit (read from the CLI's own words) parks the
- * step in `waiting_quota` until the printed reset time (15 min when none is printed), opens the
- * engine's breaker for every worker, and defers the job to that time without spending an attempt.
- * Any other failure returns, for the caller's usual handling.
- */
-export const parkIfUsageLimited = async (
-  deps: Deps,
-  context: StepScope,
-  call: { readonly engine: EngineChoice; readonly result: EngineResult },
-  ctx: ChangeOrigin,
-): Promise<void> => {
-  if (call.result.success) return
-  const now = new Date()
-  const verdict = classifyEngineExit(`${call.result.stderrTail}\n${call.result.outputText}`, now)
-  if (verdict.kind !== 'usage_limit') return
-  const printed = verdict.resetAt !== null && verdict.resetAt > now
-  const resumeAt = printed ? verdict.resetAt! : new Date(now.getTime() + UNKNOWN_RESET_WAIT_MS)
-  const message = `Engine ${call.engine.engineId} reported a usage limit (${verdict.quote}); step ${context.step.stepName} resumes at ${resumeAt.toISOString()}.`
-  const metadata = {
-    source: 'engine_output',
-    quote: verdict.quote,
-    reset_printed: printed,
-    exit_code: call.result.exitCode,
-  }
-  await park(deps, context, { engine: call.engine, resumeAt, message, metadata }, ctx)
+/** A usage or rate limit read from a failed call's output, with the instant it lifts. */
+export interface UsageLimit {
+  readonly resumeAt: Date
+  readonly printed: boolean
+  readonly quote: string
 }
 
-const park = async (deps: Deps, context: StepScope, parking: Parking, ctx: ChangeOrigin): Promise<never> => {
+/**
+ * The usage or rate limit a failed call reported (the CLI's own words), with its printed reset
+ * time (15 min from now when none is printed); undefined for any other outcome.
+ */
+export const usageLimitOf = (result: EngineResult, now: Date): UsageLimit | undefined => {
+  if (result.success) return undefined
+  const verdict = classifyEngineExit(`${result.stderrTail}\n${result.outputText}`, now)
+  if (verdict.kind !== 'usage_limit') return undefined
+  const printed = verdict.resetAt !== null && verdict.resetAt > now
+  const resumeAt = printed ? verdict.resetAt! : new Date(now.getTime() + UNKNOWN_RESET_WAIT_MS)
+  return { resumeAt, printed, quote: verdict.quote }
+}
+
+/** `chain` for an event's metadata when more than one engine was in play. */
+const chainMetadata = (limits: readonly { engine: EngineChoice; until: string }[]): JsonObject =>
+  limits.length < 2
+    ? {}
+    : {
+        chain: limits.map((l) => ({
+          engine_id: l.engine.engineId,
+          model: l.engine.model,
+          limited_until: l.until,
+        })),
+      }
+
+/**
+ * Parks the step in `waiting_quota` until `resumeAt` (`engine_limited`), opens the engine's breaker
+ * for every worker, and defers the job to that time without spending an attempt.
+ */
+export const parkStep = async (
+  deps: Deps,
+  context: StepScope,
+  parking: Parking,
+  ctx: ChangeOrigin,
+): Promise<never> => {
   const { engine, resumeAt, message } = parking
   await deps.uow.run(async (tx) => {
     await tx.engineLimits.limit(engine.engineId, resumeAt, message)

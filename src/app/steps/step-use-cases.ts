@@ -1,5 +1,6 @@
 import { AppError } from '../../domain/app-error.js'
 import type { JsonValue } from '../../domain/json.js'
+import { engineChainIssue, toEngineChain } from '../../domain/engine-chain.js'
 import { modelNameProblem, refuseModelIssue } from '../../domain/model-name.js'
 import { isTerminalProtocolStatus, type StepStatus } from '../../domain/statuses.js'
 import type { StepRun } from '../../domain/step-run.js'
@@ -22,6 +23,8 @@ export interface CreateStepInput {
   readonly model: string | null
   readonly summary: string | null
   readonly engineId: string | null
+  /** Engine/model fallback chain, as the caller sent it (checked here). */
+  readonly engines?: JsonValue | null
   readonly policy: JsonValue | null
 }
 
@@ -29,7 +32,7 @@ type Deps = Pick<AppDeps, 'uow' | 'repos' | 'jobPolicy'>
 
 /** Adds a step to a run that is not terminal; step names are unique within a run (409). */
 export const makeCreateStep =
-  ({ uow }: Deps) =>
+  ({ uow, engineIds }: Deps & { readonly engineIds: readonly string[] }) =>
   (runId: number, input: CreateStepInput, ctx: ChangeOrigin): Promise<StepRun> =>
     uow.run(async (tx) => {
       const { run } = await authorizeRun(tx, runId, ctx)
@@ -38,7 +41,12 @@ export const makeCreateStep =
       }
       const problem = input.model === null ? undefined : modelNameProblem(input.model)
       refuseModelIssue(problem === undefined ? undefined : { field: 'model', problem })
-      return tx.steps.create({ protocolRunId: runId, ...input })
+      refuseModelIssue(engineChainIssue(input.engines, 'engines', engineIds))
+      return tx.steps.create({
+        protocolRunId: runId,
+        ...input,
+        engines: toEngineChain(input.engines) ?? null,
+      })
     })
 
 export const makeListSteps =

@@ -8,6 +8,7 @@ export interface ProjectOut {
   readonly base_branch: string
   readonly ci_provider: string | null
   readonly default_models: Record<string, unknown> | null
+  readonly engines?: readonly { readonly engine: string; readonly model: string | null }[] | null
   readonly has_api_token: boolean
   readonly clarifications: Record<string, unknown> | null
   /** null: the server's TASKSGODZILLA_REVIEW_MODE. */

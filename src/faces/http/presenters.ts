@@ -23,6 +23,7 @@ export const toProjectOut = (project: Project): Static<typeof ProjectOut> => ({
   base_branch: project.baseBranch,
   ci_provider: project.ciProvider,
   default_models: project.defaultModels,
+  engines: project.engines === null ? null : project.engines.map(({ engine, model }) => ({ engine, model })),
   secrets:
     project.secretKeys.length === 0 ? null : Object.fromEntries(project.secretKeys.map((k) => [k, MASK])),
   has_api_token: project.hasApiToken,
@@ -68,6 +69,7 @@ export const toStepOut = (step: StepRun): Static<typeof StepRunOut> => ({
   retries: step.retries,
   model: step.model,
   engine_id: step.engineId,
+  engines: step.engines === null ? null : step.engines.map(({ engine, model }) => ({ engine, model })),
   policy: step.policy,
   runtime_state: step.runtimeState,
   summary: step.summary,

@@ -42,6 +42,36 @@ describe('tasksgodzilla projects', { timeout: 90_000 }, () => {
     expect(human.stdout).toMatch(/Project token: +none/)
   })
 
+  it('sets an engine fallback chain with --engines, shows it, and removes it with --clear-engines', async () => {
+    const created = await runCli(
+      [
+        'projects',
+        'create',
+        '--name',
+        uniqueName('chain'),
+        '--git-url',
+        '/srv/x.git',
+        '--engines',
+        'codex:gpt-5.1-codex,claude',
+      ],
+      server.env,
+    )
+    expect(created.code).toBe(0)
+    const id = /project (\d+)/.exec(created.stdout)![1]!
+    const shown = await runCli(['projects', 'show', id], server.env)
+    expect(shown.stdout).toMatch(/Engines: +codex:gpt-5\.1-codex → claude/)
+    const updated = await runCli(
+      ['projects', 'update', id, '--engines', 'opencode:openrouter/x:free', '--json'],
+      server.env,
+    )
+    expect(JSON.parse(updated.stdout).engines).toEqual([{ engine: 'opencode', model: 'openrouter/x:free' }])
+    const refused = await runCli(['projects', 'update', id, '--engines', 'codex,gemini'], server.env)
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toContain('engines[1]: engine "gemini" is not a registered engine')
+    const cleared = await runCli(['projects', 'update', id, '--clear-engines', '--json'], server.env)
+    expect(JSON.parse(cleared.stdout).engines).toBeNull()
+  })
+
   it('accepts global options before or after the subcommand', async () => {
     const before = await runCli(['--json', 'projects', 'list'], server.env)
     const after = await runCli(['projects', 'list', '--api-base', server.base, '--json'], {})

@@ -12,6 +12,7 @@ import { engineLimits } from './2026-12-04T1600-engine-limits.js'
 import { reviewComments } from './2026-12-04T1600-review-comments.js'
 import { projectReviewMode } from './2026-12-05T1000-project-review-mode.js'
 import { mcpTasks } from './2026-12-05T1001-mcp-tasks.js'
+import { engineChains } from './2026-12-05T1010-engine-chains.js'
 
 /** Every migration, in order. Names are timestamps so that they sort as they were written. */
 const migrationsFor = (dialect: Dialect): Record<string, Migration> => ({
@@ -26,6 +27,7 @@ const migrationsFor = (dialect: Dialect): Record<string, Migration> => ({
   '2026-12-04T1600-review-comments': reviewComments(dialect),
   '2026-12-05T1000-project-review-mode': projectReviewMode,
   '2026-12-05T1001-mcp-tasks': mcpTasks(dialect),
+  '2026-12-05T1010-engine-chains': engineChains(dialect),
 })
 
 export interface MigrationReport {

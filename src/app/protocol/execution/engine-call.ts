@@ -27,6 +27,12 @@ export interface EngineCallInput {
   readonly label: string
   /** Model phase when it is not the engine phase's own (decomposition runs as `plan`). */
   readonly modelPhase?: ModelPhase
+  /** Set by the fallback chain (engine-chain-call.ts): this entry's engine and model, and the time left. */
+  readonly chainEntry?: {
+    readonly engineId: string
+    readonly model: string | null
+    readonly timeoutMs: number
+  }
 }
 
 export interface EngineUse {
@@ -76,7 +82,7 @@ export const callEngine = async (
       prompt: input.prompt,
       model: use.model,
       sandbox: defaultSandbox(input.phase),
-      timeoutMs: deps.engineTimeoutMs,
+      timeoutMs: input.chainEntry?.timeoutMs ?? deps.engineTimeoutMs,
       ...(deps.engineStallMs !== undefined ? { stallMs: deps.engineStallMs } : {}),
       signal: input.signal,
       logPath: input.logPath,
@@ -104,6 +110,8 @@ export const callEngine = async (
 
 /** The engine and model a call would use (one precedence chain), and its token estimate. */
 export const chooseEngine = (deps: ProtocolJobDeps, input: EngineCallInput): EngineUse => {
+  const entry = input.chainEntry
+  if (entry) return { engineId: entry.engineId, model: entry.model, estimate: estimateTokens(input.prompt) }
   const phase = input.modelPhase ?? MODEL_PHASE[input.phase]
   const selection = selectEngineAndModel({
     phase,

@@ -8,10 +8,11 @@ import type { ChangeOrigin } from '../../context.js'
 import type { ResolvedStepPaths } from '../../../domain/spec-paths.js'
 import type { WorktreeInfo } from '../../git.port.js'
 import { executeCodeMachineStep } from '../codemachine/codemachine-step.js'
-import { callEngine, chooseEngine, stepLogPath, type EngineCallOutcome } from './engine-call.js'
+import { stepLogPath, type EngineCallOutcome } from './engine-call.js'
+import { callEngineChain, stepEngineChain } from './engine-chain-call.js'
 import type { JobHandler, JobAttempt } from '../../queue-runtime/job-handler.js'
 import { PermanentJobError } from '../../queue-runtime/job-handler.js'
-import { parkIfEngineLimited, parkIfUsageLimited } from '../../runs/quota-parking.js'
+import { parkIfChainLimited } from '../../runs/quota-parking.js'
 import { worktreeBusy } from '../../runs/worktree-wait.js'
 import { interruptedAttemptSections, recordResumedAttempt } from '../../runs/interrupted-attempt.js'
 import { jobContext } from '../job-origin.js'
@@ -63,9 +64,9 @@ export const createExecuteStepHandler =
       signal: job.signal,
       label: `step ${context.step.stepName}`,
     }
-    await parkIfEngineLimited(deps, context, chooseEngine(deps, input), ctx)
+    await parkIfChainLimited(deps, context, stepEngineChain(deps, input), ctx)
     await recordResumedAttempt(deps, context, job, ctx)
-    const call = await callEngine(deps, input)
+    const call = await callEngineChain(deps, context, input, ctx)
     return afterCall(deps, context, workspace.ok, { files, call, job, origin: ctx })
   }
 
@@ -92,7 +93,6 @@ const afterCall = async (
   }
   if (call.kind === 'failed')
     return stop(deps, context, { type: call.failure.eventType, ...call.failure }, ctx, 'exec_failed')
-  await parkIfUsageLimited(deps, context, { engine: call, result: call.result }, ctx)
   if (!call.result.success) {
     const tail = call.result.stderrTail.trim().split('\n').slice(-3).join(' | ')
     const message = `Execution error: the engine exited with ${String(call.result.exitCode)}${tail ? ` (${tail})` : ''}`

@@ -7,6 +7,7 @@ import type { Repositories } from '../../ports.js'
 import { applySuccessPolicies, policyDepsOf } from '../../policies.js'
 import { maybeCompleteProtocol } from '../../steps/complete-protocol.js'
 import type { EngineCallOutcome } from './engine-call.js'
+import { fallbackMetadata } from './engine-chain-call.js'
 import { enqueueStepJob } from '../../queue-runtime/enqueue.js'
 import type { JobAttempt } from '../../queue-runtime/job-handler.js'
 import { commitMessage } from '../commit-message.js'
@@ -92,6 +93,7 @@ export const recordInTransaction = async (
     completion_tokens: call.completionTokens,
     head_sha: headSha,
     qa_policy: policy,
+    ...fallbackMetadata(call),
     ...leftOutMetadata(leftOut),
   }
   if (call.budgetWarning)

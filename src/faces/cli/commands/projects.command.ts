@@ -1,4 +1,4 @@
-import { Option, type Command } from 'commander'
+import { InvalidArgumentError, Option, type Command } from 'commander'
 import { writeFileSync } from 'node:fs'
 import { REVIEW_MODES, type ReviewMode } from '../../../domain/review-mode.js'
 import type { ProjectOut } from '../api-types.js'
@@ -49,6 +49,7 @@ interface CreateOptions {
   ciProvider?: string
   defaultModels?: Record<string, unknown>
   reviewMode?: ReviewModeChoice
+  engines?: EngineEntry[]
 }
 
 interface UpdateOptions {
@@ -57,6 +58,8 @@ interface UpdateOptions {
   localPath?: string
   ciProvider?: string
   defaultModels?: Record<string, unknown>
+  engines?: EngineEntry[]
+  clearEngines?: boolean
   rotateApiToken?: boolean
   saveToken?: string
   clearApiToken?: boolean
@@ -84,6 +87,8 @@ const registerUpdate = (projects: Command): void => {
     .option('--local-path <path>', 'new checkout path')
     .addOption(new Option('--ci-provider <provider>', 'CI provider').choices(['github', 'gitlab']))
     .option('--default-models <json>', 'default models per phase, as a JSON object', parseJsonObject)
+    .option('--engines <list>', ENGINES_HELP, parseEngines)
+    .option('--clear-engines', 'remove the engine fallback chain')
     .option('--rotate-api-token', 'generate a new project token (needs --save-token)')
     .option('--save-token <file>', 'file to write the generated project token to (mode 600)')
     .option('--clear-api-token', 'remove the project token')
@@ -97,6 +102,8 @@ const registerUpdate = (projects: Command): void => {
       ),
     )
     .action(async (id: string, options: UpdateOptions, command: Command) => {
+      if (options.engines && options.clearEngines)
+        throw new UsageError('Give either --engines or --clear-engines')
       if (options.rotateApiToken && !options.saveToken) {
         throw new UsageError('--rotate-api-token needs --save-token <file>: tokens are never printed')
       }
@@ -108,6 +115,7 @@ const registerUpdate = (projects: Command): void => {
         ci_provider: options.ciProvider,
         default_models: options.defaultModels,
         ...reviewModeBody(options.reviewMode),
+        engines: options.clearEngines ? null : options.engines,
         ...(options.rotateApiToken ? { rotate_api_token: true } : {}),
         ...(options.clearApiToken ? { api_token: null } : {}),
       }
@@ -133,6 +141,12 @@ export const projectDetail = (p: ProjectOut, style: Parameters<typeof renderFiel
       ['Base branch', p.base_branch],
       ['CI provider', cell(p.ci_provider)],
       ['Default models', cell(p.default_models)],
+      [
+        'Engines',
+        p.engines
+          ? p.engines.map(({ engine, model }) => (model ? `${engine}:${model}` : engine)).join(' → ')
+          : '-',
+      ],
       ['Project token', p.has_api_token ? 'set' : 'none'],
       ['Review mode', p.review_mode ?? 'server default'],
       ['Clarifications', cell(p.clarifications)],
@@ -153,6 +167,7 @@ const registerCreate = (projects: Command): void => {
     .addOption(new Option('--ci-provider <provider>', 'CI provider').choices(['github', 'gitlab']))
     .option('--default-models <json>', 'default models per phase, as a JSON object', parseJsonObject)
     .addOption(reviewModeOption())
+    .option('--engines <list>', ENGINES_HELP, parseEngines)
     .addHelpText(
       'after',
       example('tasksgodzilla projects create --name demo --git-url https://github.com/acme/demo.git'),
@@ -167,7 +182,29 @@ const registerCreate = (projects: Command): void => {
         ci_provider: options.ciProvider,
         default_models: options.defaultModels,
         ...reviewModeBody(options.reviewMode),
+        engines: options.engines,
       })
       emit(ctx, project, () => `Created project ${project.id} (${project.name}). Setup job enqueued.\n`)
     })
+}
+
+interface EngineEntry {
+  readonly engine: string
+  readonly model: string | null
+}
+
+const ENGINES_HELP =
+  'engine fallback chain, comma-separated engine[:model] entries tried in order (e.g. codex:gpt-5.1-codex,claude)'
+
+/** `codex:gpt-5,claude` → entries; the model is everything after the first colon (models may hold one). */
+const parseEngines = (value: string): EngineEntry[] => {
+  const entries = value.split(',').map((item) => item.trim())
+  if (entries.some((item) => item === '' || item.startsWith(':')))
+    throw new InvalidArgumentError('expected comma-separated engine[:model] entries')
+  return entries.map((item) => {
+    const colon = item.indexOf(':')
+    return colon < 0
+      ? { engine: item, model: null }
+      : { engine: item.slice(0, colon), model: item.slice(colon + 1) }
+  })
 }

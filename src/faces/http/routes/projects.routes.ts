@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { App } from '../../../app/app.js'
-import type { JsonObject } from '../../../domain/json.js'
+import type { JsonObject, JsonValue } from '../../../domain/json.js'
 import { toProjectOut } from '../presenters.js'
 import { contextOf } from '../request-context.js'
 import { ERROR_RESPONSES, PageQuery } from '../schemas/common.schema.js'
@@ -30,6 +30,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (ser
           localPath: body.local_path ?? null,
           ciProvider: body.ci_provider ?? null,
           defaultModels: body.default_models ?? null,
+          engines: (body.engines ?? null) as JsonValue | null,
           secrets: (body.secrets ?? null) as JsonObject | null,
           reviewMode: body.review_mode ?? null,
         },
@@ -71,8 +72,16 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (ser
       },
     },
     async (req) => {
-      const { api_token, rotate_api_token, base_branch, local_path, ci_provider, default_models, name } =
-        req.body
+      const {
+        api_token,
+        rotate_api_token,
+        base_branch,
+        local_path,
+        ci_provider,
+        default_models,
+        engines,
+        name,
+      } = req.body
       const reviewMode = req.body.review_mode
       const { project, apiToken } = await app.updateProject(
         req.params.project_id,
@@ -82,6 +91,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (ser
           localPath: local_path,
           ciProvider: ci_provider,
           defaultModels: default_models,
+          engines: engines as JsonValue | null | undefined,
           apiToken: api_token,
           rotateApiToken: rotate_api_token,
           reviewMode,

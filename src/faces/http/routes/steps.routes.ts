@@ -32,6 +32,7 @@ export const stepRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (server
           model: b.model ?? null,
           summary: b.summary ?? null,
           engineId: b.engine_id ?? null,
+          engines: (b.engines ?? null) as JsonValue | null,
           policy: (b.policy ?? null) as JsonValue | null,
         },
         contextOf(req),

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import { REVIEW_MODES } from '../../../domain/review-mode.js'
 import { Id, JsonObjectSchema, Nullable } from './common.schema.js'
+import { EngineChainOut, EngineChainSchema } from './engine-chain.schema.js'
 
 const Text = Type.String({ minLength: 1, maxLength: 2000 })
 
@@ -21,6 +22,7 @@ export const ProjectCreate = Type.Object({
   base_branch: Type.String({ minLength: 1, maxLength: 200, default: 'main' }),
   ci_provider: Type.Optional(Nullable(Type.String({ maxLength: 50 }))),
   default_models: Type.Optional(Nullable(Type.Record(Type.String(), Type.String()))),
+  engines: Type.Optional(Nullable(EngineChainSchema)),
   secrets: Type.Optional(Nullable(JsonObjectSchema)),
   review_mode: Type.Optional(Nullable(ReviewModeIn)),
 })
@@ -31,6 +33,7 @@ export const ProjectUpdate = Type.Object({
   local_path: Type.Optional(Nullable(Text)),
   ci_provider: Type.Optional(Nullable(Type.String({ maxLength: 50 }))),
   default_models: Type.Optional(Nullable(Type.Record(Type.String(), Type.String()))),
+  engines: Type.Optional(Nullable(EngineChainSchema)),
   api_token: Type.Optional(Nullable(Type.String({ minLength: 8, maxLength: 500 }))),
   rotate_api_token: Type.Optional(Type.Boolean()),
   review_mode: Type.Optional(Nullable(ReviewModeIn)),
@@ -48,6 +51,7 @@ export const ProjectOut = Type.Object({
   base_branch: Type.String(),
   ci_provider: Nullable(Type.String()),
   default_models: Nullable(JsonObjectSchema),
+  engines: EngineChainOut,
   secrets: Nullable(
     Type.Record(Type.String(), Type.String(), { description: 'key names only; values are write-only' }),
   ),

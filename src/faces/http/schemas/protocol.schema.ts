@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import { PROTOCOL_STATUSES, STEP_STATUSES } from '../../../domain/statuses.js'
 import { AnyJson, Id, JsonObjectSchema, Nullable } from './common.schema.js'
+import { EngineChainOut, EngineChainSchema } from './engine-chain.schema.js'
 
 export const RunParams = Type.Object({ protocol_run_id: Id })
 export const StepParams = Type.Object({ step_run_id: Id })
@@ -65,6 +66,7 @@ export const StepCreate = Type.Object({
   model: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
   summary: Type.Optional(Nullable(Type.String({ maxLength: 20_000 }))),
   engine_id: Type.Optional(Nullable(Type.String({ maxLength: 100 }))),
+  engines: Type.Optional(Nullable(EngineChainSchema)),
   policy: Type.Optional(Nullable(Type.Union([PolicyObject, Type.Array(PolicyObject)]))),
 })
 
@@ -78,6 +80,7 @@ export const StepRunOut = Type.Object({
   retries: Type.Integer(),
   model: Nullable(Type.String()),
   engine_id: Nullable(Type.String()),
+  engines: EngineChainOut,
   policy: AnyJson,
   runtime_state: Nullable(JsonObjectSchema),
   summary: Nullable(Type.String()),
