@@ -55,6 +55,13 @@ export interface NewProject {
 export type ProjectPatch = Partial<
   Pick<
     NewProject,
-    'name' | 'baseBranch' | 'localPath' | 'ciProvider' | 'defaultModels' | 'engines' | 'apiTokenHash' | 'reviewMode'
+    | 'name'
+    | 'baseBranch'
+    | 'localPath'
+    | 'ciProvider'
+    | 'defaultModels'
+    | 'engines'
+    | 'apiTokenHash'
+    | 'reviewMode'
   >
 > & { readonly clarifications?: JsonObject | null; readonly secrets?: JsonObject | null }
