@@ -91,6 +91,12 @@ const recording = (repos: Repositories, changes: Recorded): Repositories => ({
       changes.steps.push(moved)
       return moved
     },
+    moveIfAllowed: async (...change) => {
+      const result = await repos.steps.moveIfAllowed(...change)
+      if (result) changes.events.push(result.event)
+      if (result?.moved) changes.steps.push(result)
+      return result
+    },
   },
   events: {
     ...repos.events,
