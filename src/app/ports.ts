@@ -72,6 +72,26 @@ export interface ProtocolRunRepository {
   update(id: number, patch: ProtocolRunPatch): Promise<ProtocolRun | undefined>
 }
 
+/** See StepRunRepository.moveIfAllowed. */
+export interface StepMove {
+  readonly from: readonly StepStatus[]
+  readonly to: StepStatus
+  readonly patch?: StepRunPatch
+  readonly event: {
+    readonly type: string
+    readonly message: string
+    readonly movedMetadata: JsonObject
+    readonly unmovedMetadata: JsonObject
+  }
+}
+
+export interface StepMoveResult {
+  readonly step: StepRun
+  readonly event: OrchestratorEvent
+  /** False when the step's status was not one of `from` and only the event was appended. */
+  readonly moved: boolean
+}
+
 export interface StepRunRepository {
   create(step: NewStepRun): Promise<StepRun>
   findById(id: number): Promise<StepRun | undefined>
@@ -97,6 +117,15 @@ export interface StepRunRepository {
     patch: StepRunPatch | undefined,
     event: NewEvent,
   ): Promise<{ step: StepRun; event: OrchestratorEvent }>
+  /**
+   * A step's move without a read first: when its status is one of `move.from` it moves to
+   * `move.to` (with `move.patch`) and `move.event` is appended with `movedMetadata`; otherwise
+   * the event alone is appended with `unmovedMetadata` and the step is left as it is. The event is
+   * attached to the step, its run and the run's project. Undefined (nothing written) when the step
+   * is unknown; ORC_STATE_CHANGED when the step was in `from` but another writer moved it first.
+   * On Postgres one statement.
+   */
+  moveIfAllowed(id: number, move: StepMove): Promise<StepMoveResult | undefined>
   /** Updates non-status fields; undefined when the step is unknown. */
   update(id: number, patch: StepRunPatch): Promise<StepRun | undefined>
   /**

@@ -118,6 +118,7 @@ const stepRepository = (t: ProtocolTables): ProtocolRepositories['steps'] => {
       const step = await moveStep(id, from, to, patch)
       return { step, event: await eventRepository(t).append(event) }
     },
+    moveIfAllowed: notFaked('steps.moveIfAllowed'),
     update: notFaked('steps.update'),
     mergeRuntimeState: notFaked('steps.mergeRuntimeState'),
   }

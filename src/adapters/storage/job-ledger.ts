@@ -54,7 +54,7 @@ const ENDED = ['finished', 'failed', 'cancelled']
 export const createJobLedger = ({ db, dialect }: DatabaseHandle): JobLedger => ({
   async claimDue({ token, limit, leaseUntil, queues }) {
     const now = nowIso()
-    let due = db
+    const due = db
       .selectFrom('jobs')
       .select('id')
       .where('status', '=', 'queued')
@@ -63,20 +63,38 @@ export const createJobLedger = ({ db, dialect }: DatabaseHandle): JobLedger => (
       .orderBy('next_run_at')
       .orderBy('created_at')
       .limit(limit)
+    const claim = {
+      status: 'started',
+      attempts: sql<number>`attempts + 1`,
+      started_at: now,
+      locked_by: token,
+      locked_until: leaseUntil,
+    }
+    if (dialect !== 'postgres') {
+      const rows = await db
+        .updateTable('jobs')
+        .set(claim)
+        .where('id', 'in', due)
+        .where('status', '=', 'queued')
+        .returningAll()
+        .execute()
+      return rows.map(toJob)
+    }
     // Postgres: concurrent claimers skip each other's rows instead of queueing on the row locks.
-    if (dialect === 'postgres') due = due.forUpdate().skipLocked()
+    // The due rows are picked once (a materialized CTE): as an `in (subquery)`, a plan that rescans
+    // the subquery per row finds the rows this statement already updated skipped by SKIP LOCKED and
+    // takes the next ones, claiming past `limit` (job-claim-limit.test.ts).
     const rows = await db
+      .with(
+        (cte) => cte('due').materialized(),
+        () => due.forUpdate().skipLocked(),
+      )
       .updateTable('jobs')
-      .set({
-        status: 'started',
-        attempts: sql`attempts + 1`,
-        started_at: now,
-        locked_by: token,
-        locked_until: leaseUntil,
-      })
-      .where('id', 'in', due)
-      .where('status', '=', 'queued')
-      .returningAll()
+      .from('due')
+      .set(claim)
+      .whereRef('jobs.id', '=', 'due.id')
+      .where('jobs.status', '=', 'queued')
+      .returningAll('jobs')
       .execute()
     return rows.map(toJob)
   },

@@ -10,6 +10,7 @@ import { createEventRepository } from './event.repository.js'
 import { CURRENT_TXID, toEvent, toEventColumns } from './event.table.js'
 import { mergeExpression } from './json-merge.js'
 import type { Database } from './schema.js'
+import { moveStepInOneStatement } from './step-move.statement.js'
 import { toStepRun, toStepRunColumns } from './step-run.table.js'
 import { isUniqueViolation } from './unique-violation.js'
 
@@ -38,6 +39,16 @@ export const createStepRunRepository = (db: Kysely<Database>): StepRunRepository
     const row = await statusUpdate(db, id, from, to, patch).executeTakeFirst()
     if (!row) throw stepStateChanged(id)
     return toStepRun(row)
+  }
+  const findWithProjectId: StepRunRepository['findWithProjectId'] = async (id) => {
+    const row = await db
+      .selectFrom('step_runs as s')
+      .innerJoin('protocol_runs as r', 'r.id', 's.protocol_run_id')
+      .selectAll('s')
+      .select('r.project_id as run_project_id')
+      .where('s.id', '=', id)
+      .executeTakeFirst()
+    return row ? { step: toStepRun(row), projectId: row.run_project_id } : undefined
   }
   return {
     async create(step) {
@@ -77,16 +88,7 @@ export const createStepRunRepository = (db: Kysely<Database>): StepRunRepository
       return row ? toStepRun(row) : undefined
     },
 
-    async findWithProjectId(id) {
-      const row = await db
-        .selectFrom('step_runs as s')
-        .innerJoin('protocol_runs as r', 'r.id', 's.protocol_run_id')
-        .selectAll('s')
-        .select('r.project_id as run_project_id')
-        .where('s.id', '=', id)
-        .executeTakeFirst()
-      return row ? { step: toStepRun(row), projectId: row.run_project_id } : undefined
-    },
+    findWithProjectId,
 
     async listByRun(protocolRunId) {
       const rows = await db
@@ -147,6 +149,26 @@ export const createStepRunRepository = (db: Kysely<Database>): StepRunRepository
       const { event_id, ...stepRow } = row
       // The event as stored; its txid only orders listings and is not part of the event.
       return { step: toStepRun(stepRow), event: toEvent({ ...columns, id: event_id, txid: 0 }) }
+    },
+
+    async moveIfAllowed(id, move) {
+      if (postgres) return moveStepInOneStatement(db, id, move)
+      // SQLite: a statement is a function call, so the read first costs no round trip.
+      const found = await findWithProjectId(id)
+      if (!found) return undefined
+      const { step, projectId } = found
+      const moved = move.from.includes(step.status)
+      const { type: eventType, message, movedMetadata, unmovedMetadata } = move.event
+      const to = moved ? await compareAndSetStatus(id, [step.status], move.to, move.patch) : step
+      const event = await events.append({
+        projectId,
+        protocolRunId: step.protocolRunId,
+        stepRunId: step.id,
+        eventType,
+        message,
+        metadata: moved ? movedMetadata : unmovedMetadata,
+      })
+      return { step: to, event, moved }
     },
 
     async mergeRuntimeState(id, changes, mergeKeys = []) {

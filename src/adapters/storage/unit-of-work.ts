@@ -11,6 +11,7 @@ import type { OrchestratorEvent } from '../../domain/event.js'
 import type { Job } from '../../domain/job.js'
 import type { StepRun } from '../../domain/step-run.js'
 import { createEventRepository } from './event.repository.js'
+import { deferJobInserts, withDeferredInserts } from './job-inserts.js'
 import { createJobRepository } from './job.repository.js'
 import { createNotificationRepository } from './notification.repository.js'
 import { createWebhookDeliveryRepository } from './webhook-delivery.repository.js'
@@ -42,6 +43,7 @@ export const createRepositories = (db: Kysely<Database>): Repositories => ({
  * Transactions over the given database. Events and jobs appended inside a transaction are handed
  * to `onCommit` after it commits, so live streams and the queue never see rolled-back work.
  * `beforeCommit` runs inside the transaction once the work is done, when it changed anything.
+ * The jobs a transaction adds are written together just before it commits (`deferJobInserts`).
  */
 export const createUnitOfWork = (
   db: Kysely<Database>,
@@ -51,10 +53,13 @@ export const createUnitOfWork = (
   async run(work) {
     const changes = { runs: [], steps: [], events: [], jobs: [] } as Recorded
     const result = await db.transaction().execute(async (trx) => {
-      const repos = recording(createRepositories(trx), changes)
+      const inserts = deferJobInserts(trx)
+      const bound = createRepositories(trx)
+      const repos = recording({ ...bound, jobs: withDeferredInserts(bound.jobs, inserts) }, changes)
       const value = await work(repos)
       if (beforeCommit && (changes.runs.length > 0 || changes.events.length > 0))
         await beforeCommit(repos, changes)
+      await inserts.flush()
       return value
     })
     const { events, jobs } = changes
@@ -87,6 +92,12 @@ const recording = (repos: Repositories, changes: Recorded): Repositories => ({
       changes.events.push(moved.event)
       changes.steps.push(moved)
       return moved
+    },
+    moveIfAllowed: async (...change) => {
+      const result = await repos.steps.moveIfAllowed(...change)
+      if (result) changes.events.push(result.event)
+      if (result?.moved) changes.steps.push(result)
+      return result
     },
   },
   events: {

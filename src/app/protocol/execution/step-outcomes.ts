@@ -1,17 +1,17 @@
 import type { JsonObject } from '../../../domain/json.js'
 import type { StepRun, StepRunPatch } from '../../../domain/step-run.js'
-import { canStep, type StepAction } from '../../../domain/transitions.js'
-import type { ChangeOrigin } from '../../context.js'
+import { STEP_TRANSITIONS, type StepAction } from '../../../domain/transitions.js'
+import { withTrace, type ChangeOrigin } from '../../context.js'
 import type { LeftOutFile } from '../../git.port.js'
 import type { Repositories } from '../../ports.js'
-import { changeStepStatus, type ChangeEvent } from '../../state-changes.js'
+import type { ChangeEvent } from '../../state-changes.js'
 import type { FailureReason } from '../../../domain/policies.js'
 import { applyFailurePolicies, type PolicyDeps } from '../../policies.js'
 import { blockRun } from '../block-run.js'
 
 /**
- * Moves a step (re-read here) by `action` when the table allows it, else records the event
- * alone. Returns the step as it now is, or undefined when it is gone.
+ * Moves a step by `action` when the table allows it from its stored status, else records the
+ * event alone. Returns the step as it now is, or undefined when it is gone.
  */
 export const moveStep = async (
   tx: Repositories,
@@ -23,21 +23,20 @@ export const moveStep = async (
     patch,
   }: { readonly event: ChangeEvent; readonly origin: ChangeOrigin; readonly patch?: StepRunPatch },
 ): Promise<StepRun | undefined> => {
-  const found = await tx.steps.findWithProjectId(stepId)
-  if (!found) return undefined
-  const { step, projectId } = found
-  const run = { id: step.protocolRunId, projectId }
-  if (canStep(step.status, action))
-    return changeStepStatus(tx, run, step, { action, event, origin: ctx, patch })
-  await tx.events.append({
-    projectId: run.projectId,
-    protocolRunId: run.id,
-    stepRunId: step.id,
-    eventType: event.type,
-    message: event.message,
-    metadata: { ...event.metadata, ...(ctx.jobId ? { job_id: ctx.jobId } : {}) },
+  // The table's rule rides on the compare-and-set: no read of the step first.
+  const rule = STEP_TRANSITIONS[action]
+  const result = await tx.steps.moveIfAllowed(stepId, {
+    from: rule.from,
+    to: rule.to,
+    patch,
+    event: {
+      type: event.type,
+      message: event.message,
+      movedMetadata: withTrace(event.metadata, ctx),
+      unmovedMetadata: { ...event.metadata, ...(ctx.jobId ? { job_id: ctx.jobId } : {}) },
+    },
   })
-  return step
+  return result?.step
 }
 
 /** The step fails with `event` and its run is blocked (`run_blocked` names the cause). */

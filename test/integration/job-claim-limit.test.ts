@@ -1,0 +1,57 @@
+import { sql } from 'kysely'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { openDatabase, type DatabaseHandle } from '../../src/adapters/storage/database.js'
+import { createJobLedger } from '../../src/adapters/storage/job-ledger.js'
+import { migrateToLatest } from '../../src/adapters/storage/migrations/index.js'
+import { createRepositories } from '../../src/adapters/storage/unit-of-work.js'
+import { createTestDatabase, unavailable, type TestDatabase } from '../support/databases.js'
+import { seedProject } from '../support/fixtures.js'
+
+// claimDue must never claim more than `limit` jobs, whatever plan Postgres picks. With the due
+// rows as an `id in (subquery … for update skip locked)`, a plan that rescans the subquery for
+// each row (a nested loop) finds the rows this statement already updated skipped by the lock and
+// returns the next ones, so one claim took every due job.
+
+describe.skipIf(unavailable('postgres'))('claiming due jobs on Postgres', () => {
+  let database: TestDatabase
+  let handle: DatabaseHandle
+
+  beforeEach(async () => {
+    database = await createTestDatabase('postgres')
+    if (database.target.dialect !== 'postgres') throw new Error('a Postgres database was asked for')
+    // One connection, so the planner settings below apply to the claim.
+    handle = openDatabase({ ...database.target, poolSize: 1 })
+    await migrateToLatest(handle)
+  })
+
+  afterEach(async () => {
+    await handle.close()
+    await database.drop()
+  })
+
+  it('claims no more than the limit when the plan rescans the due rows for each job', async () => {
+    const repos = createRepositories(handle.db)
+    const project = await seedProject(repos)
+    for (let i = 0; i < 10; i += 1)
+      await repos.jobs.add({
+        id: `due-${i}`,
+        type: 'spec_audit_job',
+        payload: {},
+        maxAttempts: 3,
+        projectId: project.id,
+        protocolRunId: null,
+        stepRunId: null,
+      })
+    for (const setting of ['enable_hashjoin', 'enable_mergejoin', 'enable_material', 'enable_seqscan'])
+      await sql`${sql.raw(`set ${setting} = off`)}`.execute(handle.db)
+    const claimed = await createJobLedger(handle).claimDue({
+      token: 'claimer',
+      limit: 2,
+      leaseUntil: new Date(Date.now() + 60_000).toISOString(),
+      queues: ['default'],
+    })
+    expect(claimed).toHaveLength(2)
+    const started = await repos.jobs.list({ status: 'started', limit: 20 })
+    expect(started).toHaveLength(2)
+  })
+})
