@@ -57,6 +57,7 @@ export const createHttpServer = (runtime: Runtime, listenHost?: string): Promise
     metricsPublic: config.api.metricsPublic,
     bodyLimitBytes: config.api.bodyLimitBytes,
     dataVersion: runtime.database.dataVersion,
+    scopeVersions: runtime.database.scopeVersions,
     readCacheBytes: config.api.readCacheBytes,
     corsOrigins: config.api.corsOrigins,
     maxStreamsPerToken: config.api.maxStreamsPerToken,

@@ -15,7 +15,7 @@ describe('tasksgodzilla migrate', () => {
           const first = await runCli(['migrate'], envFor(database.target))
           expect(first.stderr).toBe('')
           expect(first.stdout).toMatch(
-            /^Applied 9 migration\(s\) to .*initial-schema, .*jobs, .*step-name-unique, .*webhooks, .*event-txid, .*notifications, .*run-leases, .*engine-limits, .*review-comments\n$/,
+            /^Applied 10 migration\(s\) to .*initial-schema, .*jobs, .*step-name-unique, .*webhooks, .*event-txid, .*notifications, .*run-leases, .*engine-limits, .*review-comments, .*read-scopes\n$/,
           )
           expect(first.code).toBe(0)
           const second = await runCli(['migrate'], envFor(database.target))

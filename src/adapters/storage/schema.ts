@@ -19,6 +19,8 @@ export interface ProjectsTable {
   clarifications: JsonText
   created_at: Timestamp
   updated_at: Timestamp
+  /** Postgres: the last writing transaction's id, the row's read-scope stamp; always 0 on SQLite. */
+  txid: Generated<number>
 }
 
 export interface ProtocolRunsTable {
@@ -39,6 +41,8 @@ export interface ProtocolRunsTable {
   cost_usd: ColumnType<number, number | undefined, number>
   created_at: Timestamp
   updated_at: Timestamp
+  /** Postgres: the last writing transaction's id, the row's read-scope stamp; always 0 on SQLite. */
+  txid: Generated<number>
 }
 
 export interface StepRunsTable {
@@ -60,6 +64,8 @@ export interface StepRunsTable {
   head_seq: ColumnType<number | null, number | null | undefined, number | null>
   created_at: Timestamp
   updated_at: Timestamp
+  /** Postgres: the last writing transaction's id, the row's read-scope stamp; always 0 on SQLite. */
+  txid: Generated<number>
 }
 
 export interface EventsTable {
@@ -73,6 +79,13 @@ export interface EventsTable {
   created_at: Timestamp
   /** Postgres: the writing transaction's id (position `(txid, id)`); always 0 on SQLite. */
   txid: Generated<number>
+}
+
+/** SQLite: a counter per read scope (`run`, `project`, `runs` of a project), moved by triggers. */
+export interface ReadScopesTable {
+  kind: string
+  id: number
+  version: number
 }
 
 export interface JobsTable {
@@ -184,4 +197,5 @@ export interface Database {
   engine_limits: EngineLimitsTable
   review_comments: ReviewCommentsTable
   review_windows: ReviewWindowsTable
+  read_scopes: ReadScopesTable
 }

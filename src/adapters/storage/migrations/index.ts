@@ -10,6 +10,7 @@ import { notifications } from './2026-12-04T1500-notifications.js'
 import { runLeases } from './2026-12-04T1500-run-leases.js'
 import { engineLimits } from './2026-12-04T1600-engine-limits.js'
 import { reviewComments } from './2026-12-04T1600-review-comments.js'
+import { readScopes } from './2026-12-05T1020-read-scopes.js'
 
 /** Every migration, in order. Names are timestamps so that they sort as they were written. */
 const migrationsFor = (dialect: Dialect): Record<string, Migration> => ({
@@ -22,6 +23,7 @@ const migrationsFor = (dialect: Dialect): Record<string, Migration> => ({
   '2026-12-04T1500-run-leases': runLeases(dialect),
   '2026-12-04T1600-engine-limits': engineLimits(dialect),
   '2026-12-04T1600-review-comments': reviewComments(dialect),
+  '2026-12-05T1020-read-scopes': readScopes(dialect),
 })
 
 export interface MigrationReport {
