@@ -24,7 +24,7 @@ export const startProcess = async (
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   })
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 600; i++) {
     try {
       if ((await fetch(`${url}${health}`)).ok) return { url, stop: () => child.kill('SIGTERM') }
     } catch {
