@@ -4,6 +4,7 @@ import fp from 'fastify-plugin'
 import { Counter, type Registry } from 'prom-client'
 import type { DataVersion, ReadScope, ScopeVersions } from '../../app/ports.js'
 import { hashToken } from '../../app/secrets.js'
+import { InFlight } from './in-flight.js'
 import { batchedPerTurn, sharedPerTurn } from './shared-per-turn.js'
 
 declare module 'fastify' {
@@ -36,6 +37,8 @@ interface Memo {
 interface Pending {
   readonly key: string
   readonly version: string
+  /** Hands the computed body (or nothing) to the requests waiting for it. */
+  readonly settle: (memo: Memo | undefined) => void
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8'
@@ -124,6 +127,7 @@ export const readMemoPlugin = fp<ReadMemoOptions>(async (server: FastifyInstance
   const store = new VersionedBodies(options.maxBytes)
   const versionOf = requestVersion(sharedPerTurn(options.dataVersion), batchedPerTurn(options.scopeVersions))
   const pending = new WeakMap<FastifyRequest, Pending>()
+  const flights = new InFlight<Memo>()
   const lookups = options.registry && lookupCounter(options.registry)
 
   // onRequest, after the bearer check: a kept body is the 200 of this exact URL, which therefore
@@ -134,24 +138,39 @@ export const readMemoPlugin = fp<ReadMemoOptions>(async (server: FastifyInstance
     const version = await versionOf(request, memoize)
     if (version === undefined) return
     const key = keyOf(request)
-    const memo = store.lookup(version, key)
+    // A kept body, else the body another request is computing at this same version. No await
+    // between finding no computation and leading one, or two misses could both lead.
+    const kept = store.lookup(version, key)
+    const flight = kept === undefined ? flights.join(key, version) : undefined
+    const memo = kept ?? (flight === undefined ? undefined : await flight)
     lookups?.inc({ result: memo === undefined ? 'miss' : 'hit' })
     if (memo === undefined) {
-      pending.set(request, { key, version })
+      pending.set(request, { key, version, settle: flights.lead(key, version) })
       return
     }
     sendMemo(request, reply, memo)
     return reply
   })
 
+  // A miss that ends without a 200 body (an error, a refusal, an aborted request) still releases
+  // whoever waits for it; they then compute for themselves.
+  const release = async (request: FastifyRequest) => pending.get(request)?.settle(undefined)
+  server.addHook('onResponse', release)
+  server.addHook('onRequestAbort', release)
+
   server.addHook('onSend', async (request, reply, payload) => {
     const miss = pending.get(request)
-    if (miss === undefined || reply.statusCode !== 200 || typeof payload !== 'string') return payload
+    if (miss === undefined) return payload
+    if (reply.statusCode !== 200 || typeof payload !== 'string') {
+      miss.settle(undefined)
+      return payload
+    }
     // Its own memory: a small Buffer.from() is a slice of a shared 8 KiB pool it would keep alive.
     const body = Buffer.allocUnsafeSlow(Buffer.byteLength(payload))
     body.write(payload)
     const memo = { body, etag: etagOf(body) }
     store.keep(miss.version, miss.key, memo)
+    miss.settle(memo)
     if (!revalidated(request, reply, memo.etag)) return body
     reply.code(304)
     return null

@@ -122,6 +122,29 @@ for (const dialect of DIALECTS) {
         expect((await api.request('GET', url)).statusCode).toBe(401)
     })
 
+    it('computes a listing once for concurrent misses of it, and answers them all with that body', async () => {
+      const run = await createProtocol(api, project.id)
+      await appendElsewhere(run.id, 'fresh')
+      const before = await lookups(api)
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, () => api.request('GET', `/protocols/${run.id}/events`)),
+      )
+      const after = await lookups(api)
+      expect(after.miss - before.miss).toBe(1)
+      expect(after.hit - before.hit).toBe(7)
+      expect(new Set(answers.map((a) => a.body)).size).toBe(1)
+      expect(messages(answers[0]!.body)).toContain('fresh')
+    })
+
+    it('lets concurrent callers of a refused read compute their own answers', async () => {
+      const guarded = await createProject(api, { secrets: { api_token: 'tok-flight' } })
+      const run = await createProtocol(api, guarded.id, {}, { 'x-project-token': 'tok-flight' })
+      const answers = await Promise.all(
+        Array.from({ length: 4 }, () => api.request('GET', `/protocols/${run.id}/events`)),
+      )
+      expect(answers.map((a) => a.statusCode)).toEqual([401, 401, 401, 401])
+    })
+
     it('puts no stamp column in the JSON of projects, runs, steps or events', async () => {
       const run = await createProtocol(api, project.id)
       const step = await createStep(api, run.id)
