@@ -64,34 +64,24 @@ const openPostgres = ({
   poolSize,
   preparedStatements,
 }: Extract<DatabaseTarget, { dialect: 'postgres' }>): DatabaseHandle => {
-  const kysely = (max: number) => {
-    const pool = new pg.Pool({ connectionString: url, max, types: pgTypes })
-    // An idle client whose server connection dies (a Postgres restart, a terminated backend) is
-    // dropped by the pool, which then emits 'error'; unhandled, that would crash the process. The
-    // next query opens a fresh connection, and a query in flight still rejects to its caller.
-    pool.on('error', () => undefined)
-    // A client in use (inside a transaction, or with a query in flight) emits 'error' itself when its
-    // connection dies, and the pool listens only while it is idle: unhandled, a Postgres restart would
-    // end every busy process. Its caller already gets the error; the pool drops the client on release.
-    pool.on('connect', (client) => client.on('error', () => undefined))
-    return new Kysely<Database>({
-      dialect: new PostgresDialect({ pool: preparedStatements ? withPreparedStatements(pool) : pool }),
-    })
-  }
-  const db = kysely(poolSize)
-  // Version reads decide whether a request needs the pool at all. On a connection of their own
-  // they do not queue behind the listings being computed: in the pool, a memo hit waited for
-  // misses' queries (bench:mixed, 2026-12-05). Opened on first use.
-  const versions = kysely(1)
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, types: pgTypes })
+  // An idle client whose server connection dies (a Postgres restart, a terminated backend) is
+  // dropped by the pool, which then emits 'error'; unhandled, that would crash the process. The
+  // next query opens a fresh connection, and a query in flight still rejects to its caller.
+  pool.on('error', () => undefined)
+  // A client in use (inside a transaction, or with a query in flight) emits 'error' itself when its
+  // connection dies, and the pool listens only while it is idle: unhandled, a Postgres restart would
+  // end every busy process. Its caller already gets the error; the pool drops the client on release.
+  pool.on('connect', (client) => client.on('error', () => undefined))
+  const db = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool: preparedStatements ? withPreparedStatements(pool) : pool }),
+  })
   return {
     db,
     dialect: 'postgres',
-    dataVersion: postgresDataVersion(versions),
-    scopeVersions: postgresScopeVersions(versions),
-    close: async () => {
-      await db.destroy()
-      await versions.destroy()
-    },
+    dataVersion: postgresDataVersion(db),
+    scopeVersions: postgresScopeVersions(db),
+    close: () => db.destroy(),
   }
 }
 
