@@ -15,12 +15,16 @@ export const startProcess = async (
   url: string,
   health: string,
 ): Promise<Started> => {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', ...args], {
+  // BENCH_PROFILE_DIR=dir: every process started here writes a V8 CPU profile there when it exits
+  // (NODE_OPTIONS refuses --cpu-prof); read them with bench/cpu-profile-top.ts.
+  const profile = process.env.BENCH_PROFILE_DIR
+  const nodeArgs = profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`]
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   })
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 600; i++) {
     try {
       if ((await fetch(`${url}${health}`)).ok) return { url, stop: () => child.kill('SIGTERM') }
     } catch {

@@ -238,6 +238,24 @@ export interface Repositories {
  */
 export type DataVersion = () => Promise<string | undefined>
 
+/**
+ * Part of the data a read depends on. `run`: the run's row, its steps, its events and its
+ * project's row. `project`: the project's row and its runs' rows (not their steps or events).
+ */
+export interface ReadScope {
+  readonly kind: 'run' | 'project'
+  readonly id: number
+}
+
+/**
+ * Version tokens of scopes, in the order asked: equal tokens for a scope mean equal data in it as
+ * a read would see it (event listings included, which hold back what a running transaction may
+ * still precede); any commit that changes it, by any process, makes the next token differ, while
+ * commits elsewhere leave it alone. Undefined for a scope no token can be vouched for at this
+ * moment (a write to it too recent to be final, an open SQLite transaction of ours).
+ */
+export type ScopeVersions = (scopes: readonly ReadScope[]) => Promise<ReadonlyArray<string | undefined>>
+
 /** What a transaction appended, announced once it has committed (never for a rolled-back one). */
 export interface Committed {
   readonly events: readonly OrchestratorEvent[]

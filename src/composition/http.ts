@@ -4,6 +4,7 @@ import { createApp } from '../app/app.js'
 import { makeTriggerCi } from '../app/ci/trigger-ci.js'
 import { makeImportCodeMachine } from '../app/codemachine/import-codemachine.js'
 import { makeWatchEvents } from '../app/events/watch-events.js'
+import { sharedPerTurn } from '../faces/http/shared-per-turn.js'
 import { makeDeleteBranch, makeListBranches } from '../app/projects/branches.js'
 import { makeMcpTasks } from '../app/mcp/mcp-tasks.js'
 import { makeReceiveWebhook } from '../app/webhooks/receive-webhook.js'
@@ -53,13 +54,19 @@ export const createHttpServer = (runtime: Runtime, listenHost?: string): Promise
       defaultWorkflow: config.hosts.ciWorkflow,
     }),
     consoleRoot: join(packageRoot(), 'dist', 'console'),
-    watchEvents: makeWatchEvents({ repos: deps.repos, signal: runtime.signal }),
+    // One version read per event-loop turn, shared by every stream whose poll is due in it.
+    watchEvents: makeWatchEvents({
+      repos: deps.repos,
+      signal: runtime.signal,
+      dataVersion: sharedPerTurn(runtime.database.dataVersion),
+    }),
     logger: runtime.logger,
     metrics: runtime.metrics,
     apiToken: config.api.token,
     metricsPublic: config.api.metricsPublic,
     bodyLimitBytes: config.api.bodyLimitBytes,
     dataVersion: runtime.database.dataVersion,
+    scopeVersions: runtime.database.scopeVersions,
     readCacheBytes: config.api.readCacheBytes,
     corsOrigins: config.api.corsOrigins,
     maxStreamsPerToken: config.api.maxStreamsPerToken,

@@ -3,6 +3,10 @@ import { describe, expect, it } from 'vitest'
 import { openDatabase, type DatabaseHandle } from '../../src/adapters/storage/database.js'
 import { POSTGRES_ONLY_INDEXES } from '../../src/adapters/storage/migrations/2026-11-25T1900-event-txid.js'
 import { migrateToLatest } from '../../src/adapters/storage/migrations/index.js'
+import {
+  READ_SCOPE_POSTGRES_INDEXES,
+  SQLITE_ONLY_TABLES,
+} from '../../src/adapters/storage/migrations/2026-12-05T1020-read-scopes.js'
 import { createTestDatabase, PG_URL } from '../support/databases.js'
 
 interface SchemaShape {
@@ -53,6 +57,7 @@ describe('migrations', () => {
       'notification_targets',
       'projects',
       'protocol_runs',
+      'read_scopes',
       'review_comments',
       'review_windows',
       'run_leases',
@@ -68,9 +73,13 @@ describe('migrations', () => {
 
   it.skipIf(!PG_URL)('yield the same tables, columns and indexes on Postgres as on SQLite', async () => {
     const [sqlite, postgres] = await Promise.all([migratedShape('sqlite'), migratedShape('postgres')])
-    expect(postgres.tables).toEqual(sqlite.tables)
-    // Postgres lists events by (txid, id) and needs one index SQLite's id order does not.
-    expect(postgres.indexes).toEqual([...sqlite.indexes, ...POSTGRES_ONLY_INDEXES].sort())
+    const sqliteOnly = new Set(SQLITE_ONLY_TABLES)
+    const shared = Object.fromEntries(Object.entries(sqlite.tables).filter(([name]) => !sqliteOnly.has(name)))
+    expect(postgres.tables).toEqual(shared)
+    // Postgres lists events by (txid, id) and a project's runs by stamp: indexes SQLite does not need.
+    expect(postgres.indexes).toEqual(
+      [...sqlite.indexes, ...POSTGRES_ONLY_INDEXES, ...READ_SCOPE_POSTGRES_INDEXES].sort(),
+    )
     expect(postgres.second).toEqual([])
   })
 })

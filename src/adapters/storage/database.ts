@@ -3,11 +3,12 @@ import { dirname } from 'node:path'
 import SqliteDatabase from 'better-sqlite3'
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely'
 import pg from 'pg'
-import type { DataVersion } from '../../app/ports.js'
+import type { DataVersion, ScopeVersions } from '../../app/ports.js'
 import type { DatabaseTarget } from '../../config.js'
 import type { Database } from './schema.js'
 import { withPreparedStatements } from './postgres-statements.js'
 import { withStatementCache } from './sqlite-statements.js'
+import { postgresScopeVersions, sqliteScopeVersions } from './scope-versions.js'
 
 export type Dialect = 'sqlite' | 'postgres'
 
@@ -16,6 +17,8 @@ export interface DatabaseHandle {
   readonly dialect: Dialect
   /** See the port: changes with every commit by this or any other process. */
   readonly dataVersion: DataVersion
+  /** See the port: moves only with commits to the scopes asked about. */
+  readonly scopeVersions: ScopeVersions
   /** Closes every connection; the handle is unusable afterwards. */
   close(): Promise<void>
 }
@@ -35,7 +38,13 @@ const openSqlite = (path: string): DatabaseHandle => {
   sqlite.pragma('foreign_keys = ON')
   sqlite.pragma('synchronous = NORMAL')
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) })
-  return { db, dialect: 'sqlite', dataVersion: sqliteDataVersion(sqlite), close: () => db.destroy() }
+  return {
+    db,
+    dialect: 'sqlite',
+    dataVersion: sqliteDataVersion(sqlite),
+    scopeVersions: sqliteScopeVersions(sqlite),
+    close: () => db.destroy(),
+  }
 }
 
 /**
@@ -67,7 +76,13 @@ const openPostgres = ({
   const db = new Kysely<Database>({
     dialect: new PostgresDialect({ pool: preparedStatements ? withPreparedStatements(pool) : pool }),
   })
-  return { db, dialect: 'postgres', dataVersion: postgresDataVersion(db), close: () => db.destroy() }
+  return {
+    db,
+    dialect: 'postgres',
+    dataVersion: postgresDataVersion(db),
+    scopeVersions: postgresScopeVersions(db),
+    close: () => db.destroy(),
+  }
 }
 
 /**

@@ -21,6 +21,8 @@ export interface ProjectsTable {
   review_mode: string | null
   created_at: Timestamp
   updated_at: Timestamp
+  /** Postgres: the last writing transaction's id, the row's read-scope stamp; always 0 on SQLite. */
+  txid: Generated<number>
 }
 
 export interface ProtocolRunsTable {
@@ -41,6 +43,8 @@ export interface ProtocolRunsTable {
   cost_usd: ColumnType<number, number | undefined, number>
   created_at: Timestamp
   updated_at: Timestamp
+  /** Postgres: the last writing transaction's id, the row's read-scope stamp; always 0 on SQLite. */
+  txid: Generated<number>
 }
 
 export interface StepRunsTable {
@@ -63,6 +67,8 @@ export interface StepRunsTable {
   head_seq: ColumnType<number | null, number | null | undefined, number | null>
   created_at: Timestamp
   updated_at: Timestamp
+  /** Postgres: the last writing transaction's id, the row's read-scope stamp; always 0 on SQLite. */
+  txid: Generated<number>
 }
 
 export interface EventsTable {
@@ -76,6 +82,13 @@ export interface EventsTable {
   created_at: Timestamp
   /** Postgres: the writing transaction's id (position `(txid, id)`); always 0 on SQLite. */
   txid: Generated<number>
+}
+
+/** SQLite: a counter per read scope (`run`, `project`, `runs` of a project), moved by triggers. */
+export interface ReadScopesTable {
+  kind: string
+  id: number
+  version: number
 }
 
 export interface JobsTable {
@@ -201,4 +214,5 @@ export interface Database {
   review_comments: ReviewCommentsTable
   review_windows: ReviewWindowsTable
   mcp_tasks: McpTasksTable
+  read_scopes: ReadScopesTable
 }

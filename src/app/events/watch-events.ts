@@ -2,7 +2,7 @@ import type { EventWithContext } from '../../domain/event.js'
 import type { AppDeps } from '../app-deps.js'
 import { authorizeProject, authorizeRun } from '../access.js'
 import type { ChangeOrigin } from '../context.js'
-import type { EventSignal } from '../ports.js'
+import type { DataVersion, EventSignal } from '../ports.js'
 import { unreadableProjects } from './visibility.js'
 
 export interface WatchFilter {
@@ -17,6 +17,11 @@ export interface EventWatch {
   /** The newest event id matching the filter (0 when none), where a stream without a cursor starts. */
   readonly latestId: () => Promise<number>
   readonly signal: EventSignal
+  /**
+   * The data version (moves with any commit, by any process): a poll that finds it where the last
+   * poll left it has nothing new to read. Undefined when unknown; then the poll reads.
+   */
+  readonly dataVersion: DataVersion
 }
 
 /** Reads retried while the protected set changes under them, before one is skipped. */
@@ -30,7 +35,11 @@ const MAX_READS_PER_CHANGE = 3
  * read goes to the events table, so a reader never misses or reorders what committed.
  */
 export const makeWatchEvents =
-  ({ repos, signal }: Pick<AppDeps, 'repos'> & { signal: EventSignal }) =>
+  ({
+    repos,
+    signal,
+    dataVersion,
+  }: Pick<AppDeps, 'repos'> & { signal: EventSignal; dataVersion: DataVersion }) =>
   async (filter: WatchFilter, ctx: ChangeOrigin): Promise<EventWatch> => {
     const access = streamAccess(repos, filter, ctx)
     const base = await access.current()
@@ -49,6 +58,7 @@ export const makeWatchEvents =
       latestId: async () =>
         (await repos.events.list({ ...filter, excludeProjectIds: base, limit: 1 }))[0]?.id ?? 0,
       signal,
+      dataVersion,
     }
   }
 

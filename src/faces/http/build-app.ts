@@ -5,7 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type InjectOptions } from 'fastify'
 import type { App } from '../../app/app.js'
 import type { ChangeOrigin } from '../../app/context.js'
-import type { DataVersion } from '../../app/ports.js'
+import type { DataVersion, ScopeVersions } from '../../app/ports.js'
 import type { EventWatch, WatchFilter } from '../../app/events/watch-events.js'
 import type { Logger } from '../../logging.js'
 import type { Metrics } from '../../metrics.js'
@@ -45,6 +45,7 @@ export interface HttpDeps extends WebhookRouteDeps, BranchRouteDeps, CodeMachine
   readonly metricsPublic: boolean
   readonly bodyLimitBytes: number
   readonly dataVersion: DataVersion
+  readonly scopeVersions: ScopeVersions
   readonly readCacheBytes: number
   readonly corsOrigins: readonly string[]
   /** `TASKSGODZILLA_MAX_STREAMS_PER_TOKEN`: open SSE / log-follow connections per caller. */
@@ -86,6 +87,7 @@ export const buildApp = async (deps: HttpDeps): Promise<FastifyInstance> => {
   await server.register(streamLimitPlugin, { maxPerCaller: deps.maxStreamsPerToken })
   await server.register(readMemoPlugin, {
     dataVersion: deps.dataVersion,
+    scopeVersions: deps.scopeVersions,
     maxBytes: deps.readCacheBytes,
     registry: deps.metrics.registry,
   })

@@ -71,24 +71,35 @@ export const streamEvents = async (
     }
   }
 
+  // The poll reads only when something was committed since the last poll's read: an idle stream
+  // then costs one shared version read per poll instead of two queries (token set, events).
+  let polledAt: string | undefined
+  const poll = async (): Promise<void> => {
+    const version = await watch.dataVersion()
+    if (version !== undefined && version === polledAt) return
+    polledAt = version
+    await drain()
+  }
+
   let settle: NodeJS.Timeout | undefined
   const unsubscribe = watch.signal.subscribe(() => {
     void drain()
     clearTimeout(settle)
     settle = setTimeout(() => void drain(), SETTLE_MS)
   })
-  const poll = setInterval(() => void drain(), POLL_MS)
+  const polling = setInterval(() => void poll().catch(() => undefined), POLL_MS)
   const heartbeat = setInterval(() => out.write(': ping\n\n'), HEARTBEAT_MS)
   const end = (): void => {
     closed = true
     unsubscribe()
     clearTimeout(settle)
-    clearInterval(poll)
+    clearInterval(polling)
     clearInterval(heartbeat)
     openStreams.delete(end)
     out.end()
   }
   openStreams.add(end)
   request.raw.on('close', end)
+  polledAt = await watch.dataVersion().catch(() => undefined)
   await drain()
 }

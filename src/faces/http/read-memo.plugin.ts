@@ -2,22 +2,27 @@ import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { Counter, type Registry } from 'prom-client'
-import type { DataVersion } from '../../app/ports.js'
+import type { DataVersion, ReadScope, ScopeVersions } from '../../app/ports.js'
 import { hashToken } from '../../app/secrets.js'
-import { sharedPerTurn } from './shared-per-turn.js'
+import { InFlight } from './in-flight.js'
+import { batchedPerTurn, sharedPerTurn } from './shared-per-turn.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     /**
      * The route's 200 body is a function of its URL, the presented project token and the stored
-     * data, nothing else (no clock, no queue backend, no file system).
+     * data, nothing else (no clock, no queue backend, no file system). `run` / `project`: of the
+     * data of the run (`protocol_run_id`) or project (`project_id`) the URL names, nothing else
+     * (see ReadScope), so writes elsewhere leave its kept bodies valid.
      */
-    readonly memoize?: boolean
+    readonly memoize?: boolean | ReadScope['kind']
   }
 }
 
 export interface ReadMemoOptions {
   readonly dataVersion: DataVersion
+  /** Versions of the runs and projects that scoped routes depend on. */
+  readonly scopeVersions: ScopeVersions
   /** Bodies kept at most; 0 turns memoization off. */
   readonly maxBytes: number
   /** Where `read_memo_lookups_total{result="hit|miss"}` is counted, when given. */
@@ -32,6 +37,8 @@ interface Memo {
 interface Pending {
   readonly key: string
   readonly version: string
+  /** Hands the computed body (or nothing) to the requests waiting for it. */
+  readonly settle: (memo: Memo | undefined) => void
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8'
@@ -43,36 +50,35 @@ const ENTRY_OVERHEAD_BYTES = 200
 const sizeOf = (key: string, memo: Memo): number => memo.body.length + 2 * key.length + ENTRY_OVERHEAD_BYTES
 
 /**
- * The bodies computed at one data version. Any other version makes them all stale at once, so
- * the store switches wholesale instead of tracking which tables a body read.
+ * Bodies by key, each with the version it was computed at; a body is served only at that version.
+ * A stale body stays until its key is computed again, it is found stale, or the budget needs its
+ * room (oldest first).
  */
 class VersionedBodies {
-  private version = ''
   private bytes = 0
-  private readonly bodies = new Map<string, Memo>()
+  private readonly bodies = new Map<string, Memo & { readonly version: string }>()
 
   constructor(private readonly maxBytes: number) {}
 
-  /** The body for `key` at `version`; seeing a new version drops everything older. */
+  /** The body for `key` computed at `version`, if kept. */
   lookup(version: string, key: string): Memo | undefined {
-    if (version === this.version) return this.bodies.get(key)
-    this.bodies.clear()
-    this.bytes = 0
-    this.version = version
+    const kept = this.bodies.get(key)
+    if (kept === undefined || kept.version === version) return kept
+    this.forget(key, kept)
     return undefined
   }
 
-  /** Keeps a body computed at `version`, unless the data has moved on since. */
+  /** Keeps a body computed at `version`, in place of any other for `key`. */
   keep(version: string, key: string, memo: Memo): void {
     const size = sizeOf(key, memo)
-    if (version !== this.version || size > this.maxBytes) return
+    if (size > this.maxBytes) return
     const previous = this.bodies.get(key)
     if (previous !== undefined) this.forget(key, previous)
     while (this.bytes + size > this.maxBytes) {
       const [oldestKey, oldest] = this.bodies.entries().next().value!
       this.forget(oldestKey, oldest)
     }
-    this.bodies.set(key, memo)
+    this.bodies.set(key, { ...memo, version })
     this.bytes += size
   }
 
@@ -119,40 +125,87 @@ const isFresh = (request: FastifyRequest, etag: string): boolean => {
 export const readMemoPlugin = fp<ReadMemoOptions>(async (server: FastifyInstance, options) => {
   if (options.maxBytes === 0) return
   const store = new VersionedBodies(options.maxBytes)
-  const dataVersion = sharedPerTurn(options.dataVersion)
+  const versionOf = requestVersion(sharedPerTurn(options.dataVersion), batchedPerTurn(options.scopeVersions))
   const pending = new WeakMap<FastifyRequest, Pending>()
+  const flights = new InFlight<Memo>()
   const lookups = options.registry && lookupCounter(options.registry)
 
   // onRequest, after the bearer check: a kept body is the 200 of this exact URL, which therefore
   // passed validation, so a hit skips parsing, validation and the handler alike.
   server.addHook('onRequest', async (request, reply) => {
-    if (request.method !== 'GET' || request.routeOptions.config.memoize !== true) return
-    const version = await dataVersion()
+    const memoize = request.routeOptions.config.memoize
+    if (request.method !== 'GET' || memoize === undefined || memoize === false) return
+    const version = await versionOf(request, memoize)
     if (version === undefined) return
     const key = keyOf(request)
-    const memo = store.lookup(version, key)
+    // A kept body, else the body another request is computing at this same version. No await
+    // between finding no computation and leading one, or two misses could both lead.
+    const kept = store.lookup(version, key)
+    const flight = kept === undefined ? flights.join(key, version) : undefined
+    const memo = kept ?? (flight === undefined ? undefined : await flight)
     lookups?.inc({ result: memo === undefined ? 'miss' : 'hit' })
     if (memo === undefined) {
-      pending.set(request, { key, version })
+      pending.set(request, { key, version, settle: flights.lead(key, version) })
       return
     }
     sendMemo(request, reply, memo)
     return reply
   })
 
+  // A miss that ends without a 200 body (an error, a refusal, an aborted request) still releases
+  // whoever waits for it; they then compute for themselves.
+  const release = async (request: FastifyRequest) => pending.get(request)?.settle(undefined)
+  server.addHook('onResponse', release)
+  server.addHook('onRequestAbort', release)
+
   server.addHook('onSend', async (request, reply, payload) => {
     const miss = pending.get(request)
-    if (miss === undefined || reply.statusCode !== 200 || typeof payload !== 'string') return payload
+    if (miss === undefined) return payload
+    if (reply.statusCode !== 200 || typeof payload !== 'string') {
+      miss.settle(undefined)
+      return payload
+    }
     // Its own memory: a small Buffer.from() is a slice of a shared 8 KiB pool it would keep alive.
     const body = Buffer.allocUnsafeSlow(Buffer.byteLength(payload))
     body.write(payload)
     const memo = { body, etag: etagOf(body) }
     store.keep(miss.version, miss.key, memo)
+    miss.settle(memo)
     if (!revalidated(request, reply, memo.etag)) return body
     reply.code(304)
     return null
   })
 })
+
+const SCOPE_PARAMS: Record<ReadScope['kind'], string> = { run: 'protocol_run_id', project: 'project_id' }
+const MAX_ID = 2_147_483_647
+
+/**
+ * A cursor may name a row outside the scope (on Postgres an event id resumes at that event's
+ * position, which another run's event can decide), so a page asked for by cursor is kept under the
+ * global version.
+ */
+const CURSORS = ['before_id', 'after_id']
+
+/**
+ * The version a request's body is kept under: the global data version, or its scope's. Undefined
+ * when none can be vouched for (then the request is computed and nothing is kept), or when the
+ * scope's id is malformed (validation answers that request).
+ */
+const requestVersion =
+  (dataVersion: DataVersion, scopeVersion: (scope: ReadScope) => Promise<string | undefined>) =>
+  async (request: FastifyRequest, memoize: true | ReadScope['kind']): Promise<string | undefined> => {
+    const query = request.query as Record<string, unknown> | undefined
+    if (memoize === true || CURSORS.some((name) => query?.[name] !== undefined)) {
+      const version = await dataVersion()
+      return version === undefined ? undefined : `data:${version}`
+    }
+    const raw = (request.params as Record<string, string | undefined>)[SCOPE_PARAMS[memoize]]
+    const id = raw !== undefined && /^[1-9]\d{0,9}$/.test(raw) ? Number(raw) : Number.NaN
+    if (!(id <= MAX_ID)) return undefined
+    const version = await scopeVersion({ kind: memoize, id })
+    return version === undefined ? undefined : `${memoize}:${version}`
+  }
 
 const sendMemo = (request: FastifyRequest, reply: FastifyReply, memo: Memo): void => {
   if (revalidated(request, reply, memo.etag)) reply.code(304).send()

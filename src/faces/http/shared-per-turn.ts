@@ -1,4 +1,4 @@
-import type { DataVersion } from '../../app/ports.js'
+import type { DataVersion, ReadScope, ScopeVersions } from '../../app/ports.js'
 
 /**
  * One version read shared by the requests that ask in the same turn of the event loop. The read
@@ -20,4 +20,45 @@ export const sharedPerTurn = (read: DataVersion): DataVersion => {
         current.then(resolve, reject)
       }),
     ))
+}
+
+/**
+ * Scope versions asked for in one turn of the event loop, read together in the check phase that
+ * follows (one statement for the whole batch on Postgres), each scope once.
+ */
+export const batchedPerTurn = (read: ScopeVersions): ((scope: ReadScope) => Promise<string | undefined>) => {
+  let batch: Map<string, Asked> | undefined
+  return (scope) =>
+    new Promise((resolve, reject) => {
+      if (batch === undefined) {
+        const current = new Map<string, Asked>()
+        batch = current
+        setImmediate(() => {
+          batch = undefined
+          void flush(read, current)
+        })
+      }
+      const key = `${scope.kind}:${scope.id}`
+      const asked = batch.get(key)
+      if (asked === undefined) batch.set(key, { scope, waiters: [{ resolve, reject }] })
+      else asked.waiters.push({ resolve, reject })
+    })
+}
+
+interface Asked {
+  readonly scope: ReadScope
+  readonly waiters: Array<{
+    resolve: (version: string | undefined) => void
+    reject: (error: unknown) => void
+  }>
+}
+
+const flush = async (read: ScopeVersions, batch: ReadonlyMap<string, Asked>): Promise<void> => {
+  const asked = [...batch.values()]
+  try {
+    const versions = await read(asked.map((a) => a.scope))
+    asked.forEach((a, i) => a.waiters.forEach((w) => w.resolve(versions[i])))
+  } catch (error) {
+    asked.forEach((a) => a.waiters.forEach((w) => w.reject(error)))
+  }
 }

@@ -13,6 +13,7 @@ import { reviewComments } from './2026-12-04T1600-review-comments.js'
 import { projectReviewMode } from './2026-12-05T1000-project-review-mode.js'
 import { mcpTasks } from './2026-12-05T1001-mcp-tasks.js'
 import { engineChains } from './2026-12-05T1010-engine-chains.js'
+import { readScopes } from './2026-12-05T1020-read-scopes.js'
 
 /** Every migration, in order. Names are timestamps so that they sort as they were written. */
 const migrationsFor = (dialect: Dialect): Record<string, Migration> => ({
@@ -28,6 +29,7 @@ const migrationsFor = (dialect: Dialect): Record<string, Migration> => ({
   '2026-12-05T1000-project-review-mode': projectReviewMode,
   '2026-12-05T1001-mcp-tasks': mcpTasks(dialect),
   '2026-12-05T1010-engine-chains': engineChains(dialect),
+  '2026-12-05T1020-read-scopes': readScopes(dialect),
 })
 
 export interface MigrationReport {

@@ -34,7 +34,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<EventRouteDeps> = async (
   server.get(
     '/protocols/:protocol_run_id/events',
     {
-      config: { memoize: true },
+      config: { memoize: 'run' },
       schema: {
         tags,
         params: RunParams,

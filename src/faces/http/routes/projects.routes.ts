@@ -55,7 +55,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (ser
   server.get(
     '/projects/:project_id',
     {
-      config: { memoize: true },
+      config: { memoize: 'project' },
       schema: { tags, params: ProjectParams, response: { 200: ProjectOut, ...ERROR_RESPONSES } },
     },
     async (req) => toProjectOut(await app.getProject(req.params.project_id, contextOf(req))),

@@ -59,7 +59,7 @@ export const protocolRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (se
   server.get(
     '/projects/:project_id/protocols',
     {
-      config: { memoize: true },
+      config: { memoize: 'project' },
       schema: {
         tags,
         params: ProjectParams,
@@ -81,7 +81,7 @@ export const protocolRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (se
   server.get(
     '/protocols/:protocol_run_id',
     {
-      config: { memoize: true },
+      config: { memoize: 'run' },
       schema: { tags, params: RunParams, response: { 200: ProtocolRunOut, ...ERROR_RESPONSES } },
     },
     async (req) => toRunOut(await app.getProtocol(req.params.protocol_run_id, contextOf(req))),

@@ -44,7 +44,7 @@ export const stepRoutes: FastifyPluginAsyncTypebox<{ app: App }> = async (server
   server.get(
     '/protocols/:protocol_run_id/steps',
     {
-      config: { memoize: true },
+      config: { memoize: 'run' },
       schema: { tags, params: RunParams, response: { 200: Type.Array(StepRunOut), ...ERROR_RESPONSES } },
     },
     async (req) => (await app.listSteps(req.params.protocol_run_id, contextOf(req))).map(toStepOut),

@@ -1,0 +1,76 @@
+import type SqliteDatabase from 'better-sqlite3'
+import { sql, type Kysely } from 'kysely'
+import type { ReadScope, ScopeVersions } from '../../app/ports.js'
+import { committedHorizon } from './event-positions.js'
+import type { Database } from './schema.js'
+
+/**
+ * SQLite: the scope's counters (migration `read-scopes`), read straight from the connection. A run
+ * scope adds its project's counter (the token that authorizes it lives there), a project scope its
+ * run list's. While one of our transactions is open the connection would answer for that
+ * transaction's snapshot, possibly with its uncommitted writes, so no token is given then.
+ */
+export const sqliteScopeVersions = (sqlite: SqliteDatabase.Database): ScopeVersions => {
+  // Prepared on first use: the database is opened before it is migrated.
+  let statements: Record<ReadScope['kind'], SqliteDatabase.Statement> | undefined
+  const prepare = () => ({
+    run: sqlite
+      .prepare(
+        `select coalesce((select version from read_scopes where kind = 'run' and id = @id), 0) || '.' ||
+          coalesce((select s.version from protocol_runs r
+                    join read_scopes s on s.kind = 'project' and s.id = r.project_id
+                    where r.id = @id), 0)`,
+      )
+      .pluck(),
+    project: sqlite
+      .prepare(
+        `select coalesce((select version from read_scopes where kind = 'project' and id = @id), 0) || '.' ||
+          coalesce((select version from read_scopes where kind = 'runs' and id = @id), 0)`,
+      )
+      .pluck(),
+  })
+  return async (scopes) => {
+    if (sqlite.inTransaction) return scopes.map(() => undefined)
+    statements ??= prepare()
+    const current = statements
+    return scopes.map(({ kind, id }) => current[kind].get({ id }) as string)
+  }
+}
+
+/**
+ * Postgres: a scope's token is the newest transaction stamp among its rows, given only when that
+ * transaction is below the commit horizon of the same statement's snapshot. Then every transaction
+ * that could still change the scope has a larger id and will stamp a row with it, so the token
+ * moves; and every event of the scope is below the horizon, so an event listing shows all of them.
+ * A scope with a newer stamp gets no token: its listings may still hide events a running
+ * transaction precedes (event-positions.ts), and the next read computes again.
+ */
+export const postgresScopeVersions =
+  (db: Kysely<Database>): ScopeVersions =>
+  async (scopes) => {
+    const runIds = scopes.filter((s) => s.kind === 'run').map((s) => s.id)
+    const projectIds = scopes.filter((s) => s.kind === 'project').map((s) => s.id)
+    const { rows } = await sql<{ kind: ReadScope['kind']; id: number; version: string | null }>`
+      with h as (select ${committedHorizon} as horizon),
+      stamps as (
+        select 'run' as kind, r.id, greatest(
+          r.txid,
+          p.txid,
+          (select max(s.txid) from step_runs s where s.protocol_run_id = r.id),
+          (select max(e.txid) from events e where e.protocol_run_id = r.id)
+        ) as stamp
+        from protocol_runs r join projects p on p.id = r.project_id
+        where r.id = any(${runIds}::int[])
+        union all
+        select 'project', p.id, greatest(
+          p.txid,
+          (select max(r.txid) from protocol_runs r where r.project_id = p.id)
+        )
+        from projects p
+        where p.id = any(${projectIds}::int[])
+      )
+      select kind, id, case when stamp < h.horizon then stamp::text end as version from stamps, h
+    `.execute(db)
+    const found = new Map(rows.map((row) => [`${row.kind}:${row.id}`, row.version ?? undefined]))
+    return scopes.map(({ kind, id }) => found.get(`${kind}:${id}`))
+  }

@@ -1,0 +1,64 @@
+import { EventEmitter } from 'node:events'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import type { EventWatch } from '../../app/events/watch-events.js'
+import { streamEvents } from './event-stream.js'
+
+/** A stream's watch over no events, counting its reads; `commit()` moves the data version. */
+const idleWatch = () => {
+  let version = 1
+  const watch = {
+    reads: 0,
+    commit: () => void (version += 1),
+    after: async () => {
+      watch.reads += 1
+      return []
+    },
+    latestId: async () => 0,
+    signal: { subscribe: () => () => undefined, notify: () => undefined },
+    dataVersion: async () => String(version),
+  }
+  return watch
+}
+
+const openStream = async (watch: EventWatch) => {
+  const raw = Object.assign(new EventEmitter(), { writeHead: vi.fn(), write: vi.fn(), end: vi.fn() })
+  const request = { headers: {}, id: 'req-1', raw: new EventEmitter(), log: { warn: vi.fn() } }
+  const reply = { hijack: vi.fn(), raw }
+  await streamEvents(
+    request as unknown as FastifyRequest,
+    reply as unknown as FastifyReply,
+    watch,
+    0,
+    new Set(),
+  )
+  return () => request.raw.emit('close')
+}
+
+describe('an open event stream', () => {
+  beforeEach(() =>
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'] }),
+  )
+  afterEach(() => vi.useRealTimers())
+
+  it('reads no events on its polls while nothing was committed, and reads again after a commit', async () => {
+    const watch = idleWatch()
+    const close = await openStream(watch)
+    expect(watch.reads).toBe(1)
+    await vi.advanceTimersByTimeAsync(10_000)
+    expect(watch.reads).toBe(1)
+    watch.commit()
+    await vi.advanceTimersByTimeAsync(2_000)
+    expect(watch.reads).toBe(2)
+    close()
+  })
+
+  it('reads on every poll when no data version can be had', async () => {
+    const watch = { ...idleWatch(), dataVersion: async () => undefined }
+    const counted = idleWatch()
+    const close = await openStream({ ...watch, after: counted.after })
+    await vi.advanceTimersByTimeAsync(4_000)
+    expect(counted.reads).toBe(3)
+    close()
+  })
+})
