@@ -1,64 +1,41 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import type { DatabaseHandle } from '../../../src/adapters/storage/database.js'
-import { createUnitOfWork } from '../../../src/adapters/storage/unit-of-work.js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { createUnitOfWork } from '../../../src/adapters/storage/unit-of-work.js'
 import { createOpenPrHandler } from '../../../src/app/protocol/pr/open-pr.job.js'
 import { createBaseSyncHandler } from '../../../src/app/protocol-merge/base-sync.job.js'
-import { DIALECTS, openMigratedDatabase, unavailable } from '../../support/databases.js'
+import { DIALECTS, unavailable } from '../../support/databases.js'
+import { migratedDatabasePerSuite, tempDirsPerTest } from '../../support/suite-resources.js'
 import { startFakeCodeHost } from '../../support/fake-code-host.js'
-import { git, makeOriginWithClone, removeDir, tempDir } from '../../support/git-repos.js'
+import { git } from '../../support/git-repos.js'
 import { jobRun, makeJobDeps } from '../../support/protocol-jobs.js'
+import { seedRunOnClone } from './protocol-fixture.js'
 
 type FakeHost = Awaited<ReturnType<typeof startFakeCodeHost>>
 
 describe.each(DIALECTS)('base branch moves, on %s', (dialect) => {
-  let db: { handle: DatabaseHandle; close(): Promise<void> }
+  const db = migratedDatabasePerSuite(dialect)
   let host: FakeHost
   let root: string
   beforeAll(async () => {
     host = await startFakeCodeHost()
-    if (!unavailable(dialect)) db = await openMigratedDatabase(dialect)
   })
-  afterAll(async () => {
-    await host.close()
-    await db?.close()
-  })
-  afterEach(() => root && removeDir(root))
+  afterAll(async () => host.close())
+  const tempRoot = tempDirsPerTest()
 
   /** A run whose one step committed a README change on its branch, pushed, with a PR when `pr`. */
   const setup = async (pr: boolean) => {
-    root = tempDir('tgz-sync-')
-    const { origin, clone } = makeOriginWithClone(root)
-    const uow = createUnitOfWork(db.handle.db)
+    root = tempRoot('tgz-sync-')
     const name = `0001-sync-${Math.random().toString(36).slice(2, 8)}`
     const deps = makeJobDeps(db.handle, root, { githubToken: 'gh-secret', hostUrl: host.url })
-    const { run, step } = await uow.run(async (tx) => {
-      const project = await tx.projects.create({
-        name: `sync-${name}`,
-        gitUrl: 'https://github.com/acme/widgets.git',
-        baseBranch: 'main',
-        localPath: clone,
-        ciProvider: null,
-        defaultModels: null,
-        secrets: null,
-        apiTokenHash: null,
-      })
-      const created = await tx.runs.create({
-        projectId: project.id,
-        protocolName: name,
-        status: 'running',
-        baseBranch: 'main',
-      })
-      const step = await tx.steps.create({
-        protocolRunId: created.id,
-        stepIndex: 0,
-        stepName: '00-work.md',
-        stepType: 'work',
-        status: 'completed',
-      })
-      return { run: pr ? (await tx.runs.update(created.id, { prNumber: 7 }))! : created, step }
+    const seeded = await seedRunOnClone(db.handle, root, {
+      project: { name: `sync-${name}`, gitUrl: 'https://github.com/acme/widgets.git' },
+      run: { protocolName: name, status: 'running' },
+      steps: [{ stepIndex: 0, stepName: '00-work.md', status: 'completed' }],
     })
+    const { origin, clone, uow } = seeded
+    const step = seeded.steps[0]!
+    const run = pr ? (await uow.run((tx) => tx.runs.update(seeded.run.id, { prNumber: 7 })))! : seeded.run
     const worktree = await deps.git.ensureWorktree(
       { repoPath: clone, protocolName: name, baseBranch: 'main' },
       AbortSignal.timeout(30_000),
