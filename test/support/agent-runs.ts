@@ -22,6 +22,7 @@ import {
 } from './databases.js'
 import { unique } from './fixtures.js'
 import { makeLocalRepo, removeDir, tempDir } from './git-repos.js'
+import { waitUntil } from './polling.js'
 import {
   backendUnavailable,
   dbEnv,
@@ -198,14 +199,5 @@ export const agentRunEnvPerTest = (setup: AgentRunSetup) => {
 }
 
 /** Polls until `done` holds, failing after `timeoutMs`. */
-export const until = async (
-  done: () => Promise<boolean>,
-  timeoutMs = 30_000,
-  what = 'the run',
-): Promise<void> => {
-  const deadline = Date.now() + timeoutMs
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
+export const until = (done: () => Promise<boolean>, timeoutMs = 30_000, what = 'the run'): Promise<void> =>
+  waitUntil(done, what, { timeoutMs, intervalMs: 100 })
