@@ -5,17 +5,16 @@ import { appendFileSync, cpSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { git, makeOriginWithClone } from '../support/git-repos.js'
+import { readUntil as until } from '../support/polling.js'
 import {
   SKIP_REASON,
   chromiumAvailable,
-  ensureConsoleBuilt,
-  launchBrowser,
+  consoleSessionPerSuite,
   pageProblems,
   screenshot,
   startEngineConsoleServer,
-  type Browser,
   type EngineConsoleServer,
 } from './support/console-harness.js'
 
@@ -40,40 +39,22 @@ interface StepOut {
   head_sha: string | null
 }
 
-/** Polls the API until `done` holds (the job runner works in the background). */
-const until = async <T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> => {
-  const deadline = Date.now() + 30_000
-  for (;;) {
-    const value = await read()
-    if (done(value)) return value
-    if (Date.now() > deadline) throw new Error(`never saw ${what}: ${JSON.stringify(value)}`)
-    await new Promise((resolve) => setTimeout(resolve, 150))
-  }
-}
-
 /**
  * The console against a server whose job runner is on, with the scripted fake agent as the
  * `command` engine: planning, execution and QA really run, and the pages must follow them live.
  */
 describe.skipIf(!chromiumAvailable)('console with the engine (jobs on, scripted fake agent)', () => {
   let server: EngineConsoleServer
-  let browser: Browser
   let page: Page
 
-  beforeAll(async () => {
-    await ensureConsoleBuilt()
-    server = await startEngineConsoleServer({
-      TASKSGODZILLA_REQUIRE_ONBOARDING_CLARIFICATIONS: 'true',
-      TASKSGODZILLA_WEBHOOK_ALLOW_UNSIGNED: 'true',
-    })
-    browser = await launchBrowser()
-    page = await browser.newPage()
-  }, 120_000)
-
-  afterAll(async () => {
-    await browser?.close()
-    await server?.stop()
-  })
+  consoleSessionPerSuite(
+    () =>
+      startEngineConsoleServer({
+        TASKSGODZILLA_REQUIRE_ONBOARDING_CLARIFICATIONS: 'true',
+        TASKSGODZILLA_WEBHOOK_ALLOW_UNSIGNED: 'true',
+      }),
+    (session) => ({ server, page } = session),
+  )
 
   /** Writes the agent's control files for one protocol (see scripted-agent.mjs). */
   const script = (protocol: string, files: Record<string, string>): void => {
@@ -362,16 +343,16 @@ describe.skipIf(!chromiumAvailable)('console CodeMachine import (API token, proj
   const API_TOKEN = `api-${unique()}-secret`
   const PROJECT_TOKEN = `proj-${unique()}-token`
   let server: EngineConsoleServer
-  let browser: Browser
   let page: Page
   let project: ProjectOut
   let clone: string
 
+  consoleSessionPerSuite(
+    () => startEngineConsoleServer({ TASKSGODZILLA_API_TOKEN: API_TOKEN }),
+    (session) => ({ server, page } = session),
+  )
+
   beforeAll(async () => {
-    await ensureConsoleBuilt()
-    server = await startEngineConsoleServer({ TASKSGODZILLA_API_TOKEN: API_TOKEN })
-    browser = await launchBrowser()
-    page = await browser.newPage()
     const root = join(server.dir, `cm-${unique()}`)
     mkdirSync(root)
     ;({ clone } = makeOriginWithClone(root))
@@ -391,11 +372,6 @@ describe.skipIf(!chromiumAvailable)('console CodeMachine import (API token, proj
     await page.getByRole('button', { name: 'Save token' }).click()
     await page.locator('#settings').getByText('required').waitFor()
   }, 120_000)
-
-  afterAll(async () => {
-    await browser?.close()
-    await server?.stop()
-  })
 
   /** A copy of a fixture workspace inside the project's checkout. */
   const workspace = (fixture: string): string => {

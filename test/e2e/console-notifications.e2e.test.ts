@@ -4,11 +4,9 @@ import { startNotifyReceiver, type NotifyReceiver } from '../support/notify-rece
 import {
   SKIP_REASON,
   chromiumAvailable,
-  ensureConsoleBuilt,
-  launchBrowser,
+  consoleSessionPerSuite,
   pageProblems,
   startEngineConsoleServer,
-  type Browser,
   type EngineConsoleServer,
 } from './support/console-harness.js'
 
@@ -19,20 +17,18 @@ const SECRET = 'console-receiver-secret-31'
 describe.skipIf(!chromiumAvailable)('console notifications page in a real browser', () => {
   let server: EngineConsoleServer
   let receiver: NotifyReceiver
-  let browser: Browser
   let page: Page
 
+  consoleSessionPerSuite(
+    () => startEngineConsoleServer({ TASKSGODZILLA_ALLOW_PRIVATE_NOTIFY_HOSTS: 'true' }),
+    (session) => ({ server, page } = session),
+  )
+
   beforeAll(async () => {
-    await ensureConsoleBuilt()
     receiver = await startNotifyReceiver(SECRET)
-    server = await startEngineConsoleServer({ TASKSGODZILLA_ALLOW_PRIVATE_NOTIFY_HOSTS: 'true' })
-    browser = await launchBrowser()
-    page = await browser.newPage()
   }, 120_000)
 
   afterAll(async () => {
-    await browser?.close()
-    await server?.stop()
     await receiver?.close()
   })
 

@@ -2,11 +2,11 @@
 /// <reference lib="dom" />
 import { randomBytes } from 'node:crypto'
 import type { Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   SKIP_REASON,
   chromiumAvailable,
-  ensureConsoleBuilt,
+  consoleSessionPerSuite,
   launchBrowser,
   pageProblems,
   screenshot,
@@ -52,17 +52,10 @@ describe.skipIf(!chromiumAvailable)('console in a real browser (auth off)', () =
   let browser: Browser
   let page: Page
 
-  beforeAll(async () => {
-    await ensureConsoleBuilt()
-    server = await startConsoleServer()
-    browser = await launchBrowser()
-    page = await browser.newPage()
-  }, 120_000)
-
-  afterAll(async () => {
-    await browser?.close()
-    await server?.stop()
-  })
+  consoleSessionPerSuite(
+    () => startConsoleServer(),
+    (session) => ({ server, browser, page } = session),
+  )
 
   it('serves the SPA at /console with a strict CSP, and / redirects there', async () => {
     const root = await fetch(`${server.origin}/`, { redirect: 'manual' })
@@ -348,20 +341,12 @@ describe.skipIf(!chromiumAvailable)('console in a real browser (auth off)', () =
 describe.skipIf(!chromiumAvailable)('console in a real browser (API token and project tokens)', () => {
   const API_TOKEN = `api-${unique()}-secret`
   let server: ConsoleServer
-  let browser: Browser
   let page: Page
 
-  beforeAll(async () => {
-    await ensureConsoleBuilt()
-    server = await startConsoleServer({ TASKSGODZILLA_API_TOKEN: API_TOKEN })
-    browser = await launchBrowser()
-    page = await browser.newPage()
-  }, 120_000)
-
-  afterAll(async () => {
-    await browser?.close()
-    await server?.stop()
-  })
+  consoleSessionPerSuite(
+    () => startConsoleServer({ TASKSGODZILLA_API_TOKEN: API_TOKEN }),
+    (session) => ({ server, page } = session),
+  )
 
   it('asks for the API token, keeps it in sessionStorage by default and localStorage when remembered', async () => {
     await page.goto(`${server.origin}/console/#/projects`)

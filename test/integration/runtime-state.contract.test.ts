@@ -1,15 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { DatabaseHandle } from '../../src/adapters/storage/database.js'
+import { describe, expect, it } from 'vitest'
 import { createRepositories, createUnitOfWork } from '../../src/adapters/storage/unit-of-work.js'
-import { DIALECTS, openMigratedDatabase, unavailable } from '../support/databases.js'
+import { DIALECTS, unavailable } from '../support/databases.js'
+import { migratedDatabasePerSuite } from '../support/suite-resources.js'
 import { seedProject } from '../support/fixtures.js'
 
 describe.each(DIALECTS)('step runtime_state merges on %s', (dialect) => {
-  let db: { handle: DatabaseHandle; close(): Promise<void> }
-  beforeAll(async () => {
-    if (!unavailable(dialect)) db = await openMigratedDatabase(dialect)
-  })
-  afterAll(async () => db?.close())
+  const db = migratedDatabasePerSuite(dialect)
 
   const newStep = async (label: string) =>
     createUnitOfWork(db.handle.db).run(async (tx) => {

@@ -1,11 +1,11 @@
 import { fileURLToPath } from 'node:url'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import type { DatabaseHandle } from '../../src/adapters/storage/database.js'
+import { describe, expect, it } from 'vitest'
 import { createUnitOfWork } from '../../src/adapters/storage/unit-of-work.js'
 import { createExecuteStepHandler } from '../../src/app/protocol/execution/execute-step.job.js'
 import { createPlanProtocolHandler } from '../../src/app/protocol/planning/plan-protocol.job.js'
-import { DIALECTS, openMigratedDatabase, unavailable } from '../support/databases.js'
-import { git, removeDir, tempDir } from '../support/git-repos.js'
+import { DIALECTS, unavailable } from '../support/databases.js'
+import { migratedDatabasePerSuite, tempDirsPerTest } from '../support/suite-resources.js'
+import { git } from '../support/git-repos.js'
 import { jobRun, makeJobDeps } from '../support/protocol-jobs.js'
 import { readState, seedPlanningRun, startStep } from '../integration/jobs/protocol-fixture.js'
 
@@ -20,18 +20,14 @@ const LEFT_OUT = [
 ]
 
 describe.each(DIALECTS)('step commits leave credentials out on %s', (dialect) => {
-  let db: { handle: DatabaseHandle; close(): Promise<void> }
+  const db = migratedDatabasePerSuite(dialect)
   let root: string
-  beforeAll(async () => {
-    if (!unavailable(dialect)) db = await openMigratedDatabase(dialect)
-  })
-  afterAll(async () => db?.close())
-  afterEach(() => root && removeDir(root))
+  const tempRoot = tempDirsPerTest()
 
   it.skipIf(unavailable(dialect))(
     'does not commit .env, id_rsa, keys or an oversized file the agent created, and the step event names them',
     async () => {
-      root = tempDir('tgz-sec-commit-')
+      root = tempRoot('tgz-sec-commit-')
       const { run } = await seedPlanningRun(db.handle, root)
       await createPlanProtocolHandler(makeJobDeps(db.handle, root))(
         { protocol_run_id: run.id, job_id: 'p' },

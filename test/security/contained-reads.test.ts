@@ -12,15 +12,15 @@ import {
 } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createContainedFiles } from '../../src/adapters/files/contained-files.adapter.js'
-import type { DatabaseHandle } from '../../src/adapters/storage/database.js'
 import { createUnitOfWork } from '../../src/adapters/storage/unit-of-work.js'
 import { loadCodeMachineWorkspace } from '../../src/app/codemachine/load-workspace.js'
 import { createExecuteStepHandler } from '../../src/app/protocol/execution/execute-step.job.js'
 import { createPlanProtocolHandler } from '../../src/app/protocol/planning/plan-protocol.job.js'
-import { DIALECTS, openMigratedDatabase, unavailable } from '../support/databases.js'
-import { git, removeDir, tempDir } from '../support/git-repos.js'
+import { DIALECTS, unavailable } from '../support/databases.js'
+import { migratedDatabasePerSuite, tempDirsPerTest } from '../support/suite-resources.js'
+import { git } from '../support/git-repos.js'
 import { jobRun, makeJobDeps } from '../support/protocol-jobs.js'
 import { readState, seedPlanningRun, startStep } from '../integration/jobs/protocol-fixture.js'
 import { packageAssets } from '../support/package-assets.js'
@@ -42,17 +42,13 @@ const leakSurfaces = (root: string, worktree: string): string => {
 }
 
 describe.each(DIALECTS)('repository-controlled reads stay inside the worktree on %s', (dialect) => {
-  let db: { handle: DatabaseHandle; close(): Promise<void> }
+  const db = migratedDatabasePerSuite(dialect)
   let root: string
-  beforeAll(async () => {
-    if (!unavailable(dialect)) db = await openMigratedDatabase(dialect)
-  })
-  afterAll(async () => db?.close())
-  afterEach(() => root && removeDir(root))
+  const tempRoot = tempDirsPerTest()
 
   /** A planned run whose step file 01-implement.md the repository then replaces with `plant`. */
   const plannedRunWith = async (plant: (stepFile: string) => void) => {
-    root = tempDir('tgz-sec-reads-')
+    root = tempRoot('tgz-sec-reads-')
     const planDeps = makeJobDeps(db.handle, root)
     const { run } = await seedPlanningRun(db.handle, root)
     await createPlanProtocolHandler(planDeps)({ protocol_run_id: run.id, job_id: 'p' }, jobRun())
@@ -101,16 +97,12 @@ describe.each(DIALECTS)('repository-controlled reads stay inside the worktree on
   it.skipIf(unavailable(dialect))(
     'a committed step file linking to a secret file outside the worktree is refused the same way',
     async () => {
-      const outside = join(tempDir('tgz-sec-outside-'), 'secrets.env')
+      const outside = join(tempRoot('tgz-sec-outside-'), 'secrets.env')
       writeFileSync(outside, `${SECRET}\n`)
-      try {
-        const { run, worktree, execute } = await plannedRunWith((file) => symlinkSync(outside, file))
-        expect(await execute()).toMatchObject({ outcome: 'failed', reason: 'step_file_refused' })
-        expect(JSON.stringify(await refusal(run.id))).not.toContain('ghp_fake')
-        expect(leakSurfaces(root, worktree)).not.toContain('ghp_fake')
-      } finally {
-        removeDir(join(outside, '..'))
-      }
+      const { run, worktree, execute } = await plannedRunWith((file) => symlinkSync(outside, file))
+      expect(await execute()).toMatchObject({ outcome: 'failed', reason: 'step_file_refused' })
+      expect(JSON.stringify(await refusal(run.id))).not.toContain('ghp_fake')
+      expect(leakSurfaces(root, worktree)).not.toContain('ghp_fake')
     },
   )
 
@@ -132,7 +124,7 @@ describe.each(DIALECTS)('repository-controlled reads stay inside the worktree on
 describe('the contained reader', () => {
   const files = createContainedFiles()
   let dir: string
-  afterEach(() => dir && removeDir(dir))
+  const tempDirs = tempDirsPerTest()
 
   /** Opens the FIFO for writing after `ms`: a reader blocked on it would be released then. */
   const writerAfter = (fifo: string, ms: number) =>
@@ -142,7 +134,7 @@ describe('the contained reader', () => {
     'refuses a FIFO planted where a CodeMachine config is expected, without waiting on it',
     { timeout: 10_000 },
     () => {
-      dir = tempDir('tgz-sec-fifo-')
+      dir = tempDirs('tgz-sec-fifo-')
       const workspace = join(dir, 'ws')
       cpSync(join(CM_FIXTURES, 'esm-camel'), workspace, { recursive: true })
       const config = join(workspace, '.codemachine', 'config', 'sub.agents.js')
@@ -162,7 +154,7 @@ describe('the contained reader', () => {
   )
 
   it('refuses a FIFO and a folder inside the workspace, and a file over the cap', () => {
-    dir = tempDir('tgz-sec-kinds-')
+    dir = tempDirs('tgz-sec-kinds-')
     execFileSync('mkfifo', [join(dir, 'pipe.md')])
     mkdirSync(join(dir, 'folder.md'))
     writeFileSync(join(dir, 'big.md'), 'y'.repeat(2048))
@@ -179,7 +171,7 @@ describe('the contained reader', () => {
   })
 
   it('reads a link that stays inside the workspace', () => {
-    dir = tempDir('tgz-sec-inside-')
+    dir = tempDirs('tgz-sec-inside-')
     writeFileSync(join(dir, 'real.md'), 'hello\n')
     symlinkSync(join(dir, 'real.md'), join(dir, 'alias.md'))
     expect(files.readText(dir, join(dir, 'alias.md'))).toBe('hello\n')

@@ -9,6 +9,7 @@ import { classifyJobError } from '../../src/app/queue-runtime/job-errors.js'
 import { createProjectSetupHandler } from '../../src/app/protocol/setup/project-setup.job.js'
 import { DIALECTS, openMigratedDatabase, unavailable } from '../support/databases.js'
 import { removeDir, tempDir } from '../support/git-repos.js'
+import { seedProjectSetup } from '../support/fixtures.js'
 import { jobRun, makeJobDeps } from '../support/protocol-jobs.js'
 
 // Issue 15 #8: a project's git URL made the server connect to loopback/private hosts
@@ -119,25 +120,12 @@ for (const dialect of DIALECTS) {
     afterAll(async () => db?.close())
 
     it('fails the setup job for good with a message naming the refusal, and never connects', async () => {
-      const { project, run } = await createUnitOfWork(db.handle.db).run(async (tx) => {
-        const created = await tx.projects.create({
+      const { project, run } = await createUnitOfWork(db.handle.db).run((tx) =>
+        seedProjectSetup(tx, {
           name: `ssrf-${Math.random().toString(16).slice(2)}`,
           gitUrl: `https://127.0.0.1:${port}/x.git`,
-          baseBranch: 'main',
-          localPath: null,
-          ciProvider: null,
-          defaultModels: null,
-          secrets: null,
-          apiTokenHash: null,
-        })
-        const setup = await tx.runs.create({
-          projectId: created.id,
-          protocolName: `setup-${created.id}`,
-          status: 'pending',
-          baseBranch: 'main',
-        })
-        return { project: created, run: setup }
-      })
+        }),
+      )
       const handler = createProjectSetupHandler(makeJobDeps(db.handle, join(root, dialect)))
       const before = connections
       const failure = await handler(

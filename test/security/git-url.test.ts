@@ -6,6 +6,7 @@ import { PermanentJobError } from '../../src/app/queue-runtime/job-handler.js'
 import { createProjectSetupHandler } from '../../src/app/protocol/setup/project-setup.job.js'
 import { openTestApi, type TestApi } from '../support/api.js'
 import { DIALECTS, unavailable } from '../support/databases.js'
+import { seedProjectSetup } from '../support/fixtures.js'
 import { jobRun, makeJobDeps } from '../support/protocol-jobs.js'
 
 const SECRET = 'ghp_s3cretT0kenValue'
@@ -66,21 +67,9 @@ for (const dialect of DIALECTS) {
     })
 
     it('fails setup of a stored refused URL at once, without retry, and shows no credential', async () => {
-      const project = await api.runtime.deps.repos.projects.create({
+      const { project, run } = await seedProjectSetup(api.runtime.deps.repos, {
         name: `legacy-${dialect}`,
         gitUrl: `https://user:${SECRET}@github.com/acme/legacy.git`,
-        baseBranch: 'main',
-        localPath: null,
-        ciProvider: null,
-        defaultModels: null,
-        secrets: null,
-        apiTokenHash: null,
-      })
-      const run = await api.runtime.deps.repos.runs.create({
-        projectId: project.id,
-        protocolName: `setup-${project.id}`,
-        status: 'pending',
-        baseBranch: 'main',
       })
       const handler = createProjectSetupHandler(makeJobDeps(api.runtime.database, root))
       const payload = { project_id: project.id, protocol_run_id: run.id, job_id: 'setup-refused' }

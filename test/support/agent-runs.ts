@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { afterEach } from 'vitest'
 import { createProtocolJobHandlers } from '../../src/app/protocol/protocol-handlers.js'
 import { loadConfig } from '../../src/config.js'
 import { createLogger } from '../../src/logging.js'
@@ -21,6 +22,7 @@ import {
 } from './databases.js'
 import { unique } from './fixtures.js'
 import { makeLocalRepo, removeDir, tempDir } from './git-repos.js'
+import { waitUntil } from './polling.js'
 import {
   backendUnavailable,
   dbEnv,
@@ -69,19 +71,28 @@ export interface AgentRunEnv {
   /** Creates a project and a run and plans it; returns the run id and its steps. */
   plannedRun(protocolName: string): Promise<{ runId: number; steps: StepOut[] }>
   events(runId: number): Promise<EventOut[]>
+  /** The run's steps as the API lists them. */
+  steps(runId: number): Promise<StepOut[]>
+  /** One step of the run as the API lists it. */
+  step(runId: number, stepId: number): Promise<StepOut | undefined>
   /** Writes `<protocol>/<name>` in the scripted agent's control directory. */
   script(protocolName: string, name: string, text: string): void
   stop(): Promise<void>
 }
 
-export const startAgentRunEnv = async (
-  setup: { readonly dialect: TestDialect; readonly backend: TestBackend },
-  agent: {
-    readonly command: string
-    readonly args?: readonly string[]
-    readonly env?: Record<string, string>
-  },
-): Promise<AgentRunEnv> => {
+export interface AgentRunSetup {
+  readonly dialect: TestDialect
+  readonly backend: TestBackend
+}
+
+/** The agent executable the `command` engine runs, its arguments and extra server variables. */
+export interface AgentCommand {
+  readonly command: string
+  readonly args?: readonly string[]
+  readonly env?: Record<string, string>
+}
+
+export const startAgentRunEnv = async (setup: AgentRunSetup, agent: AgentCommand): Promise<AgentRunEnv> => {
   const dir = tempDir('tgz-agent-run-')
   const database: TestDatabase = await createTestDatabase(setup.dialect)
   const repo = makeLocalRepo(join(dir, 'repo'))
@@ -148,6 +159,10 @@ export const startAgentRunEnv = async (
     async events(runId) {
       return (await read<EventOut[]>(`/protocols/${runId}/events?limit=500`)).reverse()
     },
+    steps: (runId) => read<StepOut[]>(`/protocols/${runId}/steps`),
+    async step(runId, stepId) {
+      return (await read<StepOut[]>(`/protocols/${runId}/steps`)).find((s) => s.id === stepId)
+    },
     script(protocolName, name, text) {
       mkdirSync(join(controlDir, protocolName), { recursive: true })
       writeFileSync(join(controlDir, protocolName, name), text)
@@ -163,15 +178,26 @@ export const startAgentRunEnv = async (
   return env
 }
 
-/** Polls until `done` holds, failing after `timeoutMs`. */
-export const until = async (
-  done: () => Promise<boolean>,
-  timeoutMs = 30_000,
-  what = 'the run',
-): Promise<void> => {
-  const deadline = Date.now() + timeoutMs
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
+/**
+ * Agent-run environments for the calling suite: a test `start`s its own, and it is stopped after
+ * the test; `current` is the running test's (for helpers the suite shares between its tests).
+ */
+export const agentRunEnvPerTest = (setup: AgentRunSetup) => {
+  let started: AgentRunEnv | undefined
+  afterEach(async () => {
+    await started?.stop()
+    started = undefined
+  })
+  return {
+    start: async (agent: AgentCommand): Promise<AgentRunEnv> =>
+      (started = await startAgentRunEnv(setup, agent)),
+    get current(): AgentRunEnv {
+      if (!started) throw new Error('no agent-run environment was started in this test')
+      return started
+    },
   }
 }
+
+/** Polls until `done` holds, failing after `timeoutMs`. */
+export const until = (done: () => Promise<boolean>, timeoutMs = 30_000, what = 'the run'): Promise<void> =>
+  waitUntil(done, what, { timeoutMs, intervalMs: 100 })

@@ -1,17 +1,14 @@
 import { randomBytes } from 'node:crypto'
 import type { Repositories } from '../../src/app/ports.js'
-import type { Project } from '../../src/domain/project.js'
-import type { ProtocolRun } from '../../src/domain/protocol-run.js'
+import type { NewProject, Project } from '../../src/domain/project.js'
+import type { NewProtocolRun, ProtocolRun } from '../../src/domain/protocol-run.js'
 import type { ProtocolStatus, StepStatus } from '../../src/domain/statuses.js'
-import type { StepRun } from '../../src/domain/step-run.js'
+import type { NewStepRun, StepRun } from '../../src/domain/step-run.js'
 
 /** A short unique suffix so tests sharing a database never collide. */
 export const unique = (): string => randomBytes(4).toString('hex')
 
-export const seedProject = (
-  repos: Repositories,
-  overrides: Partial<Parameters<Repositories['projects']['create']>[0]> = {},
-): Promise<Project> =>
+export const seedProject = (repos: Repositories, overrides: Partial<NewProject> = {}): Promise<Project> =>
   repos.projects.create({
     name: `demo-${unique()}`,
     gitUrl: 'https://github.com/example/demo.git',
@@ -44,3 +41,40 @@ export const seedStep = (
     stepType: 'work',
     status,
   })
+
+/** A project and its setup run (`setup-<project id>`, pending), as registering a project makes them. */
+export const seedProjectSetup = async (
+  repos: Repositories,
+  overrides: Partial<NewProject> = {},
+): Promise<{ project: Project; run: ProtocolRun }> => {
+  const project = await seedProject(repos, overrides)
+  const run = await repos.runs.create({
+    projectId: project.id,
+    protocolName: `setup-${project.id}`,
+    status: 'pending',
+    baseBranch: 'main',
+  })
+  return { project, run }
+}
+
+/** What `seedProjectRun` creates; the run's base branch defaults to `main`, a step's type to `work`. */
+export interface ProjectRunSeed {
+  readonly project?: Partial<NewProject>
+  readonly run: Omit<NewProtocolRun, 'projectId' | 'baseBranch'> & { readonly baseBranch?: string }
+  readonly steps?: ReadonlyArray<
+    Omit<NewStepRun, 'protocolRunId' | 'stepType'> & { readonly stepType?: string }
+  >
+}
+
+/** A project, one run of it and the run's steps, in the repositories given (one transaction's). */
+export const seedProjectRun = async (
+  repos: Repositories,
+  seed: ProjectRunSeed,
+): Promise<{ project: Project; run: ProtocolRun; steps: StepRun[] }> => {
+  const project = await seedProject(repos, seed.project)
+  const run = await repos.runs.create({ baseBranch: 'main', ...seed.run, projectId: project.id })
+  const steps: StepRun[] = []
+  for (const step of seed.steps ?? [])
+    steps.push(await repos.steps.create({ stepType: 'work', ...step, protocolRunId: run.id }))
+  return { project, run, steps }
+}

@@ -14,6 +14,7 @@ import { createLogger } from '../../src/logging.js'
 import { silentStream } from './api.js'
 import type { TestDatabase } from './databases.js'
 import { removeDir } from './git-repos.js'
+import { waitUntil } from './polling.js'
 import { dbEnv, deletePrefix, FAST_TUNING, REDIS_URL } from './queue-harness.js'
 
 export type E2eBackend = 'embedded' | 'redis'
@@ -99,13 +100,8 @@ export const jsonClient = (base: string) => ({
 })
 
 /** Polls `done` every 200 ms until it holds, or throws after `timeoutMs`. */
-export const until = async (done: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> => {
-  const deadline = Date.now() + timeoutMs
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for the run')
-    await new Promise((resolve) => setTimeout(resolve, 200))
-  }
-}
+export const until = (done: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> =>
+  waitUntil(done, 'the run', { timeoutMs, intervalMs: 200 })
 
 /** What one e2e test started; each is stopped or removed after the test. */
 export interface E2eResources {

@@ -8,6 +8,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import { loadConfig } from '../../../src/config.js'
 import { createLogger } from '../../../src/logging.js'
 import { startServer, type RunningServer } from '../../../src/composition/index.js'
+import { afterAll, beforeAll } from 'vitest'
 
 /** Debian's Chromium; CI installs it (`.ci/run`), a developer machine may not have it. */
 export const CHROMIUM = '/usr/bin/chromium'
@@ -208,4 +209,34 @@ export const pageProblems = (page: Page): string[] => (page as Page & { problems
 export const screenshot = async (page: Page, name: string): Promise<void> => {
   await mkdir(SCREENSHOTS, { recursive: true })
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true })
+}
+
+/** What a console suite drives: its server and one page of a browser of its own. */
+export interface ConsoleSession<S extends ConsoleServer> {
+  readonly server: S
+  readonly browser: Browser
+  readonly page: Page
+}
+
+/**
+ * For the calling suite, before its tests: the console is built, `start` starts its server and a
+ * browser opens one page, then `opened` gets them (to keep in the suite's own variables); after
+ * its tests both are closed.
+ */
+export const consoleSessionPerSuite = <S extends ConsoleServer>(
+  start: () => Promise<S>,
+  opened: (session: ConsoleSession<S>) => void,
+): void => {
+  let server: S | undefined
+  let browser: Browser | undefined
+  beforeAll(async () => {
+    await ensureConsoleBuilt()
+    server = await start()
+    browser = await launchBrowser()
+    opened({ server, browser, page: await browser.newPage() })
+  }, 120_000)
+  afterAll(async () => {
+    await browser?.close()
+    await server?.stop()
+  })
 }

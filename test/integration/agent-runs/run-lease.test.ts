@@ -1,39 +1,31 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { dispatchStep } from '../../../src/app/policy-dispatch.js'
 import {
   AGENT_RUN_SETUPS,
+  agentRunEnvPerTest,
   SCRIPTED_AGENT,
   setupUnavailable,
-  startAgentRunEnv,
   until,
-  type AgentRunEnv,
-  type StepOut,
 } from '../../support/agent-runs.js'
 import { git } from '../../support/git-repos.js'
 import { join } from 'node:path'
 
 describe.each(AGENT_RUN_SETUPS)('one writer per run worktree on %s with the %s queue', (dialect, backend) => {
-  let env: AgentRunEnv | undefined
-  afterEach(async () => {
-    await env?.stop()
-    env = undefined
-  })
+  const envs = agentRunEnvPerTest({ dialect, backend })
   const skip = setupUnavailable(dialect, backend)
-  const stepsOf = (runId: number) => env!.read<StepOut[]>(`/protocols/${runId}/steps`)
-  const statusOf = async (runId: number, stepId: number) =>
-    (await stepsOf(runId)).find((s) => s.id === stepId)?.status
+  const statusOf = async (runId: number, stepId: number) => (await envs.current.step(runId, stepId))?.status
 
   it.skipIf(skip)(
     'of two concurrent starts of different steps one runs and the other is refused with 409 naming it',
     async () => {
-      env = await startAgentRunEnv({ dialect, backend }, { command: SCRIPTED_AGENT })
+      const env = await envs.start({ command: SCRIPTED_AGENT })
       const protocol = '0001-lease'
       env.script(protocol, '00-first.md.say', 'working\n')
       env.script(protocol, '01-second.md.say', 'working\n')
       const { runId, steps } = await env.plannedRun(protocol)
       const [first, second] = steps
       const answers = await Promise.all(
-        [first!, second!].map((step) => env!.call('POST', `/steps/${step.id}/actions/run`)),
+        [first!, second!].map((step) => env.call('POST', `/steps/${step.id}/actions/run`)),
       )
       const codes = answers.map((a) => a.status).sort()
       expect(codes).toEqual([200, 409])
@@ -61,7 +53,7 @@ describe.each(AGENT_RUN_SETUPS)('one writer per run worktree on %s with the %s q
   it.skipIf(skip)(
     'a step a policy dispatches while another step runs waits queued, then runs once the worktree is free',
     async () => {
-      env = await startAgentRunEnv({ dialect, backend }, { command: SCRIPTED_AGENT })
+      const env = await envs.start({ command: SCRIPTED_AGENT })
       const protocol = '0002-wait'
       env.script(protocol, '00-first.md.say', 'working\n')
       const { runId, steps } = await env.plannedRun(protocol)
@@ -69,7 +61,7 @@ describe.each(AGENT_RUN_SETUPS)('one writer per run worktree on %s with the %s q
       expect((await env.call('POST', `/steps/${first!.id}/actions/run`)).status).toBe(200)
       await until(
         async () =>
-          (await env!.events(runId)).some((e) => e.message.includes('executing 00-first')) ||
+          (await env.events(runId)).some((e) => e.message.includes('executing 00-first')) ||
           (await statusOf(runId, first!.id)) === 'running',
       )
 
@@ -82,7 +74,7 @@ describe.each(AGENT_RUN_SETUPS)('one writer per run worktree on %s with the %s q
         return dispatchStep(tx, { maxAttempts: 2 }, run, { step, event, runtime: {}, origin: {} })
       })
       await new Promise((resolve) => setTimeout(resolve, 3_000))
-      const waiting = (await stepsOf(runId)).find((s) => s.id === second!.id)!
+      const waiting = (await env.step(runId, second!.id))!
       expect(waiting.status).toBe('pending')
       expect(waiting.runtime_state).toMatchObject({ job_id: job.id, awaiting_worktree_of: first!.id })
       const row = await env.server.runtime.deps.repos.jobs.findById(job.id)

@@ -1,28 +1,22 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   AGENT_RUN_SETUPS,
+  agentRunEnvPerTest,
   SCRIPTED_AGENT,
   setupUnavailable,
-  startAgentRunEnv,
   until,
-  type AgentRunEnv,
-  type StepOut,
 } from '../../support/agent-runs.js'
 
 describe.each(AGENT_RUN_SETUPS)('a stalled agent on %s with the %s queue', (dialect, backend) => {
-  let env: AgentRunEnv | undefined
-  afterEach(async () => {
-    await env?.stop()
-    env = undefined
-  })
+  const envs = agentRunEnvPerTest({ dialect, backend })
 
   it.skipIf(setupUnavailable(dialect, backend))(
     'is stopped after the stall period with its last lines in engine_stalled, and its job retried as a stall',
     async () => {
-      env = await startAgentRunEnv(
-        { dialect, backend },
-        { command: SCRIPTED_AGENT, env: { TASKSGODZILLA_AGENT_STALL_SECONDS: '2' } },
-      )
+      const env = await envs.start({
+        command: SCRIPTED_AGENT,
+        env: { TASKSGODZILLA_AGENT_STALL_SECONDS: '2' },
+      })
       const protocol = '0001-stall'
       // The agent prints two lines, then waits for a DONE line that does not come: it goes silent.
       env.script(protocol, '00-first.md.say', 'thinking about it\n')
@@ -31,7 +25,7 @@ describe.each(AGENT_RUN_SETUPS)('a stalled agent on %s with the %s queue', (dial
       const startedAt = Date.now()
       expect((await env.call('POST', `/steps/${step.id}/actions/run`)).status).toBe(200)
       await until(
-        async () => (await env!.events(runId)).some((e) => e.event_type === 'engine_stalled'),
+        async () => (await env.events(runId)).some((e) => e.event_type === 'engine_stalled'),
         20_000,
       )
       const stalledAfterMs = Date.now() - startedAt
@@ -48,12 +42,7 @@ describe.each(AGENT_RUN_SETUPS)('a stalled agent on %s with the %s queue', (dial
 
       // The next attempt (told that its predecessor was interrupted) finishes this time.
       env.script(protocol, '00-first.md.say', 'thinking about it\nDONE\n')
-      await until(async () => {
-        const current = (await env!.read<StepOut[]>(`/protocols/${runId}/steps`)).find(
-          (s) => s.id === step.id,
-        )
-        return current?.status === 'needs_qa'
-      }, 30_000)
+      await until(async () => (await env.step(runId, step.id))?.status === 'needs_qa', 30_000)
       const after = await env.events(runId)
       const retry = after.find((e) => e.event_type === 'job_retry_scheduled')
       expect(retry?.metadata).toMatchObject({ error_category: 'stall', attempts: 1 })

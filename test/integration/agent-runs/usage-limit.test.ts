@@ -1,53 +1,34 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   AGENT_RUN_SETUPS,
+  agentRunEnvPerTest,
   setupUnavailable,
-  startAgentRunEnv,
   until,
-  type AgentRunEnv,
   type StepOut,
 } from '../../support/agent-runs.js'
 import { unavailable } from '../../support/databases.js'
-import { removeDir, tempDir } from '../../support/git-repos.js'
-
-/** The limited agent's state directories (per test), removed after each test. */
-const stateDirs: string[] = []
-const stateDir = (): string => {
-  const dir = tempDir('tgz-limited-')
-  stateDirs.push(dir)
-  return dir
-}
-const removeStateDirs = (): void => {
-  for (const dir of stateDirs.splice(0)) removeDir(dir)
-}
+import { tempDirsPerTest } from '../../support/suite-resources.js'
 
 const LIMITED_AGENT = fileURLToPath(new URL('../../fixtures/agents/limited-agent.mjs', import.meta.url))
 
 describe.each(AGENT_RUN_SETUPS)('usage limits on %s with the %s queue', (dialect, backend) => {
-  let env: AgentRunEnv | undefined
-  afterEach(async () => {
-    await env?.stop()
-    env = undefined
-    removeStateDirs()
-  })
-  const start = (args: string[]) => {
-    const state = stateDir()
-    return startAgentRunEnv(
-      { dialect, backend },
-      { command: LIMITED_AGENT, args: [`--state=${state}`, ...args] },
-    ).then((started) => ({ started, state }))
+  // The limited agent's state directory, per test; removed after the environment is stopped.
+  const stateDirs = tempDirsPerTest()
+  const envs = agentRunEnvPerTest({ dialect, backend })
+  const start = async (args: string[]) => {
+    const state = stateDirs('tgz-limited-')
+    const env = await envs.start({ command: LIMITED_AGENT, args: [`--state=${state}`, ...args] })
+    return { env, state }
   }
-  const stepOf = async (runId: number, stepId: number) =>
-    (await env!.read<StepOut[]>(`/protocols/${runId}/steps`)).find((s) => s.id === stepId)!
+  const stepOf = async (runId: number, stepId: number) => (await envs.current.step(runId, stepId))!
 
   it.skipIf(setupUnavailable(dialect, backend))(
     'parks the step in waiting_quota until the printed reset, then resumes it without spending an attempt',
     async () => {
-      const { started, state } = await start(['--style=iso', '--reset-seconds=3'])
-      env = started
+      const { env, state } = await start(['--style=iso', '--reset-seconds=3'])
       const { runId, steps } = await env.plannedRun('0001-limit')
       const step = steps[0]!
       expect((await env.call('POST', `/steps/${step.id}/actions/run`)).status).toBe(200)
@@ -91,8 +72,7 @@ describe.each(AGENT_RUN_SETUPS)('usage limits on %s with the %s queue', (dialect
   it.skipIf(setupUnavailable(dialect, backend))(
     'keeps every other run off a limited engine until its reset (global circuit breaker)',
     async () => {
-      const { started, state } = await start(['--style=iso', '--reset-seconds=4'])
-      env = started
+      const { env, state } = await start(['--style=iso', '--reset-seconds=4'])
       const first = await env.plannedRun('0001-first')
       const second = await env.plannedRun('0002-second')
       // The second run's agent would not be limited: any call it got would succeed at once.
@@ -123,23 +103,20 @@ describe.each(AGENT_RUN_SETUPS)('usage limits on %s with the %s queue', (dialect
 })
 
 describe('a real CLI limit message without seconds', () => {
-  let env: AgentRunEnv | undefined
-  afterEach(async () => {
-    await env?.stop()
-    removeStateDirs()
-  })
+  const stateDirs = tempDirsPerTest()
+  const envs = agentRunEnvPerTest({ dialect: 'sqlite', backend: 'embedded' })
 
   it.skipIf(unavailable('sqlite'))(
     "parks a step on codex's 'try again at 3:15 PM' until that minute, and a cancel ends the wait",
     async () => {
-      const state = stateDir()
-      env = await startAgentRunEnv(
-        { dialect: 'sqlite', backend: 'embedded' },
-        { command: LIMITED_AGENT, args: [`--state=${state}`, '--style=codex', '--reset-seconds=120'] },
-      )
+      const state = stateDirs('tgz-limited-')
+      const env = await envs.start({
+        command: LIMITED_AGENT,
+        args: [`--state=${state}`, '--style=codex', '--reset-seconds=120'],
+      })
       const { runId, steps } = await env.plannedRun('0001-codex')
       await env.call('POST', `/steps/${steps[0]!.id}/actions/run`)
-      const read = async () => (await env!.read<StepOut[]>(`/protocols/${runId}/steps`))[0]!
+      const read = async () => (await env.read<StepOut[]>(`/protocols/${runId}/steps`))[0]!
       await until(async () => (await read()).status === 'waiting_quota', 20_000)
       const resumeAt = new Date((await read()).runtime_state?.resume_at as string)
       // Printed to the minute: the step waits until that minute, 1 to 3 minutes from now.

@@ -8,6 +8,7 @@ import { stripAnsi } from '../../../src/faces/cli/output/style.js'
 import { spawnCli } from '../../support/cli.js'
 import { startCliServer, uniqueName, type CliServer } from '../../support/cli-server.js'
 import { makeOriginWithClone, removeDir, tempDir } from '../../support/git-repos.js'
+import { readUntil as until } from '../../support/polling.js'
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
 const ENTRY = join(ROOT, 'src/faces/cli/main.ts')
@@ -18,17 +19,6 @@ interface EventOut {
   id: number
   event_type: string
   step_run_id: number | null
-}
-
-/** Polls until `done` holds (the server's job runner works in the background). */
-const until = async <T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> => {
-  const deadline = Date.now() + 30_000
-  for (;;) {
-    const value = await read()
-    if (done(value)) return value
-    if (Date.now() > deadline) throw new Error(`never saw ${what}: ${JSON.stringify(value)}`)
-    await new Promise((resolve) => setTimeout(resolve, 150))
-  }
 }
 
 const lines = (text: string): string[] => text.split('\n').filter(Boolean)

@@ -1,12 +1,13 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { DatabaseHandle } from '../../../src/adapters/storage/database.js'
 import { createUnitOfWork } from '../../../src/adapters/storage/unit-of-work.js'
 import { createExecuteStepHandler } from '../../../src/app/protocol/execution/execute-step.job.js'
 import { createRunQualityHandler } from '../../../src/app/protocol/qa/run-quality.job.js'
-import { DIALECTS, openMigratedDatabase, unavailable } from '../../support/databases.js'
-import { git, removeDir, tempDir } from '../../support/git-repos.js'
+import { DIALECTS, unavailable } from '../../support/databases.js'
+import { migratedDatabasePerSuite, tempDirsPerTest } from '../../support/suite-resources.js'
+import { git } from '../../support/git-repos.js'
 import { jobRun, makeJobDeps } from '../../support/protocol-jobs.js'
 import { CM_AGENT, importWorkspace } from './codemachine-fixture.js'
 import { startStep } from './protocol-fixture.js'
@@ -28,14 +29,10 @@ const statusOf = (handle: DatabaseHandle, runId: number) =>
   }))
 
 describe.each(DIALECTS)('CodeMachine file access stays inside the workspace on %s', (dialect) => {
-  let db: { handle: DatabaseHandle; close(): Promise<void> }
+  const db = migratedDatabasePerSuite(dialect)
   let root: string
   let outside: string
-  beforeAll(async () => {
-    if (!unavailable(dialect)) db = await openMigratedDatabase(dialect)
-  })
-  afterAll(async () => db?.close())
-  afterEach(() => root && removeDir(root))
+  const tempRoot = tempDirsPerTest()
 
   /** A run of the esm-camel workspace with `tamper` applied after import; its first step started. */
   const setUp = async (
@@ -43,7 +40,7 @@ describe.each(DIALECTS)('CodeMachine file access stays inside the workspace on %
     template?: string,
     beforeImport: (workspace: string) => void = () => undefined,
   ) => {
-    root = tempDir('tgz-cm-contain-')
+    root = tempRoot('tgz-cm-contain-')
     outside = join(root, 'outside')
     mkdirSync(outside)
 

@@ -1,13 +1,13 @@
 import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import type { DatabaseHandle } from '../../../src/adapters/storage/database.js'
+import { describe, expect, it } from 'vitest'
 import { createUnitOfWork } from '../../../src/adapters/storage/unit-of-work.js'
 import { createExecuteStepHandler } from '../../../src/app/protocol/execution/execute-step.job.js'
 import { createRunQualityHandler } from '../../../src/app/protocol/qa/run-quality.job.js'
-import { DIALECTS, openMigratedDatabase, unavailable } from '../../support/databases.js'
-import { git, removeDir, tempDir } from '../../support/git-repos.js'
+import { DIALECTS, unavailable } from '../../support/databases.js'
+import { migratedDatabasePerSuite, tempDirsPerTest } from '../../support/suite-resources.js'
+import { git } from '../../support/git-repos.js'
 import { jobRun, makeJobDeps } from '../../support/protocol-jobs.js'
 import { importWorkspace } from './codemachine-fixture.js'
 import { readState, startStep } from './protocol-fixture.js'
@@ -15,18 +15,14 @@ import { readState, startStep } from './protocol-fixture.js'
 const AGENT = fileURLToPath(new URL('../../fixtures/agents/codemachine-agent.mjs', import.meta.url))
 
 describe.each(DIALECTS)('CodeMachine step execution on %s', (dialect) => {
-  let db: { handle: DatabaseHandle; close(): Promise<void> }
+  const db = migratedDatabasePerSuite(dialect)
   let root: string
-  beforeAll(async () => {
-    if (!unavailable(dialect)) db = await openMigratedDatabase(dialect)
-  })
-  afterAll(async () => db?.close())
-  afterEach(() => root && removeDir(root))
+  const tempRoot = tempDirsPerTest()
 
   it.skipIf(unavailable(dialect))(
     'runs each agent with its engine and model, writes the outputs, skips QA by policy and completes the run',
     async () => {
-      root = tempDir('tgz-cm-exec-')
+      root = tempRoot('tgz-cm-exec-')
       const deps = makeJobDeps(db.handle, root, { command: AGENT })
       const { workspace, run, steps } = await importWorkspace(db.handle, root)
       for (const step of steps) {
@@ -70,7 +66,7 @@ describe.each(DIALECTS)('CodeMachine step execution on %s', (dialect) => {
   it.skipIf(unavailable(dialect))(
     'prefers <workspace>/outputs for aux outputs when that folder exists',
     async () => {
-      root = tempDir('tgz-cm-exec-')
+      root = tempRoot('tgz-cm-exec-')
       const deps = makeJobDeps(db.handle, root, { command: AGENT })
       const { workspace, run, steps } = await importWorkspace(db.handle, root)
       cpSync(join(workspace, '.codemachine', 'outputs'), join(workspace, 'outputs'), { recursive: true })
@@ -84,7 +80,7 @@ describe.each(DIALECTS)('CodeMachine step execution on %s', (dialect) => {
   it.skipIf(unavailable(dialect))(
     'fails the step and blocks the run with codemachine_step_failed when the agent exits non-zero',
     async () => {
-      root = tempDir('tgz-cm-exec-')
+      root = tempRoot('tgz-cm-exec-')
       const deps = makeJobDeps(db.handle, root, { command: AGENT, agentArgs: ['--exit=3'] })
       const { workspace, run, steps } = await importWorkspace(db.handle, root)
       await startStep(db.handle, run, steps[0]!)
@@ -102,7 +98,7 @@ describe.each(DIALECTS)('CodeMachine step execution on %s', (dialect) => {
   )
 
   it.skipIf(unavailable(dialect))('fails a step whose agent is not in the imported template', async () => {
-    root = tempDir('tgz-cm-exec-')
+    root = tempRoot('tgz-cm-exec-')
     const deps = makeJobDeps(db.handle, root, { command: AGENT })
     const { run } = await importWorkspace(db.handle, root)
     const stray = await createUnitOfWork(db.handle.db).run((tx) =>
@@ -128,7 +124,7 @@ describe.each(DIALECTS)('CodeMachine step execution on %s', (dialect) => {
   it.skipIf(unavailable(dialect))(
     'honours a full QA policy from template.json: needs_qa, then QA in the workspace completes the step',
     async () => {
-      root = tempDir('tgz-cm-exec-')
+      root = tempRoot('tgz-cm-exec-')
       const deps = makeJobDeps(db.handle, root, { command: AGENT })
       const { workspace, run, steps } = await importWorkspace(db.handle, root, (path) => {
         writeFileSync(join(path, '.codemachine', 'template.json'), '{"qa": {"policy": "full"}}\n')

@@ -1,29 +1,25 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import type { DatabaseHandle } from '../../../src/adapters/storage/database.js'
+import { describe, expect, it } from 'vitest'
 import { createUnitOfWork } from '../../../src/adapters/storage/unit-of-work.js'
 import { createPlanProtocolHandler } from '../../../src/app/protocol/planning/plan-protocol.job.js'
-import { DIALECTS, openMigratedDatabase, unavailable } from '../../support/databases.js'
-import { git, removeDir, tempDir } from '../../support/git-repos.js'
+import { DIALECTS, unavailable } from '../../support/databases.js'
+import { migratedDatabasePerSuite, tempDirsPerTest } from '../../support/suite-resources.js'
+import { git } from '../../support/git-repos.js'
 import { jobRun, makeJobDeps, type JobDepsOptions } from '../../support/protocol-jobs.js'
 import { readState, seedPlanningRun } from './protocol-fixture.js'
 
 const RECORDING_AGENT = fileURLToPath(new URL('../../fixtures/agents/recording-agent.mjs', import.meta.url))
 
 describe.each(DIALECTS)('planning decomposition on %s', (dialect) => {
-  let db: { handle: DatabaseHandle; close(): Promise<void> }
+  const db = migratedDatabasePerSuite(dialect)
   let root: string
-  beforeAll(async () => {
-    if (!unavailable(dialect)) db = await openMigratedDatabase(dialect)
-  })
-  afterAll(async () => db?.close())
-  afterEach(() => root && removeDir(root))
+  const tempRoot = tempDirsPerTest()
 
   /** Plans a run with the recording planner; returns the prompts it got and where things are. */
   const plan = async (name: string, options: JobDepsOptions) => {
-    root = tempDir('tgz-decompose-')
+    root = tempRoot('tgz-decompose-')
     const record = join(root, 'prompts')
     const { run } = await seedPlanningRun(db.handle, root, name)
     const deps = makeJobDeps(db.handle, root, {
@@ -87,7 +83,6 @@ describe.each(DIALECTS)('planning decomposition on %s', (dialect) => {
         ],
       },
     })
-    removeDir(root)
     const off = await plan('0003-off', {})
     expect(off.prompts).toHaveLength(1)
     expect(readFileSync(join(off.protocolRoot, '01-build.md'), 'utf8')).toBe(

@@ -1,31 +1,26 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import type { DatabaseHandle } from '../../../src/adapters/storage/database.js'
+import { describe, expect, it } from 'vitest'
 import { createExecuteStepHandler } from '../../../src/app/protocol/execution/execute-step.job.js'
 import { createPlanProtocolHandler } from '../../../src/app/protocol/planning/plan-protocol.job.js'
 import { createRunQualityHandler } from '../../../src/app/protocol/qa/run-quality.job.js'
 import type { JsonObject } from '../../../src/domain/json.js'
-import { DIALECTS, openMigratedDatabase, unavailable } from '../../support/databases.js'
-import { removeDir, tempDir } from '../../support/git-repos.js'
+import { DIALECTS, unavailable } from '../../support/databases.js'
+import { migratedDatabasePerSuite, tempDirsPerTest } from '../../support/suite-resources.js'
 import { jobRun, makeJobDeps } from '../../support/protocol-jobs.js'
 import { readState, seedPlanningRun, setTemplateConfig, startStep } from './protocol-fixture.js'
 
 const RECORDING_AGENT = fileURLToPath(new URL('../../fixtures/agents/recording-agent.mjs', import.meta.url))
 
 describe.each(DIALECTS)('light QA policy on %s', (dialect) => {
-  let db: { handle: DatabaseHandle; close(): Promise<void> }
+  const db = migratedDatabasePerSuite(dialect)
   let root: string
-  beforeAll(async () => {
-    if (!unavailable(dialect)) db = await openMigratedDatabase(dialect)
-  })
-  afterAll(async () => db?.close())
-  afterEach(() => root && removeDir(root))
+  const tempRoot = tempDirsPerTest()
 
   /** A planned run whose every step has QA policy `light`; auto QA on, to show it is not used. */
   const lightRun = async (name: string) => {
-    root = tempDir('tgz-light-')
+    root = tempRoot('tgz-light-')
     const record = join(root, 'prompts')
     const deps = (...extra: string[]) =>
       makeJobDeps(db.handle, root, {

@@ -1,12 +1,10 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import type { DatabaseHandle } from '../../../src/adapters/storage/database.js'
-import { createUnitOfWork } from '../../../src/adapters/storage/unit-of-work.js'
+import { describe, expect, it } from 'vitest'
 import { createOpenPrHandler } from '../../../src/app/protocol/pr/open-pr.job.js'
-import { openMigratedDatabase } from '../../support/databases.js'
+import { migratedDatabasePerSuite, tempDirsPerTest } from '../../support/suite-resources.js'
 import { installFakeHostClis } from '../../support/fake-host-clis.js'
-import { git, makeOriginWithClone, removeDir, tempDir } from '../../support/git-repos.js'
+import { git } from '../../support/git-repos.js'
 import { jobRun, makeJobDeps } from '../../support/protocol-jobs.js'
-import { readState } from './protocol-fixture.js'
+import { readState, seedRunOnClone } from './protocol-fixture.js'
 
 const CASES = [
   {
@@ -30,40 +28,20 @@ const CASES = [
 
 /** Only SQLite: the fallback is a host adapter concern; storage is covered by open-pr.test.ts. */
 describe('open_pr_job without a host token', () => {
-  let db: { handle: DatabaseHandle; close(): Promise<void> }
+  const db = migratedDatabasePerSuite('sqlite')
   let root: string
-  beforeAll(async () => {
-    db = await openMigratedDatabase('sqlite')
-  })
-  afterAll(() => db.close())
-  afterEach(() => root && removeDir(root))
+  const tempRoot = tempDirsPerTest()
 
   const runOn = async (gitUrl: string, name: string) => {
-    const { origin, clone } = makeOriginWithClone(root)
-    const uow = createUnitOfWork(db.handle.db)
-    const run = await uow.run(async (tx) => {
-      const project = await tx.projects.create({
-        name: `${name}-${Date.now()}`,
-        gitUrl,
-        baseBranch: 'main',
-        localPath: clone,
-        ciProvider: null,
-        defaultModels: null,
-        secrets: null,
-        apiTokenHash: null,
-      })
-      return tx.runs.create({
-        projectId: project.id,
-        protocolName: name,
-        status: 'running',
-        baseBranch: 'main',
-      })
+    const { origin, uow, run } = await seedRunOnClone(db.handle, root, {
+      project: { name: `${name}-${Date.now()}`, gitUrl },
+      run: { protocolName: name, status: 'running' },
     })
     return { run, origin, uow }
   }
 
   it.each(CASES)('$provider: pushes and opens a draft through $cli, adopts it on retry', async (c) => {
-    root = tempDir('tgz-pr-cli-')
+    root = tempRoot('tgz-pr-cli-')
     const fake = installFakeHostClis(root, [c.cli])
     const name = `0002-cli-${c.provider}`
     const { run, origin, uow } = await runOn(c.gitUrl, name)
@@ -163,7 +141,7 @@ describe('open_pr_job without a host token', () => {
   ] as const
 
   it.each(ENV_CASES)('$title, and never the server secrets', async (c) => {
-    root = tempDir('tgz-pr-cli-')
+    root = tempRoot('tgz-pr-cli-')
     const fake = installFakeHostClis(root, [c.cli])
     const name = `0004-env-${c.cli}`
     const { run } = await runOn(c.gitUrl, name)
@@ -199,7 +177,7 @@ describe('open_pr_job without a host token', () => {
   })
 
   it('skips with a message naming the token and the CLI when neither is there', async () => {
-    root = tempDir('tgz-pr-cli-')
+    root = tempRoot('tgz-pr-cli-')
     const { run } = await runOn('https://github.com/acme/none.git', '0003-no-host')
     const deps = makeJobDeps(db.handle, root, { hostCli: { searchPath: root, env: {} } })
     const result = await createOpenPrHandler(deps)({ protocol_run_id: run.id, job_id: 'c' }, jobRun())

@@ -1,12 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import type { DatabaseHandle } from '../../../src/adapters/storage/database.js'
-import { createUnitOfWork } from '../../../src/adapters/storage/unit-of-work.js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createOpenPrHandler } from '../../../src/app/protocol/pr/open-pr.job.js'
-import { DIALECTS, openMigratedDatabase, unavailable } from '../../support/databases.js'
+import { DIALECTS, unavailable } from '../../support/databases.js'
+import { migratedDatabasePerSuite, tempDirsPerTest } from '../../support/suite-resources.js'
 import { startFakeCodeHost } from '../../support/fake-code-host.js'
-import { git, makeOriginWithClone, removeDir, tempDir } from '../../support/git-repos.js'
+import { git } from '../../support/git-repos.js'
 import { jobRun, makeJobDeps } from '../../support/protocol-jobs.js'
-import { readState } from './protocol-fixture.js'
+import { readState, seedRunOnClone } from './protocol-fixture.js'
 
 type FakeHost = Awaited<ReturnType<typeof startFakeCodeHost>>
 
@@ -26,45 +25,23 @@ const CASES = [
 ] as const
 
 describe.each(DIALECTS)('open_pr_job on %s', (dialect) => {
-  let db: { handle: DatabaseHandle; close(): Promise<void> }
+  const db = migratedDatabasePerSuite(dialect)
   let host: FakeHost
   let root: string
   beforeAll(async () => {
     host = await startFakeCodeHost()
-    if (!unavailable(dialect)) db = await openMigratedDatabase(dialect)
   })
-  afterAll(async () => {
-    await host.close()
-    await db?.close()
-  })
-  afterEach(() => root && removeDir(root))
+  afterAll(async () => host.close())
+  const tempRoot = tempDirsPerTest()
 
   it.skipIf(unavailable(dialect)).each(CASES)(
     '$provider: pushes, opens one draft, finds it on retry',
     async (c) => {
-      root = tempDir('tgz-pr-')
-      const { origin, clone } = makeOriginWithClone(root)
-      const uow = createUnitOfWork(db.handle.db)
+      root = tempRoot('tgz-pr-')
       const name = `0001-pr-${c.provider}`
-      const run = await uow.run(async (tx) => {
-        const project = await tx.projects.create({
-          name: `pr-${c.provider}-${Date.now()}`,
-          gitUrl: c.gitUrl,
-          baseBranch: 'main',
-          localPath: clone,
-          ciProvider: null,
-          defaultModels: null,
-          secrets: null,
-          apiTokenHash: null,
-        })
-        const desc = 'Widgets get a frobnicator'
-        return tx.runs.create({
-          projectId: project.id,
-          protocolName: name,
-          status: 'running',
-          baseBranch: 'main',
-          description: desc,
-        })
+      const { origin, uow, run } = await seedRunOnClone(db.handle, root, {
+        project: { name: `pr-${c.provider}-${Date.now()}`, gitUrl: c.gitUrl },
+        run: { protocolName: name, status: 'running', description: 'Widgets get a frobnicator' },
       })
       const deps = makeJobDeps(db.handle, root, {
         githubToken: 'gh-secret',

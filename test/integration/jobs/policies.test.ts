@@ -1,14 +1,14 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import type { DatabaseHandle } from '../../../src/adapters/storage/database.js'
+import { describe, expect, it } from 'vitest'
 import { createUnitOfWork } from '../../../src/adapters/storage/unit-of-work.js'
 import { createExecuteStepHandler } from '../../../src/app/protocol/execution/execute-step.job.js'
 import { startStep as startStepAsUser } from '../../../src/app/protocols/start-step.js'
-import { DIALECTS, openMigratedDatabase, unavailable } from '../../support/databases.js'
-import { removeDir, tempDir } from '../../support/git-repos.js'
+import { DIALECTS, unavailable } from '../../support/databases.js'
+import { migratedDatabasePerSuite, tempDirsPerTest } from '../../support/suite-resources.js'
 import { jobRun, makeJobDeps } from '../../support/protocol-jobs.js'
 import {
   approve,
   countOf,
+  numberedNames,
   deliverExecution,
   plannedRun,
   queuedExecutions,
@@ -19,19 +19,14 @@ import {
 import { readState, startStep } from './protocol-fixture.js'
 
 describe.each(DIALECTS)('loop and trigger policies on %s', (dialect) => {
-  let db: { handle: DatabaseHandle; close(): Promise<void> }
+  const db = migratedDatabasePerSuite(dialect)
   let root: string
-  let seq = 0
-  const name = (label: string) => `${String(++seq).padStart(4, '0')}-${label}`
-  beforeAll(async () => {
-    if (!unavailable(dialect)) db = await openMigratedDatabase(dialect)
-  })
-  afterAll(async () => db?.close())
-  afterEach(() => root && removeDir(root))
+  const name = numberedNames()
+  const tempRoot = tempDirsPerTest()
 
   /** Deps whose agent passes QA, and deps whose agent fails it. */
   const agents = (options: { maxTriggerDepth?: number } = {}) => {
-    root = tempDir('tgz-policies-')
+    root = tempRoot('tgz-policies-')
     return {
       pass: makeJobDeps(db.handle, root, options),
       fail: makeJobDeps(db.handle, root, { ...options, agentArgs: ['--qa=FAIL'] }),

@@ -6,8 +6,8 @@ import type { ProtocolJobDeps } from '../../../src/app/protocol/protocol-job-dep
 import { createRunQualityHandler } from '../../../src/app/protocol/qa/run-quality.job.js'
 import { changeStepStatus } from '../../../src/app/state-changes.js'
 import type { JsonValue } from '../../../src/domain/json.js'
-import { jobRun } from '../../support/protocol-jobs.js'
-import { readState, seedPlanningRun } from './protocol-fixture.js'
+import { jobRun, makeJobDeps } from '../../support/protocol-jobs.js'
+import { readState, seedPlanningRun, startStep } from './protocol-fixture.js'
 
 /** A run planned by the demo agent: steps 00-setup.md, 01-implement.md, 02-document.md. */
 export const plannedRun = async (
@@ -19,6 +19,33 @@ export const plannedRun = async (
   const { run } = await seedPlanningRun(handle, root, name)
   await createPlanProtocolHandler(deps)({ protocol_run_id: run.id, job_id: `plan-${name}` }, jobRun())
   return readState(handle, run.id)
+}
+
+/** Protocol names numbered in the order a suite asks for them: `0001-<label>`, `0002-<label>`… */
+export const numberedNames = (): ((label: string) => string) => {
+  let seq = 0
+  return (label) => `${String(++seq).padStart(4, '0')}-${label}`
+}
+
+/**
+ * A planned run whose step 01 carries `policy` and has been executed by the passing agent after
+ * step 00 was approved: step 01 waits for QA. `qa` is deps whose agent answers QA with `qaArgs`.
+ */
+export const executedStepWithPolicy = async (
+  handle: DatabaseHandle,
+  root: string,
+  run: { readonly name: string; readonly policy: JsonValue; readonly qaArgs: readonly string[] },
+) => {
+  const pass = makeJobDeps(handle, root)
+  const qa = makeJobDeps(handle, root, { agentArgs: run.qaArgs })
+  const planned = await plannedRun(handle, root, pass, run.name)
+  const [setup, implement] = planned.steps
+  await setPolicy(handle, implement!.id, run.policy)
+  await approve(handle, setup!.id)
+  const { run: current, steps } = await readState(handle, planned.run.id)
+  await startStep(handle, current, steps[1]!)
+  await createExecuteStepHandler(pass)({ step_run_id: implement!.id, job_id: 'x' }, jobRun())
+  return { pass, qa, runId: current.id, setup: setup!, implement: implement! }
 }
 
 export const setPolicy = (handle: DatabaseHandle, stepId: number, policy: JsonValue) =>

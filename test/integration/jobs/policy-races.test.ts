@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { DatabaseHandle } from '../../../src/adapters/storage/database.js'
 import { createUnitOfWork } from '../../../src/adapters/storage/unit-of-work.js'
 import { createExecuteStepHandler } from '../../../src/app/protocol/execution/execute-step.job.js'
@@ -9,13 +9,13 @@ import { makeCancelProtocol, makePauseProtocol } from '../../../src/app/protocol
 import { applyCiNotice } from '../../../src/app/webhooks/apply-ci-notice.js'
 import { changeStepStatus } from '../../../src/app/state-changes.js'
 import type { CiNotice } from '../../../src/domain/ci-notice.js'
-import { DIALECTS, openMigratedDatabase, unavailable } from '../../support/databases.js'
-import { removeDir, tempDir } from '../../support/git-repos.js'
-import { jobRun, makeJobDeps } from '../../support/protocol-jobs.js'
+import { DIALECTS, unavailable } from '../../support/databases.js'
+import { migratedDatabasePerSuite, tempDirsPerTest } from '../../support/suite-resources.js'
+import { jobRun } from '../../support/protocol-jobs.js'
 import {
-  approve,
   deliverExecution,
-  plannedRun,
+  executedStepWithPolicy,
+  numberedNames,
   queuedExecutions,
   runQa,
   setPolicy,
@@ -39,16 +39,19 @@ const ciResult = (sha: string, conclusion: 'failure' | 'success'): CiNotice => (
   details: {},
 })
 
-describe.each(DIALECTS)('policies against cancels and CI on %s', (dialect) => {
-  let db: { handle: DatabaseHandle; close(): Promise<void> }
-  let root: string
-  let seq = 0
-  const name = (label: string) => `${String(++seq).padStart(4, '0')}-${label}`
-  beforeAll(async () => {
-    if (!unavailable(dialect)) db = await openMigratedDatabase(dialect)
+/** Applies a CI result to the run as the webhook would, in one transaction. */
+const deliverCi = (handle: DatabaseHandle, runId: number, notice: CiNotice) =>
+  createUnitOfWork(handle.db).run(async (tx) => {
+    const run = (await tx.runs.findById(runId))!
+    const deps = { jobPolicy: { maxAttempts: 3 }, autoQaOnCi: false, maxInlineTriggerDepth: 3 }
+    await applyCiNotice(tx, deps, run, notice, {})
   })
-  afterAll(async () => db?.close())
-  afterEach(() => root && removeDir(root))
+
+describe.each(DIALECTS)('policies against cancels and CI on %s', (dialect) => {
+  const db = migratedDatabasePerSuite(dialect)
+  let root: string
+  const name = numberedNames()
+  const tempRoot = tempDirsPerTest()
 
   const cancel = (runId: number) =>
     makeCancelProtocol({
@@ -58,18 +61,9 @@ describe.each(DIALECTS)('policies against cancels and CI on %s', (dialect) => {
     })(runId, {})
 
   /** A planned run whose step 01 loops back on failure and has been executed (awaiting QA). */
-  const loopingRun = async (label: string, qaArgs: readonly string[]) => {
-    root = tempDir('tgz-policy-races-')
-    const pass = makeJobDeps(db.handle, root)
-    const qa = makeJobDeps(db.handle, root, { agentArgs: qaArgs })
-    const planned = await plannedRun(db.handle, root, pass, name(label))
-    const [setup, implement] = planned.steps
-    await setPolicy(db.handle, implement!.id, LOOP)
-    await approve(db.handle, setup!.id)
-    const { run, steps } = await readState(db.handle, planned.run.id)
-    await startStep(db.handle, run, steps[1]!)
-    await createExecuteStepHandler(pass)({ step_run_id: implement!.id, job_id: 'x' }, jobRun())
-    return { pass, qa, runId: run.id, setup: setup!, implement: implement! }
+  const loopingRun = (label: string, qaArgs: readonly string[]) => {
+    root = tempRoot('tgz-policy-races-')
+    return executedStepWithPolicy(db.handle, root, { name: name(label), policy: LOOP, qaArgs })
   }
 
   /** Nothing of a cancelled run may be waiting or working again. */
@@ -128,11 +122,7 @@ describe.each(DIALECTS)('policies against cancels and CI on %s', (dialect) => {
       })
       const before = await readState(db.handle, runId)
       expect(before.steps[1]!.status).toBe('needs_qa')
-      await createUnitOfWork(db.handle.db).run(async (tx) => {
-        const run = (await tx.runs.findById(runId))!
-        const deps = { jobPolicy: { maxAttempts: 3 }, autoQaOnCi: false, maxInlineTriggerDepth: 3 }
-        await applyCiNotice(tx, deps, run, ciResult(before.steps[1]!.headSha!, 'success'), {})
-      })
+      await deliverCi(db.handle, runId, ciResult(before.steps[1]!.headSha!, 'success'))
       const state = await readState(db.handle, runId)
       expect(state.steps.map((s) => s.status)).toEqual(['completed', 'completed', 'running'])
       expect(state.events.slice(-3)).toEqual(['ci_passed', 'trigger_enqueued', 'trigger_decision'])
@@ -162,11 +152,7 @@ describe.each(DIALECTS)('policies against cancels and CI on %s', (dialect) => {
       await runQa(qa, implement.id)
       const before = await readState(db.handle, runId)
       expect(before.steps[1]!.status).toBe('completed')
-      await createUnitOfWork(db.handle.db).run(async (tx) => {
-        const run = (await tx.runs.findById(runId))!
-        const deps = { jobPolicy: { maxAttempts: 3 }, autoQaOnCi: false, maxInlineTriggerDepth: 3 }
-        await applyCiNotice(tx, deps, run, ciResult(before.steps[1]!.headSha!, 'failure'), {})
-      })
+      await deliverCi(db.handle, runId, ciResult(before.steps[1]!.headSha!, 'failure'))
       const state = await readState(db.handle, runId)
       expect(state.run.status).toBe('running')
       expect(state.steps.map((s) => s.status)).toEqual(['running', 'pending', 'pending'])
@@ -181,28 +167,14 @@ describe.each(DIALECTS)('policies against cancels and CI on %s', (dialect) => {
 })
 
 describe.each(DIALECTS)('policies and verdicts against other work of the run on %s', (dialect) => {
-  let db: { handle: DatabaseHandle; close(): Promise<void> }
+  const db = migratedDatabasePerSuite(dialect)
   let root: string
-  let seq = 0
-  const name = (label: string) => `${String(++seq).padStart(4, '0')}-${label}`
-  beforeAll(async () => {
-    if (!unavailable(dialect)) db = await openMigratedDatabase(dialect)
-  })
-  afterAll(async () => db?.close())
-  afterEach(() => root && removeDir(root))
+  const name = numberedNames()
+  const tempRoot = tempDirsPerTest()
 
-  const executedStep1 = async (label: string, qaArgs: readonly string[]) => {
-    root = tempDir('tgz-policy-busy-')
-    const pass = makeJobDeps(db.handle, root)
-    const qa = makeJobDeps(db.handle, root, { agentArgs: qaArgs })
-    const planned = await plannedRun(db.handle, root, pass, name(label))
-    const [setup, implement] = planned.steps
-    await setPolicy(db.handle, implement!.id, LOOP)
-    await approve(db.handle, setup!.id)
-    const { run, steps } = await readState(db.handle, planned.run.id)
-    await startStep(db.handle, run, steps[1]!)
-    await createExecuteStepHandler(pass)({ step_run_id: implement!.id, job_id: 'x' }, jobRun())
-    return { qa, runId: run.id, implement: implement! }
+  const executedStep1 = (label: string, qaArgs: readonly string[]) => {
+    root = tempRoot('tgz-policy-busy-')
+    return executedStepWithPolicy(db.handle, root, { name: name(label), policy: LOOP, qaArgs })
   }
 
   it.skipIf(unavailable(dialect))(
@@ -212,11 +184,7 @@ describe.each(DIALECTS)('policies and verdicts against other work of the run on 
       await runQa(qa, implement.id)
       const mid = await readState(db.handle, runId)
       await startStep(db.handle, mid.run, mid.steps[2]!)
-      await createUnitOfWork(db.handle.db).run(async (tx) => {
-        const run = (await tx.runs.findById(runId))!
-        const deps = { jobPolicy: { maxAttempts: 3 }, autoQaOnCi: false, maxInlineTriggerDepth: 3 }
-        await applyCiNotice(tx, deps, run, ciResult(mid.steps[1]!.headSha!, 'failure'), {})
-      })
+      await deliverCi(db.handle, runId, ciResult(mid.steps[1]!.headSha!, 'failure'))
       const state = await readState(db.handle, runId)
       expect(state.steps.map((s) => s.status)).toEqual(['completed', 'failed', 'running'])
       expect(state.events).toContain('policies_skipped')

@@ -1,40 +1,27 @@
 import { join } from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import type { DatabaseHandle } from '../../../src/adapters/storage/database.js'
+import { describe, expect, it } from 'vitest'
 import { createUnitOfWork } from '../../../src/adapters/storage/unit-of-work.js'
 import { createProjectSetupHandler } from '../../../src/app/protocol/setup/project-setup.job.js'
 import { changeRunStatus } from '../../../src/app/state-changes.js'
-import { DIALECTS, openMigratedDatabase, unavailable } from '../../support/databases.js'
-import { makeLocalRepo, removeDir, tempDir } from '../../support/git-repos.js'
+import { DIALECTS, unavailable } from '../../support/databases.js'
+import { migratedDatabasePerSuite, tempDirsPerTest } from '../../support/suite-resources.js'
+import { makeLocalRepo } from '../../support/git-repos.js'
 import { jobRun, makeJobDeps } from '../../support/protocol-jobs.js'
 import { readState } from './protocol-fixture.js'
-import { seedProject } from '../../support/fixtures.js'
+import { seedProjectSetup } from '../../support/fixtures.js'
 
 describe.each(DIALECTS)('project_setup_job on %s', (dialect) => {
-  let db: { handle: DatabaseHandle; close(): Promise<void> }
+  const db = migratedDatabasePerSuite(dialect)
   let root: string
-  beforeAll(async () => {
-    if (!unavailable(dialect)) db = await openMigratedDatabase(dialect)
-  })
-  afterAll(async () => db?.close())
-  afterEach(() => root && removeDir(root))
+  const tempRoot = tempDirsPerTest()
 
   const seed = async () => {
-    root = tempDir('tgz-setup-')
+    root = tempRoot('tgz-setup-')
     const repo = makeLocalRepo(join(root, 'repo'))
-    return createUnitOfWork(db.handle.db).run(async (tx) => {
-      const project = await seedProject(tx, {
-        name: `setup-${Math.random().toString(16).slice(2)}`,
-        gitUrl: repo,
-      })
-      const run = await tx.runs.create({
-        projectId: project.id,
-        protocolName: `setup-${project.id}`,
-        status: 'pending',
-        baseBranch: 'main',
-      })
-      return { repo, project, run }
-    })
+    const seeded = await createUnitOfWork(db.handle.db).run((tx) =>
+      seedProjectSetup(tx, { name: `setup-${Math.random().toString(16).slice(2)}`, gitUrl: repo }),
+    )
+    return { repo, ...seeded }
   }
 
   it.skipIf(unavailable(dialect))('completes the setup run and records the checkout', async () => {

@@ -1,14 +1,14 @@
 import { mkdirSync, readdirSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import type { DatabaseHandle } from '../../../src/adapters/storage/database.js'
+import { describe, expect, it } from 'vitest'
 import { createUnitOfWork } from '../../../src/adapters/storage/unit-of-work.js'
 import { createExecuteStepHandler } from '../../../src/app/protocol/execution/execute-step.job.js'
 import { PermanentJobError } from '../../../src/app/queue-runtime/job-handler.js'
 import { createPlanProtocolHandler } from '../../../src/app/protocol/planning/plan-protocol.job.js'
 import type { Config } from '../../../src/config.js'
-import { DIALECTS, openMigratedDatabase, unavailable } from '../../support/databases.js'
-import { git, removeDir, tempDir } from '../../support/git-repos.js'
+import { DIALECTS, unavailable } from '../../support/databases.js'
+import { migratedDatabasePerSuite, tempDirsPerTest } from '../../support/suite-resources.js'
+import { git } from '../../support/git-repos.js'
 import { waitForExit, waitForPids } from '../../support/processes.js'
 import { jobRun, makeJobDeps, type JobDepsOptions } from '../../support/protocol-jobs.js'
 import { readState, seedPlanningRun, startStep } from './protocol-fixture.js'
@@ -20,17 +20,13 @@ const budgets = (mode: Config['budgets']['mode'], step?: number, protocol?: numb
 })
 
 describe.each(DIALECTS)('protocol job failures on %s', (dialect) => {
-  let db: { handle: DatabaseHandle; close(): Promise<void> }
+  const db = migratedDatabasePerSuite(dialect)
   let root: string
-  beforeAll(async () => {
-    if (!unavailable(dialect)) db = await openMigratedDatabase(dialect)
-  })
-  afterAll(async () => db?.close())
-  afterEach(() => root && removeDir(root))
+  const tempRoot = tempDirsPerTest()
 
   /** Plans a run with the good agent, starts its first step; returns what executing needs. */
   const plannedStep = async (name: string, tokensUsed = 0) => {
-    root = tempDir('tgz-jobs-')
+    root = tempRoot('tgz-jobs-')
     const { run } = await seedPlanningRun(db.handle, root, name)
     await createPlanProtocolHandler(makeJobDeps(db.handle, root))(
       { protocol_run_id: run.id, job_id: 'p' },
@@ -48,7 +44,7 @@ describe.each(DIALECTS)('protocol job failures on %s', (dialect) => {
   }
 
   it.skipIf(unavailable(dialect))('retries a bad planning answer once, then blocks the run', async () => {
-    root = tempDir('tgz-jobs-')
+    root = tempRoot('tgz-jobs-')
     const once = await seedPlanningRun(db.handle, root, '0003-once')
     const deps = makeJobDeps(db.handle, root, { agentArgs: ['--plan=bad-once'] })
     expect(
@@ -103,7 +99,6 @@ describe.each(DIALECTS)('protocol job failures on %s', (dialect) => {
       const warned = await plannedStep('0007-warn')
       expect(await warned.execute({ budgets: budgets('warn', 10) })).toMatchObject({ outcome: 'needs_qa' })
       expect((await readState(db.handle, warned.run.id)).events).toContain('budget_warning')
-      removeDir(root)
       const off = await plannedStep('0008-off')
       expect(await off.execute({ budgets: budgets('off', 10, 10) })).toMatchObject({ outcome: 'needs_qa' })
       expect((await readState(db.handle, off.run.id)).events).not.toContain('budget_warning')
@@ -139,18 +134,14 @@ describe.each(DIALECTS)('protocol job failures on %s', (dialect) => {
 })
 
 describe.each(DIALECTS)('protocol files behind a symlink of the repository on %s', (dialect) => {
-  let db: { handle: DatabaseHandle; close(): Promise<void> }
+  const db = migratedDatabasePerSuite(dialect)
   let root: string
-  beforeAll(async () => {
-    if (!unavailable(dialect)) db = await openMigratedDatabase(dialect)
-  })
-  afterAll(async () => db?.close())
-  afterEach(() => root && removeDir(root))
+  const tempRoot = tempDirsPerTest()
 
   it.skipIf(unavailable(dialect))(
     'refuses to plan into a committed `.protocols` link that leads outside the worktree',
     async () => {
-      root = tempDir('tgz-jobs-')
+      root = tempRoot('tgz-jobs-')
       const outside = join(root, 'outside')
       mkdirSync(outside)
       const { run, repo } = await seedPlanningRun(db.handle, root, '0009-linked')

@@ -3,9 +3,9 @@ import { createUnitOfWork } from '../../../src/adapters/storage/unit-of-work.js'
 import type { ProtocolRun } from '../../../src/domain/protocol-run.js'
 import type { StepRun } from '../../../src/domain/step-run.js'
 import { changeStepStatus } from '../../../src/app/state-changes.js'
-import { makeLocalRepo } from '../../support/git-repos.js'
+import { makeLocalRepo, makeOriginWithClone } from '../../support/git-repos.js'
 import { join } from 'node:path'
-import { seedProject } from '../../support/fixtures.js'
+import { seedProject, seedProjectRun, type ProjectRunSeed } from '../../support/fixtures.js'
 
 /** A project on a fresh local repo, and a run of it in `planning`. */
 export const seedPlanningRun = async (handle: DatabaseHandle, root: string, name = '0001-demo') => {
@@ -26,6 +26,24 @@ export const seedPlanningRun = async (handle: DatabaseHandle, root: string, name
     })
     return { repo, project, run }
   })
+}
+
+/**
+ * A bare origin with one commit and a working clone of it under `root` (`makeOriginWithClone`), a
+ * project whose local path is the clone, and a run of it with its steps: what a run that pushes
+ * and opens PRs starts from.
+ */
+export const seedRunOnClone = async (
+  handle: DatabaseHandle,
+  root: string,
+  seed: ProjectRunSeed & { readonly project: { readonly name: string; readonly gitUrl: string } },
+) => {
+  const { origin, clone } = makeOriginWithClone(root)
+  const uow = createUnitOfWork(handle.db)
+  const seeded = await uow.run((tx) =>
+    seedProjectRun(tx, { ...seed, project: { ...seed.project, localPath: clone } }),
+  )
+  return { origin, clone, uow, ...seeded }
 }
 
 /** What the API does when a user runs a step: step → running. */

@@ -1,28 +1,24 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import type { DatabaseHandle } from '../../../src/adapters/storage/database.js'
+import { describe, expect, it } from 'vitest'
 import { createExecuteStepHandler } from '../../../src/app/protocol/execution/execute-step.job.js'
 import { createPlanProtocolHandler } from '../../../src/app/protocol/planning/plan-protocol.job.js'
 import { createRunQualityHandler } from '../../../src/app/protocol/qa/run-quality.job.js'
-import { DIALECTS, openMigratedDatabase, unavailable } from '../../support/databases.js'
-import { git, removeDir, tempDir } from '../../support/git-repos.js'
+import { DIALECTS, unavailable } from '../../support/databases.js'
+import { migratedDatabasePerSuite, tempDirsPerTest } from '../../support/suite-resources.js'
+import { git } from '../../support/git-repos.js'
 import { jobRun, makeJobDeps, recordingCounters } from '../../support/protocol-jobs.js'
 import { readState, seedPlanningRun, startStep } from './protocol-fixture.js'
 
 describe.each(DIALECTS)('protocol jobs on %s', (dialect) => {
-  let db: { handle: DatabaseHandle; close(): Promise<void> }
+  const db = migratedDatabasePerSuite(dialect)
   let root: string
-  beforeAll(async () => {
-    if (!unavailable(dialect)) db = await openMigratedDatabase(dialect)
-  })
-  afterAll(async () => db?.close())
-  afterEach(() => root && removeDir(root))
+  const tempRoot = tempDirsPerTest()
 
   it.skipIf(unavailable(dialect))(
     'plans three steps, executes them, QA passes and the run completes',
     async () => {
-      root = tempDir('tgz-jobs-')
+      root = tempRoot('tgz-jobs-')
       const { counters, seen } = recordingCounters()
       const deps = makeJobDeps(db.handle, root, { counters, agentArgs: ['--usage=100,20,0.01'] })
       const { run } = await seedPlanningRun(db.handle, root)
@@ -100,7 +96,7 @@ describe.each(DIALECTS)('protocol jobs on %s', (dialect) => {
   )
 
   it.skipIf(unavailable(dialect))('QA FAIL fails the step and blocks the run', async () => {
-    root = tempDir('tgz-jobs-')
+    root = tempRoot('tgz-jobs-')
     const deps = makeJobDeps(db.handle, root, { agentArgs: ['--qa=FAIL'], autoQa: true })
     const { run } = await seedPlanningRun(db.handle, root, '0002-fail')
     await createPlanProtocolHandler(deps)({ protocol_run_id: run.id, job_id: 'j' }, jobRun())

@@ -1,8 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import type { DatabaseHandle } from '../../../src/adapters/storage/database.js'
+import { describe, expect, it } from 'vitest'
 import { createUnitOfWork } from '../../../src/adapters/storage/unit-of-work.js'
 import { createExecuteStepHandler } from '../../../src/app/protocol/execution/execute-step.job.js'
 import { createPlanProtocolHandler } from '../../../src/app/protocol/planning/plan-protocol.job.js'
@@ -10,21 +9,17 @@ import { createRunQualityHandler } from '../../../src/app/protocol/qa/run-qualit
 import { makeRetryLatest, makeRunNextStep } from '../../../src/app/protocols/protocol-actions.js'
 import { applyCiNotice } from '../../../src/app/webhooks/apply-ci-notice.js'
 import { githubNotice } from '../../../src/domain/github-notice.js'
-import { DIALECTS, openMigratedDatabase, unavailable } from '../../support/databases.js'
-import { removeDir, tempDir } from '../../support/git-repos.js'
+import { DIALECTS, unavailable } from '../../support/databases.js'
+import { migratedDatabasePerSuite, tempDirsPerTest } from '../../support/suite-resources.js'
 import { jobRun, makeJobDeps } from '../../support/protocol-jobs.js'
 import { readState, seedPlanningRun } from './protocol-fixture.js'
 
 const RECORDING_AGENT = fileURLToPath(new URL('../../fixtures/agents/recording-agent.mjs', import.meta.url))
 
 describe.each(DIALECTS)('retry prompts on %s', (dialect) => {
-  let db: { handle: DatabaseHandle; close(): Promise<void> }
+  const db = migratedDatabasePerSuite(dialect)
   let root: string
-  beforeAll(async () => {
-    if (!unavailable(dialect)) db = await openMigratedDatabase(dialect)
-  })
-  afterAll(async () => db?.close())
-  afterEach(() => root && removeDir(root))
+  const tempRoot = tempDirsPerTest()
 
   /** The prompts the agent was given, oldest first, for one phase. */
   const prompts = (dir: string, phase: string): string[] =>
@@ -36,7 +31,7 @@ describe.each(DIALECTS)('retry prompts on %s', (dialect) => {
   it.skipIf(unavailable(dialect))(
     'tells the next attempt what CI and QA found wrong, and only about the commit it stands on',
     async () => {
-      root = tempDir('tgz-retry-')
+      root = tempRoot('tgz-retry-')
       const record = join(root, 'prompts')
       const deps = (...extra: string[]) =>
         makeJobDeps(db.handle, root, {

@@ -1,34 +1,29 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import type { DatabaseHandle } from '../../../src/adapters/storage/database.js'
+import { describe, expect, it } from 'vitest'
 import { createUnitOfWork } from '../../../src/adapters/storage/unit-of-work.js'
 import { createExecuteStepHandler } from '../../../src/app/protocol/execution/execute-step.job.js'
 import { createPlanProtocolHandler } from '../../../src/app/protocol/planning/plan-protocol.job.js'
 import { makeRunNextStep } from '../../../src/app/protocols/protocol-actions.js'
 import { applyReviewNotice } from '../../../src/app/reviews/receive-review.js'
 import { createReviewFollowupHandler } from '../../../src/app/reviews/review-followup.job.js'
-import { DIALECTS, openMigratedDatabase, unavailable } from '../../support/databases.js'
-import { removeDir, tempDir } from '../../support/git-repos.js'
+import { DIALECTS, unavailable } from '../../support/databases.js'
+import { migratedDatabasePerSuite, tempDirsPerTest } from '../../support/suite-resources.js'
 import { jobRun, makeJobDeps } from '../../support/protocol-jobs.js'
 import { readState, seedPlanningRun } from './protocol-fixture.js'
 
 const RECORDING_AGENT = fileURLToPath(new URL('../../fixtures/agents/recording-agent.mjs', import.meta.url))
 
 describe.each(DIALECTS)('review follow-up prompt on %s', (dialect) => {
-  let db: { handle: DatabaseHandle; close(): Promise<void> }
+  const db = migratedDatabasePerSuite(dialect)
   let root: string
-  beforeAll(async () => {
-    if (!unavailable(dialect)) db = await openMigratedDatabase(dialect)
-  })
-  afterAll(async () => db?.close())
-  afterEach(() => root && removeDir(root))
+  const tempRoot = tempDirsPerTest()
 
   it.skipIf(unavailable(dialect))(
     "gives the re-opened step the review comments with file and line, leaving out the server's own",
     async () => {
-      root = tempDir('tgz-review-')
+      root = tempRoot('tgz-review-')
       const record = join(root, 'prompts')
       const deps = makeJobDeps(db.handle, root, {
         command: RECORDING_AGENT,
@@ -108,7 +103,7 @@ describe.each(DIALECTS)('review follow-up prompt on %s', (dialect) => {
   it.skipIf(unavailable(dialect))(
     'in new_step mode runs an appended step whose prompt is the comments through execute, then QA',
     async () => {
-      root = tempDir('tgz-review-new-')
+      root = tempRoot('tgz-review-new-')
       const record = join(root, 'prompts')
       const deps = makeJobDeps(db.handle, root, {
         command: RECORDING_AGENT,

@@ -1,24 +1,19 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import type { DatabaseHandle } from '../../../src/adapters/storage/database.js'
+import { describe, expect, it } from 'vitest'
 import { createPlanProtocolHandler } from '../../../src/app/protocol/planning/plan-protocol.job.js'
 import { createSpecAuditHandler } from '../../../src/app/specs/spec-audit.job.js'
 import type { JsonObject } from '../../../src/domain/json.js'
-import { DIALECTS, openMigratedDatabase, unavailable } from '../../support/databases.js'
-import { removeDir, tempDir } from '../../support/git-repos.js'
+import { DIALECTS, unavailable } from '../../support/databases.js'
+import { migratedDatabasePerSuite, tempDirsPerTest } from '../../support/suite-resources.js'
 import { jobRun, makeJobDeps } from '../../support/protocol-jobs.js'
 import { readState, seedPlanningRun, setTemplateConfig } from './protocol-fixture.js'
 
 describe.each(DIALECTS)('spec_audit_job on %s', (dialect) => {
-  let db: { handle: DatabaseHandle; close(): Promise<void> }
+  const db = migratedDatabasePerSuite(dialect)
   let root: string
-  beforeAll(async () => {
-    if (!unavailable(dialect)) db = await openMigratedDatabase(dialect)
-  })
-  afterAll(async () => db?.close())
-  afterEach(() => root && removeDir(root))
+  const tempRoot = tempDirsPerTest()
 
   it.skipIf(unavailable(dialect))('flags an invalid spec and backfills a missing one', async () => {
-    root = tempDir('tgz-audit-')
+    root = tempRoot('tgz-audit-')
     const deps = makeJobDeps(db.handle, root)
     const { project, run } = await seedPlanningRun(db.handle, root, '0001-audit')
     await createPlanProtocolHandler(deps)({ protocol_run_id: run.id, job_id: 'p' }, jobRun())

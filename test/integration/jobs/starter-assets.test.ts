@@ -2,44 +2,36 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import type { DatabaseHandle } from '../../../src/adapters/storage/database.js'
+import { describe, expect, it } from 'vitest'
 import { createUnitOfWork } from '../../../src/adapters/storage/unit-of-work.js'
 import { createProjectSetupHandler } from '../../../src/app/protocol/setup/project-setup.job.js'
 import { STARTER_ASSETS } from '../../../src/app/protocol/setup/starter-assets.js'
 import { createContainedFiles } from '../../../src/adapters/files/contained-files.adapter.js'
 import { packageAssets } from '../../support/package-assets.js'
-import { DIALECTS, openMigratedDatabase, unavailable } from '../../support/databases.js'
-import { git, makeLocalRepo, removeDir, tempDir } from '../../support/git-repos.js'
+import { DIALECTS, unavailable } from '../../support/databases.js'
+import { migratedDatabasePerSuite, tempDirsPerTest } from '../../support/suite-resources.js'
+import { git, makeLocalRepo } from '../../support/git-repos.js'
+import { seedProject } from '../../support/fixtures.js'
 import { jobRun, makeJobDeps } from '../../support/protocol-jobs.js'
 
 const INSTALL_ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 const TARGETS = STARTER_ASSETS.map(([target]) => target)
 
 describe.each(DIALECTS)('onboarding starter assets on %s', (dialect) => {
-  let db: { handle: DatabaseHandle; close(): Promise<void> }
+  const db = migratedDatabasePerSuite(dialect)
   let root: string
-  beforeAll(async () => {
-    if (!unavailable(dialect)) db = await openMigratedDatabase(dialect)
-  })
-  afterAll(async () => db?.close())
-  afterEach(() => root && removeDir(root))
+  const tempRoot = tempDirsPerTest()
 
   /** A project on a fresh repo; `setup()` runs one onboarding (a new setup run each time). */
   const seed = async (writeAssets: boolean) => {
-    root = tempDir('tgz-assets-')
+    root = tempRoot('tgz-assets-')
     const repo = makeLocalRepo(join(root, 'repo'))
     const uow = createUnitOfWork(db.handle.db)
     const project = await uow.run((tx) =>
-      tx.projects.create({
+      seedProject(tx, {
         name: `assets-${Math.random().toString(16).slice(2)}`,
         gitUrl: repo,
-        baseBranch: 'main',
         localPath: repo,
-        ciProvider: null,
-        defaultModels: null,
-        secrets: null,
-        apiTokenHash: null,
       }),
     )
     let runs = 0
@@ -127,13 +119,13 @@ describe.each(DIALECTS)('onboarding starter assets on %s', (dialect) => {
 
 describe('starter CI stages', () => {
   let dir: string
-  afterEach(() => dir && removeDir(dir))
+  const tempDirs = tempDirsPerTest()
 
   const stage = (name: string) =>
     spawnSync('sh', [join(dir, 'scripts', 'ci', `${name}.sh`)], { cwd: dir, encoding: 'utf8' })
 
   it("run the project's own commands and fail when they fail", async () => {
-    dir = tempDir('tgz-stages-')
+    dir = tempDirs('tgz-stages-')
     const { writeStarterAssets } = await import('../../../src/app/protocol/setup/starter-assets.js')
     writeStarterAssets({ assets: packageAssets, files: createContainedFiles() }, dir)
     // Nothing to run: each stage says so and passes.
