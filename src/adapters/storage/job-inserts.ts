@@ -80,7 +80,8 @@ interface QueuedRow extends Pick<
   readonly step_run_id: number | null
 }
 
-const queuedRow = (job: NewJob): QueuedRow => {
+/** The row a new job is stored as (queued, no attempts yet); shared with the single-row insert. */
+export const queuedRow = (job: NewJob): QueuedRow => {
   const now = nowIso()
   return {
     id: job.id,

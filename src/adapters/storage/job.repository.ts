@@ -1,8 +1,9 @@
 import { sql, type Kysely } from 'kysely'
 import type { JobRepository } from '../../app/ports.js'
 import { DEFAULT_QUEUE, JOB_STAT_KEYS, type JobStatKey } from '../../domain/job.js'
-import { encodeJson, nowIso } from './columns.js'
+import { nowIso } from './columns.js'
 import { createJobAttemptMethods } from './job-attempt.repository.js'
+import { queuedRow } from './job-inserts.js'
 import { toJob } from './job.table.js'
 import type { Database } from './schema.js'
 
@@ -10,25 +11,7 @@ export const createJobRepository = (db: Kysely<Database>): JobRepository => ({
   ...createJobAttemptMethods(db),
 
   async add(job) {
-    const now = nowIso()
-    const row = await db
-      .insertInto('jobs')
-      .values({
-        id: job.id,
-        job_type: job.type,
-        payload: encodeJson(job.payload) ?? '{}',
-        status: 'queued',
-        queue: job.queue ?? DEFAULT_QUEUE,
-        attempts: 0,
-        max_attempts: job.maxAttempts,
-        next_run_at: job.nextRunAt ?? now,
-        created_at: now,
-        project_id: job.projectId,
-        protocol_run_id: job.protocolRunId,
-        step_run_id: job.stepRunId,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow()
+    const row = await db.insertInto('jobs').values(queuedRow(job)).returningAll().executeTakeFirstOrThrow()
     return toJob(row)
   },
 
