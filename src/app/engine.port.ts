@@ -37,7 +37,21 @@ export interface EngineRequest {
   readonly outputSchemaPath?: string
   /** Scratch directory for the engine's own files (last message, result); created if missing. */
   readonly scratchDir: string
+  /**
+   * Keep the agent's conversation so a later attempt can pick it up: start one (the id is a
+   * proposal; a CLI that names its own reports that one) or resume one. Absent: nothing is kept.
+   * Engines whose CLI cannot resume (`resumesSessions: false`) ignore it.
+   */
+  readonly session?: AgentSessionRequest
+  /**
+   * Told the session's id as soon as it is known, before the agent finishes (a worker may die):
+   * awaited before the spawn when the CLI takes the proposed id, else when the agent announces it.
+   */
+  readonly onSessionId?: (id: string) => Promise<void> | void
 }
+
+export type AgentSessionRequest =
+  { readonly kind: 'start'; readonly id: string } | { readonly kind: 'resume'; readonly id: string }
 
 export interface TokenUsage {
   readonly prompt: number
@@ -58,6 +72,8 @@ export interface EngineResult {
   /** The last lines of stderr, for failure messages. */
   readonly stderrTail: string
   readonly durationMs: number
+  /** A resume was asked for and the CLI said it knows no such session (the call did nothing). */
+  readonly sessionMissing?: boolean
 }
 
 /**
@@ -72,6 +88,8 @@ export interface AgentEngine {
   readonly binary: string
   /** Model used when nothing in the precedence chain names one; null lets the CLI decide. */
   readonly defaultModel: string | null
+  /** Whether its CLI can resume an earlier conversation by id (`session` in a request). */
+  readonly resumesSessions: boolean
   /** Whether the binary can be found now (a PATH lookup; runs nothing). */
   isAvailable(): Promise<boolean>
   run(request: EngineRequest): Promise<EngineResult>

@@ -67,6 +67,43 @@ const expectFlagsDocumented = (argv: readonly string[], helpText: string): void 
   }
 }
 
+const SESSION = '0b9c3a4e-5d6f-4a1b-9c8d-7e6f5a4b3c2d'
+
+describe('agent session arguments', () => {
+  const files = { lastMessage: '/tmp/m', result: '/tmp/r', usage: '/tmp/u' }
+  it('claude keeps nothing by default, names a new session, or resumes one', () => {
+    expect(claudeArgs(request('read-only'))).toContain('--no-session-persistence')
+    const started = claudeArgs({ ...request('workspace-write'), session: { kind: 'start', id: SESSION } })
+    expect(started).not.toContain('--no-session-persistence')
+    expect(started[started.indexOf('--session-id') + 1]).toBe(SESSION)
+    const resumed = claudeArgs({ ...request('workspace-write'), session: { kind: 'resume', id: SESSION } })
+    expect(resumed[resumed.indexOf('--resume') + 1]).toBe(SESSION)
+  })
+
+  it('codex is ephemeral without a session, persists a kept one, and resumes by id', () => {
+    expect(codexArgs(request('read-only'), files)).toContain('--ephemeral')
+    const kept = codexArgs({ ...request('workspace-write'), session: { kind: 'start', id: SESSION } }, files)
+    expect(kept).not.toContain('--ephemeral')
+    const resumed = codexArgs(
+      { ...request('workspace-write'), session: { kind: 'resume', id: SESSION } },
+      files,
+    )
+    expect(resumed).toContain('sandbox_mode="workspace-write"')
+    expect(resumed).not.toContain('--cd')
+  })
+
+  it('refuses a session id that is not a UUID before it reaches argv', () => {
+    for (const id of ['--dangerously-bypass-approvals-and-sandbox', '../x', `${SESSION} -c x=1`]) {
+      expect(() => claudeArgs({ ...request('read-only'), session: { kind: 'resume', id } })).toThrow(
+        /not a UUID/,
+      )
+      expect(() => codexArgs({ ...request('read-only'), session: { kind: 'resume', id } }, files)).toThrow(
+        /not a UUID/,
+      )
+    }
+  })
+})
+
 const SANDBOXES: SandboxMode[] = ['read-only', 'workspace-write', 'danger-full-access']
 
 describe.skipIf(!INSTALLED)('engine argv against the real CLIs', () => {
@@ -89,6 +126,31 @@ describe.skipIf(!INSTALLED)('engine argv against the real CLIs', () => {
       expect(text).toContain(`"${mode}"`)
     }
     expect(text).toContain('"stream-json"')
+  })
+
+  it('codex exec resume: every flag of a resumed execution appears in `codex exec resume --help`', () => {
+    const text = help('codex', 'exec', 'resume')
+    const argv = codexArgs(
+      { ...request('workspace-write'), session: { kind: 'resume', id: SESSION } },
+      { lastMessage: '/tmp/m', result: '/tmp/r', usage: '/tmp/u' },
+    )
+    expect(argv.slice(0, 2)).toEqual(['exec', 'resume'])
+    expect(argv.slice(-2)).toEqual([SESSION, '-'])
+    expectFlagsDocumented(argv, text)
+    expect(text).toMatch(/\[SESSION_ID\] \[PROMPT\]/)
+    expect(text).toMatch(/If `-` is used, read from stdin/)
+    expect(help('codex', 'exec')).toMatch(/--ephemeral/)
+  })
+
+  it('claude -p: the session flags of a kept and a resumed execution appear in `claude --help`', () => {
+    const text = help('claude')
+    for (const kind of ['start', 'resume'] as const)
+      expectFlagsDocumented(
+        claudeArgs({ ...request('workspace-write'), session: { kind, id: SESSION } }),
+        text,
+      )
+    expect(text).toMatch(/--session-id <uuid>/)
+    expect(text).toMatch(/-r, --resume \[value\]/)
   })
 
   it('opencode run: every flag appears in `opencode run --help`', () => {

@@ -7,8 +7,10 @@ import {
   jsonEvents,
   num,
   record,
+  sessionIdArg,
   type CliAdapter,
   type CliEngineOptions,
+  type CliSessions,
   type Interpretation,
 } from './cli-engine.js'
 
@@ -29,9 +31,10 @@ const PERMISSION_MODE: Record<SandboxMode, string> = {
 }
 
 /**
- * `claude -p --output-format stream-json --verbose [--model M] --permission-mode MODE
- *  --no-session-persistence [--json-schema SCHEMA]` in the worktree, prompt on stdin. The final
- * `result` event carries the answer, usage and cost.
+ * `claude -p --output-format stream-json --verbose [--model M] --permission-mode MODE SESSION
+ *  [--json-schema SCHEMA]` in the worktree, prompt on stdin. SESSION is `--session-id ID` (a kept
+ * conversation we name), `--resume ID`, or `--no-session-persistence`. The final `result` event
+ * carries the answer, usage and cost.
  */
 export const claudeArgs = (request: EngineRequest): string[] => [
   '-p',
@@ -41,9 +44,27 @@ export const claudeArgs = (request: EngineRequest): string[] => [
   ...(request.model ? ['--model', request.model] : []),
   '--permission-mode',
   PERMISSION_MODE[request.sandbox],
-  '--no-session-persistence',
+  ...sessionArgs(request),
   ...(request.outputSchemaPath ? ['--json-schema', readFileSync(request.outputSchemaPath, 'utf8')] : []),
 ]
+
+const sessionArgs = ({ session }: EngineRequest): string[] => {
+  if (!session) return ['--no-session-persistence']
+  const id = sessionIdArg(session.id)
+  return session.kind === 'resume' ? ['--resume', id] : ['--session-id', id]
+}
+
+/** Claude announces its session in every stream-json event; the `system` init event comes first. */
+const claudeSessions: CliSessions = {
+  idIn: (line) => {
+    const event = jsonEvents([line])[0]
+    return typeof event?.session_id === 'string' ? event.session_id : undefined
+  },
+  takesProposedId: true,
+  isMissing: (outcome) =>
+    outcome.exitCode !== 0 &&
+    /No conversation found with session ID/.test(`${outcome.stderrTail}\n${outcome.stdoutLines.join('\n')}`),
+}
 
 const interpretClaude = (outcome: AgentProcessOutcome): Interpretation => {
   const result = jsonEvents(outcome.stdoutLines).findLast((event) => event.type === 'result')
@@ -70,6 +91,7 @@ export const claudeAdapter = (binary = 'claude', defaultModel: string | null = n
   passEnv: CLAUDE_ENV,
   invocation: (request) => ({ args: claudeArgs(request) }),
   interpret: interpretClaude,
+  sessions: claudeSessions,
 })
 
 export const createClaudeEngine = (

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
+import { isAgentSessionId } from '../../domain/agent-session.js'
 import type { JsonValue } from '../../domain/json.js'
 import { modelNameProblem, refuseModelIssue } from '../../domain/model-name.js'
 import type { AgentEngine, EngineRequest, EngineResult, TokenUsage } from '../../app/engine.port.js'
@@ -38,6 +39,18 @@ export interface CliAdapter {
   readonly passEnv: readonly string[]
   invocation(request: EngineRequest, files: ScratchFiles): CliInvocation
   interpret(outcome: AgentProcessOutcome, files: ScratchFiles): Interpretation
+  /** Present when the CLI can keep and resume conversations (see CliSessions). */
+  readonly sessions?: CliSessions
+}
+
+/** How a CLI names its conversation and says it has none by an id. */
+export interface CliSessions {
+  /** The session id a stdout line announces, if it does. */
+  idIn(line: string): string | undefined
+  /** Whether a finished process's output says the session asked to resume does not exist. */
+  isMissing(outcome: AgentProcessOutcome): boolean
+  /** The CLI takes the id we propose for a new session, so it is known before the process starts. */
+  readonly takesProposedId: boolean
 }
 
 export interface CliEngineOptions {
@@ -56,6 +69,7 @@ export const createCliEngine = (adapter: CliAdapter, options: CliEngineOptions =
     displayName: adapter.displayName,
     binary: adapter.binary,
     defaultModel: adapter.defaultModel,
+    resumesSessions: adapter.sessions !== undefined,
     async isAvailable() {
       try {
         findExecutable(adapter.binary, parentEnv.PATH ?? '', process.cwd())
@@ -67,6 +81,8 @@ export const createCliEngine = (adapter: CliAdapter, options: CliEngineOptions =
     async run(request) {
       refuseOptionLikeModel(request.model)
       const files = scratchFiles(request, adapter.id)
+      if (request.session?.kind === 'start' && adapter.sessions?.takesProposedId)
+        await request.onSessionId?.(request.session.id)
       try {
         const invocation = adapter.invocation(request, files)
         const env = buildChildEnv(
@@ -84,14 +100,37 @@ export const createCliEngine = (adapter: CliAdapter, options: CliEngineOptions =
           ...(request.stallMs !== undefined ? { stallMs: request.stallMs } : {}),
           signal: request.signal,
           logPath: request.logPath,
-          onLine: request.onLine,
+          onLine: sessionWatch(adapter, request),
           killGraceMs: options.killGraceMs,
         })
-        return toResult(outcome, adapter.interpret(outcome, files))
+        const missing = request.session?.kind === 'resume' && adapter.sessions?.isMissing(outcome) === true
+        return {
+          ...toResult(outcome, adapter.interpret(outcome, files)),
+          ...(missing ? { sessionMissing: true } : {}),
+        }
       } finally {
         for (const path of Object.values(files)) rmSync(path, { force: true })
       }
     },
+  }
+}
+
+/**
+ * The request's line sink, also reporting the session id the first time a line announces one.
+ * Only for requests that keep a session: a planning or QA call's id is of no use to anyone.
+ */
+const sessionWatch = (adapter: CliAdapter, request: EngineRequest): EngineRequest['onLine'] => {
+  const { sessions } = adapter
+  const report = request.onSessionId
+  if (!sessions || sessions.takesProposedId || !report || !request.session) return request.onLine
+  let reported = false
+  return (stream, line) => {
+    request.onLine?.(stream, line)
+    if (reported || stream !== 'stdout') return
+    const id = sessions.idIn(line)
+    if (id === undefined) return
+    reported = true
+    void report(id)
   }
 }
 
@@ -123,6 +162,15 @@ const scratchFiles = (request: EngineRequest, id: string): ScratchFiles => {
     result: `${stem}.result.json`,
     usage: `${stem}.usage.json`,
   }
+}
+
+/**
+ * A session id as it may stand on a command line: a UUID, nothing else. Ids come back from agents'
+ * output and the database, so anything else is refused before it reaches argv.
+ */
+export const sessionIdArg = (id: string): string => {
+  if (isAgentSessionId(id)) return id
+  throw new Error(`Refusing a session id that is not a UUID: ${JSON.stringify(String(id).slice(0, 80))}`)
 }
 
 /** The file's text, or undefined when the CLI did not write it. */
