@@ -5,7 +5,12 @@ import type { ProtocolRun } from '../../../domain/protocol-run.js'
 import type { ProtocolSpec, StepSpec } from '../../../domain/spec.js'
 import type { StepRun } from '../../../domain/step-run.js'
 import { decideBudget, estimateTokens } from '../../../domain/tokens.js'
-import { defaultSandbox, type EnginePhase, type EngineResult } from '../../engine.port.js'
+import {
+  defaultSandbox,
+  type AgentSessionRequest,
+  type EnginePhase,
+  type EngineResult,
+} from '../../engine.port.js'
 import { isStall, recordStall } from './engine-stall.js'
 import { engineFailure, type EngineFailure } from './engine-failure.js'
 import type { ProtocolJobDeps } from '../protocol-job-deps.js'
@@ -27,6 +32,14 @@ export interface EngineCallInput {
   readonly label: string
   /** Model phase when it is not the engine phase's own (decomposition runs as `plan`). */
   readonly modelPhase?: ModelPhase
+  /**
+   * The execute job whose agent conversation is kept and resumed across its attempts
+   * (agent-session-call.ts); planning and QA keep none.
+   */
+  readonly sessionJobId?: string
+  /** Set by agent-session-call.ts for the engine request. */
+  readonly session?: AgentSessionRequest
+  readonly onSessionId?: (id: string) => Promise<void> | void
   /** Set by the fallback chain (engine-chain-call.ts): this entry's engine and model, and the time left. */
   readonly chainEntry?: {
     readonly engineId: string
@@ -88,6 +101,8 @@ export const callEngine = async (
       logPath: input.logPath,
       scratchDir: join(deps.paths.logsDir, 'scratch', `${input.run.id}`, scratchName(input)),
       ...(input.outputSchemaPath ? { outputSchemaPath: input.outputSchemaPath } : {}),
+      ...(input.session ? { session: input.session } : {}),
+      ...(input.onSessionId ? { onSessionId: input.onSessionId } : {}),
     })
   } catch (error) {
     if (isStall(error)) await recordStall(deps, { input, use, error })

@@ -4,7 +4,8 @@ import { estimateTokens } from '../../../domain/tokens.js'
 import type { ChangeOrigin } from '../../context.js'
 import { parkStep, usageLimitOf, type EngineChoice, type UsageLimit } from '../../runs/quota-parking.js'
 import type { ProtocolJobDeps } from '../protocol-job-deps.js'
-import { callEngine, chooseEngine, type EngineCallInput, type EngineCallOutcome } from './engine-call.js'
+import { callEngineInSession } from './agent-session-call.js'
+import { chooseEngine, type EngineCallInput, type EngineCallOutcome } from './engine-call.js'
 import type { StepScope } from './step-context.js'
 
 /** Why the chain moved past an entry. */
@@ -88,7 +89,12 @@ export const callEngineChain = async (
       continue
     }
     const run = { ...input.run, tokensUsed: input.run.tokensUsed + spentTokens }
-    const call = await callEngine(deps, { ...input, run, chainEntry: { ...engine, timeoutMs } })
+    const call = await callEngineInSession(
+      deps,
+      context,
+      { ...input, run, chainEntry: { ...engine, timeoutMs } },
+      ctx,
+    )
     if (call.kind === 'failed' && call.failure.eventType === 'engine_unavailable') {
       unavailable = call
       await hop('engine_unavailable', call.failure.metadata)

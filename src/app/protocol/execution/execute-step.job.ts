@@ -63,6 +63,7 @@ export const createExecuteStepHandler =
       logPath,
       signal: job.signal,
       label: `step ${context.step.stepName}`,
+      sessionJobId: job.jobId,
     }
     await parkIfChainLimited(deps, context, stepEngineChain(deps, input), ctx)
     await recordResumedAttempt(deps, context, job, ctx)
