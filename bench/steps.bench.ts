@@ -1,6 +1,7 @@
 // npm run bench:steps — orchestration cost per step (plan → execute → QA → commit) with the
 // bundled demo agent, on SQLite and Postgres, the agent's own process time subtracted.
-import { execFileSync } from 'node:child_process'
+import childProcess, { execFileSync } from 'node:child_process'
+import { syncBuiltinESMExports } from 'node:module'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -15,6 +16,16 @@ import { createLogger } from '../src/logging.js'
 import { PG_URL } from './load.js'
 
 const AGENT = fileURLToPath(new URL('../fixtures/agents/demo-agent.mjs', import.meta.url))
+/** git processes the server started, counted where they are spawned (git.runner's execFile). */
+const gitProcesses = { count: 0 }
+const originalExecFile = childProcess.execFile
+childProcess.execFile = ((file: string, ...rest: unknown[]) => {
+  if (file === 'git') gitProcesses.count++
+  return (originalExecFile as (...a: unknown[]) => unknown)(file, ...rest)
+}) as typeof childProcess.execFile
+// The ESM bindings of node:child_process follow the patched CommonJS export from here on.
+syncBuiltinESMExports()
+
 /** Runs per dialect; the demo agent plans three steps each. */
 const RUNS = Number(process.env.BENCH_RUNS ?? 10)
 /** Steps measured before these are left out (module loading, first statements, first git calls). */
@@ -26,6 +37,8 @@ interface Span {
   readonly agentMs: number
   /** Of the orchestration, the time spent in git commands (worktree, commit, status). */
   readonly gitMs: number
+  /** git processes started during the span. */
+  readonly gitProcesses: number
 }
 
 /**
@@ -195,6 +208,7 @@ const benchDialect = async (dialect: 'sqlite' | 'postgres'): Promise<void> => {
         const done = settled(key)
         const agentBefore = agentTime.ms
         const gitBefore = gitTime.ms
+        const processesBefore = gitProcesses.count
         const started = performance.now()
         await request()
         await done
@@ -202,6 +216,7 @@ const benchDialect = async (dialect: 'sqlite' | 'postgres'): Promise<void> => {
           wallMs: performance.now() - started,
           agentMs: agentTime.ms - agentBefore,
           gitMs: gitTime.ms - gitBefore,
+          gitProcesses: gitProcesses.count - processesBefore,
         }
       }
       const plan = await span('plan_protocol_job', () => call('POST', `/protocols/${run.id}/actions/start`))
@@ -230,9 +245,9 @@ const benchDialect = async (dialect: 'sqlite' | 'postgres'): Promise<void> => {
 const fmt = (n: number) => n.toFixed(0).padStart(5)
 
 const report = (dialect: string, plans: Span[], steps: Span[], handlerTimes: Map<string, number[]>): void => {
-  const line = (label: string, values: number[]) =>
+  const line = (label: string, values: number[], unit = 'ms') =>
     console.log(
-      `  ${label.padEnd(46)} p50 ${fmt(percentile(values, 50))} ms  p99 ${fmt(percentile(values, 99))} ms`,
+      `  ${label.padEnd(46)} p50 ${fmt(percentile(values, 50))} ${unit}  p99 ${fmt(percentile(values, 99))} ${unit}`,
     )
   const perStep = plans.length / steps.length
   const planShare = plans.map((p) => (p.wallMs - p.agentMs) * perStep)
@@ -252,6 +267,11 @@ const report = (dialect: string, plans: Span[], steps: Span[], handlerTimes: Map
   line(
     '    of which git commands',
     steps.map((s) => s.gitMs),
+  )
+  line(
+    '      git processes per step',
+    steps.map((s) => s.gitProcesses),
+    '  ',
   )
   line(
     '    other (wall − agent − git)',
