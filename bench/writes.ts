@@ -48,12 +48,16 @@ request = function()
 end
 `
 
-/** `run_next_step` over the runs in turn: each call takes the run's next pending step. */
+/**
+ * `run_next_step` over the runs in turn from the last one down: each call takes the run's next
+ * pending step. The step runs above took the first runs' steps, and a run executes one step at a
+ * time (409 ORC_RUN_BUSY), so this starts from the other end.
+ */
 const runNextStepScript = (runs: number): string => `${JSON_POST}
 local k = 0
 request = function()
   k = k + 1
-  return wrk.format(nil, "/protocols/" .. ((k - 1) % ${runs} + 1) .. "/actions/run_next_step")
+  return wrk.format(nil, "/protocols/" .. (${runs} - (k - 1) % ${runs}) .. "/actions/run_next_step")
 end
 `
 
