@@ -15,6 +15,7 @@ import { loadConfig } from '../src/config.js'
 import { createLogger } from '../src/logging.js'
 import { startServer } from '../src/composition/index.js'
 import { BENCH_API_TOKEN, BENCH_PROJECT_TOKEN, seed } from './seed.js'
+import { addPendingSteps } from './writes.js'
 
 const ONLY = process.env.PROFILE_ONLY
 const REQUESTS = Number(process.env.PROFILE_REQUESTS ?? 3000)
@@ -23,6 +24,7 @@ const path = join(dir, 'profile.sqlite')
 const handle = openDatabase({ dialect: 'sqlite', path })
 await migrateToLatest(handle)
 await seed(handle.db, 'sqlite', { projects: 100, runsPerProject: 10, events: 100_000 })
+await addPendingSteps(handle)
 await handle.close()
 
 const env = {
@@ -81,6 +83,17 @@ try {
     method: 'POST',
     url: '/protocols/500/steps',
     payload: { step_index: 0, step_name: `s-${i}`, step_type: 'work' },
+  }))
+  // Step 0 of runs 1.., then run_next_step from the last run down (step 1 of those runs is free).
+  await time('POST /steps/{id}/actions/run', (i) => ({
+    method: 'POST',
+    url: `/steps/${i + 1}/actions/run`,
+    payload: {},
+  }))
+  await time('POST /protocols/{id}/actions/run_next_step', (i) => ({
+    method: 'POST',
+    url: `/protocols/${1000 - i}/actions/run_next_step`,
+    payload: {},
   }))
   // Token-protected runs 91..100 of each hundred, paused then resumed in turn.
   await time('POST /protocols/{id}/actions/pause|resume', (i) => ({

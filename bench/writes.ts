@@ -71,11 +71,6 @@ export const writeEndpoints = (
     load: { method: 'POST', stepBodies: true },
   },
   {
-    label: 'POST /protocols/{id}/actions/pause|resume',
-    path: '/',
-    load: { wrkScript: tempFile('pause-resume.lua', pauseResumeScript(Math.min(1000, runs / 10))) },
-  },
-  {
     label: 'POST /steps/{id}/actions/run',
     path: '/',
     load: { wrkScript: tempFile('step-run.lua', stepRunScript) },
@@ -84,5 +79,11 @@ export const writeEndpoints = (
     label: 'POST /protocols/{id}/actions/run_next_step',
     path: '/',
     load: { wrkScript: tempFile('run-next-step.lua', runNextStepScript(runs)) },
+  },
+  // Last: a run it leaves paused refuses the step actions above.
+  {
+    label: 'POST /protocols/{id}/actions/pause|resume',
+    path: '/',
+    load: { wrkScript: tempFile('pause-resume.lua', pauseResumeScript(Math.min(1000, runs / 10))) },
   },
 ]
