@@ -2,6 +2,7 @@
 import type { DatabaseTarget } from '../src/config.js'
 import { cleanUp, createDatabase, hasWrk, measureLoad, startApi, startBare, type Load } from './load.js'
 import type { SeedSize } from './seed.js'
+import { addPendingSteps, writeEndpoints } from './writes.js'
 
 const LARGE: SeedSize = { projects: 1000, runsPerProject: 10, events: 1_000_000 }
 // Same events per run (100) as LARGE, so the per-run listing returns as many rows in both.
@@ -36,8 +37,34 @@ const listings = async (url: string): Promise<Result[]> => [
   await measureAgainstBare('GET /events?limit=50', `${url}/events?limit=50`),
 ]
 
+/** `BENCH_ONLY=writes`: only the write endpoints (on the same seeded database), for quick rounds. */
+const WRITES_ONLY = process.env.BENCH_ONLY === 'writes'
+
+/**
+ * The write endpoints against a server that runs no jobs (`serve --no-jobs`, as deployed with
+ * separate workers): the enqueued executions would otherwise run in the measured process, and the
+ * figure is the endpoint's.
+ */
+const writes = async (target: DatabaseTarget, port: number, dialect: string): Promise<void> => {
+  const api = await startApi(target, port, {}, ['--no-jobs'])
+  try {
+    // /health's database check is reused for 1 s; /health/live checks nothing: the gap is the check.
+    const results: Result[] = [
+      await measureAgainstBare('GET /health', `${api.url}/health`),
+      await measureAgainstBare('GET /health/live', `${api.url}/health/live`),
+    ]
+    for (const endpoint of writeEndpoints(LARGE.projects * LARGE.runsPerProject))
+      results.push(await measureAgainstBare(endpoint.label, `${api.url}${endpoint.path}`, endpoint.load))
+    print(`${dialect}, write endpoints (serve --no-jobs)`, results)
+  } finally {
+    api.stop()
+  }
+}
+
 const benchDialect = async (dialect: 'sqlite' | 'postgres', port: number): Promise<DatabaseTarget> => {
-  const target = await createDatabase(dialect, LARGE)
+  const target = await createDatabase(dialect, LARGE, addPendingSteps)
+  await writes(target, port + 200, dialect)
+  if (WRITES_ONLY) return target
   const api = await startApi(target, port)
   try {
     print(`${dialect}, ${LARGE.events.toLocaleString()} events`, [
@@ -130,17 +157,20 @@ const print = (title: string, results: Result[]): void => {
   }
 }
 
-const bareServer = await startBare(18100)
+/** `BENCH_PORT_BASE` (default 18100): the ports used are base … base + 330, apart from another bench's. */
+const PORT_BASE = Number(process.env.BENCH_PORT_BASE ?? 18100)
+const bareServer = await startBare(PORT_BASE)
 const BARE_URL = bareServer.url
 console.log(`load generator: ${hasWrk ? 'wrk' : 'autocannon (install wrk for a client that costs less CPU)'}`)
 const dialects = (process.env.BENCH_DIALECTS ?? 'sqlite,postgres').split(',') as Array<'sqlite' | 'postgres'>
 try {
   for (const [i, dialect] of dialects.entries()) {
-    const large = await benchDialect(dialect, 18110 + i * 10)
+    const large = await benchDialect(dialect, PORT_BASE + 10 + i * 10)
+    if (WRITES_ONLY) continue
     console.log(
       `\nEvent listing vs table size (${dialect}; medians of ${SCALING_ROUNDS} alternating rounds, req/s):`,
     )
-    await eventsScaling(dialect, large, 18115 + i * 10)
+    await eventsScaling(dialect, large, PORT_BASE + 15 + i * 10)
   }
 } finally {
   bareServer.stop()

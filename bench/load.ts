@@ -188,10 +188,15 @@ export const envFor = (target: DatabaseTarget): Record<string, string> =>
     ? { TASKSGODZILLA_DB_PATH: target.path }
     : { TASKSGODZILLA_DB_URL: target.url, TASKSGODZILLA_DB_POOL_SIZE: '10' }
 
-/** `serve` as its own process, as deployed (log level warn, API token set). */
-export const startApi = (target: DatabaseTarget, port: number, extraEnv: Record<string, string> = {}) =>
+/** `serve` as its own process, as deployed (log level warn, API token set); `args` adds options (`--no-jobs`). */
+export const startApi = (
+  target: DatabaseTarget,
+  port: number,
+  extraEnv: Record<string, string> = {},
+  args: readonly string[] = [],
+) =>
   startProcess(
-    ['src/faces/cli/main.ts', 'serve', '--port', String(port)],
+    ['src/faces/cli/main.ts', 'serve', '--port', String(port), ...args],
     {
       ...envFor(target),
       TASKSGODZILLA_LOG_LEVEL: 'warn',

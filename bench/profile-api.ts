@@ -15,6 +15,7 @@ import { loadConfig } from '../src/config.js'
 import { createLogger } from '../src/logging.js'
 import { startServer } from '../src/composition/index.js'
 import { BENCH_API_TOKEN, BENCH_PROJECT_TOKEN, seed } from './seed.js'
+import { addPendingSteps } from './writes.js'
 
 const ONLY = process.env.PROFILE_ONLY
 const REQUESTS = Number(process.env.PROFILE_REQUESTS ?? 3000)
@@ -23,6 +24,7 @@ const path = join(dir, 'profile.sqlite')
 const handle = openDatabase({ dialect: 'sqlite', path })
 await migrateToLatest(handle)
 await seed(handle.db, 'sqlite', { projects: 100, runsPerProject: 10, events: 100_000 })
+await addPendingSteps(handle)
 await handle.close()
 
 const env = {
@@ -40,14 +42,20 @@ const headers = { authorization: `Bearer ${BENCH_API_TOKEN}`, 'x-project-token':
 const bare = Fastify({ logger: false })
 bare.get('/bare', async () => ({ status: 'ok' }))
 
-const time = async (label: string, url: string, server = running.server): Promise<void> => {
+/** A request to send: a GET of `url`, or the i-th of a series of writes. */
+type Request = string | ((i: number) => { method: 'POST'; url: string; payload: object })
+
+const time = async (label: string, request: Request, server = running.server): Promise<void> => {
   if (ONLY !== undefined && !label.includes(ONLY)) return
-  const first = await server.inject({ url, headers })
+  let n = 0
+  const send = () =>
+    server.inject(typeof request === 'string' ? { url: request, headers } : { ...request(n++), headers })
+  const first = await send()
   if (first.statusCode !== 200) throw new Error(`${label}: ${first.statusCode} ${first.body}`)
-  for (let i = 0; i < 200; i++) await server.inject({ url, headers })
+  for (let i = 0; i < 200; i++) await send()
   const started = process.hrtime.bigint()
   const cpu = process.cpuUsage()
-  for (let i = 0; i < REQUESTS; i++) await server.inject({ url, headers })
+  for (let i = 0; i < REQUESTS; i++) await send()
   const { user, system } = process.cpuUsage(cpu)
   const wall = Number(process.hrtime.bigint() - started) / 1000 / REQUESTS
   // CPU time (this process's threads, GC included) moves less than wall time on a shared machine.
@@ -71,6 +79,28 @@ try {
   await time('GET /protocols/{id}/events?limit=100', '/protocols/500/events?limit=100')
   await time('GET /events?limit=50', '/events?limit=50')
   await time('GET /projects/{id}', '/projects/50')
+  await time('POST /protocols/{id}/steps', (i) => ({
+    method: 'POST',
+    url: '/protocols/500/steps',
+    payload: { step_index: 0, step_name: `s-${i}`, step_type: 'work' },
+  }))
+  // Step 0 of runs 1.., then run_next_step from the last run down (step 1 of those runs is free).
+  await time('POST /steps/{id}/actions/run', (i) => ({
+    method: 'POST',
+    url: `/steps/${i + 1}/actions/run`,
+    payload: {},
+  }))
+  await time('POST /protocols/{id}/actions/run_next_step', (i) => ({
+    method: 'POST',
+    url: `/protocols/${1000 - i}/actions/run_next_step`,
+    payload: {},
+  }))
+  // Token-protected runs 91..100 of each hundred, paused then resumed in turn.
+  await time('POST /protocols/{id}/actions/pause|resume', (i) => ({
+    method: 'POST',
+    url: `/protocols/${Math.floor((i % 100) / 10) * 100 + 91 + (i % 10)}/actions/${Math.floor(i / 100) % 2 === 0 ? 'pause' : 'resume'}`,
+    payload: {},
+  }))
   if (session) {
     const { profile } = await session.post('Profiler.stop')
     writeFileSync(process.env.PROFILE_OUT!, JSON.stringify(profile))

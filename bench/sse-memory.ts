@@ -1,12 +1,15 @@
-// tsx bench/sse-memory.ts — RSS of `serve` (SQLite, 1M events) before and after N open SSE streams.
+// tsx bench/sse-memory.ts — RSS of `serve` (SQLite, 1M events) before and after N open SSE streams,
+// then one stream past TASKSGODZILLA_MAX_STREAMS, which must be refused.
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import http from 'node:http'
 import { cleanUp, createDatabase, envFor } from './load.js'
 import { BENCH_API_TOKEN, BENCH_PROJECT_TOKEN } from './seed.js'
 
-const STREAMS = (process.env.BENCH_STREAMS ?? '1000,5000,9000').split(',').map(Number)
-const PORT = 18400
+const STREAMS = (process.env.BENCH_STREAMS ?? '1000,5000,10000').split(',').map(Number)
+/** The server's cap: the last count of STREAMS, so the next stream meets it. */
+const CAP = STREAMS.at(-1)!
+const PORT = Number(process.env.BENCH_PORT ?? 18400)
 /** A batch of new streams that takes longer has stalled: the run stops and says how many were open. */
 const BATCH_TIMEOUT_MS = 30_000
 
@@ -44,10 +47,16 @@ const server = spawn(
       TASKSGODZILLA_LOG_LEVEL: 'warn',
       TASKSGODZILLA_API_TOKEN: BENCH_API_TOKEN,
       TASKSGODZILLA_MAX_STREAMS_PER_TOKEN: '100000',
+      TASKSGODZILLA_MAX_STREAMS: String(CAP),
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   },
 )
+server.once('exit', (code) => {
+  // A port taken by another process, a crash: the figures would be someone else's.
+  console.error(`serve exited (${code}) during the bench`)
+  process.exit(1)
+})
 const open: http.ClientRequest[] = []
 try {
   for (let i = 0; i < 100; i++) {
@@ -82,7 +91,18 @@ try {
       `  ${total} streams: RSS ${rss.toFixed(0)} MB, ${(((rss - base) * 1024) / total).toFixed(1)} kB per stream`,
     )
   }
+  const refusal = await new Promise<string>((resolve) => {
+    http
+      .get({ host: '127.0.0.1', port: PORT, path: '/events/stream', headers, agent }, (res) => {
+        let body = ''
+        res.on('data', (chunk: Buffer) => (body += chunk.toString()))
+        res.on('end', () => resolve(`${res.statusCode} ${body}`))
+      })
+      .on('error', (error) => resolve(`error ${error.message}`))
+  })
+  console.log(`  stream ${CAP + 1} (cap ${CAP}): ${refusal}`)
 } finally {
+  server.removeAllListeners('exit')
   for (const request of open) request.destroy()
   server.kill('SIGTERM')
   await cleanUp()

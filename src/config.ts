@@ -50,6 +50,8 @@ export interface Config {
     readonly metricsPublic: boolean
     /** `TASKSGODZILLA_MAX_STREAMS_PER_TOKEN`: open SSE / log-follow connections one caller may hold. */
     readonly maxStreamsPerToken: number
+    /** `TASKSGODZILLA_MAX_STREAMS`: open SSE / log-follow connections the process holds, all callers together. */
+    readonly maxStreams: number
   }
   /** Limits on repository- and agent-controlled files. */
   readonly files: {
@@ -145,6 +147,11 @@ export interface Config {
 const DEFAULT_PORT = 8010
 const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024
 const DEFAULT_READ_CACHE_MB = 32
+/**
+ * Open streams per process: each costs a socket, a file descriptor and ~10–25 kB of memory
+ * (docs/performance.md, "Memory"), so 10,000 bound them to a few hundred MB.
+ */
+const DEFAULT_MAX_STREAMS = 10_000
 const MIB = 1024 * 1024
 
 /**
@@ -169,6 +176,7 @@ export const loadConfig = (env: Env, cwd: string): Config => {
       allowedHosts: readList(env, 'TASKSGODZILLA_ALLOWED_HOSTS'),
       metricsPublic: readBool(env, 'TASKSGODZILLA_METRICS_PUBLIC', true),
       maxStreamsPerToken: readInt(env, 'TASKSGODZILLA_MAX_STREAMS_PER_TOKEN', { min: 1 }, 16),
+      maxStreams: readInt(env, 'TASKSGODZILLA_MAX_STREAMS', { min: 1 }, DEFAULT_MAX_STREAMS),
     },
     files: {
       containedMaxBytes: readInt(env, 'TASKSGODZILLA_MAX_CONTAINED_FILE_BYTES', { min: 1 }, MIB),

@@ -70,6 +70,7 @@ export const createHttpServer = (runtime: Runtime, listenHost?: string): Promise
     readCacheBytes: config.api.readCacheBytes,
     corsOrigins: config.api.corsOrigins,
     maxStreamsPerToken: config.api.maxStreamsPerToken,
+    maxStreams: config.api.maxStreams,
     bindHost: bindHost(config, listenHost),
     allowedHosts: config.api.allowedHosts,
   })

@@ -1,7 +1,9 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createGitClient } from '../../src/adapters/git/git.client.js'
+import { commonDirFromFiles } from '../../src/adapters/git/worktree.manager.js'
 import { git, makeLocalRepo, makeOriginWithClone, removeDir, tempDir } from '../support/git-repos.js'
 
 const signal = new AbortController().signal
@@ -152,6 +154,55 @@ describe('worktrees, commits and pushes', () => {
     await expect(
       client().ensureWorktree({ repoPath: clone, protocolName: '0009-taken', baseBranch: 'main' }, signal),
     ).rejects.toMatchObject({ code: 'ORC_GIT_FAILED' })
+  })
+
+  it('refuses to reuse a worktree path that is a worktree of another repository', async () => {
+    const other = makeLocalRepo(join(root, 'other', 'repo'))
+    const path = join(root, 'work', 'worktrees', '0010-foreign')
+    git(other, 'worktree', 'add', '-b', '0010-foreign', path)
+    await expect(
+      client().ensureWorktree({ repoPath: clone, protocolName: '0010-foreign', baseBranch: 'main' }, signal),
+    ).rejects.toMatchObject({ code: 'ORC_GIT_FAILED' })
+  })
+
+  it("reads a checkout's and a linked worktree's common git dir from their files as git reports it", async () => {
+    const info = await client().ensureWorktree(
+      { repoPath: clone, protocolName: '0011-files', baseBranch: 'main' },
+      signal,
+    )
+    const gitSays = (dir: string) =>
+      realpathSync(resolve(dir, git(dir, 'rev-parse', '--git-common-dir').trim()))
+    expect(realpathSync(commonDirFromFiles(clone)!)).toBe(gitSays(clone))
+    expect(realpathSync(commonDirFromFiles(info.path)!)).toBe(gitSays(info.path))
+    // Anything but the two layouts git writes is left to git: no .git, a FIFO named .git.
+    const plain = join(root, 'plain-dir')
+    mkdirSync(plain)
+    expect(commonDirFromFiles(plain)).toBeUndefined()
+    const fifo = join(root, 'fifo-dir')
+    mkdirSync(fifo)
+    execFileSync('mkfifo', [join(fifo, '.git')])
+    expect(commonDirFromFiles(fifo)).toBeUndefined()
+  })
+
+  it('makes no commit when a change staged earlier is undone in the work tree, and commits a new file', async () => {
+    const dir = makeLocalRepo(join(root, 'undone', 'repo'))
+    writeFileSync(join(dir, 'README.md'), '# changed\n')
+    git(dir, 'add', 'README.md')
+    writeFileSync(join(dir, 'README.md'), '# local\n')
+    expect(git(dir, 'status', '--porcelain').trim()).toBe('MM README.md')
+    expect(await client().commitAll(dir, 'nothing', signal)).toEqual({ sha: null, leftOut: [] })
+    writeFileSync(join(dir, 'new.txt'), 'new\n')
+    const { sha } = await client().commitAll(dir, 'a new file', signal)
+    expect(sha).toBe(git(dir, 'rev-parse', 'HEAD').trim())
+    expect(git(dir, 'show', '--name-only', '--format=', 'HEAD').trim()).toBe('new.txt')
+  })
+
+  it('has no last commit subject on a branch with no commit yet, nor outside a repository', async () => {
+    const fresh = join(root, 'fresh')
+    mkdirSync(fresh)
+    expect(await client().lastCommitSubject(fresh, signal)).toBeNull()
+    git(fresh, 'init', '--initial-branch=main')
+    expect(await client().lastCommitSubject(fresh, signal)).toBeNull()
   })
 
   it('checks branch names with git check-ref-format', async () => {

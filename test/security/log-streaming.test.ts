@@ -98,3 +98,47 @@ describe.each(DIALECTS)('step logs stream with tail/offset and a per-caller cap 
     },
   )
 })
+
+describe.each(DIALECTS)('a process-wide cap on open streams on %s', (dialect) => {
+  let api: TestApi
+  beforeAll(async () => {
+    if (unavailable(dialect)) return
+    api = await openTestApi(dialect, { TASKSGODZILLA_MAX_STREAMS: '3' })
+  })
+  afterAll(async () => {
+    await api?.close()
+  })
+
+  it.skipIf(unavailable(dialect))(
+    'refuses the stream past the cap with 503 ORC_STREAMS_FULL whoever asks, until one closes',
+    async () => {
+      await api.server.listen({ host: '127.0.0.1', port: 0 })
+      const base = `http://127.0.0.1:${(api.server.server.address() as AddressInfo).port}`
+      const aborts: AbortController[] = []
+      // Each stream from a caller of its own: no per-caller cap is near.
+      const open = async (caller: string) => {
+        const abort = new AbortController()
+        aborts.push(abort)
+        return fetch(`${base}/events/stream`, {
+          signal: abort.signal,
+          headers: { 'x-project-token': caller },
+        })
+      }
+      try {
+        const held = await Promise.all(['a', 'b', 'c'].map(open))
+        expect(held.map((r) => r.status)).toEqual([200, 200, 200])
+        const refused = await open('d')
+        expect(refused.status).toBe(503)
+        expect(await refused.json()).toMatchObject({
+          code: 'ORC_STREAMS_FULL',
+          detail: 'The server holds its maximum of 3 open streams; retry later',
+        })
+        aborts[0]!.abort()
+        await new Promise((resolve) => setTimeout(resolve, 300))
+        expect((await open('d')).status).toBe(200)
+      } finally {
+        for (const abort of aborts) abort.abort()
+      }
+    },
+  )
+})

@@ -6,7 +6,7 @@ import { assertBranchName } from '../../domain/git-refs.js'
 import { parseGitUrl, redactGitUrl } from '../../domain/git-url.js'
 import type { GitClient, RepoSource } from '../../app/git.port.js'
 import { DEFAULT_COMMIT_MAX_FILE_BYTES, stageChanges } from './commit-staging.js'
-import { GIT_CLONE_TIMEOUT_MS, GIT_NETWORK_TIMEOUT_MS } from './git.runner.js'
+import { GIT_CLONE_TIMEOUT_MS, GIT_NETWORK_TIMEOUT_MS, gitOutputIfSucceeds } from './git.runner.js'
 import { guardRemoteHost } from './remote-guard.js'
 import { locateRepo, type RepoPolicy } from './repo.locator.js'
 import { ensureWorktree, findNextProtocolNumber, worktreePathFor, worktreeTools } from './worktree.manager.js'
@@ -44,8 +44,10 @@ export const createGitClient = (policy: GitClientOptions): GitClient => {
     nextProtocolNumber: (repoPath, signal) => findNextProtocolNumber(repoPath, tools(signal)),
     async commitAll(dir, message, signal) {
       const { git, probe } = tools(signal)
-      const leftOut = await stageChanges(dir, git, commitMaxFileBytes)
-      if ((await git(['diff', '--cached', '--name-only'], dir)).trim() === '') return { sha: null, leftOut }
+      const { leftOut, changed, surelyStaged } = await stageChanges(dir, git, commitMaxFileBytes)
+      if (!changed) return { sha: null, leftOut }
+      if (!surelyStaged && (await git(['diff', '--cached', '--name-only'], dir)).trim() === '')
+        return { sha: null, leftOut }
       const identity = await commitIdentity(policy, () => probe(['config', 'user.name'], dir))
       await git([...identity, 'commit', '--no-verify', '-m', message], dir)
       return { sha: (await git(['rev-parse', 'HEAD'], dir)).trim(), leftOut }
@@ -83,9 +85,13 @@ export const createGitClient = (policy: GitClientOptions): GitClient => {
     headSha: async (dir, signal) => (await tools(signal).git(['rev-parse', 'HEAD'], dir)).trim(),
     statusPorcelain: (dir, signal) => tools(signal).git(['status', '--porcelain'], dir),
     async lastCommitSubject(dir, signal) {
-      const { probe, git } = tools(signal)
-      if (!(await probe(['rev-parse', '--verify', '--quiet', 'HEAD'], dir))) return null
-      return (await git(['log', '-1', '--pretty=format:%s'], dir)).trim()
+      // One process: `log` fails where there is no commit yet (or no repository), which reads as none.
+      const subject = await gitOutputIfSucceeds(['log', '-1', '--pretty=format:%s'], {
+        cwd: dir,
+        signal,
+        allowFileProtocol: allowFile,
+      })
+      return subject === undefined ? null : subject.trim()
     },
     hasOrigin: (dir, signal) => tools(signal).probe(['remote', 'get-url', 'origin'], dir),
     async removeWorktree(repoPath, protocolName, signal) {
@@ -142,5 +148,5 @@ const commitIdentity = async (
 ): Promise<readonly string[]> => {
   if (policy.identity)
     return ['-c', `user.name=${policy.identity.name}`, '-c', `user.email=${policy.identity.email}`]
-  return (await repoHasName()) || policy.authorInEnvironment ? [] : FALLBACK_IDENTITY
+  return policy.authorInEnvironment || (await repoHasName()) ? [] : FALLBACK_IDENTITY
 }

@@ -82,6 +82,20 @@ export const gitSucceeds = async (args: readonly string[], options: GitRunOption
   }
 }
 
+/** Like runGit's stdout, but a non-zero exit is an answer (`undefined`), not an error. */
+export const gitOutputIfSucceeds = async (
+  args: readonly string[],
+  options: GitRunOptions,
+): Promise<string | undefined> => {
+  try {
+    return (await runGit(args, options)).stdout
+  } catch (error) {
+    if (options.signal.aborted) throw error
+    if (error instanceof AppError && error.details?.exitCode !== undefined) return undefined
+    throw error
+  }
+}
+
 const gitEnv = (allowFile: boolean): NodeJS.ProcessEnv => {
   const env: NodeJS.ProcessEnv = {}
   for (const [key, value] of Object.entries(process.env)) if (PASSED_ENV.test(key)) env[key] = value

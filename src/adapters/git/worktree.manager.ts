@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, realpathSync } from 'node:fs'
+import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { AppError } from '../../domain/app-error.js'
 import { assertBranchName, nextProtocolNumber, parseProtocolName } from '../../domain/git-refs.js'
@@ -88,13 +88,64 @@ const fetchBranches = async (
 }
 
 const belongsTo = async (path: string, repoPath: string, tools: WorktreeTools): Promise<boolean> => {
+  const fromFiles = [commonDirFromFiles(path), commonDirFromFiles(repoPath)]
+  if (fromFiles[0] !== undefined && fromFiles[1] !== undefined) return samePath(fromFiles[0], fromFiles[1])
   try {
     const common = (await tools.git(['rev-parse', '--git-common-dir'], path)).trim()
     const expected = (await tools.git(['rev-parse', '--git-common-dir'], repoPath)).trim()
-    return realpathSync(resolve(path, common)) === realpathSync(resolve(repoPath, expected))
+    return samePath(resolve(path, common), resolve(repoPath, expected))
   } catch (error) {
     if (error instanceof AppError) return false
     throw error
+  }
+}
+
+const samePath = (a: string, b: string): boolean => {
+  try {
+    return realpathSync(a) === realpathSync(b)
+  } catch {
+    return false
+  }
+}
+
+/** A `.git` file or `commondir` is a line; anything larger is not the layout git writes. */
+const MAX_POINTER_BYTES = 4096
+
+/**
+ * The common git directory of `dir` as git resolves it for the two layouts it writes itself: a
+ * checkout's `.git` folder, or a linked worktree's `.git` file (`gitdir: <dir>`) whose gitdir
+ * holds `commondir`. Undefined for anything else (no `.git` here, a bare or unusual layout), for
+ * `git rev-parse` to answer. Every job that reuses its run's worktree checks it, and two git
+ * processes per check were a fifth of a step's git time. Only regular files are read (the
+ * worktree is the agent's: a FIFO or a link named `.git` falls back to git).
+ */
+export const commonDirFromFiles = (dir: string): string | undefined => {
+  const dotGit = join(dir, '.git')
+  const stats = lstatOrUndefined(dotGit)
+  if (stats?.isDirectory()) return lstatOrUndefined(join(dotGit, 'commondir')) ? undefined : dotGit
+  const pointer = smallFile(dotGit)
+  const gitDir = pointer === undefined ? undefined : /^gitdir: (.+)$/.exec(pointer.trim())?.[1]
+  if (gitDir === undefined) return undefined
+  const absoluteGitDir = resolve(dir, gitDir)
+  const common = smallFile(join(absoluteGitDir, 'commondir'))
+  return common === undefined || common.trim() === '' ? undefined : resolve(absoluteGitDir, common.trim())
+}
+
+const lstatOrUndefined = (path: string) => {
+  try {
+    return lstatSync(path)
+  } catch {
+    return undefined
+  }
+}
+
+const smallFile = (path: string): string | undefined => {
+  const stats = lstatOrUndefined(path)
+  if (!stats?.isFile() || stats.size > MAX_POINTER_BYTES) return undefined
+  try {
+    return readFileSync(path, 'utf8')
+  } catch {
+    return undefined
   }
 }
 

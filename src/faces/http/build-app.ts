@@ -50,6 +50,8 @@ export interface HttpDeps extends WebhookRouteDeps, BranchRouteDeps, CodeMachine
   readonly corsOrigins: readonly string[]
   /** `TASKSGODZILLA_MAX_STREAMS_PER_TOKEN`: open SSE / log-follow connections per caller. */
   readonly maxStreamsPerToken: number
+  /** `TASKSGODZILLA_MAX_STREAMS`: open SSE / log-follow connections of the process, all callers. */
+  readonly maxStreams: number
   /** The address the server listens on, for the Host allow-list. */
   readonly bindHost: string
   readonly allowedHosts: readonly string[]
@@ -84,7 +86,10 @@ export const buildApp = async (deps: HttpDeps): Promise<FastifyInstance> => {
   await server.register(authPlugin, { token: deps.apiToken, metricsPublic: deps.metricsPublic })
   if (deps.corsOrigins.length > 0) await server.register(cors, { origin: [...deps.corsOrigins] })
   // The last onRequest hook: a kept body is sent from it, and hooks after it would not run.
-  await server.register(streamLimitPlugin, { maxPerCaller: deps.maxStreamsPerToken })
+  await server.register(streamLimitPlugin, {
+    maxPerCaller: deps.maxStreamsPerToken,
+    maxTotal: deps.maxStreams,
+  })
   await server.register(readMemoPlugin, {
     dataVersion: deps.dataVersion,
     scopeVersions: deps.scopeVersions,
