@@ -89,6 +89,10 @@ export const STEP_TRANSITIONS = {
   park_quota: { from: ['running'], to: 'waiting_quota', refusal: 'Step is not running' },
   /** The limit reset (or the engine's circuit breaker closed): the parked step runs again. */
   resume_quota: { from: ['waiting_quota'], to: 'running', refusal: 'Step is not waiting for quota' },
+  /** The QA engine hit a usage or rate limit: the step waits for its verdict until the reset. */
+  park_qa_quota: { from: ['needs_qa'], to: 'waiting_quota', refusal: 'Step is not awaiting QA' },
+  /** The QA engine's limit reset: the step is judged again. */
+  resume_qa: { from: ['waiting_quota'], to: 'needs_qa', refusal: 'Step is not waiting for quota' },
   /** The engine finished and the step waits for its QA verdict. */
   executed: { from: ['running'], to: 'needs_qa', refusal: 'Step is not running' },
   complete: { from: ['running', 'needs_qa'], to: 'completed', refusal: 'Step is not running or awaiting QA' },

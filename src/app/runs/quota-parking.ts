@@ -16,7 +16,11 @@ export interface EngineChoice {
   readonly model: string | null
 }
 
+/** What the parked call was doing: executing the step (from `running`) or judging it (from `needs_qa`). */
+export type ParkedPhase = 'execute' | 'qa'
+
 export interface Parking {
+  readonly phase?: ParkedPhase
   readonly engine: EngineChoice
   readonly resumeAt: Date
   readonly message: string
@@ -35,6 +39,7 @@ export const parkIfChainLimited = async (
   context: StepScope,
   chain: readonly EngineChoice[],
   ctx: ChangeOrigin,
+  phase: ParkedPhase = 'execute',
 ): Promise<void> => {
   const now = new Date()
   const limits = await deps.uow.run(async (tx) => {
@@ -54,6 +59,7 @@ export const parkIfChainLimited = async (
     deps,
     context,
     {
+      phase,
       engine: earliest.engine,
       resumeAt: new Date(earliest.until),
       message,
@@ -97,7 +103,8 @@ const chainMetadata = (limits: readonly { engine: EngineChoice; until: string }[
 
 /**
  * Parks the step in `waiting_quota` until `resumeAt` (`engine_limited`), opens the engine's breaker
- * for every worker, and defers the job to that time without spending an attempt.
+ * for every worker, and defers the job to that time without spending an attempt. An execution
+ * parks from `running`, a QA from `needs_qa` (the job that parked it is kept, to resume it).
  */
 export const parkStep = async (
   deps: Deps,
@@ -106,50 +113,72 @@ export const parkStep = async (
   ctx: ChangeOrigin,
 ): Promise<never> => {
   const { engine, resumeAt, message } = parking
+  const phase = parking.phase ?? 'execute'
   await deps.uow.run(async (tx) => {
     await tx.engineLimits.limit(engine.engineId, resumeAt, message)
     const step = await tx.steps.findById(context.step.id)
-    if (!step || step.status !== 'running') return
+    if (!step || step.status !== PARKS_FROM[phase]) return
     const metadata = {
       ...parking.metadata,
+      phase,
       engine_id: engine.engineId,
       model: engine.model,
       resume_at: resumeAt.toISOString(),
     }
     await changeStepStatus(tx, context.run, step, {
-      action: 'park_quota',
+      action: phase === 'qa' ? 'park_qa_quota' : 'park_quota',
       event: { type: 'engine_limited', message, metadata },
       origin: ctx,
     })
     await tx.steps.mergeRuntimeState(step.id, {
       resume_at: resumeAt.toISOString(),
       limited_engine: engine.engineId,
+      parked_phase: phase,
+      ...(phase === 'qa' ? { qa_job_id: ctx.jobId ?? null } : {}),
     })
   })
   throw new JobDeferral(resumeAt, message)
 }
 
-/** Whether `jobId` is the (deferred) job of a step parked on its engine's quota. */
-export const isParkedFor = (step: StepRun, jobId: string): boolean =>
-  step.status === 'waiting_quota' && step.runtimeState?.job_id === jobId
+const PARKS_FROM = { execute: 'running', qa: 'needs_qa' } as const
 
-/** The parked step's job came back at `resume_at`: the step runs again, with `engine_resumed`. */
+/** Whether `jobId` is the (deferred) job of a step parked on its engine's quota while executing. */
+export const isParkedFor = (step: StepRun, jobId: string): boolean =>
+  step.status === 'waiting_quota' &&
+  step.runtimeState?.parked_phase !== 'qa' &&
+  step.runtimeState?.job_id === jobId
+
+/** Whether `jobId` is the (deferred) QA job of a step parked on its QA engine's quota. */
+export const isQaParkedFor = (step: StepRun, jobId: string): boolean =>
+  step.status === 'waiting_quota' &&
+  step.runtimeState?.parked_phase === 'qa' &&
+  step.runtimeState.qa_job_id === jobId
+
+/**
+ * The parked step's job came back at `resume_at`, with `engine_resumed`: an execution runs again
+ * (`running`), a QA judges again (`needs_qa`).
+ */
 export const resumeParkedStep = async (
   tx: Repositories,
   context: Pick<StepScope, 'run' | 'step'>,
   ctx: ChangeOrigin,
 ): Promise<StepRun> => {
   const resumeAt = context.step.runtimeState?.resume_at
+  const qa = context.step.runtimeState?.parked_phase === 'qa'
   const lateMs = typeof resumeAt === 'string' ? Date.now() - Date.parse(resumeAt) : null
   const event = {
     type: 'engine_resumed',
-    message: `Step ${context.step.stepName} resumes after its engine's limit.`,
-    metadata: { resume_at: typeof resumeAt === 'string' ? resumeAt : null, resumed_after_ms: lateMs },
+    message: `Step ${context.step.stepName}${qa ? "'s QA" : ''} resumes after its engine's limit.`,
+    metadata: {
+      phase: qa ? 'qa' : 'execute',
+      resume_at: typeof resumeAt === 'string' ? resumeAt : null,
+      resumed_after_ms: lateMs,
+    },
   }
   const moved = await changeStepStatus(tx, context.run, context.step, {
-    action: 'resume_quota',
+    action: qa ? 'resume_qa' : 'resume_quota',
     event,
     origin: ctx,
   })
-  return (await tx.steps.mergeRuntimeState(moved.id, { resume_at: null })) ?? moved
+  return (await tx.steps.mergeRuntimeState(moved.id, { resume_at: null, parked_phase: null })) ?? moved
 }

@@ -70,6 +70,50 @@ describe.each(AGENT_RUN_SETUPS)('usage limits on %s with the %s queue', (dialect
   )
 
   it.skipIf(setupUnavailable(dialect, backend))(
+    'parks a step whose QA engine is limited, and judges it after the reset without spending an attempt',
+    async () => {
+      const { env, state } = await start(['--limits=0', '--qa-limits=1', '--reset-seconds=3'])
+      const { runId, steps } = await env.plannedRun('0001-qa-limit')
+      const step = steps[0]!
+      await env.call('POST', `/steps/${step.id}/actions/run`)
+      await until(async () => (await stepOf(runId, step.id)).status === 'needs_qa', 30_000)
+      await env.call('POST', `/steps/${step.id}/actions/run_qa`)
+      await until(async () => (await stepOf(runId, step.id)).status === 'waiting_quota', 30_000)
+      const parked = await stepOf(runId, step.id)
+      const limited = (await env.events(runId)).find((e) => e.event_type === 'engine_limited')!
+      expect(limited.metadata).toMatchObject({
+        phase: 'qa',
+        source: 'engine_output',
+        resume_at: parked.runtime_state?.resume_at,
+      })
+      const qaJobId = parked.runtime_state?.qa_job_id as string
+      expect(await env.server.runtime.deps.repos.jobs.findById(qaJobId)).toMatchObject({
+        type: 'run_quality_job',
+        status: 'queued',
+        attempts: 0,
+      })
+
+      await until(async () => (await stepOf(runId, step.id)).status === 'completed', 30_000)
+      const types = (await env.events(runId)).map((e) => e.event_type)
+      expect(types).not.toContain('qa_error')
+      expect(types).toContain('qa_passed')
+      expect(
+        (await env.events(runId)).find((e) => e.event_type === 'engine_resumed')?.metadata,
+      ).toMatchObject({
+        phase: 'qa',
+      })
+      // The QA prompt names no step file: the agent counts its QA calls under its fallback name.
+      const qaStarts = readFileSync(join(state, '0001-qa-limit', 'step.md.qa-starts'), 'utf8')
+      expect(qaStarts.trim().split('\n')).toHaveLength(2)
+      expect(await env.server.runtime.deps.repos.jobs.findById(qaJobId)).toMatchObject({
+        status: 'finished',
+        attempts: 1,
+      })
+    },
+    90_000,
+  )
+
+  it.skipIf(setupUnavailable(dialect, backend))(
     'keeps every other run off a limited engine until its reset (global circuit breaker)',
     async () => {
       const { env, state } = await start(['--style=iso', '--reset-seconds=4'])

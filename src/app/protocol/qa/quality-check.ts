@@ -10,7 +10,14 @@ import type { WorktreeInfo } from '../../git.port.js'
 import { applySuccessPolicies, policyDepsOf } from '../../policies.js'
 import { maybeCompleteProtocol } from '../../steps/complete-protocol.js'
 import { codeMachineStepPaths, findCodeMachineAgent } from '../codemachine/codemachine-paths.js'
-import { callEngine, stepLogPath, type EngineCallOutcome } from '../execution/engine-call.js'
+import { callEngine, chooseEngine, stepLogPath, type EngineCallOutcome } from '../execution/engine-call.js'
+import {
+  isQaParkedFor,
+  parkIfChainLimited,
+  parkStep,
+  resumeParkedStep,
+  usageLimitOf,
+} from '../../runs/quota-parking.js'
 import type { JobAttempt } from '../../queue-runtime/job-handler.js'
 import { PermanentJobError } from '../../queue-runtime/job-handler.js'
 import { rememberQaFailure } from './qa-failure.js'
@@ -30,6 +37,49 @@ import {
 } from '../execution/step-outcomes.js'
 
 /**
+ * The step to judge; a step this job parked on its QA engine's quota is back in `needs_qa`
+ * (`engine_resumed`) when its job returns at the reset.
+ */
+const readQaContext = async (
+  tx: Repositories,
+  stepId: number,
+  jobId: string,
+  ctx: ChangeOrigin,
+): Promise<StepScope | undefined> => {
+  const context = await readStepContext(tx, stepId)
+  if (!context || !isQaParkedFor(context.step, jobId)) return context
+  return { ...context, step: await resumeParkedStep(tx, context, ctx) }
+}
+
+/**
+ * A full QA whose engine reported a usage limit does not judge the step: it waits in
+ * `waiting_quota` for the reset and its job is deferred there (no attempt spent). An inline QA
+ * (inside the execution's job) records the error and leaves the step in `needs_qa`, as before.
+ */
+const parkIfQaLimited = async (
+  deps: ProtocolJobDeps,
+  context: StepScope,
+  call: EngineCallOutcome,
+  ctx: ChangeOrigin,
+): Promise<void> => {
+  const limit = call.kind === 'done' ? usageLimitOf(call.result, new Date()) : undefined
+  if (!limit) return
+  const quote = ` (${limit.quote})`
+  await parkStep(
+    deps,
+    context,
+    {
+      phase: 'qa',
+      engine: { engineId: call.engineId, model: call.model },
+      resumeAt: limit.resumeAt,
+      message: `QA engine ${call.engineId} reported a usage limit${quote}; QA of step ${context.step.stepName} resumes at ${limit.resumeAt.toISOString()}.`,
+      metadata: { source: 'engine_output', quote: limit.quote, reset_printed: limit.printed },
+    },
+    ctx,
+  )
+}
+
+/**
  * QA of a step awaiting it: QA prompt from the protocol files and git state, engine `qa` phase,
  * report written to `quality-report.md`, verdict → step completed (run maybe completed) or step
  * failed and run blocked. `inline` marks light-policy QA run right after execution.
@@ -41,7 +91,7 @@ export const runQualityCheck = async (
   inline: boolean,
 ): Promise<JsonObject> => {
   const ctx = jobContext(job.jobId)
-  const context = await deps.uow.run((tx) => readStepContext(tx, stepId))
+  const context = await deps.uow.run((tx) => readQaContext(tx, stepId, job.jobId, ctx))
   if (!context || context.step.status !== 'needs_qa')
     return { skipped: `step is ${context?.step.status ?? 'gone'}` }
   if (qaPolicyOf(context.stepSpec) === 'skip') return skipByPolicy(deps, context, ctx)
@@ -57,16 +107,19 @@ export const runQualityCheck = async (
     qaPrompt(deps, context, workspace.ok, inline, job.signal),
   )
   if (typeof prompt !== 'string') return prompt.failed
-  const call = await callEngine(deps, {
+  const qaCall = {
     ...context,
     stepRun: context.step,
-    phase: 'qa',
+    phase: 'qa' as const,
     prompt,
     workingDir: workspace.ok.path,
     logPath: stepLogPath(deps, stepId),
     signal: job.signal,
     label: `QA of ${context.step.stepName}`,
-  })
+  }
+  if (!inline) await parkIfChainLimited(deps, context, [chooseEngine(deps, qaCall)], ctx, 'qa')
+  const call = await callEngine(deps, qaCall)
+  if (!inline) await parkIfQaLimited(deps, context, call, ctx)
   if (call.kind === 'budget') {
     const event = { type: 'budget_exceeded', message: call.message, metadata: { phase: 'qa' } }
     await deps.uow.run((tx) => failStepAndBlockRun(tx, stepId, event, ctx))
