@@ -56,6 +56,20 @@ export const authorizeRun = async (
   return { run: found.run }
 }
 
+/**
+ * `authorizeRun` for a read that lists what belongs to the run and does not need the run itself:
+ * the same answers (404, 401, 403), from a read of the project's token hash alone.
+ */
+export const authorizeRunListing = async (
+  repos: Readers,
+  runId: number,
+  ctx: ChangeOrigin,
+): Promise<void> => {
+  const found = await repos.runs.findProjectTokenHash(runId)
+  if (!found) throw new AppError('ORC_RUN_NOT_FOUND', `ProtocolRun ${runId} not found`, { runId })
+  checkProjectToken(found.projectTokenHash, ctx)
+}
+
 /** Loads a step and its run (404 if unknown), then authorizes their project. */
 export const authorizeStep = async (
   repos: Readers,

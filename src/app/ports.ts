@@ -54,6 +54,11 @@ export interface ProtocolRunRepository {
   findWithProjectTokenHash(
     id: number,
   ): Promise<{ run: ProtocolRun; projectTokenHash: string | null } | undefined>
+  /**
+   * Only the token hash of the run's project (null: no token), for reads that authorize a run
+   * and then list what belongs to it; not the run itself, whose row is the widest a listing reads.
+   */
+  findProjectTokenHash(id: number): Promise<{ projectTokenHash: string | null } | undefined>
   /** Runs of one project, newest first. */
   listByProject(projectId: number, page: Page): Promise<ProtocolRun[]>
   /** Runs whose stored branch equals `branch`, optionally within one project; newest first. */

@@ -66,6 +66,11 @@ const runRepository = (t: ProtocolTables): ProtocolRepositories['runs'] => {
       const owner = t.projects.find((p) => p.project.id === run?.projectId)
       return run && { run, projectTokenHash: owner?.credentials.apiTokenHash ?? null }
     },
+    findProjectTokenHash: async (id) => {
+      const run = find(id)
+      const owner = t.projects.find((p) => p.project.id === run?.projectId)
+      return run && { projectTokenHash: owner?.credentials.apiTokenHash ?? null }
+    },
     listByProject: async (projectId) => t.runs.filter((r) => r.projectId === projectId).reverse(),
     findByBranch: notFaked('runs.findByBranch'),
     compareAndSetStatus: async (id, from, to, patch) => {

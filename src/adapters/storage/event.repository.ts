@@ -1,8 +1,15 @@
 import { sql, type Kysely } from 'kysely'
 import { isPostgres } from './dialect.js'
 import type { EventFilter, EventRepository } from '../../app/ports.js'
-import { CURRENT_TXID, toEvent, toEventColumns, toEventWithContext } from './event.table.js'
-import { committedHorizon, eventPosition, positionOf } from './event-positions.js'
+import { selectArrays } from './array-rows.js'
+import {
+  CURRENT_TXID,
+  EVENT_LISTING_COLUMNS,
+  eventWithContextOf,
+  toEvent,
+  toEventColumns,
+} from './event.table.js'
+import { belowCommittedHorizon, eventPosition, positionOf } from './event-positions.js'
 import type { Database } from './schema.js'
 
 export const createEventRepository = (db: Kysely<Database>): EventRepository => {
@@ -22,8 +29,7 @@ export const createEventRepository = (db: Kysely<Database>): EventRepository => 
         .selectFrom('events as e')
         .leftJoin('protocol_runs as r', 'r.id', 'e.protocol_run_id')
         .innerJoin('projects as p', 'p.id', 'e.project_id')
-        .selectAll('e')
-        .select(['r.protocol_name as protocol_name', 'p.name as project_name'])
+        .select(EVENT_LISTING_COLUMNS[postgres ? 'postgres' : 'sqlite'])
       if (filter.projectId !== undefined) query = query.where('e.project_id', '=', filter.projectId)
       if (filter.protocolRunId !== undefined)
         query = query.where('e.protocol_run_id', '=', filter.protocolRunId)
@@ -35,7 +41,7 @@ export const createEventRepository = (db: Kysely<Database>): EventRepository => 
       if (postgres) {
         // Ordered by position (txid, id), and only what no running transaction can still precede,
         // so that any event's id is a cursor after which nothing can appear later (see event-positions.ts).
-        query = query.where(sql<boolean>`e.txid < ${committedHorizon}`)
+        query = query.where(belowCommittedHorizon(sql.ref('e.txid')))
         if (filter.beforeId !== undefined)
           query = query.where(sql<boolean>`${eventPosition} < ${positionOf(filter.beforeId)}`)
         if (filter.afterId !== undefined)
@@ -48,8 +54,8 @@ export const createEventRepository = (db: Kysely<Database>): EventRepository => 
         if (filter.afterId !== undefined) query = query.where('e.id', '>', filter.afterId)
         query = query.orderBy('e.id', order)
       }
-      const rows = await query.limit(filter.limit).execute()
-      return rows.map(toEventWithContext)
+      const rows = await selectArrays(db, query.limit(filter.limit))
+      return rows.map(eventWithContextOf)
     },
   }
 }

@@ -14,7 +14,7 @@ interface QueryInternals {
 }
 
 const Query = pg.Query as unknown as new (
-  config: pg.QueryConfig,
+  config: pg.QueryConfig | pg.QueryArrayConfig,
   values: undefined,
   callback: (error: Error | undefined, result: pg.QueryResult) => void,
 ) => pg.Query & QueryInternals
@@ -54,7 +54,7 @@ class BeginThenQuery extends Query {
 /** Opens a transaction and runs a statement with parameters in one round trip. */
 export const queryAfterBegin = (
   client: pg.PoolClient,
-  config: { readonly text: string; readonly values: unknown[]; readonly name?: string },
+  config: pg.QueryConfig | pg.QueryArrayConfig,
 ): Promise<pg.QueryResult> =>
   new Promise((resolve, reject) => {
     const query = new BeginThenQuery({ ...config }, undefined, (error, result) =>

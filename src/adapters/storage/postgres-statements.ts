@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely'
 import type pg from 'pg'
+import { isArrayRowsStatement } from './array-rows.js'
 import { queryAfterBegin } from './postgres-begin.js'
 
 /**
@@ -94,7 +95,7 @@ const preparingClient = (client: pg.PoolClient, names: StatementNames): Postgres
   // A plain BEGIN waits to go out with the transaction's first statement (one round trip for both).
   let beginDeferred = false
   const send = async (text: string, values: unknown[], name?: string) => {
-    const config = name === undefined ? { text, values } : { name, text, values }
+    const config = queryConfig(text, values, name)
     if (!beginDeferred) return (await client.query(config)) as PostgresQueryResult<unknown>
     beginDeferred = false
     // A statement without parameters may be several (DDL in a migration): BEGIN goes alone first.
@@ -111,7 +112,7 @@ const preparingClient = (client: pg.PoolClient, names: StatementNames): Postgres
       if (named === undefined || !isStalePreparedStatement(error)) throw error
       names.retire(named.generation)
       if (wasInTransaction) throw error
-      return (await client.query({ text, values })) as PostgresQueryResult<unknown>
+      return (await client.query(queryConfig(text, values))) as PostgresQueryResult<unknown>
     }
   }
   const query = async (
@@ -153,6 +154,10 @@ const preparingClient = (client: pg.PoolClient, names: StatementNames): Postgres
     },
   }
 }
+
+/** A statement marked for array rows (array-rows.ts) has pg return each row as an array. */
+const queryConfig = (text: string, values: unknown[], name?: string): pg.QueryConfig | pg.QueryArrayConfig =>
+  isArrayRowsStatement(text) ? { name, text, values, rowMode: 'array' } : { name, text, values }
 
 /**
  * Matched on fields Postgres does not translate (messages follow `lc_messages`): 0A000 raised by

@@ -56,6 +56,15 @@ export const createProtocolRunRepository = (db: Kysely<Database>): ProtocolRunRe
     return row ? { run: toProtocolRun(row), projectTokenHash: row.project_token_hash } : undefined
   },
 
+  async findProjectTokenHash(id) {
+    return db
+      .selectFrom('protocol_runs as r')
+      .innerJoin('projects as p', 'p.id', 'r.project_id')
+      .select('p.api_token_hash as projectTokenHash')
+      .where('r.id', '=', id)
+      .executeTakeFirst()
+  },
+
   async listByProject(projectId, page) {
     let query = db.selectFrom('protocol_runs').selectAll().where('project_id', '=', projectId)
     if (page.beforeId !== undefined) query = query.where('id', '<', page.beforeId)

@@ -1,7 +1,7 @@
 import type SqliteDatabase from 'better-sqlite3'
 import { sql, type Kysely } from 'kysely'
 import type { ReadScope, ScopeVersions } from '../../app/ports.js'
-import { committedHorizon } from './event-positions.js'
+import { belowCommittedHorizon } from './event-positions.js'
 import type { Database } from './schema.js'
 
 /**
@@ -51,8 +51,7 @@ export const postgresScopeVersions =
     const runIds = scopes.filter((s) => s.kind === 'run').map((s) => s.id)
     const projectIds = scopes.filter((s) => s.kind === 'project').map((s) => s.id)
     const { rows } = await sql<{ kind: ReadScope['kind']; id: number; version: string | null }>`
-      with h as (select ${committedHorizon} as horizon),
-      stamps as (
+      with stamps as (
         select 'run' as kind, r.id, greatest(
           r.txid,
           p.txid,
@@ -69,7 +68,8 @@ export const postgresScopeVersions =
         from projects p
         where p.id = any(${projectIds}::int[])
       )
-      select kind, id, case when stamp < h.horizon then stamp::text end as version from stamps, h
+      select kind, id, case when ${belowCommittedHorizon(sql.ref('stamp'))} then stamp::text end as version
+      from stamps
     `.execute(db)
     const found = new Map(rows.map((row) => [`${row.kind}:${row.id}`, row.version ?? undefined]))
     return scopes.map(({ kind, id }) => found.get(`${kind}:${id}`))

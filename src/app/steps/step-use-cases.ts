@@ -7,7 +7,7 @@ import type { StepRun } from '../../domain/step-run.js'
 import { nextProtocolStatus } from '../../domain/transitions.js'
 import { runEventMetadata } from '../api-events.js'
 import type { AppDeps } from '../app-deps.js'
-import { authorizeRun, authorizeStep } from '../access.js'
+import { authorizeRun, authorizeRunListing, authorizeStep } from '../access.js'
 import type { ChangeOrigin } from '../context.js'
 import { enqueueStepJob } from '../queue-runtime/enqueue.js'
 import type { ActionResult } from '../protocols/protocol-actions.js'
@@ -52,7 +52,7 @@ export const makeCreateStep =
 export const makeListSteps =
   ({ repos }: Deps) =>
   async (runId: number, ctx: ChangeOrigin): Promise<StepRun[]> => {
-    await authorizeRun(repos, runId, ctx)
+    await authorizeRunListing(repos, runId, ctx)
     return repos.steps.listByRun(runId)
   }
 

@@ -14,6 +14,7 @@ import { projectReviewMode } from './2026-12-05T1000-project-review-mode.js'
 import { mcpTasks } from './2026-12-05T1001-mcp-tasks.js'
 import { engineChains } from './2026-12-05T1010-engine-chains.js'
 import { readScopes } from './2026-12-05T1020-read-scopes.js'
+import { eventsRunCovering } from './2026-12-05T1100-events-run-covering.js'
 
 /** Every migration, in order. Names are timestamps so that they sort as they were written. */
 const migrationsFor = (dialect: Dialect): Record<string, Migration> => ({
@@ -30,6 +31,7 @@ const migrationsFor = (dialect: Dialect): Record<string, Migration> => ({
   '2026-12-05T1001-mcp-tasks': mcpTasks(dialect),
   '2026-12-05T1010-engine-chains': engineChains(dialect),
   '2026-12-05T1020-read-scopes': readScopes(dialect),
+  '2026-12-05T1100-events-run-covering': eventsRunCovering(dialect),
 })
 
 export interface MigrationReport {
