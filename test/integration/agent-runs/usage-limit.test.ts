@@ -114,6 +114,33 @@ describe.each(AGENT_RUN_SETUPS)('usage limits on %s with the %s queue', (dialect
   )
 
   it.skipIf(setupUnavailable(dialect, backend))(
+    'keeps a run whose planner is limited in planning, and plans it after the reset',
+    async () => {
+      const { env, state } = await start(['--plan-limits=1', '--reset-seconds=2'])
+      const { runId, steps } = await env.plannedRun('0001-plan-limit')
+      expect(steps.map((s) => s.step_name)).toEqual(['00-first.md', '01-second.md'])
+      const events = await env.events(runId)
+      const types = events.map((e) => e.event_type)
+      expect(types).not.toContain('planning_failed')
+      expect(types).not.toContain('protocol_blocked')
+      const limited = events.find((e) => e.event_type === 'engine_limited')!
+      expect(limited).toMatchObject({
+        step_run_id: null,
+        metadata: { phase: 'plan', source: 'engine_output' },
+      })
+      expect(events.find((e) => e.event_type === 'engine_resumed')?.metadata).toMatchObject({
+        phase: 'plan',
+        resume_at: limited.metadata!.resume_at,
+      })
+      expect(types.indexOf('engine_resumed')).toBeLessThan(types.indexOf('planned'))
+      expect(readFileSync(join(state, '0001-plan-limit', 'plan.count'), 'utf8')).toBe('2')
+      const planJob = await env.server.runtime.deps.repos.jobs.findById(limited.metadata!.job_id as string)
+      expect(planJob).toMatchObject({ type: 'plan_protocol_job', status: 'finished', attempts: 1 })
+    },
+    60_000,
+  )
+
+  it.skipIf(setupUnavailable(dialect, backend))(
     'keeps every other run off a limited engine until its reset (global circuit breaker)',
     async () => {
       const { env, state } = await start(['--style=iso', '--reset-seconds=4'])

@@ -13,6 +13,7 @@ import { prepareWorkspace, readRunAndProject, type RunAndProject } from '../run-
 import { decomposeSteps, type DecomposeOutcome } from './decompose-steps.js'
 import { askPlanner, planningPrompt, type PlannerOutcome } from './planner-call.js'
 import { recordPlan } from './plan-recording.js'
+import { deferLimitedPlanning, recordPlanningResumed } from './planner-limit.js'
 import { writePlanningFiles } from '../protocol-files.js'
 import { loadPrompt } from '../prompt-templates.js'
 import { leftOutMetadata } from '../execution/step-outcomes.js'
@@ -28,6 +29,7 @@ export const createPlanProtocolHandler =
     const ctx = jobContext(job.jobId)
     const loaded = await deps.uow.run((tx) => readRunAndProject(tx, payload.protocol_run_id))
     if (!loaded || loaded.run.status !== 'planning') return { skipped: 'run is not planning' }
+    await recordPlanningResumed(deps, loaded, ctx)
     const workspace = await prepareWorkspace(deps, loaded, job.signal)
     if ('missing' in workspace) {
       const event = { type: 'repo_missing', message: workspace.missing }
@@ -37,6 +39,7 @@ export const createPlanProtocolHandler =
     const worktree = workspace.ok
     const prompt = planningPrompt(deps.assets, loaded, worktree, workspace.repoPath)
     const planner = await askPlanner(deps, loaded, worktree, prompt, job.signal)
+    if (planner.kind === 'limited') return deferLimitedPlanning(deps, loaded, planner.limit, ctx)
     if (planner.kind !== 'ok') return recordPlannerFailure(deps, loaded, planner, ctx)
     const stepFiles = writePlanningFiles(deps.files, worktree.path, worktree.protocolRoot, planner.output)
     const decomposed = await decomposeSteps(deps, loaded, worktree, stepFiles, job.signal)
@@ -101,7 +104,7 @@ const finishPlan = async (
 const recordPlannerFailure = async (
   deps: ProtocolJobDeps,
   { run }: RunAndProject,
-  planner: Exclude<PlannerOutcome, { kind: 'ok' }>,
+  planner: Exclude<PlannerOutcome, { kind: 'ok' | 'limited' }>,
   ctx: ChangeOrigin,
 ): Promise<JsonObject> => {
   const event: ChangeEvent =

@@ -1,6 +1,8 @@
 import type { WorktreeInfo } from '../../git.port.js'
 import { parsePlanningOutput, SCHEMA_FILES, type PlanningOutput } from '../../spec-validation.js'
-import { callEngine, planLogPath, type EngineCallOutcome } from '../execution/engine-call.js'
+import { callEngine, chooseEngine, planLogPath, type EngineCallOutcome } from '../execution/engine-call.js'
+import { usageLimitOf } from '../../runs/quota-parking.js'
+import { plannerBreaker, plannerLimitOf, type PlannerLimit } from './planner-limit.js'
 import type { RunAndProject } from '../run-workspace.js'
 import { loadPrompt, promptSections } from '../prompt-templates.js'
 import { protocolNumber } from '../commit-message.js'
@@ -19,6 +21,7 @@ export type PlannerOutcome =
       readonly costUsd: number
     }
   | { readonly kind: 'invalid'; readonly errors: readonly string[]; readonly tokens: number }
+  | { readonly kind: 'limited'; readonly limit: PlannerLimit }
   | Extract<EngineCallOutcome, { kind: 'budget' | 'failed' }>
 
 /** The planning prompt: our template, then the task and where things are. */
@@ -62,18 +65,23 @@ export const askPlanner = async (
   let errors: readonly string[] = []
   for (let attempt = 1; attempt <= PLANNING_TRIES; attempt++) {
     const run = { ...loaded.run, tokensUsed: loaded.run.tokensUsed + tokens }
-    const call = await callEngine(deps, {
+    const input = {
       ...loaded,
       run,
-      phase: 'plan',
+      phase: 'plan' as const,
       prompt,
       workingDir: worktree.path,
       logPath: planLogPath(deps, run.id),
       signal,
       outputSchemaPath: deps.assets.absolutePath(SCHEMA_FILES.protocolPlanning),
       label: `planning ${run.protocolName}`,
-    })
+    }
+    const breaker = await plannerBreaker(deps, chooseEngine(deps, input))
+    if (breaker) return { kind: 'limited', limit: breaker }
+    const call = await callEngine(deps, input)
     if (call.kind !== 'done') return call
+    const limit = usageLimitOf(call.result, new Date())
+    if (limit) return { kind: 'limited', limit: plannerLimitOf(call, limit) }
     tokens += call.promptTokens + call.completionTokens
     costUsd += call.result.costUsd ?? 0
     const parsed = parsePlanningOutput(deps.assets, answerText(call))
