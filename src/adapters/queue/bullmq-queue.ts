@@ -50,12 +50,12 @@ export const createBullmqQueue = (
 ): JobQueue & { readonly queueFor: (name: string) => Queue } => {
   const log = (error: Error): void => options.logger?.warn({ err: error }, 'redis connection error')
   let connection: Redis | undefined
+  const redis = (): Redis => (connection ??= openRedis(options.url, log))
   const queues = new Map<string, Queue>()
   const queueFor = (name: string): Queue => {
     const existing = queues.get(name)
     if (existing) return existing
-    connection ??= openRedis(options.url, log)
-    const queue = new Queue(name, { connection, prefix: options.names.prefix })
+    const queue = new Queue(name, { connection: redis(), prefix: options.names.prefix })
     queue.on('error', log)
     queues.set(name, queue)
     return queue
@@ -67,7 +67,7 @@ export const createBullmqQueue = (
     logger: options.logger,
   })
   const maintenance = createMaintenance(options, async () => {
-    const requeued = await requeueLost(options, await findLostJobs(options.ledger, queueFor))
+    const requeued = await requeueLost(options, await findLostJobs(options.ledger, queueFor, redis()))
     if (requeued + (await options.ledger.releaseOrphanHeld()) > 0) relay.wake()
   })
   return {
@@ -85,8 +85,7 @@ export const createBullmqQueue = (
       connection?.disconnect()
     },
     async abortRun(protocolRunId) {
-      connection ??= openRedis(options.url, log)
-      await connection.publish(abortChannel(options.names), String(protocolRunId))
+      await redis().publish(abortChannel(options.names), String(protocolRunId))
       const cancelled = await options.ledger.listIdsForRun(protocolRunId, ['cancelled'])
       // Active jobs are locked and refuse removal; their workers drop them on abort.
       await Promise.all(

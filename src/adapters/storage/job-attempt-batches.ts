@@ -6,6 +6,7 @@ import type { ProtocolStatus, StepStatus } from '../../domain/statuses.js'
 import { coalesce } from './coalesce.js'
 import { encodeJson, nowIso } from './columns.js'
 import type { DatabaseHandle } from './database.js'
+import { arrayRows } from './postgres-array-rows.js'
 import { toJob, type JobRow } from './job.table.js'
 
 export type AttemptBookkeeping = Pick<JobRepository, 'begin' | 'precheckFacts' | 'settle'>
@@ -74,21 +75,22 @@ export const batchAttemptBookkeeping = (
 /**
  * One SQL text for every batch, whatever its mix: each kind's rows come as parallel arrays
  * (`unnest`), so the text is built once and prepared once per connection, and the server plans it
- * once. `begun` and `finished` are data-modifying CTEs; the facts are read on the statement's
- * snapshot, before its own writes, as a JSON array.
+ * once (see `arrayRows`). `begun` and `finished` are data-modifying CTEs; the facts are read on the
+ * statement's snapshot, before its own writes, as a JSON array.
  */
 const BATCH_STATEMENT = `
   with begun as (
     update jobs set status = 'started', attempts = v.attempt, max_attempts = v.max_attempts,
       started_at = $1, locked_by = v.token, locked_until = v.lease_until
-    from unnest($2::text[], $3::int[], $4::int[], $5::text[], $6::timestamptz[])
+    from unnest(${arrayRows(2, 'text')}, ${arrayRows(3, 'int')}, ${arrayRows(4, 'int')}, ${arrayRows(5, 'text')},
+      ${arrayRows(6, 'timestamptz')})
       as v(id, attempt, max_attempts, token, lease_until)
     where jobs.id = v.id and jobs.status in ('queued', 'started')
     returning jobs.*),
   finished as (
     update jobs set status = 'finished', ended_at = $1, result = v.result, error = null,
       locked_by = null, locked_until = null
-    from unnest($7::text[], $8::text[], $9::jsonb[]) as v(id, token, result)
+    from unnest(${arrayRows(7, 'text')}, ${arrayRows(8, 'text')}, ${arrayRows(9, 'jsonb')}) as v(id, token, result)
     where jobs.id = v.id and jobs.locked_by = v.token
     returning jobs.id)
   select
@@ -99,7 +101,8 @@ const BATCH_STATEMENT = `
         'step_status', (select status from step_runs where id = v.step_id),
         'others', (select count(*) from jobs where step_run_id = v.step_id and job_type = v.type
                      and status = 'started' and id <> v.id)))
-      from unnest($10::text[], $11::int[], $12::int[], $13::text[]) as v(id, run_id, step_id, type)) as facts,
+      from unnest(${arrayRows(10, 'text')}, ${arrayRows(11, 'int')}, ${arrayRows(12, 'int')}, ${arrayRows(13, 'text')})
+        as v(id, run_id, step_id, type)) as facts,
     begun.*
   from (select 1) as one left join begun on true`
 

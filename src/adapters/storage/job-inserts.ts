@@ -3,6 +3,7 @@ import type { JobRepository } from '../../app/ports.js'
 import { DEFAULT_QUEUE, type Job, type NewJob } from '../../domain/job.js'
 import { encodeJson, nowIso } from './columns.js'
 import { isPostgres } from './dialect.js'
+import { arrayRows } from './postgres-array-rows.js'
 import { toJob, type JobRow } from './job.table.js'
 import type { Database } from './schema.js'
 
@@ -113,15 +114,17 @@ const asRead = (row: QueuedRow): JobRow => ({
 
 /**
  * One text whatever the number of rows (parallel arrays, `unnest`): prepared once per connection
- * and planned once, where a `values` list per count would be a new text for each.
+ * and planned once (see `arrayRows`), where a `values` list per count would be a new text for each.
  */
 const POSTGRES_INSERT = `
   insert into jobs (id, job_type, payload, status, queue, attempts, max_attempts, next_run_at,
     created_at, project_id, protocol_run_id, step_run_id)
   select v.id, v.job_type, v.payload, 'queued', v.queue, 0, v.max_attempts, v.next_run_at,
     v.created_at, v.project_id, v.protocol_run_id, v.step_run_id
-  from unnest($1::text[], $2::text[], $3::jsonb[], $4::text[], $5::int[], $6::timestamptz[],
-    $7::timestamptz[], $8::int[], $9::int[], $10::int[])
+  from unnest(${arrayRows(1, 'text')}, ${arrayRows(2, 'text')}, ${arrayRows(3, 'jsonb')},
+    ${arrayRows(4, 'text')}, ${arrayRows(5, 'int')}, ${arrayRows(6, 'timestamptz')},
+    ${arrayRows(7, 'timestamptz')}, ${arrayRows(8, 'int')}, ${arrayRows(9, 'int')},
+    ${arrayRows(10, 'int')})
     as v(id, job_type, payload, queue, max_attempts, next_run_at, created_at, project_id,
       protocol_run_id, step_run_id)`
 
