@@ -228,9 +228,7 @@ for (const [backend, dialect] of SETUPS) {
         LONG,
       )
 
-      // Several processes writing one SQLite file hit SQLITE_BUSY_SNAPSHOT on deferred transactions;
-      // the embedded SQLite default is one process (docs/decisions.md, Queue).
-      it.skipIf(dialect === 'sqlite')(
+      it(
         'runs every one of 200 jobs exactly once on two processes',
         async () => {
           harness = await startQueueHarness(backend, dialect, { inProcess: false, env: CRASH_ENV })

@@ -98,12 +98,15 @@ export const crashHarness = () => {
     const config = loadConfig(env, root)
     server = await startServer(config, createLogger(config, silentStream()), { port: 0, runJobs: false })
     const base = server.address
-    const call = async (method: string, path: string, body: unknown = {}) =>
-      (await fetch(`${base}${path}`, {
+    const call = async (method: string, path: string, body: unknown = {}) => {
+      const response = await fetch(`${base}${path}`, {
         method,
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(body),
-      }).then((r) => r.json())) as { id: number }
+      })
+      if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`)
+      return (await response.json()) as { id: number }
+    }
     const read = async <T>(path: string) => (await (await fetch(`${base}${path}`)).json()) as T
     children.push(await spawnWorker(env))
 

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import SqliteDatabase from 'better-sqlite3'
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely'
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, sql, type Driver } from 'kysely'
 import pg from 'pg'
 import type { DataVersion, ScopeVersions } from '../../app/ports.js'
 import type { DatabaseTarget } from '../../config.js'
@@ -37,13 +37,30 @@ const openSqlite = (path: string): DatabaseHandle => {
   sqlite.pragma('journal_mode = WAL')
   sqlite.pragma('foreign_keys = ON')
   sqlite.pragma('synchronous = NORMAL')
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) })
+  const db = new Kysely<Database>({ dialect: new WriteLockingSqliteDialect({ database: withStatementCache(sqlite) }) })
   return {
     db,
     dialect: 'sqlite',
     dataVersion: sqliteDataVersion(sqlite),
     scopeVersions: sqliteScopeVersions(sqlite),
     close: () => db.destroy(),
+  }
+}
+
+/**
+ * Transactions take the write lock when they begin (`begin immediate`). A deferred one reads
+ * from a snapshot and asks for the lock at its first write; if another process (a worker on
+ * the same file) committed in between, SQLite refuses at once with SQLITE_BUSY, without waiting
+ * out the busy timeout, and the whole unit of work fails. Taken up front, the lock is waited
+ * for like any other, and readers outside transactions are not held up in WAL mode.
+ */
+class WriteLockingSqliteDialect extends SqliteDialect {
+  override createDriver(): Driver {
+    const driver = super.createDriver()
+    driver.beginTransaction = async (connection) => {
+      await connection.executeQuery(CompiledQuery.raw('begin immediate'))
+    }
+    return driver
   }
 }
 
