@@ -7,16 +7,28 @@ import type { RunLease } from './run-lease.port.js'
 export type LeaseOutcome =
   { readonly acquired: true } | { readonly acquired: false; readonly holder: StepRun }
 
-type LeaseRepos = Pick<Repositories, 'leases' | 'steps'>
+type LeaseRepos = Pick<Repositories, 'leases' | 'steps' | 'jobs'>
 
 /** A step parked on its engine's quota keeps the worktree: its work there is not finished. */
 const HOLDING: readonly StepStatus[] = ['running', 'waiting_quota']
 
 /**
- * Takes the run's worktree for `want.stepRunId` (W-39: one agent writer per worktree). Call in the
- * transaction that moves the step to `running`. A stored holder whose step is no longer `running`
- * (or `waiting_quota`) has released the lease, whatever ended it (executed, failed, blocked, cancelled, or failed for
- * good after its job's lease expired); a holder that is still running refuses the lease. The swap
+ * Whether the stored holder still has the worktree. A step in `needs_qa` does while the lease's
+ * job is running: its QA agent is reading the worktree, in a full QA job (which took the lease)
+ * or inline at the end of its execution job. A queued or ended job holds nothing.
+ */
+const stillHolds = async (tx: LeaseRepos, holder: StepRun, lease: RunLease): Promise<boolean> => {
+  if (HOLDING.includes(holder.status)) return true
+  if (holder.status !== 'needs_qa') return false
+  return (await tx.jobs.findById(lease.jobId))?.status === 'started'
+}
+
+/**
+ * Takes the run's worktree for `want.stepRunId` (W-39: one agent per worktree). Call in the
+ * transaction that moves the step to `running`, or before a full QA reads the worktree. A stored
+ * holder whose step is no longer `running` or `waiting_quota`, or judged in `needs_qa`, has
+ * released the lease, whatever ended it (executed, failed, blocked, cancelled, or failed for
+ * good after its job's lease expired); a holder that is still at work refuses the lease. The swap
  * is a compare-and-set on the stored holder, so of two concurrent starts exactly one wins, and
  * the loser re-reads the winner in a fresh statement (read committed) and is refused.
  */
@@ -25,12 +37,16 @@ export const acquireRunLease = async (tx: LeaseRepos, want: RunLease): Promise<L
     const current = await tx.leases.find(want.protocolRunId)
     if (current && current.stepRunId !== want.stepRunId) {
       const holder = await tx.steps.findById(current.stepRunId)
-      if (holder && HOLDING.includes(holder.status)) return { acquired: false, holder }
+      if (holder && (await stillHolds(tx, holder, current))) return { acquired: false, holder }
     }
     if (await tx.leases.swap(want, current?.stepRunId)) return { acquired: true }
   }
   throw new AppError('ORC_STATE_CHANGED', `Run ${want.protocolRunId} changed concurrently; try again`)
 }
+
+/** What the holder of a worktree is doing there, for messages. */
+export const activityOf = (holder: StepRun): string =>
+  holder.status === 'needs_qa' ? 'under QA' : holder.status === 'waiting_quota' ? 'parked' : 'executing'
 
 /** As acquireRunLease for a user's start: a held worktree is a 409 naming the running step. */
 export const holdRunLeaseOrRefuse = async (tx: LeaseRepos, want: RunLease): Promise<void> => {
@@ -39,8 +55,8 @@ export const holdRunLeaseOrRefuse = async (tx: LeaseRepos, want: RunLease): Prom
   const { holder } = outcome
   throw new AppError(
     'ORC_RUN_BUSY',
-    `Protocol run ${want.protocolRunId} is already executing step ${holder.id} (${holder.stepName}); ` +
-      'a run executes one step at a time in its worktree, so start this one when it has finished',
+    `Protocol run ${want.protocolRunId} is busy: step ${holder.id} (${holder.stepName}) is ${activityOf(holder)} ` +
+      "in its worktree; a run's worktree takes one agent at a time, so start this one when it has finished",
     { running_step_id: holder.id },
   )
 }

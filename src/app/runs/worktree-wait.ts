@@ -6,7 +6,7 @@ import { withTrace, type ChangeOrigin } from '../context.js'
 import type { Repositories } from '../ports.js'
 import { changeStepStatus, type ChangeEvent } from '../state-changes.js'
 import { JobDeferral } from '../queue-runtime/job-deferral.js'
-import { acquireRunLease } from './run-lease.js'
+import { acquireRunLease, activityOf } from './run-lease.js'
 
 /**
  * `runtime_state` key of a pending step that a policy or CI dispatched while another step held the
@@ -51,7 +51,7 @@ export const waitForWorktree = async (
   await tx.events.append({
     ...scope,
     eventType: 'step_waiting_for_worktree',
-    message: `Step ${step.stepName} waits for step ${holder.stepName}, which is executing in the run's worktree.`,
+    message: `Step ${step.stepName} waits for step ${holder.stepName}, which is ${activityOf(holder)} in the run's worktree.`,
     metadata: withTrace({ job_id: job.id, running_step_id: holder.id }, ctx),
   })
 }
@@ -92,5 +92,5 @@ export const startWaitingStep = async (
 export const worktreeBusy = (holder: StepRun): JobDeferral =>
   new JobDeferral(
     new Date(Date.now() + WORKTREE_WAIT_POLL_MS),
-    `step ${holder.id} (${holder.stepName}) is executing in the run's worktree`,
+    `step ${holder.id} (${holder.stepName}) is ${activityOf(holder)} in the run's worktree`,
   )

@@ -8,12 +8,18 @@ import {
   until,
 } from '../../support/agent-runs.js'
 import { git } from '../../support/git-repos.js'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 describe.each(AGENT_RUN_SETUPS)('one writer per run worktree on %s with the %s queue', (dialect, backend) => {
   const envs = agentRunEnvPerTest({ dialect, backend })
   const skip = setupUnavailable(dialect, backend)
   const statusOf = async (runId: number, stepId: number) => (await envs.current.step(runId, stepId))?.status
+  /** What the agent printed for a step so far (its execution and its QA). */
+  const agentSaid = (stepId: number): string => {
+    const path = join(envs.current.dir, 'logs', 'steps', `${stepId}.log`)
+    return existsSync(path) ? readFileSync(path, 'utf8') : ''
+  }
 
   it.skipIf(skip)(
     'of two concurrent starts of different steps one runs and the other is refused with 409 naming it',
@@ -98,6 +104,48 @@ describe.each(AGENT_RUN_SETUPS)('one writer per run worktree on %s with the %s q
         '[protocol-0002/01] Execute 01-second.md',
         '[protocol-0002/00] Execute 00-first.md',
       ])
+    },
+    60_000,
+  )
+
+  it.skipIf(skip)(
+    'a QA agent has the worktree to itself: it waits for an executing step, and a start during it is refused',
+    async () => {
+      const env = await envs.start({ command: SCRIPTED_AGENT })
+      const protocol = '0003-qa'
+      env.script(protocol, 'steps', '00-first.md\n01-second.md\n02-third.md\n')
+      env.script(protocol, '01-second.md.say', 'working\n')
+      env.script(protocol, '00-first.md.qa-say', 'judging\n')
+      const { runId, steps } = await env.plannedRun(protocol)
+      const [first, second, third] = steps
+      expect((await env.call('POST', `/steps/${first!.id}/actions/run`)).status).toBe(200)
+      await until(async () => (await statusOf(runId, first!.id)) === 'needs_qa')
+      expect((await env.call('POST', `/steps/${second!.id}/actions/run`)).status).toBe(200)
+      await until(async () => agentSaid(second!.id).includes('executing 01-second.md'))
+
+      // The first step's QA does not start while the second step executes in the worktree.
+      expect((await env.call('POST', `/steps/${first!.id}/actions/run_qa`)).status).toBe(200)
+      await new Promise((resolve) => setTimeout(resolve, 3_000))
+      expect(agentSaid(first!.id)).not.toContain('reviewing')
+      expect(await statusOf(runId, first!.id)).toBe('needs_qa')
+
+      // Once the execution is done the QA runs; while it judges, a start is refused, naming it.
+      env.script(protocol, '01-second.md.say', 'working\nDONE\n')
+      await until(async () => agentSaid(first!.id).includes('judging'))
+      expect(await statusOf(runId, second!.id)).toBe('needs_qa')
+      const refusal = await env.call('POST', `/steps/${third!.id}/actions/run`)
+      expect(refusal.status).toBe(409)
+      expect(await refusal.json()).toMatchObject({
+        code: 'ORC_RUN_BUSY',
+        detail: expect.stringContaining(`step ${first!.id} (00-first.md) is under QA`),
+      })
+
+      env.script(protocol, '00-first.md.qa-say', 'judging\nDONE\n')
+      await until(async () => (await statusOf(runId, first!.id)) === 'completed')
+      expect((await env.call('POST', `/steps/${third!.id}/actions/run`)).status).toBe(200)
+      await until(async () => (await statusOf(runId, third!.id)) === 'needs_qa')
+      const types = (await env.events(runId)).map((e) => e.event_type)
+      expect(types).not.toContain('job_failed')
     },
     60_000,
   )

@@ -19,6 +19,8 @@ import {
   usageLimitOf,
 } from '../../runs/quota-parking.js'
 import type { JobAttempt } from '../../queue-runtime/job-handler.js'
+import { acquireRunLease } from '../../runs/run-lease.js'
+import { worktreeBusy } from '../../runs/worktree-wait.js'
 import { PermanentJobError } from '../../queue-runtime/job-handler.js'
 import { rememberQaFailure } from './qa-failure.js'
 import { codeMachineWorkspace, prepareWorkspace } from '../run-workspace.js'
@@ -49,6 +51,17 @@ const readQaContext = async (
   const context = await readStepContext(tx, stepId)
   if (!context || !isQaParkedFor(context.step, jobId)) return context
   return { ...context, step: await resumeParkedStep(tx, context, ctx) }
+}
+
+/**
+ * A full QA takes the run's worktree before its agent reads it, as an execution does (one agent
+ * per worktree): while another step executes there, or another QA judges there, the QA job waits
+ * queued (deferred, no attempt spent) rather than judging a tree that is changing under it.
+ */
+const takeWorktreeForQa = async (deps: ProtocolJobDeps, context: StepScope, jobId: string): Promise<void> => {
+  const want = { protocolRunId: context.run.id, stepRunId: context.step.id, jobId }
+  const lease = await deps.uow.run((tx) => acquireRunLease(tx, want))
+  if (!lease.acquired) throw worktreeBusy(lease.holder)
 }
 
 /**
@@ -95,6 +108,7 @@ export const runQualityCheck = async (
   if (!context || context.step.status !== 'needs_qa')
     return { skipped: `step is ${context?.step.status ?? 'gone'}` }
   if (qaPolicyOf(context.stepSpec) === 'skip') return skipByPolicy(deps, context, ctx)
+  if (!inline) await takeWorktreeForQa(deps, context, job.jobId)
   const workspace = isCodeMachineRun(context.run)
     ? codeMachineWorkspace(deps.files, context.run)
     : await prepareWorkspace(deps, context, job.signal)
