@@ -28,6 +28,8 @@ export interface SeedSize {
   readonly projects: number
   readonly runsPerProject: number
   readonly events: number
+  /** The runs the events go round, `count` of them from run `first` (default: every run). */
+  readonly eventRuns?: { readonly first: number; readonly count: number }
 }
 
 /**
@@ -36,6 +38,8 @@ export interface SeedSize {
  */
 export const seed = async (db: Kysely<Database>, dialect: Dialect, size: SeedSize): Promise<void> => {
   const runs = size.projects * size.runsPerProject
+  const { first, count } = size.eventRuns ?? { first: 1, count: runs }
+  const run = `(${first} + (i - 1) % ${count})`
   const ts = `'2026-11-25T00:00:00.000Z'`
   const series = (n: number) =>
     dialect === 'postgres'
@@ -55,8 +59,7 @@ export const seed = async (db: Kysely<Database>, dialect: Dialect, size: SeedSiz
            'run-' || cast(i as ${sql.raw(text)}), cast(${TEMPLATE_CONFIG} as ${sql.raw(json)}), ${sql.raw(ts)}, ${sql.raw(ts)}
     from ${series(runs)}`.execute(db)
   await sql`insert into events (project_id, protocol_run_id, event_type, message, created_at)
-    select ((((i - 1) % ${sql.raw(String(runs))})) / ${sql.raw(String(size.runsPerProject))}) + 1,
-           ((i - 1) % ${sql.raw(String(runs))}) + 1, 'bench', 'Generated event ' || cast(i as ${sql.raw(text)}), ${sql.raw(ts)}
+    select ((${sql.raw(run)} - 1) / ${sql.raw(String(size.runsPerProject))}) + 1, ${sql.raw(run)}, 'bench', 'Generated event ' || cast(i as ${sql.raw(text)}), ${sql.raw(ts)}
     from ${series(size.events)}`.execute(db)
   if (dialect === 'postgres') await sql`analyze`.execute(db)
   else await sql`analyze`.execute(db)
