@@ -165,3 +165,52 @@ describe('names resolved from one ref listing', () => {
     expect(lookup('abcd')).toBeUndefined()
   })
 })
+
+describe('the last commit subject read from the commit object', () => {
+  const messages = [
+    'plain subject',
+    '\n\n  leading blank lines, then indented  \t\nsecond line of the paragraph\r\n\nbody',
+    'trailing whitespace \t \r\n   \nafter a whitespace-only line',
+    'unicode: ünïcødé — ✓\n\nbody',
+    'one line without newline',
+  ]
+
+  it('gives what git log -1 --pretty=format:%s gives, without a git process', async () => {
+    const dir = configuredRepo('subjects')
+    const gitClient = client()
+    for (const [i, message] of messages.entries()) {
+      writeFileSync(join(dir, `s${i}.txt`), `${i}\n`)
+      writeFileSync(join(root, 'message.txt'), message)
+      git(dir, 'add', '.')
+      git(dir, 'commit', '--cleanup=verbatim', '-F', join(root, 'message.txt'))
+      const expected = git(dir, 'log', '-1', '--pretty=format:%s').trim()
+      recorder.clear()
+      expect(await gitClient.lastCommitSubject(dir, signal), JSON.stringify(message)).toBe(expected)
+      expect(recorder.commands()).toEqual([])
+    }
+  })
+
+  it('leaves packed objects, replaced commits and declared encodings to git', async () => {
+    const dir = configuredRepo('subject-fallbacks')
+    const gitClient = client()
+    const asGit = () => git(dir, 'log', '-1', '--pretty=format:%s').trim()
+    git(dir, 'commit', '--allow-empty', '-m', 'packed away')
+    git(dir, 'gc', '--quiet')
+    recorder.clear()
+    expect(await gitClient.lastCommitSubject(dir, signal)).toBe('packed away')
+    expect(names()).toEqual(['log'])
+    git(dir, 'commit', '--allow-empty', '-m', 'original')
+    git(dir, 'commit', '--allow-empty', '-m', 'replacement')
+    git(dir, 'replace', 'HEAD~1', 'HEAD')
+    git(dir, 'reset', '--hard', '-q', 'HEAD~1')
+    expect(asGit()).toBe('replacement')
+    expect(await gitClient.lastCommitSubject(dir, signal)).toBe('replacement')
+    const other = configuredRepo('subject-encoding')
+    writeFileSync(join(root, 'latin1.txt'), Buffer.from('caf\xe9 latin-1\n', 'latin1'))
+    git(other, '-c', 'i18n.commitEncoding=ISO-8859-1', 'commit', '--allow-empty', '-F', join(root, 'latin1.txt'))
+    const expected = git(other, 'log', '-1', '--pretty=format:%s').trim()
+    recorder.clear()
+    expect(await client().lastCommitSubject(other, signal)).toBe(expected)
+    expect(names()).toEqual(['log'])
+  })
+})

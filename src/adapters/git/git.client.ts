@@ -9,6 +9,7 @@ import { DEFAULT_COMMIT_MAX_FILE_BYTES, stageChanges } from './commit-staging.js
 import { createCommitWriter, type CommitIdentityPolicy } from './commit-writer.js'
 import { GIT_CLONE_TIMEOUT_MS, GIT_NETWORK_TIMEOUT_MS, gitOutputIfSucceeds } from './git.runner.js'
 import { guardRemoteHost } from './remote-guard.js'
+import { headSubjectFromFiles } from './head-subject.js'
 import { locateRepo, type RepoPolicy } from './repo.locator.js'
 import { ensureWorktree, findNextProtocolNumber, worktreePathFor, worktreeTools } from './worktree.manager.js'
 
@@ -74,6 +75,8 @@ export const createGitClient = (policy: GitClientOptions): GitClient => {
     headSha: async (dir, signal) => (await tools(signal).git(['rev-parse', 'HEAD'], dir)).trim(),
     statusPorcelain: (dir, signal) => tools(signal).git(['status', '--porcelain'], dir),
     async lastCommitSubject(dir, signal) {
+      const fromFiles = headSubjectFromFiles(dir)
+      if (fromFiles !== undefined) return fromFiles.trim()
       // One process: `log` fails where there is no commit yet (or no repository), which reads as none.
       const subject = await gitOutputIfSucceeds(['log', '-1', '--pretty=format:%s'], {
         cwd: dir,
