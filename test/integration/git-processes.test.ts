@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process'
-import { rmSync, writeFileSync } from 'node:fs'
+import { readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { AUTO_MAINTENANCE_EVERY_COMMITS } from '../../src/adapters/git/commit-writer.js'
 import { createGitClient } from '../../src/adapters/git/git.client.js'
 import { lookupRefs } from '../../src/adapters/git/ref-lookup.js'
 import { worktreeTools } from '../../src/adapters/git/worktree.manager.js'
@@ -95,6 +96,24 @@ describe('git processes of a commit', () => {
     writeFileSync(join(dir, 'third.txt'), '3\n')
     await gitClient.commitAll(dir, 'third', signal)
     expect(author(dir)).toBe('Later Person <later@example.com>')
+  })
+  it("keeps git's automatic housekeeping at a repository's first commit and every 20th after it", async () => {
+    const dir = configuredRepo('housekeeping')
+    // Housekeeping that packs loose objects whenever there is one, so each run leaves a pack.
+    git(dir, 'config', 'maintenance.gc.enabled', 'false')
+    git(dir, 'config', 'maintenance.loose-objects.enabled', 'true')
+    git(dir, 'config', 'maintenance.loose-objects.auto', '1')
+    const packs = () => readdirSync(join(dir, '.git', 'objects', 'pack')).filter((f) => f.endsWith('.pack')).length
+    const gitClient = client()
+    const counts: number[] = []
+    for (let i = 0; i <= AUTO_MAINTENANCE_EVERY_COMMITS; i++) {
+      writeFileSync(join(dir, 'counter.txt'), `${i}\n`)
+      await gitClient.commitAll(dir, `commit ${i}`, signal)
+      counts.push(packs())
+    }
+    expect(counts[0]).toBe(1)
+    expect(new Set(counts.slice(0, AUTO_MAINTENANCE_EVERY_COMMITS))).toEqual(new Set([1]))
+    expect(counts[AUTO_MAINTENANCE_EVERY_COMMITS]).toBe(2)
   })
 })
 

@@ -12,6 +12,15 @@ export interface CommitIdentityPolicy {
   readonly authorInEnvironment?: boolean
 }
 
+/**
+ * A commit also starts `git maintenance run --auto` (a second process, its own tens of ms under
+ * load) to see whether the object store wants housekeeping. A repository's first commit in this
+ * process and every this-many-th after it keep that check; the others skip it
+ * (`maintenance.auto=false`). A step adds a handful of objects and git's own threshold is
+ * thousands, so housekeeping is at most this many commits late.
+ */
+export const AUTO_MAINTENANCE_EVERY_COMMITS = 20
+
 /** Commits what is staged in `dir` (no hook runs) and returns the new commit's SHA. */
 export type CommitWriter = (dir: string, message: string, tools: WorktreeTools) => Promise<string>
 
@@ -28,15 +37,19 @@ export type CommitWriter = (dir: string, message: string, tools: WorktreeTools) 
  */
 export const createCommitWriter = (policy: CommitIdentityPolicy): CommitWriter => {
   const askFirst = new Set<string>()
+  const commits = new Map<string, number>()
   return async (dir, message, tools) => {
-    const commit = ['commit', '--no-verify', '-m', message]
+    const repo = commonDirFromFiles(dir) ?? dir
+    const count = commits.get(repo) ?? 0
+    commits.set(repo, count + 1)
+    const housekeeping = count % AUTO_MAINTENANCE_EVERY_COMMITS === 0 ? [] : ['-c', 'maintenance.auto=false']
+    const commit = [...housekeeping, 'commit', '--no-verify', '-m', message]
     let out: string | undefined
     if (policy.identity) {
       const { name, email } = policy.identity
       out = await tools.git(['-c', `user.name=${name}`, '-c', `user.email=${email}`, ...commit], dir)
     } else if (policy.authorInEnvironment) out = await tools.git(commit, dir)
     else {
-      const repo = commonDirFromFiles(dir) ?? dir
       if (!askFirst.has(repo)) out = await tools.output(['-c', 'user.useConfigOnly=true', ...commit], dir)
       if (out === undefined) {
         askFirst.add(repo)
