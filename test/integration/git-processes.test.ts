@@ -6,7 +6,14 @@ import { AUTO_MAINTENANCE_EVERY_COMMITS } from '../../src/adapters/git/commit-wr
 import { createGitClient } from '../../src/adapters/git/git.client.js'
 import { lookupRefs } from '../../src/adapters/git/ref-lookup.js'
 import { worktreeTools } from '../../src/adapters/git/worktree.manager.js'
-import { git, makeLocalRepo, makeOriginWithClone, recordGitCommands, removeDir, tempDir } from '../support/git-repos.js'
+import {
+  git,
+  makeLocalRepo,
+  makeOriginWithClone,
+  recordGitCommands,
+  removeDir,
+  tempDir,
+} from '../support/git-repos.js'
 
 // Each git process costs tens of milliseconds on a loaded machine, and a step runs several: these
 // tests pin how many the step path starts, and that the answers stay git's own.
@@ -103,7 +110,8 @@ describe('git processes of a commit', () => {
     git(dir, 'config', 'maintenance.gc.enabled', 'false')
     git(dir, 'config', 'maintenance.loose-objects.enabled', 'true')
     git(dir, 'config', 'maintenance.loose-objects.auto', '1')
-    const packs = () => readdirSync(join(dir, '.git', 'objects', 'pack')).filter((f) => f.endsWith('.pack')).length
+    const packs = () =>
+      readdirSync(join(dir, '.git', 'objects', 'pack')).filter((f) => f.endsWith('.pack')).length
     const gitClient = client()
     const counts: number[] = []
     for (let i = 0; i <= AUTO_MAINTENANCE_EVERY_COMMITS; i++) {
@@ -132,7 +140,10 @@ describe('git processes of a new worktree', () => {
   it('fetches and starts from origin with no more than one ref listing', async () => {
     const { clone } = makeOriginWithClone(tempDir())
     recorder.clear()
-    await client().ensureWorktree({ repoPath: clone, protocolName: '0001-remote', baseBranch: 'main' }, signal)
+    await client().ensureWorktree(
+      { repoPath: clone, protocolName: '0001-remote', baseBranch: 'main' },
+      signal,
+    )
     expect(names()).toEqual(['remote', 'fetch', 'fetch', 'for-each-ref', 'worktree'])
   })
 
@@ -163,8 +174,20 @@ describe('names resolved from one ref listing', () => {
     git(dir, 'tag', 'both', `${head}^{tree}`)
     git(dir, 'branch', 'both')
     writeFileSync(join(dir, '.git', 'ORIG_HEAD'), `${head}\n`)
-    const names = ['feature', 'refs/heads/feature', 'release', 'tree-tag', 'both', 'missing', 'refs/heads/missing']
-    const lookup = await lookupRefs(dir, [...names, 'nested', 'ORIG_HEAD', 'abcd'], worktreeTools(signal, true))
+    const names = [
+      'feature',
+      'refs/heads/feature',
+      'release',
+      'tree-tag',
+      'both',
+      'missing',
+      'refs/heads/missing',
+    ]
+    const lookup = await lookupRefs(
+      dir,
+      [...names, 'nested', 'ORIG_HEAD', 'abcd'],
+      worktreeTools(signal, true),
+    )
     const revParse = (spec: string): boolean => {
       try {
         execFileSync('git', ['rev-parse', '--verify', '--quiet', spec], { cwd: dir, stdio: 'ignore' })
@@ -226,7 +249,15 @@ describe('the last commit subject read from the commit object', () => {
     expect(await gitClient.lastCommitSubject(dir, signal)).toBe('replacement')
     const other = configuredRepo('subject-encoding')
     writeFileSync(join(root, 'latin1.txt'), Buffer.from('caf\xe9 latin-1\n', 'latin1'))
-    git(other, '-c', 'i18n.commitEncoding=ISO-8859-1', 'commit', '--allow-empty', '-F', join(root, 'latin1.txt'))
+    git(
+      other,
+      '-c',
+      'i18n.commitEncoding=ISO-8859-1',
+      'commit',
+      '--allow-empty',
+      '-F',
+      join(root, 'latin1.txt'),
+    )
     const expected = git(other, 'log', '-1', '--pretty=format:%s').trim()
     recorder.clear()
     expect(await client().lastCommitSubject(other, signal)).toBe(expected)

@@ -78,7 +78,8 @@ const startPoint = async (
   const refs = await lookupRefs(repo, hasOrigin ? [local, remote, from] : [local, from], tools)
   const verify = async (name: string, suffix: '' | '^{commit}'): Promise<boolean> => {
     const known = refs(name)
-    if (known === undefined) return tools.probe(['rev-parse', '--verify', '--quiet', `${name}${suffix}`], repo)
+    if (known === undefined)
+      return tools.probe(['rev-parse', '--verify', '--quiet', `${name}${suffix}`], repo)
     return suffix === '' ? known !== 'absent' : known === 'commit'
   }
   if (await verify(local, '')) return { args: (path) => [path, branch] }
