@@ -285,6 +285,11 @@ const report = (dialect: string, plans: Span[], steps: Span[], handlerTimes: Map
     '  orchestration per run (wall − planner agent)',
     plans.map((p) => p.wallMs - p.agentMs),
   )
+  line(
+    '    git processes per run',
+    plans.map((p) => p.gitProcesses),
+    '  ',
+  )
   const combined = steps.map((s, i) => s.wallMs - s.agentMs + planShare[Math.floor(i * perStep)]!)
   line('COST PER STEP: orchestration + planning share', combined)
   for (const [type, times] of handlerTimes) line(`  in handler ${type} (agent subtracted)`, times)

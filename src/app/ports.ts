@@ -97,6 +97,12 @@ export interface StepMoveResult {
   readonly moved: boolean
 }
 
+/** A step's patch at a status change, plus keys merged into its `runtime_state` by the same write. */
+export type StepStatusPatch = StepRunPatch & {
+  /** mergeRuntimeState's rules (a null removes the key); not with a `runtimeState` set whole. */
+  readonly runtimeMerge?: JsonObject
+}
+
 export interface StepRunRepository {
   create(step: NewStepRun): Promise<StepRun>
   findById(id: number): Promise<StepRun | undefined>
@@ -113,13 +119,14 @@ export interface StepRunRepository {
   ): Promise<StepRun>
   /**
    * compareAndSetStatus and the event that records the change, appended only when the step moved:
-   * on Postgres one statement, the hot path of every step outcome.
+   * on Postgres one statement, the hot path of every step outcome. The patch's `runtimeMerge` is
+   * written into `runtime_state` by the same update, as mergeRuntimeState would.
    */
   compareAndSetStatusWithEvent(
     id: number,
     from: readonly StepStatus[],
     to: StepStatus,
-    patch: StepRunPatch | undefined,
+    patch: StepStatusPatch | undefined,
     event: NewEvent,
   ): Promise<{ step: StepRun; event: OrchestratorEvent }>
   /**

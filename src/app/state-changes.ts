@@ -55,21 +55,30 @@ export const changeStepStatus = async (
     event,
     origin: ctx,
     patch,
+    runtimeMerge,
   }: {
     readonly action: StepAction
     readonly event: ChangeEvent
     readonly origin: ChangeOrigin
     readonly patch?: StepRunPatch
+    /** Keys merged into `runtime_state` by the same write (mergeRuntimeState's rules). */
+    readonly runtimeMerge?: JsonObject
   },
 ): Promise<StepRun> => {
   const to = nextStepStatus(step.status, action)
-  const moved = await repos.steps.compareAndSetStatusWithEvent(step.id, [step.status], to, patch, {
-    projectId: run.projectId,
-    protocolRunId: run.id,
-    stepRunId: step.id,
-    eventType: event.type,
-    message: event.message,
-    metadata: withTrace(event.metadata, ctx),
-  })
+  const moved = await repos.steps.compareAndSetStatusWithEvent(
+    step.id,
+    [step.status],
+    to,
+    runtimeMerge ? { ...patch, runtimeMerge } : patch,
+    {
+      projectId: run.projectId,
+      protocolRunId: run.id,
+      stepRunId: step.id,
+      eventType: event.type,
+      message: event.message,
+      metadata: withTrace(event.metadata, ctx),
+    },
+  )
   return moved.step
 }

@@ -1,6 +1,7 @@
 import type { Repositories } from '../../src/app/ports.js'
 import { AppError } from '../../src/domain/app-error.js'
 import type { OrchestratorEvent } from '../../src/domain/event.js'
+import type { JsonObject } from '../../src/domain/json.js'
 import type { Job } from '../../src/domain/job.js'
 import type { Project, ProjectCredentials } from '../../src/domain/project.js'
 import type { ProtocolRun } from '../../src/domain/protocol-run.js'
@@ -119,8 +120,9 @@ const stepRepository = (t: ProtocolTables): ProtocolRepositories['steps'] => {
         .filter((s) => s.protocolRunId === runId)
         .sort((a, b) => a.stepIndex - b.stepIndex || a.id - b.id),
     compareAndSetStatus: moveStep,
-    compareAndSetStatusWithEvent: async (id, from, to, patch, event) => {
-      const step = await moveStep(id, from, to, patch)
+    compareAndSetStatusWithEvent: async (id, from, to, { runtimeMerge, ...patch } = {}, event) => {
+      const merged = runtimeMerge && mergedState(find(id)?.runtimeState ?? null, runtimeMerge)
+      const step = await moveStep(id, from, to, merged ? { ...patch, runtimeState: merged } : patch)
       return { step, event: await eventRepository(t).append(event) }
     },
     moveIfAllowed: notFaked('steps.moveIfAllowed'),
@@ -178,3 +180,12 @@ export const protocolRepositories = (tables: ProtocolTables): ProtocolRepositori
   events: eventRepository(tables),
   jobs: jobRepository(tables),
 })
+
+/** mergeRuntimeState's rule for plain keys: each replaces the stored one, a null removes it. */
+const mergedState = (stored: JsonObject | null, changes: JsonObject): JsonObject => {
+  const next: JsonObject = { ...(stored ?? {}) }
+  for (const [key, value] of Object.entries(changes))
+    if (value === null) delete next[key]
+    else next[key] = value
+  return next
+}

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createGitClient } from '../../src/adapters/git/git.client.js'
-import { commonDirFromFiles } from '../../src/adapters/git/worktree.manager.js'
+import { commonDirFromFiles } from '../../src/adapters/git/git-dir-files.js'
 import { git, makeLocalRepo, makeOriginWithClone, removeDir, tempDir } from '../support/git-repos.js'
 
 const signal = new AbortController().signal

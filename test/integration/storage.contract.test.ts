@@ -242,6 +242,52 @@ for (const dialect of DIALECTS) {
       }
     })
 
+    it('merges runtime keys in the step compare-and-set itself, keeping the others, and not when it loses', async () => {
+      const project = await seedProject(repos)
+      const run = await seedRun(repos, project.id, 'running')
+      const step = await seedStep(repos, run.id, 'pending')
+      await repos.steps.mergeRuntimeState(step.id, { inline_trigger_depth: 2, kept: { a: 1 } })
+      const change = {
+        projectId: project.id,
+        protocolRunId: run.id,
+        stepRunId: step.id,
+        eventType: 'step_enqueued',
+        message: 'm',
+      }
+      const merge = { retries: 1, runtimeMerge: { inline_trigger_depth: null, job_id: 'j-9' } }
+      const moved = await uow.run((tx) =>
+        tx.steps.compareAndSetStatusWithEvent(step.id, ['pending'], 'running', merge, change),
+      )
+      expect(moved.step).toMatchObject({
+        status: 'running',
+        retries: 1,
+        runtimeState: { kept: { a: 1 }, job_id: 'j-9' },
+      })
+      expect((await repos.steps.findById(step.id))?.runtimeState).toEqual({ kept: { a: 1 }, job_id: 'j-9' })
+      const lost = uow.run((tx) =>
+        tx.steps.compareAndSetStatusWithEvent(
+          step.id,
+          ['pending'],
+          'running',
+          { runtimeMerge: { job_id: 'late' } },
+          change,
+        ),
+      )
+      expect(await codeOf(lost)).toBe('ORC_STATE_CHANGED')
+      expect((await repos.steps.findById(step.id))?.runtimeState).toEqual({ kept: { a: 1 }, job_id: 'j-9' })
+    })
+
+    it('reads a run lease with its holder step as it is now, in one read', async () => {
+      const project = await seedProject(repos)
+      const run = await seedRun(repos, project.id, 'running')
+      const step = await seedStep(repos, run.id, 'running')
+      expect(await repos.leases.findWithHolder(run.id)).toBeUndefined()
+      await repos.leases.swap({ protocolRunId: run.id, stepRunId: step.id, jobId: 'j-1' }, undefined)
+      const found = await repos.leases.findWithHolder(run.id)
+      expect(found?.lease).toEqual({ protocolRunId: run.id, stepRunId: step.id, jobId: 'j-1' })
+      expect(found?.holder).toEqual(await repos.steps.findById(step.id))
+    })
+
     it('lets exactly one of two racing writers win a compare-and-set', async () => {
       const project = await seedProject(repos)
       for (let round = 0; round < 10; round++) {

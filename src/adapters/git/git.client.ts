@@ -6,21 +6,12 @@ import { assertBranchName } from '../../domain/git-refs.js'
 import { parseGitUrl, redactGitUrl } from '../../domain/git-url.js'
 import type { GitClient, RepoSource } from '../../app/git.port.js'
 import { DEFAULT_COMMIT_MAX_FILE_BYTES, stageChanges } from './commit-staging.js'
+import { createCommitWriter, type CommitIdentityPolicy } from './commit-writer.js'
 import { GIT_CLONE_TIMEOUT_MS, GIT_NETWORK_TIMEOUT_MS, gitOutputIfSucceeds } from './git.runner.js'
 import { guardRemoteHost } from './remote-guard.js'
+import { headSubjectFromFiles } from './head-subject.js'
 import { locateRepo, type RepoPolicy } from './repo.locator.js'
 import { ensureWorktree, findNextProtocolNumber, worktreePathFor, worktreeTools } from './worktree.manager.js'
-
-/** Identity used for commits when the repository and environment configure none. */
-const FALLBACK_IDENTITY = ['-c', 'user.name=TasksGodzilla', '-c', 'user.email=tasksgodzilla@localhost']
-
-/** Who the server's commits are by, and what the environment already says about it. */
-export interface CommitIdentityPolicy {
-  /** TASKSGODZILLA_GIT_USER and TASKSGODZILLA_GIT_EMAIL (both set): every commit the server makes uses it. */
-  readonly identity?: { readonly name: string; readonly email: string }
-  /** GIT_AUTHOR_NAME is set in the environment git is given, so git needs no fallback identity. */
-  readonly authorInEnvironment?: boolean
-}
 
 export interface GitClientOptions extends RepoPolicy, CommitIdentityPolicy {
   /** `TASKSGODZILLA_MAX_COMMIT_FILE_BYTES`: larger files stay out of commits. */
@@ -32,6 +23,7 @@ export const createGitClient = (policy: GitClientOptions): GitClient => {
   const allowFile = policy.allowLocalRepos
   const commitMaxFileBytes = policy.commitMaxFileBytes ?? DEFAULT_COMMIT_MAX_FILE_BYTES
   const tools = (signal: AbortSignal) => worktreeTools(signal, allowFile)
+  const commit = createCommitWriter(policy)
   return {
     locateRepo: (source) => locateRepo(source, policy),
     ensureRepo: (source, options, signal) => ensureRepo(source, options.clone, policy, signal),
@@ -43,14 +35,12 @@ export const createGitClient = (policy: GitClientOptions): GitClient => {
     ensureWorktree: (request, signal) => ensureWorktree(request, tools(signal)),
     nextProtocolNumber: (repoPath, signal) => findNextProtocolNumber(repoPath, tools(signal)),
     async commitAll(dir, message, signal) {
-      const { git, probe } = tools(signal)
-      const { leftOut, changed, surelyStaged } = await stageChanges(dir, git, commitMaxFileBytes)
+      const t = tools(signal)
+      const { leftOut, changed, surelyStaged } = await stageChanges(dir, t.git, commitMaxFileBytes)
       if (!changed) return { sha: null, leftOut }
-      if (!surelyStaged && (await git(['diff', '--cached', '--name-only'], dir)).trim() === '')
+      if (!surelyStaged && (await t.git(['diff', '--cached', '--name-only'], dir)).trim() === '')
         return { sha: null, leftOut }
-      const identity = await commitIdentity(policy, () => probe(['config', 'user.name'], dir))
-      await git([...identity, 'commit', '--no-verify', '-m', message], dir)
-      return { sha: (await git(['rev-parse', 'HEAD'], dir)).trim(), leftOut }
+      return { sha: await commit(dir, message, t), leftOut }
     },
     async push(dir, branch, signal) {
       assertBranchName(branch)
@@ -85,6 +75,8 @@ export const createGitClient = (policy: GitClientOptions): GitClient => {
     headSha: async (dir, signal) => (await tools(signal).git(['rev-parse', 'HEAD'], dir)).trim(),
     statusPorcelain: (dir, signal) => tools(signal).git(['status', '--porcelain'], dir),
     async lastCommitSubject(dir, signal) {
+      const fromFiles = headSubjectFromFiles(dir)
+      if (fromFiles !== undefined) return fromFiles.trim()
       // One process: `log` fails where there is no commit yet (or no repository), which reads as none.
       const subject = await gitOutputIfSucceeds(['log', '-1', '--pretty=format:%s'], {
         cwd: dir,
@@ -139,14 +131,4 @@ const ensureRepo = async (
     throw new AppError('ORC_GIT_FAILED', `Cloning ${redactGitUrl(source.gitUrl)} failed`)
   }
   return location.path
-}
-
-/** The configured identity wins over the repository's; else the repository's or the environment's; else ours. */
-const commitIdentity = async (
-  policy: CommitIdentityPolicy,
-  repoHasName: () => Promise<boolean>,
-): Promise<readonly string[]> => {
-  if (policy.identity)
-    return ['-c', `user.name=${policy.identity.name}`, '-c', `user.email=${policy.identity.email}`]
-  return policy.authorInEnvironment || (await repoHasName()) ? [] : FALLBACK_IDENTITY
 }

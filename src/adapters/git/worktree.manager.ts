@@ -1,9 +1,11 @@
-import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync } from 'node:fs'
+import { existsSync, readdirSync, realpathSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { AppError } from '../../domain/app-error.js'
 import { assertBranchName, nextProtocolNumber, parseProtocolName } from '../../domain/git-refs.js'
 import type { EnsureWorktreeRequest, WorktreeInfo } from '../../app/git.port.js'
-import { gitSucceeds, runGit, type GitRunOptions } from './git.runner.js'
+import { commonDirFromFiles, nothingToPrune } from './git-dir-files.js'
+import { gitOutputIfSucceeds, gitSucceeds, runGit, type GitRunOptions } from './git.runner.js'
+import { lookupRefs } from './ref-lookup.js'
 
 type Git = (args: readonly string[], cwd: string, extra?: Partial<GitRunOptions>) => Promise<string>
 type Probe = (args: readonly string[], cwd: string) => Promise<boolean>
@@ -11,12 +13,15 @@ type Probe = (args: readonly string[], cwd: string) => Promise<boolean>
 export interface WorktreeTools {
   readonly git: Git
   readonly probe: Probe
+  /** stdout, or undefined when git exits non-zero. */
+  readonly output: (args: readonly string[], cwd: string) => Promise<string | undefined>
 }
 
 /** Binds runGit/gitSucceeds to one signal and local-repo policy. */
 export const worktreeTools = (signal: AbortSignal, allowFileProtocol: boolean): WorktreeTools => ({
   git: async (args, cwd, extra) => (await runGit(args, { cwd, signal, allowFileProtocol, ...extra })).stdout,
   probe: (args, cwd) => gitSucceeds(args, { cwd, signal, allowFileProtocol }),
+  output: (args, cwd) => gitOutputIfSucceeds(args, { cwd, signal, allowFileProtocol }),
 })
 
 /** `<repo>/../worktrees/<protocol_name>`: beside the checkout, as the original laid them out. */
@@ -40,7 +45,9 @@ export const ensureWorktree = async (
     if (await belongsTo(path, repoPath, tools)) return { ...info, created: false }
     throw new AppError('ORC_GIT_FAILED', `Worktree path ${path} exists but is not a worktree of ${repoPath}`)
   }
-  await tools.git(['worktree', 'prune'], repoPath)
+  // Prune only when git would find something to prune: a stale entry can hold the path or branch.
+  const common = commonDirFromFiles(repoPath)
+  if (common === undefined || !nothingToPrune(common)) await tools.git(['worktree', 'prune'], repoPath)
   const hasOrigin = await tools.probe(['remote', 'get-url', 'origin'], repoPath)
   if (hasOrigin) await fetchBranches(repoPath, [baseBranch, protocolName], tools)
   await tools.git(
@@ -54,6 +61,10 @@ export const ensureWorktree = async (
   return { ...info, created: true }
 }
 
+/**
+ * Where the worktree starts: the local branch, else origin's (tracked), else a new branch from
+ * the base. The three rev-parse checks are answered by one ref listing where it can tell.
+ */
 const startPoint = async (
   repo: string,
   branch: string,
@@ -61,15 +72,20 @@ const startPoint = async (
   hasOrigin: boolean,
   tools: WorktreeTools,
 ): Promise<{ args: (path: string) => string[] }> => {
-  if (await tools.probe(['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`], repo))
-    return { args: (path) => [path, branch] }
-  if (
-    hasOrigin &&
-    (await tools.probe(['rev-parse', '--verify', '--quiet', `refs/remotes/origin/${branch}`], repo))
-  )
-    return { args: (path) => ['--track', '-b', branch, path, `origin/${branch}`] }
+  const local = `refs/heads/${branch}`
+  const remote = `refs/remotes/origin/${branch}`
   const from = hasOrigin ? `origin/${base}` : base
-  if (!(await tools.probe(['rev-parse', '--verify', '--quiet', `${from}^{commit}`], repo)))
+  const refs = await lookupRefs(repo, hasOrigin ? [local, remote, from] : [local, from], tools)
+  const verify = async (name: string, suffix: '' | '^{commit}'): Promise<boolean> => {
+    const known = refs(name)
+    if (known === undefined)
+      return tools.probe(['rev-parse', '--verify', '--quiet', `${name}${suffix}`], repo)
+    return suffix === '' ? known !== 'absent' : known === 'commit'
+  }
+  if (await verify(local, '')) return { args: (path) => [path, branch] }
+  if (hasOrigin && (await verify(remote, '')))
+    return { args: (path) => ['--track', '-b', branch, path, `origin/${branch}`] }
+  if (!(await verify(from, '^{commit}')))
     throw new AppError('ORC_GIT_FAILED', `Base branch ${JSON.stringify(base)} was not found in ${repo}`)
   return { args: (path) => ['--no-track', '-b', branch, path, from] }
 }
@@ -105,47 +121,6 @@ const samePath = (a: string, b: string): boolean => {
     return realpathSync(a) === realpathSync(b)
   } catch {
     return false
-  }
-}
-
-/** A `.git` file or `commondir` is a line; anything larger is not the layout git writes. */
-const MAX_POINTER_BYTES = 4096
-
-/**
- * The common git directory of `dir` as git resolves it for the two layouts it writes itself: a
- * checkout's `.git` folder, or a linked worktree's `.git` file (`gitdir: <dir>`) whose gitdir
- * holds `commondir`. Undefined for anything else (no `.git` here, a bare or unusual layout), for
- * `git rev-parse` to answer. Every job that reuses its run's worktree checks it, and two git
- * processes per check were a fifth of a step's git time. Only regular files are read (the
- * worktree is the agent's: a FIFO or a link named `.git` falls back to git).
- */
-export const commonDirFromFiles = (dir: string): string | undefined => {
-  const dotGit = join(dir, '.git')
-  const stats = lstatOrUndefined(dotGit)
-  if (stats?.isDirectory()) return lstatOrUndefined(join(dotGit, 'commondir')) ? undefined : dotGit
-  const pointer = smallFile(dotGit)
-  const gitDir = pointer === undefined ? undefined : /^gitdir: (.+)$/.exec(pointer.trim())?.[1]
-  if (gitDir === undefined) return undefined
-  const absoluteGitDir = resolve(dir, gitDir)
-  const common = smallFile(join(absoluteGitDir, 'commondir'))
-  return common === undefined || common.trim() === '' ? undefined : resolve(absoluteGitDir, common.trim())
-}
-
-const lstatOrUndefined = (path: string) => {
-  try {
-    return lstatSync(path)
-  } catch {
-    return undefined
-  }
-}
-
-const smallFile = (path: string): string | undefined => {
-  const stats = lstatOrUndefined(path)
-  if (!stats?.isFile() || stats.size > MAX_POINTER_BYTES) return undefined
-  try {
-    return readFileSync(path, 'utf8')
-  } catch {
-    return undefined
   }
 }
 

@@ -1,17 +1,24 @@
-import type { Kysely } from 'kysely'
+import type { Kysely, Selectable } from 'kysely'
 import type { RunLeaseRepository } from '../../app/runs/run-lease.port.js'
 import { nowIso } from './columns.js'
-import type { Database } from './schema.js'
+import type { Database, StepRunsTable } from './schema.js'
+import { toStepRun } from './step-run.table.js'
 
 /** `run_leases`: a swap is an insert (no row yet) or an update guarded by the expected holder. */
 export const createRunLeaseRepository = (db: Kysely<Database>): RunLeaseRepository => ({
-  async find(protocolRunId) {
+  async findWithHolder(protocolRunId) {
+    // One read for the row and its holder: a start asked for them one after the other.
     const row = await db
-      .selectFrom('run_leases')
-      .select(['protocol_run_id', 'step_run_id', 'job_id'])
-      .where('protocol_run_id', '=', protocolRunId)
+      .selectFrom('run_leases as l')
+      .leftJoin('step_runs as s', 's.id', 'l.step_run_id')
+      .selectAll('s')
+      .select(['l.step_run_id as lease_step_run_id', 'l.job_id as lease_job_id'])
+      .where('l.protocol_run_id', '=', protocolRunId)
       .executeTakeFirst()
-    return row && { protocolRunId: row.protocol_run_id, stepRunId: row.step_run_id, jobId: row.job_id }
+    if (!row) return undefined
+    const { lease_step_run_id, lease_job_id, ...step } = row
+    const lease = { protocolRunId, stepRunId: lease_step_run_id, jobId: lease_job_id }
+    return { lease, holder: step.id === null ? undefined : toStepRun(step as Selectable<StepRunsTable>) }
   },
 
   async swap(next, expectedStepRunId) {

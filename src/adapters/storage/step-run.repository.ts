@@ -1,7 +1,6 @@
 import type { Kysely, QueryCreator } from 'kysely'
-import type { StepRunPatch } from '../../domain/step-run.js'
 import type { StepStatus } from '../../domain/statuses.js'
-import type { StepRunRepository } from '../../app/ports.js'
+import type { StepRunRepository, StepStatusPatch } from '../../app/ports.js'
 import { AppError } from '../../domain/app-error.js'
 import { engineChainJson } from '../../domain/engine-chain.js'
 import { encodeJson, nowIso } from './columns.js'
@@ -16,18 +15,26 @@ import { isUniqueViolation } from './unique-violation.js'
 
 /** The compare-and-set of a step's status: no row when the status is not one of `from`. */
 const statusUpdate = (
+  db: Kysely<Database>,
   q: QueryCreator<Database>,
   id: number,
-  from: readonly StepStatus[],
-  to: StepStatus,
-  patch: StepRunPatch,
-) =>
-  q
+  { from, to }: { readonly from: readonly StepStatus[]; readonly to: StepStatus },
+  { runtimeMerge, ...patch }: StepStatusPatch,
+) => {
+  if (runtimeMerge && patch.runtimeState !== undefined)
+    throw new Error('A step update merges into runtime_state or replaces it, not both')
+  return q
     .updateTable('step_runs')
-    .set({ ...toStepRunColumns(patch), status: to, updated_at: nowIso() })
+    .set({
+      ...toStepRunColumns(patch),
+      ...(runtimeMerge ? { runtime_state: mergeExpression(db, runtimeMerge, []) } : {}),
+      status: to,
+      updated_at: nowIso(),
+    })
     .where('id', '=', id)
     .where('status', 'in', [...from])
     .returningAll()
+}
 
 const stepStateChanged = (id: number): AppError =>
   new AppError('ORC_STATE_CHANGED', 'Step state changed; retry', { step_run_id: id })
@@ -35,8 +42,13 @@ const stepStateChanged = (id: number): AppError =>
 export const createStepRunRepository = (db: Kysely<Database>): StepRunRepository => {
   const postgres = isPostgres(db)
   const events = createEventRepository(db)
-  const compareAndSetStatus: StepRunRepository['compareAndSetStatus'] = async (id, from, to, patch = {}) => {
-    const row = await statusUpdate(db, id, from, to, patch).executeTakeFirst()
+  const compareAndSetStatus = async (
+    id: number,
+    from: readonly StepStatus[],
+    to: StepStatus,
+    patch: StepStatusPatch = {},
+  ) => {
+    const row = await statusUpdate(db, db, id, { from, to }, patch).executeTakeFirst()
     if (!row) throw stepStateChanged(id)
     return toStepRun(row)
   }
@@ -110,7 +122,7 @@ export const createStepRunRepository = (db: Kysely<Database>): StepRunRepository
       }
       const columns = toEventColumns(event)
       const row = await db
-        .with('moved', (q) => statusUpdate(q, id, from, to, patch))
+        .with('moved', (q) => statusUpdate(db, q, id, { from, to }, patch))
         .with('appended', (q) =>
           q
             .insertInto('events')

@@ -1,3 +1,5 @@
+import type { StepRun } from '../../domain/step-run.js'
+
 /** The step (and its execute job) that holds a run's worktree. */
 export interface RunLease {
   readonly protocolRunId: number
@@ -11,8 +13,11 @@ export interface RunLease {
  * transaction (see `run-lease.ts`).
  */
 export interface RunLeaseRepository {
-  /** The run's lease row, live or stale; undefined when none is stored. */
-  find(protocolRunId: number): Promise<RunLease | undefined>
+  /**
+   * The run's lease row, live or stale, with the step it names as that step is now (undefined
+   * when the step is gone), in one read; undefined when no row is stored.
+   */
+  findWithHolder(protocolRunId: number): Promise<{ lease: RunLease; holder: StepRun | undefined } | undefined>
   /**
    * Stores `next` if the run's stored holder is still `expectedStepRunId` (undefined: no row).
    * False, with nothing written, when another transaction changed the row first.

@@ -7,7 +7,7 @@ import type { RunLease } from './run-lease.port.js'
 export type LeaseOutcome =
   { readonly acquired: true } | { readonly acquired: false; readonly holder: StepRun }
 
-type LeaseRepos = Pick<Repositories, 'leases' | 'steps' | 'jobs'>
+type LeaseRepos = Pick<Repositories, 'leases' | 'jobs'>
 
 /** A step parked on its engine's quota keeps the worktree: its work there is not finished. */
 const HOLDING: readonly StepStatus[] = ['running', 'waiting_quota']
@@ -34,12 +34,12 @@ const stillHolds = async (tx: LeaseRepos, holder: StepRun, lease: RunLease): Pro
  */
 export const acquireRunLease = async (tx: LeaseRepos, want: RunLease): Promise<LeaseOutcome> => {
   for (let tries = 0; tries < 3; tries += 1) {
-    const current = await tx.leases.find(want.protocolRunId)
-    if (current && current.stepRunId !== want.stepRunId) {
-      const holder = await tx.steps.findById(current.stepRunId)
-      if (holder && (await stillHolds(tx, holder, current))) return { acquired: false, holder }
+    const current = await tx.leases.findWithHolder(want.protocolRunId)
+    if (current && current.lease.stepRunId !== want.stepRunId) {
+      const { holder } = current
+      if (holder && (await stillHolds(tx, holder, current.lease))) return { acquired: false, holder }
     }
-    if (await tx.leases.swap(want, current?.stepRunId)) return { acquired: true }
+    if (await tx.leases.swap(want, current?.lease.stepRunId)) return { acquired: true }
   }
   throw new AppError('ORC_STATE_CHANGED', `Run ${want.protocolRunId} changed concurrently; try again`)
 }
