@@ -191,10 +191,11 @@ const waitFinished = async (database: DatabaseHandle): Promise<number> => {
   let polls = 0
   for (;;) {
     polls += 1
+    // One lookup per status: each has a partial index of its own, none covers all three.
     const { rows } = await sql<{ pending: boolean }>`
-      select exists (select 1 from jobs where status in ('queued', 'started', 'held')) as pending`.execute(
-      database.db,
-    )
+      select exists (select 1 from jobs where status = 'queued')
+        or exists (select 1 from jobs where status = 'started')
+        or exists (select 1 from jobs where status = 'held') as pending`.execute(database.db)
     if (rows[0]?.pending !== true) return polls
     await new Promise((resolve) => setTimeout(resolve, FINISH_POLL_MS))
   }

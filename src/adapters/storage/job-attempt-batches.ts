@@ -47,7 +47,7 @@ export const batchAttemptBookkeeping = (
     async (ops) => {
       const { rows } = await db.executeQuery<
         JobRow & { finished_ids: string[] | null; facts: string | null }
-      >(CompiledQuery.raw(BATCH_STATEMENT, batchParameters(ops)))
+      >(CompiledQuery.raw(ATTEMPT_BATCH_STATEMENT, batchParameters(ops)))
       const finished = new Set(rows[0]?.finished_ids ?? [])
       const facts = new Map(
         (JSON.parse(rows[0]?.facts ?? '[]') as FactsRow[]).map((row) => [row.id, toFacts(row)]),
@@ -76,9 +76,10 @@ export const batchAttemptBookkeeping = (
  * One SQL text for every batch, whatever its mix: each kind's rows come as parallel arrays
  * (`unnest`), so the text is built once and prepared once per connection, and the server plans it
  * once (see `arrayRows`). `begun` and `finished` are data-modifying CTEs; the facts are read on the
- * statement's snapshot, before its own writes, as a JSON array.
+ * statement's snapshot, before its own writes, as a JSON array. Exported for its plan's test
+ * (job-index-plans.test.ts): the precheck's count must keep to the running jobs' partial index.
  */
-const BATCH_STATEMENT = `
+export const ATTEMPT_BATCH_STATEMENT = `
   with begun as (
     update jobs set status = 'started', attempts = v.attempt, max_attempts = v.max_attempts,
       started_at = $1, locked_by = v.token, locked_until = v.lease_until

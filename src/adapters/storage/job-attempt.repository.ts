@@ -3,6 +3,7 @@ import type { JobRepository } from '../../app/ports.js'
 import type { JobSettlement } from '../../app/job-claim.port.js'
 import type { ProtocolStatus, StepStatus } from '../../domain/statuses.js'
 import { encodeJson, nowIso } from './columns.js'
+import { RUN_INDEXED, statusLiteral, statusLiterals } from './job-status-terms.js'
 import { toJob } from './job.table.js'
 import type { Database, JobsTable } from './schema.js'
 import type { Updateable } from 'kysely'
@@ -22,7 +23,8 @@ export const createJobAttemptMethods = (db: Kysely<Database>): AttemptMethods =>
       .updateTable('jobs')
       .set({ status: 'cancelled', ended_at: nowIso(), error: 'Run cancelled', locked_by: null })
       .where('protocol_run_id', '=', protocolRunId)
-      .where('status', 'in', ['queued', 'held'])
+      .where('status', 'in', statusLiterals(RUN_INDEXED))
+      .where('status', 'in', statusLiterals(['queued', 'held']))
       .returning('id')
       .execute()
     return rows.map((row) => row.id)
@@ -33,7 +35,7 @@ export const createJobAttemptMethods = (db: Kysely<Database>): AttemptMethods =>
       .updateTable('jobs')
       .set({ status: 'queued', next_run_at: nowIso(), relayed_at: null, locked_by: null })
       .where('protocol_run_id', '=', protocolRunId)
-      .where('status', '=', 'held')
+      .where('status', '=', statusLiteral('held'))
       .returningAll()
       .execute()
     return rows.map(toJob)
@@ -84,7 +86,7 @@ export const createJobAttemptMethods = (db: Kysely<Database>): AttemptMethods =>
       .selectAll()
       .where('step_run_id', '=', stepRunId)
       .where('job_type', '=', type)
-      .where('status', '=', 'started')
+      .where('status', '=', statusLiteral('started'))
       .where('id', '!=', exceptId)
       .orderBy('started_at', 'asc')
       .orderBy('id', 'asc')
@@ -111,7 +113,7 @@ export const createJobAttemptMethods = (db: Kysely<Database>): AttemptMethods =>
           .select((inner) => inner.fn.countAll<number | string>().as('n'))
           .where('step_run_id', '=', stepId ?? -1)
           .where('job_type', '=', job.type)
-          .where('status', '=', 'started')
+          .where('status', '=', statusLiteral('started'))
           .where('id', '!=', job.id)
           .as('others'),
       ])

@@ -4,6 +4,7 @@ import { DEFAULT_QUEUE, JOB_STAT_KEYS, type JobStatKey } from '../../domain/job.
 import { nowIso } from './columns.js'
 import { createJobAttemptMethods } from './job-attempt.repository.js'
 import { queuedRow } from './job-inserts.js'
+import { statusLiteral } from './job-status-terms.js'
 import { toJob } from './job.table.js'
 import type { Database } from './schema.js'
 
@@ -23,11 +24,11 @@ export const createJobRepository = (db: Kysely<Database>): JobRepository => ({
   async list(filter) {
     let query = db.selectFrom('jobs').selectAll()
     if (filter.status === 'delayed') {
-      query = query.where('status', '=', 'queued').where('next_run_at', '>', nowIso())
+      query = query.where('status', '=', statusLiteral('queued')).where('next_run_at', '>', nowIso())
     } else if (filter.status === 'queued') {
-      query = query.where('status', '=', 'queued').where('next_run_at', '<=', nowIso())
+      query = query.where('status', '=', statusLiteral('queued')).where('next_run_at', '<=', nowIso())
     } else if (filter.status !== undefined) {
-      query = query.where('status', '=', filter.status)
+      query = query.where('status', '=', statusLiteral(filter.status))
     }
     if (filter.projectId !== undefined) query = query.where('project_id', '=', filter.projectId)
     if (filter.excludeProjectIds?.length) {

@@ -15,6 +15,7 @@ import { mcpTasks } from './2026-12-05T1001-mcp-tasks.js'
 import { engineChains } from './2026-12-05T1010-engine-chains.js'
 import { readScopes } from './2026-12-05T1020-read-scopes.js'
 import { eventsRunCovering } from './2026-12-05T1100-events-run-covering.js'
+import { jobsPartialIndexes } from './2026-12-05T1200-jobs-partial-indexes.js'
 
 /** Every migration, in order. Names are timestamps so that they sort as they were written. */
 const migrationsFor = (dialect: Dialect): Record<string, Migration> => ({
@@ -32,6 +33,7 @@ const migrationsFor = (dialect: Dialect): Record<string, Migration> => ({
   '2026-12-05T1010-engine-chains': engineChains(dialect),
   '2026-12-05T1020-read-scopes': readScopes(dialect),
   '2026-12-05T1100-events-run-covering': eventsRunCovering(dialect),
+  '2026-12-05T1200-jobs-partial-indexes': jobsPartialIndexes,
 })
 
 export interface MigrationReport {
