@@ -37,7 +37,9 @@ const openSqlite = (path: string): DatabaseHandle => {
   sqlite.pragma('journal_mode = WAL')
   sqlite.pragma('foreign_keys = ON')
   sqlite.pragma('synchronous = NORMAL')
-  const db = new Kysely<Database>({ dialect: new WriteLockingSqliteDialect({ database: withStatementCache(sqlite) }) })
+  const db = new Kysely<Database>({
+    dialect: new WriteLockingSqliteDialect({ database: withStatementCache(sqlite) }),
+  })
   return {
     db,
     dialect: 'sqlite',
