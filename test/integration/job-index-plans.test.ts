@@ -203,7 +203,7 @@ describe.each(DIALECTS)('jobs lookup plans (%s)', (dialect) => {
     ],
     [
       'the relay: queued jobs not yet relayed',
-      ({ ledger }) => ledger.listUnrelayed(100),
+      ({ ledger }) => ledger.takeUnrelayed(100),
       ['jobs_unrelayed_idx'],
     ],
     [

@@ -27,9 +27,13 @@ export interface JobLedger {
   listExpired(limit: number): Promise<ExpiredAttempt[]>
   /** Held jobs whose run is no longer paused (a resume raced the hold) are queued again. */
   releaseOrphanHeld(): Promise<number>
-  /** Queued jobs not yet handed to the external queue, oldest first. */
-  listUnrelayed(limit: number): Promise<Job[]>
-  markRelayed(ids: readonly string[]): Promise<void>
+  /**
+   * Takes up to `limit` queued jobs not yet handed to the external queue, marking them relayed in
+   * the same statement, and returns them oldest first: concurrent relays (every process that
+   * enqueues runs one) never take the same job. A job taken but never added (the add failed, or
+   * the process died first) is found by the reconciler and handed back with `requeueForRelay`.
+   */
+  takeUnrelayed(limit: number): Promise<Job[]>
   /**
    * Jobs the external queue should hold: queued and relayed before `relayedBefore`, or started
    * with a dead lease (with that lease's claim token).
@@ -128,25 +132,43 @@ export const createJobLedger = ({ db, dialect }: DatabaseHandle): JobLedger => (
     return Number(result.numUpdatedRows)
   },
 
-  async listUnrelayed(limit) {
-    const rows = await db
+  async takeUnrelayed(limit) {
+    const unrelayed = db
       .selectFrom('jobs')
-      .selectAll()
-      .where('relayed_at', 'is', null)
+      .select('id')
       .where('status', '=', statusLiteral('queued'))
+      .where('relayed_at', 'is', null)
       .orderBy('created_at')
       .limit(limit)
-      .execute()
-    return rows.map(toJob)
-  },
-
-  async markRelayed(ids) {
-    if (ids.length === 0) return
-    await db
-      .updateTable('jobs')
-      .set({ relayed_at: nowIso() })
-      .where('id', 'in', [...ids])
-      .execute()
+    const mark = { relayed_at: nowIso() }
+    // SQLite runs one writer at a time, so the subquery's rows are still unrelayed when marked.
+    // Postgres: concurrent relays skip each other's rows (a materialized CTE picks them once, as in
+    // claimDue), and a row another relay marked meanwhile fails the recheck of `relayed_at is null`.
+    const rows =
+      dialect === 'postgres'
+        ? await db
+            .with(
+              (cte) => cte('unrelayed').materialized(),
+              () => unrelayed.forUpdate().skipLocked(),
+            )
+            .updateTable('jobs')
+            .from('unrelayed')
+            .set(mark)
+            .whereRef('jobs.id', '=', 'unrelayed.id')
+            .where('jobs.relayed_at', 'is', null)
+            .returningAll('jobs')
+            .execute()
+        : await db
+            .updateTable('jobs')
+            .set(mark)
+            .where('id', 'in', unrelayed)
+            .where('relayed_at', 'is', null)
+            .returningAll()
+            .execute()
+    // RETURNING follows no order: the relay adds the oldest first.
+    return rows
+      .map(toJob)
+      .sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0))
   },
 
   async listRelayedSuspects(relayedBefore, limit) {
