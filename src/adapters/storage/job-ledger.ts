@@ -140,31 +140,16 @@ export const createJobLedger = ({ db, dialect }: DatabaseHandle): JobLedger => (
       .where('relayed_at', 'is', null)
       .orderBy('created_at')
       .limit(limit)
-    const mark = { relayed_at: nowIso() }
-    // SQLite runs one writer at a time, so the subquery's rows are still unrelayed when marked.
-    // Postgres: concurrent relays skip each other's rows (a materialized CTE picks them once, as in
-    // claimDue), and a row another relay marked meanwhile fails the recheck of `relayed_at is null`.
-    const rows =
-      dialect === 'postgres'
-        ? await db
-            .with(
-              (cte) => cte('unrelayed').materialized(),
-              () => unrelayed.forUpdate().skipLocked(),
-            )
-            .updateTable('jobs')
-            .from('unrelayed')
-            .set(mark)
-            .whereRef('jobs.id', '=', 'unrelayed.id')
-            .where('jobs.relayed_at', 'is', null)
-            .returningAll('jobs')
-            .execute()
-        : await db
-            .updateTable('jobs')
-            .set(mark)
-            .where('id', 'in', unrelayed)
-            .where('relayed_at', 'is', null)
-            .returningAll()
-            .execute()
+    // No row locks taken first (SKIP LOCKED would write a lock record on every row before its
+    // update): a relay that meets rows another relay is marking waits for that one-statement
+    // transaction, and then leaves them out on the recheck of `relayed_at is null`.
+    const rows = await db
+      .updateTable('jobs')
+      .set({ relayed_at: nowIso() })
+      .where('id', 'in', unrelayed)
+      .where('relayed_at', 'is', null)
+      .returningAll()
+      .execute()
     // RETURNING follows no order: the relay adds the oldest first.
     return rows
       .map(toJob)
