@@ -101,6 +101,20 @@ const chainMetadata = (limits: readonly { engine: EngineChoice; until: string }[
         })),
       }
 
+/** The metadata of an `engine_limited` event, for a step's phase or for planning. */
+export const engineLimitedMetadata = (limit: {
+  readonly phase: ParkedPhase | 'plan'
+  readonly engine: EngineChoice
+  readonly resumeAt: Date
+  readonly metadata: JsonObject
+}): JsonObject => ({
+  ...limit.metadata,
+  phase: limit.phase,
+  engine_id: limit.engine.engineId,
+  model: limit.engine.model,
+  resume_at: limit.resumeAt.toISOString(),
+})
+
 /**
  * Parks the step in `waiting_quota` until `resumeAt` (`engine_limited`), opens the engine's breaker
  * for every worker, and defers the job to that time without spending an attempt. An execution
@@ -118,13 +132,7 @@ export const parkStep = async (
     await tx.engineLimits.limit(engine.engineId, resumeAt, message)
     const step = await tx.steps.findById(context.step.id)
     if (!step || step.status !== PARKS_FROM[phase]) return
-    const metadata = {
-      ...parking.metadata,
-      phase,
-      engine_id: engine.engineId,
-      model: engine.model,
-      resume_at: resumeAt.toISOString(),
-    }
+    const metadata = engineLimitedMetadata({ ...parking, phase })
     await changeStepStatus(tx, context.run, step, {
       action: phase === 'qa' ? 'park_qa_quota' : 'park_quota',
       event: { type: 'engine_limited', message, metadata },

@@ -1,7 +1,7 @@
 import type { JsonObject } from '../../../domain/json.js'
 import type { ChangeOrigin } from '../../context.js'
 import { JobDeferral } from '../../queue-runtime/job-deferral.js'
-import type { EngineChoice, UsageLimit } from '../../runs/quota-parking.js'
+import { engineLimitedMetadata, type EngineChoice, type UsageLimit } from '../../runs/quota-parking.js'
 import type { RunAndProject } from '../run-workspace.js'
 import type { ProtocolJobDeps } from '../protocol-job-deps.js'
 
@@ -52,11 +52,7 @@ export const deferLimitedPlanning = async (
       eventType: 'engine_limited',
       message,
       metadata: {
-        ...limit.metadata,
-        phase: 'plan',
-        engine_id: limit.engine.engineId,
-        model: limit.engine.model,
-        resume_at: resumeAt,
+        ...engineLimitedMetadata({ ...limit, phase: 'plan' }),
         ...(ctx.jobId ? { job_id: ctx.jobId } : {}),
       },
     })
