@@ -19,11 +19,17 @@ import { addPendingSteps } from './writes.js'
 
 const ONLY = process.env.PROFILE_ONLY
 const REQUESTS = Number(process.env.PROFILE_REQUESTS ?? 3000)
+/** Unmeasured requests of each series, after its first. */
+const WARM_UP = 200
+const SEED = { projects: 100, runsPerProject: 10, events: 100_000 }
+const RUNS = SEED.projects * SEED.runsPerProject
+/** Measured starts per series: half the runs each, less the first request and the warm-up. */
+const STARTS = Math.min(REQUESTS, RUNS / 2 - 1 - WARM_UP)
 const dir = mkdtempSync(join(tmpdir(), 'tgz-profile-'))
 const path = join(dir, 'profile.sqlite')
 const handle = openDatabase({ dialect: 'sqlite', path })
 await migrateToLatest(handle)
-await seed(handle.db, 'sqlite', { projects: 100, runsPerProject: 10, events: 100_000 })
+await seed(handle.db, 'sqlite', SEED)
 await addPendingSteps(handle)
 await handle.close()
 
@@ -45,23 +51,35 @@ bare.get('/bare', async () => ({ status: 'ok' }))
 /** A request to send: a GET of `url`, or the i-th of a series of writes. */
 type Request = string | ((i: number) => { method: 'POST'; url: string; payload: object })
 
-const time = async (label: string, request: Request, server = running.server): Promise<void> => {
+/**
+ * Sends `request` once, WARM_UP times, then `requests` times measured. Every answer must be a
+ * 200: a series that ran out of subjects (a busy run answers 409) would time its refusals.
+ */
+const time = async (
+  label: string,
+  request: Request,
+  server = running.server,
+  requests = REQUESTS,
+): Promise<void> => {
   if (ONLY !== undefined && !label.includes(ONLY)) return
   let n = 0
-  const send = () =>
-    server.inject(typeof request === 'string' ? { url: request, headers } : { ...request(n++), headers })
-  const first = await send()
-  if (first.statusCode !== 200) throw new Error(`${label}: ${first.statusCode} ${first.body}`)
-  for (let i = 0; i < 200; i++) await send()
+  const send = async () => {
+    const response = await server.inject(
+      typeof request === 'string' ? { url: request, headers } : { ...request(n++), headers },
+    )
+    if (response.statusCode !== 200) throw new Error(`${label}: ${response.statusCode} ${response.body}`)
+  }
+  await send()
+  for (let i = 0; i < WARM_UP; i++) await send()
   const started = process.hrtime.bigint()
   const cpu = process.cpuUsage()
-  for (let i = 0; i < REQUESTS; i++) await send()
+  for (let i = 0; i < requests; i++) await send()
   const { user, system } = process.cpuUsage(cpu)
-  const wall = Number(process.hrtime.bigint() - started) / 1000 / REQUESTS
+  const wall = Number(process.hrtime.bigint() - started) / 1000 / requests
   // CPU time (this process's threads, GC included) moves less than wall time on a shared machine.
-  const cpuUs = (user + system) / REQUESTS
+  const cpuUs = (user + system) / requests
   console.log(
-    `${label.padEnd(40)} ${wall.toFixed(0).padStart(6)} µs wall ${cpuUs.toFixed(0).padStart(6)} µs CPU per request`,
+    `${label.padEnd(40)} ${wall.toFixed(0).padStart(6)} µs wall ${cpuUs.toFixed(0).padStart(6)} µs CPU per request (${requests})`,
   )
 }
 
@@ -84,17 +102,20 @@ try {
     url: '/protocols/500/steps',
     payload: { step_index: 0, step_name: `s-${i}`, step_type: 'work' },
   }))
-  // Step 0 of runs 1.., then run_next_step from the last run down (step 1 of those runs is free).
-  await time('POST /steps/{id}/actions/run', (i) => ({
-    method: 'POST',
-    url: `/steps/${i + 1}/actions/run`,
-    payload: {},
-  }))
-  await time('POST /protocols/{id}/actions/run_next_step', (i) => ({
-    method: 'POST',
-    url: `/protocols/${1000 - i}/actions/run_next_step`,
-    payload: {},
-  }))
+  // A started step holds its run (a second start answers 409 ORC_RUN_BUSY), so each start needs a
+  // run of its own: step 0 (id = run id) of runs 1..500, then run_next_step on runs 1000 down to 501.
+  await time(
+    'POST /steps/{id}/actions/run',
+    (i) => ({ method: 'POST', url: `/steps/${i + 1}/actions/run`, payload: {} }),
+    running.server,
+    STARTS,
+  )
+  await time(
+    'POST /protocols/{id}/actions/run_next_step',
+    (i) => ({ method: 'POST', url: `/protocols/${RUNS - i}/actions/run_next_step`, payload: {} }),
+    running.server,
+    STARTS,
+  )
   // Token-protected runs 91..100 of each hundred, paused then resumed in turn.
   await time('POST /protocols/{id}/actions/pause|resume', (i) => ({
     method: 'POST',
