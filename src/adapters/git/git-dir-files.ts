@@ -91,12 +91,16 @@ const lstatOrUndefined = (path: string) => {
   }
 }
 
-const smallFile = (path: string): string | undefined => {
+/** The bytes of a regular file (a link, FIFO or folder is not one) no larger than `maxBytes`. */
+export const readBoundedFile = (path: string, maxBytes: number): Buffer | undefined => {
   const stats = lstatOrUndefined(path)
-  if (!stats?.isFile() || stats.size > MAX_POINTER_BYTES) return undefined
+  if (!stats?.isFile() || stats.size > maxBytes) return undefined
   try {
-    return readFileSync(path, 'utf8')
+    return readFileSync(path)
   } catch {
     return undefined
   }
 }
+
+const smallFile = (path: string): string | undefined =>
+  readBoundedFile(path, MAX_POINTER_BYTES)?.toString('utf8')

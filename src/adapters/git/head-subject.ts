@@ -1,7 +1,7 @@
 import { existsSync, lstatSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { inflateSync } from 'node:zlib'
-import { commonDirFromFiles, headShaFromFiles } from './git-dir-files.js'
+import { commonDirFromFiles, headShaFromFiles, readBoundedFile } from './git-dir-files.js'
 
 /** A commit object is a few kB; a larger loose object is left to git. */
 const MAX_OBJECT_BYTES = 256 * 1024
@@ -52,11 +52,11 @@ const mayReplace = (common: string): boolean => {
 }
 
 const readLoose = (path: string): string | undefined => {
+  const compressed = readBoundedFile(path, MAX_OBJECT_BYTES)
+  if (compressed === undefined) return undefined
   try {
-    const stats = lstatSync(path)
-    if (!stats.isFile() || stats.size > MAX_OBJECT_BYTES) return undefined
     // Bounded inflated too: a small hostile object may expand a thousandfold; past the bound it throws.
-    return inflateSync(readFileSync(path), { maxOutputLength: MAX_OBJECT_BYTES }).toString('utf8')
+    return inflateSync(compressed, { maxOutputLength: MAX_OBJECT_BYTES }).toString('utf8')
   } catch {
     return undefined
   }
