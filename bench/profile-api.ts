@@ -36,6 +36,10 @@ await handle.close()
 const env = {
   TASKSGODZILLA_DB_PATH: path,
   TASKSGODZILLA_LOG_LEVEL: 'warn',
+  // TASKSGODZILLA_READ_CACHE_MB=0 profiles the computed reads instead of the memo's answers.
+  ...(process.env.TASKSGODZILLA_READ_CACHE_MB === undefined
+    ? {}
+    : { TASKSGODZILLA_READ_CACHE_MB: process.env.TASKSGODZILLA_READ_CACHE_MB }),
   TASKSGODZILLA_API_TOKEN: BENCH_API_TOKEN,
   PATH: process.env.PATH ?? '',
   HOME: process.env.HOME ?? '/tmp',
