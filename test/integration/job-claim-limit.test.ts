@@ -5,7 +5,7 @@ import { createJobLedger } from '../../src/adapters/storage/job-ledger.js'
 import { migrateToLatest } from '../../src/adapters/storage/migrations/index.js'
 import { createRepositories } from '../../src/adapters/storage/unit-of-work.js'
 import { createTestDatabase, unavailable, type TestDatabase } from '../support/databases.js'
-import { seedProject } from '../support/fixtures.js'
+import { seedProject, seedProjectJob } from '../support/fixtures.js'
 
 // claimDue must never claim more than `limit` jobs, whatever plan Postgres picks. With the due
 // rows as an `id in (subquery … for update skip locked)`, a plan that rescans the subquery for
@@ -32,16 +32,7 @@ describe.skipIf(unavailable('postgres'))('claiming due jobs on Postgres', () => 
   it('claims no more than the limit when the plan rescans the due rows for each job', async () => {
     const repos = createRepositories(handle.db)
     const project = await seedProject(repos)
-    for (let i = 0; i < 10; i += 1)
-      await repos.jobs.add({
-        id: `due-${i}`,
-        type: 'spec_audit_job',
-        payload: {},
-        maxAttempts: 3,
-        projectId: project.id,
-        protocolRunId: null,
-        stepRunId: null,
-      })
+    for (let i = 0; i < 10; i += 1) await seedProjectJob(repos, project.id, `due-${i}`)
     for (const setting of ['enable_hashjoin', 'enable_mergejoin', 'enable_material', 'enable_seqscan'])
       await sql`${sql.raw(`set ${setting} = off`)}`.execute(handle.db)
     const claimed = await createJobLedger(handle).claimDue({

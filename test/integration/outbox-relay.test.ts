@@ -6,7 +6,7 @@ import { createOutboxRelay } from '../../src/adapters/queue/outbox-relay.js'
 import { createJobLedger } from '../../src/adapters/storage/job-ledger.js'
 import { createRepositories } from '../../src/adapters/storage/unit-of-work.js'
 import { DIALECTS, openMigratedDatabase, unavailable } from '../support/databases.js'
-import { seedProject } from '../support/fixtures.js'
+import { seedProject, seedProjectJob } from '../support/fixtures.js'
 import { REDIS_URL, deletePrefix, waitFor } from '../support/queue-harness.js'
 
 // Every process that enqueues runs a relay (the API and each worker). They used to read the same
@@ -59,15 +59,7 @@ describe.each(DIALECTS)('the outbox relay (%s + Redis)', (dialect) => {
     const project = await seedProject(repos)
     const ids: string[] = []
     for (let i = 0; i < count; i += 1) {
-      const job = await repos.jobs.add({
-        id: `job-${String(i).padStart(4, '0')}`,
-        type: 'spec_audit_job',
-        payload: {},
-        maxAttempts: 3,
-        projectId: project.id,
-        protocolRunId: null,
-        stepRunId: null,
-      })
+      const job = await seedProjectJob(repos, project.id, `job-${String(i).padStart(4, '0')}`)
       ids.push(job.id)
       if (spacingMs > 0) await new Promise((resolve) => setTimeout(resolve, spacingMs))
     }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { Repositories } from '../../src/app/ports.js'
+import type { Job } from '../../src/domain/job.js'
 import type { NewProject, Project } from '../../src/domain/project.js'
 import type { NewProtocolRun, ProtocolRun } from '../../src/domain/protocol-run.js'
 import type { ProtocolStatus, StepStatus } from '../../src/domain/statuses.js'
@@ -19,6 +20,18 @@ export const seedProject = (repos: Repositories, overrides: Partial<NewProject> 
     secrets: null,
     apiTokenHash: null,
     ...overrides,
+  })
+
+/** A queued job of the project alone (no run or step), as a spec audit enqueues one. */
+export const seedProjectJob = (repos: Repositories, projectId: number, id: string): Promise<Job> =>
+  repos.jobs.add({
+    id,
+    type: 'spec_audit_job',
+    payload: {},
+    maxAttempts: 3,
+    projectId,
+    protocolRunId: null,
+    stepRunId: null,
   })
 
 export const seedRun = (
