@@ -3,7 +3,7 @@ import type { Project } from '../domain/project.js'
 import type { ProtocolRun } from '../domain/protocol-run.js'
 import type { StepRun } from '../domain/step-run.js'
 import type { ChangeOrigin } from './context.js'
-import type { Repositories } from './ports.js'
+import type { ListingWithTokenHash, Repositories } from './ports.js'
 import { tokenMatchesHash } from './secrets.js'
 
 type Readers = Pick<Repositories, 'projects' | 'runs' | 'steps'>
@@ -68,6 +68,24 @@ export const authorizeRunListing = async (
   const found = await repos.runs.findProjectTokenHash(runId)
   if (!found) throw new AppError('ORC_RUN_NOT_FOUND', `ProtocolRun ${runId} not found`, { runId })
   checkProjectToken(found.projectTokenHash, ctx)
+}
+
+/**
+ * The items of a listing read with its project's token hash (`ListingWithTokenHash`), once that
+ * token is enforced: one read for the listing and its authorization. An empty listing (undefined)
+ * is authorized by `authorizeScope` instead, which alone can answer 404 for a missing run or project.
+ */
+export const authorizedListing = async <T>(
+  listing: ListingWithTokenHash<T> | undefined,
+  authorizeScope: () => Promise<unknown>,
+  ctx: ChangeOrigin,
+): Promise<T[]> => {
+  if (listing === undefined) {
+    await authorizeScope()
+    return []
+  }
+  checkProjectToken(listing.projectTokenHash, ctx)
+  return listing.items
 }
 
 /** Loads a step and its run (404 if unknown), then authorizes their project. */

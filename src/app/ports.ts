@@ -21,6 +21,18 @@ export interface Page {
   readonly afterId?: number
 }
 
+/**
+ * The rows of a listing scoped to one project or run, and that project's token hash read by the
+ * same statement, so that the listing needs no read of its own to be authorized. A repository
+ * returns undefined instead when there are no rows: an empty listing cannot tell a missing run or
+ * project from an empty one, and is authorized by a read of its own (`authorizedListing`).
+ */
+export interface ListingWithTokenHash<T> {
+  readonly items: T[]
+  /** The token hash of the project the listing's scope belongs to; null when it has no token. */
+  readonly projectTokenHash: string | null
+}
+
 export interface ProjectRepository {
   /** Inserts a project; the caller has validated it. */
   create(project: NewProject): Promise<Project>
@@ -61,6 +73,11 @@ export interface ProtocolRunRepository {
   findProjectTokenHash(id: number): Promise<{ projectTokenHash: string | null } | undefined>
   /** Runs of one project, newest first. */
   listByProject(projectId: number, page: Page): Promise<ProtocolRun[]>
+  /** listByProject with the project's token hash; undefined when the page is empty. */
+  listByProjectWithTokenHash(
+    projectId: number,
+    page: Page,
+  ): Promise<ListingWithTokenHash<ProtocolRun> | undefined>
   /** Runs whose stored branch equals `branch`, optionally within one project; newest first. */
   findByBranch(branch: string, projectId?: number): Promise<ProtocolRun[]>
   /**
@@ -110,6 +127,8 @@ export interface StepRunRepository {
   findWithProjectId(id: number): Promise<{ step: StepRun; projectId: number } | undefined>
   /** Steps of a run in execution order (step_index, then id). */
   listByRun(protocolRunId: number): Promise<StepRun[]>
+  /** listByRun with the token hash of the run's project; undefined when the run has no steps. */
+  listByRunWithTokenHash(protocolRunId: number): Promise<ListingWithTokenHash<StepRun> | undefined>
   /** As ProtocolRunRepository.compareAndSetStatus, for steps. */
   compareAndSetStatus(
     id: number,
@@ -170,6 +189,14 @@ export interface EventRepository {
   append(event: NewEvent): Promise<OrchestratorEvent>
   /** Events matching the filter with run and project names, newest first (id descending). */
   list(filter: EventFilter): Promise<EventWithContext[]>
+  /**
+   * `list` of the events of one run or project (`scope`, which the filter names too), with the
+   * token hash of the scope's project; undefined when no event matches.
+   */
+  listWithTokenHash(
+    filter: EventFilter,
+    scope: ReadScope,
+  ): Promise<ListingWithTokenHash<EventWithContext> | undefined>
 }
 
 export interface JobFilter {

@@ -41,6 +41,13 @@ const casGuard = (kind: string, id: number, status: string | undefined, from: re
   if (!from.includes(status)) throw new AppError('ORC_STATE_CHANGED', `${kind} ${id} is ${status}`)
 }
 
+/** A listing as the storage gives it: with its project's token hash, or undefined when empty. */
+const withTokenHash = <T>(t: ProtocolTables, items: T[], projectId: number | undefined) => {
+  if (items.length === 0) return undefined
+  const owner = t.projects.find((p) => p.project.id === projectId)
+  return { items, projectTokenHash: owner?.credentials.apiTokenHash ?? null }
+}
+
 const projectRepository = (t: ProtocolTables): ProtocolRepositories['projects'] => ({
   create: notFaked('projects.create'),
   findById: async (id) => t.projects.find((p) => p.project.id === id)?.project,
@@ -73,6 +80,10 @@ const runRepository = (t: ProtocolTables): ProtocolRepositories['runs'] => {
       return run && { projectTokenHash: owner?.credentials.apiTokenHash ?? null }
     },
     listByProject: async (projectId) => t.runs.filter((r) => r.projectId === projectId).reverse(),
+    listByProjectWithTokenHash: async (projectId) => {
+      const runs = t.runs.filter((r) => r.projectId === projectId).reverse()
+      return withTokenHash(t, runs, projectId)
+    },
     findByBranch: notFaked('runs.findByBranch'),
     compareAndSetStatus: async (id, from, to, patch) => {
       const run = find(id)
@@ -100,10 +111,13 @@ const eventRepository = (t: ProtocolTables): ProtocolRepositories['events'] => (
     return stored
   },
   list: notFaked('events.list'),
+  listWithTokenHash: notFaked('events.listWithTokenHash'),
 })
 
 const stepRepository = (t: ProtocolTables): ProtocolRepositories['steps'] => {
   const find = (id: number): StepRun | undefined => t.steps.find((s) => s.id === id)
+  const stepsOfRun = (runId: number): StepRun[] =>
+    t.steps.filter((s) => s.protocolRunId === runId).sort((a, b) => a.stepIndex - b.stepIndex || a.id - b.id)
   const moveStep: ProtocolRepositories['steps']['compareAndSetStatus'] = async (id, from, to, patch) => {
     const step = find(id)
     casGuard('StepRun', id, step?.status, from)
@@ -115,10 +129,9 @@ const stepRepository = (t: ProtocolTables): ProtocolRepositories['steps'] => {
     create: notFaked('steps.create'),
     findById: async (id) => find(id),
     findWithProjectId: notFaked('steps.findWithProjectId'),
-    listByRun: async (runId) =>
-      t.steps
-        .filter((s) => s.protocolRunId === runId)
-        .sort((a, b) => a.stepIndex - b.stepIndex || a.id - b.id),
+    listByRun: async (runId) => stepsOfRun(runId),
+    listByRunWithTokenHash: async (runId) =>
+      withTokenHash(t, stepsOfRun(runId), t.runs.find((r) => r.id === runId)?.projectId),
     compareAndSetStatus: moveStep,
     compareAndSetStatusWithEvent: async (id, from, to, { runtimeMerge, ...patch } = {}, event) => {
       const merged = runtimeMerge && mergedState(find(id)?.runtimeState ?? null, runtimeMerge)

@@ -10,6 +10,7 @@ import {
 } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DatabaseHandle } from '../../src/adapters/storage/database.js'
+import type { Repositories } from '../../src/app/ports.js'
 import { createRepositories } from '../../src/adapters/storage/unit-of-work.js'
 import { seed } from '../../bench/seed.js'
 import { DIALECTS, openMigratedDatabase, unavailable } from '../support/databases.js'
@@ -54,12 +55,17 @@ describe.each(DIALECTS)('event listing plans (%s)', (dialect) => {
   }, 60_000)
   afterAll(async () => db?.close())
 
-  it.skipIf(unavailable(dialect))(
-    'the last 100 events of a run: an ordered index range, no sort, no scan',
-    async () => {
-      const plan = await planOf(db.handle, (repos) =>
-        repos.events.list({ protocolRunId: 5, limit: 100, excludeProjectIds: [] }),
-      )
+  const lastEventsOfRun = {
+    list: (repos: Repositories) => repos.events.list({ protocolRunId: 5, limit: 100, excludeProjectIds: [] }),
+    // The API's read: the same page with the run's project token hash, in the same one statement.
+    listWithTokenHash: (repos: Repositories) =>
+      repos.events.listWithTokenHash({ protocolRunId: 5, limit: 100 }, { kind: 'run', id: 5 }),
+  }
+
+  it.skipIf(unavailable(dialect)).each(Object.keys(lastEventsOfRun) as Array<keyof typeof lastEventsOfRun>)(
+    'the last 100 events of a run (%s): an ordered index range, no sort, no scan',
+    async (read) => {
+      const plan = await planOf(db.handle, lastEventsOfRun[read])
       const text = plan.join('\n')
       if (dialect === 'sqlite') {
         // Covering: the page is one range of the index, no table row looked up per event.

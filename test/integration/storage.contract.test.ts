@@ -118,6 +118,73 @@ for (const dialect of DIALECTS) {
       expect((await repos.steps.listByRun(run.id)).map((s) => s.id)).toEqual([a.id, b.id, b2.id])
     })
 
+    it("lists runs, steps and events with their scope's project token hash, and nothing for an empty listing", async () => {
+      const hash = 'cd'.repeat(32)
+      const guarded = await seedProject(repos, { apiTokenHash: hash })
+      const open = await seedProject(repos)
+      const run = await seedRun(repos, guarded.id)
+      const openRun = await seedRun(repos, open.id)
+      const emptyRun = await seedRun(repos, guarded.id)
+      const step = await seedStep(repos, run.id)
+      await seedStep(repos, openRun.id)
+      const event = await repos.events.append({
+        projectId: guarded.id,
+        protocolRunId: run.id,
+        eventType: 'x',
+        message: 'y',
+      })
+      await repos.events.append({
+        projectId: open.id,
+        protocolRunId: openRun.id,
+        eventType: 'x',
+        message: 'y',
+      })
+
+      const runs = await repos.runs.listByProjectWithTokenHash(guarded.id, { limit: 10 })
+      expect(runs?.items.map((r) => r.id)).toEqual([emptyRun.id, run.id])
+      expect(runs?.projectTokenHash).toBe(hash)
+      expect(
+        (await repos.runs.listByProjectWithTokenHash(open.id, { limit: 10 }))?.projectTokenHash,
+      ).toBeNull()
+      expect(
+        await repos.runs.listByProjectWithTokenHash(guarded.id, { limit: 10, afterId: emptyRun.id }),
+      ).toBeUndefined()
+
+      expect(await repos.steps.listByRunWithTokenHash(run.id)).toEqual({
+        items: [step],
+        projectTokenHash: hash,
+      })
+      expect((await repos.steps.listByRunWithTokenHash(openRun.id))?.projectTokenHash).toBeNull()
+      expect(await repos.steps.listByRunWithTokenHash(emptyRun.id)).toBeUndefined()
+
+      const byRun = await repos.events.listWithTokenHash(
+        { protocolRunId: run.id, limit: 10 },
+        { kind: 'run', id: run.id },
+      )
+      expect(byRun?.items.map((e) => e.id)).toEqual([event.id])
+      expect(byRun?.projectTokenHash).toBe(hash)
+      const byProject = await repos.events.listWithTokenHash(
+        { projectId: guarded.id, limit: 10 },
+        { kind: 'project', id: guarded.id },
+      )
+      expect(byProject?.items.map((e) => e.id)).toEqual([event.id])
+      expect(byProject?.projectTokenHash).toBe(hash)
+      expect(
+        (
+          await repos.events.listWithTokenHash(
+            { protocolRunId: openRun.id, limit: 10 },
+            { kind: 'run', id: openRun.id },
+          )
+        )?.projectTokenHash,
+      ).toBeNull()
+      expect(
+        await repos.events.listWithTokenHash(
+          { protocolRunId: emptyRun.id, limit: 10 },
+          { kind: 'run', id: emptyRun.id },
+        ),
+      ).toBeUndefined()
+    })
+
     it('reads a step with the project of its run in one call, and nothing for an unknown step', async () => {
       const project = await seedProject(repos)
       await seedStep(repos, (await seedRun(repos, (await seedProject(repos)).id)).id)

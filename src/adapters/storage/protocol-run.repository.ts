@@ -1,10 +1,19 @@
 import type { Kysely } from 'kysely'
-import type { ProtocolRunRepository } from '../../app/ports.js'
+import type { Page, ProtocolRunRepository } from '../../app/ports.js'
 import { AppError } from '../../domain/app-error.js'
 import { encodeJson, nowIso } from './columns.js'
 import { toProtocolRun, toProtocolRunColumns } from './protocol-run.table.js'
 import type { Database } from './schema.js'
+import { listingWithTokenHash, SCOPE_TOKEN_HASH, scopeTokenHash } from './scope-token-hash.js'
 import { isUniqueViolation } from './unique-violation.js'
+
+/** A page of a project's runs, newest first. */
+const runsOfProject = (db: Kysely<Database>, projectId: number, page: Page) => {
+  let query = db.selectFrom('protocol_runs').selectAll().where('project_id', '=', projectId)
+  if (page.beforeId !== undefined) query = query.where('id', '<', page.beforeId)
+  if (page.afterId !== undefined) query = query.where('id', '>', page.afterId)
+  return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit)
+}
 
 export const createProtocolRunRepository = (db: Kysely<Database>): ProtocolRunRepository => ({
   async create(run) {
@@ -66,11 +75,14 @@ export const createProtocolRunRepository = (db: Kysely<Database>): ProtocolRunRe
   },
 
   async listByProject(projectId, page) {
-    let query = db.selectFrom('protocol_runs').selectAll().where('project_id', '=', projectId)
-    if (page.beforeId !== undefined) query = query.where('id', '<', page.beforeId)
-    if (page.afterId !== undefined) query = query.where('id', '>', page.afterId)
-    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit).execute()
-    return rows.map(toProtocolRun)
+    return (await runsOfProject(db, projectId, page).execute()).map(toProtocolRun)
+  },
+
+  async listByProjectWithTokenHash(projectId, page) {
+    const rows = await runsOfProject(db, projectId, page)
+      .select(scopeTokenHash({ kind: 'project', id: projectId }).as(SCOPE_TOKEN_HASH))
+      .execute()
+    return listingWithTokenHash(rows, (row) => row.scope_token_hash, toProtocolRun)
   },
 
   async findByBranch(branch, projectId) {

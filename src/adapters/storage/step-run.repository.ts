@@ -9,6 +9,7 @@ import { createEventRepository } from './event.repository.js'
 import { CURRENT_TXID, toEvent, toEventColumns } from './event.table.js'
 import { mergeExpression } from './json-merge.js'
 import type { Database } from './schema.js'
+import { listingWithTokenHash, SCOPE_TOKEN_HASH, scopeTokenHash } from './scope-token-hash.js'
 import { moveStepInOneStatement } from './step-move.statement.js'
 import { toStepRun, toStepRunColumns } from './step-run.table.js'
 import { isUniqueViolation } from './unique-violation.js'
@@ -52,6 +53,13 @@ export const createStepRunRepository = (db: Kysely<Database>): StepRunRepository
     if (!row) throw stepStateChanged(id)
     return toStepRun(row)
   }
+  const stepsOfRun = (protocolRunId: number) =>
+    db
+      .selectFrom('step_runs')
+      .selectAll()
+      .where('protocol_run_id', '=', protocolRunId)
+      .orderBy('step_index', 'asc')
+      .orderBy('id', 'asc')
   const findWithProjectId: StepRunRepository['findWithProjectId'] = async (id) => {
     const row = await db
       .selectFrom('step_runs as s')
@@ -103,14 +111,14 @@ export const createStepRunRepository = (db: Kysely<Database>): StepRunRepository
     findWithProjectId,
 
     async listByRun(protocolRunId) {
-      const rows = await db
-        .selectFrom('step_runs')
-        .selectAll()
-        .where('protocol_run_id', '=', protocolRunId)
-        .orderBy('step_index', 'asc')
-        .orderBy('id', 'asc')
+      return (await stepsOfRun(protocolRunId).execute()).map(toStepRun)
+    },
+
+    async listByRunWithTokenHash(protocolRunId) {
+      const rows = await stepsOfRun(protocolRunId)
+        .select(scopeTokenHash({ kind: 'run', id: protocolRunId }).as(SCOPE_TOKEN_HASH))
         .execute()
-      return rows.map(toStepRun)
+      return listingWithTokenHash(rows, (row) => row.scope_token_hash, toStepRun)
     },
 
     compareAndSetStatus,

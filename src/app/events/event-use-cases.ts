@@ -1,8 +1,8 @@
 import type { EventWithContext } from '../../domain/event.js'
 import type { AppDeps } from '../app-deps.js'
-import { authorizeProject, authorizeRunListing } from '../access.js'
+import { authorizedListing, authorizeProject, authorizeRunListing } from '../access.js'
 import type { ChangeOrigin } from '../context.js'
-import type { EventFilter } from '../ports.js'
+import type { EventFilter, ReadScope } from '../ports.js'
 import { unreadableProjects } from './visibility.js'
 
 export type EventQuery = Omit<EventFilter, 'excludeProjectIds'>
@@ -14,9 +14,24 @@ export type EventQuery = Omit<EventFilter, 'excludeProjectIds'>
 export const makeListEvents =
   ({ repos }: Pick<AppDeps, 'repos'>) =>
   async (query: EventQuery, ctx: ChangeOrigin): Promise<EventWithContext[]> => {
-    if (query.projectId !== undefined) await authorizeProject(repos, query.projectId, ctx)
-    if (query.protocolRunId !== undefined) await authorizeRunListing(repos, query.protocolRunId, ctx)
+    const authorizeScopes = async () => {
+      if (query.projectId !== undefined) await authorizeProject(repos, query.projectId, ctx)
+      if (query.protocolRunId !== undefined) await authorizeRunListing(repos, query.protocolRunId, ctx)
+    }
+    const scope = onlyScope(query)
+    if (scope !== undefined) {
+      const listing = await repos.events.listWithTokenHash(query, scope)
+      return authorizedListing(listing, authorizeScopes, ctx)
+    }
+    await authorizeScopes()
     const scoped = query.projectId !== undefined || query.protocolRunId !== undefined
     const excludeProjectIds = scoped ? [] : await unreadableProjects(repos, ctx)
     return repos.events.list({ ...query, excludeProjectIds })
   }
+
+/** The one run or project a listing is limited to; undefined for none, or for both (each is authorized). */
+const onlyScope = (query: EventQuery): ReadScope | undefined => {
+  if (query.protocolRunId !== undefined)
+    return query.projectId === undefined ? { kind: 'run', id: query.protocolRunId } : undefined
+  return query.projectId === undefined ? undefined : { kind: 'project', id: query.projectId }
+}

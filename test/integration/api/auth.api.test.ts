@@ -153,6 +153,40 @@ for (const dialect of DIALECTS) {
       )
     })
 
+    it('refuses an empty listing of a protected project or run as it refuses a full one', async () => {
+      // A listing is authorized by the token hash read with its rows; these have no rows to carry it.
+      const h = { ...bearer, 'x-project-token': PROJECT_TOKEN }
+      const emptyRun = await createProtocol(api, ids.p, {}, h)
+      const newest = 2_147_483_647
+      for (const url of [
+        `/projects/${ids.p}/protocols?after_id=${newest}`,
+        `/protocols/${emptyRun.id}/steps`,
+        `/protocols/${ids.r}/events?after_id=${newest}`,
+        `/events?protocol_run_id=${ids.r}&event_type=no-such-type`,
+        `/events?project_id=${ids.p}&event_type=no-such-type`,
+      ]) {
+        expect((await api.request('GET', url, { headers: bearer })).statusCode, url).toBe(401)
+        const wrong = { ...bearer, 'x-project-token': 'not-the-token' }
+        expect((await api.request('GET', url, { headers: wrong })).statusCode, url).toBe(403)
+        const allowed = await api.request('GET', url, { headers: h })
+        expect(allowed.statusCode, url).toBe(200)
+        expect(allowed.json(), url).toEqual([])
+      }
+    })
+
+    it('answers 404 for a listing of an unknown project or run, full or empty', async () => {
+      for (const url of [
+        '/projects/999999/protocols',
+        '/protocols/999999/steps',
+        '/protocols/999999/events',
+        '/events?protocol_run_id=999999',
+        '/events?project_id=999999',
+      ]) {
+        const response = await api.request('GET', url, { headers: bearer })
+        expect(response.statusCode, url).toBe(404)
+      }
+    })
+
     it('answers 404 for unknown ids before any token question', async () => {
       expect((await api.request('GET', '/projects/999999', { headers: bearer })).statusCode).toBe(404)
       expect((await api.request('GET', '/protocols/999999', { headers: bearer })).statusCode).toBe(404)
