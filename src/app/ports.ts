@@ -180,6 +180,11 @@ export interface EventFilter extends Page {
   readonly since?: string
   /** Leave out events of these projects. */
   readonly excludeProjectIds?: readonly number[]
+  /**
+   * Only events of projects the caller may read: those without a token, and those whose token
+   * hash is `presentedTokenHash` (null: the caller presented no token). Absent: no such filter.
+   */
+  readonly visibleTo?: { readonly presentedTokenHash: string | null }
   /** `desc` (default) lists newest first; `asc` oldest first, for replaying a stream. */
   readonly order?: 'asc' | 'desc'
 }

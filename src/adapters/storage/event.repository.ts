@@ -30,6 +30,14 @@ export const createEventRepository = (db: Kysely<Database>): EventRepository => 
     if (filter.since !== undefined) query = query.where('e.created_at', '>=', filter.since)
     if (filter.excludeProjectIds?.length)
       query = query.where('e.project_id', 'not in', [...filter.excludeProjectIds])
+    if (filter.visibleTo !== undefined) {
+      const presented = filter.visibleTo.presentedTokenHash
+      query = query.where((eb) =>
+        presented === null
+          ? eb('p.api_token_hash', 'is', null)
+          : eb.or([eb('p.api_token_hash', 'is', null), eb('p.api_token_hash', '=', presented)]),
+      )
+    }
     const order = filter.order ?? 'desc'
     if (postgres) {
       // Ordered by position (txid, id), and only what no running transaction can still precede,

@@ -3,9 +3,9 @@ import type { AppDeps } from '../app-deps.js'
 import { authorizedListing, authorizeProject, authorizeRunListing } from '../access.js'
 import type { ChangeOrigin } from '../context.js'
 import type { EventFilter, ReadScope } from '../ports.js'
-import { unreadableProjects } from './visibility.js'
+import { hashToken } from '../secrets.js'
 
-export type EventQuery = Omit<EventFilter, 'excludeProjectIds'>
+export type EventQuery = Omit<EventFilter, 'excludeProjectIds' | 'visibleTo'>
 
 /**
  * Lists events newest first. A project or run filter enforces that project's token; without
@@ -25,8 +25,11 @@ export const makeListEvents =
     }
     await authorizeScopes()
     const scoped = query.projectId !== undefined || query.protocolRunId !== undefined
-    const excludeProjectIds = scoped ? [] : await unreadableProjects(repos, ctx)
-    return repos.events.list({ ...query, excludeProjectIds })
+    if (scoped) return repos.events.list(query)
+    // The feed's filter compares the stored hashes in the same statement: they are SHA-256 of
+    // random tokens, so a comparison's timing tells nothing about a token.
+    const presentedTokenHash = ctx.projectToken === undefined ? null : hashToken(ctx.projectToken)
+    return repos.events.list({ ...query, visibleTo: { presentedTokenHash } })
   }
 
 /** The one run or project a listing is limited to; undefined for none, or for both (each is authorized). */

@@ -147,6 +147,14 @@ for (const dialect of DIALECTS) {
         })
       ).json()
       expect(withToken.some((e: { project_id: number }) => e.project_id === ids.p)).toBe(true)
+      expect(withToken.some((e: { project_id: number }) => e.project_id === ids.other)).toBe(true)
+      const wrongToken = (
+        await api.request('GET', '/events?limit=1000', {
+          headers: { ...bearer, 'x-project-token': 'not-the-token' },
+        })
+      ).json()
+      expect(wrongToken.some((e: { project_id: number }) => e.project_id === ids.p)).toBe(false)
+      expect(wrongToken.some((e: { project_id: number }) => e.project_id === ids.other)).toBe(true)
       const jobs = (await api.request('GET', '/queues/jobs', { headers: bearer })).json()
       expect(jobs.some((j: { payload: { project_id?: number } }) => j.payload.project_id === ids.p)).toBe(
         false,
