@@ -3,8 +3,8 @@ import type { Project } from '../domain/project.js'
 import type { ProtocolRun } from '../domain/protocol-run.js'
 import type { StepRun } from '../domain/step-run.js'
 import type { ChangeOrigin } from './context.js'
-import type { ListingWithTokenHash, Repositories } from './ports.js'
-import { tokenMatchesHash } from './secrets.js'
+import type { Reader, Repositories } from './ports.js'
+import { hashToken, tokenMatchesHash } from './secrets.js'
 
 type Readers = Pick<Repositories, 'projects' | 'runs' | 'steps'>
 
@@ -70,22 +70,22 @@ export const authorizeRunListing = async (
   checkProjectToken(found.projectTokenHash, ctx)
 }
 
+/** Who the caller is as a listing's reader (ports.ts `Reader`): its project token's hash, if any. */
+export const readerOf = (ctx: ChangeOrigin): Reader => ({
+  presentedTokenHash: ctx.projectToken === undefined ? null : hashToken(ctx.projectToken),
+})
+
 /**
- * The items of a listing read with its project's token hash (`ListingWithTokenHash`), once that
- * token is enforced: one read for the listing and its authorization. An empty listing (undefined)
- * is authorized by `authorizeScope` instead, which alone can answer 404 for a missing run or project.
+ * A listing read for the caller (`readerOf`) holds rows only where its token may read the scope,
+ * so rows are their own authorization. An empty one is authorized by `authorizeScope`, which alone
+ * can say why: 404 for a missing run or project, 401 or 403 for the token, else it is just empty.
  */
 export const authorizedListing = async <T>(
-  listing: ListingWithTokenHash<T> | undefined,
+  rows: T[],
   authorizeScope: () => Promise<unknown>,
-  ctx: ChangeOrigin,
 ): Promise<T[]> => {
-  if (listing === undefined) {
-    await authorizeScope()
-    return []
-  }
-  checkProjectToken(listing.projectTokenHash, ctx)
-  return listing.items
+  if (rows.length === 0) await authorizeScope()
+  return rows
 }
 
 /** Loads a step and its run (404 if unknown), then authorizes their project. */

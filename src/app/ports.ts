@@ -22,15 +22,11 @@ export interface Page {
 }
 
 /**
- * The rows of a listing scoped to one project or run, and that project's token hash read by the
- * same statement, so that the listing needs no read of its own to be authorized. A repository
- * returns undefined instead when there are no rows: an empty listing cannot tell a missing run or
- * project from an empty one, and is authorized by a read of its own (`authorizedListing`).
+ * Who a listing is read for: the project token the caller presented, as the SHA-256 hex that
+ * projects keep (null: none presented). A listing read for a reader holds only what its token may see.
  */
-export interface ListingWithTokenHash<T> {
-  readonly items: T[]
-  /** The token hash of the project the listing's scope belongs to; null when it has no token. */
-  readonly projectTokenHash: string | null
+export interface Reader {
+  readonly presentedTokenHash: string | null
 }
 
 export interface ProjectRepository {
@@ -73,11 +69,11 @@ export interface ProtocolRunRepository {
   findProjectTokenHash(id: number): Promise<{ projectTokenHash: string | null } | undefined>
   /** Runs of one project, newest first. */
   listByProject(projectId: number, page: Page): Promise<ProtocolRun[]>
-  /** listByProject with the project's token hash; undefined when the page is empty. */
-  listByProjectWithTokenHash(
-    projectId: number,
-    page: Page,
-  ): Promise<ListingWithTokenHash<ProtocolRun> | undefined>
+  /**
+   * listByProject for `reader`: empty unless the project has no token or the reader presented it,
+   * decided by the same statement before it reads any run.
+   */
+  listByProjectFor(projectId: number, page: Page, reader: Reader): Promise<ProtocolRun[]>
   /** Runs whose stored branch equals `branch`, optionally within one project; newest first. */
   findByBranch(branch: string, projectId?: number): Promise<ProtocolRun[]>
   /**
@@ -127,8 +123,8 @@ export interface StepRunRepository {
   findWithProjectId(id: number): Promise<{ step: StepRun; projectId: number } | undefined>
   /** Steps of a run in execution order (step_index, then id). */
   listByRun(protocolRunId: number): Promise<StepRun[]>
-  /** listByRun with the token hash of the run's project; undefined when the run has no steps. */
-  listByRunWithTokenHash(protocolRunId: number): Promise<ListingWithTokenHash<StepRun> | undefined>
+  /** listByRun for `reader`: empty unless the run's project has no token or the reader presented it. */
+  listByRunFor(protocolRunId: number, reader: Reader): Promise<StepRun[]>
   /** As ProtocolRunRepository.compareAndSetStatus, for steps. */
   compareAndSetStatus(
     id: number,
@@ -181,10 +177,11 @@ export interface EventFilter extends Page {
   /** Leave out events of these projects. */
   readonly excludeProjectIds?: readonly number[]
   /**
-   * Only events of projects the caller may read: those without a token, and those whose token
-   * hash is `presentedTokenHash` (null: the caller presented no token). Absent: no such filter.
+   * Only what this reader may see. With a run or project filter: nothing unless the project of
+   * that run (and that project) has no token or the reader's, decided before any event is read.
+   * Without either: only events of projects that have no token or the reader's. Absent: no such filter.
    */
-  readonly visibleTo?: { readonly presentedTokenHash: string | null }
+  readonly readableBy?: Reader
   /** `desc` (default) lists newest first; `asc` oldest first, for replaying a stream. */
   readonly order?: 'asc' | 'desc'
 }
@@ -194,14 +191,6 @@ export interface EventRepository {
   append(event: NewEvent): Promise<OrchestratorEvent>
   /** Events matching the filter with run and project names, newest first (id descending). */
   list(filter: EventFilter): Promise<EventWithContext[]>
-  /**
-   * `list` of the events of one run or project (`scope`, which the filter names too), with the
-   * token hash of the scope's project; undefined when no event matches.
-   */
-  listWithTokenHash(
-    filter: EventFilter,
-    scope: ReadScope,
-  ): Promise<ListingWithTokenHash<EventWithContext> | undefined>
 }
 
 export interface JobFilter {

@@ -1,4 +1,4 @@
-import type { Repositories } from '../../src/app/ports.js'
+import type { Reader, Repositories } from '../../src/app/ports.js'
 import { AppError } from '../../src/domain/app-error.js'
 import type { OrchestratorEvent } from '../../src/domain/event.js'
 import type { JsonObject } from '../../src/domain/json.js'
@@ -41,11 +41,15 @@ const casGuard = (kind: string, id: number, status: string | undefined, from: re
   if (!from.includes(status)) throw new AppError('ORC_STATE_CHANGED', `${kind} ${id} is ${status}`)
 }
 
-/** A listing as the storage gives it: with its project's token hash, or undefined when empty. */
-const withTokenHash = <T>(t: ProtocolTables, items: T[], projectId: number | undefined) => {
-  if (items.length === 0) return undefined
-  const owner = t.projects.find((p) => p.project.id === projectId)
-  return { items, projectTokenHash: owner?.credentials.apiTokenHash ?? null }
+/** A listing as the storage gives it for `reader`: empty unless the project's token is none or the reader's. */
+const readableFor = <T>(
+  t: ProtocolTables,
+  items: T[],
+  projectId: number | undefined,
+  reader: Reader,
+): T[] => {
+  const hash = t.projects.find((p) => p.project.id === projectId)?.credentials.apiTokenHash ?? null
+  return hash === null || hash === reader.presentedTokenHash ? items : []
 }
 
 const projectRepository = (t: ProtocolTables): ProtocolRepositories['projects'] => ({
@@ -80,10 +84,8 @@ const runRepository = (t: ProtocolTables): ProtocolRepositories['runs'] => {
       return run && { projectTokenHash: owner?.credentials.apiTokenHash ?? null }
     },
     listByProject: async (projectId) => t.runs.filter((r) => r.projectId === projectId).reverse(),
-    listByProjectWithTokenHash: async (projectId) => {
-      const runs = t.runs.filter((r) => r.projectId === projectId).reverse()
-      return withTokenHash(t, runs, projectId)
-    },
+    listByProjectFor: async (projectId, _page, reader) =>
+      readableFor(t, t.runs.filter((r) => r.projectId === projectId).reverse(), projectId, reader),
     findByBranch: notFaked('runs.findByBranch'),
     compareAndSetStatus: async (id, from, to, patch) => {
       const run = find(id)
@@ -111,7 +113,6 @@ const eventRepository = (t: ProtocolTables): ProtocolRepositories['events'] => (
     return stored
   },
   list: notFaked('events.list'),
-  listWithTokenHash: notFaked('events.listWithTokenHash'),
 })
 
 const stepRepository = (t: ProtocolTables): ProtocolRepositories['steps'] => {
@@ -130,8 +131,8 @@ const stepRepository = (t: ProtocolTables): ProtocolRepositories['steps'] => {
     findById: async (id) => find(id),
     findWithProjectId: notFaked('steps.findWithProjectId'),
     listByRun: async (runId) => stepsOfRun(runId),
-    listByRunWithTokenHash: async (runId) =>
-      withTokenHash(t, stepsOfRun(runId), t.runs.find((r) => r.id === runId)?.projectId),
+    listByRunFor: async (runId, reader) =>
+      readableFor(t, stepsOfRun(runId), t.runs.find((r) => r.id === runId)?.projectId, reader),
     compareAndSetStatus: moveStep,
     compareAndSetStatusWithEvent: async (id, from, to, { runtimeMerge, ...patch } = {}, event) => {
       const merged = runtimeMerge && mergedState(find(id)?.runtimeState ?? null, runtimeMerge)

@@ -1,6 +1,6 @@
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Repositories, UnitOfWork } from '../../src/app/ports.js'
+import type { Reader, Repositories, UnitOfWork } from '../../src/app/ports.js'
 import { createRepositories, createUnitOfWork } from '../../src/adapters/storage/unit-of-work.js'
 import { migrateToLatest } from '../../src/adapters/storage/migrations/index.js'
 import type { DatabaseHandle } from '../../src/adapters/storage/database.js'
@@ -118,71 +118,59 @@ for (const dialect of DIALECTS) {
       expect((await repos.steps.listByRun(run.id)).map((s) => s.id)).toEqual([a.id, b.id, b2.id])
     })
 
-    it("lists runs, steps and events with their scope's project token hash, and nothing for an empty listing", async () => {
+    it("lists runs, steps and events for a reader: only what its token may read, by the scope's project", async () => {
       const hash = 'cd'.repeat(32)
+      const reader = (presentedTokenHash: string | null): Reader => ({ presentedTokenHash })
+      const [none, right, wrong] = [reader(null), reader(hash), reader('ef'.repeat(32))]
       const guarded = await seedProject(repos, { apiTokenHash: hash })
+      const other = await seedProject(repos, { apiTokenHash: 'ab'.repeat(32) })
       const open = await seedProject(repos)
       const run = await seedRun(repos, guarded.id)
       const openRun = await seedRun(repos, open.id)
       const emptyRun = await seedRun(repos, guarded.id)
       const step = await seedStep(repos, run.id)
-      await seedStep(repos, openRun.id)
-      const event = await repos.events.append({
-        projectId: guarded.id,
-        protocolRunId: run.id,
-        eventType: 'x',
-        message: 'y',
-      })
-      await repos.events.append({
-        projectId: open.id,
-        protocolRunId: openRun.id,
-        eventType: 'x',
-        message: 'y',
-      })
+      const openStep = await seedStep(repos, openRun.id)
+      const append = (projectId: number, protocolRunId: number | null) =>
+        repos.events.append({ projectId, protocolRunId, eventType: 'x', message: 'y' })
+      const guardedEvent = await append(guarded.id, run.id)
+      // Filed under the open project but belonging to the guarded run: the run's project decides.
+      const strayEvent = await append(open.id, run.id)
+      const openEvent = await append(open.id, openRun.id)
+      const otherEvent = await append(other.id, null)
+      const ids = (rows: Array<{ id: number }>) => rows.map((row) => row.id)
 
-      const runs = await repos.runs.listByProjectWithTokenHash(guarded.id, { limit: 10 })
-      expect(runs?.items.map((r) => r.id)).toEqual([emptyRun.id, run.id])
-      expect(runs?.projectTokenHash).toBe(hash)
-      expect(
-        (await repos.runs.listByProjectWithTokenHash(open.id, { limit: 10 }))?.projectTokenHash,
-      ).toBeNull()
-      expect(
-        await repos.runs.listByProjectWithTokenHash(guarded.id, { limit: 10, afterId: emptyRun.id }),
-      ).toBeUndefined()
+      const runsOf = (projectId: number, reader: Reader) =>
+        repos.runs.listByProjectFor(projectId, { limit: 10 }, reader)
+      expect(ids(await runsOf(guarded.id, right))).toEqual([emptyRun.id, run.id])
+      expect(await runsOf(guarded.id, none)).toEqual([])
+      expect(await runsOf(guarded.id, wrong)).toEqual([])
+      expect(ids(await runsOf(open.id, none))).toEqual([openRun.id])
 
-      expect(await repos.steps.listByRunWithTokenHash(run.id)).toEqual({
-        items: [step],
-        projectTokenHash: hash,
-      })
-      expect((await repos.steps.listByRunWithTokenHash(openRun.id))?.projectTokenHash).toBeNull()
-      expect(await repos.steps.listByRunWithTokenHash(emptyRun.id)).toBeUndefined()
+      expect(await repos.steps.listByRunFor(run.id, right)).toEqual([step])
+      expect(await repos.steps.listByRunFor(run.id, none)).toEqual([])
+      expect(await repos.steps.listByRunFor(run.id, wrong)).toEqual([])
+      expect(await repos.steps.listByRunFor(openRun.id, wrong)).toEqual([openStep])
 
-      const byRun = await repos.events.listWithTokenHash(
-        { protocolRunId: run.id, limit: 10 },
-        { kind: 'run', id: run.id },
-      )
-      expect(byRun?.items.map((e) => e.id)).toEqual([event.id])
-      expect(byRun?.projectTokenHash).toBe(hash)
-      const byProject = await repos.events.listWithTokenHash(
-        { projectId: guarded.id, limit: 10 },
-        { kind: 'project', id: guarded.id },
-      )
-      expect(byProject?.items.map((e) => e.id)).toEqual([event.id])
-      expect(byProject?.projectTokenHash).toBe(hash)
-      expect(
-        (
-          await repos.events.listWithTokenHash(
-            { protocolRunId: openRun.id, limit: 10 },
-            { kind: 'run', id: openRun.id },
-          )
-        )?.projectTokenHash,
-      ).toBeNull()
-      expect(
-        await repos.events.listWithTokenHash(
-          { protocolRunId: emptyRun.id, limit: 10 },
-          { kind: 'run', id: emptyRun.id },
-        ),
-      ).toBeUndefined()
+      const events = (filter: { protocolRunId?: number; projectId?: number }, reader: Reader) =>
+        repos.events.list({ ...filter, limit: 100, readableBy: reader }).then(ids)
+      expect(await events({ protocolRunId: run.id }, right)).toEqual([strayEvent.id, guardedEvent.id])
+      expect(await events({ protocolRunId: run.id }, none)).toEqual([])
+      expect(await events({ protocolRunId: run.id }, wrong)).toEqual([])
+      expect(await events({ projectId: guarded.id }, right)).toEqual([guardedEvent.id])
+      expect(await events({ projectId: guarded.id }, wrong)).toEqual([])
+      expect(await events({ projectId: open.id, protocolRunId: run.id }, none)).toEqual([])
+      expect(await events({ projectId: open.id, protocolRunId: run.id }, right)).toEqual([strayEvent.id])
+      // Without a scope, each event's own project decides.
+      const feed = async (reader: Reader) => new Set(await events({}, reader))
+      for (const [reader, seen, hidden] of [
+        [right, [guardedEvent, strayEvent, openEvent], [otherEvent]],
+        [none, [strayEvent, openEvent], [guardedEvent, otherEvent]],
+        [wrong, [strayEvent, openEvent], [guardedEvent, otherEvent]],
+      ] as const) {
+        const listed = await feed(reader)
+        for (const event of seen) expect(listed.has(event.id)).toBe(true)
+        for (const event of hidden) expect(listed.has(event.id)).toBe(false)
+      }
     })
 
     it('reads a step with the project of its run in one call, and nothing for an unknown step', async () => {

@@ -1,62 +1,32 @@
-import { sql, type Kysely } from 'kysely'
+import { sql, type Kysely, type SqlBool } from 'kysely'
 import { isPostgres } from './dialect.js'
-import type { EventFilter, EventRepository } from '../../app/ports.js'
+import type { EventFilter, EventRepository, ReadScope, Reader } from '../../app/ports.js'
 import { selectArrays } from './array-rows.js'
 import {
   CURRENT_TXID,
   EVENT_LISTING_COLUMNS,
-  EVENT_LISTING_WIDTH,
   eventWithContextOf,
   toEvent,
   toEventColumns,
 } from './event.table.js'
 import { belowCommittedHorizon, eventPosition, positionOf } from './event-positions.js'
 import type { Database } from './schema.js'
-import { listingWithTokenHash, SCOPE_TOKEN_HASH, scopeTokenHash } from './scope-token-hash.js'
+import { projectReadableBy, scopeReadableBy } from './readable-by.js'
+
+/** EventFilter.readableBy's rule: the filter's run and project as scopes, else each event's project. */
+const readableBy = (filter: EventFilter, reader: Reader) => {
+  const scopes: ReadScope[] = []
+  if (filter.protocolRunId !== undefined) scopes.push({ kind: 'run', id: filter.protocolRunId })
+  if (filter.projectId !== undefined) scopes.push({ kind: 'project', id: filter.projectId })
+  if (scopes.length === 0) return projectReadableBy('p.api_token_hash', reader)
+  return sql<SqlBool>`${sql.join(
+    scopes.map((scope) => scopeReadableBy(scope, reader)),
+    sql` and `,
+  )}`
+}
 
 export const createEventRepository = (db: Kysely<Database>): EventRepository => {
   const postgres = isPostgres(db)
-  /** Events matching the filter, with run and project names, in the filter's order. */
-  const listing = (filter: EventFilter) => {
-    let query = db
-      .selectFrom('events as e')
-      .leftJoin('protocol_runs as r', 'r.id', 'e.protocol_run_id')
-      .innerJoin('projects as p', 'p.id', 'e.project_id')
-      .select(EVENT_LISTING_COLUMNS[postgres ? 'postgres' : 'sqlite'])
-    if (filter.projectId !== undefined) query = query.where('e.project_id', '=', filter.projectId)
-    if (filter.protocolRunId !== undefined)
-      query = query.where('e.protocol_run_id', '=', filter.protocolRunId)
-    if (filter.eventType !== undefined) query = query.where('e.event_type', '=', filter.eventType)
-    if (filter.since !== undefined) query = query.where('e.created_at', '>=', filter.since)
-    if (filter.excludeProjectIds?.length)
-      query = query.where('e.project_id', 'not in', [...filter.excludeProjectIds])
-    if (filter.visibleTo !== undefined) {
-      const presented = filter.visibleTo.presentedTokenHash
-      query = query.where((eb) =>
-        presented === null
-          ? eb('p.api_token_hash', 'is', null)
-          : eb.or([eb('p.api_token_hash', 'is', null), eb('p.api_token_hash', '=', presented)]),
-      )
-    }
-    const order = filter.order ?? 'desc'
-    if (postgres) {
-      // Ordered by position (txid, id), and only what no running transaction can still precede,
-      // so that any event's id is a cursor after which nothing can appear later (see event-positions.ts).
-      query = query.where(belowCommittedHorizon(sql.ref('e.txid')))
-      if (filter.beforeId !== undefined)
-        query = query.where(sql<boolean>`${eventPosition} < ${positionOf(filter.beforeId)}`)
-      if (filter.afterId !== undefined)
-        query = query.where(sql<boolean>`${eventPosition} > ${positionOf(filter.afterId)}`)
-      query = query.orderBy('e.txid', order).orderBy('e.id', order)
-    } else {
-      // SQLite has one writer at a time: ids grow in commit order, and a single-column keyset
-      // keeps every page an index range scan whatever the table size.
-      if (filter.beforeId !== undefined) query = query.where('e.id', '<', filter.beforeId)
-      if (filter.afterId !== undefined) query = query.where('e.id', '>', filter.afterId)
-      query = query.orderBy('e.id', order)
-    }
-    return query.limit(filter.limit)
-  }
   return {
     async append(event) {
       const row = await db
@@ -68,18 +38,38 @@ export const createEventRepository = (db: Kysely<Database>): EventRepository => 
     },
 
     async list(filter: EventFilter) {
-      return (await selectArrays(db, listing(filter))).map(eventWithContextOf)
-    },
-
-    async listWithTokenHash(filter, scope) {
-      // The hash is the last column, after those eventWithContextOf reads by position.
-      const query = listing(filter).select(scopeTokenHash(scope).as(SCOPE_TOKEN_HASH))
-      const rows = await selectArrays(db, query)
-      return listingWithTokenHash(
-        rows,
-        (row) => row[EVENT_LISTING_WIDTH] as string | null,
-        eventWithContextOf,
-      )
+      let query = db
+        .selectFrom('events as e')
+        .leftJoin('protocol_runs as r', 'r.id', 'e.protocol_run_id')
+        .innerJoin('projects as p', 'p.id', 'e.project_id')
+        .select(EVENT_LISTING_COLUMNS[postgres ? 'postgres' : 'sqlite'])
+      if (filter.projectId !== undefined) query = query.where('e.project_id', '=', filter.projectId)
+      if (filter.protocolRunId !== undefined)
+        query = query.where('e.protocol_run_id', '=', filter.protocolRunId)
+      if (filter.eventType !== undefined) query = query.where('e.event_type', '=', filter.eventType)
+      if (filter.since !== undefined) query = query.where('e.created_at', '>=', filter.since)
+      if (filter.excludeProjectIds?.length)
+        query = query.where('e.project_id', 'not in', [...filter.excludeProjectIds])
+      if (filter.readableBy !== undefined) query = query.where(readableBy(filter, filter.readableBy))
+      const order = filter.order ?? 'desc'
+      if (postgres) {
+        // Ordered by position (txid, id), and only what no running transaction can still precede,
+        // so that any event's id is a cursor after which nothing can appear later (see event-positions.ts).
+        query = query.where(belowCommittedHorizon(sql.ref('e.txid')))
+        if (filter.beforeId !== undefined)
+          query = query.where(sql<boolean>`${eventPosition} < ${positionOf(filter.beforeId)}`)
+        if (filter.afterId !== undefined)
+          query = query.where(sql<boolean>`${eventPosition} > ${positionOf(filter.afterId)}`)
+        query = query.orderBy('e.txid', order).orderBy('e.id', order)
+      } else {
+        // SQLite has one writer at a time: ids grow in commit order, and a single-column keyset
+        // keeps every page an index range scan whatever the table size.
+        if (filter.beforeId !== undefined) query = query.where('e.id', '<', filter.beforeId)
+        if (filter.afterId !== undefined) query = query.where('e.id', '>', filter.afterId)
+        query = query.orderBy('e.id', order)
+      }
+      const rows = await selectArrays(db, query.limit(filter.limit))
+      return rows.map(eventWithContextOf)
     },
   }
 }

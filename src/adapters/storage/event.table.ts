@@ -57,9 +57,6 @@ function listingColumns(createdAt: RawBuilder<unknown>) {
   ] as const
 }
 
-/** How many columns `EVENT_LISTING_COLUMNS` selects. */
-export const EVENT_LISTING_WIDTH = EVENT_LISTING_COLUMNS.sqlite.length
-
 /** A row of `EVENT_LISTING_COLUMNS` read as an array (array-rows.ts), spelled out by position. */
 export const eventWithContextOf = (row: ReadonlyArray<unknown>): EventWithContext => ({
   id: row[0] as number,

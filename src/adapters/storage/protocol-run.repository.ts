@@ -4,7 +4,7 @@ import { AppError } from '../../domain/app-error.js'
 import { encodeJson, nowIso } from './columns.js'
 import { toProtocolRun, toProtocolRunColumns } from './protocol-run.table.js'
 import type { Database } from './schema.js'
-import { listingWithTokenHash, SCOPE_TOKEN_HASH, scopeTokenHash } from './scope-token-hash.js'
+import { scopeReadableBy } from './readable-by.js'
 import { isUniqueViolation } from './unique-violation.js'
 
 /** A page of a project's runs, newest first. */
@@ -78,11 +78,11 @@ export const createProtocolRunRepository = (db: Kysely<Database>): ProtocolRunRe
     return (await runsOfProject(db, projectId, page).execute()).map(toProtocolRun)
   },
 
-  async listByProjectWithTokenHash(projectId, page) {
+  async listByProjectFor(projectId, page, reader) {
     const rows = await runsOfProject(db, projectId, page)
-      .select(scopeTokenHash({ kind: 'project', id: projectId }).as(SCOPE_TOKEN_HASH))
+      .where(scopeReadableBy({ kind: 'project', id: projectId }, reader))
       .execute()
-    return listingWithTokenHash(rows, (row) => row.scope_token_hash, toProtocolRun)
+    return rows.map(toProtocolRun)
   },
 
   async findByBranch(branch, projectId) {

@@ -9,7 +9,7 @@ import { createEventRepository } from './event.repository.js'
 import { CURRENT_TXID, toEvent, toEventColumns } from './event.table.js'
 import { mergeExpression } from './json-merge.js'
 import type { Database } from './schema.js'
-import { listingWithTokenHash, SCOPE_TOKEN_HASH, scopeTokenHash } from './scope-token-hash.js'
+import { scopeReadableBy } from './readable-by.js'
 import { moveStepInOneStatement } from './step-move.statement.js'
 import { toStepRun, toStepRunColumns } from './step-run.table.js'
 import { isUniqueViolation } from './unique-violation.js'
@@ -114,11 +114,11 @@ export const createStepRunRepository = (db: Kysely<Database>): StepRunRepository
       return (await stepsOfRun(protocolRunId).execute()).map(toStepRun)
     },
 
-    async listByRunWithTokenHash(protocolRunId) {
+    async listByRunFor(protocolRunId, reader) {
       const rows = await stepsOfRun(protocolRunId)
-        .select(scopeTokenHash({ kind: 'run', id: protocolRunId }).as(SCOPE_TOKEN_HASH))
+        .where(scopeReadableBy({ kind: 'run', id: protocolRunId }, reader))
         .execute()
-      return listingWithTokenHash(rows, (row) => row.scope_token_hash, toStepRun)
+      return rows.map(toStepRun)
     },
 
     compareAndSetStatus,

@@ -7,7 +7,7 @@ import { protocolNameProblem } from '../../domain/protocol-name.js'
 import type { ProtocolRun } from '../../domain/protocol-run.js'
 import type { ProtocolStatus } from '../../domain/statuses.js'
 import type { AppDeps } from '../app-deps.js'
-import { authorizedListing, authorizeProject, authorizeRun } from '../access.js'
+import { authorizedListing, authorizeProject, authorizeRun, readerOf } from '../access.js'
 import type { ChangeOrigin } from '../context.js'
 import { checkInsideProjectFolder, type ProjectFolderDeps } from '../projects/project-folder.js'
 import type { Page } from '../ports.js'
@@ -75,8 +75,8 @@ const pathInProjectFolder = (
 export const makeListProtocols =
   ({ repos }: Pick<AppDeps, 'repos'>) =>
   async (projectId: number, page: Page, ctx: ChangeOrigin): Promise<ProtocolRun[]> => {
-    const listing = await repos.runs.listByProjectWithTokenHash(projectId, page)
-    return authorizedListing(listing, () => authorizeProject(repos, projectId, ctx), ctx)
+    const runs = await repos.runs.listByProjectFor(projectId, page, readerOf(ctx))
+    return authorizedListing(runs, () => authorizeProject(repos, projectId, ctx))
   }
 
 export const makeGetProtocol =

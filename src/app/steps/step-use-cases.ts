@@ -7,7 +7,7 @@ import type { StepRun } from '../../domain/step-run.js'
 import { nextProtocolStatus } from '../../domain/transitions.js'
 import { runEventMetadata } from '../api-events.js'
 import type { AppDeps } from '../app-deps.js'
-import { authorizedListing, authorizeRun, authorizeRunListing, authorizeStep } from '../access.js'
+import { authorizedListing, authorizeRun, authorizeRunListing, authorizeStep, readerOf } from '../access.js'
 import type { ChangeOrigin } from '../context.js'
 import { enqueueStepJob } from '../queue-runtime/enqueue.js'
 import type { ActionResult } from '../protocols/protocol-actions.js'
@@ -52,8 +52,8 @@ export const makeCreateStep =
 export const makeListSteps =
   ({ repos }: Deps) =>
   async (runId: number, ctx: ChangeOrigin): Promise<StepRun[]> => {
-    const listing = await repos.steps.listByRunWithTokenHash(runId)
-    return authorizedListing(listing, () => authorizeRunListing(repos, runId, ctx), ctx)
+    const steps = await repos.steps.listByRunFor(runId, readerOf(ctx))
+    return authorizedListing(steps, () => authorizeRunListing(repos, runId, ctx))
   }
 
 export const makeGetStep =

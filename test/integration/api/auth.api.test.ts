@@ -138,6 +138,8 @@ for (const dialect of DIALECTS) {
     })
 
     it('hides a protected project from unfiltered event and job listings unless its token is presented', async () => {
+      // Another protected project: one project's token must not open it.
+      const second = await createProject(api, { secrets: { api_token: 'project-token-p2' } }, bearer)
       const anonymousEvents = (await api.request('GET', '/events?limit=1000', { headers: bearer })).json()
       expect(anonymousEvents.some((e: { project_id: number }) => e.project_id === ids.p)).toBe(false)
       expect(anonymousEvents.some((e: { project_id: number }) => e.project_id === ids.other)).toBe(true)
@@ -148,6 +150,13 @@ for (const dialect of DIALECTS) {
       ).json()
       expect(withToken.some((e: { project_id: number }) => e.project_id === ids.p)).toBe(true)
       expect(withToken.some((e: { project_id: number }) => e.project_id === ids.other)).toBe(true)
+      expect(withToken.some((e: { project_id: number }) => e.project_id === second.id)).toBe(false)
+      const secondsToken = (
+        await api.request('GET', '/events?limit=1000', {
+          headers: { ...bearer, 'x-project-token': 'project-token-p2' },
+        })
+      ).json()
+      expect(secondsToken.some((e: { project_id: number }) => e.project_id === second.id)).toBe(true)
       const wrongToken = (
         await api.request('GET', '/events?limit=1000', {
           headers: { ...bearer, 'x-project-token': 'not-the-token' },
