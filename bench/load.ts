@@ -194,6 +194,8 @@ export const startApi = (
   port: number,
   extraEnv: Record<string, string> = {},
   args: readonly string[] = [],
+  /** Another checkout to serve from (bench/read-ab.ts); this one by default. */
+  cwd?: string,
 ) =>
   startProcess(
     ['src/faces/cli/main.ts', 'serve', '--port', String(port), ...args],
@@ -205,6 +207,7 @@ export const startApi = (
     },
     `http://127.0.0.1:${port}`,
     '/health',
+    cwd,
   )
 
 /** The bare Fastify route, its own process like the API: the baseline every ratio divides by. */

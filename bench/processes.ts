@@ -8,19 +8,20 @@ export interface Started {
   stop(): void
 }
 
-/** Starts a node process and resolves with the base URL once `health` answers. */
+/** Starts a node process (in `cwd`, this checkout by default) and resolves with the base URL once `health` answers. */
 export const startProcess = async (
   args: string[],
   env: Record<string, string>,
   url: string,
   health: string,
+  cwd: string = ROOT,
 ): Promise<Started> => {
   // BENCH_PROFILE_DIR=dir: every process started here writes a V8 CPU profile there when it exits
   // (NODE_OPTIONS refuses --cpu-prof); read them with bench/cpu-profile-top.ts.
   const profile = process.env.BENCH_PROFILE_DIR
   const nodeArgs = profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`]
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', ...args], {
-    cwd: ROOT,
+    cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   })

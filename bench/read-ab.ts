@@ -4,10 +4,8 @@
 //   AB_TREES=/tmp/before,/tmp/after   checkouts with node_modules (a `git archive` copy and a symlink)
 //   AB_PATH='/protocols/{run}/steps'  the read; {run} and {project} are drawn at random per request
 //   AB_ROUNDS=3, BENCH_DIALECTS=sqlite,postgres, BENCH_SECONDS=5 (each measurement after a warm-up)
-import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { AUTH_HEADERS, cleanUp, createDatabase, envFor, measureLoad, tempFile } from './load.js'
-import { BENCH_API_TOKEN } from './seed.js'
+import { AUTH_HEADERS, cleanUp, createDatabase, measureLoad, startApi, tempFile } from './load.js'
 import type { DatabaseTarget } from '../src/config.js'
 import { addPendingSteps } from './writes.js'
 
@@ -16,7 +14,8 @@ const TREES = (process.env.AB_TREES ?? fileURLToPath(new URL('..', import.meta.u
 const PATH = process.env.AB_PATH ?? '/protocols/{run}/steps'
 const ROUNDS = Number(process.env.AB_ROUNDS ?? 3)
 const DIALECTS = (process.env.BENCH_DIALECTS ?? 'sqlite,postgres').split(',') as Array<'sqlite' | 'postgres'>
-const PORT = 18_400
+/** A port per start: the previous API may still be exiting. */
+let nextPort = 18_400
 
 const script = tempFile(
   'read-ab.lua',
@@ -27,40 +26,14 @@ const script = tempFile(
 end`,
 )
 
-/** The API of `tree` on `target`, once it answers the read itself with a 200. */
+/** The API of `tree` on `target` at `port`, once it answers the read itself with a 200. */
 const startApiIn = async (tree: string, target: DatabaseTarget, port: number) => {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'src/faces/cli/main.ts', 'serve', '--port', String(port)],
-    {
-      cwd: tree,
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '/tmp',
-        ...envFor(target),
-        TASKSGODZILLA_LOG_LEVEL: 'warn',
-        TASKSGODZILLA_API_TOKEN: BENCH_API_TOKEN,
-        TASKSGODZILLA_READ_CACHE_MB: '0',
-      },
-    },
-  )
-  const url = `http://127.0.0.1:${port}`
+  const api = await startApi(target, port, { TASKSGODZILLA_READ_CACHE_MB: '0' }, [], tree)
   const probe = PATH.replaceAll('{run}', '5').replaceAll('{project}', '1')
-  for (let i = 0; i < 600; i++) {
-    const status = await fetch(url + probe, { headers: AUTH_HEADERS }).then(
-      (r) => r.status,
-      () => 0,
-    )
-    if (status === 200) {
-      const exited = new Promise((resolve) => child.once('exit', resolve))
-      return { url, stop: () => (child.kill('SIGTERM'), exited) }
-    }
-    if (status !== 0) throw new Error(`${tree}: ${probe} answered ${status}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  child.kill('SIGKILL')
-  throw new Error(`${tree}: the API did not start`)
+  const status = (await fetch(api.url + probe, { headers: AUTH_HEADERS })).status
+  if (status === 200) return api
+  api.stop()
+  throw new Error(`${tree}: ${probe} answered ${status}`)
 }
 
 try {
@@ -68,8 +41,8 @@ try {
     const target = await createDatabase(dialect, SIZE, addPendingSteps)
     console.log(`\n${dialect}: GET ${PATH}, memo off, ${TREES.length} checkouts alternating`)
     for (let round = 1; round <= ROUNDS; round++)
-      for (const [i, tree] of TREES.entries()) {
-        const api = await startApiIn(tree, target, PORT + i)
+      for (const tree of TREES) {
+        const api = await startApiIn(tree, target, nextPort++)
         try {
           await measureLoad('warm-up', api.url, { wrkScript: script })
           const measured = await measureLoad(tree, api.url, { wrkScript: script })
@@ -77,7 +50,7 @@ try {
             `  round ${round}  ${tree.padEnd(24)} ${measured.rps.toFixed(0).padStart(6)} req/s  p50 ${measured.p50} ms  p99 ${measured.p99} ms`,
           )
         } finally {
-          await api.stop()
+          api.stop()
         }
       }
   }
