@@ -15,7 +15,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DatabaseHandle } from '../../src/adapters/storage/database.js'
 import type { Database } from '../../src/adapters/storage/schema.js'
-import { ATTEMPT_BATCH_STATEMENT } from '../../src/adapters/storage/job-attempt-batches.js'
+import { attemptBatchStatement } from '../../src/adapters/storage/job-attempt-batches.js'
 import { createJobLedger, type JobLedger } from '../../src/adapters/storage/job-ledger.js'
 import type { Repositories } from '../../src/app/ports.js'
 import { createRepositories } from '../../src/adapters/storage/unit-of-work.js'
@@ -251,21 +251,20 @@ describe.each(DIALECTS)('jobs lookup plans (%s)', (dialect) => {
     },
   )
 
-  it.skipIf(dialect !== 'postgres' || unavailable(dialect))(
-    "the batched bookkeeping's precheck counts running duplicates through their index",
-    async () => {
-      const none: string[] = []
-      const plan = await planOfStatement(
-        db.handle,
-        CompiledQuery.raw(ATTEMPT_BATCH_STATEMENT, [
-          T0,
-          ...[none, none, none, none, none, none, none, none],
-          ['x'],
-          [5],
-          [5],
-          ['execute_step_job'],
-        ]),
-      )
+  const prechecked = [['x'], [5], [5], ['execute_step_job']]
+  const begun = [['y'], [1], [3], ['token'], [LATER]]
+  const finished = [['z'], ['token'], ['null']]
+  it.skipIf(dialect !== 'postgres' || unavailable(dialect)).each([
+    ['alone', attemptBatchStatement({ begins: false, finishes: false, prechecks: true }), prechecked],
+    [
+      'beside begins and settlements',
+      attemptBatchStatement({ begins: true, finishes: true, prechecks: true }),
+      [T0, ...begun, ...finished, ...prechecked],
+    ],
+  ])(
+    "the batched bookkeeping's precheck counts running duplicates through their index (%s)",
+    async (_mix, text, parameters) => {
+      const plan = await planOfStatement(db.handle, CompiledQuery.raw(text, parameters))
       expectIndex(dialect, plan.join('\n'), 'jobs_started_idx')
     },
   )

@@ -45,14 +45,18 @@ export const batchAttemptBookkeeping = (
 
   const run = coalesce<Op, Answer>(
     async (ops) => {
+      const { text, parameters } = batchQuery(ops)
       const { rows } = await db.executeQuery<
-        JobRow & { finished_ids: string[] | null; facts: string | null }
-      >(CompiledQuery.raw(ATTEMPT_BATCH_STATEMENT, batchParameters(ops)))
+        Partial<JobRow> & { finished_ids: string[] | null; facts: string | null }
+      >(CompiledQuery.raw(text, parameters))
       const finished = new Set(rows[0]?.finished_ids ?? [])
       const facts = new Map(
         (JSON.parse(rows[0]?.facts ?? '[]') as FactsRow[]).map((row) => [row.id, toFacts(row)]),
       )
-      const begun = new Map(rows.filter((row) => row.id !== null).map((row) => [row.id, toJob(row)]))
+      // Without begins the row has no job columns; with them, none matched leaves them null.
+      const begun = new Map(
+        rows.flatMap((row) => (row.id == null ? [] : [[row.id, toJob(row as JobRow)] as const])),
+      )
       return ops.map((op) => {
         if (op.kind === 'begin') return begun.get(op.claim.jobId)
         if (op.kind === 'finish') return finished.has(op.claim.jobId)
@@ -72,60 +76,99 @@ export const batchAttemptBookkeeping = (
   }
 }
 
+/** Which kinds of operation a batch holds; each mix has a statement of its own. */
+export interface BatchMix {
+  readonly begins: boolean
+  readonly finishes: boolean
+  readonly prechecks: boolean
+}
+
 /**
- * One SQL text for every batch, whatever its mix: each kind's rows come as parallel arrays
- * (`unnest`), so the text is built once and prepared once per connection, and the server plans it
- * once (see `arrayRows`). `begun` and `finished` are data-modifying CTEs; the facts are read on the
- * statement's snapshot, before its own writes, as a JSON array. Exported for its plan's test
+ * The statement for one mix of kinds: each kind's rows come as parallel arrays (`unnest`), so
+ * there are at most seven texts, each built once, prepared once per connection and planned once
+ * (see `arrayRows`). A kind the batch does not hold is left out of the text rather than sent as
+ * empty arrays: the server still starts and ends every node of a plan, and one text for every mix
+ * cost each lone begin, precheck or settlement about twice its own work (docs/performance.md,
+ * "Queue"). `begun` and `finished` are data-modifying CTEs; the facts are read on the statement's
+ * snapshot, before its own writes, as a JSON array. Exported for its plan's test
  * (job-index-plans.test.ts): the precheck's count must keep to the running jobs' partial index.
  */
-export const ATTEMPT_BATCH_STATEMENT = `
-  with begun as (
+export const attemptBatchStatement = (mix: BatchMix): string => {
+  const key = `${+mix.begins}${+mix.finishes}${+mix.prechecks}`
+  let text = STATEMENTS.get(key)
+  if (text === undefined) {
+    text = buildStatement(mix)
+    STATEMENTS.set(key, text)
+  }
+  return text
+}
+
+const STATEMENTS = new Map<string, string>()
+
+const buildStatement = ({ begins, finishes, prechecks }: BatchMix): string => {
+  let next = begins || finishes ? 2 : 1
+  const arrays = (...types: string[]): string => types.map((type) => arrayRows(next++, type)).join(', ')
+  const ctes: string[] = []
+  if (begins)
+    ctes.push(`begun as (
     update jobs set status = 'started', attempts = v.attempt, max_attempts = v.max_attempts,
       started_at = $1, locked_by = v.token, locked_until = v.lease_until
-    from unnest(${arrayRows(2, 'text')}, ${arrayRows(3, 'int')}, ${arrayRows(4, 'int')}, ${arrayRows(5, 'text')},
-      ${arrayRows(6, 'timestamptz')})
+    from unnest(${arrays('text', 'int', 'int', 'text', 'timestamptz')})
       as v(id, attempt, max_attempts, token, lease_until)
     where jobs.id = v.id and jobs.status in ('queued', 'started')
-    returning jobs.*),
-  finished as (
+    returning jobs.*)`)
+  if (finishes)
+    ctes.push(`finished as (
     update jobs set status = 'finished', ended_at = $1, result = v.result, error = null,
       locked_by = null, locked_until = null
-    from unnest(${arrayRows(7, 'text')}, ${arrayRows(8, 'text')}, ${arrayRows(9, 'jsonb')}) as v(id, token, result)
+    from unnest(${arrays('text', 'text', 'jsonb')}) as v(id, token, result)
     where jobs.id = v.id and jobs.locked_by = v.token
-    returning jobs.id)
-  select
-    (select array_agg(id) from finished) as finished_ids,
-    (select json_agg(json_build_object(
+    returning jobs.id)`)
+  const finishedIds = finishes ? '(select array_agg(id) from finished)' : 'null::text[]'
+  const facts = prechecks
+    ? `(select json_agg(json_build_object(
         'id', v.id,
         'run_status', (select status from protocol_runs where id = v.run_id),
         'step_status', (select status from step_runs where id = v.step_id),
         'others', (select count(*) from jobs where step_run_id = v.step_id and job_type = v.type
                      and status = 'started' and id <> v.id)))
-      from unnest(${arrayRows(10, 'text')}, ${arrayRows(11, 'int')}, ${arrayRows(12, 'int')}, ${arrayRows(13, 'text')})
-        as v(id, run_id, step_id, type)) as facts,
-    begun.*
-  from (select 1) as one left join begun on true`
+      from unnest(${arrays('text', 'int', 'int', 'text')}) as v(id, run_id, step_id, type))`
+    : 'null::text'
+  return `
+  ${ctes.length > 0 ? `with ${ctes.join(',\n  ')}` : ''}
+  select ${finishedIds} as finished_ids, ${facts} as facts${begins ? ', begun.*' : ''}
+  from (select 1) as one${begins ? ' left join begun on true' : ''}`
+}
 
-const batchParameters = (ops: readonly Op[]): unknown[] => {
+/** The statement of the batch's mix and its parameters, in the order the statement numbers them. */
+const batchQuery = (ops: readonly Op[]): { readonly text: string; readonly parameters: unknown[] } => {
   const begins = ops.flatMap((op) => (op.kind === 'begin' ? [op] : []))
   const finishes = ops.flatMap((op) => (op.kind === 'finish' ? [op] : []))
   const prechecks = ops.flatMap((op) => (op.kind === 'precheck' ? [op.job] : []))
-  return [
-    nowIso(),
-    begins.map((op) => op.claim.jobId),
-    begins.map((op) => op.claim.attempt),
-    begins.map((op) => op.claim.maxAttempts),
-    begins.map((op) => op.claim.token),
-    begins.map((op) => op.leaseUntil),
-    finishes.map((op) => op.claim.jobId),
-    finishes.map((op) => op.claim.token),
-    finishes.map((op) => op.result),
-    prechecks.map((job) => job.id),
-    prechecks.map((job) => job.protocolRunId ?? -1),
-    prechecks.map((job) => job.stepRunId ?? -1),
-    prechecks.map((job) => job.type),
-  ]
+  const mix = { begins: begins.length > 0, finishes: finishes.length > 0, prechecks: prechecks.length > 0 }
+  const parameters: unknown[] = mix.begins || mix.finishes ? [nowIso()] : []
+  if (mix.begins)
+    parameters.push(
+      begins.map((op) => op.claim.jobId),
+      begins.map((op) => op.claim.attempt),
+      begins.map((op) => op.claim.maxAttempts),
+      begins.map((op) => op.claim.token),
+      begins.map((op) => op.leaseUntil),
+    )
+  if (mix.finishes)
+    parameters.push(
+      finishes.map((op) => op.claim.jobId),
+      finishes.map((op) => op.claim.token),
+      finishes.map((op) => op.result),
+    )
+  if (mix.prechecks)
+    parameters.push(
+      prechecks.map((job) => job.id),
+      prechecks.map((job) => job.protocolRunId ?? -1),
+      prechecks.map((job) => job.stepRunId ?? -1),
+      prechecks.map((job) => job.type),
+    )
+  return { text: attemptBatchStatement(mix), parameters }
 }
 
 const toFacts = (row: FactsRow | undefined): PrecheckFacts => ({
