@@ -131,6 +131,55 @@ for (const dialect of DIALECTS) {
       expect((await repos.jobs.findById(jobs[1]!.id))?.status).toBe('started')
     })
 
+    // The first call goes out alone; the calls made while it is in flight share the next
+    // statement, so each test below sends one mix of two kinds (one statement text each).
+    it('answers settlements and prechecks sharing a batch without begins', async () => {
+      const claims = jobs.map((job, i) => claimOf(job, `t${i}`))
+      await Promise.all(claims.slice(0, 2).map((claim) => bookkeeping.begin(claim, LEASE)))
+      const [, finished, stale, facts] = await Promise.all([
+        bookkeeping.precheckFacts(jobs[5]!),
+        bookkeeping.settle(claims[0]!, { status: 'finished', result: { n: 7 } }),
+        bookkeeping.settle({ ...claims[1]!, token: 'taken-over' }, { status: 'finished', result: null }),
+        bookkeeping.precheckFacts(jobs[1]!),
+      ])
+      expect([finished, stale]).toEqual([true, false])
+      expect(facts).toEqual({ runStatus: 'running', stepStatus: 'pending', otherStartedForStep: 0 })
+      const repos = createRepositories(db.handle.db)
+      expect(await repos.jobs.findById(jobs[0]!.id)).toMatchObject({ status: 'finished', result: { n: 7 } })
+      expect((await repos.jobs.findById(jobs[1]!.id))?.status).toBe('started')
+    })
+
+    it('answers begins and prechecks sharing a batch without settlements, even when no begin matches', async () => {
+      await bookkeeping.begin(claimOf(jobs[0]!, 'a'), LEASE)
+      const [, begun, missing, facts] = await Promise.all([
+        bookkeeping.precheckFacts(jobs[5]!),
+        bookkeeping.begin(claimOf(jobs[1]!, 'b'), LEASE),
+        bookkeeping.begin({ ...claimOf(jobs[2]!, 'c'), jobId: 'no-such-job' }, LEASE),
+        bookkeeping.precheckFacts(jobs[0]!),
+      ])
+      expect([begun?.id, begun?.status, missing]).toEqual([jobs[1]!.id, 'started', undefined])
+      expect(facts).toEqual({ runStatus: 'running', stepStatus: 'pending', otherStartedForStep: 0 })
+      const [, none, alsoFacts] = await Promise.all([
+        bookkeeping.precheckFacts(jobs[5]!),
+        bookkeeping.begin({ ...claimOf(jobs[2]!, 'c'), jobId: 'no-such-job' }, LEASE),
+        bookkeeping.precheckFacts(jobs[1]!),
+      ])
+      expect(none).toBeUndefined()
+      expect(alsoFacts).toEqual({ runStatus: 'running', stepStatus: 'pending', otherStartedForStep: 0 })
+    })
+
+    it('answers begins and settlements sharing a batch without prechecks', async () => {
+      await bookkeeping.begin(claimOf(jobs[0]!, 'a'), LEASE)
+      const [, begun, finished] = await Promise.all([
+        bookkeeping.precheckFacts(jobs[5]!),
+        bookkeeping.begin(claimOf(jobs[1]!, 'b'), LEASE),
+        bookkeeping.settle(claimOf(jobs[0]!, 'a'), { status: 'finished', result: 'r' }),
+      ])
+      expect([begun?.status, finished]).toEqual(['started', true])
+      const repos = createRepositories(db.handle.db)
+      expect(await repos.jobs.findById(jobs[0]!.id)).toMatchObject({ status: 'finished', result: 'r' })
+    })
+
     it('counts the other started jobs of a step for each job of a batch', async () => {
       const repos = createRepositories(db.handle.db)
       const duplicate = await createUnitOfWork(db.handle.db).run((tx) =>

@@ -257,6 +257,16 @@ describe.each(DIALECTS)('jobs lookup plans (%s)', (dialect) => {
   it.skipIf(dialect !== 'postgres' || unavailable(dialect)).each([
     ['alone', attemptBatchStatement({ begins: false, finishes: false, prechecks: true }), prechecked],
     [
+      'beside begins',
+      attemptBatchStatement({ begins: true, finishes: false, prechecks: true }),
+      [T0, ...begun, ...prechecked],
+    ],
+    [
+      'beside settlements',
+      attemptBatchStatement({ begins: false, finishes: true, prechecks: true }),
+      [T0, ...finished, ...prechecked],
+    ],
+    [
       'beside begins and settlements',
       attemptBatchStatement({ begins: true, finishes: true, prechecks: true }),
       [T0, ...begun, ...finished, ...prechecked],
