@@ -105,69 +105,89 @@ export const attemptBatchStatement = (mix: BatchMix): string => {
 
 const STATEMENTS = new Map<string, string>()
 
-const buildStatement = ({ begins, finishes, prechecks }: BatchMix): string => {
-  let next = begins || finishes ? 2 : 1
-  const arrays = (...types: string[]): string => types.map((type) => arrayRows(next++, type)).join(', ')
+type OpOf<K extends Op['kind']> = Extract<Op, { kind: K }>
+
+/**
+ * Each kind's parallel arrays in the order its part of the statement reads them: the SQL type the
+ * text casts to, and the value one operation puts in it. The text and the parameters are both read
+ * off this table, so their numbering cannot drift apart.
+ */
+const ARRAYS: { readonly [K in Op['kind']]: ReadonlyArray<readonly [string, (op: OpOf<K>) => unknown]> } = {
+  begin: [
+    ['text', (op) => op.claim.jobId],
+    ['int', (op) => op.claim.attempt],
+    ['int', (op) => op.claim.maxAttempts],
+    ['text', (op) => op.claim.token],
+    ['timestamptz', (op) => op.leaseUntil],
+  ],
+  finish: [
+    ['text', (op) => op.claim.jobId],
+    ['text', (op) => op.claim.token],
+    ['jsonb', (op) => op.result],
+  ],
+  precheck: [
+    ['text', (op) => op.job.id],
+    ['int', (op) => op.job.protocolRunId ?? -1],
+    ['int', (op) => op.job.stepRunId ?? -1],
+    ['text', (op) => op.job.type],
+  ],
+}
+
+/** `$1` is the time a begin or a settlement writes; a lone precheck writes nothing. */
+const writesNow = (mix: BatchMix): boolean => mix.begins || mix.finishes
+
+const buildStatement = (mix: BatchMix): string => {
+  let next = writesNow(mix) ? 2 : 1
+  const arrays = (kind: Op['kind']): string =>
+    ARRAYS[kind].map(([type]) => arrayRows(next++, type)).join(', ')
   const ctes: string[] = []
-  if (begins)
+  if (mix.begins)
     ctes.push(`begun as (
     update jobs set status = 'started', attempts = v.attempt, max_attempts = v.max_attempts,
       started_at = $1, locked_by = v.token, locked_until = v.lease_until
-    from unnest(${arrays('text', 'int', 'int', 'text', 'timestamptz')})
+    from unnest(${arrays('begin')})
       as v(id, attempt, max_attempts, token, lease_until)
     where jobs.id = v.id and jobs.status in ('queued', 'started')
     returning jobs.*)`)
-  if (finishes)
+  if (mix.finishes)
     ctes.push(`finished as (
     update jobs set status = 'finished', ended_at = $1, result = v.result, error = null,
       locked_by = null, locked_until = null
-    from unnest(${arrays('text', 'text', 'jsonb')}) as v(id, token, result)
+    from unnest(${arrays('finish')}) as v(id, token, result)
     where jobs.id = v.id and jobs.locked_by = v.token
     returning jobs.id)`)
-  const finishedIds = finishes ? '(select array_agg(id) from finished)' : 'null::text[]'
-  const facts = prechecks
+  const finishedIds = mix.finishes ? '(select array_agg(id) from finished)' : 'null::text[]'
+  const facts = mix.prechecks
     ? `(select json_agg(json_build_object(
         'id', v.id,
         'run_status', (select status from protocol_runs where id = v.run_id),
         'step_status', (select status from step_runs where id = v.step_id),
         'others', (select count(*) from jobs where step_run_id = v.step_id and job_type = v.type
                      and status = 'started' and id <> v.id)))
-      from unnest(${arrays('text', 'int', 'int', 'text')}) as v(id, run_id, step_id, type))`
+      from unnest(${arrays('precheck')}) as v(id, run_id, step_id, type))`
     : 'null::text'
   return `
   ${ctes.length > 0 ? `with ${ctes.join(',\n  ')}` : ''}
-  select ${finishedIds} as finished_ids, ${facts} as facts${begins ? ', begun.*' : ''}
-  from (select 1) as one${begins ? ' left join begun on true' : ''}`
+  select ${finishedIds} as finished_ids, ${facts} as facts${mix.begins ? ', begun.*' : ''}
+  from (select 1) as one${mix.begins ? ' left join begun on true' : ''}`
+}
+
+/** The kind's arrays, filled from the batch's operations of that kind (none when it has none). */
+const arraysOf = <K extends Op['kind']>(kind: K, ops: readonly Op[]): unknown[][] => {
+  const these = ops.filter((op): op is OpOf<K> => op.kind === kind)
+  return these.length === 0 ? [] : ARRAYS[kind].map(([, value]) => these.map(value))
 }
 
 /** The statement of the batch's mix and its parameters, in the order the statement numbers them. */
 const batchQuery = (ops: readonly Op[]): { readonly text: string; readonly parameters: unknown[] } => {
-  const begins = ops.flatMap((op) => (op.kind === 'begin' ? [op] : []))
-  const finishes = ops.flatMap((op) => (op.kind === 'finish' ? [op] : []))
-  const prechecks = ops.flatMap((op) => (op.kind === 'precheck' ? [op.job] : []))
-  const mix = { begins: begins.length > 0, finishes: finishes.length > 0, prechecks: prechecks.length > 0 }
-  const parameters: unknown[] = mix.begins || mix.finishes ? [nowIso()] : []
-  if (mix.begins)
-    parameters.push(
-      begins.map((op) => op.claim.jobId),
-      begins.map((op) => op.claim.attempt),
-      begins.map((op) => op.claim.maxAttempts),
-      begins.map((op) => op.claim.token),
-      begins.map((op) => op.leaseUntil),
-    )
-  if (mix.finishes)
-    parameters.push(
-      finishes.map((op) => op.claim.jobId),
-      finishes.map((op) => op.claim.token),
-      finishes.map((op) => op.result),
-    )
-  if (mix.prechecks)
-    parameters.push(
-      prechecks.map((job) => job.id),
-      prechecks.map((job) => job.protocolRunId ?? -1),
-      prechecks.map((job) => job.stepRunId ?? -1),
-      prechecks.map((job) => job.type),
-    )
+  const has = (kind: Op['kind']): boolean => ops.some((op) => op.kind === kind)
+  const mix = { begins: has('begin'), finishes: has('finish'), prechecks: has('precheck') }
+  const parameters = [
+    ...(writesNow(mix) ? [nowIso()] : []),
+    ...arraysOf('begin', ops),
+    ...arraysOf('finish', ops),
+    ...arraysOf('precheck', ops),
+  ]
   return { text: attemptBatchStatement(mix), parameters }
 }
 
