@@ -272,11 +272,12 @@ export interface Repositories {
 export type DataVersion = () => Promise<string | undefined>
 
 /**
- * Part of the data a read depends on. `run`: the run's row, its steps, its events and its
- * project's row. `project`: the project's row and its runs' rows (not their steps or events).
+ * Part of the data a read depends on. `run`: the run's row, its steps and its project's row (not
+ * its events, which agents append all the time). `events`: all of `run` and the run's events.
+ * `project`: the project's row and its runs' rows (not their steps or events).
  */
 export interface ReadScope {
-  readonly kind: 'run' | 'project'
+  readonly kind: 'run' | 'events' | 'project'
   readonly id: number
 }
 

@@ -5,29 +5,25 @@ import { belowCommittedHorizon } from './event-positions.js'
 import type { Database } from './schema.js'
 
 /**
- * SQLite: the scope's counters (migration `read-scopes`), read straight from the connection. A run
- * scope adds its project's counter (the token that authorizes it lives there), a project scope its
- * run list's. While one of our transactions is open the connection would answer for that
- * transaction's snapshot, possibly with its uncommitted writes, so no token is given then.
+ * SQLite: the scope's counters (migrations `read-scopes`, `run-event-scopes`), read straight from
+ * the connection. A run scope adds its project's counter (the token that authorizes it lives
+ * there), a run's events scope its run's and project's, a project scope its run list's. While one of
+ * our transactions is open the connection would answer for that transaction's snapshot, possibly
+ * with its uncommitted writes, so no token is given then.
  */
 export const sqliteScopeVersions = (sqlite: SqliteDatabase.Database): ScopeVersions => {
   // Prepared on first use: the database is opened before it is migrated.
   let statements: Record<ReadScope['kind'], SqliteDatabase.Statement> | undefined
+  const counter = (kind: string) =>
+    `coalesce((select version from read_scopes where kind = '${kind}' and id = @id), 0)`
+  const runVersion = `${counter('run')} || '.' ||
+    coalesce((select s.version from protocol_runs r
+              join read_scopes s on s.kind = 'project' and s.id = r.project_id
+              where r.id = @id), 0)`
   const prepare = () => ({
-    run: sqlite
-      .prepare(
-        `select coalesce((select version from read_scopes where kind = 'run' and id = @id), 0) || '.' ||
-          coalesce((select s.version from protocol_runs r
-                    join read_scopes s on s.kind = 'project' and s.id = r.project_id
-                    where r.id = @id), 0)`,
-      )
-      .pluck(),
-    project: sqlite
-      .prepare(
-        `select coalesce((select version from read_scopes where kind = 'project' and id = @id), 0) || '.' ||
-          coalesce((select version from read_scopes where kind = 'runs' and id = @id), 0)`,
-      )
-      .pluck(),
+    run: sqlite.prepare(`select ${runVersion}`).pluck(),
+    events: sqlite.prepare(`select ${runVersion} || '.' || ${counter('events')}`).pluck(),
+    project: sqlite.prepare(`select ${counter('project')} || '.' || ${counter('runs')}`).pluck(),
   })
   return async (scopes) => {
     if (sqlite.inTransaction) return scopes.map(() => undefined)
@@ -41,25 +37,28 @@ export const sqliteScopeVersions = (sqlite: SqliteDatabase.Database): ScopeVersi
  * Postgres: a scope's token is the newest transaction stamp among its rows, given only when that
  * transaction is below the commit horizon of the same statement's snapshot. Then every transaction
  * that could still change the scope has a larger id and will stamp a row with it, so the token
- * moves; and every event of the scope is below the horizon, so an event listing shows all of them.
+ * moves; and every event of an `events` scope is below the horizon, so an event listing shows all
+ * of them.
  * A scope with a newer stamp gets no token: its listings may still hide events a running
  * transaction precedes (event-positions.ts), and the next read computes again.
  */
 export const postgresScopeVersions =
   (db: Kysely<Database>): ScopeVersions =>
   async (scopes) => {
-    const runIds = scopes.filter((s) => s.kind === 'run').map((s) => s.id)
+    const runs = scopes.filter((s) => s.kind !== 'project')
     const projectIds = scopes.filter((s) => s.kind === 'project').map((s) => s.id)
+    // A run's events are read only for an `events` scope (the CASE runs its subquery only then).
     const { rows } = await sql<{ kind: ReadScope['kind']; id: number; version: string | null }>`
       with stamps as (
-        select 'run' as kind, r.id, greatest(
+        select k.kind, r.id, greatest(
           r.txid,
           p.txid,
           (select max(s.txid) from step_runs s where s.protocol_run_id = r.id),
-          (select max(e.txid) from events e where e.protocol_run_id = r.id)
+          case when k.kind = 'events' then (select max(e.txid) from events e where e.protocol_run_id = r.id) end
         ) as stamp
-        from protocol_runs r join projects p on p.id = r.project_id
-        where r.id = any(${runIds}::int[])
+        from unnest(${runs.map((s) => s.kind)}::text[], ${runs.map((s) => s.id)}::int[]) as k(kind, id)
+        join protocol_runs r on r.id = k.id
+        join projects p on p.id = r.project_id
         union all
         select 'project', p.id, greatest(
           p.txid,

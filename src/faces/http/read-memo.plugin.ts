@@ -12,8 +12,8 @@ declare module 'fastify' {
     /**
      * The route's 200 body is a function of its URL, the presented project token and the stored
      * data, nothing else (no clock, no queue backend, no file system). `run` / `project`: of the
-     * data of the run (`protocol_run_id`) or project (`project_id`) the URL names, nothing else
-     * (see ReadScope), so writes elsewhere leave its kept bodies valid.
+     * data of the run (`protocol_run_id`), the run with its events, or the project (`project_id`)
+     * the URL names, nothing else (see ReadScope), so writes elsewhere leave its kept bodies valid.
      */
     readonly memoize?: boolean | ReadScope['kind']
   }
@@ -177,7 +177,11 @@ export const readMemoPlugin = fp<ReadMemoOptions>(async (server: FastifyInstance
   })
 })
 
-const SCOPE_PARAMS: Record<ReadScope['kind'], string> = { run: 'protocol_run_id', project: 'project_id' }
+const SCOPE_PARAMS: Record<ReadScope['kind'], string> = {
+  run: 'protocol_run_id',
+  events: 'protocol_run_id',
+  project: 'project_id',
+}
 const MAX_ID = 2_147_483_647
 
 /**

@@ -71,6 +71,24 @@ for (const dialect of DIALECTS) {
       )
     })
 
+    it('keeps serving a run’s detail and steps from memory while its own events are written', async () => {
+      const run = await createProtocol(api, project.id)
+      await createStep(api, run.id)
+      const steady = [`/protocols/${run.id}`, `/protocols/${run.id}/steps`]
+      const first = await Promise.all(steady.map((url) => api.request('GET', url)))
+      await api.request('GET', `/protocols/${run.id}/events`)
+      await appendElsewhere(run.id, 'agent-line-1')
+      await appendElsewhere(run.id, 'agent-line-2')
+      const before = await lookups(api)
+      const again = await Promise.all(steady.map((url) => api.request('GET', url)))
+      const events = await api.request('GET', `/protocols/${run.id}/events`)
+      const after = await lookups(api)
+      expect(again.map((r) => r.body)).toEqual(first.map((r) => r.body))
+      expect(messages(events.body)).toEqual(expect.arrayContaining(['agent-line-1', 'agent-line-2']))
+      expect(after.hit - before.hit).toBe(steady.length)
+      expect(after.miss - before.miss).toBe(1)
+    })
+
     it('shows another process’s commit to the run on the very next read of each of its listings', async () => {
       const run = await createProtocol(api, project.id)
       const step = await createStep(api, run.id)

@@ -38,8 +38,11 @@ export const readScopes = (dialect: Dialect): Migration => ({
   },
 })
 
-/** SQLite: which counters a write to each table moves, per changed row (`row` is NEW or OLD). */
-const SQLITE_BUMPS: Record<string, ReadonlyArray<(row: string) => readonly [string, string]>> = {
+/** Which read-scope counters a write moves, per changed row (`row` is NEW or OLD). */
+export type ScopeBumps = ReadonlyArray<(row: string) => readonly [string, string]>
+
+/** SQLite: which counters a write to each table moves. */
+const SQLITE_BUMPS: Record<string, ScopeBumps> = {
   projects: [(row) => ['project', `${row}.id`]],
   protocol_runs: [(row) => ['run', `${row}.id`], (row) => ['runs', `${row}.project_id`]],
   step_runs: [(row) => ['run', `${row}.protocol_run_id`]],
@@ -56,27 +59,34 @@ const bump = (kind: string, id: string): string =>
   `insert into read_scopes (kind, id, version) select '${kind}', ${id}, 1 where ${id} is not null
      on conflict (kind, id) do update set version = version + 1;`
 
+/** SQLite: the triggers by which every write to `table` moves the counters `bumps` names. */
+export const createScopeTriggers = async (db: AnyDb, table: string, bumps: ScopeBumps): Promise<void> => {
+  for (const [operation, rows] of OPERATIONS) {
+    // An update bumps the old row's scopes too: a row moved to another parent changes both.
+    const body = rows.flatMap((row) => bumps.map((scopeOf) => bump(...scopeOf(row)))).join('\n')
+    await sql
+      .raw(
+        `create trigger if not exists ${table}_read_scope_${operation} after ${operation} on ${table}
+           begin ${body} end`,
+      )
+      .execute(db)
+  }
+}
+
+export const dropScopeTriggers = async (db: AnyDb, table: string): Promise<void> => {
+  for (const [operation] of OPERATIONS)
+    await sql.raw(`drop trigger if exists ${table}_read_scope_${operation}`).execute(db)
+}
+
 const sqliteUp = async (db: AnyDb) => {
   await sql`create table if not exists read_scopes (
     kind text not null, id integer not null, version integer not null, primary key (kind, id)
   ) without rowid`.execute(db)
-  for (const [table, bumps] of Object.entries(SQLITE_BUMPS))
-    for (const [operation, rows] of OPERATIONS) {
-      // An update bumps the old row's scopes too: a row moved to another parent changes both.
-      const body = rows.flatMap((row) => bumps.map((scopeOf) => bump(...scopeOf(row)))).join('\n')
-      await sql
-        .raw(
-          `create trigger if not exists ${table}_read_scope_${operation} after ${operation} on ${table}
-           begin ${body} end`,
-        )
-        .execute(db)
-    }
+  for (const [table, bumps] of Object.entries(SQLITE_BUMPS)) await createScopeTriggers(db, table, bumps)
 }
 
 const sqliteDown = async (db: AnyDb) => {
-  for (const table of Object.keys(SQLITE_BUMPS))
-    for (const [operation] of OPERATIONS)
-      await sql.raw(`drop trigger if exists ${table}_read_scope_${operation}`).execute(db)
+  for (const table of Object.keys(SQLITE_BUMPS)) await dropScopeTriggers(db, table)
   await sql`drop table if exists read_scopes`.execute(db)
 }
 

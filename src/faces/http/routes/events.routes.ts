@@ -34,7 +34,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<EventRouteDeps> = async (
   server.get(
     '/protocols/:protocol_run_id/events',
     {
-      config: { memoize: 'run' },
+      config: { memoize: 'events' },
       schema: {
         tags,
         params: RunParams,
