@@ -109,10 +109,14 @@ const round = async (api: string, bare: string, writer: ReturnType<typeof startW
   }
 }
 
-const MODES = [
+const ALL_MODES = [
   ['memo on', {}],
   ['memo off (TASKSGODZILLA_READ_CACHE_MB=0)', { TASKSGODZILLA_READ_CACHE_MB: '0' }],
 ] as const
+/** `BENCH_MEMO=on` or `off` runs one mode only; each read alone runs after memo off. */
+const MODES = ALL_MODES.filter(
+  ([mode]) => !process.env.BENCH_MEMO || mode.startsWith(`memo ${process.env.BENCH_MEMO}`),
+)
 
 const benchDialect = async (dialect: 'sqlite' | 'postgres', bare: string, port: number): Promise<void> => {
   const target = await createDatabase(dialect, SIZE, addSteps)
@@ -125,7 +129,7 @@ const benchDialect = async (dialect: 'sqlite' | 'postgres', bare: string, port: 
       const api = await startApi(target, port + i, env)
       try {
         for (let r = 0; r < ROUNDS; r++) print(mode, await round(api.url, bare, writer))
-        if (i === MODES.length - 1) await eachReadAlone(api.url)
+        if (env === ALL_MODES[1][1]) await eachReadAlone(api.url)
       } finally {
         api.stop()
       }
