@@ -274,10 +274,11 @@ export type DataVersion = () => Promise<string | undefined>
 /**
  * Part of the data a read depends on. `run`: the run's row, its steps and its project's row (not
  * its events, which agents append all the time). `events`: all of `run` and the run's events.
- * `project`: the project's row and its runs' rows (not their steps or events).
+ * `project`: the project's row and its runs' rows (not their steps or events). `all`: every table,
+ * as DataVersion (id 0), so a turn's reads of every kind can share one statement.
  */
 export interface ReadScope {
-  readonly kind: 'run' | 'events' | 'project'
+  readonly kind: 'run' | 'events' | 'project' | 'all'
   readonly id: number
 }
 

@@ -65,7 +65,6 @@ export const createHttpServer = (runtime: Runtime, listenHost?: string): Promise
     apiToken: config.api.token,
     metricsPublic: config.api.metricsPublic,
     bodyLimitBytes: config.api.bodyLimitBytes,
-    dataVersion: runtime.database.dataVersion,
     scopeVersions: runtime.database.scopeVersions,
     readCacheBytes: config.api.readCacheBytes,
     corsOrigins: config.api.corsOrigins,

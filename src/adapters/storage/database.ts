@@ -1,14 +1,19 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import SqliteDatabase from 'better-sqlite3'
-import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, sql, type Driver } from 'kysely'
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, type Driver } from 'kysely'
 import pg from 'pg'
 import type { DataVersion, ScopeVersions } from '../../app/ports.js'
 import type { DatabaseTarget } from '../../config.js'
 import type { Database } from './schema.js'
 import { withPreparedStatements } from './postgres-statements.js'
 import { withStatementCache } from './sqlite-statements.js'
-import { postgresScopeVersions, sqliteScopeVersions } from './scope-versions.js'
+import {
+  postgresDataVersion,
+  postgresScopeVersions,
+  sqliteDataVersion,
+  sqliteScopeVersions,
+} from './scope-versions.js'
 
 export type Dialect = 'sqlite' | 'postgres'
 
@@ -103,29 +108,3 @@ const openPostgres = ({
     close: () => db.destroy(),
   }
 }
-
-/**
- * `data_version` moves when another connection (another process) commits; `total_changes()`
- * counts every row this connection has written, committed or not, and never goes down. Read
- * straight from the connection, not through Kysely's queue. While one of our transactions is
- * open the pragma answers for that transaction's snapshot, which may predate another process's
- * commit, so no token is given then.
- */
-const sqliteDataVersion = (sqlite: SqliteDatabase.Database): DataVersion => {
-  // Two statements: the pragma's table-valued form costs twice the plain pragma.
-  const otherCommits = sqlite.prepare('pragma data_version').pluck()
-  const ownChanges = sqlite.prepare('select total_changes()').pluck()
-  return async () =>
-    sqlite.inTransaction ? undefined : `${otherCommits.get() as number}:${ownChanges.get() as number}`
-}
-
-/**
- * The current snapshot (xmin:xmax:in-progress xids) decides exactly which commits a new query
- * sees, so two equal snapshots see the same data, and any commit or new writer changes it.
- */
-const postgresDataVersion =
-  (db: Kysely<Database>): DataVersion =>
-  async () => {
-    const { rows } = await sql<{ v: string }>`select pg_current_snapshot()::text as v`.execute(db)
-    return rows[0]!.v
-  }

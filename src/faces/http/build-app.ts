@@ -5,7 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type InjectOptions } from 'fastify'
 import type { App } from '../../app/app.js'
 import type { ChangeOrigin } from '../../app/context.js'
-import type { DataVersion, ScopeVersions } from '../../app/ports.js'
+import type { ScopeVersions } from '../../app/ports.js'
 import type { EventWatch, WatchFilter } from '../../app/events/watch-events.js'
 import type { Logger } from '../../logging.js'
 import type { Metrics } from '../../metrics.js'
@@ -44,7 +44,6 @@ export interface HttpDeps extends WebhookRouteDeps, BranchRouteDeps, CodeMachine
   readonly apiToken: string | undefined
   readonly metricsPublic: boolean
   readonly bodyLimitBytes: number
-  readonly dataVersion: DataVersion
   readonly scopeVersions: ScopeVersions
   readonly readCacheBytes: number
   readonly corsOrigins: readonly string[]
@@ -91,7 +90,6 @@ export const buildApp = async (deps: HttpDeps): Promise<FastifyInstance> => {
     maxTotal: deps.maxStreams,
   })
   await server.register(readMemoPlugin, {
-    dataVersion: deps.dataVersion,
     scopeVersions: deps.scopeVersions,
     maxBytes: deps.readCacheBytes,
     registry: deps.metrics.registry,

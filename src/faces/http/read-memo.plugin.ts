@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { Counter, type Registry } from 'prom-client'
-import type { DataVersion, ReadScope, ScopeVersions } from '../../app/ports.js'
+import type { ReadScope, ScopeVersions } from '../../app/ports.js'
 import { hashToken } from '../../app/secrets.js'
 import { InFlight } from './in-flight.js'
-import { batchedPerTurn, sharedPerTurn } from './shared-per-turn.js'
+import { batchedPerTurn } from './shared-per-turn.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -15,13 +15,18 @@ declare module 'fastify' {
      * data of the run (`protocol_run_id`), the run with its events, or the project (`project_id`)
      * the URL names, nothing else (see ReadScope), so writes elsewhere leave its kept bodies valid.
      */
-    readonly memoize?: boolean | ReadScope['kind']
+    readonly memoize?: boolean | ScopeKind
   }
 }
 
+/** A scope a route can name; `memoize: true` is the whole data (`all`). */
+type ScopeKind = Exclude<ReadScope['kind'], 'all'>
+
 export interface ReadMemoOptions {
-  readonly dataVersion: DataVersion
-  /** Versions of the runs and projects that scoped routes depend on. */
+  /**
+   * Versions of what routes depend on: the runs and projects of scoped routes, the whole data
+   * (`all`) of the others; those asked in one turn of the event loop are read together.
+   */
   readonly scopeVersions: ScopeVersions
   /** Bodies kept at most; 0 turns memoization off. */
   readonly maxBytes: number
@@ -125,7 +130,7 @@ const isFresh = (request: FastifyRequest, etag: string): boolean => {
 export const readMemoPlugin = fp<ReadMemoOptions>(async (server: FastifyInstance, options) => {
   if (options.maxBytes === 0) return
   const store = new VersionedBodies(options.maxBytes)
-  const versionOf = requestVersion(sharedPerTurn(options.dataVersion), batchedPerTurn(options.scopeVersions))
+  const versionOf = requestVersion(batchedPerTurn(options.scopeVersions))
   const pending = new WeakMap<FastifyRequest, Pending>()
   const flights = new InFlight<Memo>()
   const lookups = options.registry && lookupCounter(options.registry)
@@ -177,7 +182,7 @@ export const readMemoPlugin = fp<ReadMemoOptions>(async (server: FastifyInstance
   })
 })
 
-const SCOPE_PARAMS: Record<ReadScope['kind'], string> = {
+const SCOPE_PARAMS: Record<ScopeKind, string> = {
   run: 'protocol_run_id',
   events: 'protocol_run_id',
   project: 'project_id',
@@ -191,24 +196,32 @@ const MAX_ID = 2_147_483_647
  */
 const CURSORS = ['before_id', 'after_id']
 
+/** The whole data: what a route without a scope, or a page asked for by cursor, is kept under. */
+const WHOLE: ReadScope = { kind: 'all', id: 0 }
+
 /**
- * The version a request's body is kept under: the global data version, or its scope's. Undefined
- * when none can be vouched for (then the request is computed and nothing is kept), or when the
- * scope's id is malformed (validation answers that request).
+ * The scope a request's body is kept under: the route's, or the whole data. Undefined when the
+ * scope's id is malformed (validation answers that request, and nothing is kept).
+ */
+const scopeOf = (request: FastifyRequest, memoize: true | ScopeKind): ReadScope | undefined => {
+  const query = request.query as Record<string, unknown> | undefined
+  if (memoize === true || CURSORS.some((name) => query?.[name] !== undefined)) return WHOLE
+  const raw = (request.params as Record<string, string | undefined>)[SCOPE_PARAMS[memoize]]
+  const id = raw !== undefined && /^[1-9]\d{0,9}$/.test(raw) ? Number(raw) : Number.NaN
+  return id <= MAX_ID ? { kind: memoize, id } : undefined
+}
+
+/**
+ * The version a request's body is kept under, named by its scope's kind. Undefined when none can
+ * be vouched for (then the request is computed and nothing is kept).
  */
 const requestVersion =
-  (dataVersion: DataVersion, scopeVersion: (scope: ReadScope) => Promise<string | undefined>) =>
-  async (request: FastifyRequest, memoize: true | ReadScope['kind']): Promise<string | undefined> => {
-    const query = request.query as Record<string, unknown> | undefined
-    if (memoize === true || CURSORS.some((name) => query?.[name] !== undefined)) {
-      const version = await dataVersion()
-      return version === undefined ? undefined : `data:${version}`
-    }
-    const raw = (request.params as Record<string, string | undefined>)[SCOPE_PARAMS[memoize]]
-    const id = raw !== undefined && /^[1-9]\d{0,9}$/.test(raw) ? Number(raw) : Number.NaN
-    if (!(id <= MAX_ID)) return undefined
-    const version = await scopeVersion({ kind: memoize, id })
-    return version === undefined ? undefined : `${memoize}:${version}`
+  (scopeVersion: (scope: ReadScope) => Promise<string | undefined>) =>
+  async (request: FastifyRequest, memoize: true | ScopeKind): Promise<string | undefined> => {
+    const scope = scopeOf(request, memoize)
+    if (scope === undefined) return undefined
+    const version = await scopeVersion(scope)
+    return version === undefined ? undefined : `${scope.kind}:${version}`
   }
 
 const sendMemo = (request: FastifyRequest, reply: FastifyReply, memo: Memo): void => {

@@ -89,6 +89,28 @@ for (const dialect of DIALECTS) {
       expect(after.miss - before.miss).toBe(1)
     })
 
+    it('answers reads of the whole data and of one run asked together, each by its own version', async () => {
+      const run = await createProtocol(api, project.id)
+      const other = await createProtocol(api, project.id)
+      await createStep(api, run.id)
+      const urls = ['/events?limit=500', `/protocols/${run.id}/steps`, '/projects']
+      const together = () => Promise.all(urls.map((url) => api.request('GET', url)))
+      await together()
+      const kept = await lookups(api)
+      const first = await together()
+      const again = await lookups(api)
+      expect(again.hit - kept.hit).toBe(urls.length)
+      await appendElsewhere(other.id, 'whole-data-moved')
+      const [feed, steps, projects] = await together()
+      const after = await lookups(api)
+      expect(messages(feed!.body)).toContain('whole-data-moved')
+      expect(steps!.body).toBe(first[1]!.body)
+      expect(projects!.body).toBe(first[2]!.body)
+      // The feed and the project list follow the whole data; the run's steps kept their version.
+      expect(after.miss - again.miss).toBe(2)
+      expect(after.hit - again.hit).toBe(1)
+    })
+
     it('shows another process’s commit to the run on the very next read of each of its listings', async () => {
       const run = await createProtocol(api, project.id)
       const step = await createStep(api, run.id)
