@@ -12,6 +12,14 @@ export interface CliServer {
   readonly env: Record<string, string>
   /** Calls the API directly (setting up data the CLI then reads). */
   api<T = unknown>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<T>
+  /**
+   * Resolves once the server has answered `method path` (a route template, `/events`) more often
+   * than `after` times: how a test knows a CLI it started has reached the server, however long
+   * the CLI took to start.
+   */
+  answered(method: string, path: string, after: number): Promise<void>
+  /** How often the server has answered `method path` so far (read from its own /metrics). */
+  answers(method: string, path: string): Promise<number>
   /** Cuts every open connection (SSE streams included) while the server keeps listening. */
   dropConnections(): void
   /** Stops the server (ending its streams) and starts it again on the same port and database. */
@@ -43,6 +51,15 @@ export const startCliServer = async (env: Record<string, string> = {}): Promise<
       if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`)
       return (await response.json()) as T
     },
+    answers: (method, path) => answersOf(base, method, path),
+    answered: async (method, path, after) => {
+      const deadline = Date.now() + ANSWER_WAIT_MS
+      while ((await answersOf(base, method, path)) <= after) {
+        if (Date.now() > deadline)
+          throw new Error(`${method} ${path} was not answered within ${ANSWER_WAIT_MS} ms`)
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+    },
     dropConnections: () => running.server.server.closeAllConnections(),
     restart: async () => {
       await running.stop()
@@ -53,6 +70,18 @@ export const startCliServer = async (env: Record<string, string> = {}): Promise<
       await database.drop()
     },
   }
+}
+
+const ANSWER_WAIT_MS = 30_000
+
+/** Answers (any status) the server counted for a route, from `requests_duration_seconds_count`. */
+const answersOf = async (base: string, method: string, path: string): Promise<number> => {
+  const text = await (await fetch(`${base}/metrics`)).text()
+  const label = `path="${path}",method="${method}",`
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith('requests_duration_seconds_count{') && line.includes(label))
+    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0)
 }
 
 /** A port nothing listens on (bound, then released). */

@@ -38,9 +38,11 @@ describe('tasksgodzilla events and protocols watch', { timeout: 90_000 }, () => 
   it('watch streams only new events, each once, as they happen', async () => {
     const run = await createRun('0002-watched')
     await server.api('POST', `/protocols/${run.id}/actions/start`) // history: must not be printed
+    const asked = await server.answers('GET', '/events')
     const watch = spawnCli(['events', 'watch', '--protocol', String(run.id)], server.env)
     try {
-      await new Promise((resolve) => setTimeout(resolve, 2500)) // connected (the CLI starts in ~1-2 s)
+      // The watch starts after the newest event it was answered; every later one reaches it.
+      await server.answered('GET', '/events', asked)
       await server.api('POST', `/protocols/${run.id}/actions/pause`)
       await server.api('POST', `/protocols/${run.id}/actions/resume`)
       const out = await watch.waitForOutput(/resumed/)
@@ -60,12 +62,13 @@ describe('tasksgodzilla events and protocols watch', { timeout: 90_000 }, () => 
 
   it('watch --json --count prints one API event per line and stops', async () => {
     const run = await createRun('0003-counted', 'running')
+    const asked = await server.answers('GET', '/events')
     const watch = spawnCli(
       // Scoped to the run: the project's real setup job writes its own events meanwhile.
       ['events', 'watch', '--protocol', String(run.id), '--count', '2', '--json'],
       server.env,
     )
-    await new Promise((resolve) => setTimeout(resolve, 2500))
+    await server.answered('GET', '/events', asked)
     await server.api('POST', `/protocols/${run.id}/actions/pause`)
     await server.api('POST', `/protocols/${run.id}/actions/cancel`)
     expect(await watch.exited).toBe(0)

@@ -278,12 +278,14 @@ describe('tasksgodzilla watching a run driven by the fake agent', { timeout: 120
       script(name, { steps: '00-a.md\n01-b.md\n', '00-a.md.say': 'working\n' })
       const runId = await plannedRun(name)
       const command = `${process.execPath} --import tsx ${ENTRY} protocols watch ${runId} --interval 300`
+      const asked = await server.answers('GET', '/protocols/:protocol_run_id/steps')
       // Asynchronous: the server under test runs in this process and must keep answering.
       const board = promisify(execFile)('script', ['-qec', command, '/dev/null'], {
         env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', TERM: 'xterm', ...server.env },
         cwd: ROOT,
       })
-      await new Promise((resolve) => setTimeout(resolve, 2500))
+      // The first board is drawn: the run is driven only once the watch has seen it pending.
+      await server.answered('GET', '/protocols/:protocol_run_id/steps', asked)
       await driveToTheEnd(name, runId)
       const { stdout } = await board
       // Each redraw moves the cursor back up over the previous board and clears below it.
