@@ -1,6 +1,6 @@
 import { sql, type Kysely, type SqlBool } from 'kysely'
 import { isPostgres } from './dialect.js'
-import type { EventFilter, EventRepository, ReadScope, Reader } from '../../app/ports.js'
+import type { EventFilter, EventRepository, Reader } from '../../app/ports.js'
 import { selectArrays } from './array-rows.js'
 import {
   CURRENT_TXID,
@@ -11,11 +11,11 @@ import {
 } from './event.table.js'
 import { belowCommittedHorizon, eventPosition, positionOf } from './event-positions.js'
 import type { Database } from './schema.js'
-import { projectReadableBy, scopeReadableBy } from './readable-by.js'
+import { projectReadableBy, scopeReadableBy, type TokenScope } from './readable-by.js'
 
 /** EventFilter.readableBy's rule: the filter's run and project as scopes, else each event's project. */
 const readableBy = (filter: EventFilter, reader: Reader) => {
-  const scopes: ReadScope[] = []
+  const scopes: TokenScope[] = []
   if (filter.protocolRunId !== undefined) scopes.push({ kind: 'run', id: filter.protocolRunId })
   if (filter.projectId !== undefined) scopes.push({ kind: 'project', id: filter.projectId })
   if (scopes.length === 0) return projectReadableBy('p.api_token_hash', reader)

@@ -7,7 +7,13 @@ import type { ReadScope, Reader } from '../../app/ports.js'
  * never change project and nothing deletes projects or runs (foreign keys hold), so null means
  * "no token" wherever the scope has rows.
  */
-const scopeTokenHash = (scope: ReadScope): RawBuilder<string | null> =>
+/** A scope one project's token decides: a run's (its project's) or a project's. */
+export interface TokenScope {
+  readonly kind: Extract<ReadScope['kind'], 'run' | 'project'>
+  readonly id: number
+}
+
+const scopeTokenHash = (scope: TokenScope): RawBuilder<string | null> =>
   scope.kind === 'project'
     ? sql<string | null>`(select api_token_hash from projects where id = ${scope.id})`
     : sql<string | null>`(select scope_project.api_token_hash from protocol_runs scope_run
@@ -24,7 +30,7 @@ const readableHash = (hash: RawBuilder<string | null>, reader: Reader): RawBuild
  * the database decides it once before reading any row (Postgres: a one-time filter), so a refused
  * listing is empty whatever the scope holds, and takes no longer for holding more.
  */
-export const scopeReadableBy = (scope: ReadScope, reader: Reader): RawBuilder<SqlBool> =>
+export const scopeReadableBy = (scope: TokenScope, reader: Reader): RawBuilder<SqlBool> =>
   readableHash(scopeTokenHash(scope), reader)
 
 /** Per row: whether `reader` may read the project whose token hash is in column `column`. */

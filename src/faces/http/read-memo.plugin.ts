@@ -11,9 +11,10 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /**
      * The route's 200 body is a function of its URL, the presented project token and the stored
-     * data, nothing else (no clock, no queue backend, no file system). `run` / `project`: of the
-     * data of the run (`protocol_run_id`), the run with its events, or the project (`project_id`)
-     * the URL names, nothing else (see ReadScope), so writes elsewhere leave its kept bodies valid.
+     * data, nothing else (no clock, no queue backend, no file system). `run` / `events` /
+     * `project`: of the data of the run (`protocol_run_id`), the run with its events, or the
+     * project (`project_id`) the URL names, nothing else (see ReadScope), so writes elsewhere leave
+     * its kept bodies valid.
      */
     readonly memoize?: boolean | ScopeKind
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { sharedPerTurn } from './shared-per-turn.js'
+import type { ReadScope } from '../../app/ports.js'
+import { batchedPerTurn, sharedPerTurn } from './shared-per-turn.js'
 
 /** A version source whose reads finish only when the test says so. */
 const controlledReads = () => {
@@ -55,5 +56,27 @@ describe('sharedPerTurn ordering', () => {
     expect(pending).toHaveLength(2)
     pending[1]!('v2')
     expect(await second).toBe('v2')
+  })
+})
+
+describe('batchedPerTurn', () => {
+  const run = (id: number): ReadScope => ({ kind: 'run', id })
+
+  it('reads a turn’s scopes in one call, each once, and the next turn’s only after it answered', async () => {
+    const calls: Array<{ scopes: readonly ReadScope[]; answer: (versions: string[]) => void }> = []
+    const version = batchedPerTurn(
+      (scopes) => new Promise((resolve) => calls.push({ scopes, answer: resolve })),
+    )
+    const first = [version(run(1)), version(run(2)), version(run(1)), version({ kind: 'all', id: 0 })]
+    await nextTurn()
+    const second = version(run(1))
+    await nextTurn()
+    expect(calls.map((call) => call.scopes)).toEqual([[run(1), run(2), { kind: 'all', id: 0 }]])
+    calls[0]!.answer(['r1', 'r2', 'all1'])
+    expect(await Promise.all(first)).toEqual(['r1', 'r2', 'r1', 'all1'])
+    await nextTurn()
+    expect(calls).toHaveLength(2)
+    calls[1]!.answer(['r1b'])
+    expect(await second).toBe('r1b')
   })
 })

@@ -1,7 +1,8 @@
 import type { DataVersion, ReadScope, ScopeVersions } from '../../app/ports.js'
 
 /**
- * One version read shared by the requests that ask in the same turn of the event loop. The read
+ * One version read shared by the requests that ask in the same turn of the event loop (the live
+ * event streams' polls; the read memo batches scopes with batchedPerTurn). The read
  * runs in the check phase that follows, after every one of them arrived, so each still sees all
  * commits made before it began; a request asking while a read is under way waits for the next.
  * Under load one read (a pragma with file-lock system calls on SQLite, a round trip on Postgres)
@@ -24,10 +25,13 @@ export const sharedPerTurn = (read: DataVersion): DataVersion => {
 
 /**
  * Scope versions asked for in one turn of the event loop, read together in the check phase that
- * follows (one statement for the whole batch on Postgres), each scope once.
+ * follows (one statement for the whole batch on Postgres), each scope once. As in sharedPerTurn,
+ * reads never overlap: a batch is read after the one before it answered, so answers arrive in the
+ * order they were taken, and a late answer can never be older than one already used.
  */
 export const batchedPerTurn = (read: ScopeVersions): ((scope: ReadScope) => Promise<string | undefined>) => {
   let batch: Map<string, Asked> | undefined
+  let previous: Promise<void> = Promise.resolve()
   return (scope) =>
     new Promise((resolve, reject) => {
       if (batch === undefined) {
@@ -35,7 +39,7 @@ export const batchedPerTurn = (read: ScopeVersions): ((scope: ReadScope) => Prom
         batch = current
         setImmediate(() => {
           batch = undefined
-          void flush(read, current)
+          previous = previous.then(() => flush(read, current))
         })
       }
       const key = `${scope.kind}:${scope.id}`

@@ -12,7 +12,8 @@ const STAMPED = ['projects', 'protocol_runs', 'step_runs'] as const
 /**
  * Versions per read scope, so that one run's writes do not invalidate every other run's
  * memoized reads (docs/decisions.md, "Read scopes"). A run scope is the run's row, its steps and
- * events and its project's row; a project scope is the project's row and its runs' rows.
+ * events and its project's row (its events a scope apart since `run-event-scopes`, which replaces
+ * the events triggers); a project scope is the project's row and its runs' rows.
  *
  * SQLite (one writer at a time): `read_scopes` counters, bumped by triggers on every write, so no
  * write path and no other process can forget them. Postgres: a counter row would be a lock every

@@ -9,7 +9,9 @@ import { createScopeTriggers, dropScopeTriggers, type ScopeBumps } from './2026-
  * so every event no longer invalidates the detail and steps a console keeps polling
  * (docs/decisions.md, "Read scopes"). SQLite: an event write now moves the run's `events` counter
  * instead of its `run` counter. Postgres stamps rows, and which stamps a scope reads is decided
- * where it is read (scope-versions.ts): nothing to migrate.
+ * where it is read (scope-versions.ts): nothing to migrate. As with every migration, the processes
+ * sharing a database are upgraded together: an older process would keep its events pages under the
+ * `run` counter, which events no longer move.
  */
 export const runEventScopes = (dialect: Dialect): Migration => ({
   async up(db: AnyDb) {
@@ -20,7 +22,12 @@ export const runEventScopes = (dialect: Dialect): Migration => ({
   },
 })
 
-const replaceEventTriggers = async (db: AnyDb, bumps: ScopeBumps): Promise<void> => {
-  await dropScopeTriggers(db, 'events')
-  await createScopeTriggers(db, 'events', bumps)
-}
+/**
+ * In one transaction: Kysely runs SQLite migrations outside one, and an event another process
+ * wrote between the drop and the create would move no counter, leaving a kept page stale.
+ */
+const replaceEventTriggers = (db: AnyDb, bumps: ScopeBumps): Promise<void> =>
+  db.transaction().execute(async (trx) => {
+    await dropScopeTriggers(trx, 'events')
+    await createScopeTriggers(trx, 'events', bumps)
+  })
