@@ -74,10 +74,10 @@ export const startCliServer = async (env: Record<string, string> = {}): Promise<
 
 const ANSWER_WAIT_MS = 30_000
 
-/** Answers (any status) the server counted for a route, from `requests_duration_seconds_count`. */
+/** 200 answers the server counted for a route, from `requests_duration_seconds_count`. */
 const answersOf = async (base: string, method: string, path: string): Promise<number> => {
   const text = await (await fetch(`${base}/metrics`)).text()
-  const label = `path="${path}",method="${method}",`
+  const label = `path="${path}",method="${method}",status="200"`
   return text
     .split('\n')
     .filter((line) => line.startsWith('requests_duration_seconds_count{') && line.includes(label))
