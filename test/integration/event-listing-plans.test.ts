@@ -8,12 +8,18 @@ import {
   type UnknownRow,
   sql,
 } from 'kysely'
+import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DatabaseHandle } from '../../src/adapters/storage/database.js'
 import type { Repositories } from '../../src/app/ports.js'
 import { createRepositories } from '../../src/adapters/storage/unit-of-work.js'
+import {
+  belowCommittedHorizon,
+  belowListingHorizon,
+  otherDatabaseXids,
+} from '../../src/adapters/storage/event-positions.js'
 import { seed } from '../../bench/seed.js'
-import { DIALECTS, openMigratedDatabase, unavailable } from '../support/databases.js'
+import { DIALECTS, openMigratedDatabase, PG_URL, unavailable } from '../support/databases.js'
 
 // The event listings are keyset reads: newest first, a page at a time, whatever the table size.
 // That holds only while their plans walk an index in order and stop at the limit; a plan that
@@ -34,8 +40,10 @@ const planOf = async (
   list: (repos: ReturnType<typeof createRepositories>) => Promise<unknown>,
   postgresExplain = 'explain ',
 ) => {
-  const sent: CompiledQuery[] = []
-  await list(createRepositories(handle.db.withPlugin(capturing(handle, sent))))
+  const captured: CompiledQuery[] = []
+  await list(createRepositories(handle.db.withPlugin(capturing(handle, captured))))
+  // On Postgres the listing is preceded by its read of other databases' transactions.
+  const sent = captured.filter((query) => !query.sql.includes('pg_stat_activity'))
   expect(sent).toHaveLength(1)
   const prefix = handle.dialect === 'sqlite' ? 'explain query plan ' : postgresExplain
   const { rows } = await handle.db.executeQuery<Record<string, unknown>>(
@@ -107,27 +115,43 @@ describe.each(DIALECTS)('event listing plans (%s)', (dialect) => {
   )
 
   it.skipIf(dialect !== 'postgres' || unavailable(dialect))(
-    'reads pg_stat_activity only for a page that reaches the oldest running transaction',
+    'keeps an event below the horizon when a transaction of another database ends between the snapshot and the look at it',
     async () => {
-      const lines = (runId: number) =>
-        planOf(
-          db.handle,
-          (repos) => repos.events.list({ protocolRunId: runId, limit: 100, excludeProjectIds: [] }),
-          'explain (analyze, costs off, timing off) ',
-        )
-      const activityScan = (plan: string[]) => plan.find((line) => line.includes('pg_stat_get_activity'))
-      await db.handle.db.transaction().execute(async (running) => {
-        await sql`select pg_current_xact_id()`.execute(running)
-        // Committed after `running` began, so above the oldest running transaction.
-        await createRepositories(db.handle.db).events.append({
+      const other = new pg.Client({ connectionString: PG_URL })
+      await other.connect()
+      try {
+        await other.query('begin')
+        await other.query('select pg_current_xact_id()')
+        const event = await createRepositories(db.handle.db).events.append({
           projectId: 1,
           protocolRunId: 6,
-          eventType: 'late',
-          message: 'late',
+          eventType: 'after-other',
+          message: 'written while another database has a transaction open',
         })
-        expect(activityScan(await lines(5))).toMatch(/never executed/)
-        expect(activityScan(await lines(6))).not.toMatch(/never executed/)
-      })
+        const { rows: stamped } = await sql<{
+          txid: string
+        }>`select txid::text from events where id = ${event.id}`.execute(db.handle.db)
+        const txid = sql.lit(Number(stamped[0]!.txid))
+        const others = await otherDatabaseXids(db.handle.db)
+        // A snapshot taken while the other transaction runs, read after it ended: the race between
+        // a statement's snapshot and its look at pg_stat_activity, made certain.
+        await db.handle.db
+          .transaction()
+          .setIsolationLevel('repeatable read')
+          .execute(async (reader) => {
+            await sql`select 1`.execute(reader)
+            await other.query('commit')
+            const { rows } = await sql<{ looked_after: boolean; listed: boolean }>`select
+                ${belowCommittedHorizon(txid)} as looked_after, ${belowListingHorizon(txid, others)} as listed`.execute(
+              reader,
+            )
+            // Looking after the snapshot takes the ended transaction for one of ours and holds the
+            // event back, which an earlier listing may have shown; the list read before does not.
+            expect(rows[0]).toEqual({ looked_after: false, listed: true })
+          })
+      } finally {
+        await other.end()
+      }
     },
   )
 })

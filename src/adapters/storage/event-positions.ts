@@ -1,4 +1,4 @@
-import { sql, type RawBuilder } from 'kysely'
+import { sql, type Kysely, type RawBuilder } from 'kysely'
 
 /**
  * Postgres event positions. Event ids come from a sequence, so a transaction can take id 7, and
@@ -62,7 +62,48 @@ const oldestRunning = sql`(
 )`
 
 /**
- * `txid < committedHorizon`, decided by the cheaper lower bound when that suffices. Reading
+ * Transactions running now in other databases of the cluster, as 32-bit xids. Read in a statement
+ * of its own *before* a listing's: each id in it belongs to another database for good, and a
+ * transaction skipped by an earlier listing that is still running at a later listing's snapshot
+ * was running when that listing's list was read, so it is skipped again and the horizon never
+ * moves back. Read inside the listing's statement instead, after its snapshot, a transaction of
+ * another database that ended in between would count as ours and pull the horizon down below
+ * events an earlier listing showed (docs/decisions.md, "Event positions").
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- runs on any database handle or transaction
+export const otherDatabaseXids = async (db: Kysely<any>): Promise<string[]> => {
+  const { rows } = await sql<{ xids: string[] | null }>`
+    select array_agg(a.backend_xid::text) as xids
+    from pg_stat_activity a
+    where a.backend_xid is not null
+      and a.datid <> (select d.oid from pg_database d where d.datname = current_database())
+  `.execute(db)
+  return rows[0]?.xids ?? []
+}
+
+/**
+ * The listings' horizon: the smallest in-progress id of this statement's snapshot that is not in
+ * `others` (otherDatabaseXids, read before this statement), else the snapshot's xmax.
+ */
+const horizonSkipping = (others: readonly string[]) => sql`(
+  select coalesce(
+    (
+      select min(x.xid::text::bigint)
+      from pg_snapshot_xip(s.snap) as x(xid)
+      where x.xid::text::bigint % 4294967296 <> all(${others}::bigint[])
+    ),
+    pg_snapshot_xmax(s.snap)::text::bigint
+  )
+  from (select pg_current_snapshot() as snap) as s
+)`
+
+/** `txid` is below the listings' horizon: no transaction of this database can still precede it. */
+export const belowListingHorizon = (txid: RawBuilder<unknown>, others: readonly string[]) =>
+  sql<boolean>`(${txid} < ${oldestRunning} or ${txid} < ${horizonSkipping(others)})`
+
+/**
+ * `txid < committedHorizon`, decided by the cheaper lower bound when that suffices (the scope
+ * versions: a horizon that drops there only withholds a version, so the next read computes). Reading
  * `pg_stat_activity` costs ~0.4 ms of server time whenever any transaction is running, more than
  * the rest of a page of events; both bounds are init plans, which Postgres evaluates when a row
  * first needs them, so only a statement meeting a transaction id at or above the oldest running

@@ -9,7 +9,7 @@ import {
   toEvent,
   toEventColumns,
 } from './event.table.js'
-import { belowCommittedHorizon, eventPosition, positionOf } from './event-positions.js'
+import { belowListingHorizon, eventPosition, otherDatabaseXids, positionOf } from './event-positions.js'
 import type { Database } from './schema.js'
 import { projectReadableBy, scopeReadableBy, type TokenScope } from './readable-by.js'
 
@@ -55,7 +55,7 @@ export const createEventRepository = (db: Kysely<Database>): EventRepository => 
       if (postgres) {
         // Ordered by position (txid, id), and only what no running transaction can still precede,
         // so that any event's id is a cursor after which nothing can appear later (see event-positions.ts).
-        query = query.where(belowCommittedHorizon(sql.ref('e.txid')))
+        query = query.where(belowListingHorizon(sql.ref('e.txid'), await otherDatabaseXids(db)))
         if (filter.beforeId !== undefined)
           query = query.where(sql<boolean>`${eventPosition} < ${positionOf(filter.beforeId)}`)
         if (filter.afterId !== undefined)
