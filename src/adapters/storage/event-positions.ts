@@ -74,7 +74,7 @@ const oldestRunning = sql`(
 export const otherDatabaseXids = async (db: Kysely<any>): Promise<string[]> => {
   const { rows } = await sql<{ xids: string[] | null }>`
     select array_agg(a.backend_xid::text) as xids
-    from pg_stat_activity a
+    from pg_stat_get_activity(null) as a
     where a.backend_xid is not null
       and a.datid <> (select d.oid from pg_database d where d.datname = current_database())
   `.execute(db)
