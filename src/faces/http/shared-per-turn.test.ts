@@ -79,4 +79,25 @@ describe('batchedPerTurn', () => {
     calls[1]!.answer(['r1b'])
     expect(await second).toBe('r1b')
   })
+  it('reads everything asked during a read, over several turns, in one read after it', async () => {
+    const calls: Array<{ scopes: readonly ReadScope[]; answer: (versions: string[]) => void }> = []
+    const version = batchedPerTurn(
+      (scopes) => new Promise((resolve) => calls.push({ scopes, answer: resolve })),
+    )
+    const first = version(run(1))
+    await nextTurn()
+    const during = [version(run(2))]
+    await nextTurn()
+    during.push(version(run(3)))
+    await nextTurn()
+    during.push(version(run(2)))
+    expect(calls).toHaveLength(1)
+    calls[0]!.answer(['a'])
+    expect(await first).toBe('a')
+    await nextTurn()
+    await nextTurn()
+    expect(calls.map((call) => call.scopes)).toEqual([[run(1)], [run(2), run(3)]])
+    calls[1]!.answer(['b2', 'b3'])
+    expect(await Promise.all(during)).toEqual(['b2', 'b3', 'b2'])
+  })
 })

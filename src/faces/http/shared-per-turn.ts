@@ -25,22 +25,28 @@ export const sharedPerTurn = (read: DataVersion): DataVersion => {
 
 /**
  * Scope versions asked for in one turn of the event loop, read together in the check phase that
- * follows (one statement for the whole batch on Postgres), each scope once. As in sharedPerTurn,
- * reads never overlap: a batch is read after the one before it answered, so answers arrive in the
- * order they were taken, and a late answer can never be older than one already used.
+ * follows (one statement for the whole batch on Postgres), each scope once. One read at a time:
+ * what is asked while a read is under way waits and is read, all of it together, right after it
+ * answers. So answers arrive in the order they were taken (a late answer is never older than one
+ * already used), a busy server sends fewer and larger batches rather than a queue of small ones,
+ * and every read still begins after everything it answers was asked.
  */
 export const batchedPerTurn = (read: ScopeVersions): ((scope: ReadScope) => Promise<string | undefined>) => {
   let batch: Map<string, Asked> | undefined
-  let previous: Promise<void> = Promise.resolve()
+  let reading = false
+  const readBatch = async (): Promise<void> => {
+    const current = batch!
+    batch = undefined
+    reading = true
+    await flush(read, current)
+    reading = false
+    if (batch !== undefined) setImmediate(() => void readBatch())
+  }
   return (scope) =>
     new Promise((resolve, reject) => {
       if (batch === undefined) {
-        const current = new Map<string, Asked>()
-        batch = current
-        setImmediate(() => {
-          batch = undefined
-          previous = previous.then(() => flush(read, current))
-        })
+        batch = new Map<string, Asked>()
+        if (!reading) setImmediate(() => void readBatch())
       }
       const key = `${scope.kind}:${scope.id}`
       const asked = batch.get(key)
