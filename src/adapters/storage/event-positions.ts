@@ -9,8 +9,9 @@ import { sql, type Kysely, type RawBuilder } from 'kysely'
  * later commit an event below that horizon, so the listed prefix of positions is final and any
  * listed event's id is a safe resume cursor (docs/decisions.md, "Event positions").
  *
- * All three fragments belong in the same statement as the rows they compare against: a
- * statement's rows and `pg_current_snapshot()` then come from the same snapshot.
+ * The fragments belong in the same statement as the rows they compare against: a statement's rows
+ * and `pg_current_snapshot()` then come from the same snapshot. The one exception is the list of
+ * other databases' transactions, which must be read before it (otherDatabaseXids).
  */
 
 /** An event's position, for row comparisons. */
