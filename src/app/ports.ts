@@ -286,8 +286,9 @@ export interface ReadScope {
  * Version tokens of scopes, in the order asked: equal tokens for a scope mean equal data in it as
  * a read would see it (event listings included, which hold back what a running transaction may
  * still precede); any commit that changes it, by any process, makes the next token differ, while
- * commits elsewhere leave it alone (`all` has no elsewhere: every commit moves it). Undefined for a scope no token can be vouched for at this
- * moment (a write to it too recent to be final, an open SQLite transaction of ours).
+ * commits elsewhere leave it alone (`all` has no elsewhere: every commit moves it). Undefined for
+ * a scope no token can be vouched for at this moment (a write to it too recent to be final, an open
+ * SQLite transaction of ours).
  */
 export type ScopeVersions = (scopes: readonly ReadScope[]) => Promise<ReadonlyArray<string | undefined>>
 

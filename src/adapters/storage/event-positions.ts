@@ -25,6 +25,12 @@ export const eventPosition = sql`(e.txid, e.id)`
 export const positionOf = (id: number) =>
   sql`(coalesce((select c.txid from events c where c.id <= ${id} order by c.id desc limit 1), 0), cast(${id} as integer))`
 
+/** The sessions of other databases of the cluster that hold a transaction id, as `from … where …`. */
+const OTHER_DATABASE_ACTIVITY = sql`
+  from pg_stat_get_activity(null) as a
+  where a.backend_xid is not null
+    and a.datid <> (select d.oid from pg_database d where d.datname = current_database())`
+
 /**
  * The oldest transaction id that may still write events here: the smallest in-progress id of this
  * statement's snapshot, ignoring transactions known to run in another database of the cluster
@@ -37,12 +43,7 @@ export const committedHorizon = sql`(
     (
       select min(x.xid::text::bigint)
       from pg_snapshot_xip(s.snap) as x(xid)
-      where x.xid::text::bigint % 4294967296 not in (
-        select a.backend_xid::text::bigint
-        from pg_stat_activity a
-        where a.backend_xid is not null
-          and a.datid <> (select d.oid from pg_database d where d.datname = current_database())
-      )
+      where x.xid::text::bigint % 4294967296 not in (select a.backend_xid::text::bigint ${OTHER_DATABASE_ACTIVITY})
     ),
     pg_snapshot_xmax(s.snap)::text::bigint
   )
@@ -74,11 +75,7 @@ const oldestRunning = sql`(
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- runs on any database handle or transaction
 export const otherDatabaseXids = async (db: Kysely<any>): Promise<string[]> => {
   const { rows } = await sql<{ xids: string[] | null }>`
-    select array_agg(a.backend_xid::text) as xids
-    from pg_stat_get_activity(null) as a
-    where a.backend_xid is not null
-      and a.datid <> (select d.oid from pg_database d where d.datname = current_database())
-  `.execute(db)
+    select array_agg(a.backend_xid::text) as xids ${OTHER_DATABASE_ACTIVITY}`.execute(db)
   return rows[0]?.xids ?? []
 }
 
