@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import type { ReadScope } from '../../app/ports.js'
-import { batchedPerTurn, sharedPerTurn } from './shared-per-turn.js'
+import type { ReadScope } from './ports.js'
+import { batchedPerTurn, sharedPerTurn } from './reads-per-turn.js'
 
 /** A version source whose reads finish only when the test says so. */
 const controlledReads = () => {
@@ -35,6 +35,7 @@ describe('sharedPerTurn', () => {
     source.finish(0, 'v1')
     expect(await early).toBe('v1')
     await nextTurn()
+    await nextTurn()
     expect(source.started()).toBe(2)
     source.finish(1, 'v2')
     expect(await late).toBe('v2')
@@ -53,11 +54,45 @@ describe('sharedPerTurn ordering', () => {
     pending[0]!('v1')
     expect(await first).toBe('v1')
     await nextTurn()
+    await nextTurn()
     expect(pending).toHaveLength(2)
     pending[1]!('v2')
     expect(await second).toBe('v2')
   })
+
+  it('answers everyone who asked during a read, over several turns, with one read after it', async () => {
+    const source = controlledReads()
+    const version = sharedPerTurn(source.read)
+    const first = version()
+    await nextTurn()
+    const during = [version()]
+    await nextTurn()
+    during.push(version())
+    await nextTurn()
+    during.push(version())
+    source.finish(0, 'v1')
+    expect(await first).toBe('v1')
+    await nextTurn()
+    await nextTurn()
+    expect(source.started()).toBe(2)
+    source.finish(1, 'v2')
+    expect(await Promise.all(during)).toEqual(['v2', 'v2', 'v2'])
+  })
+
+  it('passes a failed read to everyone who waited on it, and reads afresh for the next', async () => {
+    let calls = 0
+    const version = sharedPerTurn(async () => {
+      calls += 1
+      if (calls === 1) throw new Error('database away')
+      return 'v2'
+    })
+    const failed = [version(), version()]
+    await expect(Promise.all(failed)).rejects.toThrow('database away')
+    await expect(version()).resolves.toBe('v2')
+  })
 })
+
+const scopeKey = (scope: ReadScope) => `${scope.kind}:${scope.id}`
 
 describe('batchedPerTurn', () => {
   const run = (id: number): ReadScope => ({ kind: 'run', id })
@@ -65,7 +100,9 @@ describe('batchedPerTurn', () => {
   it('reads a turn’s scopes in one call, each once, and the next turn’s only after it answered', async () => {
     const calls: Array<{ scopes: readonly ReadScope[]; answer: (versions: string[]) => void }> = []
     const version = batchedPerTurn(
-      (scopes) => new Promise((resolve) => calls.push({ scopes, answer: resolve })),
+      (scopes: readonly ReadScope[]) =>
+        new Promise<string[]>((resolve) => calls.push({ scopes, answer: resolve })),
+      scopeKey,
     )
     const first = [version(run(1)), version(run(2)), version(run(1)), version({ kind: 'all', id: 0 })]
     await nextTurn()
@@ -82,7 +119,9 @@ describe('batchedPerTurn', () => {
   it('reads everything asked during a read, over several turns, in one read after it', async () => {
     const calls: Array<{ scopes: readonly ReadScope[]; answer: (versions: string[]) => void }> = []
     const version = batchedPerTurn(
-      (scopes) => new Promise((resolve) => calls.push({ scopes, answer: resolve })),
+      (scopes: readonly ReadScope[]) =>
+        new Promise<string[]>((resolve) => calls.push({ scopes, answer: resolve })),
+      scopeKey,
     )
     const first = version(run(1))
     await nextTurn()

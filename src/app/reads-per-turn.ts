@@ -1,0 +1,65 @@
+/**
+ * Reads asked for in one turn of the event loop, taken together in the check phase that follows:
+ * each distinct key once, in one call for the whole batch. One read at a time: what is asked while
+ * a read is under way waits and is read, all of it together, right after it answers. So
+ *  - every read begins after everything it answers was asked (a caller never gets what was true
+ *    before it asked),
+ *  - answers arrive in the order they were taken (a late answer is never older than one used),
+ *  - a busy server sends fewer and larger batches instead of queueing one round trip per turn.
+ * Under load one read (a pragma with file-lock system calls on SQLite, a round trip on Postgres)
+ * serves a whole batch instead of every request paying for its own.
+ */
+export const batchedPerTurn = <Key, Value>(
+  readMany: (keys: readonly Key[]) => Promise<readonly Value[]>,
+  keyOf: (key: Key) => string,
+): ((key: Key) => Promise<Value>) => {
+  let batch: Map<string, Asked<Key, Value>> | undefined
+  let reading = false
+  const readBatch = async (): Promise<void> => {
+    const current = batch!
+    batch = undefined
+    reading = true
+    await answer(readMany, current)
+    reading = false
+    if (batch !== undefined) setImmediate(() => void readBatch())
+  }
+  return (key) =>
+    new Promise((resolve, reject) => {
+      if (batch === undefined) {
+        batch = new Map()
+        if (!reading) setImmediate(() => void readBatch())
+      }
+      const name = keyOf(key)
+      const asked = batch.get(name)
+      if (asked === undefined) batch.set(name, { key, waiters: [{ resolve, reject }] })
+      else asked.waiters.push({ resolve, reject })
+    })
+}
+
+/** One value read once per batch (batchedPerTurn with a single key). */
+export const sharedPerTurn = <Value>(read: () => Promise<Value>): (() => Promise<Value>) => {
+  const shared = batchedPerTurn<null, Value>(
+    async () => [await read()],
+    () => '',
+  )
+  return () => shared(null)
+}
+
+interface Asked<Key, Value> {
+  readonly key: Key
+  readonly waiters: Array<{ resolve: (value: Value) => void; reject: (error: unknown) => void }>
+}
+
+const answer = async <Key, Value>(
+  readMany: (keys: readonly Key[]) => Promise<readonly Value[]>,
+  batch: ReadonlyMap<string, Asked<Key, Value>>,
+): Promise<void> => {
+  const asked = [...batch.values()]
+  try {
+    const values = await readMany(asked.map((a) => a.key))
+    // readMany answers one value per key, in order; a value may itself be undefined.
+    asked.forEach((a, i) => a.waiters.forEach((w) => w.resolve(values[i] as Value)))
+  } catch (error) {
+    asked.forEach((a) => a.waiters.forEach((w) => w.reject(error)))
+  }
+}
