@@ -154,4 +154,20 @@ describe.each(DIALECTS)('event listing plans (%s)', (dialect) => {
       }
     },
   )
+
+  it.skipIf(dialect !== 'postgres' || unavailable(dialect))(
+    "reads other databases' transactions once for the listings asked together, and afresh for a later one",
+    async () => {
+      const captured: CompiledQuery[] = []
+      const repos = createRepositories(db.handle.db.withPlugin(capturing(db.handle, captured)))
+      const lookups = () => captured.filter((query) => query.sql.includes('pg_stat_get_activity')).length
+      const page = () => repos.events.list({ protocolRunId: 5, limit: 20 })
+      const together = await Promise.all([page(), page(), page(), page()])
+      expect(lookups()).toBe(1)
+      // Sharing the look changes no page: each is what a listing alone returns.
+      const alone = await page()
+      together.forEach((listed) => expect(listed).toEqual(alone))
+      expect(lookups()).toBe(2)
+    },
+  )
 })

@@ -11,6 +11,7 @@ import {
 } from './event.table.js'
 import { belowListingHorizon, eventPosition, otherDatabaseXids, positionOf } from './event-positions.js'
 import type { Database } from './schema.js'
+import { sharedPerTurn } from '../../app/reads-per-turn.js'
 import { projectReadableBy, scopeReadableBy, type TokenScope } from './readable-by.js'
 
 /** EventFilter.readableBy's rule: the filter's run and project as scopes, else each event's project. */
@@ -25,8 +26,20 @@ const readableBy = (filter: EventFilter, reader: Reader) => {
   )}`
 }
 
+/**
+ * The other databases' transactions a listing skips, read before its statement. On the pool the
+ * read is shared by the listings asked in the same turn (or while the previous read was under way):
+ * it still begins after each of them asked, hence after every listing that ended before they asked
+ * had read its own, which is all the horizon needs to never move back (event-positions.ts). In a
+ * transaction it is read on that transaction's connection, as before.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- runs on any database handle or transaction
+const otherDatabasesReader = (db: Kysely<any>): (() => Promise<string[]>) =>
+  db.isTransaction ? () => otherDatabaseXids(db) : sharedPerTurn(() => otherDatabaseXids(db))
+
 export const createEventRepository = (db: Kysely<Database>): EventRepository => {
   const postgres = isPostgres(db)
+  const othersBeforeListing = postgres ? otherDatabasesReader(db) : async () => []
   return {
     async append(event) {
       const row = await db
@@ -55,7 +68,7 @@ export const createEventRepository = (db: Kysely<Database>): EventRepository => 
       if (postgres) {
         // Ordered by position (txid, id), and only what no running transaction can still precede,
         // so that any event's id is a cursor after which nothing can appear later (see event-positions.ts).
-        query = query.where(belowListingHorizon(sql.ref('e.txid'), await otherDatabaseXids(db)))
+        query = query.where(belowListingHorizon(sql.ref('e.txid'), await othersBeforeListing()))
         if (filter.beforeId !== undefined)
           query = query.where(sql<boolean>`${eventPosition} < ${positionOf(filter.beforeId)}`)
         if (filter.afterId !== undefined)
