@@ -1,6 +1,7 @@
 import { sql, type Migration } from 'kysely'
 import type { Dialect } from '../database.js'
 import type { AnyDb } from './column-types.js'
+import { createScopeTriggers, dropScopeTriggers, type ScopeBumps } from './scope-triggers.js'
 
 /** Tables SQLite has and Postgres does not: the scope counters (Postgres stamps rows instead). */
 export const SQLITE_ONLY_TABLES = ['read_scopes']
@@ -39,44 +40,12 @@ export const readScopes = (dialect: Dialect): Migration => ({
   },
 })
 
-/** Which read-scope counters a write moves, per changed row (`row` is NEW or OLD). */
-export type ScopeBumps = ReadonlyArray<(row: string) => readonly [string, string]>
-
 /** SQLite: which counters a write to each table moves. */
 const SQLITE_BUMPS: Record<string, ScopeBumps> = {
   projects: [(row) => ['project', `${row}.id`]],
   protocol_runs: [(row) => ['run', `${row}.id`], (row) => ['runs', `${row}.project_id`]],
   step_runs: [(row) => ['run', `${row}.protocol_run_id`]],
   events: [(row) => ['run', `${row}.protocol_run_id`]],
-}
-
-const OPERATIONS = [
-  ['insert', ['new']],
-  ['update', ['new', 'old']],
-  ['delete', ['old']],
-] as const
-
-const bump = (kind: string, id: string): string =>
-  `insert into read_scopes (kind, id, version) select '${kind}', ${id}, 1 where ${id} is not null
-     on conflict (kind, id) do update set version = version + 1;`
-
-/** SQLite: the triggers by which every write to `table` moves the counters `bumps` names. */
-export const createScopeTriggers = async (db: AnyDb, table: string, bumps: ScopeBumps): Promise<void> => {
-  for (const [operation, rows] of OPERATIONS) {
-    // An update bumps the old row's scopes too: a row moved to another parent changes both.
-    const body = rows.flatMap((row) => bumps.map((scopeOf) => bump(...scopeOf(row)))).join('\n')
-    await sql
-      .raw(
-        `create trigger if not exists ${table}_read_scope_${operation} after ${operation} on ${table}
-           begin ${body} end`,
-      )
-      .execute(db)
-  }
-}
-
-export const dropScopeTriggers = async (db: AnyDb, table: string): Promise<void> => {
-  for (const [operation] of OPERATIONS)
-    await sql.raw(`drop trigger if exists ${table}_read_scope_${operation}`).execute(db)
 }
 
 const sqliteUp = async (db: AnyDb) => {

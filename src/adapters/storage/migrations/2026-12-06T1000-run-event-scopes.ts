@@ -1,7 +1,7 @@
 import type { Migration } from 'kysely'
 import type { Dialect } from '../database.js'
 import type { AnyDb } from './column-types.js'
-import { createScopeTriggers, dropScopeTriggers, type ScopeBumps } from './2026-12-05T1020-read-scopes.js'
+import { createScopeTriggers, dropScopeTriggers, type ScopeBumps } from './scope-triggers.js'
 
 /**
  * A run's events are a read scope of their own (`events`), apart from its row and steps (`run`):
