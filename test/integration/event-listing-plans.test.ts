@@ -170,4 +170,28 @@ describe.each(DIALECTS)('event listing plans (%s)', (dialect) => {
       expect(lookups()).toBe(2)
     },
   )
+
+  it.skipIf(dialect !== 'postgres' || unavailable(dialect))(
+    "looks at other databases' sessions only when the oldest running transaction does not decide",
+    async () => {
+      // A transaction in the snapshot's in-progress list, and a stamp below it: the
+      // cheap bound decides, and the exact horizon's init plan is never run.
+      const other = new pg.Client({ connectionString: PG_URL })
+      await other.connect()
+      let plan: string
+      try {
+        await other.query('begin')
+        await other.query('select pg_current_xact_id()')
+        // A later transaction ends, so the snapshot's xmax passes the running one.
+        await sql`select pg_current_xact_id()`.execute(db.handle.db)
+        const { rows } = await sql<Record<string, string>>`explain (analyze, costs off, timing off)
+          select ${belowCommittedHorizon(sql.lit(1))} as below`.execute(db.handle.db)
+        plan = rows.map((row) => row['QUERY PLAN']).join('\n')
+      } finally {
+        await other.end()
+      }
+      expect(plan).toMatch(/Function Scan on pg_snapshot_xip x \(actual rows=[1-9]/)
+      expect(plan).toMatch(/Function Scan on pg_stat_get_activity a \(never executed\)/)
+    },
+  )
 })

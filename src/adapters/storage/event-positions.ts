@@ -32,36 +32,36 @@ const OTHER_DATABASE_ACTIVITY = sql`
     and a.datid <> (select d.oid from pg_database d where d.datname = current_database())`
 
 /**
- * The oldest transaction id that may still write events here: the smallest in-progress id of this
- * statement's snapshot, ignoring transactions known to run in another database of the cluster
- * (they never write our events, and waiting for them would delay events for nothing), else the
- * snapshot's xmax. Transactions whose database cannot be seen (finished since, or hidden by
- * privileges) count as ours: waiting is safe, skipping is not.
+ * The smallest in-progress transaction id of this statement's snapshot that `counts` (a condition
+ * on `x.xid`), else the snapshot's xmax. Ids are 64-bit (epoch and 32-bit xid).
  */
-export const committedHorizon = sql`(
+const horizonCounting = (counts: RawBuilder<boolean>) => sql`(
   select coalesce(
-    (
-      select min(x.xid::text::bigint)
-      from pg_snapshot_xip(s.snap) as x(xid)
-      where x.xid::text::bigint % 4294967296 not in (select a.backend_xid::text::bigint ${OTHER_DATABASE_ACTIVITY})
-    ),
+    (select min(x.xid::text::bigint) from pg_snapshot_xip(s.snap) as x(xid) where ${counts}),
     pg_snapshot_xmax(s.snap)::text::bigint
   )
   from (select pg_current_snapshot() as snap) as s
 )`
 
+/** A snapshot's in-progress id as the 32-bit xid `pg_stat_activity` shows. */
+const XID32 = sql`x.xid::text::bigint % 4294967296`
+
 /**
- * The oldest transaction of this statement's snapshot that may still be running, in any database
- * (else the snapshot's xmax): a lower bound of `committedHorizon` that needs no look at
- * `pg_stat_activity`.
+ * The oldest transaction id that may still write events here: the horizon ignoring transactions
+ * known to run in another database of the cluster (they never write our events, and waiting for
+ * them would delay events for nothing), looked at inside this statement. Transactions whose
+ * database cannot be seen (finished since, or hidden by privileges) count as ours: waiting is
+ * safe, skipping is not.
  */
-const oldestRunning = sql`(
-  select coalesce(
-    (select min(x.xid::text::bigint) from pg_snapshot_xip(s.snap) as x(xid)),
-    pg_snapshot_xmax(s.snap)::text::bigint
-  )
-  from (select pg_current_snapshot() as snap) as s
-)`
+export const committedHorizon = horizonCounting(
+  sql`${XID32} not in (select a.backend_xid::text::bigint ${OTHER_DATABASE_ACTIVITY})`,
+)
+
+/**
+ * The oldest transaction of this statement's snapshot that may still be running, in any database:
+ * a lower bound of `committedHorizon` that needs no look at `pg_stat_activity`.
+ */
+const oldestRunning = horizonCounting(sql<boolean>`true`)
 
 /**
  * Transactions running now in other databases of the cluster, as 32-bit xids. Read in a statement
@@ -80,20 +80,11 @@ export const otherDatabaseXids = async (db: Kysely<any>): Promise<string[]> => {
 }
 
 /**
- * The listings' horizon: the smallest in-progress id of this statement's snapshot that is not in
- * `others` (otherDatabaseXids, read before this statement), else the snapshot's xmax.
+ * The listings' horizon: as committedHorizon, skipping `others` (otherDatabaseXids, read before
+ * this statement) instead of looking inside it.
  */
-const horizonSkipping = (others: readonly string[]) => sql`(
-  select coalesce(
-    (
-      select min(x.xid::text::bigint)
-      from pg_snapshot_xip(s.snap) as x(xid)
-      where x.xid::text::bigint % 4294967296 <> all(${others}::bigint[])
-    ),
-    pg_snapshot_xmax(s.snap)::text::bigint
-  )
-  from (select pg_current_snapshot() as snap) as s
-)`
+const horizonSkipping = (others: readonly string[]) =>
+  horizonCounting(sql`${XID32} <> all(${others}::bigint[])`)
 
 /** `txid` is below the listings' horizon: no transaction of this database can still precede it. */
 export const belowListingHorizon = (txid: RawBuilder<unknown>, others: readonly string[]) =>
