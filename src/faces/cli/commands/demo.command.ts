@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { Command } from 'commander'
-import { startDemo } from '../../../composition/index.js'
+import { compositionRoot } from '../composition-root.js'
 import { createLogger } from '../../../logging.js'
 import { onShutdown, parsePort } from '../process.js'
 
@@ -15,6 +15,7 @@ export const registerDemo = (program: Command): void => {
     .addHelpText('after', '\nExample:\n  $ tasksgodzilla demo --dir ./demo-data --port 8011')
     .action(async (options: { dir?: string; port?: number }) => {
       const dir = options.dir ? resolve(options.dir) : mkdtempSync(join(tmpdir(), 'tasksgodzilla-demo-'))
+      const { startDemo } = await compositionRoot()
       const demo = await startDemo(
         process.env,
         { dir, ...(options.port ? { port: options.port } : {}) },

@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { runMigrations } from '../../../composition/index.js'
+import { compositionRoot } from '../composition-root.js'
 import { loadCliConfig } from '../process.js'
 
 export const registerMigrate = (program: Command): void => {
@@ -12,6 +12,7 @@ export const registerMigrate = (program: Command): void => {
     )
     .action(async () => {
       const { config } = await loadCliConfig()
+      const { runMigrations } = await compositionRoot()
       const report = await runMigrations(config)
       const target = config.database.dialect === 'sqlite' ? config.database.path : 'postgres'
       process.stdout.write(

@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { startServer } from '../../../composition/index.js'
+import { compositionRoot } from '../composition-root.js'
 import { loadCliConfig, onShutdown, parsePort } from '../process.js'
 
 export const registerServe = (program: Command): void => {
@@ -12,6 +12,7 @@ export const registerServe = (program: Command): void => {
     .addHelpText('after', '\nExample:\n  $ tasksgodzilla serve --port 8010')
     .action(async (options: { host?: string; port?: number; jobs: boolean }) => {
       const { config, logger } = await loadCliConfig()
+      const { startServer } = await compositionRoot()
       const running = await startServer(config, logger, { ...options, runJobs: options.jobs })
       onShutdown(() => running.stop())
     })

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander'
-import { startWorker } from '../../../composition/index.js'
+import { compositionRoot } from '../composition-root.js'
 import { loadCliConfig, onShutdown, parsePort } from '../process.js'
 
 interface WorkerFlags {
@@ -35,6 +35,7 @@ export const registerWorker = (program: Command): void => {
         process.exitCode = 2
         return
       }
+      const { startWorker } = await compositionRoot()
       const running = await startWorker(config, logger, {
         concurrency: flags.concurrency,
         queues: flags.queues,
