@@ -92,6 +92,14 @@ describe('sharedPerTurn ordering', () => {
   })
 })
 
+describe('batchedPerTurn answers', () => {
+  it('refuses a read that answers fewer values than it was asked keys', async () => {
+    const version = batchedPerTurn(async () => ['only one'], scopeKey)
+    const asked = [version({ kind: 'run', id: 1 }), version({ kind: 'run', id: 2 })]
+    await expect(Promise.all(asked)).rejects.toThrow('answered 1 values for 2 keys')
+  })
+})
+
 const scopeKey = (scope: ReadScope) => `${scope.kind}:${scope.id}`
 
 describe('batchedPerTurn', () => {
@@ -111,6 +119,7 @@ describe('batchedPerTurn', () => {
     expect(calls.map((call) => call.scopes)).toEqual([[run(1), run(2), { kind: 'all', id: 0 }]])
     calls[0]!.answer(['r1', 'r2', 'all1'])
     expect(await Promise.all(first)).toEqual(['r1', 'r2', 'r1', 'all1'])
+    await nextTurn()
     await nextTurn()
     expect(calls).toHaveLength(2)
     calls[1]!.answer(['r1b'])

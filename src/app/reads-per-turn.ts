@@ -25,11 +25,11 @@ export const batchedPerTurn = <Key, Value>(
   }
   return (key) =>
     new Promise((resolve, reject) => {
+      const name = keyOf(key)
       if (batch === undefined) {
         batch = new Map()
         if (!reading) setImmediate(() => void readBatch())
       }
-      const name = keyOf(key)
       const asked = batch.get(name)
       if (asked === undefined) batch.set(name, { key, waiters: [{ resolve, reject }] })
       else asked.waiters.push({ resolve, reject })
@@ -57,7 +57,9 @@ const answer = async <Key, Value>(
   const asked = [...batch.values()]
   try {
     const values = await readMany(asked.map((a) => a.key))
-    // readMany answers one value per key, in order; a value may itself be undefined.
+    if (values.length !== asked.length)
+      throw new Error(`a batched read answered ${values.length} values for ${asked.length} keys`)
+    // One value per key, in order; a value may itself be undefined.
     asked.forEach((a, i) => a.waiters.forEach((w) => w.resolve(values[i] as Value)))
   } catch (error) {
     asked.forEach((a) => a.waiters.forEach((w) => w.reject(error)))
