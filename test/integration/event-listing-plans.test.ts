@@ -174,24 +174,56 @@ describe.each(DIALECTS)('event listing plans (%s)', (dialect) => {
   it.skipIf(dialect !== 'postgres' || unavailable(dialect))(
     "looks at other databases' sessions only when the oldest running transaction does not decide",
     async () => {
-      // A transaction in the snapshot's in-progress list, and a stamp below it: the
-      // cheap bound decides, and the exact horizon's init plan is never run.
+      // A transaction in the snapshot's in-progress list; a stamp below it is decided by the cheap
+      // bound (the exact horizon's init plan never runs), a stamp above it needs the exact one.
       const other = new pg.Client({ connectionString: PG_URL })
       await other.connect()
-      let plan: string
+      const plans: string[] = []
       try {
         await other.query('begin')
         await other.query('select pg_current_xact_id()')
         // A later transaction ends, so the snapshot's xmax passes the running one.
         await sql`select pg_current_xact_id()`.execute(db.handle.db)
-        const { rows } = await sql<Record<string, string>>`explain (analyze, costs off, timing off)
-          select ${belowCommittedHorizon(sql.lit(1))} as below`.execute(db.handle.db)
-        plan = rows.map((row) => row['QUERY PLAN']).join('\n')
+        for (const stamp of [1, Number.MAX_SAFE_INTEGER]) {
+          const { rows } = await sql<Record<string, string>>`explain (analyze, costs off, timing off)
+            select ${belowCommittedHorizon(sql.lit(stamp))} as below`.execute(db.handle.db)
+          plans.push(rows.map((row) => row['QUERY PLAN']).join('\n'))
+        }
       } finally {
         await other.end()
       }
-      expect(plan).toMatch(/Function Scan on pg_snapshot_xip x \(actual rows=[1-9]/)
-      expect(plan).toMatch(/Function Scan on pg_stat_get_activity a \(never executed\)/)
+      const [below, above] = plans
+      expect(below).toMatch(/Function Scan on pg_snapshot_xip x \(actual rows=[1-9]/)
+      expect(below).toMatch(/Function Scan on pg_stat_get_activity a \(never executed\)/)
+      expect(above).toMatch(/Function Scan on pg_stat_get_activity a \(actual rows=/)
+    },
+  )
+
+  it.skipIf(dialect !== 'postgres' || unavailable(dialect))(
+    'in a transaction, skips a transaction another database began after the first listing in it',
+    async () => {
+      const other = new pg.Client({ connectionString: PG_URL })
+      await other.connect()
+      try {
+        await db.handle.db.transaction().execute(async (trx) => {
+          const repos = createRepositories(trx)
+          await repos.events.list({ protocolRunId: 7, limit: 1 })
+          await other.query('begin')
+          await other.query('select pg_current_xact_id()')
+          const event = await createRepositories(db.handle.db).events.append({
+            projectId: 1,
+            protocolRunId: 7,
+            eventType: 'after-other-began',
+            message: 'committed while another database has a transaction open',
+          })
+          // Postgres keeps a transaction's first look at the sessions: reused, it would count the
+          // other database's transaction as ours and hold this event back.
+          const listed = await repos.events.list({ protocolRunId: 7, limit: 1 })
+          expect(listed[0]?.id).toBe(event.id)
+        })
+      } finally {
+        await other.end()
+      }
     },
   )
 })

@@ -74,6 +74,9 @@ const oldestRunning = horizonCounting(sql<boolean>`true`)
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- runs on any database handle or transaction
 export const otherDatabaseXids = async (db: Kysely<any>): Promise<string[]> => {
+  // A transaction keeps its first look at the sessions until it ends: a second listing in it would
+  // reuse a list older than a listing made elsewhere in between, and its horizon could move back.
+  if (db.isTransaction) await sql`select pg_stat_clear_snapshot()`.execute(db)
   const { rows } = await sql<{ xids: string[] | null }>`
     select array_agg(a.backend_xid::text) as xids ${OTHER_DATABASE_ACTIVITY}`.execute(db)
   return rows[0]?.xids ?? []

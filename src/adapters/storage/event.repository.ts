@@ -1,6 +1,7 @@
 import { sql, type Kysely, type SqlBool } from 'kysely'
 import { isPostgres } from './dialect.js'
 import type { EventFilter, EventRepository, Reader } from '../../app/ports.js'
+import { sharedPerTurn } from '../../app/reads-per-turn.js'
 import { selectArrays } from './array-rows.js'
 import {
   CURRENT_TXID,
@@ -11,7 +12,6 @@ import {
 } from './event.table.js'
 import { belowListingHorizon, eventPosition, otherDatabaseXids, positionOf } from './event-positions.js'
 import type { Database } from './schema.js'
-import { sharedPerTurn } from '../../app/reads-per-turn.js'
 import { projectReadableBy, scopeReadableBy, type TokenScope } from './readable-by.js'
 
 /** EventFilter.readableBy's rule: the filter's run and project as scopes, else each event's project. */
@@ -31,7 +31,9 @@ const readableBy = (filter: EventFilter, reader: Reader) => {
  * read is shared by the listings asked in the same turn (or while the previous read was under way):
  * it still begins after each of them asked, hence after every listing that ended before they asked
  * had read its own, which is all the horizon needs to never move back (event-positions.ts). In a
- * transaction it is read on that transaction's connection, as before.
+ * transaction it is read on that transaction's connection, afresh for each listing. A look that
+ * hung would hold every listing of the pool back; it reads the sessions list and one catalog row
+ * and waits on no lock a writer holds.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- runs on any database handle or transaction
 const otherDatabasesReader = (db: Kysely<any>): (() => Promise<string[]>) =>
