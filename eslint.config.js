@@ -6,6 +6,17 @@ const restrict = (patterns, message) => ({
   'no-restricted-imports': ['error', { patterns: patterns.map((group) => ({ group: [group], message })) }],
 })
 
+/**
+ * The same rule for `import()`, which no-restricted-imports does not see. A selector's regex ends at
+ * its first slash, so the pattern's slashes are spelled as escapes.
+ */
+const restrictDynamic = (pattern, message) => ({
+  'no-restricted-syntax': [
+    'error',
+    { selector: `ImportExpression[source.value=/${pattern.source.replaceAll('\\/', '\\u002F')}/]`, message },
+  ],
+})
+
 const OUTER = ['**/adapters/**', '**/faces/**', '**/composition/**']
 const APP_LAYERING = {
   group: [...OUTER, 'fastify*', 'kysely', 'pg', 'better-sqlite3', 'bullmq', 'ioredis'],
@@ -111,6 +122,28 @@ export default tseslint.config(
         },
       ],
     },
+  },
+  // no-restricted-imports sees only static imports; the layers hold for import() too.
+  {
+    files: ['src/app/**/*.ts'],
+    rules: restrictDynamic(
+      /\/(adapters|faces|composition)\//,
+      'app/ owns the ports; it never loads outer layers.',
+    ),
+  },
+  {
+    files: ['src/faces/**/*.ts'],
+    rules: restrictDynamic(
+      /\/(adapters|composition)\//,
+      'faces/ talk to app/ only; src/composition wires adapters.',
+    ),
+  },
+  {
+    files: ['src/faces/cli/**/*.ts'],
+    rules: restrictDynamic(
+      /\/adapters\/|\/composition\/(?!index\.js$)/,
+      'faces/cli reaches adapters only through src/composition/index.ts.',
+    ),
   },
   {
     files: ['src/*.ts'],
