@@ -113,7 +113,10 @@ const createDispatcher = (options: EmbeddedQueueOptions) => {
       again = true
       return
     }
-    claiming = claimBatch()
+    // Claimed in the check phase that follows: the jobs one settlement batch finished free their
+    // slots in the same turn, and one statement then claims for all of them.
+    claiming = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(claimBatch)
       .catch((error: unknown) => options.logger?.error({ err: error }, 'claiming jobs failed'))
       .finally(() => {
         claiming = undefined
