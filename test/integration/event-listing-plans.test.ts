@@ -52,6 +52,20 @@ const planOf = async (
   return rows.map((row) => String(row.detail ?? row['QUERY PLAN']))
 }
 
+/** A session on another database of the cluster (PG_URL's), able to hold a transaction id open. */
+const otherDatabaseSession = async () => {
+  const client = new pg.Client({ connectionString: PG_URL })
+  await client.connect()
+  return {
+    holdTransaction: async () => {
+      await client.query('begin')
+      await client.query('select pg_current_xact_id()')
+    },
+    commit: () => client.query('commit'),
+    end: () => client.end(),
+  }
+}
+
 describe.each(DIALECTS)('event listing plans (%s)', (dialect) => {
   let db: Awaited<ReturnType<typeof openMigratedDatabase>>
   beforeAll(async () => {
@@ -117,11 +131,9 @@ describe.each(DIALECTS)('event listing plans (%s)', (dialect) => {
   it.skipIf(dialect !== 'postgres' || unavailable(dialect))(
     'keeps an event below the horizon when a transaction of another database ends between the snapshot and the look at it',
     async () => {
-      const other = new pg.Client({ connectionString: PG_URL })
-      await other.connect()
+      const other = await otherDatabaseSession()
       try {
-        await other.query('begin')
-        await other.query('select pg_current_xact_id()')
+        await other.holdTransaction()
         const event = await createRepositories(db.handle.db).events.append({
           projectId: 1,
           protocolRunId: 6,
@@ -140,7 +152,7 @@ describe.each(DIALECTS)('event listing plans (%s)', (dialect) => {
           .setIsolationLevel('repeatable read')
           .execute(async (reader) => {
             await sql`select 1`.execute(reader)
-            await other.query('commit')
+            await other.commit()
             const { rows } = await sql<{ looked_after: boolean; listed: boolean }>`select
                 ${belowCommittedHorizon(txid)} as looked_after, ${belowListingHorizon(txid, others)} as listed`.execute(
               reader,
@@ -176,12 +188,10 @@ describe.each(DIALECTS)('event listing plans (%s)', (dialect) => {
     async () => {
       // A transaction in the snapshot's in-progress list; a stamp below it is decided by the cheap
       // bound (the exact horizon's init plan never runs), a stamp above it needs the exact one.
-      const other = new pg.Client({ connectionString: PG_URL })
-      await other.connect()
+      const other = await otherDatabaseSession()
       const plans: string[] = []
       try {
-        await other.query('begin')
-        await other.query('select pg_current_xact_id()')
+        await other.holdTransaction()
         // A later transaction ends, so the snapshot's xmax passes the running one.
         await sql`select pg_current_xact_id()`.execute(db.handle.db)
         for (const stamp of [1, Number.MAX_SAFE_INTEGER]) {
@@ -202,14 +212,12 @@ describe.each(DIALECTS)('event listing plans (%s)', (dialect) => {
   it.skipIf(dialect !== 'postgres' || unavailable(dialect))(
     'in a transaction, skips a transaction another database began after the first listing in it',
     async () => {
-      const other = new pg.Client({ connectionString: PG_URL })
-      await other.connect()
+      const other = await otherDatabaseSession()
       try {
         await db.handle.db.transaction().execute(async (trx) => {
           const repos = createRepositories(trx)
           await repos.events.list({ protocolRunId: 7, limit: 1 })
-          await other.query('begin')
-          await other.query('select pg_current_xact_id()')
+          await other.holdTransaction()
           const event = await createRepositories(db.handle.db).events.append({
             projectId: 1,
             protocolRunId: 7,
