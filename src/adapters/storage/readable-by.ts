@@ -1,18 +1,18 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely'
 import type { ReadScope, Reader } from '../../app/ports.js'
 
-/**
- * The token hash of the project a run or project scope belongs to, as a scalar subquery. It names
- * only a parameter, not the outer rows, so both databases evaluate it once per statement. Runs
- * never change project and nothing deletes projects or runs (foreign keys hold), so null means
- * "no token" wherever the scope has rows.
- */
 /** A scope one project's token decides: a run's (its project's) or a project's. */
 export interface TokenScope {
   readonly kind: Extract<ReadScope['kind'], 'run' | 'project'>
   readonly id: number
 }
 
+/**
+ * The token hash of the project a run or project scope belongs to, as a scalar subquery. It names
+ * only a parameter, not the outer rows, so both databases evaluate it once per statement. Runs
+ * never change project and nothing deletes projects or runs (foreign keys hold), so null means
+ * "no token" wherever the scope has rows.
+ */
 const scopeTokenHash = (scope: TokenScope): RawBuilder<string | null> =>
   scope.kind === 'project'
     ? sql<string | null>`(select api_token_hash from projects where id = ${scope.id})`
