@@ -1,18 +1,20 @@
 // What bench/mixed.bench.ts runs as its background writers: events committed at a steady rate
-// across a set of runs, through the app's unit of work, from a process of its own (as a worker's).
-import { openDatabase } from '../src/adapters/storage/database.js'
-import { createUnitOfWork } from '../src/adapters/storage/unit-of-work.js'
-import type { DatabaseTarget } from '../src/config.js'
+// across a set of runs, from a process of its own opened as a worker's is (`openRuntime`), so each
+// commit is announced on the live signal other processes listen to (Postgres LISTEN, or Redis when
+// TASKSGODZILLA_REDIS_URL is set; on SQLite without Redis no other process hears it).
+import { openRuntime } from '../src/composition/runtime.js'
+import { loadConfig } from '../src/config.js'
+import { createLogger } from '../src/logging.js'
 
-const target = JSON.parse(process.env.BENCH_TARGET!) as DatabaseTarget
 const perSecond = Number(process.env.BENCH_WRITES_PER_SECOND ?? 200)
 const runs = Number(process.env.BENCH_WRITE_RUNS ?? 20)
 const runsPerProject = Number(process.env.BENCH_RUNS_PER_PROJECT ?? 10)
 /** Commits in flight at most: enough to keep the rate when one commit waits on another's lock. */
 const IN_FLIGHT = 4
 
-const handle = openDatabase(target)
-const uow = createUnitOfWork(handle.db)
+const config = loadConfig(process.env, process.cwd())
+const runtime = await openRuntime(config, createLogger(config))
+const { uow } = runtime.deps
 const started = Date.now()
 let committed = 0
 let sent = 0
@@ -48,5 +50,5 @@ const report = setInterval(() => process.stdout.write(`${Date.now()} ${committed
 process.on('SIGTERM', () => {
   clearInterval(pace)
   clearInterval(report)
-  void handle.close().then(() => process.exit(0))
+  void runtime.close().then(() => process.exit(0))
 })

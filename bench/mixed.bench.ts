@@ -1,5 +1,6 @@
 // npm run bench:mixed — a realistic read mix while background writers commit events, as ratios to a bare route.
 import { spawn, type ChildProcess } from 'node:child_process'
+import http from 'node:http'
 import { sql, type Kysely } from 'kysely'
 import type { Database } from '../src/adapters/storage/schema.js'
 import type { DatabaseTarget } from '../src/config.js'
@@ -8,18 +9,33 @@ import {
   CONNECTIONS,
   cleanUp,
   createDatabase,
+  envFor,
   measureLoad,
   startApi,
   startBare,
   tempFile,
   type Measured,
 } from './load.js'
+import { cpuMsOf } from './processes.js'
 import type { SeedSize } from './seed.js'
 
 const SIZE: SeedSize = { projects: 10, runsPerProject: 10, events: 100_000 }
 const WRITES_PER_SECOND = Number(process.env.BENCH_WRITES_PER_SECOND ?? 200)
 const WRITE_RUNS = 20
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2)
+/**
+ * Live event streams held open during the mix, each on one of the runs the writers leave alone
+ * (console tabs watching other runs): `BENCH_STREAMS` (default 0).
+ */
+const STREAMS = Number(process.env.BENCH_STREAMS ?? 0)
+/**
+ * `BENCH_REDIS_URL`: the API and the writers both use this Redis (queue and live signal), so the
+ * writers' commits wake the API's streams on SQLite too; without it they do so on Postgres only
+ * (LISTEN/NOTIFY).
+ */
+const REDIS_ENV: Record<string, string> = process.env.BENCH_REDIS_URL
+  ? { TASKSGODZILLA_REDIS_URL: process.env.BENCH_REDIS_URL }
+  : {}
 
 /**
  * Each request one of five reads a console or agent makes, equally often, of a random run among
@@ -56,7 +72,9 @@ const startWriter = (target: DatabaseTarget) => {
     cwd: new URL('..', import.meta.url).pathname,
     env: {
       PATH: process.env.PATH ?? '',
-      BENCH_TARGET: JSON.stringify(target),
+      ...envFor(target),
+      ...REDIS_ENV,
+      TASKSGODZILLA_LOG_LEVEL: 'warn',
       BENCH_WRITES_PER_SECOND: String(WRITES_PER_SECOND),
       BENCH_WRITE_RUNS: String(WRITE_RUNS),
       BENCH_RUNS_PER_PROJECT: String(SIZE.runsPerProject),
@@ -86,23 +104,58 @@ const memoLookups = async (url: string): Promise<{ hit: number; miss: number }> 
   return { hit: count('hit'), miss: count('miss') }
 }
 
+/** Opens `count` live event streams, each on a run the writers do not write; they are read and discarded. */
+const openStreams = async (api: string, count: number): Promise<() => void> => {
+  const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity })
+  const { port } = new URL(api)
+  const quiet = SIZE.projects * SIZE.runsPerProject - WRITE_RUNS
+  const open = (i: number) =>
+    new Promise<http.ClientRequest>((resolve, reject) => {
+      const path = `/events/stream?protocol_run_id=${WRITE_RUNS + 1 + (i % quiet)}`
+      const request = http.get({ host: '127.0.0.1', port, path, headers: AUTH_HEADERS, agent }, (res) => {
+        if (res.statusCode !== 200) reject(new Error(`stream answered ${res.statusCode}`))
+        res.resume()
+        resolve(request)
+      })
+      request.on('error', reject)
+    })
+  const requests = await Promise.all(Array.from({ length: count }, (_, i) => open(i)))
+  return () => {
+    for (const request of requests) request.destroy()
+    agent.destroy()
+  }
+}
+
 interface Row {
   readonly mixed: Measured
+  /** CPU the API process used per second of the mix, in ms (1,000 = one core busy). */
+  readonly apiCpuPerSecond: number
   readonly bare: number
   readonly writesPerSecond: number
   readonly hitRate: number
 }
 
 /** One round: bare, the mix under writes, bare again; the ratio divides by the mean of both bares. */
-const round = async (api: string, bare: string, writer: ReturnType<typeof startWriter>): Promise<Row> => {
+const round = async (
+  api: { url: string; pid: number },
+  bare: string,
+  writer: ReturnType<typeof startWriter>,
+): Promise<Row> => {
   const before = await measureLoad('bare', bare)
-  const [memo0, writes0] = [await memoLookups(api), writer.progress()]
-  const mixed = await measureLoad('mixed reads', api, { wrkScript: tempFile('mix.lua', mixScript()) })
-  const [memo1, writes1] = [await memoLookups(api), writer.progress()]
+  const [memo0, writes0, cpu0, at0] = [
+    await memoLookups(api.url),
+    writer.progress(),
+    cpuMsOf(api.pid),
+    Date.now(),
+  ]
+  const mixed = await measureLoad('mixed reads', api.url, { wrkScript: tempFile('mix.lua', mixScript()) })
+  const [cpu1, at1] = [cpuMsOf(api.pid), Date.now()]
+  const [memo1, writes1] = [await memoLookups(api.url), writer.progress()]
   const after = await measureLoad('bare', bare)
   const lookups = memo1.hit + memo1.miss - memo0.hit - memo0.miss
   return {
     mixed,
+    apiCpuPerSecond: ((cpu1 - cpu0) * 1000) / (at1 - at0),
     bare: (before.rps + after.rps) / 2,
     writesPerSecond: ((writes1.committed - writes0.committed) * 1000) / Math.max(1, writes1.at - writes0.at),
     hitRate: lookups === 0 ? Number.NaN : (memo1.hit - memo0.hit) / lookups,
@@ -123,14 +176,20 @@ const benchDialect = async (dialect: 'sqlite' | 'postgres', bare: string, port: 
   const writer = startWriter(target)
   try {
     console.log(
-      `\n${dialect}: ${CONNECTIONS} connections, mix over 100 runs; writers ${WRITES_PER_SECOND} events/s over ${WRITE_RUNS} runs`,
+      `\n${dialect}: ${CONNECTIONS} connections, mix over 100 runs; writers ${WRITES_PER_SECOND} events/s over ${WRITE_RUNS} runs; ${STREAMS} live streams on other runs${REDIS_ENV.TASKSGODZILLA_REDIS_URL ? '; Redis signal' : ''}`,
     )
     for (const [i, [mode, env]] of MODES.entries()) {
-      const api = await startApi(target, port + i, env)
+      const api = await startApi(target, port + i, {
+        ...env,
+        ...REDIS_ENV,
+        TASKSGODZILLA_MAX_STREAMS_PER_TOKEN: '100000',
+      })
+      const closeStreams = await openStreams(api.url, STREAMS)
       try {
-        for (let r = 0; r < ROUNDS; r++) print(mode, await round(api.url, bare, writer))
+        for (let r = 0; r < ROUNDS; r++) print(mode, await round(api, bare, writer))
         if (mode.startsWith('memo off')) await eachReadAlone(api.url)
       } finally {
+        closeStreams()
         api.stop()
       }
     }
@@ -153,7 +212,7 @@ const eachReadAlone = async (api: string): Promise<void> => {
 
 const print = (mode: string, row: Row): void =>
   console.log(
-    `  ${mode.padEnd(40)} ${row.mixed.rps.toFixed(0).padStart(6)} req/s  bare ${row.bare.toFixed(0).padStart(6)}  ratio ${(row.mixed.rps / row.bare).toFixed(2)}  p50 ${row.mixed.p50} ms  p99 ${row.mixed.p99} ms  writes ${row.writesPerSecond.toFixed(0)}/s  memo hits ${(row.hitRate * 100).toFixed(0)} %`,
+    `  ${mode.padEnd(40)} ${row.mixed.rps.toFixed(0).padStart(6)} req/s  bare ${row.bare.toFixed(0).padStart(6)}  ratio ${(row.mixed.rps / row.bare).toFixed(2)}  p50 ${row.mixed.p50} ms  p99 ${row.mixed.p99} ms  writes ${row.writesPerSecond.toFixed(0)}/s  memo hits ${(row.hitRate * 100).toFixed(0)} %  API CPU ${row.apiCpuPerSecond.toFixed(0)} ms/s`,
   )
 
 const bare = await startBare(18200)

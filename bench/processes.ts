@@ -1,10 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
 export interface Started {
   readonly url: string
+  readonly pid: number
   stop(): void
 }
 
@@ -27,7 +29,8 @@ export const startProcess = async (
   })
   for (let i = 0; i < 600; i++) {
     try {
-      if ((await fetch(`${url}${health}`)).ok) return { url, stop: () => child.kill('SIGTERM') }
+      if ((await fetch(`${url}${health}`)).ok)
+        return { url, pid: child.pid!, stop: () => child.kill('SIGTERM') }
     } catch {
       // not up yet
     }
@@ -35,4 +38,10 @@ export const startProcess = async (
   }
   child.kill('SIGKILL')
   throw new Error(`process ${args.join(' ')} did not answer on ${url}${health}`)
+}
+
+/** CPU milliseconds a process has used so far (user + system, from /proc; Linux clock ticks are 10 ms). */
+export const cpuMsOf = (pid: number): number => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * 10
 }
