@@ -301,16 +301,26 @@ export interface Committed {
 /** Told about every commit that appended events or jobs: feeds live streams and wakes the queue. */
 export type CommitListener = (committed: Committed) => void
 
+/** What an announcement says of one committed event: enough for a live stream to tell whether it may concern it. */
+export type EventNews = Pick<OrchestratorEvent, 'id' | 'projectId' | 'protocolRunId' | 'eventType'>
+
 /**
- * A wake-up signal that new events were committed somewhere (this process or, with Redis,
- * any process). Carries no data: readers re-read the events table, so the signal may be lost
- * or duplicated without losing an event.
+ * What one announcement names as committed; `undefined` when it does not say, so that anything
+ * may have been (an announcement from a process that names nothing, a signal back after an outage).
+ */
+export type Announced = readonly EventNews[] | undefined
+
+/**
+ * A wake-up signal that new events were committed somewhere (this process or, with Redis or
+ * Postgres LISTEN, any process). What it names is a hint for skipping needless reads, never the
+ * data: readers re-read the events table, so an announcement may be lost, duplicated or name
+ * nothing without losing an event.
  */
 export interface EventSignal {
-  /** Announces that events were committed. */
-  notify(): void
-  /** Calls `listener` after each announcement; returns the unsubscribe function. */
-  subscribe(listener: () => void): () => void
+  /** Announces that events were committed; `news` names them when known. */
+  notify(news?: readonly EventNews[]): void
+  /** Calls `listener` after each announcement with what it named; returns the unsubscribe function. */
+  subscribe(listener: (announced: Announced) => void): () => void
 }
 
 /** A run's status change inside a transaction, and how many events the transaction had appended before it. */

@@ -1,7 +1,8 @@
 import { sql } from 'kysely'
 import type { AppDeps } from '../app/app-deps.js'
 import type { HealthProbe } from '../app/health.js'
-import type { EventSignal } from '../app/ports.js'
+import type { EventNews, EventSignal } from '../app/ports.js'
+import type { OrchestratorEvent } from '../domain/event.js'
 import { createInProcessSignal } from '../adapters/live/in-process.signal.js'
 import { createPostgresSignal } from '../adapters/live/postgres.signal.js'
 import { createRedisSignal } from '../adapters/live/redis.signal.js'
@@ -50,7 +51,9 @@ export const openRuntime = async (config: Config, logger: Logger): Promise<Runti
   const signal = shared?.signal ?? createInProcessSignal()
   const { bus, deps } = createStorageCore(config, database)
   // Events written by use cases and job handlers reach live streams in every process.
-  bus.subscribe({ onCommit: (committed) => committed.events.length > 0 && signal.notify() })
+  bus.subscribe({
+    onCommit: (committed) => committed.events.length > 0 && signal.notify(committed.events.map(newsOf)),
+  })
   const probes = [
     databaseProbe(database),
     ...(shared ? [{ name: shared.name, check: shared.signal.ping }] : []),
@@ -71,6 +74,14 @@ export const openRuntime = async (config: Config, logger: Logger): Promise<Runti
     },
   }
 }
+
+/** What the live signal names of a committed event (its id, where it belongs, its type). */
+const newsOf = ({ id, projectId, protocolRunId, eventType }: OrchestratorEvent): EventNews => ({
+  id,
+  projectId,
+  protocolRunId,
+  eventType,
+})
 
 export interface StorageCore {
   readonly bus: CommitBus

@@ -1,10 +1,10 @@
-import type { EventSignal } from '../../app/ports.js'
+import type { Announced, EventSignal } from '../../app/ports.js'
 
 /** The event signal of a single process (embedded mode): listeners are called synchronously. */
 export const createInProcessSignal = (): EventSignal => {
-  const listeners = new Set<() => void>()
+  const listeners = new Set<(announced: Announced) => void>()
   return {
-    notify: () => listeners.forEach((listener) => listener()),
+    notify: (news) => listeners.forEach((listener) => listener(news)),
     subscribe: (listener) => {
       listeners.add(listener)
       return () => listeners.delete(listener)

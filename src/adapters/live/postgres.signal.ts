@@ -1,6 +1,7 @@
 import pg from 'pg'
-import type { EventSignal } from '../../app/ports.js'
+import type { Announced, EventSignal } from '../../app/ports.js'
 import type { Logger } from '../../logging.js'
+import { decodeAnnouncement, encodeAnnouncement, joinAnnouncements } from './announcement.codec.js'
 
 export const EVENTS_CHANNEL = 'tasksgodzilla_events'
 /** How the listening connection names itself in `pg_stat_activity`. */
@@ -33,8 +34,9 @@ const ignore = (): void => undefined
 /**
  * The event signal shared by every process on one Postgres database (LISTEN/NOTIFY), for the
  * scaled mode without Redis: a commit in a worker or another API instance wakes every live stream
- * at once instead of at its next poll. Notifications carry nothing; readers go to the events
- * table, so a lost one only delays a stream until its poll.
+ * at once instead of at its next poll. Notifications name the committed events (run, project,
+ * type) so that streams they cannot concern skip them; readers still go to the events table, so
+ * a lost one only delays a stream until its poll.
  *
  * The connection is lost when it errors, ends, or leaves a statement unanswered (a half-open
  * connection after a host crash never errors by itself); streams then fall back to their poll and
@@ -48,11 +50,11 @@ export const createPostgresSignal = async (
 ): Promise<PostgresSignal> => {
   const channel = options.channel ?? EVENTS_CHANNEL
   const log = options.logger
-  const listeners = new Set<() => void>()
-  const wakeAll = (): void =>
+  const listeners = new Set<(announced: Announced) => void>()
+  const wakeAll = (announced: Announced): void =>
     listeners.forEach((listener) => {
       try {
-        listener()
+        listener(announced)
       } catch {
         // A stream's own failure is its own; the others still wake.
       }
@@ -82,7 +84,7 @@ export const createPostgresSignal = async (
       keepAlive: true,
     })
     const listening: Listening = { client }
-    client.on('notification', wakeAll)
+    client.on('notification', (message) => wakeAll(decodeAnnouncement(message.payload ?? '')))
     client.on('error', (error) => markLost(listening, error))
     client.on('end', () => markLost(listening, new Error('Postgres listening connection closed')))
     try {
@@ -105,7 +107,7 @@ export const createPostgresSignal = async (
           current = fresh
           lastFailure = undefined
           log?.info('Live events: listening again')
-          wakeAll()
+          wakeAll(undefined)
           signal.notify()
         },
         (error: Error) => {
@@ -121,7 +123,7 @@ export const createPostgresSignal = async (
   started = true
 
   // One connection runs one query at a time: statements queue on a chain, and announcements made
-  // while one is being sent fold into a single next one (they carry no data).
+  // while one waits its turn are joined into it.
   let chain: Promise<unknown> = Promise.resolve()
   const enqueue = <T>(work: () => Promise<T>): Promise<T> => {
     const next = chain.then(work)
@@ -148,16 +150,21 @@ export const createPostgresSignal = async (
   }, options.checkEveryMs ?? CHECK_EVERY_MS)
   check.unref()
 
-  let announcing = false
+  let waiting: { announced: Announced } | undefined
   const signal: PostgresSignal = {
-    notify: () => {
-      if (current.lost !== undefined || announcing) return
-      announcing = true
+    notify: (news) => {
+      if (current.lost !== undefined) return
+      if (waiting !== undefined) return void (waiting.announced = joinAnnouncements(waiting.announced, news))
+      const announcement = { announced: news }
+      waiting = announcement
+      const leaveWaiting = () => {
+        if (waiting === announcement) waiting = undefined
+      }
       onConnection((client) => {
         // From here on, a new commit needs an announcement of its own.
-        announcing = false
-        return client.query('select pg_notify($1, $2)', [channel, ''])
-      }).catch(() => (announcing = false))
+        leaveWaiting()
+        return client.query('select pg_notify($1, $2)', [channel, encodeAnnouncement(announcement.announced)])
+      }).catch(leaveWaiting)
     },
     subscribe: (listener) => {
       listeners.add(listener)

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis'
-import type { EventSignal } from '../../app/ports.js'
+import type { Announced, EventSignal } from '../../app/ports.js'
+import { decodeAnnouncement, encodeAnnouncement } from './announcement.codec.js'
 
 export const EVENTS_CHANNEL = 'tasksgodzilla:events'
 
@@ -11,7 +12,8 @@ export interface RedisSignal extends EventSignal {
 
 /**
  * The event signal shared by every process on one Redis: a commit in a worker wakes the live
- * streams of every API instance. Messages carry nothing; readers go to the database.
+ * streams of every API instance. Messages name the committed events (run, project, type) so that
+ * streams they cannot concern skip them; readers still go to the database.
  */
 export const createRedisSignal = async (url: string, channel = EVENTS_CHANNEL): Promise<RedisSignal> => {
   const publisher = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3 })
@@ -25,11 +27,14 @@ export const createRedisSignal = async (url: string, channel = EVENTS_CHANNEL): 
     subscriber.disconnect()
     throw error
   }
-  const listeners = new Set<() => void>()
-  subscriber.on('message', () => listeners.forEach((listener) => listener()))
+  const listeners = new Set<(announced: Announced) => void>()
+  subscriber.on('message', (_channel: string, message: string) => {
+    const announced = decodeAnnouncement(message)
+    listeners.forEach((listener) => listener(announced))
+  })
   await subscriber.subscribe(channel)
   return {
-    notify: () => void publisher.publish(channel, '1').catch(() => undefined),
+    notify: (news) => void publisher.publish(channel, encodeAnnouncement(news)).catch(() => undefined),
     subscribe: (listener) => {
       listeners.add(listener)
       return () => listeners.delete(listener)

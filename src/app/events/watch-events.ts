@@ -2,14 +2,11 @@ import type { EventWithContext } from '../../domain/event.js'
 import type { AppDeps } from '../app-deps.js'
 import { authorizeProject, authorizeRun } from '../access.js'
 import type { ChangeOrigin } from '../context.js'
-import type { DataVersion, EventSignal } from '../ports.js'
+import type { Announced, DataVersion, EventSignal } from '../ports.js'
 import { unreadableProjects } from './visibility.js'
+import { createWakeGate, type WatchFilter } from './wake-gate.js'
 
-export interface WatchFilter {
-  readonly projectId?: number
-  readonly protocolRunId?: number
-  readonly eventType?: string
-}
+export type { WatchFilter } from './wake-gate.js'
 
 export interface EventWatch {
   /** Events after `afterId`, oldest first, at most `limit`. */
@@ -17,6 +14,8 @@ export interface EventWatch {
   /** The newest event id matching the filter (0 when none), where a stream without a cursor starts. */
   readonly latestId: () => Promise<number>
   readonly signal: EventSignal
+  /** Whether a wake-up that announced `announced` may bring a stream at `cursor` an event to read. */
+  readonly wakes: (announced: Announced, cursor: number) => boolean
   /**
    * The data version (moves with any commit, by any process): a poll that finds it where the last
    * poll left it has nothing new to read. Undefined when unknown; then the poll reads.
@@ -58,6 +57,7 @@ export const makeWatchEvents =
       latestId: async () =>
         (await repos.events.list({ ...filter, excludeProjectIds: base, limit: 1 }))[0]?.id ?? 0,
       signal,
+      wakes: createWakeGate(filter),
       dataVersion,
     }
   }

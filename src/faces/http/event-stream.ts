@@ -82,7 +82,8 @@ export const streamEvents = async (
   }
 
   let settle: NodeJS.Timeout | undefined
-  const unsubscribe = watch.signal.subscribe(() => {
+  const unsubscribe = watch.signal.subscribe((announced) => {
+    if (!watch.wakes(announced, cursor)) return
     void drain()
     clearTimeout(settle)
     settle = setTimeout(() => void drain(), SETTLE_MS)
