@@ -1,3 +1,5 @@
+import type { ReadScope } from './ports.js'
+
 /**
  * Reads asked for in one turn of the event loop, taken together in the check phase that follows:
  * each distinct key once, in one call for the whole batch. One read at a time: what is asked while
@@ -35,6 +37,9 @@ export const batchedPerTurn = <Key, Value>(
       else asked.waiters.push({ resolve, reject })
     })
 }
+
+/** A read scope's key for batchedPerTurn: one version read per scope per batch. */
+export const readScopeKey = (scope: ReadScope): string => `${scope.kind}:${scope.id}`
 
 /** One value read once per batch (batchedPerTurn with a single key). */
 export const sharedPerTurn = <Value>(read: () => Promise<Value>): (() => Promise<Value>) => {

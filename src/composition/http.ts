@@ -4,7 +4,7 @@ import { createApp } from '../app/app.js'
 import { makeTriggerCi } from '../app/ci/trigger-ci.js'
 import { makeImportCodeMachine } from '../app/codemachine/import-codemachine.js'
 import { makeWatchEvents } from '../app/events/watch-events.js'
-import { sharedPerTurn } from '../app/reads-per-turn.js'
+import { batchedPerTurn, readScopeKey } from '../app/reads-per-turn.js'
 import { makeDeleteBranch, makeListBranches } from '../app/projects/branches.js'
 import { makeMcpTasks } from '../app/mcp/mcp-tasks.js'
 import { makeReceiveWebhook } from '../app/webhooks/receive-webhook.js'
@@ -54,11 +54,11 @@ export const createHttpServer = (runtime: Runtime, listenHost?: string): Promise
       defaultWorkflow: config.hosts.ciWorkflow,
     }),
     consoleRoot: join(packageRoot(), 'dist', 'console'),
-    // One version read per event-loop turn, shared by every stream whose poll is due in it.
+    // One version read per event-loop turn for every stream whose poll is due in it.
     watchEvents: makeWatchEvents({
       repos: deps.repos,
       signal: runtime.signal,
-      dataVersion: sharedPerTurn(runtime.database.dataVersion),
+      scopeVersion: batchedPerTurn(runtime.database.scopeVersions, readScopeKey),
     }),
     logger: runtime.logger,
     metrics: runtime.metrics,

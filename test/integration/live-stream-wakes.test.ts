@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { makeWatchEvents, type EventWatch, type WatchFilter } from '../../src/app/events/watch-events.js'
 import { NO_ORIGIN } from '../../src/app/context.js'
 import type { Announced } from '../../src/app/ports.js'
+import { batchedPerTurn, readScopeKey } from '../../src/app/reads-per-turn.js'
 import { openRuntime, type Runtime } from '../../src/composition/index.js'
 import { loadConfig } from '../../src/config.js'
 import type { ProtocolRun } from '../../src/domain/protocol-run.js'
@@ -49,7 +50,7 @@ describe.each(SETUPS)('live stream wake-ups ($name)', ({ dialect, redis }) => {
     makeWatchEvents({
       repos: runtime.deps.repos,
       signal: runtime.signal,
-      dataVersion: async () => undefined,
+      scopeVersion: batchedPerTurn(runtime.database.scopeVersions, readScopeKey),
     })(filter, NO_ORIGIN)
 
   /** Appends one event of `run` in a transaction of its own; resolves with its id once it is announced here. */
@@ -103,6 +104,31 @@ describe.each(SETUPS)('live stream wake-ups ($name)', ({ dialect, redis }) => {
     expect(stream.wakes((await commitEvent(watched, 'agent_output')).announced, cursor)).toBe(false)
     expect(stream.wakes((await commitEvent(watched, 'step_completed')).announced, cursor)).toBe(true)
   })
+
+  it.skipIf(skipped)(
+    "a stream of one run finds its poll's version moved by its run's commits only",
+    async () => {
+      const stream = await watch({ protocolRunId: watched.id })
+      const everything = await watch({})
+      // A Postgres token is withheld while a transaction that could still touch the run is running.
+      const settled = (read: () => Promise<string | undefined>) =>
+        vi.waitFor(async () => (await read()) ?? expect.fail('no token yet'), {
+          timeout: 5_000,
+          interval: 20,
+        })
+      const [before, allBefore] = [await settled(stream.dataVersion), await everything.dataVersion()]
+
+      await commitEvent(other)
+      await vi.waitFor(async () => expect(await stream.dataVersion()).toBe(before), {
+        timeout: 5_000,
+        interval: 20,
+      })
+      expect(await everything.dataVersion()).not.toBe(allBefore)
+
+      await commitEvent(watched)
+      expect(await stream.dataVersion()).not.toBe(before)
+    },
+  )
 
   it.skipIf(skipped || dialect !== 'postgres')(
     "keeps reading on other runs' wake-ups while an event named for it is held back by an older transaction",

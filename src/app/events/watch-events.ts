@@ -2,7 +2,7 @@ import type { EventWithContext } from '../../domain/event.js'
 import type { AppDeps } from '../app-deps.js'
 import { authorizeProject, authorizeRun } from '../access.js'
 import type { ChangeOrigin } from '../context.js'
-import type { Announced, DataVersion, EventSignal } from '../ports.js'
+import type { Announced, EventSignal, ReadScope } from '../ports.js'
 import { unreadableProjects } from './visibility.js'
 import { createWakeGate, type WatchFilter } from './wake-gate.js'
 
@@ -17,10 +17,11 @@ export interface EventWatch {
   /** Whether a wake-up that announced `announced` may bring a stream at `cursor` an event to read. */
   readonly wakes: (announced: Announced, cursor: number) => boolean
   /**
-   * The data version (moves with any commit, by any process): a poll that finds it where the last
-   * poll left it has nothing new to read. Undefined when unknown; then the poll reads.
+   * The version of what the stream watches (a run's events for a stream of one run, else all
+   * data; moves with any commit to it, by any process): a poll that finds it where the last poll
+   * left it has nothing new to read. Undefined when unknown; then the poll reads.
    */
-  readonly dataVersion: DataVersion
+  readonly dataVersion: () => Promise<string | undefined>
 }
 
 /** Reads retried while the protected set changes under them, before one is skipped. */
@@ -37,8 +38,11 @@ export const makeWatchEvents =
   ({
     repos,
     signal,
-    dataVersion,
-  }: Pick<AppDeps, 'repos'> & { signal: EventSignal; dataVersion: DataVersion }) =>
+    scopeVersion,
+  }: Pick<AppDeps, 'repos'> & {
+    signal: EventSignal
+    scopeVersion: (scope: ReadScope) => Promise<string | undefined>
+  }) =>
   async (filter: WatchFilter, ctx: ChangeOrigin): Promise<EventWatch> => {
     const access = streamAccess(repos, filter, ctx)
     const base = await access.current()
@@ -58,9 +62,16 @@ export const makeWatchEvents =
         (await repos.events.list({ ...filter, excludeProjectIds: base, limit: 1 }))[0]?.id ?? 0,
       signal,
       wakes: createWakeGate(filter),
-      dataVersion,
+      dataVersion: () => scopeVersion(watchedScope(filter)),
     }
   }
+
+/**
+ * A stream of one run polls its run's events scope (which also moves with its project's token),
+ * so commits to other runs leave its poll idle; any other stream polls all data.
+ */
+const watchedScope = (filter: WatchFilter): ReadScope =>
+  filter.protocolRunId === undefined ? { kind: 'all', id: 0 } : { kind: 'events', id: filter.protocolRunId }
 
 /**
  * Who may read what, re-checked only when the set of token-protected projects changes: the

@@ -5,7 +5,7 @@ import { Counter, type Registry } from 'prom-client'
 import type { ReadScope, ScopeVersions } from '../../app/ports.js'
 import { hashToken } from '../../app/secrets.js'
 import { InFlight } from './in-flight.js'
-import { batchedPerTurn } from '../../app/reads-per-turn.js'
+import { batchedPerTurn, readScopeKey } from '../../app/reads-per-turn.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -131,7 +131,7 @@ const isFresh = (request: FastifyRequest, etag: string): boolean => {
 export const readMemoPlugin = fp<ReadMemoOptions>(async (server: FastifyInstance, options) => {
   if (options.maxBytes === 0) return
   const store = new VersionedBodies(options.maxBytes)
-  const versionOf = requestVersion(batchedPerTurn(options.scopeVersions, scopeKey))
+  const versionOf = requestVersion(batchedPerTurn(options.scopeVersions, readScopeKey))
   const pending = new WeakMap<FastifyRequest, Pending>()
   const flights = new InFlight<Memo>()
   const lookups = options.registry && lookupCounter(options.registry)
@@ -224,8 +224,6 @@ const requestVersion =
     const version = await scopeVersion(scope)
     return version === undefined ? undefined : `${scope.kind}:${version}`
   }
-
-const scopeKey = (scope: ReadScope): string => `${scope.kind}:${scope.id}`
 
 const sendMemo = (request: FastifyRequest, reply: FastifyReply, memo: Memo): void => {
   if (revalidated(request, reply, memo.etag)) reply.code(304).send()
