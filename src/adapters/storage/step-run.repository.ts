@@ -1,11 +1,10 @@
 import type { Kysely, QueryCreator } from 'kysely'
 import type { StepStatus } from '../../domain/statuses.js'
-import type { StepRunRepository, StepStatusPatch } from '../../app/ports.js'
+import type { EventRepository, StepRunRepository, StepStatusPatch } from '../../app/ports.js'
 import { AppError } from '../../domain/app-error.js'
 import { engineChainJson } from '../../domain/engine-chain.js'
 import { encodeJson, nowIso } from './columns.js'
 import { isPostgres } from './dialect.js'
-import { createEventRepository } from './event.repository.js'
 import { CURRENT_TXID, toEvent, toEventColumns } from './event.table.js'
 import { mergeExpression } from './json-merge.js'
 import type { Database } from './schema.js'
@@ -40,9 +39,11 @@ const statusUpdate = (
 const stepStateChanged = (id: number): AppError =>
   new AppError('ORC_STATE_CHANGED', 'Step state changed; retry', { step_run_id: id })
 
-export const createStepRunRepository = (db: Kysely<Database>): StepRunRepository => {
+export const createStepRunRepository = (
+  db: Kysely<Database>,
+  events: Pick<EventRepository, 'append'>,
+): StepRunRepository => {
   const postgres = isPostgres(db)
-  const events = createEventRepository(db)
   const compareAndSetStatus = async (
     id: number,
     from: readonly StepStatus[],

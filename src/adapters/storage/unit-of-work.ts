@@ -25,19 +25,23 @@ import { createStepRunRepository } from './step-run.repository.js'
 import { createMcpTaskRepository } from './mcp-task.repository.js'
 
 /** Repositories bound to one connection or transaction. */
-export const createRepositories = (db: Kysely<Database>): Repositories => ({
-  projects: createProjectRepository(db),
-  runs: createProtocolRunRepository(db),
-  steps: createStepRunRepository(db),
-  events: createEventRepository(db),
-  jobs: createJobRepository(db),
-  deliveries: createWebhookDeliveryRepository(db),
-  notifications: createNotificationRepository(db),
-  leases: createRunLeaseRepository(db),
-  engineLimits: createEngineLimitRepository(db),
-  reviews: createReviewCommentRepository(db),
-  mcpTasks: createMcpTaskRepository(db),
-})
+export const createRepositories = (db: Kysely<Database>): Repositories => {
+  const events = createEventRepository(db)
+  return {
+    projects: createProjectRepository(db),
+    runs: createProtocolRunRepository(db),
+    // Step moves append through it too: one reader of other databases' transactions per pool.
+    steps: createStepRunRepository(db, events),
+    events,
+    jobs: createJobRepository(db),
+    deliveries: createWebhookDeliveryRepository(db),
+    notifications: createNotificationRepository(db),
+    leases: createRunLeaseRepository(db),
+    engineLimits: createEngineLimitRepository(db),
+    reviews: createReviewCommentRepository(db),
+    mcpTasks: createMcpTaskRepository(db),
+  }
+}
 
 /**
  * Transactions over the given database. Events and jobs appended inside a transaction are handed
