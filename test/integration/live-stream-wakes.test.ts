@@ -74,35 +74,71 @@ describe.each(SETUPS)('live stream wake-ups ($name)', ({ dialect, redis }) => {
       { timeout: 5_000, interval: 10 },
     )
 
+  /**
+   * A unit of work held open: `append` writes an event inside it, `commit` ends it (its commit is
+   * then announced like any other), so two of them can interleave as concurrent workers would.
+   */
+  const openTransaction = () => {
+    type Step = { readonly run: ProtocolRun; readonly appended: (id: number) => void } | 'commit'
+    const steps: Step[] = []
+    let wake = (): void => undefined
+    const finished = runtime.deps.uow.run(async (repos) => {
+      for (;;) {
+        const step = steps.shift()
+        if (step === 'commit') return
+        if (step === undefined) await new Promise<void>((resolve) => (wake = resolve))
+        else {
+          const { run, appended } = step
+          const event = await repos.events.append({
+            projectId: run.projectId,
+            protocolRunId: run.id,
+            eventType: 'agent_output',
+            message: 'held',
+          })
+          appended(event.id)
+        }
+      }
+    })
+    const push = (step: Step) => {
+      steps.push(step)
+      wake()
+    }
+    return {
+      append: (run: ProtocolRun) => new Promise<number>((appended) => push({ run, appended })),
+      commit: async () => {
+        push('commit')
+        await finished
+      },
+    }
+  }
+
   it.skipIf(skipped)(
     "names each committed event, and a stream reads on its own run's commits only",
     async () => {
       const stream = await watch({ protocolRunId: watched.id })
-      let cursor = await stream.latestId()
+      const cursor = await stream.latestId()
 
       const elsewhere = await commitEvent(other)
       expect(elsewhere.announced).toEqual([
         { id: elsewhere.id, projectId: other.projectId, protocolRunId: other.id, eventType: 'agent_output' },
       ])
-      expect(stream.wakes(elsewhere.announced, cursor)).toBe(false)
+      expect(stream.wakes(elsewhere.announced)).toBe(false)
 
       const own = await commitEvent(watched)
-      expect(stream.wakes(own.announced, cursor)).toBe(true)
+      expect(stream.wakes(own.announced)).toBe(true)
       const read = await stream.after(cursor, 10)
       expect(read.map((event) => event.id)).toEqual([own.id])
-      cursor = own.id
 
-      expect(stream.wakes((await commitEvent(other)).announced, cursor)).toBe(false)
+      expect(stream.wakes((await commitEvent(other)).announced)).toBe(false)
       // An announcement that names nothing (an older process, a signal back after an outage) may concern anyone.
-      expect(stream.wakes(undefined, cursor)).toBe(true)
+      expect(stream.wakes(undefined)).toBe(true)
     },
   )
 
   it.skipIf(skipped)("a stream filtered by type skips its run's events of other types", async () => {
     const stream = await watch({ protocolRunId: watched.id, eventType: 'step_completed' })
-    const cursor = await stream.latestId()
-    expect(stream.wakes((await commitEvent(watched, 'agent_output')).announced, cursor)).toBe(false)
-    expect(stream.wakes((await commitEvent(watched, 'step_completed')).announced, cursor)).toBe(true)
+    expect(stream.wakes((await commitEvent(watched, 'agent_output')).announced)).toBe(false)
+    expect(stream.wakes((await commitEvent(watched, 'step_completed')).announced)).toBe(true)
   })
 
   it.skipIf(skipped)(
@@ -126,7 +162,8 @@ describe.each(SETUPS)('live stream wake-ups ($name)', ({ dialect, redis }) => {
       expect(await everything.dataVersion()).not.toBe(allBefore)
 
       await commitEvent(watched)
-      expect(await stream.dataVersion()).not.toBe(before)
+      const after = await settled(stream.dataVersion)
+      expect(after).not.toBe(before)
     },
   )
 
@@ -134,39 +171,45 @@ describe.each(SETUPS)('live stream wake-ups ($name)', ({ dialect, redis }) => {
     "keeps reading on other runs' wake-ups while an event named for it is held back by an older transaction",
     async () => {
       const stream = await watch({ protocolRunId: watched.id })
-      let cursor = await stream.latestId()
-      let release!: () => void
-      const released = new Promise<void>((resolve) => (release = resolve))
-      let olderId!: number
-      const tookId = new Promise<void>((resolve) => {
-        void runtime.deps.uow.run(async (repos) => {
-          olderId = (
-            await repos.events.append({
-              projectId: other.projectId,
-              protocolRunId: other.id,
-              eventType: 'agent_output',
-              message: 'older',
-            })
-          ).id
-          resolve()
-          await released
-        })
-      })
-      await tookId
+      const cursor = await stream.latestId()
+      const older = openTransaction()
+      const olderId = await older.append(other)
 
       const own = await commitEvent(watched)
       expect(own.id).toBeGreaterThan(olderId)
-      expect(stream.wakes(own.announced, cursor)).toBe(true)
+      expect(stream.wakes(own.announced)).toBe(true)
       // Listed only once the older transaction, which could still commit a smaller id, has ended.
       expect(await stream.after(cursor, 10)).toEqual([])
 
-      release()
-      const older = await announcementOf(olderId)
-      expect(older?.map((event) => event.protocolRunId)).toEqual([other.id])
-      expect(stream.wakes(older, cursor)).toBe(true)
+      await older.commit()
+      const olderAnnounced = await announcementOf(olderId)
+      expect(olderAnnounced?.map((event) => event.protocolRunId)).toEqual([other.id])
+      expect(stream.wakes(olderAnnounced)).toBe(true)
       expect((await stream.after(cursor, 10)).map((event) => event.id)).toEqual([own.id])
-      cursor = own.id
-      expect(stream.wakes((await commitEvent(other)).announced, cursor)).toBe(false)
+      expect(stream.wakes((await commitEvent(other)).announced)).toBe(false)
+    },
+  )
+
+  it.skipIf(skipped || dialect !== 'postgres')(
+    'reads on the announcement of an event listed after one with a larger id',
+    async () => {
+      const stream = await watch({ protocolRunId: watched.id })
+      const cursor = await stream.latestId()
+      const first = openTransaction()
+      await first.append(other) // takes its transaction id before the second begins
+      const second = openTransaction()
+      const smaller = await second.append(watched)
+      const larger = await first.append(watched)
+      expect(larger).toBeGreaterThan(smaller)
+      await first.commit()
+      await announcementOf(larger)
+
+      // The first transaction is older than the second, still running, so its event is final.
+      const firstRead = await stream.after(cursor, 10)
+      expect(firstRead.map((event) => event.id)).toEqual([larger])
+      await second.commit()
+      expect(stream.wakes(await announcementOf(smaller))).toBe(true)
+      expect((await stream.after(larger, 10)).map((event) => event.id)).toEqual([smaller])
     },
   )
 })

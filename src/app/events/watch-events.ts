@@ -14,8 +14,8 @@ export interface EventWatch {
   /** The newest event id matching the filter (0 when none), where a stream without a cursor starts. */
   readonly latestId: () => Promise<number>
   readonly signal: EventSignal
-  /** Whether a wake-up that announced `announced` may bring a stream at `cursor` an event to read. */
-  readonly wakes: (announced: Announced, cursor: number) => boolean
+  /** Whether a wake-up that announced `announced` may bring the stream an event to read. */
+  readonly wakes: (announced: Announced) => boolean
   /**
    * The version of what the stream watches (a run's events for a stream of one run, else all
    * data; moves with any commit to it, by any process): a poll that finds it where the last poll
@@ -46,12 +46,16 @@ export const makeWatchEvents =
   async (filter: WatchFilter, ctx: ChangeOrigin): Promise<EventWatch> => {
     const access = streamAccess(repos, filter, ctx)
     const base = await access.current()
+    const gate = createWakeGate(filter)
     const read = async (afterId: number, limit: number) => {
       for (let attempt = 0; attempt < MAX_READS_PER_CHANGE; attempt += 1) {
         const excludeProjectIds = await access.current()
         const events = await repos.events.list({ ...filter, excludeProjectIds, afterId, limit, order: 'asc' })
         // A token given while the read ran may cover events it returned: read again with it.
-        if (events.length === 0 || !(await access.changed())) return events
+        if (events.length === 0 || !(await access.changed())) {
+          gate.read(events)
+          return events
+        }
       }
       // Tokens keep changing under the read: send nothing now; the next wake-up reads again.
       return []
@@ -61,7 +65,7 @@ export const makeWatchEvents =
       latestId: async () =>
         (await repos.events.list({ ...filter, excludeProjectIds: base, limit: 1 }))[0]?.id ?? 0,
       signal,
-      wakes: createWakeGate(filter),
+      wakes: gate.wakes,
       dataVersion: () => scopeVersion(watchedScope(filter)),
     }
   }

@@ -83,7 +83,7 @@ export const streamEvents = async (
 
   let settle: NodeJS.Timeout | undefined
   const unsubscribe = watch.signal.subscribe((announced) => {
-    if (!watch.wakes(announced, cursor)) return
+    if (!watch.wakes(announced)) return
     void drain()
     clearTimeout(settle)
     settle = setTimeout(() => void drain(), SETTLE_MS)
