@@ -25,9 +25,11 @@ const WRITE_RUNS = 20
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2)
 /**
  * Live event streams held open during the mix, each on one of the runs the writers leave alone
- * (console tabs watching other runs): `BENCH_STREAMS` (default 0).
+ * (console tabs watching other runs): `BENCH_STREAMS` (default 0). `BENCH_STREAMS_ON=all` opens
+ * them unscoped instead (dashboards: every event concerns them).
  */
 const STREAMS = Number(process.env.BENCH_STREAMS ?? 0)
+const UNSCOPED_STREAMS = process.env.BENCH_STREAMS_ON === 'all'
 /**
  * `BENCH_REDIS_URL`: the API and the writers both use this Redis (queue and live signal), so the
  * writers' commits wake the API's streams on SQLite too; without it they do so on Postgres only
@@ -111,7 +113,9 @@ const openStreams = async (api: string, count: number): Promise<() => void> => {
   const quiet = SIZE.projects * SIZE.runsPerProject - WRITE_RUNS
   const open = (i: number) =>
     new Promise<http.ClientRequest>((resolve, reject) => {
-      const path = `/events/stream?protocol_run_id=${WRITE_RUNS + 1 + (i % quiet)}`
+      const path = UNSCOPED_STREAMS
+        ? '/events/stream'
+        : `/events/stream?protocol_run_id=${WRITE_RUNS + 1 + (i % quiet)}`
       const request = http.get({ host: '127.0.0.1', port, path, headers: AUTH_HEADERS, agent }, (res) => {
         if (res.statusCode !== 200) reject(new Error(`stream answered ${res.statusCode}`))
         res.resume()
@@ -176,7 +180,7 @@ const benchDialect = async (dialect: 'sqlite' | 'postgres', bare: string, port: 
   const writer = startWriter(target)
   try {
     console.log(
-      `\n${dialect}: ${CONNECTIONS} connections, mix over 100 runs; writers ${WRITES_PER_SECOND} events/s over ${WRITE_RUNS} runs; ${STREAMS} live streams on other runs${REDIS_ENV.TASKSGODZILLA_REDIS_URL ? '; Redis signal' : ''}`,
+      `\n${dialect}: ${CONNECTIONS} connections, mix over 100 runs; writers ${WRITES_PER_SECOND} events/s over ${WRITE_RUNS} runs; ${STREAMS} live streams ${UNSCOPED_STREAMS ? 'unscoped' : 'on other runs'}${REDIS_ENV.TASKSGODZILLA_REDIS_URL ? '; Redis signal' : ''}`,
     )
     for (const [i, [mode, env]] of MODES.entries()) {
       const api = await startApi(target, port + i, {

@@ -167,6 +167,37 @@ describe.each(SETUPS)('live stream wake-ups ($name)', ({ dialect, redis }) => {
     },
   )
 
+  it.skipIf(skipped)('streams at the same position share one read of their page', async () => {
+    const lists: number[] = []
+    const events = runtime.deps.repos.events
+    const counted = makeWatchEvents({
+      repos: {
+        ...runtime.deps.repos,
+        events: { ...events, list: (filter) => (lists.push(1), events.list(filter)) },
+      },
+      signal: runtime.signal,
+      scopeVersion: batchedPerTurn(runtime.database.scopeVersions, readScopeKey),
+    })
+    const streams = await Promise.all([1, 2, 3].map(() => counted({ protocolRunId: watched.id }, NO_ORIGIN)))
+    const lagging = await counted({ protocolRunId: watched.id }, NO_ORIGIN)
+    const cursor = await streams[0]!.latestId()
+    const first = await commitEvent(watched)
+    const second = await commitEvent(watched)
+    lists.length = 0
+
+    const pages = await Promise.all([
+      ...streams.map((stream) => stream.after(first.id, 10)),
+      lagging.after(cursor, 10),
+    ])
+    expect(pages.map((page) => page.map((event) => event.id))).toEqual([
+      [second.id],
+      [second.id],
+      [second.id],
+      [first.id, second.id],
+    ])
+    expect(lists).toHaveLength(2)
+  })
+
   it.skipIf(skipped || dialect !== 'postgres')(
     "keeps reading on other runs' wake-ups while an event named for it is held back by an older transaction",
     async () => {

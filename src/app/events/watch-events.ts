@@ -2,15 +2,16 @@ import type { EventWithContext } from '../../domain/event.js'
 import type { AppDeps } from '../app-deps.js'
 import { authorizeProject, authorizeRun } from '../access.js'
 import type { ChangeOrigin } from '../context.js'
-import type { Announced, EventSignal, ReadScope } from '../ports.js'
+import type { Announced, EventFilter, EventSignal, ReadScope } from '../ports.js'
+import { batchedPerTurn, sharedPerTurn } from '../reads-per-turn.js'
 import { unreadableProjects } from './visibility.js'
 import { createWakeGate, type WatchFilter } from './wake-gate.js'
 
 export type { WatchFilter } from './wake-gate.js'
 
 export interface EventWatch {
-  /** Events after `afterId`, oldest first, at most `limit`. */
-  readonly after: (afterId: number, limit: number) => Promise<EventWithContext[]>
+  /** Events after `afterId`, oldest first, at most `limit` (shared with other streams: read only). */
+  readonly after: (afterId: number, limit: number) => Promise<readonly EventWithContext[]>
   /** The newest event id matching the filter (0 when none), where a stream without a cursor starts. */
   readonly latestId: () => Promise<number>
   readonly signal: EventSignal
@@ -33,24 +34,33 @@ const MAX_READS_PER_CHANGE = 3
  * project created with or given a token later is filtered out, and a scoped stream whose project
  * token was rotated away fails its next read with the 401/403 error (the stream then ends). Every
  * read goes to the events table, so a reader never misses or reorders what committed.
+ *
+ * Streams share their reads: a commit wakes every stream it concerns in the same turn, and those
+ * with the same filter, access and cursor (every dashboard that is up to date) ask for the same
+ * page, read once for all of them (`batchedPerTurn`: the read begins after each of them asked).
+ * The token set's version is read once per turn for all streams alike.
  */
-export const makeWatchEvents =
-  ({
-    repos,
-    signal,
-    scopeVersion,
-  }: Pick<AppDeps, 'repos'> & {
-    signal: EventSignal
-    scopeVersion: (scope: ReadScope) => Promise<string | undefined>
-  }) =>
-  async (filter: WatchFilter, ctx: ChangeOrigin): Promise<EventWatch> => {
-    const access = streamAccess(repos, filter, ctx)
+export const makeWatchEvents = ({
+  repos,
+  signal,
+  scopeVersion,
+}: Pick<AppDeps, 'repos'> & {
+  signal: EventSignal
+  scopeVersion: (scope: ReadScope) => Promise<string | undefined>
+}) => {
+  const list = batchedPerTurn(
+    (queries: readonly EventFilter[]) => Promise.all(queries.map((query) => repos.events.list(query))),
+    (query) => JSON.stringify(query),
+  )
+  const tokenSetVersion = sharedPerTurn(() => repos.projects.tokenSetVersion())
+  return async (filter: WatchFilter, ctx: ChangeOrigin): Promise<EventWatch> => {
+    const access = streamAccess(repos, tokenSetVersion, filter, ctx)
     const base = await access.current()
     const gate = createWakeGate(filter)
     const read = async (afterId: number, limit: number) => {
       for (let attempt = 0; attempt < MAX_READS_PER_CHANGE; attempt += 1) {
         const excludeProjectIds = await access.current()
-        const events = await repos.events.list({ ...filter, excludeProjectIds, afterId, limit, order: 'asc' })
+        const events = await list({ ...filter, excludeProjectIds, afterId, limit, order: 'asc' })
         // A token given while the read ran may cover events it returned: read again with it.
         if (events.length === 0 || !(await access.changed())) {
           gate.read(events)
@@ -69,6 +79,7 @@ export const makeWatchEvents =
       dataVersion: () => scopeVersion(watchedScope(filter)),
     }
   }
+}
 
 /**
  * A stream of one run polls its run's events scope (which also moves with its project's token),
@@ -83,6 +94,7 @@ const watchedScope = (filter: WatchFilter): ReadScope =>
  */
 const streamAccess = (
   repos: Pick<AppDeps['repos'], 'projects' | 'runs' | 'steps'>,
+  tokenSetVersion: () => Promise<string>,
   filter: WatchFilter,
   ctx: ChangeOrigin,
 ) => {
@@ -97,7 +109,7 @@ const streamAccess = (
   return {
     /** The ids to leave out now; throws the token error when a scoped stream may no longer read. */
     current: async (): Promise<number[]> => {
-      const now = await repos.projects.tokenSetVersion()
+      const now = await tokenSetVersion()
       if (now !== version) {
         version = now
         excluded = authorize()
@@ -105,6 +117,6 @@ const streamAccess = (
       return excluded
     },
     /** True when the protected set changed since `current` last looked. */
-    changed: async (): Promise<boolean> => (await repos.projects.tokenSetVersion()) !== version,
+    changed: async (): Promise<boolean> => (await tokenSetVersion()) !== version,
   }
 }
