@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { ReadScope } from './ports.js'
-import { batchedPerTurn, sharedPerTurn } from './reads-per-turn.js'
+import { batchedPerTurn, sharedPerTurn, sharedWithinTurn } from './reads-per-turn.js'
 
 /** A version source whose reads finish only when the test says so. */
 const controlledReads = () => {
@@ -137,5 +137,47 @@ describe('batchedPerTurn', () => {
     expect(calls.map((call) => call.scopes)).toEqual([[run(1)], [run(2), run(3)]])
     calls[1]!.answer(['b2', 'b3'])
     expect(await Promise.all(during)).toEqual(['b2', 'b3', 'b2'])
+  })
+})
+
+describe('sharedWithinTurn', () => {
+  /** Reads per key that finish only when the test says so. */
+  const keyedReads = () => {
+    const started: Array<{ key: string; finish: (value: string) => void; fail: (error: Error) => void }> = []
+    return {
+      read: (key: string) => new Promise<string>((finish, fail) => started.push({ key, finish, fail })),
+      started,
+    }
+  }
+
+  it('reads a key once for every caller of one turn, after they all asked, and each key apart', async () => {
+    const source = keyedReads()
+    const read = sharedWithinTurn(source.read, (key) => key)
+    const answers = [read('a'), read('a'), read('b')]
+    expect(source.started).toHaveLength(0)
+    await nextTurn()
+    expect(source.started.map((s) => s.key)).toEqual(['a', 'b'])
+    source.started[0]!.finish('A')
+    source.started[1]!.fail(new Error('b failed'))
+    const settled = await Promise.allSettled(answers)
+    expect(settled.map((s) => (s.status === 'fulfilled' ? s.value : (s.reason as Error).message))).toEqual([
+      'A',
+      'A',
+      'b failed',
+    ])
+  })
+
+  it("starts a later turn's read at once beside one under way, never sharing a read begun before the ask", async () => {
+    const source = keyedReads()
+    const read = sharedWithinTurn(source.read, (key) => key)
+    const early = read('a')
+    await nextTurn()
+    const late = read('a')
+    await nextTurn()
+    expect(source.started).toHaveLength(2)
+    source.started[1]!.finish('second')
+    expect(await late).toBe('second')
+    source.started[0]!.finish('first')
+    expect(await early).toBe('first')
   })
 })

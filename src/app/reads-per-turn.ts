@@ -38,6 +38,36 @@ export const batchedPerTurn = <Key, Value>(
     })
 }
 
+/**
+ * Reads asked for in one turn of the event loop with the same key share one read, begun in the
+ * check phase that follows, so it begins after each of them asked. Unlike batchedPerTurn, reads
+ * are not taken one at a time: a read of another key or a later turn starts at once beside those
+ * under way (a long read holds back only its own askers), and each key's read fails alone.
+ */
+export const sharedWithinTurn = <Key, Value>(
+  readOne: (key: Key) => Promise<Value>,
+  keyOf: (key: Key) => string,
+): ((key: Key) => Promise<Value>) => {
+  let turn: Map<string, Promise<Value>> | undefined
+  return (key) => {
+    if (turn === undefined) {
+      const opened = new Map<string, Promise<Value>>()
+      turn = opened
+      // Queued before any of this turn's reads: once they begin, later asks open a new turn.
+      setImmediate(() => {
+        if (turn === opened) turn = undefined
+      })
+    }
+    const name = keyOf(key)
+    let read = turn.get(name)
+    if (read === undefined) {
+      read = new Promise<void>((resolve) => setImmediate(resolve)).then(() => readOne(key))
+      turn.set(name, read)
+    }
+    return read
+  }
+}
+
 /** A read scope's key for batchedPerTurn: one version read per scope per batch. */
 export const readScopeKey = (scope: ReadScope): string => `${scope.kind}:${scope.id}`
 

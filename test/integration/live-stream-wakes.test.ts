@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { makeWatchEvents, type EventWatch, type WatchFilter } from '../../src/app/events/watch-events.js'
-import { NO_ORIGIN } from '../../src/app/context.js'
+import { NO_ORIGIN, type ChangeOrigin } from '../../src/app/context.js'
+import { hashToken } from '../../src/app/secrets.js'
 import type { Announced } from '../../src/app/ports.js'
 import { batchedPerTurn, readScopeKey } from '../../src/app/reads-per-turn.js'
 import { openRuntime, type Runtime } from '../../src/composition/index.js'
@@ -9,7 +10,7 @@ import type { ProtocolRun } from '../../src/domain/protocol-run.js'
 import { createLogger } from '../../src/logging.js'
 import { silentStream } from '../support/api.js'
 import { createTestDatabase, unavailable, type TestDatabase } from '../support/databases.js'
-import { seedProject, seedRun } from '../support/fixtures.js'
+import { seedProject, seedRun, unique } from '../support/fixtures.js'
 import { dbEnv } from '../support/queue-harness.js'
 
 const REDIS_URL = process.env.TASKSGODZILLA_TEST_REDIS_URL
@@ -46,12 +47,16 @@ describe.each(SETUPS)('live stream wake-ups ($name)', ({ dialect, redis }) => {
     await database?.drop()
   })
 
-  const watch = (filter: WatchFilter): Promise<EventWatch> =>
-    makeWatchEvents({
+  let watches: ReturnType<typeof makeWatchEvents> | undefined
+  /** A stream's watch; all of a test file's share their reads, as a server's do. */
+  const watch = (filter: WatchFilter, ctx: ChangeOrigin = NO_ORIGIN): Promise<EventWatch> => {
+    watches ??= makeWatchEvents({
       repos: runtime.deps.repos,
       signal: runtime.signal,
       scopeVersion: batchedPerTurn(runtime.database.scopeVersions, readScopeKey),
-    })(filter, NO_ORIGIN)
+    })
+    return watches(filter, ctx)
+  }
 
   /** Appends one event of `run` in a transaction of its own; resolves with its id once it is announced here. */
   const commitEvent = async (
@@ -196,6 +201,22 @@ describe.each(SETUPS)('live stream wake-ups ($name)', ({ dialect, redis }) => {
       [first.id, second.id],
     ])
     expect(lists).toHaveLength(2)
+  })
+
+  it.skipIf(skipped)('never shares a page between streams that may read different projects', async () => {
+    const token = `tok-${unique()}`
+    const guarded = await runtime.deps.uow.run(async (repos) => {
+      const project = await seedProject(repos, { apiTokenHash: hashToken(token) })
+      return seedRun(repos, project.id)
+    })
+    const [holder, stranger] = await Promise.all([watch({}, { projectToken: token }), watch({})])
+    const cursor = await holder.latestId()
+    const secret = await commitEvent(guarded)
+    const open = await commitEvent(watched)
+
+    const [held, seen] = await Promise.all([holder.after(cursor, 10), stranger.after(cursor, 10)])
+    expect(held.map((event) => event.id)).toEqual([secret.id, open.id])
+    expect(seen.map((event) => event.id)).toEqual([open.id])
   })
 
   it.skipIf(skipped || dialect !== 'postgres')(

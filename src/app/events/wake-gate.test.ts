@@ -59,4 +59,12 @@ describe('the wake gate of a live stream', () => {
     time.pass(WAKE_MEMORY_MS)
     expect(gate.wakes(news(5))).toBe(true)
   })
+
+  it('remembers at most 1,000 unread ids per stream, forgetting the oldest first', () => {
+    const gate = createWakeGate({ protocolRunId: WATCHED })
+    const named = Array.from({ length: 1_001 }, (_, i) => news(i + 1)[0]!)
+    expect(gate.wakes(named)).toBe(true)
+    gate.read(named.slice(1))
+    expect(gate.wakes(news(5_000, 8))).toBe(false)
+  })
 })

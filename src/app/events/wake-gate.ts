@@ -43,7 +43,11 @@ export interface WakeGate {
  * announcements named anything. A stream with no filter reads on every wake-up: every event
  * concerns it.
  */
-export const createWakeGate = (filter: WatchFilter, now: () => number = Date.now): WakeGate => {
+export const createWakeGate = (
+  filter: WatchFilter,
+  // Monotonic: a wall clock set back would keep ids (and the stream reading) longer.
+  now: () => number = () => performance.now(),
+): WakeGate => {
   if (filter.projectId === undefined && filter.protocolRunId === undefined && filter.eventType === undefined)
     return { wakes: () => true, read: () => undefined }
   const unread = new ExpiringIds(now)

@@ -3,7 +3,7 @@ import type { AppDeps } from '../app-deps.js'
 import { authorizeProject, authorizeRun } from '../access.js'
 import type { ChangeOrigin } from '../context.js'
 import type { Announced, EventFilter, EventSignal, ReadScope } from '../ports.js'
-import { batchedPerTurn, sharedPerTurn } from '../reads-per-turn.js'
+import { sharedPerTurn, sharedWithinTurn } from '../reads-per-turn.js'
 import { unreadableProjects } from './visibility.js'
 import { createWakeGate, type WatchFilter } from './wake-gate.js'
 
@@ -37,7 +37,8 @@ const MAX_READS_PER_CHANGE = 3
  *
  * Streams share their reads: a commit wakes every stream it concerns in the same turn, and those
  * with the same filter, access and cursor (every dashboard that is up to date) ask for the same
- * page, read once for all of them (`batchedPerTurn`: the read begins after each of them asked).
+ * page, read once for all of them (`sharedWithinTurn`: the read begins after each of them asked;
+ * other pages, a catch-up's included, are read beside it, and each fails alone).
  * The token set's version is read once per turn for all streams alike.
  */
 export const makeWatchEvents = ({
@@ -48,9 +49,10 @@ export const makeWatchEvents = ({
   signal: EventSignal
   scopeVersion: (scope: ReadScope) => Promise<string | undefined>
 }) => {
-  const list = batchedPerTurn(
-    (queries: readonly EventFilter[]) => Promise.all(queries.map((query) => repos.events.list(query))),
-    (query) => JSON.stringify(query),
+  const list = sharedWithinTurn(
+    (query: EventFilter) => repos.events.list(query),
+    // The excluded set, not its order, decides the page.
+    (query) => JSON.stringify({ ...query, excludeProjectIds: [...(query.excludeProjectIds ?? [])].sort() }),
   )
   const tokenSetVersion = sharedPerTurn(() => repos.projects.tokenSetVersion())
   return async (filter: WatchFilter, ctx: ChangeOrigin): Promise<EventWatch> => {
