@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { EventWatch } from '../../app/events/watch-events.js'
 import { isAppError } from '../../domain/app-error.js'
+import type { EventWithContext } from '../../domain/event.js'
 import { toEventOut } from './presenters.js'
 
 const HEARTBEAT_MS = 15_000
@@ -13,6 +14,20 @@ const BATCH = 500
  */
 const SETTLE_MS = 200
 const ACCESS_LOST: ReadonlySet<string> = new Set(['ORC_PROJECT_TOKEN_MISSING', 'ORC_PROJECT_ACCESS_DENIED'])
+
+/**
+ * The SSE message of an event, made once per event object: streams at the same position share
+ * one page (makeWatchEvents), so every dashboard sends the same objects.
+ */
+const messages = new WeakMap<EventWithContext, string>()
+const messageOf = (event: EventWithContext): string => {
+  let message = messages.get(event)
+  if (message === undefined) {
+    message = `id: ${event.id}\ndata: ${JSON.stringify(toEventOut(event))}\n\n`
+    messages.set(event, message)
+  }
+  return message
+}
 
 /** The id to resume after: `Last-Event-ID` header, else `last_event_id` query, else undefined. */
 export const resumeIdOf = (request: FastifyRequest, queryValue: number | undefined): number | undefined => {
@@ -56,8 +71,7 @@ export const streamEvents = async (
         again = false
         for (;;) {
           const events = await watch.after(cursor, BATCH)
-          for (const event of events)
-            out.write(`id: ${event.id}\ndata: ${JSON.stringify(toEventOut(event))}\n\n`)
+          for (const event of events) out.write(messageOf(event))
           if (events.length > 0) cursor = events[events.length - 1]!.id
           if (events.length < BATCH || closed) break
         }
