@@ -219,6 +219,41 @@ describe.each(SETUPS)('live stream wake-ups ($name)', ({ dialect, redis }) => {
     expect(seen.map((event) => event.id)).toEqual([open.id])
   })
 
+  it.skipIf(skipped)('drops what a read returned of a project given a token while the read ran', async () => {
+    const [project, run] = await runtime.deps.uow.run(async (repos) => {
+      const created = await seedProject(repos)
+      return [created, await seedRun(repos, created.id)] as const
+    })
+    const events = runtime.deps.repos.events
+    let guardDuringRead: (() => Promise<unknown>) | undefined
+    const stream = await makeWatchEvents({
+      repos: {
+        ...runtime.deps.repos,
+        events: {
+          ...events,
+          list: async (filter) => {
+            const page = await events.list(filter)
+            const guard = guardDuringRead
+            guardDuringRead = undefined
+            await guard?.()
+            return page
+          },
+        },
+      },
+      signal: runtime.signal,
+      scopeVersion: batchedPerTurn(runtime.database.scopeVersions, readScopeKey),
+    })({}, NO_ORIGIN)
+    const cursor = await stream.latestId()
+    const before = await commitEvent(run)
+    guardDuringRead = () =>
+      runtime.deps.uow.run((repos) =>
+        repos.projects.update(project.id, { apiTokenHash: hashToken(`tok-${unique()}`) }),
+      )
+
+    const page = await stream.after(cursor, 100)
+    expect(page.map((event) => event.id)).not.toContain(before.id)
+  })
+
   it.skipIf(skipped || dialect !== 'postgres')(
     "keeps reading on other runs' wake-ups while an event named for it is held back by an older transaction",
     async () => {
