@@ -264,18 +264,11 @@ export interface Repositories {
 }
 
 /**
- * A token for the state of the committed data as this process can read it, in any table and from
- * any process. Equal tokens mean equal data; any commit since makes the next token differ (a
- * rolled-back write may too). So a read computed after taking a token may be served again for as
- * long as the token stays the same. Undefined when no token can be vouched for at this moment.
- */
-export type DataVersion = () => Promise<string | undefined>
-
-/**
  * Part of the data a read depends on. `run`: the run's row, its steps and its project's row (not
  * its events, which agents append all the time). `events`: all of `run` and the run's events.
- * `project`: the project's row and its runs' rows (not their steps or events). `all`: every table,
- * as DataVersion (id 0), so a turn's reads of every kind can share one statement.
+ * `project`: the project's row and its runs' rows (not their steps or events). `all` (id 0): every
+ * table, the committed data as this process can read it from any process (a rolled-back write may
+ * move it too); asked with the others, a turn's reads of every kind share one statement.
  */
 export interface ReadScope {
   readonly kind: 'run' | 'events' | 'project' | 'all'

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { ReadScope } from './ports.js'
-import { batchedPerTurn, sharedPerTurn, sharedWithinTurn } from './reads-per-turn.js'
+import { batchedPerTurn, readScopeKey, sharedPerTurn, sharedWithinTurn } from './reads-per-turn.js'
 
 /** A version source whose reads finish only when the test says so. */
 const controlledReads = () => {
@@ -86,13 +86,11 @@ describe('sharedPerTurn ordering', () => {
 
 describe('batchedPerTurn answers', () => {
   it('refuses a read that answers fewer values than it was asked keys', async () => {
-    const version = batchedPerTurn(async () => ['only one'], scopeKey)
+    const version = batchedPerTurn(async () => ['only one'], readScopeKey)
     const asked = [version({ kind: 'run', id: 1 }), version({ kind: 'run', id: 2 })]
     await expect(Promise.all(asked)).rejects.toThrow('answered 1 values for 2 keys')
   })
 })
-
-const scopeKey = (scope: ReadScope) => `${scope.kind}:${scope.id}`
 
 describe('batchedPerTurn', () => {
   const run = (id: number): ReadScope => ({ kind: 'run', id })
@@ -102,7 +100,7 @@ describe('batchedPerTurn', () => {
     const version = batchedPerTurn(
       (scopes: readonly ReadScope[]) =>
         new Promise<string[]>((resolve) => calls.push({ scopes, answer: resolve })),
-      scopeKey,
+      readScopeKey,
     )
     const first = [version(run(1)), version(run(2)), version(run(1)), version({ kind: 'all', id: 0 })]
     await nextTurn()
@@ -121,7 +119,7 @@ describe('batchedPerTurn', () => {
     const version = batchedPerTurn(
       (scopes: readonly ReadScope[]) =>
         new Promise<string[]>((resolve) => calls.push({ scopes, answer: resolve })),
-      scopeKey,
+      readScopeKey,
     )
     const first = version(run(1))
     await nextTurn()

@@ -54,7 +54,8 @@ export const createHttpServer = (runtime: Runtime, listenHost?: string): Promise
       defaultWorkflow: config.hosts.ciWorkflow,
     }),
     consoleRoot: join(packageRoot(), 'dist', 'console'),
-    // One version read per event-loop turn for every stream whose poll is due in it.
+    // One version read per event-loop turn for every stream whose poll is due in it (apart from the
+    // read memo's: streams poll every 2 s, so sharing a statement with requests would save little).
     watchEvents: makeWatchEvents({
       repos: deps.repos,
       signal: runtime.signal,

@@ -157,17 +157,17 @@ describe.each(SETUPS)('live stream wake-ups ($name)', ({ dialect, redis }) => {
           timeout: 5_000,
           interval: 20,
         })
-      const [before, allBefore] = [await settled(stream.dataVersion), await everything.dataVersion()]
+      const [before, allBefore] = [await settled(stream.pollVersion), await everything.pollVersion()]
 
       await commitEvent(other)
-      await vi.waitFor(async () => expect(await stream.dataVersion()).toBe(before), {
+      await vi.waitFor(async () => expect(await stream.pollVersion()).toBe(before), {
         timeout: 5_000,
         interval: 20,
       })
-      expect(await everything.dataVersion()).not.toBe(allBefore)
+      expect(await everything.pollVersion()).not.toBe(allBefore)
 
       await commitEvent(watched)
-      const after = await settled(stream.dataVersion)
+      const after = await settled(stream.pollVersion)
       expect(after).not.toBe(before)
     },
   )

@@ -29,6 +29,7 @@ export const encodeAnnouncement = (announced: Announced): string => {
  * so every stream reads: a wrong hint can cost a read, never an event.
  */
 export const decodeAnnouncement = (text: string): Announced => {
+  // Characters never outnumber bytes: a payload over the limit in characters is over it in bytes.
   if (text === '' || text.length > MAX_ANNOUNCEMENT_BYTES) return undefined
   let parsed: unknown
   try {

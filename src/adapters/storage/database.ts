@@ -3,25 +3,18 @@ import { dirname } from 'node:path'
 import SqliteDatabase from 'better-sqlite3'
 import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, type Driver } from 'kysely'
 import pg from 'pg'
-import type { DataVersion, ScopeVersions } from '../../app/ports.js'
+import type { ScopeVersions } from '../../app/ports.js'
 import type { DatabaseTarget } from '../../config.js'
 import type { Database } from './schema.js'
 import { withPreparedStatements } from './postgres-statements.js'
 import { withStatementCache } from './sqlite-statements.js'
-import {
-  postgresDataVersion,
-  postgresScopeVersions,
-  sqliteDataVersion,
-  sqliteScopeVersions,
-} from './scope-versions.js'
+import { postgresScopeVersions, sqliteScopeVersions } from './scope-versions.js'
 
 export type Dialect = 'sqlite' | 'postgres'
 
 export interface DatabaseHandle {
   readonly db: Kysely<Database>
   readonly dialect: Dialect
-  /** See the port: changes with every commit by this or any other process. */
-  readonly dataVersion: DataVersion
   /** See the port: moves only with commits to the scopes asked about. */
   readonly scopeVersions: ScopeVersions
   /** Closes every connection; the handle is unusable afterwards. */
@@ -48,7 +41,6 @@ const openSqlite = (path: string): DatabaseHandle => {
   return {
     db,
     dialect: 'sqlite',
-    dataVersion: sqliteDataVersion(sqlite),
     scopeVersions: sqliteScopeVersions(sqlite),
     close: () => db.destroy(),
   }
@@ -103,7 +95,6 @@ const openPostgres = ({
   return {
     db,
     dialect: 'postgres',
-    dataVersion: postgresDataVersion(db),
     scopeVersions: postgresScopeVersions(db),
     close: () => db.destroy(),
   }

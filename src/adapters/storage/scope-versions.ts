@@ -1,6 +1,6 @@
 import type SqliteDatabase from 'better-sqlite3'
 import { sql, type Kysely } from 'kysely'
-import type { DataVersion, ReadScope, ScopeVersions } from '../../app/ports.js'
+import type { ReadScope, ScopeVersions } from '../../app/ports.js'
 import { belowCommittedHorizon } from './event-positions.js'
 import type { Database } from './schema.js'
 
@@ -11,11 +11,6 @@ import type { Database } from './schema.js'
  * open the pragma answers for that transaction's snapshot, which may predate another process's
  * commit, so no token is given then.
  */
-export const sqliteDataVersion = (sqlite: SqliteDatabase.Database): DataVersion => {
-  const read = sqliteWholeVersion(sqlite)
-  return async () => read()
-}
-
 const sqliteWholeVersion = (sqlite: SqliteDatabase.Database): (() => string | undefined) => {
   // Two statements: the pragma's table-valued form costs twice the plain pragma.
   const otherCommits = sqlite.prepare('pragma data_version').pluck()
@@ -67,13 +62,6 @@ export const sqliteScopeVersions = (sqlite: SqliteDatabase.Database): ScopeVersi
  */
 const SNAPSHOT = sql<string>`pg_current_snapshot()::text`
 
-export const postgresDataVersion =
-  (db: Kysely<Database>): DataVersion =>
-  async () => {
-    const { rows } = await sql<{ v: string }>`select ${SNAPSHOT} as v`.execute(db)
-    return rows[0]!.v
-  }
-
 /**
  * Postgres: a scope's token is the newest transaction stamp among its rows, given only when that
  * transaction is below the commit horizon of the same statement's snapshot. Then every transaction
@@ -81,7 +69,7 @@ export const postgresDataVersion =
  * moves; and every event of an `events` scope is below the horizon, so an event listing shows all
  * of them. A scope with a newer stamp gets no token: its listings may still hide events a running
  * transaction precedes (event-positions.ts), and the next read computes again. `all` is the
- * snapshot (postgresDataVersion), read in the same statement as the other scopes asked with it.
+ * snapshot (SNAPSHOT above), read in the same statement as the other scopes asked with it.
  */
 export const postgresScopeVersions =
   (db: Kysely<Database>): ScopeVersions =>

@@ -38,8 +38,8 @@ export interface WakeGate {
  * only once that one ends, so the read on its own wake-up can find nothing, and every later
  * wake-up (whatever it names) reads again until it is read or WAKE_MEMORY_MS has passed. Events
  * read are remembered as long, because a read can return an event before its own announcement
- * arrives. An event the stream may not list (a token-protected project left out of an unscoped
- * stream) keeps it reading on every wake-up for that long, as every stream did before
+ * arrives. An event the stream may not list (a token-protected project left out of a stream
+ * filtered by event type alone) keeps it reading on every wake-up for that long, as every stream did before
  * announcements named anything. A stream with no filter reads on every wake-up: every event
  * concerns it.
  */

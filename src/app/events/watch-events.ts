@@ -22,7 +22,7 @@ export interface EventWatch {
    * data; moves with any commit to it, by any process): a poll that finds it where the last poll
    * left it has nothing new to read. Undefined when unknown; then the poll reads.
    */
-  readonly dataVersion: () => Promise<string | undefined>
+  readonly pollVersion: () => Promise<string | undefined>
 }
 
 /** Reads retried while the protected set changes under them, before one is skipped. */
@@ -78,7 +78,7 @@ export const makeWatchEvents = ({
         (await repos.events.list({ ...filter, excludeProjectIds: base, limit: 1 }))[0]?.id ?? 0,
       signal,
       wakes: gate.wakes,
-      dataVersion: () => scopeVersion(watchedScope(filter)),
+      pollVersion: () => scopeVersion(watchedScope(filter)),
     }
   }
 }

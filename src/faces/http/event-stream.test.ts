@@ -29,7 +29,7 @@ const idleWatch = () => {
       notify: () => undefined,
     },
     wakes: (announced: Announced) => announced?.some((event) => event.protocolRunId === 1) ?? true,
-    dataVersion: async () => String(version),
+    pollVersion: async () => String(version),
   }
   return watch
 }
@@ -83,7 +83,7 @@ describe('an open event stream', () => {
   })
 
   it('reads on every poll when no data version can be had', async () => {
-    const watch = { ...idleWatch(), dataVersion: async () => undefined }
+    const watch = { ...idleWatch(), pollVersion: async () => undefined }
     const counted = idleWatch()
     const close = await openStream({ ...watch, after: counted.after })
     await vi.advanceTimersByTimeAsync(4_000)

@@ -89,7 +89,7 @@ export const streamEvents = async (
   // then costs one shared version read per poll instead of two queries (token set, events).
   let polledAt: string | undefined
   const poll = async (): Promise<void> => {
-    const version = await watch.dataVersion()
+    const version = await watch.pollVersion()
     if (version !== undefined && version === polledAt) return
     polledAt = version
     await drain()
@@ -115,6 +115,6 @@ export const streamEvents = async (
   }
   openStreams.add(end)
   request.raw.on('close', end)
-  polledAt = await watch.dataVersion().catch(() => undefined)
+  polledAt = await watch.pollVersion().catch(() => undefined)
   await drain()
 }
