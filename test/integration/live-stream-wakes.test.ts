@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { makeWatchEvents, type EventWatch, type WatchFilter } from '../../src/app/events/watch-events.js'
 import { NO_ORIGIN, type ChangeOrigin } from '../../src/app/context.js'
 import { hashToken } from '../../src/app/secrets.js'
-import type { Announced } from '../../src/app/ports.js'
+import type { Announced, EventRepository } from '../../src/app/ports.js'
 import { batchedPerTurn, readScopeKey } from '../../src/app/reads-per-turn.js'
 import { openRuntime, type Runtime } from '../../src/composition/index.js'
 import { loadConfig } from '../../src/config.js'
@@ -47,14 +47,20 @@ describe.each(SETUPS)('live stream wake-ups ($name)', ({ dialect, redis }) => {
     await database?.drop()
   })
 
-  let watches: ReturnType<typeof makeWatchEvents> | undefined
-  /** A stream's watch; all of a test file's share their reads, as a server's do. */
-  const watch = (filter: WatchFilter, ctx: ChangeOrigin = NO_ORIGIN): Promise<EventWatch> => {
-    watches ??= makeWatchEvents({
-      repos: runtime.deps.repos,
+  /** Watches as a server makes them (they share their reads); `list` replaces the events listing. */
+  const watchesWith = (list?: EventRepository['list']) =>
+    makeWatchEvents({
+      repos: list
+        ? { ...runtime.deps.repos, events: { ...runtime.deps.repos.events, list } }
+        : runtime.deps.repos,
       signal: runtime.signal,
       scopeVersion: batchedPerTurn(runtime.database.scopeVersions, readScopeKey),
     })
+
+  let watches: ReturnType<typeof makeWatchEvents> | undefined
+  /** A stream's watch; all of a test file's share their reads, as a server's do. */
+  const watch = (filter: WatchFilter, ctx: ChangeOrigin = NO_ORIGIN): Promise<EventWatch> => {
+    watches ??= watchesWith()
     return watches(filter, ctx)
   }
 
@@ -174,15 +180,8 @@ describe.each(SETUPS)('live stream wake-ups ($name)', ({ dialect, redis }) => {
 
   it.skipIf(skipped)('streams at the same position share one read of their page', async () => {
     const lists: number[] = []
-    const events = runtime.deps.repos.events
-    const counted = makeWatchEvents({
-      repos: {
-        ...runtime.deps.repos,
-        events: { ...events, list: (filter) => (lists.push(1), events.list(filter)) },
-      },
-      signal: runtime.signal,
-      scopeVersion: batchedPerTurn(runtime.database.scopeVersions, readScopeKey),
-    })
+    const { events } = runtime.deps.repos
+    const counted = watchesWith((filter) => (lists.push(1), events.list(filter)))
     const streams = await Promise.all([1, 2, 3].map(() => counted({ protocolRunId: watched.id }, NO_ORIGIN)))
     const lagging = await counted({ protocolRunId: watched.id }, NO_ORIGIN)
     const cursor = await streams[0]!.latestId()
@@ -224,24 +223,14 @@ describe.each(SETUPS)('live stream wake-ups ($name)', ({ dialect, redis }) => {
       const created = await seedProject(repos)
       return [created, await seedRun(repos, created.id)] as const
     })
-    const events = runtime.deps.repos.events
+    const { events } = runtime.deps.repos
     let guardDuringRead: (() => Promise<unknown>) | undefined
-    const stream = await makeWatchEvents({
-      repos: {
-        ...runtime.deps.repos,
-        events: {
-          ...events,
-          list: async (filter) => {
-            const page = await events.list(filter)
-            const guard = guardDuringRead
-            guardDuringRead = undefined
-            await guard?.()
-            return page
-          },
-        },
-      },
-      signal: runtime.signal,
-      scopeVersion: batchedPerTurn(runtime.database.scopeVersions, readScopeKey),
+    const stream = await watchesWith(async (filter) => {
+      const page = await events.list(filter)
+      const guard = guardDuringRead
+      guardDuringRead = undefined
+      await guard?.()
+      return page
     })({}, NO_ORIGIN)
     const cursor = await stream.latestId()
     const before = await commitEvent(run)
