@@ -10,7 +10,7 @@ import {
   statusLiterals,
   type RunIndexedStatus,
 } from './job-status-terms.js'
-import { toJob } from './job.table.js'
+import { toJob, type JobRow } from './job.table.js'
 
 /**
  * The queue mechanics on the jobs table that only queue adapters use (use cases go through
@@ -139,21 +139,36 @@ export const createJobLedger = ({ db, dialect }: DatabaseHandle): JobLedger => (
       .where('status', '=', statusLiteral('queued'))
       .where('relayed_at', 'is', null)
       .orderBy('created_at')
+      .orderBy('id')
       .limit(limit)
-    // No row locks taken first (SKIP LOCKED would write a lock record on every row before its
-    // update): a relay that meets rows another relay is marking waits for that one-statement
-    // transaction, and then leaves them out on the recheck of `relayed_at is null`.
+    const mark = { relayed_at: nowIso() }
+    // SQLite has one writer at a time: no other relay can be marking rows.
+    if (dialect !== 'postgres')
+      return inCreationOrder(
+        await db
+          .updateTable('jobs')
+          .set(mark)
+          .where('id', 'in', unrelayed)
+          .where('relayed_at', 'is', null)
+          .returningAll()
+          .execute(),
+      )
+    // Postgres: a relay passes by the rows another relay is marking. Waiting for them instead
+    // deadlocked: two relays whose snapshots picked overlapping rows locked them in different
+    // orders, and Postgres broke the cycle after deadlock_timeout (1 s) by failing one pass, while
+    // every job behind them waited (relay-take-locks.test.ts). Picked once, as claimDue's rows are.
     const rows = await db
+      .with(
+        (cte) => cte('taken').materialized(),
+        () => unrelayed.forUpdate().skipLocked(),
+      )
       .updateTable('jobs')
-      .set({ relayed_at: nowIso() })
-      .where('id', 'in', unrelayed)
-      .where('relayed_at', 'is', null)
-      .returningAll()
+      .from('taken')
+      .set(mark)
+      .whereRef('jobs.id', '=', 'taken.id')
+      .returningAll('jobs')
       .execute()
-    // RETURNING follows no order: the relay adds the oldest first.
-    return rows
-      .map(toJob)
-      .sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0))
+    return inCreationOrder(rows)
   },
 
   async listRelayedSuspects(relayedBefore, limit) {
@@ -216,3 +231,7 @@ export const createJobLedger = ({ db, dialect }: DatabaseHandle): JobLedger => (
     return Number(result.numDeletedRows)
   },
 })
+
+/** RETURNING follows no order: the relay adds the oldest first. */
+const inCreationOrder = (rows: readonly JobRow[]): Job[] =>
+  rows.map(toJob).sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0))
