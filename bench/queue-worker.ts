@@ -12,7 +12,8 @@ import { CONCURRENCY_PER_WORKER, countStatements, noopHandlers, processCpuSecond
 const statements = countStatements()
 const config = loadConfig(process.env, process.cwd())
 const database = openDatabase(config.database)
-const parts = { config, logger: createLogger(config), database, ...createStorageCore(config, database) }
+const logger = createLogger(config)
+const parts = { config, logger, database, ...createStorageCore(config, database, logger) }
 const worker = createWorkerRuntime(parts, {
   makeHandlers: noopHandlers,
   tuning: { prefix: process.env.BENCH_PREFIX, pollMs: 200 },

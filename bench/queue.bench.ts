@@ -217,12 +217,8 @@ const orchestrated = async (setup: Setup, count = JOBS, spacingMs = 0): Promise<
   const config = loadConfig(env, process.cwd())
   const handle = openDatabase(database.target)
   await migrateToLatest(handle)
-  const parts = {
-    config,
-    logger: createLogger(config),
-    database: handle,
-    ...createStorageCore(config, handle),
-  }
+  const logger = createLogger(config)
+  const parts = { config, logger, database: handle, ...createStorageCore(config, handle, logger) }
   const wiring = { makeHandlers: noopHandlers, tuning: { prefix, pollMs: 200 } }
   const api = createQueueRuntime(parts, { ...wiring, concurrency: workers * CONCURRENCY_PER_WORKER })
   const consumers =

@@ -1,10 +1,14 @@
-import type { CommitListener } from '../app/ports.js'
+import { createListenerSet } from '../app/listener-set.js'
+import type { CommitListener, Committed } from '../app/ports.js'
+import type { Logger } from '../logging.js'
 
 /**
  * The one place a process's commits and run aborts are announced. The unit of work publishes every
  * commit here; the live signal and (when this process runs one) the queue subscribe. A queue built
  * after the unit of work subscribes instead of being late-bound; with no queue subscribed, aborts
  * reach no handler here (workers also notice a cancelled run on their next lease renewal).
+ * A subscriber that throws on a commit is logged and the others are still told: the commit is done,
+ * and its caller must not take a subscriber's failure for its write's.
  */
 export interface CommitBus {
   /** The unit of work's commit listener. */
@@ -19,18 +23,24 @@ export interface BusSubscriber {
   readonly abortRun?: (protocolRunId: number) => Promise<void>
 }
 
-export const createCommitBus = (): CommitBus => {
+export const createCommitBus = (logger: Logger): CommitBus => {
   const subscribers = new Set<BusSubscriber>()
+  const commitListeners = createListenerSet<Committed>((error) =>
+    logger.error({ err: error }, 'a commit listener failed'),
+  )
   return {
-    publish: (committed) => {
-      for (const subscriber of subscribers) subscriber.onCommit?.(committed)
-    },
+    publish: commitListeners.call,
     abortRun: async (protocolRunId) => {
       await Promise.all([...subscribers].map((subscriber) => subscriber.abortRun?.(protocolRunId)))
     },
     subscribe: (subscriber) => {
       subscribers.add(subscriber)
-      return () => subscribers.delete(subscriber)
+      const { onCommit } = subscriber
+      const stopListening = onCommit ? commitListeners.add(onCommit) : () => undefined
+      return () => {
+        stopListening()
+        subscribers.delete(subscriber)
+      }
     },
   }
 }

@@ -48,8 +48,8 @@ export const openRuntime = async (config: Config, logger: Logger): Promise<Runti
     throw error
   }
   const shared = await openSharedSignal(config, logger)
-  const signal = shared?.signal ?? createInProcessSignal()
-  const { bus, deps } = createStorageCore(config, database)
+  const signal = shared?.signal ?? createInProcessSignal(liveListenerFailed(logger))
+  const { bus, deps } = createStorageCore(config, database, logger)
   // Events written by use cases and job handlers reach live streams in every process.
   bus.subscribe({
     onCommit: (committed) => committed.events.length > 0 && signal.notify(committed.events.map(newsOf)),
@@ -75,6 +75,11 @@ export const openRuntime = async (config: Config, logger: Logger): Promise<Runti
   }
 }
 
+const liveListenerFailed =
+  (logger: Logger) =>
+  (error: unknown): void =>
+    logger.error({ err: error }, 'a live listener failed')
+
 /** What the live signal names of a committed event (its id, where it belongs, its type). */
 const newsOf = ({ id, projectId, protocolRunId, eventType }: OrchestratorEvent): EventNews => ({
   id,
@@ -92,8 +97,8 @@ export interface StorageCore {
  * The one unit of work of a process (publishing its commits on the bus) and its repositories for
  * reads. `openRuntime` uses it; so do queue benchmarks and harnesses that open no live signal.
  */
-export const createStorageCore = (config: Config, database: DatabaseHandle): StorageCore => {
-  const bus = createCommitBus()
+export const createStorageCore = (config: Config, database: DatabaseHandle, logger: Logger): StorageCore => {
+  const bus = createCommitBus(logger)
   const deps: AppDeps = {
     uow: createUnitOfWork(database.db, bus.publish, notificationOutbox(config)),
     repos: createRepositories(database.db),
@@ -109,7 +114,7 @@ export const createStorageCore = (config: Config, database: DatabaseHandle): Sto
  */
 const openSharedSignal = async (config: Config, logger: Logger) => {
   if (config.queue.backend === 'redis')
-    return { name: 'redis', signal: await createRedisSignal(config.queue.url) }
+    return { name: 'redis', signal: await createRedisSignal(config.queue.url, liveListenerFailed(logger)) }
   if (config.database.dialect === 'postgres')
     return { name: 'live_events', signal: await createPostgresSignal(config.database.url, { logger }) }
   return undefined

@@ -85,7 +85,7 @@ export const startQueueHarness = async (
   const logger = createLogger(config)
   const handle = openDatabase(database.target)
   await migrateToLatest(handle)
-  const parts = { config, logger, database: handle, ...createStorageCore(config, handle) }
+  const parts = { config, logger, database: handle, ...createStorageCore(config, handle, logger) }
   const wiring = {
     makeHandlers: createTestHandlers(logPath),
     concurrency: options.concurrency ?? 2,

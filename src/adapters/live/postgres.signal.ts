@@ -1,4 +1,5 @@
 import pg from 'pg'
+import { createListenerSet } from '../../app/listener-set.js'
 import type { Announced, EventSignal } from '../../app/ports.js'
 import type { Logger } from '../../logging.js'
 import { decodeAnnouncement, encodeAnnouncement, joinAnnouncements } from './announcement.codec.js'
@@ -50,15 +51,11 @@ export const createPostgresSignal = async (
 ): Promise<PostgresSignal> => {
   const channel = options.channel ?? EVENTS_CHANNEL
   const log = options.logger
-  const listeners = new Set<(announced: Announced) => void>()
-  const wakeAll = (announced: Announced): void =>
-    listeners.forEach((listener) => {
-      try {
-        listener(announced)
-      } catch {
-        // A stream's own failure is its own; the others still wake.
-      }
-    })
+  // A stream's own failure is its own; the others still wake.
+  const listeners = createListenerSet<Announced>((error) =>
+    log?.error({ err: error }, 'a live listener failed'),
+  )
+  const wakeAll = listeners.call
   let closed = false
   let relistening = false
   let lastFailure: Error | undefined
@@ -166,10 +163,7 @@ export const createPostgresSignal = async (
         return client.query('select pg_notify($1, $2)', [channel, encodeAnnouncement(announcement.announced)])
       }).catch(leaveWaiting)
     },
-    subscribe: (listener) => {
-      listeners.add(listener)
-      return () => listeners.delete(listener)
-    },
+    subscribe: listeners.add,
     ping: selectOne,
     close: async () => {
       closed = true

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis'
+import { createListenerSet } from '../../app/listener-set.js'
 import type { Announced, EventSignal } from '../../app/ports.js'
 import { decodeAnnouncement, encodeAnnouncement } from './announcement.codec.js'
 
@@ -15,7 +16,11 @@ export interface RedisSignal extends EventSignal {
  * streams of every API instance. Messages name the committed events (run, project, type) so that
  * streams they cannot concern skip them; readers still go to the database.
  */
-export const createRedisSignal = async (url: string, channel = EVENTS_CHANNEL): Promise<RedisSignal> => {
+export const createRedisSignal = async (
+  url: string,
+  onError: (error: unknown) => void,
+  channel = EVENTS_CHANNEL,
+): Promise<RedisSignal> => {
   const publisher = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3 })
   const subscriber = new Redis(url, { lazyConnect: true })
   // ioredis reconnects by itself; without listeners every failed try prints a stack trace.
@@ -27,18 +32,13 @@ export const createRedisSignal = async (url: string, channel = EVENTS_CHANNEL): 
     subscriber.disconnect()
     throw error
   }
-  const listeners = new Set<(announced: Announced) => void>()
-  subscriber.on('message', (_channel: string, message: string) => {
-    const announced = decodeAnnouncement(message)
-    listeners.forEach((listener) => listener(announced))
-  })
+  // A listener's throw inside the client's 'message' handler would end the process.
+  const listeners = createListenerSet<Announced>(onError)
+  subscriber.on('message', (_channel: string, message: string) => listeners.call(decodeAnnouncement(message)))
   await subscriber.subscribe(channel)
   return {
     notify: (news) => void publisher.publish(channel, encodeAnnouncement(news)).catch(() => undefined),
-    subscribe: (listener) => {
-      listeners.add(listener)
-      return () => listeners.delete(listener)
-    },
+    subscribe: listeners.add,
     ping: async () => {
       await publisher.ping()
     },

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest'
+import { createListenerSet } from './listener-set.js'
+
+describe('createListenerSet', () => {
+  it('calls the listeners after one that throws, and reports what it threw', () => {
+    const errors: unknown[] = []
+    const set = createListenerSet<number>((error) => errors.push(error))
+    const seen: string[] = []
+    set.add((value) => seen.push(`first ${value}`))
+    set.add(() => {
+      throw new Error('a broken listener')
+    })
+    set.add((value) => seen.push(`third ${value}`))
+
+    expect(() => set.call(7)).not.toThrow()
+    expect(seen).toEqual(['first 7', 'third 7'])
+    expect(errors).toEqual([new Error('a broken listener')])
+  })
+
+  it('stops calling a listener once removed, and calls none after clear', () => {
+    const set = createListenerSet<number>(() => undefined)
+    const seen: number[] = []
+    const remove = set.add((value) => seen.push(value))
+    const other: number[] = []
+    set.add((value) => other.push(value))
+    set.call(1)
+    remove()
+    set.call(2)
+    set.clear()
+    set.call(3)
+    expect(seen).toEqual([1])
+    expect(other).toEqual([1, 2])
+  })
+})
