@@ -13,7 +13,11 @@ import type { Logger } from '../logging.js'
 export interface CommitBus {
   /** The unit of work's commit listener. */
   readonly publish: CommitListener
-  /** Tells every subscribed queue that a run's cancellation committed. */
+  /**
+   * Tells every subscribed queue that a run's cancellation committed. A queue that cannot be told
+   * (Redis down) is logged, not thrown: the cancel is done, and workers see it at their next lease
+   * renewal.
+   */
   abortRun(protocolRunId: number): Promise<void>
   subscribe(subscriber: BusSubscriber): () => void
 }
@@ -31,7 +35,13 @@ export const createCommitBus = (logger: Logger): CommitBus => {
   return {
     publish: commitListeners.call,
     abortRun: async (protocolRunId) => {
-      await Promise.all([...subscribers].map((subscriber) => subscriber.abortRun?.(protocolRunId)))
+      const told = [...subscribers].map((subscriber) => subscriber.abortRun?.(protocolRunId))
+      for (const outcome of await Promise.allSettled(told))
+        if (outcome.status === 'rejected')
+          logger.warn(
+            { err: outcome.reason, protocol_run_id: protocolRunId },
+            "a run's abort did not reach its queue",
+          )
     },
     subscribe: (subscriber) => {
       subscribers.add(subscriber)

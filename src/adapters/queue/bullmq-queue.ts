@@ -9,7 +9,7 @@ import { abortChannel, type BullmqNames } from './bullmq-options.js'
 import { createMaintenance } from './maintenance.js'
 import { createOutboxRelay } from './outbox-relay.js'
 import { findLostJobs } from './bullmq-reconciler.js'
-import { assertRedisReachable, openRedis } from './redis-connection.js'
+import { assertRedisReachable, openFailFastRedis, openRedis } from './redis-connection.js'
 
 export interface BullmqQueueOptions {
   readonly url: string
@@ -51,6 +51,7 @@ export const createBullmqQueue = (
   const log = (error: Error): void => options.logger?.warn({ err: error }, 'redis connection error')
   let connection: Redis | undefined
   const redis = (): Redis => (connection ??= openRedis(options.url, log))
+  let publisher: Redis | undefined
   const queues = new Map<string, Queue>()
   const queueFor = (name: string): Queue => {
     const existing = queues.get(name)
@@ -75,6 +76,7 @@ export const createBullmqQueue = (
     queueFor,
     async start() {
       await assertRedisReachable(options.url)
+      publisher = await openFailFastRedis(options.url, log)
       relay.start()
       maintenance.start()
     },
@@ -83,9 +85,14 @@ export const createBullmqQueue = (
       await relay.stop()
       await Promise.all([...queues.values()].map((queue) => queue.close()))
       connection?.disconnect()
+      publisher?.disconnect()
     },
     async abortRun(protocolRunId) {
-      await redis().publish(abortChannel(options.names), String(protocolRunId))
+      // The cancel that called this has committed and waits for it: while Redis is down this fails
+      // at once rather than holding the request until Redis returns. Workers still see the run
+      // cancelled at their next lease renewal, and begin() drops its cancelled jobs.
+      if (!publisher) throw new Error('the queue is not started')
+      await publisher.publish(abortChannel(options.names), String(protocolRunId))
       const cancelled = await options.ledger.listIdsForRun(protocolRunId, ['cancelled'])
       // Active jobs are locked and refuse removal; their workers drop them on abort.
       await Promise.all(

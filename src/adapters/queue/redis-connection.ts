@@ -36,6 +36,18 @@ export const assertRedisReachable = async (url: string): Promise<void> => {
 }
 
 /**
+ * A connection for commands a request waits on: while Redis is unreachable they fail at once
+ * instead of waiting in the client's offline queue for it to return (it reconnects by itself).
+ * Resolves once connected.
+ */
+export const openFailFastRedis = async (url: string, onError: (error: Error) => void): Promise<Redis> => {
+  const redis = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 })
+  redis.on('error', onError)
+  await redis.connect()
+  return redis
+}
+
+/**
  * A connection for BullMQ: `maxRetriesPerRequest: null` so blocking commands survive a Redis
  * restart (BullMQ requires it for workers). Errors are logged by the caller, not thrown.
  */

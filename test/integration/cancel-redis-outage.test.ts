@@ -1,0 +1,125 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { createServer } from 'node:net'
+import { join } from 'node:path'
+import { Writable } from 'node:stream'
+import { Redis } from 'ioredis'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startServer, type RunningServer } from '../../src/composition/index.js'
+import { loadConfig } from '../../src/config.js'
+import { createLogger } from '../../src/logging.js'
+import { removeDir, tempDir } from '../support/git-repos.js'
+import { seedProject, seedRun } from '../support/fixtures.js'
+import { waitFor } from '../support/queue-harness.js'
+
+// Cancelling a run tells the queue to abort its jobs. With the Redis backend that was a publish
+// on a connection that queues commands while Redis is unreachable, so during an outage the cancel
+// request, whose cancellation had already committed, waited until Redis came back.
+
+const hasRedisServer = spawnSync('redis-server', ['--version']).status === 0
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const probe = createServer()
+    probe.once('error', reject)
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address()
+      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
+    })
+  })
+
+/** A Redis server of this test's own, which it can stop and start again. */
+const privateRedis = (port: number) => {
+  let child: ChildProcess | undefined
+  const answers = async (): Promise<boolean> => {
+    const probe = new Redis(port, '127.0.0.1', {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    })
+    probe.on('error', () => undefined)
+    try {
+      await probe.connect()
+      return (await probe.ping()) === 'PONG'
+    } catch {
+      return false
+    } finally {
+      probe.disconnect()
+    }
+  }
+  return {
+    url: `redis://127.0.0.1:${port}/0`,
+    async start() {
+      child = spawn(
+        'redis-server',
+        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+        {
+          stdio: 'ignore',
+        },
+      )
+      await waitFor(answers, 10_000, 'the private Redis to answer')
+    },
+    async stop() {
+      const exited = new Promise((resolve) => child?.once('exit', resolve))
+      child?.kill('SIGKILL')
+      await exited
+    },
+  }
+}
+
+describe.skipIf(!hasRedisServer)('cancelling a run while Redis is down', () => {
+  let redis: ReturnType<typeof privateRedis>
+  let running: RunningServer
+  let dir: string
+  const logLines: string[] = []
+
+  beforeAll(async () => {
+    redis = privateRedis(await freePort())
+    await redis.start()
+    dir = tempDir('tgz-cancel-outage-')
+    const config = loadConfig(
+      {
+        TASKSGODZILLA_DB_PATH: join(dir, 'db.sqlite'),
+        TASKSGODZILLA_REDIS_URL: redis.url,
+        TASKSGODZILLA_LOG_JSON: 'true',
+      },
+      dir,
+    )
+    const captured = new Writable({
+      write: (chunk: Buffer, _encoding, done) => {
+        logLines.push(chunk.toString())
+        done()
+      },
+    })
+    running = await startServer(config, createLogger(config, captured), { host: '127.0.0.1', port: 0 })
+  })
+  afterAll(async () => {
+    // Redis back first, so that the server's own connections can close.
+    await redis?.start()
+    await running?.stop()
+    if (dir) removeDir(dir)
+  })
+
+  it('answers with the run cancelled, and logs that the abort did not reach the queue', async () => {
+    const { repos } = running.runtime.deps
+    const run = await running.runtime.deps.uow.run(async (tx) =>
+      seedRun(tx, (await seedProject(tx)).id, 'running'),
+    )
+    await redis.stop()
+
+    const response = await fetch(`${running.address}/protocols/${run.id}/actions/cancel`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+      signal: AbortSignal.timeout(10_000),
+    })
+
+    expect(response.status).toBe(200)
+    expect(((await response.json()) as { status: string }).status).toBe('cancelled')
+    expect((await repos.runs.findById(run.id))?.status).toBe('cancelled')
+    await waitFor(
+      async () => logLines.some((line) => line.includes("a run's abort did not reach its queue")),
+      5_000,
+      'the failed abort to be logged',
+    )
+  })
+})
