@@ -31,4 +31,16 @@ describe('createListenerSet', () => {
     expect(seen).toEqual([1])
     expect(other).toEqual([1, 2])
   })
+
+  it('calls a listener added during a call from the next value on', () => {
+    const set = createListenerSet<number>(() => undefined)
+    const late: number[] = []
+    set.add(() => {
+      set.add((value) => late.push(value))
+    })
+    set.call(1)
+    expect(late).toEqual([])
+    set.call(2)
+    expect(late).toEqual([2])
+  })
 })

@@ -7,7 +7,9 @@
 export interface ListenerSet<T> {
   /** Adds `listener`; returns the function that removes it. */
   add(listener: (value: T) => void): () => void
+  /** Calls the listeners there are now (one added meanwhile waits for the next value). */
   call(value: T): void
+  /** Removes every listener. */
   clear(): void
 }
 
@@ -19,7 +21,7 @@ export const createListenerSet = <T>(onError: (error: unknown) => void): Listene
       return () => listeners.delete(listener)
     },
     call(value) {
-      for (const listener of listeners) {
+      for (const listener of [...listeners]) {
         try {
           listener(value)
         } catch (error) {

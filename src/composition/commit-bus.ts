@@ -46,7 +46,10 @@ export const createCommitBus = (logger: Logger): CommitBus => {
     subscribe: (subscriber) => {
       subscribers.add(subscriber)
       const { onCommit } = subscriber
-      const stopListening = onCommit ? commitListeners.add(onCommit) : () => undefined
+      // A listener of its own per subscription: two subscribers may share one function.
+      const stopListening = onCommit
+        ? commitListeners.add((committed) => onCommit(committed))
+        : () => undefined
       return () => {
         stopListening()
         subscribers.delete(subscriber)

@@ -48,19 +48,30 @@ const privateRedis = (port: number) => {
   }
   return {
     url: `redis://127.0.0.1:${port}/0`,
+    /** Starts the server unless it runs. */
     async start() {
-      child = spawn(
+      if (child) return
+      const started = spawn(
         'redis-server',
         ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-        {
-          stdio: 'ignore',
-        },
+        { stdio: 'ignore' },
       )
+      child = started
+      // Gone with this test's process even if a hook is abandoned at its timeout.
+      const killOnExit = () => started.kill('SIGKILL')
+      process.once('exit', killOnExit)
+      started.once('exit', () => {
+        process.off('exit', killOnExit)
+        if (child === started) child = undefined
+      })
       await waitFor(answers, 10_000, 'the private Redis to answer')
     },
+    /** Kills the server if it runs, and waits for it to be gone. */
     async stop() {
-      const exited = new Promise((resolve) => child?.once('exit', resolve))
-      child?.kill('SIGKILL')
+      const running = child
+      if (!running) return
+      const exited = new Promise((resolve) => running.once('exit', resolve))
+      running.kill('SIGKILL')
       await exited
     },
   }
@@ -93,33 +104,46 @@ describe.skipIf(!hasRedisServer)('cancelling a run while Redis is down', () => {
     running = await startServer(config, createLogger(config, captured), { host: '127.0.0.1', port: 0 })
   })
   afterAll(async () => {
-    // Redis back first, so that the server's own connections can close.
-    await redis?.start()
-    await running?.stop()
-    if (dir) removeDir(dir)
+    // Redis back first, so that the server's own connections can close; then gone for good.
+    try {
+      if (running) {
+        await redis.start()
+        await running.stop()
+      }
+    } finally {
+      await redis?.stop()
+      if (dir) removeDir(dir)
+    }
   })
 
-  it('answers with the run cancelled, and logs that the abort did not reach the queue', async () => {
-    const { repos } = running.runtime.deps
-    const run = await running.runtime.deps.uow.run(async (tx) =>
-      seedRun(tx, (await seedProject(tx)).id, 'running'),
-    )
-    await redis.stop()
+  const runningRun = () =>
+    running.runtime.deps.uow.run(async (tx) => seedRun(tx, (await seedProject(tx)).id, 'running'))
 
-    const response = await fetch(`${running.address}/protocols/${run.id}/actions/cancel`, {
+  const cancel = (runId: number) =>
+    fetch(`${running.address}/protocols/${runId}/actions/cancel`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: '{}',
       signal: AbortSignal.timeout(10_000),
     })
 
+  const abortFailures = () =>
+    logLines.filter((line) => line.includes("a run's abort did not reach its queue"))
+
+  it('answers with the run cancelled, and logs that the abort did not reach the queue', async () => {
+    const { repos } = running.runtime.deps
+    // One cancel while Redis is up: its abort goes out (and opens the connection it goes out on).
+    const before = await runningRun()
+    expect((await cancel(before.id)).status).toBe(200)
+    expect(abortFailures()).toEqual([])
+    const run = await runningRun()
+    await redis.stop()
+
+    const response = await cancel(run.id)
+
     expect(response.status).toBe(200)
     expect(((await response.json()) as { status: string }).status).toBe('cancelled')
     expect((await repos.runs.findById(run.id))?.status).toBe('cancelled')
-    await waitFor(
-      async () => logLines.some((line) => line.includes("a run's abort did not reach its queue")),
-      5_000,
-      'the failed abort to be logged',
-    )
+    await waitFor(async () => abortFailures().length === 1, 5_000, 'the failed abort to be logged')
   })
 })

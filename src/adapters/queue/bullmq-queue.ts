@@ -51,7 +51,14 @@ export const createBullmqQueue = (
   const log = (error: Error): void => options.logger?.warn({ err: error }, 'redis connection error')
   let connection: Redis | undefined
   const redis = (): Redis => (connection ??= openRedis(options.url, log))
-  let publisher: Redis | undefined
+  // Opened at the first abort (a worker process's relay never aborts); an open that failed is
+  // tried again at the next.
+  let publisher: Promise<Redis> | undefined
+  const openPublisher = (): Promise<Redis> =>
+    (publisher ??= openFailFastRedis(options.url, log).catch((error: unknown) => {
+      publisher = undefined
+      throw error
+    }))
   const queues = new Map<string, Queue>()
   const queueFor = (name: string): Queue => {
     const existing = queues.get(name)
@@ -76,7 +83,6 @@ export const createBullmqQueue = (
     queueFor,
     async start() {
       await assertRedisReachable(options.url)
-      publisher = await openFailFastRedis(options.url, log)
       relay.start()
       maintenance.start()
     },
@@ -85,14 +91,15 @@ export const createBullmqQueue = (
       await relay.stop()
       await Promise.all([...queues.values()].map((queue) => queue.close()))
       connection?.disconnect()
-      publisher?.disconnect()
+      const opened = await publisher?.catch(() => undefined)
+      publisher = undefined
+      opened?.disconnect()
     },
     async abortRun(protocolRunId) {
       // The cancel that called this has committed and waits for it: while Redis is down this fails
       // at once rather than holding the request until Redis returns. Workers still see the run
       // cancelled at their next lease renewal, and begin() drops its cancelled jobs.
-      if (!publisher) throw new Error('the queue is not started')
-      await publisher.publish(abortChannel(options.names), String(protocolRunId))
+      await (await openPublisher()).publish(abortChannel(options.names), String(protocolRunId))
       const cancelled = await options.ledger.listIdsForRun(protocolRunId, ['cancelled'])
       // Active jobs are locked and refuse removal; their workers drop them on abort.
       await Promise.all(

@@ -35,15 +35,30 @@ export const assertRedisReachable = async (url: string): Promise<void> => {
   }
 }
 
+/** How long a command a request waits on may take, connecting included. */
+const FAIL_FAST_MS = 2_000
+
 /**
  * A connection for commands a request waits on: while Redis is unreachable they fail at once
- * instead of waiting in the client's offline queue for it to return (it reconnects by itself).
- * Resolves once connected.
+ * instead of waiting in the client's offline queue for it to return (it reconnects by itself),
+ * and a command Redis does not answer (a half-open connection) fails after FAIL_FAST_MS.
+ * Resolves once connected; a connection that could not be made is closed.
  */
 export const openFailFastRedis = async (url: string, onError: (error: Error) => void): Promise<Redis> => {
-  const redis = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 })
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    connectTimeout: FAIL_FAST_MS,
+    commandTimeout: FAIL_FAST_MS,
+  })
   redis.on('error', onError)
-  await redis.connect()
+  try {
+    await redis.connect()
+  } catch (error) {
+    redis.disconnect()
+    throw error
+  }
   return redis
 }
 

@@ -232,6 +232,8 @@ export const createJobLedger = ({ db, dialect }: DatabaseHandle): JobLedger => (
   },
 })
 
-/** RETURNING follows no order: the relay adds the oldest first. */
+/** RETURNING follows no order: the relay adds the oldest first, in the order the take picked them. */
 const inCreationOrder = (rows: readonly JobRow[]): Job[] =>
-  rows.map(toJob).sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0))
+  rows.map(toJob).sort((a, b) => compareText(a.createdAt, b.createdAt) || compareText(a.id, b.id))
+
+const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
