@@ -32,6 +32,16 @@ describe('createListenerSet', () => {
     expect(other).toEqual([1, 2])
   })
 
+  it('does not call a listener removed by an earlier one during the same call', () => {
+    const set = createListenerSet<number>(() => undefined)
+    const seen: number[] = []
+    let removeSecond = (): void => undefined
+    set.add(() => removeSecond())
+    removeSecond = set.add((value) => seen.push(value))
+    set.call(1)
+    expect(seen).toEqual([])
+  })
+
   it('calls a listener added during a call from the next value on', () => {
     const set = createListenerSet<number>(() => undefined)
     const late: number[] = []

@@ -7,7 +7,7 @@
 export interface ListenerSet<T> {
   /** Adds `listener`; returns the function that removes it. */
   add(listener: (value: T) => void): () => void
-  /** Calls the listeners there are now (one added meanwhile waits for the next value). */
+  /** Calls the listeners there are now and still are when their turn comes (one added meanwhile waits for the next value). */
   call(value: T): void
   /** Removes every listener. */
   clear(): void
@@ -22,6 +22,7 @@ export const createListenerSet = <T>(onError: (error: unknown) => void): Listene
     },
     call(value) {
       for (const listener of [...listeners]) {
+        if (!listeners.has(listener)) continue
         try {
           listener(value)
         } catch (error) {

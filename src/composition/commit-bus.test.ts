@@ -34,4 +34,16 @@ describe('the commit bus', () => {
     await expect(bus.abortRun(7)).resolves.toBeUndefined()
     expect(aborted).toEqual([7])
   })
+
+  it('tells a subscriber that subscribed twice twice, until one subscription ends', async () => {
+    const bus = createCommitBus(quietLogger())
+    const aborted: number[] = []
+    const queue = { abortRun: async (runId: number) => void aborted.push(runId) }
+    const stopFirst = bus.subscribe(queue)
+    bus.subscribe(queue)
+    await bus.abortRun(1)
+    stopFirst()
+    await bus.abortRun(2)
+    expect(aborted).toEqual([1, 1, 2])
+  })
 })

@@ -43,10 +43,10 @@ export const createCommitBus = (logger: Logger): CommitBus => {
             "a run's abort did not reach its queue",
           )
     },
-    subscribe: (subscriber) => {
+    subscribe: ({ onCommit, abortRun }) => {
+      // Entries of its own per subscription: one subscriber, or one function, may subscribe twice.
+      const subscriber: BusSubscriber = { abortRun }
       subscribers.add(subscriber)
-      const { onCommit } = subscriber
-      // A listener of its own per subscription: two subscribers may share one function.
       const stopListening = onCommit
         ? commitListeners.add((committed) => onCommit(committed))
         : () => undefined

@@ -54,11 +54,17 @@ export const createBullmqQueue = (
   // Opened at the first abort (a worker process's relay never aborts); an open that failed is
   // tried again at the next.
   let publisher: Promise<Redis> | undefined
-  const openPublisher = (): Promise<Redis> =>
-    (publisher ??= openFailFastRedis(options.url, log).catch((error: unknown) => {
-      publisher = undefined
+  let stopped = false
+  const openPublisher = (): Promise<Redis> => {
+    if (stopped) return Promise.reject(new Error('the queue is stopped'))
+    if (publisher) return publisher
+    const opening = openFailFastRedis(options.url, log).catch((error: unknown) => {
+      if (publisher === opening) publisher = undefined
       throw error
-    }))
+    })
+    publisher = opening
+    return opening
+  }
   const queues = new Map<string, Queue>()
   const queueFor = (name: string): Queue => {
     const existing = queues.get(name)
@@ -87,6 +93,7 @@ export const createBullmqQueue = (
       maintenance.start()
     },
     async stop() {
+      stopped = true
       await maintenance.stop()
       await relay.stop()
       await Promise.all([...queues.values()].map((queue) => queue.close()))

@@ -49,6 +49,9 @@ export const openFailFastRedis = async (url: string, onError: (error: Error) => 
     lazyConnect: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
+    // Ready once connected: a Redis still loading its data after a restart answers LOADING at
+    // once, where the ready check would wait for the load to end.
+    enableReadyCheck: false,
     connectTimeout: FAIL_FAST_MS,
     commandTimeout: FAIL_FAST_MS,
   })
