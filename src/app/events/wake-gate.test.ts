@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { EventNews } from '../ports.js'
-import { createWakeGate, WAKE_MEMORY_MS } from './wake-gate.js'
+import { createWakeGate, WAKE_MEMORY_IDS, WAKE_MEMORY_MS } from './wake-gate.js'
 
 const WATCHED = 7
 const news = (id: number, protocolRunId = WATCHED, eventType = 'agent_output'): EventNews[] => [
@@ -60,11 +60,18 @@ describe('the wake gate of a live stream', () => {
     expect(gate.wakes(news(5))).toBe(true)
   })
 
-  it('remembers at most 1,000 unread ids per stream, forgetting the oldest first', () => {
+  it('remembers at most WAKE_MEMORY_IDS unread ids per stream, forgetting the oldest first', () => {
     const gate = createWakeGate({ protocolRunId: WATCHED })
-    const named = Array.from({ length: 1_001 }, (_, i) => news(i + 1)[0]!)
+    const named = Array.from({ length: WAKE_MEMORY_IDS + 1 }, (_, i) => news(i + 1)[0]!)
     expect(gate.wakes(named)).toBe(true)
     gate.read(named.slice(1))
     expect(gate.wakes(news(5_000, 8))).toBe(false)
+  })
+
+  it('remembers at most WAKE_MEMORY_IDS read ids: a late announcement of an older one reads again', () => {
+    const gate = createWakeGate({ protocolRunId: WATCHED })
+    gate.read(Array.from({ length: WAKE_MEMORY_IDS + 1 }, (_, i) => ({ id: i + 1 })))
+    expect(gate.wakes(news(WAKE_MEMORY_IDS + 1))).toBe(false)
+    expect(gate.wakes(news(1))).toBe(true)
   })
 })

@@ -12,8 +12,14 @@ export interface WatchFilter {
  * known as read. Past it the stream's poll (every 2 s) is what picks up an event still held back.
  */
 export const WAKE_MEMORY_MS = 5_000
-/** Ids remembered at most per stream and kind; the oldest are forgotten first. */
-const MAX_REMEMBERED = 1_000
+/**
+ * Ids remembered at most per stream and kind; the oldest are forgotten first. About 45 bytes each
+ * (a Map entry), so a filtered stream on a scope busier than this per WAKE_MEMORY_MS costs about
+ * 9 kB beside its connection (1,000 each cost 90 kB: 900 MB for 10,000 such streams). Forgetting
+ * costs no event: a stream with this many unread ids reads on every wake-up anyway, and one whose
+ * forgotten event is still held back gets it at its next read or poll (2 s).
+ */
+export const WAKE_MEMORY_IDS = 100
 
 const matches = (filter: WatchFilter, event: EventNews): boolean =>
   (filter.projectId === undefined || event.projectId === filter.projectId) &&
@@ -76,7 +82,7 @@ class ExpiringIds {
   add(id: number): void {
     this.until.delete(id)
     this.until.set(id, this.now() + WAKE_MEMORY_MS)
-    if (this.until.size > MAX_REMEMBERED) this.until.delete(this.until.keys().next().value!)
+    if (this.until.size > WAKE_MEMORY_IDS) this.until.delete(this.until.keys().next().value!)
   }
   delete(id: number): void {
     this.until.delete(id)
