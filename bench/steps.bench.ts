@@ -14,6 +14,7 @@ import { createProtocolJobDeps, startServer, type RunningServer } from '../src/c
 import { loadConfig } from '../src/config.js'
 import { createLogger } from '../src/logging.js'
 import { PG_URL } from './load.js'
+import { countStatements } from './queue-shared.js'
 
 const AGENT = fileURLToPath(new URL('../fixtures/agents/demo-agent.mjs', import.meta.url))
 /** git processes the server started, counted where they are spawned (git.runner's execFile). */
@@ -25,6 +26,9 @@ childProcess.execFile = ((file: string, ...rest: unknown[]) => {
 }) as typeof childProcess.execFile
 // The ESM bindings of node:child_process follow the patched CommonJS export from here on.
 syncBuiltinESMExports()
+
+/** Statements this process sent to Postgres (BEGIN and COMMIT included): round trips, whatever the machine's mood. */
+const statements = countStatements()
 
 /** Runs per dialect; the demo agent plans three steps each. */
 const RUNS = Number(process.env.BENCH_RUNS ?? 10)
@@ -39,6 +43,8 @@ interface Span {
   readonly gitMs: number
   /** git processes started during the span. */
   readonly gitProcesses: number
+  /** Postgres statements sent during the span (0 on SQLite). */
+  readonly statements: number
 }
 
 /**
@@ -145,6 +151,7 @@ const benchDialect = async (dialect: 'sqlite' | 'postgres'): Promise<void> => {
   const waiters = new Map<string, () => void>()
   const settled = (key: string) => new Promise<void>((resolve) => waiters.set(key, resolve))
   const handlerTimes = new Map<string, number[]>()
+  const handlerStatements = new Map<string, number[]>()
   const makeHandlers = (handlers: JobHandlers): JobHandlers =>
     Object.fromEntries(
       Object.entries(handlers).map(([type, handler]) => [
@@ -152,11 +159,14 @@ const benchDialect = async (dialect: 'sqlite' | 'postgres'): Promise<void> => {
         async (payload: Record<string, unknown>, attempt: unknown) => {
           const started = performance.now()
           const agentBefore = agentTime.ms
+          const statementsBefore = statements()
           try {
             return await (handler as (p: unknown, a: unknown) => Promise<unknown>)(payload, attempt)
           } finally {
             const own = performance.now() - started - (agentTime.ms - agentBefore)
             handlerTimes.set(type, [...(handlerTimes.get(type) ?? []), own])
+            const sent = statements() - statementsBefore
+            handlerStatements.set(type, [...(handlerStatements.get(type) ?? []), sent])
             const key = payload.step_run_id !== undefined ? `${type}:${String(payload.step_run_id)}` : type
             waiters.get(key)?.()
           }
@@ -209,6 +219,7 @@ const benchDialect = async (dialect: 'sqlite' | 'postgres'): Promise<void> => {
         const agentBefore = agentTime.ms
         const gitBefore = gitTime.ms
         const processesBefore = gitProcesses.count
+        const statementsBefore = statements()
         const started = performance.now()
         await request()
         await done
@@ -217,6 +228,7 @@ const benchDialect = async (dialect: 'sqlite' | 'postgres'): Promise<void> => {
           agentMs: agentTime.ms - agentBefore,
           gitMs: gitTime.ms - gitBefore,
           gitProcesses: gitProcesses.count - processesBefore,
+          statements: statements() - statementsBefore,
         }
       }
       const plan = await span('plan_protocol_job', () => call('POST', `/protocols/${run.id}/actions/start`))
@@ -234,7 +246,7 @@ const benchDialect = async (dialect: 'sqlite' | 'postgres'): Promise<void> => {
       if (final.some((s) => s.status !== 'completed'))
         throw new Error(`run ${run.id} steps ended ${final.map((s) => s.status).join(',')}`)
     }
-    report(dialect, plans, steps, handlerTimes)
+    report(dialect, plans, steps, { handlerTimes, handlerStatements })
   } finally {
     await server?.stop()
     await pgDb?.drop()
@@ -244,7 +256,12 @@ const benchDialect = async (dialect: 'sqlite' | 'postgres'): Promise<void> => {
 
 const fmt = (n: number) => n.toFixed(0).padStart(5)
 
-const report = (dialect: string, plans: Span[], steps: Span[], handlerTimes: Map<string, number[]>): void => {
+const report = (
+  dialect: string,
+  plans: Span[],
+  steps: Span[],
+  handlers: { handlerTimes: Map<string, number[]>; handlerStatements: Map<string, number[]> },
+): void => {
   const line = (label: string, values: number[], unit = 'ms') =>
     console.log(
       `  ${label.padEnd(46)} p50 ${fmt(percentile(values, 50))} ${unit}  p99 ${fmt(percentile(values, 99))} ${unit}`,
@@ -292,7 +309,20 @@ const report = (dialect: string, plans: Span[], steps: Span[], handlerTimes: Map
   )
   const combined = steps.map((s, i) => s.wallMs - s.agentMs + planShare[Math.floor(i * perStep)]!)
   line('COST PER STEP: orchestration + planning share', combined)
-  for (const [type, times] of handlerTimes) line(`  in handler ${type} (agent subtracted)`, times)
+  for (const [type, times] of handlers.handlerTimes) line(`  in handler ${type} (agent subtracted)`, times)
+  if (dialect === 'postgres') {
+    line(
+      'Postgres statements per step (handlers, API, claims)',
+      steps.map((s) => s.statements),
+      '  ',
+    )
+    line(
+      '  per planning run',
+      plans.map((p) => p.statements),
+      '  ',
+    )
+    for (const [type, sent] of handlers.handlerStatements) line(`  in handler ${type}`, sent, '  ')
+  }
   const total = steps.length + plans.length
   for (const [label, ms] of [...portTimes].sort((a, b) => b[1] - a[1]))
     console.log(`  ${label.padEnd(46)} ${(ms / total).toFixed(1).padStart(7)} ms per step or plan (mean)`)

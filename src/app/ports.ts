@@ -88,6 +88,11 @@ export interface ProtocolRunRepository {
   ): Promise<ProtocolRun>
   /** Updates non-status fields; undefined when the run is unknown. */
   update(id: number, patch: ProtocolRunPatch): Promise<ProtocolRun | undefined>
+  /**
+   * Adds one call's tokens and cost to the run's totals in the write itself, so two jobs of a run
+   * finishing together both count. Nothing when the run is unknown.
+   */
+  addUsage(id: number, tokens: number, costUsd: number): Promise<void>
 }
 
 /** See StepRunRepository.moveIfAllowed. */

@@ -96,6 +96,10 @@ const runRepository = (t: ProtocolTables): ProtocolRepositories['runs'] => {
       const run = find(id)
       return run && replace({ ...run, ...patch })
     },
+    addUsage: async (id, tokens, costUsd) => {
+      const run = find(id)
+      if (run) replace({ ...run, tokensUsed: run.tokensUsed + tokens, costUsd: run.costUsd + costUsd })
+    },
   }
 }
 

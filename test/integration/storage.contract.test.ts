@@ -360,6 +360,27 @@ for (const dialect of DIALECTS) {
       }
     })
 
+    it("adds a call's usage in the write itself: two jobs of a run finishing together both count", async () => {
+      const project = await seedProject(repos)
+      const run = await seedRun(repos, project.id, 'running')
+      let firstWrote!: () => void
+      const wrote = new Promise<void>((resolve) => (firstWrote = resolve))
+      let release!: () => void
+      const released = new Promise<void>((resolve) => (release = resolve))
+      const first = uow.run(async (tx) => {
+        await tx.runs.addUsage(run.id, 100, 0.5)
+        firstWrote()
+        await released
+      })
+      await wrote
+      // Postgres: the second waits on the first's row; SQLite: on its write lock.
+      const second = uow.run((tx) => tx.runs.addUsage(run.id, 20, 0.25))
+      setTimeout(release, 100)
+      await Promise.all([first, second])
+      expect(await repos.runs.findById(run.id)).toMatchObject({ tokensUsed: 120, costUsd: 0.75 })
+      await expect(repos.runs.addUsage(999_999, 1, 1)).resolves.toBeUndefined()
+    })
+
     it('rolls back every write of a unit of work that fails', async () => {
       const project = await seedProject(repos)
       const run = await seedRun(repos, project.id, 'pending')

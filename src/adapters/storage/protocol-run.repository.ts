@@ -114,4 +114,16 @@ export const createProtocolRunRepository = (db: Kysely<Database>): ProtocolRunRe
       .executeTakeFirst()
     return row ? toProtocolRun(row) : undefined
   },
+
+  async addUsage(id, tokens, costUsd) {
+    await db
+      .updateTable('protocol_runs')
+      .set((eb) => ({
+        tokens_used: eb('tokens_used', '+', tokens),
+        cost_usd: eb('cost_usd', '+', costUsd),
+        updated_at: nowIso(),
+      }))
+      .where('id', '=', id)
+      .execute()
+  },
 })

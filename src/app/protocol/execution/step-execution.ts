@@ -15,7 +15,7 @@ import { appendProtocolLog } from '../protocol-files.js'
 import type { ProtocolJobDeps } from '../protocol-job-deps.js'
 import { runQualityCheck } from '../qa/quality-check.js'
 import type { StepScope } from './step-context.js'
-import { addRunUsage, leftOutMetadata, moveStep } from './step-outcomes.js'
+import { leftOutMetadata, moveStep } from './step-outcomes.js'
 
 export interface ExecutionInput {
   readonly context: StepScope
@@ -74,7 +74,7 @@ export const recordInTransaction = async (
 ): Promise<string> => {
   const tokens = call.promptTokens + call.completionTokens
   const costUsd = call.result.costUsd ?? 0
-  await addRunUsage(tx, context.run.id, tokens, costUsd)
+  await tx.runs.addUsage(context.run.id, tokens, costUsd)
   const current = await tx.steps.findById(context.step.id)
   if (!current || current.status !== 'running') return 'skipped'
   const patch = {

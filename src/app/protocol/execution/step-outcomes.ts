@@ -86,18 +86,6 @@ const failStep = async (
   )
 }
 
-/** Adds tokens and cost to the run (re-read in the transaction). */
-export const addRunUsage = async (
-  tx: Pick<Repositories, 'runs'>,
-  runId: number,
-  tokens: number,
-  costUsd: number,
-): Promise<void> => {
-  const run = await tx.runs.findById(runId)
-  if (run)
-    await tx.runs.update(runId, { tokensUsed: run.tokensUsed + tokens, costUsd: run.costUsd + costUsd })
-}
-
 /**
  * `left_out_of_commit` for an event's metadata: the files a commit refused to stage (deny-listed
  * names, over the size cap), by path and reason only; nothing when none was.

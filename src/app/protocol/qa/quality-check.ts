@@ -31,12 +31,7 @@ import type { Repositories } from '../../ports.js'
 import { isPathOutsideWorkspace, PATH_OUTSIDE_WORKSPACE, type ContainedFiles } from '../../contained-files.js'
 import type { ProtocolJobDeps } from '../protocol-job-deps.js'
 import { readStepContext, type StepScope } from '../execution/step-context.js'
-import {
-  addRunUsage,
-  failStepAndBlockRun,
-  failStepLoopOrBlock,
-  moveStep,
-} from '../execution/step-outcomes.js'
+import { failStepAndBlockRun, failStepLoopOrBlock, moveStep } from '../execution/step-outcomes.js'
 
 /**
  * The step to judge; a step this job parked on its QA engine's quota is back in `needs_qa`
@@ -288,7 +283,7 @@ const recordVerdict = async (
     model: call.model,
   }
   await deps.uow.run(async (tx) => {
-    await addRunUsage(tx, context.run.id, tokens, call.result.costUsd ?? 0)
+    await tx.runs.addUsage(context.run.id, tokens, call.result.costUsd ?? 0)
     if (await verdictIsStale(tx, context, metadata, ctx)) return
     if (verdict.verdict === 'PASS') {
       const event = { type: words.type, message: words.message, metadata }
