@@ -9,6 +9,7 @@ export const createProtocolJobDeps = (runtime: Runtime): ProtocolJobDeps => {
   const { config, metrics, adapters } = runtime
   return {
     uow: runtime.deps.uow,
+    engineLimits: runtime.deps.repos.engineLimits,
     git: adapters.git,
     baseSync: adapters.baseSync,
     engines: adapters.engines,

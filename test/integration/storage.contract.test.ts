@@ -381,6 +381,19 @@ for (const dialect of DIALECTS) {
       await expect(repos.runs.addUsage(999_999, 1, 1)).resolves.toBeUndefined()
     })
 
+    it('reads the breakers of a whole chain at once: only engines limited past now, each with its instant', async () => {
+      const now = new Date()
+      const later = new Date(now.getTime() + 60_000)
+      const past = new Date(now.getTime() - 60_000)
+      await uow.run(async (tx) => {
+        await tx.engineLimits.limit('chain-a', later, 'a: limit')
+        await tx.engineLimits.limit('chain-b', past, 'b: reset already')
+      })
+      const limited = await repos.engineLimits.limitedAmong(['chain-a', 'chain-b', 'chain-c', 'chain-a'], now)
+      expect([...limited]).toEqual([['chain-a', later.toISOString()]])
+      expect(await repos.engineLimits.limitedAmong([], now)).toEqual(new Map())
+    })
+
     it('rolls back every write of a unit of work that fails', async () => {
       const project = await seedProject(repos)
       const run = await seedRun(repos, project.id, 'pending')

@@ -7,7 +7,7 @@ import { createEngineRegistry } from '../../src/adapters/engines/engine.registry
 import { createCodeHosts } from '../../src/adapters/hosts/code-hosts.js'
 import { createBaseSync } from '../../src/adapters/git/base-sync.js'
 import { createGitClient } from '../../src/adapters/git/git.client.js'
-import { createUnitOfWork } from '../../src/adapters/storage/unit-of-work.js'
+import { createRepositories, createUnitOfWork } from '../../src/adapters/storage/unit-of-work.js'
 import type { JobAttempt } from '../../src/app/queue-runtime/job-handler.js'
 import type { JobCounters, ProtocolJobDeps } from '../../src/app/protocol/protocol-job-deps.js'
 import type { Config } from '../../src/config.js'
@@ -60,6 +60,7 @@ export const makeJobDeps = (
   options: JobDepsOptions = {},
 ): ProtocolJobDeps => ({
   uow: createUnitOfWork(handle.db),
+  engineLimits: createRepositories(handle.db).engineLimits,
   git: createGitClient({ projectsRoot: join(root, 'projects'), allowLocalRepos: true }),
   baseSync: createBaseSync({ allowLocalRepos: true }),
   engines: createEngineRegistry([

@@ -18,6 +18,18 @@ export const createEngineLimitRepository = (db: Kysely<Database>): EngineLimitRe
       const until = await read(engineId)
       return until !== undefined && Date.parse(until) > now.getTime() ? until : undefined
     },
+    async limitedAmong(engineIds, now) {
+      if (engineIds.length === 0) return new Map()
+      const rows = await db
+        .selectFrom('engine_limits')
+        .select(['engine_id', 'limited_until'])
+        .where('engine_id', 'in', [...new Set(engineIds)])
+        .execute()
+      const limited = rows
+        .map((row) => [row.engine_id, toIso(row.limited_until)] as const)
+        .filter(([, until]) => Date.parse(until) > now.getTime())
+      return new Map(limited)
+    },
     async limit(engineId, until, reason) {
       const current = await read(engineId)
       if (current !== undefined && Date.parse(current) >= until.getTime()) return

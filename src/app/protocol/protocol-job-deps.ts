@@ -6,6 +6,7 @@ import type { QaVerdict } from '../../domain/verdict.js'
 import type { EngineRegistry } from '../engine.port.js'
 import type { GitClient } from '../git.port.js'
 import type { UnitOfWork } from '../ports.js'
+import type { EngineLimitReads } from '../runs/engine-limit.port.js'
 import type { NotificationJobDeps } from '../notifications/deliver-notification.job.js'
 import type { BaseSync } from '../protocol-merge/base-sync.port.js'
 
@@ -42,6 +43,8 @@ export interface JobPaths {
 /** Everything the protocol job handlers need, injected by the composition root (one set per process). */
 export interface ProtocolJobDeps {
   readonly uow: UnitOfWork
+  /** The engines' breakers, read before a call outside any transaction (one statement a read). */
+  readonly engineLimits: EngineLimitReads
   readonly git: GitClient
   readonly engines: EngineRegistry
   readonly config: Pick<

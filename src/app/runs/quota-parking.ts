@@ -7,6 +7,7 @@ import { JobDeferral } from '../queue-runtime/job-deferral.js'
 import type { StepScope } from '../protocol/execution/step-context.js'
 import type { Repositories, UnitOfWork } from '../ports.js'
 import { changeStepStatus } from '../state-changes.js'
+import type { EngineLimitReads } from './engine-limit.port.js'
 
 /** How long a step waits when its engine reports a limit without saying when it resets. */
 export const UNKNOWN_RESET_WAIT_MS = 15 * 60_000
@@ -29,29 +30,27 @@ export interface Parking {
 
 type Deps = { readonly uow: UnitOfWork }
 
+type PrecheckDeps = Deps & { readonly engineLimits: EngineLimitReads }
+
 /**
  * Before an engine chain runs: while every engine of the chain has its global circuit breaker open
  * (a limit reported by any worker), the step is parked until the first one closes instead of
  * spending a call and an attempt. A chain of one is the single engine the step would use.
  */
 export const parkIfChainLimited = async (
-  deps: Deps,
+  deps: PrecheckDeps,
   context: StepScope,
   chain: readonly EngineChoice[],
   ctx: ChangeOrigin,
   phase: ParkedPhase = 'execute',
 ): Promise<void> => {
   const now = new Date()
-  const limits = await deps.uow.run(async (tx) => {
-    const found: { engine: EngineChoice; until: string }[] = []
-    for (const engine of chain) {
-      const until = await tx.engineLimits.limitedUntil(engine.engineId, now)
-      if (until === undefined) return undefined
-      found.push({ engine, until })
-    }
-    return found
-  })
-  if (limits === undefined || limits.length === 0) return
+  const limited = await deps.engineLimits.limitedAmong(
+    chain.map((engine) => engine.engineId),
+    now,
+  )
+  const limits = chain.map((engine) => ({ engine, until: limited.get(engine.engineId) }))
+  if (limits.length === 0 || !limits.every(isLimited)) return
   const earliest = limits.reduce((a, b) => (Date.parse(b.until) < Date.parse(a.until) ? b : a))
   const names = [...new Set(limits.map((l) => l.engine.engineId))].join(', ')
   const message = `Engine ${names} is limited until ${earliest.until} (circuit breaker); step ${context.step.stepName} waits.`
@@ -68,6 +67,11 @@ export const parkIfChainLimited = async (
     ctx,
   )
 }
+
+const isLimited = (entry: {
+  engine: EngineChoice
+  until: string | undefined
+}): entry is { engine: EngineChoice; until: string } => entry.until !== undefined
 
 /** A usage or rate limit read from a failed call's output, with the instant it lifts. */
 export interface UsageLimit {

@@ -75,7 +75,7 @@ export const callEngineChain = async (
       recordHop(deps, context, { from: engine, to: next, reason, metadata }, ctx).then(() => {
         hops.push({ engine_id: engine.engineId, model: engine.model, reason })
       })
-    const until = await deps.uow.run((tx) => tx.engineLimits.limitedUntil(engine.engineId, new Date()))
+    const until = await deps.engineLimits.limitedUntil(engine.engineId, new Date())
     if (until !== undefined) {
       limited.push({ engine, resumeAt: new Date(until), metadata: { source: 'circuit_breaker' } })
       await hop('circuit_breaker', { limited_until: until })

@@ -21,10 +21,10 @@ export const plannerLimitOf = (engine: EngineChoice, limit: UsageLimit): Planner
 
 /** The planner's engine has its breaker open (a limit any worker saw): no call until it closes. */
 export const plannerBreaker = async (
-  deps: Pick<ProtocolJobDeps, 'uow'>,
+  deps: Pick<ProtocolJobDeps, 'engineLimits'>,
   engine: EngineChoice,
 ): Promise<PlannerLimit | undefined> => {
-  const until = await deps.uow.run((tx) => tx.engineLimits.limitedUntil(engine.engineId, new Date()))
+  const until = await deps.engineLimits.limitedUntil(engine.engineId, new Date())
   return until === undefined
     ? undefined
     : { engine, resumeAt: new Date(until), metadata: { source: 'circuit_breaker' } }
