@@ -49,15 +49,32 @@ const readQaContext = async (
 }
 
 /**
- * A full QA takes the run's worktree before its agent reads it, as an execution does (one agent
- * per worktree): while another step executes there, or another QA judges there, the QA job waits
- * queued (deferred, no attempt spent) rather than judging a tree that is changing under it.
+ * The step to judge, read in one transaction with the run's worktree for a full QA: one agent per
+ * worktree, as for an execution. While another step executes there, or another QA judges there,
+ * the QA job waits queued (deferred, no attempt spent) rather than judging a tree that is changing
+ * under it. Nothing is taken for a step that will not be judged, nor for an inline QA (its
+ * execution job holds the worktree).
  */
-const takeWorktreeForQa = async (deps: ProtocolJobDeps, context: StepScope, jobId: string): Promise<void> => {
-  const want = { protocolRunId: context.run.id, stepRunId: context.step.id, jobId }
-  const lease = await deps.uow.run((tx) => acquireRunLease(tx, want))
-  if (!lease.acquired) throw worktreeBusy(lease.holder)
+const openQa = async (
+  deps: ProtocolJobDeps,
+  stepId: number,
+  job: JobAttempt,
+  inline: boolean,
+  ctx: ChangeOrigin,
+): Promise<StepScope | undefined> => {
+  const opened = await deps.uow.run(async (tx) => {
+    const context = await readQaContext(tx, stepId, job.jobId, ctx)
+    if (!context || inline || !isJudged(context)) return { context }
+    const want = { protocolRunId: context.run.id, stepRunId: context.step.id, jobId: job.jobId }
+    return { context, lease: await acquireRunLease(tx, want) }
+  })
+  if (opened.lease?.acquired === false) throw worktreeBusy(opened.lease.holder)
+  return opened.context
 }
+
+/** A step in `needs_qa` whose policy does not skip QA: its QA agent will read the worktree. */
+const isJudged = (context: StepScope): boolean =>
+  context.step.status === 'needs_qa' && qaPolicyOf(context.stepSpec) !== 'skip'
 
 /**
  * A full QA whose engine reported a usage limit does not judge the step: it waits in
@@ -99,11 +116,10 @@ export const runQualityCheck = async (
   inline: boolean,
 ): Promise<JsonObject> => {
   const ctx = jobContext(job.jobId)
-  const context = await deps.uow.run((tx) => readQaContext(tx, stepId, job.jobId, ctx))
+  const context = await openQa(deps, stepId, job, inline, ctx)
   if (!context || context.step.status !== 'needs_qa')
     return { skipped: `step is ${context?.step.status ?? 'gone'}` }
   if (qaPolicyOf(context.stepSpec) === 'skip') return skipByPolicy(deps, context, ctx)
-  if (!inline) await takeWorktreeForQa(deps, context, job.jobId)
   const workspace = isCodeMachineRun(context.run)
     ? codeMachineWorkspace(deps.files, context.run)
     : await prepareWorkspace(deps, context, job.signal)
