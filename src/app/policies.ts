@@ -37,33 +37,36 @@ export const policyDepsOf = (deps: {
  * conditioned on the failure, inside the caller's transaction. True when one applied — the run is
  * then `running` and the step to execute next is enqueued; false leaves blocking to the caller.
  */
-export const applyFailurePolicies = (
+export const applyFailurePolicies = async (
   tx: Repositories,
   deps: PolicyDeps,
   stepId: number,
   reason: FailureReason,
   ctx: ChangeOrigin,
-): Promise<boolean> => applyPolicies(tx, deps, stepId, reason, ctx)
+): Promise<boolean> => applyPolicies(tx, deps, await tx.steps.findById(stepId), reason, ctx)
 
-/** After a step succeeded (executed, QA passed or skipped, CI passed): its trigger policies. */
+/**
+ * After a step succeeded (executed, QA passed or skipped, CI passed): its trigger policies.
+ * `step` is the step as this transaction left it (the row its move returned): not read again.
+ */
 export const applySuccessPolicies = (
   tx: Repositories,
   deps: PolicyDeps,
-  stepId: number,
+  step: StepRun | undefined,
   reason: SuccessReason,
   ctx: ChangeOrigin,
-): Promise<boolean> => applyPolicies(tx, deps, stepId, reason, ctx)
+): Promise<boolean> => applyPolicies(tx, deps, step, reason, ctx)
 
 const applyPolicies = async (
   tx: Repositories,
   deps: PolicyDeps,
-  stepId: number,
+  source: StepRun | undefined,
   reason: FailureReason | SuccessReason,
   ctx: ChangeOrigin,
 ): Promise<boolean> => {
-  const source = await tx.steps.findById(stepId)
   const run = source && (await tx.runs.findById(source.protocolRunId))
   if (!source || !run) return false
+  const stepId = source.id
   const specPolicies = findStepSpec(specOfRun(run), source.stepName)?.policies
   const policies = policiesOf(source.policy, specPolicies)
   if (policies.length === 0) return false

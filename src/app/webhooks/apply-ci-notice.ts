@@ -138,13 +138,13 @@ const applySuccess = async (
     })
   } else if (canStep(step.status, 'complete')) {
     const event = { type: 'ci_passed', message: `CI passed; step ${step.stepName} completed.` }
-    await changeStepStatus(tx, run, step, {
+    const completed = await changeStepStatus(tx, run, step, {
       action: 'complete',
       event,
       origin: ctx,
       patch: { summary: 'CI passed' },
     })
-    await applySuccessPolicies(tx, policyDeps(deps), step.id, 'ci_passed', ctx)
+    await applySuccessPolicies(tx, policyDeps(deps), completed, 'ci_passed', ctx)
     await maybeCompleteProtocol(tx, run.id, ctx)
   }
 }

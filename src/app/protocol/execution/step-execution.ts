@@ -107,23 +107,23 @@ export const recordInTransaction = async (
     })
   }
   if (policy === 'skip') {
-    await moveStep(tx, current.id, 'complete', {
+    const completed = await moveStep(tx, current.id, 'complete', {
       event: { type: 'step_completed', message: 'Step executed; QA skipped by policy.', metadata },
       origin: ctx,
       patch,
     })
     await note(tx, context, 'qa_skipped_policy', { message: 'QA skipped (policy).', origin: ctx })
-    await applySuccessPolicies(tx, policyDepsOf(deps), current.id, 'qa_skipped_policy', ctx)
+    await applySuccessPolicies(tx, policyDepsOf(deps), completed, 'qa_skipped_policy', ctx)
     await maybeCompleteProtocol(tx, context.run.id, ctx)
     return 'completed'
   }
   const message = policy === 'light' ? 'Step executed; inline QA running.' : 'Step executed; QA required.'
-  await moveStep(tx, current.id, 'executed', {
+  const executed = await moveStep(tx, current.id, 'executed', {
     event: { type: 'step_completed', message, metadata },
     origin: ctx,
     patch,
   })
-  await applySuccessPolicies(tx, policyDepsOf(deps), current.id, 'exec_completed', ctx)
+  await applySuccessPolicies(tx, policyDepsOf(deps), executed, 'exec_completed', ctx)
   if (policy === 'full' && deps.config.qa.autoAfterExec) await enqueueQa(deps, tx, context, ctx)
   return 'needs_qa'
 }

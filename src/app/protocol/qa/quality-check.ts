@@ -199,7 +199,7 @@ const skipByPolicy = async (
       origin: ctx,
     })
     if (step?.status === 'completed')
-      await applySuccessPolicies(tx, policyDepsOf(deps), step.id, 'qa_skipped_policy', ctx)
+      await applySuccessPolicies(tx, policyDepsOf(deps), step, 'qa_skipped_policy', ctx)
     await maybeCompleteProtocol(tx, context.run.id, ctx)
   })
   return { outcome: 'completed', qa: 'skipped' }
@@ -309,7 +309,7 @@ const recordVerdict = async (
         patch: { summary: words.summary },
       })
       if (step?.status === 'completed')
-        await applySuccessPolicies(tx, policyDepsOf(deps), step.id, 'qa_passed', ctx)
+        await applySuccessPolicies(tx, policyDepsOf(deps), step, 'qa_passed', ctx)
       await maybeCompleteProtocol(tx, context.run.id, ctx)
     } else {
       await rememberQaFailure(tx, context.step.id, report)
