@@ -126,6 +126,8 @@ export interface StepRunRepository {
   findById(id: number): Promise<StepRun | undefined>
   /** A step and the project of its run, in one read; undefined when the step is unknown. */
   findWithProjectId(id: number): Promise<{ step: StepRun; projectId: number } | undefined>
+  /** A step with its run and the run's project, in one read; undefined when the step is unknown. */
+  findWithRunAndProject(id: number): Promise<{ step: StepRun; run: ProtocolRun; project: Project } | undefined>
   /** Steps of a run in execution order (step_index, then id). */
   listByRun(protocolRunId: number): Promise<StepRun[]>
   /** listByRun for `reader`: empty unless the run's project has no token or the reader presented it. */

@@ -134,6 +134,12 @@ const stepRepository = (t: ProtocolTables): ProtocolRepositories['steps'] => {
     create: notFaked('steps.create'),
     findById: async (id) => find(id),
     findWithProjectId: notFaked('steps.findWithProjectId'),
+    findWithRunAndProject: async (id) => {
+      const step = find(id)
+      const run = step && t.runs.find((r) => r.id === step.protocolRunId)
+      const project = run && t.projects.find((p) => p.project.id === run.projectId)?.project
+      return step && run && project ? { step, run, project } : undefined
+    },
     listByRun: async (runId) => stepsOfRun(runId),
     listByRunFor: async (runId, reader) =>
       readableFor(t, stepsOfRun(runId), t.runs.find((r) => r.id === runId)?.projectId, reader),

@@ -181,6 +181,29 @@ for (const dialect of DIALECTS) {
       expect(await repos.steps.findWithProjectId(step.id + 1_000_000)).toBeUndefined()
     })
 
+    it('reads a step with its run and project in one call, each as its own read gives it, secrets left out', async () => {
+      const other = await seedProject(repos)
+      await seedStep(repos, (await seedRun(repos, other.id)).id)
+      const project = await seedProject(repos, {
+        secrets: { DEPLOY_KEY: 'hush' },
+        apiTokenHash: 'hash-of-token',
+        defaultModels: { exec: 'model-x' },
+      })
+      const run = await seedRun(repos, project.id, 'running')
+      await repos.runs.update(run.id, { templateConfig: { protocol_spec: { steps: [] } }, prNumber: 7 })
+      const step = await seedStep(repos, run.id, 'running')
+      await repos.steps.mergeRuntimeState(step.id, { job_id: 'j-1' })
+      const loaded = await repos.steps.findWithRunAndProject(step.id)
+      expect(loaded).toEqual({
+        step: await repos.steps.findById(step.id),
+        run: await repos.runs.findById(run.id),
+        project: await repos.projects.findById(project.id),
+      })
+      expect(loaded?.project).toMatchObject({ secretKeys: ['DEPLOY_KEY'], hasApiToken: true })
+      expect(JSON.stringify(loaded)).not.toContain('hush')
+      expect(await repos.steps.findWithRunAndProject(step.id + 1_000_000)).toBeUndefined()
+    })
+
     it('refuses a second protocol with the same name in one project, not across projects', async () => {
       const one = await seedProject(repos)
       const two = await seedProject(repos)

@@ -3,9 +3,29 @@ import { toEngineChain } from '../../domain/engine-chain.js'
 import type { Project, ProjectCredentials } from '../../domain/project.js'
 import { isReviewMode } from '../../domain/review-mode.js'
 import { decodeJson, decodeJsonObject, toIso } from './columns.js'
+import { everyColumn } from './joined-rows.js'
 import type { ProjectsTable } from './schema.js'
 
 export type ProjectRow = Selectable<ProjectsTable>
+
+/** Every column of `projects`, for reads that join it (joined-rows.ts). */
+export const PROJECT_COLUMNS = everyColumn<ProjectRow>()([
+  'id',
+  'name',
+  'git_url',
+  'base_branch',
+  'local_path',
+  'ci_provider',
+  'secrets',
+  'api_token_hash',
+  'default_models',
+  'engines',
+  'clarifications',
+  'review_mode',
+  'created_at',
+  'updated_at',
+  'txid',
+])
 
 export const toProject = (row: ProjectRow): Project => {
   const secrets = decodeJsonObject(row.secrets) ?? {}

@@ -2,9 +2,32 @@ import type { Selectable, Updateable } from 'kysely'
 import type { ProtocolRun, ProtocolRunPatch } from '../../domain/protocol-run.js'
 import type { ProtocolStatus } from '../../domain/statuses.js'
 import { decodeJsonObject, decodeSharedJsonObject, encodeJson, toIso } from './columns.js'
+import { everyColumn } from './joined-rows.js'
 import type { ProtocolRunsTable } from './schema.js'
 
 export type ProtocolRunRow = Selectable<ProtocolRunsTable>
+
+/** Every column of `protocol_runs`, for reads that join it (joined-rows.ts). */
+export const PROTOCOL_RUN_COLUMNS = everyColumn<ProtocolRunRow>()([
+  'id',
+  'project_id',
+  'protocol_name',
+  'status',
+  'base_branch',
+  'branch_name',
+  'worktree_path',
+  'protocol_root',
+  'description',
+  'template_config',
+  'template_source',
+  'pr_url',
+  'pr_number',
+  'tokens_used',
+  'cost_usd',
+  'created_at',
+  'updated_at',
+  'txid',
+])
 
 export const toProtocolRun = (row: ProtocolRunRow): ProtocolRun => ({
   id: row.id,

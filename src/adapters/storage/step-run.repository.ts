@@ -12,6 +12,13 @@ import { scopeReadableBy } from './readable-by.js'
 import { moveStepInOneStatement } from './step-move.statement.js'
 import { toStepRun, toStepRunColumns } from './step-run.table.js'
 import { isUniqueViolation } from './unique-violation.js'
+import { prefixedSelection, unprefixedRow } from './joined-rows.js'
+import { PROJECT_COLUMNS, toProject, type ProjectRow } from './project.table.js'
+import { PROTOCOL_RUN_COLUMNS, toProtocolRun, type ProtocolRunRow } from './protocol-run.table.js'
+
+/** Column prefixes of the run and the project joined to a step (none of step_runs' names start so). */
+const RUN_PREFIX = 'run__'
+const PROJECT_PREFIX = 'project__'
 
 /** The compare-and-set of a step's status: no row when the status is not one of `from`. */
 const statusUpdate = (
@@ -71,6 +78,24 @@ export const createStepRunRepository = (
       .executeTakeFirst()
     return row ? { step: toStepRun(row), projectId: row.run_project_id } : undefined
   }
+  const findWithRunAndProject: StepRunRepository['findWithRunAndProject'] = async (id) => {
+    const row = await db
+      .selectFrom('step_runs as s')
+      .innerJoin('protocol_runs as r', 'r.id', 's.protocol_run_id')
+      .innerJoin('projects as p', 'p.id', 'r.project_id')
+      .selectAll('s')
+      .select(prefixedSelection('r', PROTOCOL_RUN_COLUMNS, RUN_PREFIX))
+      .select(prefixedSelection('p', PROJECT_COLUMNS, PROJECT_PREFIX))
+      .where('s.id', '=', id)
+      .executeTakeFirst()
+    if (!row) return undefined
+    const joined = row as Readonly<Record<string, unknown>>
+    return {
+      step: toStepRun(row),
+      run: toProtocolRun(unprefixedRow<ProtocolRunRow>(joined, PROTOCOL_RUN_COLUMNS, RUN_PREFIX)),
+      project: toProject(unprefixedRow<ProjectRow>(joined, PROJECT_COLUMNS, PROJECT_PREFIX)),
+    }
+  }
   return {
     async create(step) {
       const now = nowIso()
@@ -110,6 +135,7 @@ export const createStepRunRepository = (
     },
 
     findWithProjectId,
+    findWithRunAndProject,
 
     async listByRun(protocolRunId) {
       return (await stepsOfRun(protocolRunId).execute()).map(toStepRun)

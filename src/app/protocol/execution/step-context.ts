@@ -4,7 +4,7 @@ import { findStepSpec, hasSpec, type ProtocolSpec, type StepSpec } from '../../.
 import type { StepRun } from '../../../domain/step-run.js'
 import type { WorktreeInfo } from '../../git.port.js'
 import type { Repositories } from '../../ports.js'
-import { readRunAndProject, type RunAndProject } from '../run-workspace.js'
+import type { RunAndProject } from '../run-workspace.js'
 
 /** A step with its run, project, and its spec (a default one when the run's spec names it not). */
 export interface StepScope extends RunAndProject {
@@ -19,13 +19,13 @@ export const specOfRun = (run: RunAndProject['run']): ProtocolSpec | undefined =
   return hasSpec(stored) ? (stored as unknown as ProtocolSpec) : undefined
 }
 
-/** Reads a step and everything around it, or undefined when any of it is gone. */
+/** Reads a step and everything around it (one statement), or undefined when any of it is gone. */
 export const readStepContext = async (tx: Repositories, stepId: number): Promise<StepScope | undefined> => {
-  const step = await tx.steps.findById(stepId)
-  const loaded = step && (await readRunAndProject(tx, step.protocolRunId))
-  if (!step || !loaded) return undefined
-  const spec = specOfRun(loaded.run)
-  return { ...loaded, step, spec, stepSpec: findStepSpec(spec, step.stepName) ?? defaultStepSpec(step) }
+  const loaded = await tx.steps.findWithRunAndProject(stepId)
+  if (!loaded) return undefined
+  const { step, run } = loaded
+  const spec = specOfRun(run)
+  return { ...loaded, spec, stepSpec: findStepSpec(spec, step.stepName) ?? defaultStepSpec(step) }
 }
 
 /** What a step without a spec entry runs: its own file as prompt, full QA. */
