@@ -88,14 +88,14 @@ export const authorizedListing = async <T>(
   return rows
 }
 
-/** Loads a step and its run (404 if unknown), then authorizes their project. */
+/** Loads a step and its run with their project's token hash in one read (404 if unknown), then enforces the token. */
 export const authorizeStep = async (
   repos: Readers,
   stepId: number,
   ctx: ChangeOrigin,
 ): Promise<{ step: StepRun; run: ProtocolRun }> => {
-  const step = await repos.steps.findById(stepId)
-  if (!step) throw new AppError('ORC_STEP_NOT_FOUND', `StepRun ${stepId} not found`, { stepId })
-  const { run } = await authorizeRun(repos, step.protocolRunId, ctx)
-  return { step, run }
+  const found = await repos.steps.findWithRunAndTokenHash(stepId)
+  if (!found) throw new AppError('ORC_STEP_NOT_FOUND', `StepRun ${stepId} not found`, { stepId })
+  checkProjectToken(found.projectTokenHash, ctx)
+  return { step: found.step, run: found.run }
 }

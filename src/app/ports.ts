@@ -128,6 +128,10 @@ export interface StepRunRepository {
   findWithProjectId(id: number): Promise<{ step: StepRun; projectId: number } | undefined>
   /** A step with its run and the run's project, in one read; undefined when the step is unknown. */
   findWithRunAndProject(id: number): Promise<{ step: StepRun; run: ProtocolRun; project: Project } | undefined>
+  /** A step with its run and the project's token hash (null: none), in one read, for authorization. */
+  findWithRunAndTokenHash(
+    id: number,
+  ): Promise<{ step: StepRun; run: ProtocolRun; projectTokenHash: string | null } | undefined>
   /** Steps of a run in execution order (step_index, then id). */
   listByRun(protocolRunId: number): Promise<StepRun[]>
   /** listByRun for `reader`: empty unless the run's project has no token or the reader presented it. */

@@ -140,6 +140,12 @@ const stepRepository = (t: ProtocolTables): ProtocolRepositories['steps'] => {
       const project = run && t.projects.find((p) => p.project.id === run.projectId)?.project
       return step && run && project ? { step, run, project } : undefined
     },
+    findWithRunAndTokenHash: async (id) => {
+      const step = find(id)
+      const run = step && t.runs.find((r) => r.id === step.protocolRunId)
+      const owner = run && t.projects.find((p) => p.project.id === run.projectId)
+      return step && run && owner ? { step, run, projectTokenHash: owner.credentials.apiTokenHash } : undefined
+    },
     listByRun: async (runId) => stepsOfRun(runId),
     listByRunFor: async (runId, reader) =>
       readableFor(t, stepsOfRun(runId), t.runs.find((r) => r.id === runId)?.projectId, reader),

@@ -181,7 +181,7 @@ for (const dialect of DIALECTS) {
       expect(await repos.steps.findWithProjectId(step.id + 1_000_000)).toBeUndefined()
     })
 
-    it('reads a step with its run and project in one call, each as its own read gives it, secrets left out', async () => {
+    it('reads a step with its run and project (or its token hash) in one call, each as its own read gives it, secrets left out', async () => {
       const other = await seedProject(repos)
       await seedStep(repos, (await seedRun(repos, other.id)).id)
       const project = await seedProject(repos, {
@@ -202,6 +202,14 @@ for (const dialect of DIALECTS) {
       expect(loaded?.project).toMatchObject({ secretKeys: ['DEPLOY_KEY'], hasApiToken: true })
       expect(JSON.stringify(loaded)).not.toContain('hush')
       expect(await repos.steps.findWithRunAndProject(step.id + 1_000_000)).toBeUndefined()
+      expect(await repos.steps.findWithRunAndTokenHash(step.id)).toEqual({
+        step: loaded?.step,
+        run: loaded?.run,
+        projectTokenHash: 'hash-of-token',
+      })
+      const open = await seedStep(repos, (await seedRun(repos, other.id)).id)
+      expect((await repos.steps.findWithRunAndTokenHash(open.id))?.projectTokenHash).toBeNull()
+      expect(await repos.steps.findWithRunAndTokenHash(step.id + 1_000_000)).toBeUndefined()
     })
 
     it('refuses a second protocol with the same name in one project, not across projects', async () => {

@@ -78,23 +78,29 @@ export const createStepRunRepository = (
       .executeTakeFirst()
     return row ? { step: toStepRun(row), projectId: row.run_project_id } : undefined
   }
-  const findWithRunAndProject: StepRunRepository['findWithRunAndProject'] = async (id) => {
-    const row = await db
+  const stepWithRun = (id: number) =>
+    db
       .selectFrom('step_runs as s')
       .innerJoin('protocol_runs as r', 'r.id', 's.protocol_run_id')
       .innerJoin('projects as p', 'p.id', 'r.project_id')
       .selectAll('s')
       .select(prefixedSelection('r', PROTOCOL_RUN_COLUMNS, RUN_PREFIX))
-      .select(prefixedSelection('p', PROJECT_COLUMNS, PROJECT_PREFIX))
       .where('s.id', '=', id)
+  const runOf = (row: Readonly<Record<string, unknown>>) =>
+    toProtocolRun(unprefixedRow<ProtocolRunRow>(row, PROTOCOL_RUN_COLUMNS, RUN_PREFIX))
+  const findWithRunAndProject: StepRunRepository['findWithRunAndProject'] = async (id) => {
+    const row = await stepWithRun(id)
+      .select(prefixedSelection('p', PROJECT_COLUMNS, PROJECT_PREFIX))
       .executeTakeFirst()
     if (!row) return undefined
-    const joined = row as Readonly<Record<string, unknown>>
-    return {
-      step: toStepRun(row),
-      run: toProtocolRun(unprefixedRow<ProtocolRunRow>(joined, PROTOCOL_RUN_COLUMNS, RUN_PREFIX)),
-      project: toProject(unprefixedRow<ProjectRow>(joined, PROJECT_COLUMNS, PROJECT_PREFIX)),
-    }
+    const project = unprefixedRow<ProjectRow>(row, PROJECT_COLUMNS, PROJECT_PREFIX)
+    return { step: toStepRun(row), run: runOf(row), project: toProject(project) }
+  }
+  const findWithRunAndTokenHash: StepRunRepository['findWithRunAndTokenHash'] = async (id) => {
+    const row = await stepWithRun(id).select('p.api_token_hash as project_token_hash').executeTakeFirst()
+    return row
+      ? { step: toStepRun(row), run: runOf(row), projectTokenHash: row.project_token_hash }
+      : undefined
   }
   return {
     async create(step) {
@@ -136,6 +142,7 @@ export const createStepRunRepository = (
 
     findWithProjectId,
     findWithRunAndProject,
+    findWithRunAndTokenHash,
 
     async listByRun(protocolRunId) {
       return (await stepsOfRun(protocolRunId).execute()).map(toStepRun)
