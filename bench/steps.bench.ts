@@ -14,7 +14,7 @@ import { createProtocolJobDeps, startServer, type RunningServer } from '../src/c
 import { loadConfig } from '../src/config.js'
 import { createLogger } from '../src/logging.js'
 import { PG_URL } from './load.js'
-import { countStatements } from './queue-shared.js'
+import { countStatements, postgresCpuSeconds, processCpuSeconds } from './queue-shared.js'
 
 const AGENT = fileURLToPath(new URL('../fixtures/agents/demo-agent.mjs', import.meta.url))
 /** git processes the server started, counted where they are spawned (git.runner's execFile). */
@@ -45,6 +45,10 @@ interface Span {
   readonly gitProcesses: number
   /** Postgres statements sent during the span (0 on SQLite). */
   readonly statements: number
+  /** CPU seconds of this process (the server, its queue and handlers; not the agent or git) in the span. */
+  readonly cpuSeconds: number
+  /** CPU seconds of every Postgres process in the span (0 on SQLite; clock ticks of 10 ms). */
+  readonly postgresCpuSeconds: number
 }
 
 /**
@@ -220,6 +224,9 @@ const benchDialect = async (dialect: 'sqlite' | 'postgres'): Promise<void> => {
         const gitBefore = gitTime.ms
         const processesBefore = gitProcesses.count
         const statementsBefore = statements()
+        // /proc is read before this process's CPU is, so the reading is not counted as the server's work.
+        const postgresBefore = dialect === 'postgres' ? postgresCpuSeconds() : 0
+        const cpuBefore = processCpuSeconds()
         const started = performance.now()
         await request()
         await done
@@ -229,6 +236,8 @@ const benchDialect = async (dialect: 'sqlite' | 'postgres'): Promise<void> => {
           gitMs: gitTime.ms - gitBefore,
           gitProcesses: gitProcesses.count - processesBefore,
           statements: statements() - statementsBefore,
+          cpuSeconds: processCpuSeconds() - cpuBefore,
+          postgresCpuSeconds: dialect === 'postgres' ? postgresCpuSeconds() - postgresBefore : 0,
         }
       }
       const plan = await span('plan_protocol_job', () => call('POST', `/protocols/${run.id}/actions/start`))
@@ -306,6 +315,12 @@ const report = (
     '    git processes per run',
     plans.map((p) => p.gitProcesses),
     '  ',
+  )
+  const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length
+  const cpu = mean(steps.map((s) => s.cpuSeconds)) * 1000
+  const postgres = mean(steps.map((s) => s.postgresCpuSeconds)) * 1000
+  console.log(
+    `  ${'CPU per step (mean): this process + Postgres'.padEnd(46)} ${(cpu + postgres).toFixed(1).padStart(5)} ms  (${cpu.toFixed(1)} + ${postgres.toFixed(1)})`,
   )
   const combined = steps.map((s, i) => s.wallMs - s.agentMs + planShare[Math.floor(i * perStep)]!)
   line('COST PER STEP: orchestration + planning share', combined)
