@@ -1,7 +1,6 @@
 // npm run bench:steps — orchestration cost per step (plan → execute → QA → commit) with the
 // bundled demo agent, on SQLite and Postgres, the agent's own process time subtracted.
-import childProcess, { execFileSync } from 'node:child_process'
-import { syncBuiltinESMExports } from 'node:module'
+import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -14,18 +13,16 @@ import { createProtocolJobDeps, startServer, type RunningServer } from '../src/c
 import { loadConfig } from '../src/config.js'
 import { createLogger } from '../src/logging.js'
 import { PG_URL } from './load.js'
+import { launchedCommands } from '../src/adapters/git/process-launcher.js'
 import { countStatements, postgresCpuSeconds, processCpuSeconds } from './queue-shared.js'
 
 const AGENT = fileURLToPath(new URL('../fixtures/agents/demo-agent.mjs', import.meta.url))
-/** git processes the server started, counted where they are spawned (git.runner's execFile). */
-const gitProcesses = { count: 0 }
-const originalExecFile = childProcess.execFile
-childProcess.execFile = ((file: string, ...rest: unknown[]) => {
-  if (file === 'git') gitProcesses.count++
-  return (originalExecFile as (...a: unknown[]) => unknown)(file, ...rest)
-}) as typeof childProcess.execFile
-// The ESM bindings of node:child_process follow the patched CommonJS export from here on.
-syncBuiltinESMExports()
+/** git processes the server started (each through the process launcher). */
+const gitProcesses = {
+  get count(): number {
+    return launchedCommands()
+  },
+}
 
 /** Statements this process sent to Postgres (BEGIN and COMMIT included): round trips, whatever the machine's mood. */
 const statements = countStatements()

@@ -1,6 +1,6 @@
-import { execFile } from 'node:child_process'
 import { AppError } from '../../domain/app-error.js'
 import { redactUrlsInText } from '../../domain/git-url.js'
+import { launch } from './process-launcher.js'
 
 /** Default wall-clock limit for one git command; clones and fetches get longer. */
 export const GIT_TIMEOUT_MS = 120_000
@@ -50,25 +50,17 @@ export const HARDENING_ARGS: readonly string[] = [
  * Runs `git <args>` without a shell, hardened by HARDENING_ARGS; prompts for credentials are
  * disabled so a job never hangs. Failures become ORC_GIT_FAILED with credentials masked.
  */
-export const runGit = (args: readonly string[], options: GitRunOptions): Promise<GitOutput> =>
-  new Promise((resolve, reject) => {
-    execFile(
-      'git',
-      [...HARDENING_ARGS, ...args],
-      {
-        cwd: options.cwd,
-        env: gitEnv(options.allowFileProtocol),
-        signal: options.signal,
-        timeout: options.timeoutMs ?? GIT_TIMEOUT_MS,
-        maxBuffer: MAX_OUTPUT_BYTES,
-        encoding: 'utf8',
-      },
-      (error, stdout, stderr) => {
-        if (!error) return resolve({ stdout, stderr })
-        reject(gitError(args, error, stderr, options.signal))
-      },
-    )
+export const runGit = async (args: readonly string[], options: GitRunOptions): Promise<GitOutput> => {
+  const { error, stdout, stderr } = await launch('git', [...HARDENING_ARGS, ...args], {
+    cwd: options.cwd,
+    env: gitEnv(options.allowFileProtocol),
+    signal: options.signal,
+    timeoutMs: options.timeoutMs ?? GIT_TIMEOUT_MS,
+    maxBuffer: MAX_OUTPUT_BYTES,
   })
+  if (error) throw gitError(args, error, stderr, options.signal)
+  return { stdout, stderr }
+}
 
 /** Like runGit, but a non-zero exit is an answer (`false`), not an error. */
 export const gitSucceeds = async (args: readonly string[], options: GitRunOptions): Promise<boolean> => {
