@@ -1,9 +1,12 @@
 import { execFile } from 'node:child_process'
-import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
-import { launch, type LaunchOptions } from '../../src/adapters/git/process-launcher.js'
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { gitSucceeds } from '../../src/adapters/git/git.runner.js'
+import { LAUNCHER_LOST, launch, type LaunchOptions } from '../../src/adapters/git/process-launcher.js'
 
 const run = promisify(execFile)
 const options = (overrides: Partial<LaunchOptions> = {}): LaunchOptions => ({
@@ -15,6 +18,8 @@ const options = (overrides: Partial<LaunchOptions> = {}): LaunchOptions => ({
 })
 const sh = (script: string, overrides: Partial<LaunchOptions> = {}) =>
   launch('/bin/sh', ['-c', script], options(overrides))
+const helperPid = async (): Promise<number> => Number((await sh('echo $PPID')).stdout.trim())
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 describe('process launcher', () => {
   it('starts commands from its helper, not from this process, and answers as execFile does', async () => {
@@ -35,7 +40,7 @@ describe('process launcher', () => {
   it("gives a command only the environment it was given: the helper has none of the server's", async () => {
     const seen = await launch('/usr/bin/env', [], options({ env: { ONLY: 'this' } }))
     expect(seen.stdout).toBe('ONLY=this\n')
-    const helper = Number((await sh('echo $PPID')).stdout.trim())
+    const helper = await helperPid()
     const environ = readFileSync(`/proc/${helper}/environ`, 'utf8').split('\0').filter(Boolean)
     // Only what Node itself sets up for the IPC channel.
     expect(environ.filter((entry) => !entry.startsWith('NODE_CHANNEL_'))).toEqual([])
@@ -56,16 +61,68 @@ describe('process launcher', () => {
   })
 
   it('fails the commands of a helper that dies, and the next command gets a new helper', async () => {
-    const helper = Number((await sh('echo $PPID')).stdout.trim())
+    const helper = await helperPid()
     const inFlight = sh('sleep 5')
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    await sleep(100)
     process.kill(helper, 'SIGKILL')
     const lost = await inFlight
+    expect(lost.error).toMatchObject({ code: LAUNCHER_LOST })
     expect(lost.error?.message).toMatch(/process launcher went away/)
-    const next = await sh('echo $PPID')
-    expect(next.error).toBeNull()
-    expect(Number(next.stdout.trim())).not.toBe(helper)
+    const next = await helperPid()
+    expect(next).not.toBe(helper)
   })
+
+  it("fails a git probe whose helper died rather than reading it as git's no", async () => {
+    const bin = mkdtempSync(join(tmpdir(), 'tgz-slow-git-'))
+    writeFileSync(join(bin, 'git'), '#!/bin/sh\nsleep 5\n')
+    chmodSync(join(bin, 'git'), 0o755)
+    const path = process.env.PATH
+    process.env.PATH = `${bin}:${path ?? ''}`
+    try {
+      const helper = await helperPid()
+      const probe = gitSucceeds(['rev-parse', '--verify', 'main'], {
+        signal: new AbortController().signal,
+        allowFileProtocol: false,
+      })
+      await sleep(100)
+      process.kill(helper, 'SIGKILL')
+      await expect(probe).rejects.toMatchObject({ code: 'ORC_GIT_FAILED' })
+    } finally {
+      process.env.PATH = path
+    }
+  })
+
+  it('fails one command the helper cannot start, and the others run on beside it', async () => {
+    const helper = await helperPid()
+    const beside = sh('sleep 0.3; echo ok')
+    const refused = await launch('/bin/echo', ['a\0b'], options())
+    expect(refused.error).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' })
+    expect(await beside).toMatchObject({ error: null, stdout: 'ok\n' })
+    expect(await helperPid()).toBe(helper)
+  })
+
+  it('answers commands running together each with its own output, large output whole', async () => {
+    const answers = await Promise.all([1, 2, 3, 4, 5].map((n) => sh(`sleep 0.0${n}; echo ${n}`)))
+    expect(answers.map((answer) => answer.stdout)).toEqual(['1\n', '2\n', '3\n', '4\n', '5\n'])
+    const large = await sh('yes abcdefg | head -c 4000000', { maxBuffer: 8_000_000 })
+    expect(large.stdout.length).toBe(4_000_000)
+    expect(large.stdout.slice(0, 16)).toBe('abcdefg\nabcdefg\n')
+  })
+
+  it('gives up on a helper that stops answering, and the next command gets a new one', async () => {
+    const helper = await helperPid()
+    process.kill(helper, 'SIGSTOP')
+    try {
+      const started = Date.now()
+      const stuck = await sh('echo never', { timeoutMs: 100 })
+      expect(stuck.error).toMatchObject({ code: LAUNCHER_LOST })
+      expect(Date.now() - started).toBeLessThan(9_000)
+    } finally {
+      process.kill(helper, 'SIGKILL')
+    }
+    await sleep(100)
+    expect(await helperPid()).not.toBe(helper)
+  }, 15_000)
 
   it('never keeps a process alive once its commands are done', async () => {
     const launcher = fileURLToPath(new URL('../../src/adapters/git/process-launcher.ts', import.meta.url))

@@ -416,12 +416,13 @@ for (const dialect of DIALECTS) {
       const now = new Date()
       const later = new Date(now.getTime() + 60_000)
       const past = new Date(now.getTime() - 60_000)
+      const [a, b, c] = ['a', 'b', 'c'].map((name) => `chain-${name}-${unique()}`) as [string, string, string]
       await uow.run(async (tx) => {
-        await tx.engineLimits.limit('chain-a', later, 'a: limit')
-        await tx.engineLimits.limit('chain-b', past, 'b: reset already')
+        await tx.engineLimits.limit(a, later, 'a: limit')
+        await tx.engineLimits.limit(b, past, 'b: reset already')
       })
-      const limited = await repos.engineLimits.limitedAmong(['chain-a', 'chain-b', 'chain-c', 'chain-a'], now)
-      expect([...limited]).toEqual([['chain-a', later.toISOString()]])
+      const limited = await repos.engineLimits.limitedAmong([a, b, c, a], now)
+      expect([...limited]).toEqual([[a, later.toISOString()]])
       expect(await repos.engineLimits.limitedAmong([], now)).toEqual(new Map())
     })
 

@@ -1,6 +1,6 @@
 import { AppError } from '../../domain/app-error.js'
 import { redactUrlsInText } from '../../domain/git-url.js'
-import { launch } from './process-launcher.js'
+import { LAUNCHER_LOST, launch, type LaunchResult } from './process-launcher.js'
 
 /** Default wall-clock limit for one git command; clones and fetches get longer. */
 export const GIT_TIMEOUT_MS = 120_000
@@ -97,14 +97,22 @@ const gitEnv = (allowFile: boolean): NodeJS.ProcessEnv => {
   return env
 }
 
-const gitError = (args: readonly string[], error: Error, stderr: string, signal: AbortSignal): AppError => {
+const gitError = (
+  args: readonly string[],
+  error: NonNullable<LaunchResult['error']>,
+  stderr: string,
+  signal: AbortSignal,
+): AppError => {
   const command = redactUrlsInText(`git ${args.slice(0, 3).join(' ')}`)
   if (signal.aborted) return new AppError('ORC_GIT_FAILED', `${command} was cancelled`)
-  const code = (error as { code?: unknown }).code
+  const { code, killed } = error
   if (code === 'ENOENT') return new AppError('ORC_GIT_FAILED', 'The git executable was not found on PATH')
-  const killed = (error as { killed?: boolean }).killed === true
+  if (code === LAUNCHER_LOST)
+    return new AppError('ORC_GIT_FAILED', `${command} did not finish: ${error.message}`)
+  if (killed === true) return new AppError('ORC_GIT_FAILED', `${command} timed out`)
   const detail = redactUrlsInText(stderr.trim().split('\n').slice(-3).join(' | ')).slice(0, 500)
-  const exitCode = typeof code === 'number' ? code : null
-  const message = killed ? `${command} timed out` : `${command} failed (exit ${exitCode ?? '?'}): ${detail}`
-  return new AppError('ORC_GIT_FAILED', message, killed ? undefined : { exitCode })
+  // Only an exit code is git's answer; a signal, an output cap or a refused start is a failure.
+  if (typeof code !== 'number')
+    return new AppError('ORC_GIT_FAILED', `${command} failed (${String(code ?? 'signal')}): ${detail}`)
+  return new AppError('ORC_GIT_FAILED', `${command} failed (exit ${code}): ${detail}`, { exitCode: code })
 }

@@ -1,15 +1,18 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import type { LaunchReply, LaunchRequest } from './launcher-helper.js'
 
 /**
  * Short commands (git) started by a small helper process instead of by this one.
  *
  * Starting a process forks its parent, and a fork costs in proportion to the parent's memory,
- * on the event loop: measured on the 2-core VM (2026-12-07), `/bin/true` from a 52 MB Node
- * process took 1.8 ms wall and 1.1 ms of the parent's CPU, from 157 MB 5.5 / 2.9 ms, from 368 MB
- * 18.5 / 9.0 ms. A server holds 200+ MB, and a step starts four git processes. The helper is a
- * bare Node process started once (its fork paid once), with no environment of its own: each
- * command brings its own, exactly as it would to `execFile`. If the helper cannot be reached the
- * command runs here, as before.
+ * on the event loop: measured on the 2-core VM (2026-12-07, bench/spawn-cost.ts), `/bin/true`
+ * from a 52 MB Node process took 1.8 ms wall and 1.1 ms of the parent's CPU, from 157 MB 5.5 /
+ * 2.9 ms, from 368 MB 18.5 / 9.0 ms. A server holds 200+ MB, and a step starts four git
+ * processes. The helper (launcher-helper.ts) is a bare Node process started once, with no
+ * environment of its own: each command brings its own, exactly as it would to `execFile`.
+ * Where no helper can run, commands run here, as before.
  */
 
 export interface LaunchOptions {
@@ -27,48 +30,11 @@ export interface LaunchResult {
   readonly stderr: string
 }
 
-interface Request {
-  readonly id: number
-  readonly file: string
-  readonly args: readonly string[]
-  readonly cwd?: string
-  readonly env: NodeJS.ProcessEnv
-  readonly timeoutMs: number
-  readonly maxBuffer: number
-}
+/** The error `code` of a command whose helper went away or stopped answering: it may or may not have run. */
+export const LAUNCHER_LOST = 'ELAUNCHER_LOST'
 
-interface Reply {
-  readonly id: number
-  readonly stdout: string
-  readonly stderr: string
-  readonly error: { message: string; code?: unknown; killed: boolean; aborted: boolean } | null
-}
-
-/**
- * The helper's whole program, run with `node --input-type=module -e`: it exists as text because
- * it must run as plain JavaScript from the sources (tests, tsx) and from the build alike. It
- * starts each command with `execFile` and the options it was sent, stops one when told, and
- * stops them all and exits when this process goes (its IPC channel closes).
- */
-const HELPER_SOURCE = `
-import { execFile } from 'node:child_process'
-const running = new Map()
-process.on('message', (m) => {
-  if (m.stop !== undefined) return running.get(m.stop)?.abort()
-  const controller = new AbortController()
-  running.set(m.id, controller)
-  const options = { cwd: m.cwd, env: m.env, timeout: m.timeoutMs, maxBuffer: m.maxBuffer, encoding: 'utf8', signal: controller.signal }
-  execFile(m.file, m.args, options, (error, stdout, stderr) => {
-    running.delete(m.id)
-    const failure = error && { message: error.message, code: error.code, killed: error.killed === true, aborted: error.name === 'AbortError' }
-    process.send({ id: m.id, stdout: String(stdout ?? ''), stderr: String(stderr ?? ''), error: failure })
-  })
-})
-process.on('disconnect', () => {
-  for (const controller of running.values()) controller.abort()
-  process.exit(0)
-})
-`
+/** How long past a command's own time limit its answer may take before the helper is given up on. */
+const ANSWER_GRACE_MS = 5_000
 
 interface Pending {
   /** The helper it was sent to. */
@@ -80,6 +46,7 @@ interface Pending {
 }
 
 let helper: ChildProcess | undefined
+/** No helper can run here (it cannot start, or dies before answering anything): commands run here. */
 let helperBroken = false
 let nextId = 1
 const pending = new Map<number, Pending>()
@@ -102,19 +69,23 @@ export const launch = (
 
 const here = (file: string, args: readonly string[], options: LaunchOptions): Promise<LaunchResult> =>
   new Promise((resolve) => {
-    execFile(
-      file,
-      [...args],
-      {
-        cwd: options.cwd,
-        env: options.env,
-        signal: options.signal,
-        timeout: options.timeoutMs,
-        maxBuffer: options.maxBuffer,
-        encoding: 'utf8',
-      },
-      (error, stdout, stderr) => resolve({ error, stdout, stderr }),
-    )
+    try {
+      execFile(
+        file,
+        [...args],
+        {
+          cwd: options.cwd,
+          env: options.env,
+          signal: options.signal,
+          timeout: options.timeoutMs,
+          maxBuffer: options.maxBuffer,
+          encoding: 'utf8',
+        },
+        (error, stdout, stderr) => resolve({ error, stdout, stderr }),
+      )
+    } catch (error) {
+      resolve({ error: error as Error, stdout: '', stderr: '' })
+    }
   })
 
 const viaHelper = (channel: ChildProcess, command: Omit<Pending, 'resolve' | 'via'>): Promise<LaunchResult> =>
@@ -123,17 +94,23 @@ const viaHelper = (channel: ChildProcess, command: Omit<Pending, 'resolve' | 'vi
     const id = nextId++
     const stop = () => channel.send({ stop: id }, () => undefined)
     options.signal.addEventListener('abort', stop, { once: true })
+    // A helper that neither answers nor dies (stopped, swamped) must not hold the command forever.
+    const deadline = setTimeout(() => {
+      stop()
+      settle(id, lostResult('no answer in time'))
+    }, options.timeoutMs + ANSWER_GRACE_MS)
     pending.set(id, {
       ...command,
       via: channel,
       resolve: (result) => {
+        clearTimeout(deadline)
         options.signal.removeEventListener('abort', stop)
         resolve(result)
       },
     })
     holdOpen(channel)
     const { cwd, env, timeoutMs, maxBuffer } = options
-    const request: Request = { id, file, args, cwd, env, timeoutMs, maxBuffer }
+    const request: LaunchRequest = { id, file, args, cwd, env, timeoutMs, maxBuffer }
     // Not sent, so not started: it runs here instead.
     channel.send(request, (error) => error && runHereInstead(id))
   })
@@ -152,7 +129,7 @@ const runHereInstead = (id: number): void => {
   if (waiting) void here(waiting.file, waiting.args, waiting.options).then(waiting.resolve)
 }
 
-const fromReply = (reply: Reply): LaunchResult => {
+const fromReply = (reply: LaunchReply): LaunchResult => {
   if (!reply.error) return { error: null, stdout: reply.stdout, stderr: reply.stderr }
   const error = Object.assign(new Error(reply.error.message), {
     code: reply.error.code,
@@ -162,20 +139,27 @@ const fromReply = (reply: Reply): LaunchResult => {
   return { error, stdout: reply.stdout, stderr: reply.stderr }
 }
 
+const isReply = (message: unknown): message is LaunchReply => {
+  const reply = message as Partial<LaunchReply> | null
+  return typeof reply?.id === 'number' && typeof reply.stdout === 'string' && typeof reply.stderr === 'string'
+}
+
 const abortedResult = (): LaunchResult => ({
   error: Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR' }),
   stdout: '',
   stderr: '',
 })
 
-/** The helper went away while a command was out: whether it ran is unknown, so it failed. */
+/** The helper went away, or stopped answering, while a command was out: whether it ran is unknown. */
 const lostResult = (cause: string): LaunchResult => ({
-  error: new Error(`the process launcher went away (${cause}) before the command's end`),
+  error: Object.assign(new Error(`the process launcher went away (${cause}) before the command's end`), {
+    code: LAUNCHER_LOST,
+  }),
   stdout: '',
   stderr: '',
 })
 
-/** The running helper, started on first use; undefined (run here) when it cannot be started. */
+/** The running helper, started on first use; undefined (run here) when none can run. */
 const helperChannel = (): ChildProcess | undefined => {
   if (helper?.connected) return helper
   if (helperBroken) return undefined
@@ -183,18 +167,39 @@ const helperChannel = (): ChildProcess | undefined => {
   return helper
 }
 
+/**
+ * The helper's entry: the built `.js` beside this module, or from the sources (tests, tsx) the
+ * `.ts` through tsx's loader.
+ */
+const helperArgs = (): string[] => {
+  const built = fileURLToPath(new URL('./launcher-helper.js', import.meta.url))
+  if (existsSync(built)) return [built]
+  return ['--import', 'tsx', fileURLToPath(new URL('./launcher-helper.ts', import.meta.url))]
+}
+
 const startHelper = (): ChildProcess => {
-  const child = spawn(process.execPath, ['--input-type=module', '-e', HELPER_SOURCE], {
+  const child = spawn(process.execPath, helperArgs(), {
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    // Strings travel as they are, not JSON-escaped (git output can be large or binary).
+    serialization: 'advanced',
     env: {},
   })
   let spawned = false
+  let answered = false
   const sentTo = () => [...pending].filter(([, command]) => command.via === child).map(([id]) => id)
-  child.on('spawn', () => (spawned = true))
-  child.on('message', (reply: Reply) => settle(reply.id, fromReply(reply)))
-  child.on('error', (error) => {
+  const forget = () => {
     if (helper === child) helper = undefined
+  }
+  child.on('spawn', () => (spawned = true))
+  child.on('message', (message: unknown) => {
+    if (!isReply(message)) return
+    answered = true
+    settle(message.id, fromReply(message))
+  })
+  child.on('error', (error) => {
+    forget()
     if (spawned) {
+      child.kill('SIGKILL')
       for (const id of sentTo()) settle(id, lostResult(error.message))
       return
     }
@@ -202,9 +207,11 @@ const startHelper = (): ChildProcess => {
     helperBroken = true
     for (const id of sentTo()) runHereInstead(id)
   })
-  child.on('exit', (code, signal) => {
-    if (helper === child) helper = undefined
-    for (const id of sentTo()) settle(id, lostResult(signal ?? `exit ${String(code)}`))
+  // After the channel closes every answer sent before the end has been read.
+  child.on('disconnect', () => {
+    forget()
+    if (!answered) helperBroken = true
+    for (const id of sentTo()) settle(id, lostResult('its channel closed'))
   })
   letGo(child)
   return child
