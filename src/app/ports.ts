@@ -127,7 +127,9 @@ export interface StepRunRepository {
   /** A step and the project of its run, in one read; undefined when the step is unknown. */
   findWithProjectId(id: number): Promise<{ step: StepRun; projectId: number } | undefined>
   /** A step with its run and the run's project, in one read; undefined when the step is unknown. */
-  findWithRunAndProject(id: number): Promise<{ step: StepRun; run: ProtocolRun; project: Project } | undefined>
+  findWithRunAndProject(
+    id: number,
+  ): Promise<{ step: StepRun; run: ProtocolRun; project: Project } | undefined>
   /** A step with its run and the project's token hash (null: none), in one read, for authorization. */
   findWithRunAndTokenHash(
     id: number,

@@ -144,7 +144,9 @@ const stepRepository = (t: ProtocolTables): ProtocolRepositories['steps'] => {
       const step = find(id)
       const run = step && t.runs.find((r) => r.id === step.protocolRunId)
       const owner = run && t.projects.find((p) => p.project.id === run.projectId)
-      return step && run && owner ? { step, run, projectTokenHash: owner.credentials.apiTokenHash } : undefined
+      return step && run && owner
+        ? { step, run, projectTokenHash: owner.credentials.apiTokenHash }
+        : undefined
     },
     listByRun: async (runId) => stepsOfRun(runId),
     listByRunFor: async (runId, reader) =>

@@ -18,8 +18,31 @@ const options = (overrides: Partial<LaunchOptions> = {}): LaunchOptions => ({
 })
 const sh = (script: string, overrides: Partial<LaunchOptions> = {}) =>
   launch('/bin/sh', ['-c', script], options(overrides))
-const helperPid = async (): Promise<number> => Number((await sh('echo $PPID')).stdout.trim())
+/** The pid of the helper that runs commands now (a command asks its parent). */
+const helperPid = async (overrides: Partial<LaunchOptions> = {}): Promise<number> => {
+  const answer = await sh('echo $PPID', overrides)
+  expect(answer.error).toBeNull()
+  const pid = Number(answer.stdout.trim())
+  expect(pid).toBeGreaterThan(1)
+  expect(pid).not.toBe(process.pid)
+  return pid
+}
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0)
+    return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ')
+  } catch {
+    return false
+  }
+}
+const until = async (condition: () => boolean, ms: number): Promise<void> => {
+  const end = Date.now() + ms
+  while (!condition()) {
+    if (Date.now() > end) throw new Error(`still not so after ${ms} ms`)
+    await sleep(50)
+  }
+}
 
 describe('process launcher', () => {
   it('starts commands from its helper, not from this process, and answers as execFile does', async () => {
@@ -86,7 +109,10 @@ describe('process launcher', () => {
       })
       await sleep(100)
       process.kill(helper, 'SIGKILL')
-      await expect(probe).rejects.toMatchObject({ code: 'ORC_GIT_FAILED' })
+      await expect(probe).rejects.toMatchObject({
+        code: 'ORC_GIT_FAILED',
+        message: expect.stringMatching(/did not finish/),
+      })
     } finally {
       process.env.PATH = path
     }
@@ -109,7 +135,24 @@ describe('process launcher', () => {
     expect(large.stdout.slice(0, 16)).toBe('abcdefg\nabcdefg\n')
   })
 
-  it('gives up on a helper that stops answering, and the next command gets a new one', async () => {
+  it('frees an aborted command within seconds even when its helper does not answer', async () => {
+    const helper = await helperPid()
+    process.kill(helper, 'SIGSTOP')
+    try {
+      const controller = new AbortController()
+      const started = Date.now()
+      const waiting = sh('echo never', { timeoutMs: 60_000, signal: controller.signal })
+      setTimeout(() => controller.abort(), 100)
+      expect((await waiting).error).toMatchObject({ code: LAUNCHER_LOST })
+      expect(Date.now() - started).toBeLessThan(9_000)
+      // Silent to its ping, the stopped helper is replaced and ends.
+      await until(() => !isAlive(helper), 5_000)
+    } finally {
+      if (isAlive(helper)) process.kill(helper, 'SIGKILL')
+    }
+  }, 20_000)
+
+  it('gives up on a helper that stops answering and replaces it: later commands do not wait on it', async () => {
     const helper = await helperPid()
     process.kill(helper, 'SIGSTOP')
     try {
@@ -117,11 +160,11 @@ describe('process launcher', () => {
       const stuck = await sh('echo never', { timeoutMs: 100 })
       expect(stuck.error).toMatchObject({ code: LAUNCHER_LOST })
       expect(Date.now() - started).toBeLessThan(9_000)
+      expect(await helperPid({ timeoutMs: 2_000 })).not.toBe(helper)
+      await until(() => !isAlive(helper), 5_000)
     } finally {
-      process.kill(helper, 'SIGKILL')
+      if (isAlive(helper)) process.kill(helper, 'SIGKILL')
     }
-    await sleep(100)
-    expect(await helperPid()).not.toBe(helper)
   }, 15_000)
 
   it('never keeps a process alive once its commands are done', async () => {

@@ -113,6 +113,9 @@ const gitError = (
   const detail = redactUrlsInText(stderr.trim().split('\n').slice(-3).join(' | ')).slice(0, 500)
   // Only an exit code is git's answer; a signal, an output cap or a refused start is a failure.
   if (typeof code !== 'number')
-    return new AppError('ORC_GIT_FAILED', `${command} failed (${String(code ?? 'signal')}): ${detail}`)
+    return new AppError(
+      'ORC_GIT_FAILED',
+      `${command} failed (${String(code ?? error.signal ?? 'no exit code')}): ${detail}`,
+    )
   return new AppError('ORC_GIT_FAILED', `${command} failed (exit ${code}): ${detail}`, { exitCode: code })
 }

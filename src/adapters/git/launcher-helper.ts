@@ -21,6 +21,11 @@ export interface StopRequest {
   readonly stop: number
 }
 
+/** Answered at once with `{ pong: true }`: the launcher's check that this process still listens. */
+export interface PingRequest {
+  readonly ping: true
+}
+
 /** How a command ended: `error` as `execFile` gave it (exit code or errno in `code`), or null. */
 export interface LaunchReply {
   readonly id: number
@@ -30,15 +35,20 @@ export interface LaunchReply {
     readonly message: string
     readonly code?: string | number | null
     readonly killed: boolean
+    /** The signal that ended the command, if one did. */
+    readonly signal: string | null
     readonly aborted: boolean
   } | null
 }
 
 const running = new Map<number, AbortController>()
 
-const reply = (message: LaunchReply): void => {
-  process.send?.(message)
+/** To the launcher, if it is still there: a parent gone mid-answer is not this process's failure. */
+const send = (message: LaunchReply | { readonly pong: true } | { readonly ready: true }): void => {
+  if (process.connected) process.send?.(message, undefined, undefined, () => undefined)
 }
+
+const reply = (message: LaunchReply): void => send(message)
 
 const failure = (error: ExecFileException | Error): LaunchReply['error'] => {
   const code = (error as ExecFileException).code
@@ -46,6 +56,7 @@ const failure = (error: ExecFileException | Error): LaunchReply['error'] => {
     message: error.message,
     code: typeof code === 'number' || typeof code === 'string' ? code : null,
     killed: (error as ExecFileException).killed === true,
+    signal: (error as ExecFileException).signal ?? null,
     aborted: error.name === 'AbortError',
   }
 }
@@ -74,16 +85,22 @@ const start = (request: LaunchRequest): void => {
 }
 
 /** Stops every running command, then ends: their parent is going or gone. */
-const stopAllAndExit = (): void => {
+const stopAllAndExit = (code: number): void => {
   for (const controller of running.values()) controller.abort()
-  process.exit(0)
+  process.exit(code)
 }
 
-process.on('message', (message: LaunchRequest | StopRequest) => {
-  if ('stop' in message) running.get(message.stop)?.abort()
+process.on('message', (message: LaunchRequest | StopRequest | PingRequest) => {
+  if ('ping' in message) send({ pong: true })
+  else if ('stop' in message) running.get(message.stop)?.abort()
   else start(message)
 })
-process.on('disconnect', stopAllAndExit)
-process.on('SIGTERM', stopAllAndExit)
-process.on('SIGINT', stopAllAndExit)
-process.on('uncaughtException', stopAllAndExit)
+process.on('disconnect', () => stopAllAndExit(0))
+process.on('SIGTERM', () => stopAllAndExit(0))
+process.on('SIGINT', () => stopAllAndExit(0))
+process.on('uncaughtException', (error) => {
+  process.stderr.write(`tasksgodzilla process launcher: ${error.stack ?? error.message}\n`)
+  stopAllAndExit(1)
+})
+// From here on it reads commands: before this, none it was sent has run.
+send({ ready: true })

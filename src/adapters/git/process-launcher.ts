@@ -25,7 +25,7 @@ export interface LaunchOptions {
 
 /** What `execFile` hands its callback: the error carries `code` (exit code or errno) and `killed`. */
 export interface LaunchResult {
-  readonly error: (Error & { code?: unknown; killed?: boolean }) | null
+  readonly error: (Error & { code?: unknown; killed?: boolean; signal?: string | null }) | null
   readonly stdout: string
   readonly stderr: string
 }
@@ -33,8 +33,12 @@ export interface LaunchResult {
 /** The error `code` of a command whose helper went away or stopped answering: it may or may not have run. */
 export const LAUNCHER_LOST = 'ELAUNCHER_LOST'
 
-/** How long past a command's own time limit its answer may take before the helper is given up on. */
+/** How long past a command's own time limit (or its abort) its answer may take before it is given up on. */
 const ANSWER_GRACE_MS = 5_000
+/** How long a helper has to answer a ping before it is taken for stuck and replaced. */
+const PING_WAIT_MS = 1_000
+/** setTimeout's largest delay; a longer one would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1
 
 interface Pending {
   /** The helper it was sent to. */
@@ -92,18 +96,17 @@ const viaHelper = (channel: ChildProcess, command: Omit<Pending, 'resolve' | 'vi
   new Promise<LaunchResult>((resolve) => {
     const { file, args, options } = command
     const id = nextId++
-    const stop = () => channel.send({ stop: id }, () => undefined)
+    const deadline = answerDeadline(channel, id, options.timeoutMs)
+    const stop = () => {
+      channel.send({ stop: id }, () => undefined)
+      deadline.shorten()
+    }
     options.signal.addEventListener('abort', stop, { once: true })
-    // A helper that neither answers nor dies (stopped, swamped) must not hold the command forever.
-    const deadline = setTimeout(() => {
-      stop()
-      settle(id, lostResult('no answer in time'))
-    }, options.timeoutMs + ANSWER_GRACE_MS)
     pending.set(id, {
       ...command,
       via: channel,
       resolve: (result) => {
-        clearTimeout(deadline)
+        deadline.clear()
         options.signal.removeEventListener('abort', stop)
         resolve(result)
       },
@@ -115,11 +118,67 @@ const viaHelper = (channel: ChildProcess, command: Omit<Pending, 'resolve' | 'vi
     channel.send(request, (error) => error && runHereInstead(id))
   })
 
+/**
+ * A command whose answer has not come by its time limit + ANSWER_GRACE_MS (or that long after its
+ * abort) fails as lost, so a caller is never held forever; its helper is then pinged and replaced
+ * only when it does not answer (stopped, swamped), since one command can also outlive its limit
+ * alone (git's pipes held open by a process it started) while the helper serves the others.
+ * A limit of 0 (none) has no deadline, as `execFile` has none.
+ */
+const answerDeadline = (channel: ChildProcess, id: number, timeoutMs: number) => {
+  let timer: NodeJS.Timeout | undefined
+  const arm = (ms: number) => {
+    clearTimeout(timer)
+    timer = setTimeout(
+      () => {
+        channel.send({ stop: id }, () => undefined)
+        replaceIfSilent(channel)
+        settle(id, lostResult('no answer within its time limit'))
+      },
+      Math.min(ms, MAX_TIMER_MS),
+    )
+  }
+  if (timeoutMs > 0) arm(timeoutMs + ANSWER_GRACE_MS)
+  return {
+    shorten: () => arm(ANSWER_GRACE_MS),
+    clear: () => clearTimeout(timer),
+  }
+}
+
+/**
+ * A helper that let a command pass its deadline gets no new commands (the next one starts another
+ * helper); it keeps those it has if it still answers, and ends when they are done.
+ */
+const replaceIfSilent = (channel: ChildProcess): void => {
+  retired.add(channel)
+  if (helper === channel) helper = undefined
+  const waited = setTimeout(() => abandon(channel), PING_WAIT_MS)
+  pongWaiters.set(channel, [...(pongWaiters.get(channel) ?? []), () => clearTimeout(waited)])
+  channel.send({ ping: true }, (error) => error && abandon(channel))
+}
+
+/** Helpers that take no new commands and end once their last one is answered. */
+const retired = new WeakSet<ChildProcess>()
+
+/** Per helper, the replacements its next pong calls off. */
+const pongWaiters = new WeakMap<ChildProcess, Array<() => void>>()
+
+const ponged = (channel: ChildProcess): void => {
+  for (const callOff of pongWaiters.get(channel) ?? []) callOff()
+  pongWaiters.delete(channel)
+}
+
 const take = (id: number): Pending | undefined => {
   const waiting = pending.get(id)
   pending.delete(id)
-  if (waiting && ![...pending.values()].some((command) => command.via === waiting.via)) letGo(waiting.via)
+  if (waiting && ![...pending.values()].some((command) => command.via === waiting.via)) idle(waiting.via)
   return waiting
+}
+
+/** A helper with no command out: it no longer keeps this process alive, and a retired one ends. */
+const idle = (channel: ChildProcess): void => {
+  letGo(channel)
+  if (retired.has(channel) && channel.connected) channel.disconnect()
 }
 
 const settle = (id: number, result: LaunchResult): void => take(id)?.resolve(result)
@@ -134,10 +193,14 @@ const fromReply = (reply: LaunchReply): LaunchResult => {
   const error = Object.assign(new Error(reply.error.message), {
     code: reply.error.code,
     killed: reply.error.killed,
+    signal: reply.error.signal,
   })
   if (reply.error.aborted) error.name = 'AbortError'
   return { error, stdout: reply.stdout, stderr: reply.stderr }
 }
+
+const isReady = (message: unknown): boolean => (message as { ready?: unknown } | null)?.ready === true
+const isPong = (message: unknown): boolean => (message as { pong?: unknown } | null)?.pong === true
 
 const isReply = (message: unknown): message is LaunchReply => {
   const reply = message as Partial<LaunchReply> | null
@@ -174,7 +237,11 @@ const helperChannel = (): ChildProcess | undefined => {
 const helperArgs = (): string[] => {
   const built = fileURLToPath(new URL('./launcher-helper.js', import.meta.url))
   if (existsSync(built)) return [built]
-  return ['--import', 'tsx', fileURLToPath(new URL('./launcher-helper.ts', import.meta.url))]
+  return [
+    '--import',
+    import.meta.resolve('tsx'),
+    fileURLToPath(new URL('./launcher-helper.ts', import.meta.url)),
+  ]
 }
 
 const startHelper = (): ChildProcess => {
@@ -183,18 +250,20 @@ const startHelper = (): ChildProcess => {
     // Strings travel as they are, not JSON-escaped (git output can be large or binary).
     serialization: 'advanced',
     env: {},
+    // Its own process group: replacing it stops the commands it started too.
+    detached: true,
   })
   let spawned = false
-  let answered = false
+  let ready = false
   const sentTo = () => [...pending].filter(([, command]) => command.via === child).map(([id]) => id)
   const forget = () => {
     if (helper === child) helper = undefined
   }
   child.on('spawn', () => (spawned = true))
   child.on('message', (message: unknown) => {
-    if (!isReply(message)) return
-    answered = true
-    settle(message.id, fromReply(message))
+    if (isReady(message)) ready = true
+    else if (isPong(message)) ponged(child)
+    else if (isReply(message)) settle(message.id, fromReply(message))
   })
   child.on('error', (error) => {
     forget()
@@ -210,11 +279,37 @@ const startHelper = (): ChildProcess => {
   // After the channel closes every answer sent before the end has been read.
   child.on('disconnect', () => {
     forget()
-    if (!answered) helperBroken = true
-    for (const id of sentTo()) settle(id, lostResult('its channel closed'))
+    if (ready) {
+      for (const id of sentTo()) settle(id, lostResult('its channel closed'))
+      return
+    }
+    // It never got as far as reading a command (it cannot load here): they run here, as do later ones.
+    helperBroken = true
+    for (const id of sentTo()) runHereInstead(id)
   })
   letGo(child)
   return child
+}
+
+/**
+ * A helper that stopped answering is replaced, not waited on by every later command: it is told
+ * to stop its commands and end (and woken, in case it was stopped), and killed if it has not
+ * ended a second later. Its other commands fail when its channel closes.
+ */
+const abandon = (child: ChildProcess): void => {
+  if (helper === child) helper = undefined
+  signalGroup(child, 'SIGTERM')
+  signalGroup(child, 'SIGCONT')
+  setTimeout(() => signalGroup(child, 'SIGKILL'), 1_000).unref()
+}
+
+/** The helper and every command it started (its own process group), so none is left running. */
+const signalGroup = (child: ChildProcess, signal: NodeJS.Signals): void => {
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, signal)
+  } catch {
+    // already gone
+  }
 }
 
 /** While a command is out, the helper keeps this process alive; idle, it never does. */
