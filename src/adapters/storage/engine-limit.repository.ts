@@ -13,10 +13,9 @@ export const createEngineLimitRepository = (db: Kysely<Database>): EngineLimitRe
       .executeTakeFirst()
     return row ? toIso(row.limited_until) : undefined
   }
-  return {
+  const limits: EngineLimitRepository = {
     async limitedUntil(engineId, now) {
-      const until = await read(engineId)
-      return until !== undefined && Date.parse(until) > now.getTime() ? until : undefined
+      return (await limits.limitedAmong([engineId], now)).get(engineId)
     },
     async limitedAmong(engineIds, now) {
       if (engineIds.length === 0) return new Map()
@@ -45,4 +44,5 @@ export const createEngineLimitRepository = (db: Kysely<Database>): EngineLimitRe
         .execute()
     },
   }
+  return limits
 }
