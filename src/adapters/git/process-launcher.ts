@@ -50,7 +50,7 @@ interface Pending {
 }
 
 let helper: ChildProcess | undefined
-/** No helper can run here (it cannot start, or dies before answering anything): commands run here. */
+/** No helper can run here (it cannot start, or closes before it is ready): commands run here. */
 let helperBroken = false
 let nextId = 1
 const pending = new Map<number, Pending>()
@@ -151,7 +151,7 @@ const answerDeadline = (channel: ChildProcess, id: number, timeoutMs: number) =>
  */
 const replaceIfSilent = (channel: ChildProcess): void => {
   retired.add(channel)
-  if (helper === channel) helper = undefined
+  forget(channel)
   const waited = setTimeout(() => abandon(channel), PING_WAIT_MS)
   pongWaiters.set(channel, [...(pongWaiters.get(channel) ?? []), () => clearTimeout(waited)])
   channel.send({ ping: true }, (error) => error && abandon(channel))
@@ -222,6 +222,11 @@ const lostResult = (cause: string): LaunchResult => ({
   stderr: '',
 })
 
+/** New commands no longer go to `child` (the next starts another helper). */
+const forget = (child: ChildProcess): void => {
+  if (helper === child) helper = undefined
+}
+
 /** The running helper, started on first use; undefined (run here) when none can run. */
 const helperChannel = (): ChildProcess | undefined => {
   if (helper?.connected) return helper
@@ -256,9 +261,6 @@ const startHelper = (): ChildProcess => {
   let spawned = false
   let ready = false
   const sentTo = () => [...pending].filter(([, command]) => command.via === child).map(([id]) => id)
-  const forget = () => {
-    if (helper === child) helper = undefined
-  }
   child.on('spawn', () => (spawned = true))
   child.on('message', (message: unknown) => {
     if (isReady(message)) ready = true
@@ -266,7 +268,7 @@ const startHelper = (): ChildProcess => {
     else if (isReply(message)) settle(message.id, fromReply(message))
   })
   child.on('error', (error) => {
-    forget()
+    forget(child)
     if (spawned) {
       child.kill('SIGKILL')
       for (const id of sentTo()) settle(id, lostResult(error.message))
@@ -278,7 +280,7 @@ const startHelper = (): ChildProcess => {
   })
   // After the channel closes every answer sent before the end has been read.
   child.on('disconnect', () => {
-    forget()
+    forget(child)
     if (ready) {
       for (const id of sentTo()) settle(id, lostResult('its channel closed'))
       return
@@ -297,7 +299,7 @@ const startHelper = (): ChildProcess => {
  * ended a second later. Its other commands fail when its channel closes.
  */
 const abandon = (child: ChildProcess): void => {
-  if (helper === child) helper = undefined
+  forget(child)
   signalGroup(child, 'SIGTERM')
   signalGroup(child, 'SIGCONT')
   setTimeout(() => signalGroup(child, 'SIGKILL'), 1_000).unref()
