@@ -78,6 +78,10 @@ const createDispatcher = (options: EmbeddedQueueOptions) => {
   let stopping = true
   let claiming: Promise<void> | undefined
   let again = false
+  // False once a claim found fewer due jobs than it had slots for, until something is announced
+  // (a wake-up, the poll, the maintenance pass): a slot freed meanwhile has nothing to claim, so
+  // it sends no statement. Jobs committed elsewhere or due later are the poll's, as before.
+  let mayHaveMore = true
   let timer: NodeJS.Timeout | undefined
 
   const claimBatch = async (): Promise<void> => {
@@ -90,6 +94,8 @@ const createDispatcher = (options: EmbeddedQueueOptions) => {
       const jobs = await options.ledger.claimDue({ token, limit: free, leaseUntil, queues })
       for (const job of jobs) launch(job, token)
       if (jobs.length === free) again = true
+      // An announcement during the claim set `again`: the next pass claims what it announced.
+      else if (!again) mayHaveMore = false
     } while (again)
   }
 
@@ -103,11 +109,17 @@ const createDispatcher = (options: EmbeddedQueueOptions) => {
       )
       .finally(() => {
         active -= 1
-        pump()
+        if (mayHaveMore) claimSoon()
       })
   }
 
+  /** Something may be due: a wake-up, the poll, expired leases given back. */
   const pump = (): void => {
+    mayHaveMore = true
+    claimSoon()
+  }
+
+  const claimSoon = (): void => {
     if (stopping) return
     if (claiming) {
       again = true
