@@ -36,6 +36,7 @@ type PrecheckDeps = Deps & { readonly engineLimits: EngineLimitReads }
  * Before an engine chain runs: while every engine of the chain has its global circuit breaker open
  * (a limit reported by any worker), the step is parked until the first one closes instead of
  * spending a call and an attempt. A chain of one is the single engine the step would use.
+ * Otherwise returns the open breakers it read (engine id → until), for the chain's first entries.
  */
 export const parkIfChainLimited = async (
   deps: PrecheckDeps,
@@ -43,18 +44,18 @@ export const parkIfChainLimited = async (
   chain: readonly EngineChoice[],
   ctx: ChangeOrigin,
   phase: ParkedPhase = 'execute',
-): Promise<void> => {
+): Promise<ReadonlyMap<string, string>> => {
   const now = new Date()
   const limited = await deps.engineLimits.limitedAmong(
     chain.map((engine) => engine.engineId),
     now,
   )
   const limits = chain.map((engine) => ({ engine, until: limited.get(engine.engineId) }))
-  if (limits.length === 0 || !limits.every(isLimited)) return
+  if (limits.length === 0 || !limits.every(isLimited)) return limited
   const earliest = limits.reduce((a, b) => (Date.parse(b.until) < Date.parse(a.until) ? b : a))
   const names = [...new Set(limits.map((l) => l.engine.engineId))].join(', ')
   const message = `Engine ${names} is limited until ${earliest.until} (circuit breaker); step ${context.step.stepName} waits.`
-  await parkStep(
+  return parkStep(
     deps,
     context,
     {

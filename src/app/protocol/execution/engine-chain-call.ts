@@ -62,6 +62,7 @@ export const callEngineChain = async (
   context: StepScope,
   input: EngineCallInput,
   ctx: ChangeOrigin,
+  breakersAtStart?: ReadonlyMap<string, string>,
 ): Promise<ChainCallOutcome> => {
   const chain = stepEngineChain(deps, input)
   const startedAt = Date.now()
@@ -69,13 +70,20 @@ export const callEngineChain = async (
   const limited: Limited[] = []
   let spentTokens = 0
   let unavailable: EngineCallOutcome | undefined
+  let called = false
+  // The breakers the caller read just before the chain hold until an entry is actually called
+  // (a call can last minutes; another worker may open a breaker meanwhile): no second read.
+  const limitedUntil = (engineId: string): Promise<string | undefined> =>
+    breakersAtStart && !called
+      ? Promise.resolve(breakersAtStart.get(engineId))
+      : deps.engineLimits.limitedUntil(engineId, new Date())
   for (const [index, engine] of chain.entries()) {
     const next = chain[index + 1]
     const hop = (reason: FallbackReason, metadata: JsonObject = {}) =>
       recordHop(deps, context, { from: engine, to: next, reason, metadata }, ctx).then(() => {
         hops.push({ engine_id: engine.engineId, model: engine.model, reason })
       })
-    const until = await deps.engineLimits.limitedUntil(engine.engineId, new Date())
+    const until = await limitedUntil(engine.engineId)
     if (until !== undefined) {
       limited.push({ engine, resumeAt: new Date(until), metadata: { source: 'circuit_breaker' } })
       await hop('circuit_breaker', { limited_until: until })
@@ -89,6 +97,7 @@ export const callEngineChain = async (
       continue
     }
     const run = { ...input.run, tokensUsed: input.run.tokensUsed + spentTokens }
+    called = true
     const call = await callEngineInSession(
       deps,
       context,

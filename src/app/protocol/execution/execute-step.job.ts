@@ -65,9 +65,9 @@ export const createExecuteStepHandler =
       label: `step ${context.step.stepName}`,
       sessionJobId: job.jobId,
     }
-    await parkIfChainLimited(deps, context, stepEngineChain(deps, input), ctx)
+    const breakers = await parkIfChainLimited(deps, context, stepEngineChain(deps, input), ctx)
     await recordResumedAttempt(deps, context, job, ctx)
-    const call = await callEngineChain(deps, context, input, ctx)
+    const call = await callEngineChain(deps, context, input, ctx, breakers)
     return afterCall(deps, context, workspace.ok, { files, call, job, origin: ctx })
   }
 
