@@ -73,6 +73,11 @@ const runRepository = (t: ProtocolTables): ProtocolRepositories['runs'] => {
   return {
     create: notFaked('runs.create'),
     findById: async (id) => find(id),
+    findWithProject: async (id) => {
+      const run = find(id)
+      const owner = t.projects.find((p) => p.project.id === run?.projectId)
+      return run && owner && { run, project: owner.project }
+    },
     findWithProjectTokenHash: async (id) => {
       const run = find(id)
       const owner = t.projects.find((p) => p.project.id === run?.projectId)

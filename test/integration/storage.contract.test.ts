@@ -212,6 +212,25 @@ for (const dialect of DIALECTS) {
       expect(await repos.steps.findWithRunAndTokenHash(step.id + 1_000_000)).toBeUndefined()
     })
 
+    it('reads a run with its project in one call, each as its own read gives it, secrets left out', async () => {
+      const other = await seedProject(repos)
+      await seedRun(repos, other.id)
+      const project = await seedProject(repos, {
+        secrets: { DEPLOY_KEY: 'hush' },
+        apiTokenHash: 'hash-of-token',
+      })
+      const run = await seedRun(repos, project.id, 'running')
+      await repos.runs.update(run.id, { templateConfig: { protocol_spec: { steps: [] } }, prNumber: 7 })
+      const loaded = await repos.runs.findWithProject(run.id)
+      expect(loaded).toEqual({
+        run: await repos.runs.findById(run.id),
+        project: await repos.projects.findById(project.id),
+      })
+      expect(loaded?.project).toMatchObject({ id: project.id, secretKeys: ['DEPLOY_KEY'], hasApiToken: true })
+      expect(JSON.stringify(loaded)).not.toContain('hush')
+      expect(await repos.runs.findWithProject(run.id + 1_000_000)).toBeUndefined()
+    })
+
     it('refuses a second protocol with the same name in one project, not across projects', async () => {
       const one = await seedProject(repos)
       const two = await seedProject(repos)

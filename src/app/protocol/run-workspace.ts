@@ -12,15 +12,11 @@ export interface RunAndProject {
   readonly project: Project
 }
 
-/** The run and its project, or undefined when either is gone. */
-export const readRunAndProject = async (
-  tx: Pick<Repositories, 'runs' | 'projects'>,
+/** The run and its project (one read), or undefined when the run is gone. */
+export const readRunAndProject = (
+  tx: Pick<Repositories, 'runs'>,
   runId: number,
-): Promise<RunAndProject | undefined> => {
-  const run = await tx.runs.findById(runId)
-  const project = run && (await tx.projects.findById(run.projectId))
-  return run && project ? { run, project } : undefined
-}
+): Promise<RunAndProject | undefined> => tx.runs.findWithProject(runId)
 
 export type WorkspaceOutcome =
   { readonly ok: WorktreeInfo; readonly repoPath: string } | { readonly missing: string }
