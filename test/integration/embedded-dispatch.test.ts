@@ -3,8 +3,9 @@ import { createEmbeddedQueue } from '../../src/adapters/queue/embedded-queue.js'
 import type { DatabaseHandle } from '../../src/adapters/storage/database.js'
 import { createJobLedger, type JobLedger } from '../../src/adapters/storage/job-ledger.js'
 import { createRepositories } from '../../src/adapters/storage/unit-of-work.js'
+import type { JobClaim } from '../../src/app/job-claim.port.js'
 import type { Repositories } from '../../src/app/ports.js'
-import type { JobRunner } from '../../src/app/queue-runtime/job-runner.js'
+import type { JobRunner, RunOutcome } from '../../src/app/queue-runtime/job-runner.js'
 import { RunningJobs } from '../../src/app/queue-runtime/run-aborts.js'
 import type { JobQueue } from '../../src/app/queue.js'
 import type { Job } from '../../src/domain/job.js'
@@ -18,6 +19,14 @@ import { waitUntil } from '../support/polling.js'
 
 /** Far beyond any test's wait: what runs here ran because of a wake-up or a freed slot, not the poll. */
 const NO_POLL_MS = 600_000
+
+/** What the test's runner does with one attempt of a job, after recording that it ran. */
+type Attempt = (job: Job, claim: JobClaim, repos: Repositories) => Promise<RunOutcome>
+
+const finish: Attempt = async (_job, claim, repos) => {
+  await repos.jobs.settle(claim, { status: 'finished', result: null })
+  return 'finished'
+}
 
 for (const dialect of DIALECTS) {
   describe.skipIf(unavailable(dialect))(`embedded dispatch on ${dialect}`, () => {
@@ -42,8 +51,8 @@ for (const dialect of DIALECTS) {
       await database.close()
     })
 
-    /** A queue over the real ledger whose jobs each take `holdMs`, counting its claim statements. */
-    const startQueue = async (concurrency: number, holdMs: number): Promise<JobQueue> => {
+    /** A queue over the real ledger, counting its claim statements; each attempt does `attempt`. */
+    const startQueue = async (concurrency: number, attempt: Attempt = finish): Promise<JobQueue> => {
       const ledger = createJobLedger(database.handle)
       const counted: JobLedger = {
         ...ledger,
@@ -54,10 +63,8 @@ for (const dialect of DIALECTS) {
       }
       const runner: JobRunner = {
         async run(job, claim) {
-          await new Promise((resolve) => setTimeout(resolve, holdMs))
           ran.push(job.id)
-          await repos.jobs.settle(claim, { status: 'finished', result: null })
-          return 'finished'
+          return attempt(job, claim, repos)
         },
       }
       const started = createEmbeddedQueue({
@@ -72,52 +79,68 @@ for (const dialect of DIALECTS) {
         retentionHours: 24,
       })
       await started.start()
+      // The start's own claim found nothing.
+      await waitUntil(async () => claims === 1, 'the first claim', { timeoutMs: 10_000 })
       queue = started
       return started
     }
 
-    const enqueue = async (target: JobQueue, id: string): Promise<Job> => {
-      const job = await seedProjectJob(repos, projectId, id)
-      target.wake([job])
-      return job
-    }
-
+    const seed = (ids: readonly string[]): Promise<Job[]> =>
+      Promise.all(ids.map((id) => seedProjectJob(repos, projectId, id)))
     const allRan = async (count: number): Promise<string[]> => {
-      await waitUntil(async () => ran.length === count, `${count} jobs to run`, { timeoutMs: 10_000 })
+      await waitUntil(async () => ran.length === count, `${count} attempts`, { timeoutMs: 10_000 })
       return ran
     }
-    const settle = () => new Promise((resolve) => setTimeout(resolve, 50))
+    const pause = () => new Promise((resolve) => setTimeout(resolve, 50))
 
     it('sends no claim when a job ends and the queue was found empty', async () => {
-      const target = await startQueue(4, 0)
-      // The start's own claim found nothing.
-      await waitUntil(async () => claims === 1, 'the first claim', { timeoutMs: 10_000 })
-      await settle()
-      const atStart = claims
+      const target = await startQueue(4)
+      await pause()
       for (const id of ['one', 'two', 'three']) {
-        await enqueue(target, id)
+        target.wake(await seed([id]))
         await waitUntil(async () => ran.includes(id), `${id} to run`, { timeoutMs: 10_000 })
         // The job's slot is free again, and nothing else was queued.
-        await settle()
+        await pause()
       }
       expect(ran).toEqual(['one', 'two', 'three'])
       // One claim per wake-up; before, each freed slot claimed once more and found nothing.
-      expect(claims - atStart).toBe(3)
+      expect(claims - 1).toBe(3)
     })
 
     it('starts jobs announced while every slot was busy as slots free, without waiting for the poll', async () => {
-      const target = await startQueue(1, 30)
-      for (const id of ['a', 'b', 'c', 'd']) await enqueue(target, id)
-      expect(await allRan(4)).toEqual(['a', 'b', 'c', 'd'])
+      let open: () => void = () => undefined
+      const gate = new Promise<void>((resolve) => (open = resolve))
+      const target = await startQueue(1, async (job, claim, store) => {
+        if (job.id === 'first') await gate
+        return finish(job, claim, store)
+      })
+      target.wake(await seed(['first']))
+      await waitUntil(async () => ran.includes('first'), 'the first job to start', { timeoutMs: 10_000 })
+      // The only slot is held: these are announced while nothing can be claimed for them.
+      for (const id of ['b', 'c', 'd']) target.wake(await seed([id]))
+      await pause()
+      expect(ran).toEqual(['first'])
+      open()
+      expect(await allRan(4)).toEqual(['first', 'b', 'c', 'd'])
     })
 
     it('claims again when a slot frees after a claim that filled every slot', async () => {
-      const target = await startQueue(2, 20)
-      // Committed without a wake-up (as another process would), then one announcement: the first
-      // claim fills both slots, and the rest are claimed as those slots free.
-      for (const id of ['w', 'x', 'y', 'z']) await seedProjectJob(repos, projectId, id)
-      target.wake([{ status: 'queued' } as Job])
-      expect(await allRan(4)).toHaveLength(4)
+      const target = await startQueue(2)
+      // One commit of four jobs, one announcement: the first claim fills both slots, and the rest
+      // are claimed as those slots free.
+      target.wake(await seed(['w', 'x', 'y', 'z']))
+      expect([...(await allRan(4))].sort()).toEqual(['w', 'x', 'y', 'z'])
+    })
+
+    it('runs a job again at once when its own settlement queued it due now', async () => {
+      const target = await startQueue(2, async (job, claim, store) => {
+        if (ran.length > 1) return finish(job, claim, store)
+        const now = new Date().toISOString()
+        await store.jobs.settle(claim, { status: 'queued', nextRunAt: now, error: 'try again' })
+        return 'retry'
+      })
+      target.wake(await seed(['again']))
+      expect(await allRan(2)).toEqual(['again', 'again'])
     })
   })
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { ExpireLease } from '../../app/queue-runtime/job-lease-expiry.js'
-import type { JobRunner } from '../../app/queue-runtime/job-runner.js'
+import type { JobRunner, RunOutcome } from '../../app/queue-runtime/job-runner.js'
 import type { RunningJobs } from '../../app/queue-runtime/run-aborts.js'
 import type { JobQueue } from '../../app/queue.js'
 import { DEFAULT_QUEUE, type Job } from '../../domain/job.js'
@@ -24,6 +24,9 @@ export interface EmbeddedQueueOptions extends MaintenanceOptions {
 }
 
 const DEFAULT_POLL_MS = 250
+
+/** Outcomes after which the job's row is queued again. */
+const REQUEUED: ReadonlySet<RunOutcome> = new Set(['retry', 'deferred', 'released'])
 
 /**
  * The queue inside the API process: the jobs table is the queue. Due rows are claimed by
@@ -79,8 +82,9 @@ const createDispatcher = (options: EmbeddedQueueOptions) => {
   let claiming: Promise<void> | undefined
   let again = false
   // False once a claim found fewer due jobs than it had slots for, until something is announced
-  // (a wake-up, the poll, the maintenance pass): a slot freed meanwhile has nothing to claim, so
-  // it sends no statement. Jobs committed elsewhere or due later are the poll's, as before.
+  // (a wake-up, the poll, the maintenance pass, a job queued again by its own settlement): a slot
+  // freed meanwhile has nothing to claim, so it sends no statement. Jobs committed by other
+  // processes or due later are the poll's, as before.
   let mayHaveMore = true
   let timer: NodeJS.Timeout | undefined
 
@@ -104,8 +108,13 @@ const createDispatcher = (options: EmbeddedQueueOptions) => {
     const claim = { jobId: job.id, token, attempt: job.attempts, maxAttempts: job.maxAttempts }
     void options.runner
       .run(job, claim)
-      .catch((error: unknown) =>
-        options.logger?.error({ err: error, job_id: job.id }, 'job settlement failed'),
+      .then(
+        // Its own settlement queued it again (a retry, a deferral, a release), possibly due now:
+        // nothing else announces that.
+        (outcome) => {
+          if (REQUEUED.has(outcome)) mayHaveMore = true
+        },
+        (error: unknown) => options.logger?.error({ err: error, job_id: job.id }, 'job settlement failed'),
       )
       .finally(() => {
         active -= 1
@@ -132,6 +141,8 @@ const createDispatcher = (options: EmbeddedQueueOptions) => {
       .catch((error: unknown) => options.logger?.error({ err: error }, 'claiming jobs failed'))
       .finally(() => {
         claiming = undefined
+        // Announced after the last pass had looked: claim for it now rather than at the poll.
+        if (again) claimSoon()
       })
   }
 
