@@ -228,6 +228,7 @@ for (const dialect of DIALECTS) {
       })
       expect(loaded?.project).toMatchObject({ id: project.id, secretKeys: ['DEPLOY_KEY'], hasApiToken: true })
       expect(JSON.stringify(loaded)).not.toContain('hush')
+      expect(JSON.stringify(loaded)).not.toContain('hash-of-token')
       expect(await repos.runs.findWithProject(run.id + 1_000_000)).toBeUndefined()
     })
 

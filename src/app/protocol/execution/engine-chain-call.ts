@@ -55,7 +55,8 @@ export const stepEngineChain = (deps: ProtocolJobDeps, input: EngineCallInput): 
  * over to the next one (`engine_fallback`). When every entry was limited the step parks in
  * `waiting_quota` until the earliest reset (throws JobDeferral); when none was but none could
  * run, the last unavailability is the outcome. Token budgets see what earlier entries spent, and
- * the engine time limit is shared by the whole chain.
+ * the engine time limit is shared by the whole chain. `breakersAtStart`, the open breakers the
+ * caller has just read (parkIfChainLimited's answer), saves the first entry a second read.
  */
 export const callEngineChain = async (
   deps: ProtocolJobDeps,
@@ -70,11 +71,10 @@ export const callEngineChain = async (
   const limited: Limited[] = []
   let spentTokens = 0
   let unavailable: EngineCallOutcome | undefined
-  let called = false
-  // The breakers the caller read just before the chain hold until an entry is actually called
-  // (a call can last minutes; another worker may open a breaker meanwhile): no second read.
-  const limitedUntil = (engineId: string): Promise<string | undefined> =>
-    breakersAtStart && !called
+  // The breakers the caller read just before the chain serve its first entry; every later entry
+  // reads its own (hops and calls come between, and another worker may open a breaker meanwhile).
+  const limitedUntil = (index: number, engineId: string): Promise<string | undefined> =>
+    index === 0 && breakersAtStart
       ? Promise.resolve(breakersAtStart.get(engineId))
       : deps.engineLimits.limitedUntil(engineId, new Date())
   for (const [index, engine] of chain.entries()) {
@@ -83,7 +83,7 @@ export const callEngineChain = async (
       recordHop(deps, context, { from: engine, to: next, reason, metadata }, ctx).then(() => {
         hops.push({ engine_id: engine.engineId, model: engine.model, reason })
       })
-    const until = await limitedUntil(engine.engineId)
+    const until = await limitedUntil(index, engine.engineId)
     if (until !== undefined) {
       limited.push({ engine, resumeAt: new Date(until), metadata: { source: 'circuit_breaker' } })
       await hop('circuit_breaker', { limited_until: until })
@@ -97,7 +97,6 @@ export const callEngineChain = async (
       continue
     }
     const run = { ...input.run, tokensUsed: input.run.tokensUsed + spentTokens }
-    called = true
     const call = await callEngineInSession(
       deps,
       context,
