@@ -3,7 +3,7 @@ import { toEngineChain } from '../../domain/engine-chain.js'
 import type { Project, ProjectCredentials } from '../../domain/project.js'
 import { isReviewMode } from '../../domain/review-mode.js'
 import { decodeJson, decodeJsonObject, toIso } from './columns.js'
-import { everyColumn } from './joined-rows.js'
+import { everyColumn, prefixedSelection, unprefixedRow } from './joined-rows.js'
 import type { ProjectsTable } from './schema.js'
 
 export type ProjectRow = Selectable<ProjectsTable>
@@ -26,6 +26,17 @@ export const PROJECT_COLUMNS = everyColumn<ProjectRow>()([
   'updated_at',
   'txid',
 ])
+
+/** Where a joined read puts the project's columns (under their names after this prefix). */
+const JOINED_PREFIX = 'project__'
+
+/** The select list of a read that joins `projects` as `alias`: every column, prefixed. */
+export const joinedProjectColumns = (alias: string) =>
+  prefixedSelection(alias, PROJECT_COLUMNS, JOINED_PREFIX)
+
+/** The project out of a row read with `joinedProjectColumns`. */
+export const joinedProject = (row: Readonly<Record<string, unknown>>): Project =>
+  toProject(unprefixedRow<ProjectRow>(row, PROJECT_COLUMNS, JOINED_PREFIX))
 
 export const toProject = (row: ProjectRow): Project => {
   const secrets = decodeJsonObject(row.secrets) ?? {}

@@ -3,13 +3,10 @@ import type { Page, ProtocolRunRepository } from '../../app/ports.js'
 import { AppError } from '../../domain/app-error.js'
 import { encodeJson, nowIso } from './columns.js'
 import { toProtocolRun, toProtocolRunColumns } from './protocol-run.table.js'
-import { prefixedSelection, unprefixedRow } from './joined-rows.js'
-import { PROJECT_COLUMNS, toProject, type ProjectRow } from './project.table.js'
+import { joinedProject, joinedProjectColumns } from './project.table.js'
 import type { Database } from './schema.js'
 import { scopeReadableBy } from './readable-by.js'
 import { isUniqueViolation } from './unique-violation.js'
-
-const PROJECT_PREFIX = 'project__'
 
 /** A page of a project's runs, newest first. */
 const runsOfProject = (db: Kysely<Database>, projectId: number, page: Page) => {
@@ -63,12 +60,10 @@ export const createProtocolRunRepository = (db: Kysely<Database>): ProtocolRunRe
       .selectFrom('protocol_runs as r')
       .innerJoin('projects as p', 'p.id', 'r.project_id')
       .selectAll('r')
-      .select(prefixedSelection('p', PROJECT_COLUMNS, PROJECT_PREFIX))
+      .select(joinedProjectColumns('p'))
       .where('r.id', '=', id)
       .executeTakeFirst()
-    if (!row) return undefined
-    const project = toProject(unprefixedRow<ProjectRow>(row, PROJECT_COLUMNS, PROJECT_PREFIX))
-    return { run: toProtocolRun(row), project }
+    return row ? { run: toProtocolRun(row), project: joinedProject(row) } : undefined
   },
 
   async findWithProjectTokenHash(id) {

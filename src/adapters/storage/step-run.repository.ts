@@ -13,12 +13,11 @@ import { moveStepInOneStatement } from './step-move.statement.js'
 import { toStepRun, toStepRunColumns } from './step-run.table.js'
 import { isUniqueViolation } from './unique-violation.js'
 import { prefixedSelection, unprefixedRow } from './joined-rows.js'
-import { PROJECT_COLUMNS, toProject, type ProjectRow } from './project.table.js'
+import { joinedProject, joinedProjectColumns } from './project.table.js'
 import { PROTOCOL_RUN_COLUMNS, toProtocolRun, type ProtocolRunRow } from './protocol-run.table.js'
 
 /** Column prefixes of the run and the project joined to a step (none of step_runs' names start so). */
 const RUN_PREFIX = 'run__'
-const PROJECT_PREFIX = 'project__'
 
 /** The compare-and-set of a step's status: no row when the status is not one of `from`. */
 const statusUpdate = (
@@ -89,12 +88,8 @@ export const createStepRunRepository = (
   const runOf = (row: Readonly<Record<string, unknown>>) =>
     toProtocolRun(unprefixedRow<ProtocolRunRow>(row, PROTOCOL_RUN_COLUMNS, RUN_PREFIX))
   const findWithRunAndProject: StepRunRepository['findWithRunAndProject'] = async (id) => {
-    const row = await stepWithRun(id)
-      .select(prefixedSelection('p', PROJECT_COLUMNS, PROJECT_PREFIX))
-      .executeTakeFirst()
-    if (!row) return undefined
-    const project = unprefixedRow<ProjectRow>(row, PROJECT_COLUMNS, PROJECT_PREFIX)
-    return { step: toStepRun(row), run: runOf(row), project: toProject(project) }
+    const row = await stepWithRun(id).select(joinedProjectColumns('p')).executeTakeFirst()
+    return row ? { step: toStepRun(row), run: runOf(row), project: joinedProject(row) } : undefined
   }
   const findWithRunAndTokenHash: StepRunRepository['findWithRunAndTokenHash'] = async (id) => {
     const row = await stepWithRun(id).select('p.api_token_hash as project_token_hash').executeTakeFirst()
