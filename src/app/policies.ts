@@ -43,29 +43,32 @@ export const applyFailurePolicies = async (
   stepId: number,
   reason: FailureReason,
   ctx: ChangeOrigin,
-): Promise<boolean> => applyPolicies(tx, deps, await tx.steps.findById(stepId), reason, ctx)
+): Promise<boolean> => {
+  const step = await tx.steps.findById(stepId)
+  const run = step && (await tx.runs.findById(step.protocolRunId))
+  return step && run ? applyPolicies(tx, deps, { step, run }, reason, ctx) : false
+}
 
 /**
  * After a step succeeded (executed, QA passed or skipped, CI passed): its trigger policies.
- * `step` is the step as this transaction left it (the row its move returned): not read again.
+ * `moved` is the step and its run as this transaction left them (what the step's move returned):
+ * neither is read again.
  */
 export const applySuccessPolicies = (
   tx: Repositories,
   deps: PolicyDeps,
-  step: StepRun | undefined,
+  moved: { readonly step: StepRun; readonly run: ProtocolRun } | undefined,
   reason: SuccessReason,
   ctx: ChangeOrigin,
-): Promise<boolean> => applyPolicies(tx, deps, step, reason, ctx)
+): Promise<boolean> => (moved ? applyPolicies(tx, deps, moved, reason, ctx) : Promise.resolve(false))
 
 const applyPolicies = async (
   tx: Repositories,
   deps: PolicyDeps,
-  source: StepRun | undefined,
+  { step: source, run }: { readonly step: StepRun; readonly run: ProtocolRun },
   reason: FailureReason | SuccessReason,
   ctx: ChangeOrigin,
 ): Promise<boolean> => {
-  const run = source && (await tx.runs.findById(source.protocolRunId))
-  if (!source || !run) return false
   const stepId = source.id
   const specPolicies = findStepSpec(specOfRun(run), source.stepName)?.policies
   const policies = policiesOf(source.policy, specPolicies)

@@ -108,6 +108,11 @@ export interface StepMove {
     readonly movedMetadata: JsonObject
     readonly unmovedMetadata: JsonObject
   }
+  /**
+   * An agent call's spending, added to the run's totals by the same write whether or not the step
+   * moves (what was spent counts), as `ProtocolRunRepository.addUsage` would.
+   */
+  readonly runUsage?: { readonly tokens: number; readonly costUsd: number }
 }
 
 export interface StepMoveResult {
@@ -115,6 +120,8 @@ export interface StepMoveResult {
   readonly event: OrchestratorEvent
   /** False when the step's status was not one of `from` and only the event was appended. */
   readonly moved: boolean
+  /** The step's run as this write left it (its usage added), so callers need not read it again. */
+  readonly run: ProtocolRun
 }
 
 /** A step's patch at a status change, plus keys merged into its `runtime_state` by the same write. */

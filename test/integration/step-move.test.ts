@@ -2,7 +2,7 @@ import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { DatabaseHandle } from '../../src/adapters/storage/database.js'
 import { createRepositories, createUnitOfWork } from '../../src/adapters/storage/unit-of-work.js'
-import { moveStep } from '../../src/app/protocol/execution/step-outcomes.js'
+import { moveStep, moveStepWithRun } from '../../src/app/protocol/execution/step-outcomes.js'
 import type { Repositories, StepMove, UnitOfWork } from '../../src/app/ports.js'
 import { isAppError } from '../../src/domain/app-error.js'
 import { DIALECTS, openMigratedDatabase, unavailable } from '../support/databases.js'
@@ -67,6 +67,36 @@ for (const dialect of DIALECTS) {
       expect((await eventsOf(step.id, run.id)).map((event) => event.metadata)).toEqual([{ u: 1 }])
     })
 
+    it("adds a call's spending to the run by the same write, and returns the run as it left it", async () => {
+      const { run, step } = await seeded('needs_qa')
+      const result = await repos.steps.moveIfAllowed(step.id, {
+        ...approve,
+        runUsage: { tokens: 120, costUsd: 0.25 },
+      })
+      expect(result?.moved).toBe(true)
+      expect(result?.run).toMatchObject({ id: run.id, tokensUsed: run.tokensUsed + 120 })
+      expect(result?.run.costUsd).toBeCloseTo(run.costUsd + 0.25)
+      expect(await repos.runs.findById(run.id)).toEqual(result?.run)
+    })
+
+    it('adds the spending to the run even when the step does not move', async () => {
+      const { run, step } = await seeded('running')
+      const result = await repos.steps.moveIfAllowed(step.id, {
+        ...approve,
+        runUsage: { tokens: 7, costUsd: 0 },
+      })
+      expect(result?.moved).toBe(false)
+      expect((await repos.runs.findById(run.id))?.tokensUsed).toBe(run.tokensUsed + 7)
+      expect(result?.run.tokensUsed).toBe(run.tokensUsed + 7)
+    })
+
+    it('without spending, returns the run as stored and leaves it untouched', async () => {
+      const { run, step } = await seeded('needs_qa')
+      const result = await repos.steps.moveIfAllowed(step.id, approve)
+      expect(result?.run).toEqual(await repos.runs.findById(run.id))
+      expect(result?.run.updatedAt).toBe(run.updatedAt)
+    })
+
     it('writes nothing for an unknown step', async () => {
       expect(await repos.steps.moveIfAllowed(2_000_000_000, approve)).toBeUndefined()
     })
@@ -114,5 +144,26 @@ for (const dialect of DIALECTS) {
         sent.mockRestore()
       }
     })
+
+    it.skipIf(dialect !== 'postgres')(
+      'adding the spending to the run costs no statement of its own',
+      async () => {
+        const { run, step } = await seeded('needs_qa')
+        const sent = vi.spyOn(pg.Client.prototype, 'query')
+        try {
+          const moved = await uow.run((tx) =>
+            moveStepWithRun(tx, step.id, 'approve', {
+              event: { type: 'step_completed', message: 'ok' },
+              origin: {},
+              runUsage: { tokens: 5, costUsd: 0.01 },
+            }),
+          )
+          expect(sent).toHaveBeenCalledTimes(2)
+          expect(moved?.run.tokensUsed).toBe(run.tokensUsed + 5)
+        } finally {
+          sent.mockRestore()
+        }
+      },
+    )
   })
 }

@@ -2,7 +2,7 @@ import type { Selectable, Updateable } from 'kysely'
 import type { ProtocolRun, ProtocolRunPatch } from '../../domain/protocol-run.js'
 import type { ProtocolStatus } from '../../domain/statuses.js'
 import { decodeJsonObject, decodeSharedJsonObject, encodeJson, toIso } from './columns.js'
-import { everyColumn } from './joined-rows.js'
+import { everyColumn, prefixedSelection, unprefixedRow } from './joined-rows.js'
 import type { ProtocolRunsTable } from './schema.js'
 
 export type ProtocolRunRow = Selectable<ProtocolRunsTable>
@@ -28,6 +28,17 @@ export const PROTOCOL_RUN_COLUMNS = everyColumn<ProtocolRunRow>()([
   'updated_at',
   'txid',
 ])
+
+/** Where a joined read puts the run's columns (under their names after this prefix). */
+const JOINED_PREFIX = 'run__'
+
+/** The select list of a read that joins `protocol_runs` as `alias`: every column, prefixed. */
+export const joinedRunColumns = (alias: string) =>
+  prefixedSelection(alias, PROTOCOL_RUN_COLUMNS, JOINED_PREFIX)
+
+/** The run out of a row read with `joinedRunColumns`. */
+export const joinedRun = (row: Readonly<Record<string, unknown>>): ProtocolRun =>
+  toProtocolRun(unprefixedRow<ProtocolRunRow>(row, PROTOCOL_RUN_COLUMNS, JOINED_PREFIX))
 
 export const toProtocolRun = (row: ProtocolRunRow): ProtocolRun => ({
   id: row.id,

@@ -4,6 +4,7 @@ import { AppError } from '../../domain/app-error.js'
 import type { JsonObject } from '../../domain/json.js'
 import { encodeJson, nowIso } from './columns.js'
 import { CURRENT_TXID, toEvent } from './event.table.js'
+import { joinedRun, joinedRunColumns } from './protocol-run.table.js'
 import type { Database } from './schema.js'
 import { toStepRun, toStepRunColumns, type StepRunRow } from './step-run.table.js'
 
@@ -15,10 +16,12 @@ type MoveRow = StepRunRow & {
 
 /**
  * StepRunRepository.moveIfAllowed on Postgres, as one statement (docs/performance.md, "Queue"):
- * `cur` reads the step; `moved` is the compare-and-set on the status `cur` read, allowed only when
- * that status is one of `from` (so a step another writer moved meanwhile is not moved, as the
- * read-then-write did: READ COMMITTED re-checks `status = cur.status` against the newest row);
- * `appended` writes the event when the step moved or was never movable, never after a lost race.
+ * `cur` reads the step; `run` is its run, with `runUsage` added when given; `moved` is the
+ * compare-and-set on the status `cur` read, allowed only when that status is one of `from` (so a
+ * step another writer moved meanwhile is not moved, as the read-then-write did: READ COMMITTED
+ * re-checks `status = cur.status` against the newest row); `appended` writes the event when the
+ * step moved or was never movable, never after a lost race. `moved` joins `run`, so the run's row
+ * is locked before the step's, the order the callers' other writes take.
  */
 export const moveStepInOneStatement = async (
   db: Kysely<Database>,
@@ -34,9 +37,10 @@ export const moveStepInOneStatement = async (
   const unmoved = metadataText(move.event.unmovedMetadata)
   const { rows } = await sql<MoveRow>`
     with cur as (select * from step_runs where id = ${id}),
+    run as (${runOf(move, now)}),
     moved as (
       update step_runs set ${sql.join([...patch, sql`status = ${move.to}`, sql`updated_at = ${now}`])}
-      from cur
+      from cur join run on true
       where step_runs.id = cur.id and step_runs.status = cur.status and cur.status = any(${from}::text[])
       returning step_runs.*),
     appended as (
@@ -47,12 +51,14 @@ export const moveStepInOneStatement = async (
       from cur join protocol_runs r on r.id = cur.protocol_run_id
       where exists (select 1 from moved) or not (cur.status = any(${from}::text[]))
       returning id, project_id)
-    select s.*, appended.id as event_id, appended.project_id as event_project_id
+    select s.*, appended.id as event_id, appended.project_id as event_project_id, ${sql.join(joinedRunColumns('run'))}
     from (select moved.*, true as moved from moved
           union all select cur.*, false from cur where not exists (select 1 from moved)) s
+    join run on true
     left join appended on true`.execute(db)
   const row = rows[0]
   if (!row) return undefined
+  // toStepRun and joinedRun each take their own columns out of the joined row.
   const { moved: didMove, event_id, event_project_id, ...stepRow } = row
   if (event_id === null || event_project_id === null)
     throw new AppError('ORC_STATE_CHANGED', 'Step state changed; retry', { step_run_id: id })
@@ -68,8 +74,16 @@ export const moveStepInOneStatement = async (
     // Only orders listings; not part of the event.
     txid: 0,
   })
-  return { step: toStepRun(stepRow), event, moved: didMove }
+  return { step: toStepRun(stepRow), event, moved: didMove, run: joinedRun(row) }
 }
+
+/** The step's run, as the move's `run`: with the call's usage added, or as it is. */
+const runOf = (move: StepMove, now: string) =>
+  move.runUsage === undefined
+    ? sql`select r.* from protocol_runs r join cur on r.id = cur.protocol_run_id`
+    : sql`update protocol_runs set tokens_used = protocol_runs.tokens_used + ${move.runUsage.tokens},
+        cost_usd = protocol_runs.cost_usd + ${move.runUsage.costUsd}, updated_at = ${now}
+        from cur where protocol_runs.id = cur.protocol_run_id returning protocol_runs.*`
 
 // An empty object is stored as no metadata, as every event is.
 const metadataText = (metadata: JsonObject): string | null =>

@@ -1,6 +1,11 @@
 import type { Kysely, QueryCreator } from 'kysely'
 import type { StepStatus } from '../../domain/statuses.js'
-import type { EventRepository, StepRunRepository, StepStatusPatch } from '../../app/ports.js'
+import type {
+  EventRepository,
+  ProtocolRunRepository,
+  StepRunRepository,
+  StepStatusPatch,
+} from '../../app/ports.js'
 import { AppError } from '../../domain/app-error.js'
 import { engineChainJson } from '../../domain/engine-chain.js'
 import { encodeJson, nowIso } from './columns.js'
@@ -12,12 +17,8 @@ import { scopeReadableBy } from './readable-by.js'
 import { moveStepInOneStatement } from './step-move.statement.js'
 import { toStepRun, toStepRunColumns } from './step-run.table.js'
 import { isUniqueViolation } from './unique-violation.js'
-import { prefixedSelection, unprefixedRow } from './joined-rows.js'
 import { joinedProject, joinedProjectColumns } from './project.table.js'
-import { PROTOCOL_RUN_COLUMNS, toProtocolRun, type ProtocolRunRow } from './protocol-run.table.js'
-
-/** Column prefixes of the run and the project joined to a step (none of step_runs' names start so). */
-const RUN_PREFIX = 'run__'
+import { joinedRun, joinedRunColumns } from './protocol-run.table.js'
 
 /** The compare-and-set of a step's status: no row when the status is not one of `from`. */
 const statusUpdate = (
@@ -47,7 +48,14 @@ const stepStateChanged = (id: number): AppError =>
 
 export const createStepRunRepository = (
   db: Kysely<Database>,
-  events: Pick<EventRepository, 'append'>,
+  {
+    events,
+    runs,
+  }: {
+    readonly events: Pick<EventRepository, 'append'>
+    /** On SQLite a move adds usage and reads the run through them. */
+    readonly runs: Pick<ProtocolRunRepository, 'addUsage' | 'findById'>
+  },
 ): StepRunRepository => {
   const postgres = isPostgres(db)
   const compareAndSetStatus = async (
@@ -83,18 +91,16 @@ export const createStepRunRepository = (
       .innerJoin('protocol_runs as r', 'r.id', 's.protocol_run_id')
       .innerJoin('projects as p', 'p.id', 'r.project_id')
       .selectAll('s')
-      .select(prefixedSelection('r', PROTOCOL_RUN_COLUMNS, RUN_PREFIX))
+      .select(joinedRunColumns('r'))
       .where('s.id', '=', id)
-  const runOf = (row: Readonly<Record<string, unknown>>) =>
-    toProtocolRun(unprefixedRow<ProtocolRunRow>(row, PROTOCOL_RUN_COLUMNS, RUN_PREFIX))
   const findWithRunAndProject: StepRunRepository['findWithRunAndProject'] = async (id) => {
     const row = await stepWithRun(id).select(joinedProjectColumns('p')).executeTakeFirst()
-    return row ? { step: toStepRun(row), run: runOf(row), project: joinedProject(row) } : undefined
+    return row ? { step: toStepRun(row), run: joinedRun(row), project: joinedProject(row) } : undefined
   }
   const findWithRunAndTokenHash: StepRunRepository['findWithRunAndTokenHash'] = async (id) => {
     const row = await stepWithRun(id).select('p.api_token_hash as project_token_hash').executeTakeFirst()
     return row
-      ? { step: toStepRun(row), run: runOf(row), projectTokenHash: row.project_token_hash }
+      ? { step: toStepRun(row), run: joinedRun(row), projectTokenHash: row.project_token_hash }
       : undefined
   }
   return {
@@ -206,6 +212,8 @@ export const createStepRunRepository = (
       const found = await findWithProjectId(id)
       if (!found) return undefined
       const { step, projectId } = found
+      const { runUsage } = move
+      if (runUsage) await runs.addUsage(step.protocolRunId, runUsage.tokens, runUsage.costUsd)
       const moved = move.from.includes(step.status)
       const { type: eventType, message, movedMetadata, unmovedMetadata } = move.event
       const to = moved ? await compareAndSetStatus(id, [step.status], move.to, move.patch) : step
@@ -217,7 +225,9 @@ export const createStepRunRepository = (
         message,
         metadata: moved ? movedMetadata : unmovedMetadata,
       })
-      return { step: to, event, moved }
+      const run = await runs.findById(step.protocolRunId)
+      if (!run) throw new Error(`Run ${step.protocolRunId} of step ${id} is gone`)
+      return { step: to, event, moved, run }
     },
 
     async mergeRuntimeState(id, changes, mergeKeys = []) {

@@ -27,11 +27,12 @@ import { createMcpTaskRepository } from './mcp-task.repository.js'
 /** Repositories bound to one connection or transaction. */
 export const createRepositories = (db: Kysely<Database>): Repositories => {
   const events = createEventRepository(db)
+  const runs = createProtocolRunRepository(db)
   return {
     projects: createProjectRepository(db),
-    runs: createProtocolRunRepository(db),
+    runs,
     // Step moves append through it too: one reader of other databases' transactions per pool.
-    steps: createStepRunRepository(db, events),
+    steps: createStepRunRepository(db, { events, runs }),
     events,
     jobs: createJobRepository(db),
     deliveries: createWebhookDeliveryRepository(db),

@@ -144,7 +144,8 @@ const applySuccess = async (
       origin: ctx,
       patch: { summary: 'CI passed' },
     })
-    await applySuccessPolicies(tx, policyDeps(deps), completed, 'ci_passed', ctx)
+    // The run as read at the start of this transaction: moving its step changed nothing of it.
+    await applySuccessPolicies(tx, policyDeps(deps), { step: completed, run }, 'ci_passed', ctx)
     await maybeCompleteProtocol(tx, run.id, ctx)
   }
 }

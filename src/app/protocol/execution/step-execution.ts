@@ -15,7 +15,7 @@ import { appendProtocolLog } from '../protocol-files.js'
 import type { ProtocolJobDeps } from '../protocol-job-deps.js'
 import { runQualityCheck } from '../qa/quality-check.js'
 import type { StepScope } from './step-context.js'
-import { leftOutMetadata, moveStep } from './step-outcomes.js'
+import { leftOutMetadata, moveStepWithRun } from './step-outcomes.js'
 
 export interface ExecutionInput {
   readonly context: StepScope
@@ -74,9 +74,13 @@ export const recordInTransaction = async (
 ): Promise<string> => {
   const tokens = call.promptTokens + call.completionTokens
   const costUsd = call.result.costUsd ?? 0
-  await tx.runs.addUsage(context.run.id, tokens, costUsd)
   const current = await tx.steps.findById(context.step.id)
-  if (!current || current.status !== 'running') return 'skipped'
+  if (!current || current.status !== 'running') {
+    // What the call spent counts even when its step has moved on.
+    await tx.runs.addUsage(context.run.id, tokens, costUsd)
+    return 'skipped'
+  }
+  const runUsage = { tokens, costUsd }
   const patch = {
     tokensUsed: current.tokensUsed + tokens,
     costUsd: current.costUsd + costUsd,
@@ -107,10 +111,11 @@ export const recordInTransaction = async (
     })
   }
   if (policy === 'skip') {
-    const completed = await moveStep(tx, current.id, 'complete', {
+    const completed = await moveStepWithRun(tx, current.id, 'complete', {
       event: { type: 'step_completed', message: 'Step executed; QA skipped by policy.', metadata },
       origin: ctx,
       patch,
+      runUsage,
     })
     await note(tx, context, 'qa_skipped_policy', { message: 'QA skipped (policy).', origin: ctx })
     await applySuccessPolicies(tx, policyDepsOf(deps), completed, 'qa_skipped_policy', ctx)
@@ -118,10 +123,11 @@ export const recordInTransaction = async (
     return 'completed'
   }
   const message = policy === 'light' ? 'Step executed; inline QA running.' : 'Step executed; QA required.'
-  const executed = await moveStep(tx, current.id, 'executed', {
+  const executed = await moveStepWithRun(tx, current.id, 'executed', {
     event: { type: 'step_completed', message, metadata },
     origin: ctx,
     patch,
+    runUsage,
   })
   await applySuccessPolicies(tx, policyDepsOf(deps), executed, 'exec_completed', ctx)
   if (policy === 'full' && deps.config.qa.autoAfterExec) await enqueueQa(deps, tx, context, ctx)

@@ -1,9 +1,10 @@
 import type { JsonObject } from '../../../domain/json.js'
+import type { ProtocolRun } from '../../../domain/protocol-run.js'
 import type { StepRun, StepRunPatch } from '../../../domain/step-run.js'
 import { STEP_TRANSITIONS, type StepAction } from '../../../domain/transitions.js'
 import { withTrace, type ChangeOrigin } from '../../context.js'
 import type { LeftOutFile } from '../../git.port.js'
-import type { Repositories } from '../../ports.js'
+import type { Repositories, StepMove } from '../../ports.js'
 import type { ChangeEvent } from '../../state-changes.js'
 import type { FailureReason } from '../../../domain/policies.js'
 import { applyFailurePolicies, type PolicyDeps } from '../../policies.js'
@@ -17,18 +18,26 @@ export const moveStep = async (
   tx: Repositories,
   stepId: number,
   action: StepAction,
-  {
-    event,
-    origin: ctx,
-    patch,
-  }: { readonly event: ChangeEvent; readonly origin: ChangeOrigin; readonly patch?: StepRunPatch },
-): Promise<StepRun | undefined> => {
+  change: StepChange,
+): Promise<StepRun | undefined> => (await moveStepWithRun(tx, stepId, action, change))?.step
+
+/**
+ * As moveStep, also adding `runUsage` to the run (whether or not the step moves) and returning
+ * the run as the same write left it, for the success policies that follow (no second read).
+ */
+export const moveStepWithRun = async (
+  tx: Repositories,
+  stepId: number,
+  action: StepAction,
+  { event, origin: ctx, patch, runUsage }: StepChange,
+): Promise<{ step: StepRun; run: ProtocolRun } | undefined> => {
   // The table's rule rides on the compare-and-set: no read of the step first.
   const rule = STEP_TRANSITIONS[action]
   const result = await tx.steps.moveIfAllowed(stepId, {
     from: rule.from,
     to: rule.to,
     patch,
+    runUsage,
     event: {
       type: event.type,
       message: event.message,
@@ -36,7 +45,14 @@ export const moveStep = async (
       unmovedMetadata: { ...event.metadata, ...(ctx.jobId ? { job_id: ctx.jobId } : {}) },
     },
   })
-  return result?.step
+  return result && { step: result.step, run: result.run }
+}
+
+interface StepChange {
+  readonly event: ChangeEvent
+  readonly origin: ChangeOrigin
+  readonly patch?: StepRunPatch
+  readonly runUsage?: StepMove['runUsage']
 }
 
 /** The step fails with `event` and its run is blocked (`run_blocked` names the cause). */

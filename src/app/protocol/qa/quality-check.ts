@@ -25,7 +25,7 @@ import type { Repositories } from '../../ports.js'
 import { isPathOutsideWorkspace, PATH_OUTSIDE_WORKSPACE } from '../../contained-files.js'
 import type { ProtocolJobDeps } from '../protocol-job-deps.js'
 import { readStepContext, type StepScope } from '../execution/step-context.js'
-import { failStepAndBlockRun, moveStep } from '../execution/step-outcomes.js'
+import { failStepAndBlockRun, moveStepWithRun } from '../execution/step-outcomes.js'
 
 /**
  * The step to judge; a step this job parked on its QA engine's quota is back in `needs_qa`
@@ -188,12 +188,12 @@ const skipByPolicy = async (
   ctx: ChangeOrigin,
 ): Promise<JsonObject> => {
   await deps.uow.run(async (tx) => {
-    const step = await moveStep(tx, context.step.id, 'complete', {
+    const moved = await moveStepWithRun(tx, context.step.id, 'complete', {
       event: { type: 'qa_skipped_policy', message: 'QA skipped (policy).' },
       origin: ctx,
     })
-    if (step?.status === 'completed')
-      await applySuccessPolicies(tx, policyDepsOf(deps), step, 'qa_skipped_policy', ctx)
+    if (moved?.step.status === 'completed')
+      await applySuccessPolicies(tx, policyDepsOf(deps), moved, 'qa_skipped_policy', ctx)
     await maybeCompleteProtocol(tx, context.run.id, ctx)
   })
   return { outcome: 'completed', qa: 'skipped' }

@@ -8,7 +8,7 @@ import type { Repositories } from '../../ports.js'
 import { maybeCompleteProtocol } from '../../steps/complete-protocol.js'
 import type { EngineCallOutcome } from '../execution/engine-call.js'
 import type { StepScope } from '../execution/step-context.js'
-import { failStepLoopOrBlock, moveStep } from '../execution/step-outcomes.js'
+import { failStepLoopOrBlock, moveStepWithRun } from '../execution/step-outcomes.js'
 import type { ProtocolJobDeps } from '../protocol-job-deps.js'
 import { qaOutcomeWords } from './inline-qa.js'
 import { rememberQaFailure } from './qa-failure.js'
@@ -49,20 +49,25 @@ export const recordVerdict = async (
     engine_id: call.engineId,
     model: call.model,
   }
+  const runUsage = { tokens, costUsd: call.result.costUsd ?? 0 }
   await deps.uow.run(async (tx) => {
-    await tx.runs.addUsage(context.run.id, tokens, call.result.costUsd ?? 0)
-    if (await verdictIsStale(tx, context, metadata, ctx)) return
+    if (await verdictIsStale(tx, context, metadata, ctx)) {
+      await tx.runs.addUsage(context.run.id, runUsage.tokens, runUsage.costUsd)
+      return
+    }
     if (verdict.verdict === 'PASS') {
       const event = { type: words.type, message: words.message, metadata }
-      const step = await moveStep(tx, context.step.id, 'complete', {
+      const moved = await moveStepWithRun(tx, context.step.id, 'complete', {
         event,
         origin: ctx,
         patch: { summary: words.summary },
+        runUsage,
       })
-      if (step?.status === 'completed')
-        await applySuccessPolicies(tx, policyDepsOf(deps), step, 'qa_passed', ctx)
+      if (moved?.step.status === 'completed')
+        await applySuccessPolicies(tx, policyDepsOf(deps), moved, 'qa_passed', ctx)
       await maybeCompleteProtocol(tx, context.run.id, ctx)
     } else {
+      await tx.runs.addUsage(context.run.id, runUsage.tokens, runUsage.costUsd)
       await rememberQaFailure(tx, context.step.id, report)
       const event = { type: words.type, message: words.message, metadata }
       await failStepLoopOrBlock(tx, policyDepsOf(deps), context.step.id, {
