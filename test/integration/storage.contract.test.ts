@@ -6,6 +6,7 @@ import { migrateToLatest } from '../../src/adapters/storage/migrations/index.js'
 import type { DatabaseHandle } from '../../src/adapters/storage/database.js'
 import { isAppError } from '../../src/domain/app-error.js'
 import { changeRunStatus } from '../../src/app/state-changes.js'
+import { acquireRunLease } from '../../src/app/runs/run-lease.js'
 import { NO_ORIGIN } from '../../src/app/context.js'
 import { DIALECTS, openMigratedDatabase, unavailable } from '../support/databases.js'
 import { seedProject, seedRun, seedStep, unique } from '../support/fixtures.js'
@@ -390,9 +391,56 @@ for (const dialect of DIALECTS) {
       expect(await repos.leases.findWithHolder(run.id)).toBeUndefined()
       await repos.leases.swap({ protocolRunId: run.id, stepRunId: step.id, jobId: 'j-1' }, undefined)
       const found = await repos.leases.findWithHolder(run.id)
-      expect(found?.lease).toEqual({ protocolRunId: run.id, stepRunId: step.id, jobId: 'j-1' })
+      expect(found?.lease).toMatchObject({ protocolRunId: run.id, stepRunId: step.id, jobId: 'j-1' })
       expect(found?.holder).toEqual(await repos.steps.findById(step.id))
     })
+
+    it('refuses a lease swap when the step it read took its own lease again meanwhile', async () => {
+      const project = await seedProject(repos)
+      const run = await seedRun(repos, project.id, 'running')
+      const failed = await seedStep(repos, run.id, 'failed', 0)
+      const other = await seedStep(repos, run.id, 'pending', 1)
+      await repos.leases.swap({ protocolRunId: run.id, stepRunId: failed.id, jobId: 'j-1' }, undefined)
+      // Another start reads the lease: its holder has failed, so it has released the worktree…
+      const read = await repos.leases.findWithHolder(run.id)
+      // …while the failed step is started again and takes its lease anew, under the same step id.
+      const again = await repos.leases.findWithHolder(run.id)
+      expect(
+        await repos.leases.swap({ protocolRunId: run.id, stepRunId: failed.id, jobId: 'j-2' }, again?.lease),
+      ).toBe(true)
+      // The first start's swap names the take it read, which is gone: it must lose.
+      expect(
+        await repos.leases.swap({ protocolRunId: run.id, stepRunId: other.id, jobId: 'j-3' }, read?.lease),
+      ).toBe(false)
+      expect((await repos.leases.findWithHolder(run.id))?.lease).toMatchObject({
+        stepRunId: failed.id,
+        jobId: 'j-2',
+      })
+    })
+
+    it.skipIf(dialect !== 'postgres')(
+      'of a failed step started again and another start racing it, only the first gets the worktree',
+      async () => {
+        const project = await seedProject(repos)
+        const run = await seedRun(repos, project.id, 'running')
+        const failed = await seedStep(repos, run.id, 'failed', 0)
+        const other = await seedStep(repos, run.id, 'pending', 1)
+        await repos.leases.swap({ protocolRunId: run.id, stepRunId: failed.id, jobId: 'j-1' }, undefined)
+        let racing: Promise<unknown> = Promise.resolve()
+        await uow.run(async (tx) => {
+          await tx.steps.compareAndSetStatus(failed.id, ['failed'], 'running')
+          const retake = { protocolRunId: run.id, stepRunId: failed.id, jobId: 'j-2' }
+          expect(await acquireRunLease(tx, retake)).toEqual({ acquired: true })
+          // Reads the lease before this commits (its holder failed), then waits on the row.
+          racing = uow.run((other_tx) =>
+            acquireRunLease(other_tx, { protocolRunId: run.id, stepRunId: other.id, jobId: 'j-3' }),
+          )
+          await new Promise((resolve) => setTimeout(resolve, 300))
+        })
+        expect(await racing).toMatchObject({ acquired: false, holder: { id: failed.id, status: 'running' } })
+        expect((await repos.leases.findWithHolder(run.id))?.lease).toMatchObject({ stepRunId: failed.id })
+      },
+    )
 
     it('lets exactly one of two racing writers win a compare-and-set', async () => {
       const project = await seedProject(repos)

@@ -4,7 +4,7 @@ import { nowIso } from './columns.js'
 import type { Database, StepRunsTable } from './schema.js'
 import { toStepRun } from './step-run.table.js'
 
-/** `run_leases`: a swap is an insert (no row yet) or an update guarded by the expected holder. */
+/** `run_leases`: a swap is an insert (no row yet) or an update guarded by the take it read. */
 export const createRunLeaseRepository = (db: Kysely<Database>): RunLeaseRepository => ({
   async findWithHolder(protocolRunId) {
     // One read for the row and its holder: a start asked for them one after the other.
@@ -12,18 +12,22 @@ export const createRunLeaseRepository = (db: Kysely<Database>): RunLeaseReposito
       .selectFrom('run_leases as l')
       .leftJoin('step_runs as s', 's.id', 'l.step_run_id')
       .selectAll('s')
-      .select(['l.step_run_id as lease_step_run_id', 'l.job_id as lease_job_id'])
+      .select([
+        'l.step_run_id as lease_step_run_id',
+        'l.job_id as lease_job_id',
+        'l.version as lease_version',
+      ])
       .where('l.protocol_run_id', '=', protocolRunId)
       .executeTakeFirst()
     if (!row) return undefined
-    const { lease_step_run_id, lease_job_id, ...step } = row
-    const lease = { protocolRunId, stepRunId: lease_step_run_id, jobId: lease_job_id }
+    const { lease_step_run_id, lease_job_id, lease_version, ...step } = row
+    const lease = { protocolRunId, stepRunId: lease_step_run_id, jobId: lease_job_id, version: lease_version }
     return { lease, holder: step.id === null ? undefined : toStepRun(step as Selectable<StepRunsTable>) }
   },
 
-  async swap(next, expectedStepRunId) {
+  async swap(next, expected) {
     const values = { step_run_id: next.stepRunId, job_id: next.jobId, acquired_at: nowIso() }
-    if (expectedStepRunId === undefined) {
+    if (expected === undefined) {
       // A concurrent insert of the same run waits for the other transaction, then does nothing.
       const inserted = await db
         .insertInto('run_leases')
@@ -32,11 +36,12 @@ export const createRunLeaseRepository = (db: Kysely<Database>): RunLeaseReposito
         .executeTakeFirst()
       return Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1
     }
+    // On the take, not the holder's step: a step that took its own lease again has a new version.
     const updated = await db
       .updateTable('run_leases')
-      .set(values)
+      .set((eb) => ({ ...values, version: eb('version', '+', 1) }))
       .where('protocol_run_id', '=', next.protocolRunId)
-      .where('step_run_id', '=', expectedStepRunId)
+      .where('version', '=', expected.version)
       .executeTakeFirst()
     return Number(updated.numUpdatedRows) === 1
   },

@@ -154,6 +154,8 @@ export interface RunLeasesTable {
   step_run_id: number
   job_id: string
   acquired_at: Timestamp
+  /** Moved by every take (migration `run-lease-version`): what a take compares and sets. */
+  version: Generated<number>
 }
 
 /** The global per-engine circuit breaker (usage and rate limits). */

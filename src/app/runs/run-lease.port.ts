@@ -7,6 +7,11 @@ export interface RunLease {
   readonly jobId: string
 }
 
+/** A lease as stored: `version` moves with every take, so a swap can name the take it read. */
+export interface StoredRunLease extends RunLease {
+  readonly version: number
+}
+
 /**
  * The `run_leases` rows: at most one per run. The repository only stores and swaps rows; whether
  * a holder is still alive (its step still `running`) is the caller's call, read in the same
@@ -17,10 +22,12 @@ export interface RunLeaseRepository {
    * The run's lease row, live or stale, with the step it names as that step is now (undefined
    * when the step is gone), in one read; undefined when no row is stored.
    */
-  findWithHolder(protocolRunId: number): Promise<{ lease: RunLease; holder: StepRun | undefined } | undefined>
+  findWithHolder(
+    protocolRunId: number,
+  ): Promise<{ lease: StoredRunLease; holder: StepRun | undefined } | undefined>
   /**
-   * Stores `next` if the run's stored holder is still `expectedStepRunId` (undefined: no row).
-   * False, with nothing written, when another transaction changed the row first.
+   * Stores `next` if the run's stored lease is still the take `expected` (undefined: no row). False,
+   * with nothing written, when another transaction took it first, even for the same step.
    */
-  swap(next: RunLease, expectedStepRunId: number | undefined): Promise<boolean>
+  swap(next: RunLease, expected: Pick<StoredRunLease, 'version'> | undefined): Promise<boolean>
 }

@@ -29,8 +29,9 @@ const stillHolds = async (tx: LeaseRepos, holder: StepRun, lease: RunLease): Pro
  * holder whose step is no longer `running` or `waiting_quota`, or judged in `needs_qa`, has
  * released the lease, whatever ended it (executed, failed, blocked, cancelled, or failed for
  * good after its job's lease expired); a holder that is still at work refuses the lease. The swap
- * is a compare-and-set on the stored holder, so of two concurrent starts exactly one wins, and
- * the loser re-reads the winner in a fresh statement (read committed) and is refused.
+ * is a compare-and-set on the take that was read (its version, not only its step: a failed step
+ * started again keeps its step id), so of two concurrent takes exactly one wins, and the loser
+ * re-reads the winner in a fresh statement (read committed) and is refused.
  */
 export const acquireRunLease = async (tx: LeaseRepos, want: RunLease): Promise<LeaseOutcome> => {
   for (let tries = 0; tries < 3; tries += 1) {
@@ -39,7 +40,7 @@ export const acquireRunLease = async (tx: LeaseRepos, want: RunLease): Promise<L
       const { holder } = current
       if (holder && (await stillHolds(tx, holder, current.lease))) return { acquired: false, holder }
     }
-    if (await tx.leases.swap(want, current?.lease.stepRunId)) return { acquired: true }
+    if (await tx.leases.swap(want, current?.lease)) return { acquired: true }
   }
   throw new AppError('ORC_STATE_CHANGED', `Run ${want.protocolRunId} changed concurrently; try again`)
 }
