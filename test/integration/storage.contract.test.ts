@@ -494,6 +494,35 @@ for (const dialect of DIALECTS) {
       expect(await repos.engineLimits.limitedAmong([], now)).toEqual(new Map())
     })
 
+    it('keeps the later of two engine limits: an earlier reset never shortens a breaker', async () => {
+      const now = Date.now()
+      const engine = `breaker-${unique()}`
+      const at = (minutes: number) => new Date(now + minutes * 60_000)
+      await repos.engineLimits.limit(engine, at(120), 'usage limit, resets in two hours')
+      await repos.engineLimits.limit(engine, at(15), 'rate limit, default reset')
+      expect(await repos.engineLimits.limitedUntil(engine, new Date(now))).toBe(at(120).toISOString())
+      await repos.engineLimits.limit(engine, at(180), 'longer')
+      expect(await repos.engineLimits.limitedUntil(engine, new Date(now))).toBe(at(180).toISOString())
+    })
+
+    it.skipIf(dialect !== 'postgres')(
+      'keeps the later engine limit when two workers record theirs at once',
+      async () => {
+        const now = Date.now()
+        const engine = `breaker-race-${unique()}`
+        const [later, earlier] = [new Date(now + 120 * 60_000), new Date(now + 15 * 60_000)]
+        let racing: Promise<unknown> = Promise.resolve()
+        await uow.run(async (tx) => {
+          await tx.engineLimits.limit(engine, later, 'usage limit')
+          // The other worker's write waits on this one's row, then finds the later limit.
+          racing = repos.engineLimits.limit(engine, earlier, 'rate limit')
+          await new Promise((resolve) => setTimeout(resolve, 300))
+        })
+        await racing
+        expect(await repos.engineLimits.limitedUntil(engine, new Date(now))).toBe(later.toISOString())
+      },
+    )
+
     it('rolls back every write of a unit of work that fails', async () => {
       const project = await seedProject(repos)
       const run = await seedRun(repos, project.id, 'pending')

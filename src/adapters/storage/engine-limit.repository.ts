@@ -5,14 +5,6 @@ import type { Database } from './schema.js'
 
 /** `engine_limits`: the later of two limits wins, so a short limit never reopens a longer one. */
 export const createEngineLimitRepository = (db: Kysely<Database>): EngineLimitRepository => {
-  const read = async (engineId: string): Promise<string | undefined> => {
-    const row = await db
-      .selectFrom('engine_limits')
-      .select('limited_until')
-      .where('engine_id', '=', engineId)
-      .executeTakeFirst()
-    return row ? toIso(row.limited_until) : undefined
-  }
   const limits: EngineLimitRepository = {
     async limitedUntil(engineId, now) {
       return (await limits.limitedAmong([engineId], now)).get(engineId)
@@ -30,17 +22,22 @@ export const createEngineLimitRepository = (db: Kysely<Database>): EngineLimitRe
       return new Map(limited)
     },
     async limit(engineId, until, reason) {
-      const current = await read(engineId)
-      if (current !== undefined && Date.parse(current) >= until.getTime()) return
       const values = {
         limited_until: until.toISOString(),
         reason: reason.slice(0, 500),
         updated_at: nowIso(),
       }
+      // The comparison is in the write: a read first let two workers limited at once both see no
+      // limit, and the earlier reset, written last, shortened the later one.
       await db
         .insertInto('engine_limits')
         .values({ engine_id: engineId, ...values })
-        .onConflict((oc) => oc.column('engine_id').doUpdateSet(values))
+        .onConflict((oc) =>
+          oc
+            .column('engine_id')
+            .doUpdateSet(values)
+            .where('engine_limits.limited_until', '<', values.limited_until),
+        )
         .execute()
     },
   }
