@@ -155,9 +155,8 @@ const recordLimitedCall = async (
   await deps.uow.run(async (tx) => {
     await tx.engineLimits.limit(engine.engineId, limit.resumeAt, `${engine.engineId}: ${limit.quote}`)
     if (tokens === 0 && costUsd === 0) return
-    const run = await tx.runs.findById(context.run.id)
-    if (run)
-      await tx.runs.update(run.id, { tokensUsed: run.tokensUsed + tokens, costUsd: run.costUsd + costUsd })
+    // An increment, not a write of what was read: another job of the run may add its own meanwhile.
+    await tx.runs.addUsage(context.run.id, tokens, costUsd)
     const step = await tx.steps.findById(context.step.id)
     if (step)
       await tx.steps.update(step.id, {
