@@ -91,6 +91,28 @@ describe.each(DIALECTS)('policies against cancels and CI on %s', (dialect) => {
   )
 
   it.skipIf(unavailable(dialect))(
+    'a PASS for a head the step has since moved past is discarded: the new head still awaits QA',
+    async () => {
+      const { qa, runId, implement } = await loopingRun('rerun-first', ['--qa=PASS', '--sleep=1500'])
+      const judged = (await readState(db.handle, runId)).steps[1]!.headSha
+      const verdict = runQa(qa, implement.id)
+      await agentStarted(qa, implement.id, 'demo-agent: qa')
+      // Executed again meanwhile (a loop or a retry): back in needs_qa, with another commit.
+      const newHead = 'f'.repeat(40)
+      await createUnitOfWork(db.handle.db).run((tx) => tx.steps.update(implement.id, { headSha: newHead }))
+      expect(await verdict).toMatchObject({ verdict: 'PASS' })
+      const state = await readState(db.handle, runId)
+      expect(state.steps[1]).toMatchObject({ status: 'needs_qa', headSha: newHead })
+      expect(state.events).toContain('qa_verdict_discarded')
+      const events = await createUnitOfWork(db.handle.db).run((tx) =>
+        tx.events.list({ protocolRunId: runId, limit: 500, eventType: 'qa_verdict_discarded' }),
+      )
+      expect(events[0]?.message).toContain('executed again')
+      expect(events[0]?.metadata).toMatchObject({ judged_head_sha: judged })
+    },
+  )
+
+  it.skipIf(unavailable(dialect))(
     'a pause committed while QA runs keeps the run paused: no loop, no block, policies_skipped',
     async () => {
       const { qa, runId, implement } = await loopingRun('pause-first', ['--qa=FAIL', '--sleep=1500'])

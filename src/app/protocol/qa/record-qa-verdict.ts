@@ -1,5 +1,6 @@
 import { join } from 'node:path'
 import type { JsonObject } from '../../../domain/json.js'
+import type { StepRun } from '../../../domain/step-run.js'
 import { parseVerdict } from '../../../domain/verdict.js'
 import type { ChangeOrigin } from '../../context.js'
 import type { WorktreeInfo } from '../../git.port.js'
@@ -82,8 +83,8 @@ export const recordVerdict = async (
 
 /**
  * A verdict judges the step as it was when QA began. If the step has left `needs_qa` since (reset
- * and re-run by a policy, judged by another QA job, cancelled), the verdict is recorded and moves
- * nothing.
+ * and re-run by a policy, judged by another QA job, cancelled), or is back in `needs_qa` with
+ * another head (executed again meanwhile), the verdict is recorded and moves nothing.
  */
 const verdictIsStale = async (
   tx: Repositories,
@@ -92,17 +93,28 @@ const verdictIsStale = async (
   ctx: ChangeOrigin,
 ): Promise<boolean> => {
   const step = await tx.steps.findById(context.step.id)
-  if (step?.status === 'needs_qa') return false
+  if (step?.status === 'needs_qa' && step.headSha === context.step.headSha) return false
   await tx.events.append({
     projectId: context.run.projectId,
     protocolRunId: context.run.id,
     stepRunId: context.step.id,
     eventType: 'qa_verdict_discarded',
-    message: `QA verdict ${String(metadata.verdict)} discarded: the step is ${step?.status ?? 'gone'} now.`,
-    metadata: { ...metadata, ...(ctx.jobId ? { job_id: ctx.jobId } : {}) },
+    message: `QA verdict ${String(metadata.verdict)} discarded: ${stepNow(step)}.`,
+    metadata: {
+      ...metadata,
+      judged_head_sha: context.step.headSha,
+      ...(ctx.jobId ? { job_id: ctx.jobId } : {}),
+    },
   })
   return true
 }
+
+const stepNow = (step: StepRun | undefined): string =>
+  !step
+    ? 'the step is gone'
+    : step.status === 'needs_qa'
+      ? `the step was executed again since (head ${step.headSha ?? 'none'})`
+      : `the step is ${step.status} now`
 
 /** Enough of the report for the console and CLI to show it, bounded so an event stays small. */
 const REPORT_EVENT_CHARS = 20_000
