@@ -77,7 +77,7 @@ export const moveStepInOneStatement = async (
   return { step: toStepRun(stepRow), event, moved: didMove, run: joinedRun(row) }
 }
 
-/** The step's run, as the move's `run`: with the call's usage added, or as it is. */
+/** The step's run, as the move's `run`: with the call's usage added (as `runs.addUsage` adds it), or as it is. */
 const runOf = (move: StepMove, now: string) =>
   move.runUsage === undefined
     ? sql`select r.* from protocol_runs r join cur on r.id = cur.protocol_run_id`

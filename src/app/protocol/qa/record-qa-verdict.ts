@@ -52,11 +52,12 @@ export const recordVerdict = async (
   }
   const runUsage = { tokens, costUsd: call.result.costUsd ?? 0 }
   await deps.uow.run(async (tx) => {
-    if (await verdictIsStale(tx, context, metadata, ctx)) {
-      await tx.runs.addUsage(context.run.id, runUsage.tokens, runUsage.costUsd)
-      return
-    }
-    if (verdict.verdict === 'PASS') {
+    const stale = await verdictIsStale(tx, context, metadata, ctx)
+    const pass = !stale && verdict.verdict === 'PASS'
+    // A PASS's move adds what the call spent; every other outcome adds it on its own.
+    if (!pass) await tx.runs.addUsage(context.run.id, runUsage.tokens, runUsage.costUsd)
+    if (stale) return
+    if (pass) {
       const event = { type: words.type, message: words.message, metadata }
       const moved = await moveStepWithRun(tx, context.step.id, 'complete', {
         event,
@@ -68,7 +69,6 @@ export const recordVerdict = async (
         await applySuccessPolicies(tx, policyDepsOf(deps), moved, 'qa_passed', ctx)
       await maybeCompleteProtocol(tx, context.run.id, ctx)
     } else {
-      await tx.runs.addUsage(context.run.id, runUsage.tokens, runUsage.costUsd)
       await rememberQaFailure(tx, context.step.id, report)
       const event = { type: words.type, message: words.message, metadata }
       await failStepLoopOrBlock(tx, policyDepsOf(deps), context.step.id, {
