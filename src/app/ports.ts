@@ -58,6 +58,12 @@ export interface ProtocolRunRepository {
   /** Inserts a run; throws ORC_DUPLICATE_PROTOCOL_NAME when the project already has that name. */
   create(run: NewProtocolRun): Promise<ProtocolRun>
   findById(id: number): Promise<ProtocolRun | undefined>
+  /**
+   * findById that, inside a transaction on Postgres, also holds the run's row until the
+   * transaction ends: another transaction locking it waits, then reads what this one wrote.
+   * (SQLite's transactions already run one at a time.) For decisions over all of a run's steps.
+   */
+  lockById(id: number): Promise<ProtocolRun | undefined>
   /** The run and its project in one read; undefined when the run is unknown. */
   findWithProject(id: number): Promise<{ run: ProtocolRun; project: Project } | undefined>
   /** The run and its project's token hash (null: no token) from one read, for authorization. */

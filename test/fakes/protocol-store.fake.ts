@@ -73,6 +73,8 @@ const runRepository = (t: ProtocolTables): ProtocolRepositories['runs'] => {
   return {
     create: notFaked('runs.create'),
     findById: async (id) => find(id),
+    // One caller at a time in memory: nothing to hold.
+    lockById: async (id) => find(id),
     findWithProject: async (id) => {
       const run = find(id)
       const owner = t.projects.find((p) => p.project.id === run?.projectId)

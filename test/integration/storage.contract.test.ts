@@ -542,6 +542,29 @@ for (const dialect of DIALECTS) {
       expect(await repos.events.list({ protocolRunId: run.id, limit: 10 })).toEqual([])
     })
 
+    it.skipIf(dialect !== 'postgres')(
+      'of two units of work locking two runs in opposite orders, one commits and one is told to retry',
+      async () => {
+        const project = await seedProject(repos)
+        const first = await seedRun(repos, project.id, 'running')
+        const second = await seedRun(repos, project.id, 'running')
+        const bothHoldOne = new Promise<void>((resolve) => setTimeout(resolve, 200))
+        const lockInOrder = (a: number, b: number) =>
+          uow.run(async (tx) => {
+            await tx.runs.lockById(a)
+            await bothHoldOne
+            await tx.runs.update(b, { description: `after ${a}` })
+          })
+        const outcomes = await Promise.allSettled([
+          lockInOrder(first.id, second.id),
+          lockInOrder(second.id, first.id),
+        ])
+        expect(outcomes.map((outcome) => outcome.status).sort()).toEqual(['fulfilled', 'rejected'])
+        const lost = outcomes.find((outcome) => outcome.status === 'rejected')
+        expect(isAppError(lost?.reason) && lost.reason.code).toBe('ORC_STATE_CHANGED')
+      },
+    )
+
     it('updates only the fields given and touches updated_at', async () => {
       const project = await seedProject(repos, { localPath: '/a' })
       const updated = await repos.projects.update(project.id, { ciProvider: 'gitlab' })

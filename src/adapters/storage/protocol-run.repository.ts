@@ -5,6 +5,7 @@ import { encodeJson, nowIso } from './columns.js'
 import { toProtocolRun, toProtocolRunColumns } from './protocol-run.table.js'
 import { joinedProject, joinedProjectColumns } from './project.table.js'
 import type { Database } from './schema.js'
+import { isPostgres } from './dialect.js'
 import { scopeReadableBy } from './readable-by.js'
 import { isUniqueViolation } from './unique-violation.js'
 
@@ -52,6 +53,12 @@ export const createProtocolRunRepository = (db: Kysely<Database>): ProtocolRunRe
 
   async findById(id) {
     const row = await db.selectFrom('protocol_runs').selectAll().where('id', '=', id).executeTakeFirst()
+    return row ? toProtocolRun(row) : undefined
+  },
+
+  async lockById(id) {
+    const query = db.selectFrom('protocol_runs').selectAll().where('id', '=', id)
+    const row = await (isPostgres(db) ? query.forNoKeyUpdate() : query).executeTakeFirst()
     return row ? toProtocolRun(row) : undefined
   },
 

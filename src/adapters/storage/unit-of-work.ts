@@ -10,6 +10,8 @@ import type {
 import type { OrchestratorEvent } from '../../domain/event.js'
 import type { Job } from '../../domain/job.js'
 import type { StepRun } from '../../domain/step-run.js'
+import { AppError } from '../../domain/app-error.js'
+import { isDeadlock } from './deadlock.js'
 import { createEventRepository } from './event.repository.js'
 import { deferJobInserts, withDeferredInserts } from './job-inserts.js'
 import { createJobRepository } from './job.repository.js'
@@ -57,21 +59,33 @@ export const createUnitOfWork = (
 ): UnitOfWork => ({
   async run(work) {
     const changes = { runs: [], steps: [], events: [], jobs: [] } as Recorded
-    const result = await db.transaction().execute(async (trx) => {
-      const inserts = deferJobInserts(trx)
-      const bound = createRepositories(trx)
-      const repos = recording({ ...bound, jobs: withDeferredInserts(bound.jobs, inserts) }, changes)
-      const value = await work(repos)
-      if (beforeCommit && (changes.runs.length > 0 || changes.events.length > 0))
-        await beforeCommit(repos, changes)
-      await inserts.flush()
-      return value
-    })
+    const result = await db
+      .transaction()
+      .execute(async (trx) => {
+        const inserts = deferJobInserts(trx)
+        const bound = createRepositories(trx)
+        const repos = recording({ ...bound, jobs: withDeferredInserts(bound.jobs, inserts) }, changes)
+        const value = await work(repos)
+        if (beforeCommit && (changes.runs.length > 0 || changes.events.length > 0))
+          await beforeCommit(repos, changes)
+        await inserts.flush()
+        return value
+      })
+      .catch(asConflict)
     const { events, jobs } = changes
     if (onCommit && (events.length > 0 || jobs.length > 0)) onCommit({ events, jobs })
     return result
   },
 })
+
+/**
+ * A deadlock is two transactions changing the same rows at once, which the caller meets as any
+ * other lost compare-and-set: nothing was written, and trying again sees the winner's work.
+ */
+const asConflict = (error: unknown): never => {
+  if (!isDeadlock(error)) throw error
+  throw new AppError('ORC_STATE_CHANGED', 'A concurrent change to the same rows won; retry')
+}
 
 interface Recorded extends TransactionChanges {
   readonly runs: RunStatusChange[]

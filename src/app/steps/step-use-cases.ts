@@ -98,6 +98,8 @@ export const makeApproveStep =
   (stepId: number, ctx: ChangeOrigin): Promise<StepRun> =>
     uow.run(async (tx) => {
       const { run, step } = await authorizeStep(tx, stepId, ctx)
+      // Locked before the step, as closing the run and a CI notice lock them: never a lock cycle.
+      await tx.runs.lockById(run.id)
       const event = {
         type: 'manual_approval',
         message: 'Step marked as completed manually.',

@@ -31,14 +31,18 @@ const policyDeps = (deps: CiDeps): PolicyDeps => ({
  * a pass, a failure or progress applies only to the step whose recorded head SHA matches (or, with
  * no SHA, the step executed last), only while that step is not cancelled and the run is not
  * terminal. Everything else is recorded and changes nothing. Returns whether the run merged.
+ * The run is read again, locked, so its status is the one current when this transaction decides.
  */
 export const applyCiNotice = async (
   tx: Repositories,
   deps: CiDeps,
-  run: ProtocolRun,
+  correlated: ProtocolRun,
   notice: CiNotice,
   ctx: ChangeOrigin,
 ): Promise<{ merged: boolean }> => {
+  // Locked before its steps are read, as maybeCompleteProtocol locks it: a failure reopening a
+  // completed step is then never missed by a transaction closing the run over the same steps.
+  const run = (await tx.runs.lockById(correlated.id)) ?? correlated
   const steps = await tx.steps.listByRun(run.id)
   const step = targetStep(steps, notice.sha)
   await appendRunEvent(tx, run, mainEvent(notice, run, step), ctx, step?.id)

@@ -1,0 +1,159 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { DatabaseHandle } from '../../src/adapters/storage/database.js'
+import { createRepositories, createUnitOfWork } from '../../src/adapters/storage/unit-of-work.js'
+import type { Repositories, UnitOfWork } from '../../src/app/ports.js'
+import { changeStepStatus } from '../../src/app/state-changes.js'
+import { maybeCompleteProtocol } from '../../src/app/steps/complete-protocol.js'
+import { applyCiNotice } from '../../src/app/webhooks/apply-ci-notice.js'
+import type { CiNotice } from '../../src/domain/ci-notice.js'
+import type { ProtocolRun } from '../../src/domain/protocol-run.js'
+import type { StepRun } from '../../src/domain/step-run.js'
+import { openMigratedDatabase, unavailable } from '../support/databases.js'
+import { seedProject, seedRun, seedStep } from '../support/fixtures.js'
+
+// Whether a run is closed is decided over all of its steps, while other transactions move them.
+// SQLite's transactions run one at a time; on Postgres these interleavings are real: two steps
+// approved at once, or a CI failure reopening a completed step while the last one is approved.
+
+/** Long enough for the other transaction to read and write all it would before this one commits. */
+const WINDOW_MS = 300
+
+/** A promise resolved from outside, to order two transactions' steps. */
+const signal = () => {
+  let resolve!: () => void
+  const promise = new Promise<void>((done) => (resolve = done))
+  return { promise, resolve }
+}
+
+/** As the approve action does it, without its own transaction. */
+const approve = async (tx: Repositories, run: ProtocolRun, step: StepRun) => {
+  const event = { type: 'manual_approval', message: 'Step marked as completed manually.' }
+  await changeStepStatus(tx, run, step, { action: 'approve', event, origin: {} })
+  await maybeCompleteProtocol(tx, run.id, {})
+}
+
+const ciFailure = (sha: string): CiNotice => ({
+  provider: 'github',
+  event: 'check_suite',
+  action: 'completed',
+  branch: null,
+  sha,
+  conclusion: 'failure',
+  status: 'completed',
+  prNumber: null,
+  checkName: 'ci',
+  merged: false,
+  repositoryUrls: [],
+  details: {},
+})
+
+describe.skipIf(unavailable('postgres'))('closing a run while its steps move (postgres)', () => {
+  let handle: DatabaseHandle
+  let close: () => Promise<void>
+  let repos: Repositories
+  let uow: UnitOfWork
+
+  beforeAll(async () => {
+    ;({ handle, close } = await openMigratedDatabase('postgres'))
+    repos = createRepositories(handle.db)
+    uow = createUnitOfWork(handle.db)
+  })
+  afterAll(() => close())
+
+  const runWithSteps = async (runStatus: ProtocolRun['status'], ...statuses: StepRun['status'][]) => {
+    const project = await seedProject(repos)
+    const run = await seedRun(repos, project.id, runStatus)
+    const steps: StepRun[] = []
+    for (const [index, status] of statuses.entries()) steps.push(await seedStep(repos, run.id, status, index))
+    return { run, steps }
+  }
+
+  it('the last two steps approved at once close the run', async () => {
+    const { run, steps } = await runWithSteps('running', 'needs_qa', 'needs_qa')
+    const [first, second] = steps as [StepRun, StepRun]
+    const secondMoved = signal()
+    const firstChecked = signal()
+    let other: Promise<void> = Promise.resolve()
+    await uow.run(async (tx) => {
+      await changeStepStatus(tx, run, first, {
+        action: 'approve',
+        event: { type: 'manual_approval', message: 'approved' },
+        origin: {},
+      })
+      other = uow.run(async (otherTx) => {
+        await changeStepStatus(otherTx, run, second, {
+          action: 'approve',
+          event: { type: 'manual_approval', message: 'approved' },
+          origin: {},
+        })
+        secondMoved.resolve()
+        await firstChecked.promise
+        await maybeCompleteProtocol(otherTx, run.id, {})
+      })
+      await secondMoved.promise
+      // Sees the other step still awaiting QA: that transaction has not committed.
+      await maybeCompleteProtocol(tx, run.id, {})
+      firstChecked.resolve()
+      await sleep(WINDOW_MS)
+    })
+    await other
+    expect((await repos.runs.findById(run.id))?.status).toBe('completed')
+    const closed = await repos.events.list({
+      protocolRunId: run.id,
+      limit: 50,
+      eventType: 'protocol_completed',
+    })
+    expect(closed).toHaveLength(1)
+  })
+
+  it('a CI failure reopening a completed step while the last one is approved keeps the run open', async () => {
+    const { run, steps } = await runWithSteps('blocked', 'completed', 'needs_qa')
+    const [done, last] = steps as [StepRun, StepRun]
+    const sha = 'a'.repeat(40)
+    await repos.steps.update(done.id, { headSha: sha })
+    const ciApplied = signal()
+    const approved = signal()
+    const ci = uow.run(async (tx) => {
+      const deps = { jobPolicy: { maxAttempts: 3 }, autoQaOnCi: false, maxInlineTriggerDepth: 3 }
+      await applyCiNotice(tx, deps, run, ciFailure(sha), {})
+      ciApplied.resolve()
+      // Without a lock the approval completes meanwhile; with it, it waits for this commit.
+      await Promise.race([approved.promise, sleep(WINDOW_MS)])
+    })
+    await ciApplied.promise
+    await uow.run((tx) => approve(tx, run, last))
+    approved.resolve()
+    await ci
+    const stored = await repos.steps.listByRun(run.id)
+    expect(stored.map((step) => step.status)).toEqual(['failed', 'completed'])
+    expect((await repos.runs.findById(run.id))?.status).toBe('blocked')
+  })
+
+  it('a CI failure arriving after the run closed changes nothing', async () => {
+    const { run, steps } = await runWithSteps('blocked', 'completed', 'needs_qa')
+    const [done, last] = steps as [StepRun, StepRun]
+    const sha = 'b'.repeat(40)
+    await repos.steps.update(done.id, { headSha: sha })
+    const approvedUncommitted = signal()
+    const approval = uow.run(async (tx) => {
+      await approve(tx, run, last)
+      approvedUncommitted.resolve()
+      await sleep(WINDOW_MS)
+    })
+    await approvedUncommitted.promise
+    // Read before the approval commits, as a webhook correlating the run would have read it.
+    const deps = { jobPolicy: { maxAttempts: 3 }, autoQaOnCi: false, maxInlineTriggerDepth: 3 }
+    await uow.run((tx) => applyCiNotice(tx, deps, run, ciFailure(sha), {}))
+    await approval
+    const stored = await repos.steps.listByRun(run.id)
+    expect(stored.map((step) => step.status)).toEqual(['completed', 'completed'])
+    expect((await repos.runs.findById(run.id))?.status).toBe('completed')
+    const ignored = await repos.events.list({
+      protocolRunId: run.id,
+      limit: 50,
+      eventType: 'ci_result_ignored',
+    })
+    expect(ignored).toHaveLength(1)
+  })
+})
