@@ -60,7 +60,7 @@ export const dispatchStep = async (
   })
   const lease = await acquireRunLease(tx, { protocolRunId: run.id, stepRunId: step.id, jobId: job.id })
   if (!lease.acquired) {
-    await waitForWorktree(tx, { run, step, job, holder: lease.holder, event, runtime }, ctx)
+    await waitForWorktree(tx, { run, step, job, refusal: lease, event, runtime }, ctx)
     return job
   }
   const metadata: JsonObject = { ...event.metadata, job_id: job.id }

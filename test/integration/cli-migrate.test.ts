@@ -15,7 +15,7 @@ describe('tasksgodzilla migrate', () => {
           const first = await runCli(['migrate'], envFor(database.target))
           expect(first.stderr).toBe('')
           expect(first.stdout).toMatch(
-            /^Applied 17 migration\(s\) to .*initial-schema, .*jobs, .*step-name-unique, .*webhooks, .*event-txid, .*notifications, .*run-leases, .*engine-limits, .*review-comments, .*project-review-mode, .*mcp-tasks, .*engine-chains, .*read-scopes, .*events-run-covering, .*jobs-partial-indexes, .*run-event-scopes, .*run-lease-version\n$/,
+            /^Applied 18 migration\(s\) to .*initial-schema, .*jobs, .*step-name-unique, .*webhooks, .*event-txid, .*notifications, .*run-leases, .*engine-limits, .*review-comments, .*project-review-mode, .*mcp-tasks, .*engine-chains, .*read-scopes, .*events-run-covering, .*jobs-partial-indexes, .*run-event-scopes, .*run-lease-version, .*run-lease-held-for\n$/,
           )
           expect(first.code).toBe(0)
           const second = await runCli(['migrate'], envFor(database.target))

@@ -395,6 +395,64 @@ for (const dialect of DIALECTS) {
       expect(found?.holder).toEqual(await repos.steps.findById(step.id))
     })
 
+    it('a base sync holds the worktree in a finished step’s name while its job runs, then lets steps in', async () => {
+      const project = await seedProject(repos)
+      const run = await seedRun(repos, project.id, 'running')
+      const done = await seedStep(repos, run.id, 'completed', 0)
+      const next = await seedStep(repos, run.id, 'pending', 1)
+      const sync = await repos.jobs.add({
+        id: `sync-${run.id}`,
+        type: 'base_sync_job',
+        payload: { protocol_run_id: run.id },
+        maxAttempts: 3,
+        projectId: project.id,
+        protocolRunId: run.id,
+        stepRunId: null,
+      })
+      const claim = { jobId: sync.id, token: 'worker-1', attempt: 1, maxAttempts: 3 }
+      await repos.jobs.begin(claim, new Date(Date.now() + 60_000).toISOString())
+      const take = (stepRunId: number, jobId: string) =>
+        uow.run((tx) => acquireRunLease(tx, { protocolRunId: run.id, stepRunId, jobId }))
+      expect(
+        await uow.run((tx) =>
+          acquireRunLease(tx, {
+            protocolRunId: run.id,
+            stepRunId: done.id,
+            jobId: sync.id,
+            heldFor: 'base_sync',
+          }),
+        ),
+      ).toEqual({ acquired: true })
+      // Neither another step nor the step it is held in the name of may write there meanwhile.
+      expect(await take(next.id, 'exec-next')).toMatchObject({
+        acquired: false,
+        holder: { id: done.id },
+        activity: 'having its branch synced with the base',
+      })
+      expect(await take(done.id, 'exec-done')).toMatchObject({ acquired: false })
+      await repos.jobs.settle(claim, { status: 'finished', result: {} })
+      expect(await take(next.id, 'exec-next')).toEqual({ acquired: true })
+      expect((await repos.leases.findWithHolder(run.id))?.lease).toMatchObject({ stepRunId: next.id })
+      expect((await repos.leases.findWithHolder(run.id))?.lease.heldFor).toBeUndefined()
+    })
+
+    it('refuses a base sync the worktree while a step is executing there', async () => {
+      const project = await seedProject(repos)
+      const run = await seedRun(repos, project.id, 'running')
+      const done = await seedStep(repos, run.id, 'completed', 0)
+      const running = await seedStep(repos, run.id, 'running', 1)
+      await repos.leases.swap({ protocolRunId: run.id, stepRunId: running.id, jobId: 'exec-1' }, undefined)
+      const outcome = await uow.run((tx) =>
+        acquireRunLease(tx, {
+          protocolRunId: run.id,
+          stepRunId: done.id,
+          jobId: 'sync-1',
+          heldFor: 'base_sync',
+        }),
+      )
+      expect(outcome).toMatchObject({ acquired: false, holder: { id: running.id }, activity: 'executing' })
+    })
+
     it('refuses a lease swap when the step it read took its own lease again meanwhile', async () => {
       const project = await seedProject(repos)
       const run = await seedRun(repos, project.id, 'running')

@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely'
-import type { RunLeaseRepository } from '../../app/runs/run-lease.port.js'
+import type { RunLeaseRepository, RunWork } from '../../app/runs/run-lease.port.js'
 import { nowIso } from './columns.js'
 import type { Database, StepRunsTable } from './schema.js'
 import { toStepRun } from './step-run.table.js'
@@ -16,17 +16,29 @@ export const createRunLeaseRepository = (db: Kysely<Database>): RunLeaseReposito
         'l.step_run_id as lease_step_run_id',
         'l.job_id as lease_job_id',
         'l.version as lease_version',
+        'l.held_for as lease_held_for',
       ])
       .where('l.protocol_run_id', '=', protocolRunId)
       .executeTakeFirst()
     if (!row) return undefined
-    const { lease_step_run_id, lease_job_id, lease_version, ...step } = row
-    const lease = { protocolRunId, stepRunId: lease_step_run_id, jobId: lease_job_id, version: lease_version }
+    const { lease_step_run_id, lease_job_id, lease_version, lease_held_for, ...step } = row
+    const lease = {
+      protocolRunId,
+      stepRunId: lease_step_run_id,
+      jobId: lease_job_id,
+      version: lease_version,
+      ...(lease_held_for === null ? {} : { heldFor: lease_held_for as RunWork }),
+    }
     return { lease, holder: step.id === null ? undefined : toStepRun(step as Selectable<StepRunsTable>) }
   },
 
   async swap(next, expected) {
-    const values = { step_run_id: next.stepRunId, job_id: next.jobId, acquired_at: nowIso() }
+    const values = {
+      step_run_id: next.stepRunId,
+      job_id: next.jobId,
+      held_for: next.heldFor ?? null,
+      acquired_at: nowIso(),
+    }
     if (expected === undefined) {
       // A concurrent insert of the same run waits for the other transaction, then does nothing.
       const inserted = await db

@@ -156,6 +156,8 @@ export interface RunLeasesTable {
   acquired_at: Timestamp
   /** Moved by every take (migration `run-lease-version`): what a take compares and sets. */
   version: Generated<number>
+  /** Run-level work holding the worktree in the step's name (migration `run-lease-held-for`). */
+  held_for: string | null
 }
 
 /** The global per-engine circuit breaker (usage and rate limits). */

@@ -4,13 +4,16 @@ import { jobContext } from '../protocol/job-origin.js'
 import { prepareWorkspace, readRunAndProject } from '../protocol/run-workspace.js'
 import type { ProtocolJobDeps } from '../protocol/protocol-job-deps.js'
 import { reviewIgnoredReason } from '../reviews/review-eligibility.js'
+import { lastExecutedStep } from '../reviews/reopen-for-followup.js'
+import { acquireRunLease } from '../runs/run-lease.js'
 import { syncDepsOf, syncRunWithBase } from './sync-with-base.js'
 
 /**
  * base_sync_job: the base branch of a run with an open PR/MR moved (push webhook). Rebases the
  * run's branch onto it in its worktree, or dispatches the conflict to the agent. Leaves alone a
  * run that is over (cancelled, failed, merged) or paused, has no PR yet (open_pr_job syncs it first), or
- * has a step running (its agent is writing in the worktree; the agent's own push comes later).
+ * whose worktree a step holds (its agent is writing there, or QA reading; the agent's own push
+ * comes later). Otherwise it holds the worktree itself until it ends (the run lease).
  */
 export const createBaseSyncHandler =
   (deps: ProtocolJobDeps): JobHandler<'base_sync_job'> =>
@@ -23,8 +26,19 @@ export const createBaseSyncHandler =
       if (over !== undefined) return { skipped: over }
       if (found.run.prNumber === null) return { skipped: 'no PR/MR yet' }
       if (found.run.status === 'paused') return { skipped: 'run is paused' }
-      const steps = await tx.steps.listByRun(found.run.id)
-      if (steps.some((s) => s.status === 'running')) return { skipped: 'a step is running' }
+      const step = lastExecutedStep(await tx.steps.listByRun(found.run.id))
+      if (!step) return { skipped: 'no step to sync' }
+      // Held in the name of the step executed last until this job ends: a step started meanwhile
+      // waits for the worktree instead of having its branch rebased under its agent.
+      const want = {
+        protocolRunId: found.run.id,
+        stepRunId: step.id,
+        jobId: job.jobId,
+        heldFor: 'base_sync' as const,
+      }
+      const lease = await acquireRunLease(tx, want)
+      if (!lease.acquired)
+        return { skipped: `step ${lease.holder.stepName} is ${lease.activity} in the worktree` }
       return found
     })
     if ('skipped' in loaded) return loaded

@@ -1,10 +1,18 @@
 import type { StepRun } from '../../domain/step-run.js'
 
-/** The step (and its execute job) that holds a run's worktree. */
+/** Work on a run's branch that is no step's own and still needs its worktree to itself. */
+export type RunWork = 'base_sync'
+
+/** The step (and its execute or QA job) that holds a run's worktree. */
 export interface RunLease {
   readonly protocolRunId: number
   readonly stepRunId: number
   readonly jobId: string
+  /**
+   * Set when run-level work took the worktree in the step's name: it holds it while its job
+   * is running, whatever the step's status. Absent: the step's own work.
+   */
+  readonly heldFor?: RunWork
 }
 
 /** A lease as stored: `version` moves with every take, so a swap can name the take it read. */

@@ -4,8 +4,15 @@ import type { StepRun } from '../../domain/step-run.js'
 import type { Repositories } from '../ports.js'
 import type { RunLease } from './run-lease.port.js'
 
-export type LeaseOutcome =
-  { readonly acquired: true } | { readonly acquired: false; readonly holder: StepRun }
+/** A take refused: the step whose name the worktree is held in, and what is being done there. */
+export interface LeaseRefusal {
+  readonly acquired: false
+  readonly holder: StepRun
+  /** For messages: "executing", "under QA"… */
+  readonly activity: string
+}
+
+export type LeaseOutcome = { readonly acquired: true } | LeaseRefusal
 
 type LeaseRepos = Pick<Repositories, 'leases' | 'jobs'>
 
@@ -18,10 +25,14 @@ const HOLDING: readonly StepStatus[] = ['running', 'waiting_quota']
  * or inline at the end of its execution job. A queued or ended job holds nothing.
  */
 const stillHolds = async (tx: LeaseRepos, holder: StepRun, lease: RunLease): Promise<boolean> => {
-  if (HOLDING.includes(holder.status)) return true
-  if (holder.status !== 'needs_qa') return false
+  if (lease.heldFor === undefined && HOLDING.includes(holder.status)) return true
+  if (lease.heldFor === undefined && holder.status !== 'needs_qa') return false
   return (await tx.jobs.findById(lease.jobId))?.status === 'started'
 }
+
+/** A step taking its own lease again (a retry, its QA) need not ask whether it still holds it. */
+const isOwnRetake = (stored: RunLease, want: RunLease): boolean =>
+  stored.stepRunId === want.stepRunId && stored.heldFor === undefined && want.heldFor === undefined
 
 /**
  * Takes the run's worktree for `want.stepRunId` (W-39: one agent per worktree). Call in the
@@ -36,9 +47,10 @@ const stillHolds = async (tx: LeaseRepos, holder: StepRun, lease: RunLease): Pro
 export const acquireRunLease = async (tx: LeaseRepos, want: RunLease): Promise<LeaseOutcome> => {
   for (let tries = 0; tries < 3; tries += 1) {
     const current = await tx.leases.findWithHolder(want.protocolRunId)
-    if (current && current.lease.stepRunId !== want.stepRunId) {
-      const { holder } = current
-      if (holder && (await stillHolds(tx, holder, current.lease))) return { acquired: false, holder }
+    if (current && !isOwnRetake(current.lease, want)) {
+      const { holder, lease } = current
+      if (holder && (await stillHolds(tx, holder, lease)))
+        return { acquired: false, holder, activity: activityOf(holder, lease) }
     }
     if (await tx.leases.swap(want, current?.lease)) return { acquired: true }
   }
@@ -46,17 +58,23 @@ export const acquireRunLease = async (tx: LeaseRepos, want: RunLease): Promise<L
 }
 
 /** What the holder of a worktree is doing there, for messages. */
-export const activityOf = (holder: StepRun): string =>
-  holder.status === 'needs_qa' ? 'under QA' : holder.status === 'waiting_quota' ? 'parked' : 'executing'
+const activityOf = (holder: StepRun, lease: RunLease): string => {
+  if (lease.heldFor === 'base_sync') return 'having its branch synced with the base'
+  return holder.status === 'needs_qa'
+    ? 'under QA'
+    : holder.status === 'waiting_quota'
+      ? 'parked'
+      : 'executing'
+}
 
 /** As acquireRunLease for a user's start: a held worktree is a 409 naming the running step. */
 export const holdRunLeaseOrRefuse = async (tx: LeaseRepos, want: RunLease): Promise<void> => {
   const outcome = await acquireRunLease(tx, want)
   if (outcome.acquired) return
-  const { holder } = outcome
+  const { holder, activity } = outcome
   throw new AppError(
     'ORC_RUN_BUSY',
-    `Protocol run ${want.protocolRunId} is busy: step ${holder.id} (${holder.stepName}) is ${activityOf(holder)} ` +
+    `Protocol run ${want.protocolRunId} is busy: step ${holder.id} (${holder.stepName}) is ${activity} ` +
       "in its worktree; a run's worktree takes one agent at a time, so start this one when it has finished",
     { running_step_id: holder.id },
   )

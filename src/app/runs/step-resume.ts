@@ -1,9 +1,9 @@
-import type { StepRun } from '../../domain/step-run.js'
 import type { ChangeOrigin } from '../context.js'
 import type { StepScope } from '../protocol/execution/step-context.js'
 import type { Repositories } from '../ports.js'
 import { isParkedFor, resumeParkedStep } from './quota-parking.js'
 import { awaitsWorktree, startWaitingStep } from './worktree-wait.js'
+import type { LeaseRefusal } from './run-lease.js'
 
 /**
  * A step job that comes back to a step it left waiting: for the run's worktree (started when it
@@ -15,7 +15,7 @@ export const resumeWaitingStep = async (
   context: StepScope,
   jobId: string,
   ctx: ChangeOrigin,
-): Promise<{ readonly context: StepScope } | { readonly waiting: StepRun }> => {
+): Promise<{ readonly context: StepScope } | { readonly waiting: LeaseRefusal }> => {
   const { run, step } = context
   if (awaitsWorktree(step, jobId)) {
     const waited = await startWaitingStep(tx, { run, step, jobId }, ctx)

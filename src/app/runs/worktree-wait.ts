@@ -6,7 +6,7 @@ import { withTrace, type ChangeOrigin } from '../context.js'
 import type { Repositories } from '../ports.js'
 import { changeStepStatus, type ChangeEvent } from '../state-changes.js'
 import { JobDeferral } from '../queue-runtime/job-deferral.js'
-import { acquireRunLease, activityOf } from './run-lease.js'
+import { acquireRunLease, type LeaseRefusal } from './run-lease.js'
 
 /**
  * `runtime_state` key of a pending step that a policy or CI dispatched while another step held the
@@ -22,7 +22,8 @@ export interface WorktreeWait {
   readonly run: Pick<ProtocolRun, 'id' | 'projectId'>
   readonly step: StepRun
   readonly job: Job
-  readonly holder: StepRun
+  /** The take that was refused: who holds the worktree. */
+  readonly refusal: LeaseRefusal
   /** The dispatch's own event (`step_enqueued`, `trigger_enqueued`…), recorded as it would be. */
   readonly event: ChangeEvent
   readonly runtime: JsonObject
@@ -34,7 +35,8 @@ export const waitForWorktree = async (
   wait: WorktreeWait,
   ctx: ChangeOrigin,
 ): Promise<void> => {
-  const { run, step, job, holder } = wait
+  const { run, step, job } = wait
+  const { holder, activity } = wait.refusal
   await tx.steps.mergeRuntimeState(step.id, {
     ...wait.runtime,
     job_id: job.id,
@@ -51,7 +53,7 @@ export const waitForWorktree = async (
   await tx.events.append({
     ...scope,
     eventType: 'step_waiting_for_worktree',
-    message: `Step ${step.stepName} waits for step ${holder.stepName}, which is ${activityOf(holder)} in the run's worktree.`,
+    message: `Step ${step.stepName} waits for step ${holder.stepName}, which is ${activity} in the run's worktree.`,
     metadata: withTrace({ job_id: job.id, running_step_id: holder.id }, ctx),
   })
 }
@@ -74,10 +76,10 @@ export const startWaitingStep = async (
     readonly jobId: string
   },
   ctx: ChangeOrigin,
-): Promise<{ readonly started: StepRun } | { readonly waiting: StepRun }> => {
+): Promise<{ readonly started: StepRun } | { readonly waiting: LeaseRefusal }> => {
   const { run, step, jobId } = target
   const lease = await acquireRunLease(tx, { protocolRunId: run.id, stepRunId: step.id, jobId })
-  if (!lease.acquired) return { waiting: lease.holder }
+  if (!lease.acquired) return { waiting: lease }
   const event = {
     type: 'step_worktree_acquired',
     message: `The worktree is free: step ${step.stepName} starts.`,
@@ -89,8 +91,8 @@ export const startWaitingStep = async (
 }
 
 /** The deferral of a waiting step's job: it looks at the worktree again after a short wait. */
-export const worktreeBusy = (holder: StepRun): JobDeferral =>
+export const worktreeBusy = ({ holder, activity }: LeaseRefusal): JobDeferral =>
   new JobDeferral(
     new Date(Date.now() + WORKTREE_WAIT_POLL_MS),
-    `step ${holder.id} (${holder.stepName}) is ${activityOf(holder)} in the run's worktree`,
+    `step ${holder.id} (${holder.stepName}) is ${activity} in the run's worktree`,
   )

@@ -106,6 +106,37 @@ describe.each(DIALECTS)('base branch moves, on %s', (dialect) => {
   )
 
   it.skipIf(unavailable(dialect))(
+    'leaves the branch alone while a step holds the worktree, and holds it itself otherwise',
+    async () => {
+      const s = await setup(true)
+      s.moveBase('other.txt', 'unrelated\n')
+      const working = await s.uow.run(async (tx) => {
+        const step = await tx.steps.create({
+          protocolRunId: s.run.id,
+          stepIndex: 1,
+          stepName: '01-more.md',
+          stepType: 'work',
+          status: 'running',
+        })
+        await tx.leases.swap({ protocolRunId: s.run.id, stepRunId: step.id, jobId: 'exec-1' }, undefined)
+        return step
+      })
+      const sync = createBaseSyncHandler(s.deps)
+      expect(await sync({ protocol_run_id: s.run.id, job_id: 'b0' }, jobRun())).toEqual({
+        skipped: 'step 01-more.md is executing in the worktree',
+      })
+      expect(git(s.worktree.path, 'rev-parse', 'HEAD').trim()).toBe(s.head)
+      // The step's agent finished: the sync goes on, holding the worktree in the last executed step's name.
+      await s.uow.run((tx) => tx.steps.compareAndSetStatus(working.id, ['running'], 'completed'))
+      expect(await sync({ protocol_run_id: s.run.id, job_id: 'b1' }, jobRun(undefined, 'sync-b1'))).toEqual({
+        outcome: 'rebased',
+      })
+      const lease = await s.uow.run((tx) => tx.leases.findWithHolder(s.run.id))
+      expect(lease?.lease).toMatchObject({ stepRunId: s.step.id, jobId: 'sync-b1', heldFor: 'base_sync' })
+    },
+  )
+
+  it.skipIf(unavailable(dialect))(
     'on a conflict, aborts the rebase and dispatches the step again with the conflicting files',
     async () => {
       const s = await setup(true)

@@ -18,6 +18,7 @@ import { eventsRunCovering } from './2026-12-05T1100-events-run-covering.js'
 import { jobsPartialIndexes } from './2026-12-05T1200-jobs-partial-indexes.js'
 import { runEventScopes } from './2026-12-06T1000-run-event-scopes.js'
 import { runLeaseVersion } from './2026-12-07T1000-run-lease-version.js'
+import { runLeaseHeldFor } from './2026-12-07T2000-run-lease-held-for.js'
 
 /** Every migration, in order. Names are timestamps so that they sort as they were written. */
 const migrationsFor = (dialect: Dialect): Record<string, Migration> => ({
@@ -38,6 +39,7 @@ const migrationsFor = (dialect: Dialect): Record<string, Migration> => ({
   '2026-12-05T1200-jobs-partial-indexes': jobsPartialIndexes,
   '2026-12-06T1000-run-event-scopes': runEventScopes(dialect),
   '2026-12-07T1000-run-lease-version': runLeaseVersion,
+  '2026-12-07T2000-run-lease-held-for': runLeaseHeldFor,
 })
 
 export interface MigrationReport {

@@ -1,18 +1,18 @@
 import type { JsonObject } from '../../../domain/json.js'
-import type { StepRun } from '../../../domain/step-run.js'
 import { bindCiFailureToHead } from '../../../domain/retry-feedback.js'
 import { canProtocol } from '../../../domain/transitions.js'
 import type { ChangeOrigin } from '../../context.js'
 import type { Repositories } from '../../ports.js'
 import { resumeWaitingStep } from '../../runs/step-resume.js'
+import type { LeaseRefusal } from '../../runs/run-lease.js'
 import { changeRunStatus } from '../../state-changes.js'
 import { readStepContext, type StepScope } from './step-context.js'
 
 export type ClaimOutcome =
   | { readonly claimed: StepScope }
   | { readonly skipped: string }
-  /** The step waits for the run's worktree, which `holder` is executing in. */
-  | { readonly waiting: StepRun }
+  /** The step waits for the run's worktree, which another holds. */
+  | { readonly waiting: LeaseRefusal }
 
 /**
  * Claims a `running` step for this job: the job id is recorded in `runtime_state.job_id`, so a

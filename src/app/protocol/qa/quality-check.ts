@@ -62,7 +62,7 @@ const openQa = async (
     const want = { protocolRunId: context.run.id, stepRunId: context.step.id, jobId: job.jobId }
     return { context, lease: await acquireRunLease(tx, want) }
   })
-  if (opened.lease?.acquired === false) throw worktreeBusy(opened.lease.holder)
+  if (opened.lease?.acquired === false) throw worktreeBusy(opened.lease)
   return opened.context
 }
 
