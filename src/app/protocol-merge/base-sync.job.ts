@@ -4,8 +4,7 @@ import { jobContext } from '../protocol/job-origin.js'
 import { prepareWorkspace, readRunAndProject } from '../protocol/run-workspace.js'
 import type { ProtocolJobDeps } from '../protocol/protocol-job-deps.js'
 import { reviewIgnoredReason } from '../reviews/review-eligibility.js'
-import { lastExecutedStep } from '../reviews/reopen-for-followup.js'
-import { acquireRunLease } from '../runs/run-lease.js'
+import { holdWorktreeForRunWork } from '../runs/run-work-lease.js'
 import { syncDepsOf, syncRunWithBase } from './sync-with-base.js'
 
 /**
@@ -26,17 +25,9 @@ export const createBaseSyncHandler =
       if (over !== undefined) return { skipped: over }
       if (found.run.prNumber === null) return { skipped: 'no PR/MR yet' }
       if (found.run.status === 'paused') return { skipped: 'run is paused' }
-      const step = lastExecutedStep(await tx.steps.listByRun(found.run.id))
-      if (!step) return { skipped: 'no step to sync' }
-      // Held in the name of the step executed last until this job ends: a step started meanwhile
-      // waits for the worktree instead of having its branch rebased under its agent.
-      const want = {
-        protocolRunId: found.run.id,
-        stepRunId: step.id,
-        jobId: job.jobId,
-        heldFor: 'base_sync' as const,
-      }
-      const lease = await acquireRunLease(tx, want)
+      // Held until this job ends: a step started meanwhile waits for the worktree instead of
+      // having its branch rebased under its agent.
+      const lease = await holdWorktreeForRunWork(tx, found.run.id, { jobId: job.jobId, work: 'base_sync' })
       if (!lease.acquired)
         return { skipped: `step ${lease.holder.stepName} is ${lease.activity} in the worktree` }
       return found

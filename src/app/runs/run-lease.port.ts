@@ -1,7 +1,7 @@
 import type { StepRun } from '../../domain/step-run.js'
 
 /** Work on a run's branch that is no step's own and still needs its worktree to itself. */
-export type RunWork = 'base_sync'
+export type RunWork = 'base_sync' | 'open_pr'
 
 /** The step (and its execute or QA job) that holds a run's worktree. */
 export interface RunLease {

@@ -60,6 +60,7 @@ export const acquireRunLease = async (tx: LeaseRepos, want: RunLease): Promise<L
 /** What the holder of a worktree is doing there, for messages. */
 const activityOf = (holder: StepRun, lease: RunLease): string => {
   if (lease.heldFor === 'base_sync') return 'having its branch synced with the base'
+  if (lease.heldFor === 'open_pr') return 'having its pull request opened'
   return holder.status === 'needs_qa'
     ? 'under QA'
     : holder.status === 'waiting_quota'

@@ -137,6 +137,40 @@ describe.each(DIALECTS)('base branch moves, on %s', (dialect) => {
   )
 
   it.skipIf(unavailable(dialect))(
+    'open_pr waits while a step executes in the worktree, then opens the PR holding it itself',
+    async () => {
+      const s = await setup(false)
+      s.moveBase('other.txt', 'unrelated\n')
+      const working = await s.uow.run(async (tx) => {
+        const step = await tx.steps.create({
+          protocolRunId: s.run.id,
+          stepIndex: 1,
+          stepName: '01-more.md',
+          stepType: 'work',
+          status: 'running',
+        })
+        await tx.leases.swap({ protocolRunId: s.run.id, stepRunId: step.id, jobId: 'exec-1' }, undefined)
+        return step
+      })
+      const openPr = createOpenPrHandler(s.deps)
+      const before = host.prs.length
+      const early = openPr({ protocol_run_id: s.run.id, job_id: 'p0' }, jobRun())
+      await expect(early).rejects.toBeInstanceOf(JobDeferral)
+      await expect(early).rejects.toThrow(
+        `step ${working.id} (01-more.md) is executing in the run's worktree`,
+      )
+      expect(host.prs.length).toBe(before)
+      expect(git(s.worktree.path, 'rev-parse', 'HEAD').trim()).toBe(s.head)
+      await s.uow.run((tx) => tx.steps.compareAndSetStatus(working.id, ['running'], 'completed'))
+      const opened = await openPr({ protocol_run_id: s.run.id, job_id: 'p1' }, jobRun(undefined, 'pr-p1'))
+      expect(opened).toMatchObject({ outcome: 'pr_opened' })
+      expect(host.prs.length).toBe(before + 1)
+      const lease = await s.uow.run((tx) => tx.leases.findWithHolder(s.run.id))
+      expect(lease?.lease).toMatchObject({ jobId: 'pr-p1', heldFor: 'open_pr' })
+    },
+  )
+
+  it.skipIf(unavailable(dialect))(
     'on a conflict, aborts the rebase and dispatches the step again with the conflicting files',
     async () => {
       const s = await setup(true)

@@ -5,6 +5,8 @@ import type { ChangeOrigin } from '../../context.js'
 import type { Repositories } from '../../ports.js'
 import { syncDepsOf, syncRunWithBase } from '../../protocol-merge/sync-with-base.js'
 import { JobDeferral } from '../../queue-runtime/job-deferral.js'
+import { holdWorktreeForRunWork } from '../../runs/run-work-lease.js'
+import { worktreeBusy } from '../../runs/worktree-wait.js'
 import type { JobHandler } from '../../queue-runtime/job-handler.js'
 import { commitMessage } from '../commit-message.js'
 import { jobContext } from '../job-origin.js'
@@ -32,6 +34,12 @@ export const createOpenPrHandler =
       await deps.uow.run((tx) => note(tx, loaded, 'open_pr_skipped', { message, origin: ctx }))
       return { skipped: message }
     }
+    // It commits, rebases and pushes in the worktree: a step at work there is waited for, and
+    // one started meanwhile waits for this job.
+    const lease = await deps.uow.run((tx) =>
+      holdWorktreeForRunWork(tx, loaded.run.id, { jobId: job.jobId, work: 'open_pr' }),
+    )
+    if (!lease.acquired) throw worktreeBusy(lease)
     const workspace = await prepareWorkspace(deps, loaded, job.signal)
     if ('missing' in workspace) throw new Error(workspace.missing)
     const { path, branch } = workspace.ok
