@@ -57,3 +57,15 @@ export type StepRunPatch = Partial<
     | 'headSha'
   >
 >
+
+/** The step that produced the branch's latest commit; without any, the last step of the run. */
+export const lastExecutedStep = (steps: readonly StepRun[]): StepRun | undefined => {
+  const live = steps.filter((s) => s.status !== 'cancelled')
+  const executed = live.filter((s) => s.headSeq !== null)
+  const pool = executed.length > 0 ? executed : live
+  const key = (x: StepRun) => (executed.length > 0 ? x.headSeq! : x.stepIndex)
+  return pool.reduce<StepRun | undefined>(
+    (last, s) => (last === undefined || key(s) >= key(last) ? s : last),
+    undefined,
+  )
+}

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DatabaseHandle } from '../../src/adapters/storage/database.js'
 import { createRepositories, createUnitOfWork } from '../../src/adapters/storage/unit-of-work.js'
 import type { Repositories, UnitOfWork } from '../../src/app/ports.js'
+import { reopenForFollowup } from '../../src/app/reviews/reopen-for-followup.js'
 import { changeStepStatus } from '../../src/app/state-changes.js'
 import { maybeCompleteProtocol } from '../../src/app/steps/complete-protocol.js'
 import { applyCiNotice } from '../../src/app/webhooks/apply-ci-notice.js'
@@ -128,6 +129,31 @@ describe.skipIf(unavailable('postgres'))('closing a run while its steps move (po
     const stored = await repos.steps.listByRun(run.id)
     expect(stored.map((step) => step.status)).toEqual(['failed', 'completed'])
     expect((await repos.runs.findById(run.id))?.status).toBe('blocked')
+  })
+
+  it('a follow-up re-opening a completed step while the last one is approved keeps the run open', async () => {
+    const { run, steps } = await runWithSteps('running', 'completed', 'needs_qa')
+    const [done, last] = steps as [StepRun, StepRun]
+    const reopened = signal()
+    const approved = signal()
+    const followup = uow.run(async (tx) => {
+      const state = { review_feedback: 'please rename' }
+      await reopenForFollowup(
+        tx,
+        { run, step: done, state, reason: 'review comments' },
+        { maxAttempts: 3 },
+        {},
+      )
+      reopened.resolve()
+      await Promise.race([approved.promise, sleep(WINDOW_MS)])
+    })
+    await reopened.promise
+    await uow.run((tx) => approve(tx, run, last))
+    approved.resolve()
+    await followup
+    const stored = await repos.steps.listByRun(run.id)
+    expect(stored.map((step) => step.status)).toEqual(['running', 'completed'])
+    expect((await repos.runs.findById(run.id))?.status).toBe('running')
   })
 
   it('a CI failure arriving after the run closed changes nothing', async () => {

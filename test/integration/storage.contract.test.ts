@@ -423,7 +423,18 @@ for (const dialect of DIALECTS) {
           }),
         ),
       ).toEqual({ acquired: true })
-      // Neither another step nor the step it is held in the name of may write there meanwhile.
+      // A retry of the sync's job is the holder itself…
+      expect(
+        await uow.run((tx) =>
+          acquireRunLease(tx, {
+            protocolRunId: run.id,
+            stepRunId: done.id,
+            jobId: sync.id,
+            heldFor: 'base_sync',
+          }),
+        ),
+      ).toEqual({ acquired: true })
+      // …but neither another step nor the step it is held in the name of may write there meanwhile.
       expect(await take(next.id, 'exec-next')).toMatchObject({
         acquired: false,
         holder: { id: done.id },
@@ -606,10 +617,13 @@ for (const dialect of DIALECTS) {
         const project = await seedProject(repos)
         const first = await seedRun(repos, project.id, 'running')
         const second = await seedRun(repos, project.id, 'running')
-        const bothHoldOne = new Promise<void>((resolve) => setTimeout(resolve, 200))
+        let holding = 0
+        let bothHold: () => void = () => undefined
+        const bothHoldOne = new Promise<void>((resolve) => (bothHold = resolve))
         const lockInOrder = (a: number, b: number) =>
           uow.run(async (tx) => {
             await tx.runs.lockById(a)
+            if (++holding === 2) bothHold()
             await bothHoldOne
             await tx.runs.update(b, { description: `after ${a}` })
           })

@@ -77,10 +77,14 @@ export const moveStepInOneStatement = async (
   return { step: toStepRun(stepRow), event, moved: didMove, run: joinedRun(row) }
 }
 
-/** The step's run, as the move's `run`: with the call's usage added (as `runs.addUsage` adds it), or as it is. */
+/**
+ * The step's run, as the move's `run`: with the call's usage added (as `runs.addUsage` adds it),
+ * or as it is. Locked either way (as `runs.lockById` locks it), so every move takes the run's row
+ * before the step's, the order of the transactions that lock a run to decide over its steps.
+ */
 const runOf = (move: StepMove, now: string) =>
   move.runUsage === undefined
-    ? sql`select r.* from protocol_runs r join cur on r.id = cur.protocol_run_id`
+    ? sql`select r.* from protocol_runs r join cur on r.id = cur.protocol_run_id for no key update of r`
     : sql`update protocol_runs set tokens_used = protocol_runs.tokens_used + ${move.runUsage.tokens},
         cost_usd = protocol_runs.cost_usd + ${move.runUsage.costUsd}, updated_at = ${now}
         from cur where protocol_runs.id = cur.protocol_run_id returning protocol_runs.*`

@@ -9,7 +9,8 @@ import type { ProtocolJobDeps } from '../protocol/protocol-job-deps.js'
 import type { RunAndProject } from '../protocol/run-workspace.js'
 import type { Repositories, UnitOfWork } from '../ports.js'
 import { blockRunForHuman } from '../protocol/block-run.js'
-import { lastExecutedStep, reopenForFollowup } from '../reviews/reopen-for-followup.js'
+import { lastExecutedStep } from '../../domain/step-run.js'
+import { reopenForFollowup } from '../reviews/reopen-for-followup.js'
 import type { BaseSync, BaseSyncOutcome } from './base-sync.port.js'
 
 export interface SyncDeps {
@@ -122,6 +123,8 @@ const dispatchConflict = async (
       merge_conflict: mergeConflictState(run.baseBranch, outcome.baseSha, outcome.files, step.headSha),
     }
     const reason = `a merge conflict with ${run.baseBranch}`
+    // This job is done with the worktree (the rebase was aborted): the step it re-opens takes it.
+    if (ctx.jobId !== undefined) await tx.leases.release(run.id, ctx.jobId)
     const reopened = await reopenForFollowup(tx, { run: fresh, step, state, reason }, deps.jobPolicy, ctx)
     const dispatched = { ...metadata, job_id: reopened.job.id, round: rounds + 1 }
     const text = `Step ${step.stepName} dispatched to resolve the conflict.`

@@ -30,7 +30,7 @@ export const reopenForFollowup = async (
   jobPolicy: JobPolicy,
   ctx: ChangeOrigin,
 ): Promise<{ run: ProtocolRun; job: Job }> => {
-  const current = await reopenRun(tx, run, reason, ctx)
+  const current = await reopenRun(tx, await lockedRun(tx, run), reason, ctx)
   let target = step
   if (step.status !== 'pending' && canStep(step.status, 'reset')) {
     const event = { type: 'step_reset', message: `Step ${step.stepName} re-opened for ${reason}.` }
@@ -44,6 +44,13 @@ export const reopenForFollowup = async (
   await tx.steps.mergeRuntimeState(step.id, state)
   return { run: (await tx.runs.findById(run.id)) ?? current, job }
 }
+
+/**
+ * The run as it is now, locked (maybeCompleteProtocol): a transaction closing it over its steps
+ * either commits first, and the re-open sees it closed, or lists the step this one re-opens.
+ */
+const lockedRun = async (tx: Repositories, run: ProtocolRun): Promise<ProtocolRun> =>
+  (await tx.runs.lockById(run.id)) ?? run
 
 /** A run not running goes back to `running` (`reopen`), e.g. from `completed` while its PR is open. */
 const reopenRun = async (
@@ -80,7 +87,7 @@ export const appendFollowupStep = async (
   jobPolicy: JobPolicy,
   ctx: ChangeOrigin,
 ): Promise<{ run: ProtocolRun; step: StepRun; job: Job }> => {
-  const current = await reopenRun(tx, run, reason, ctx)
+  const current = await reopenRun(tx, await lockedRun(tx, run), reason, ctx)
   const steps = await tx.steps.listByRun(run.id)
   const index = Math.max(-1, ...steps.map((s) => s.stepIndex)) + 1
   const step = await tx.steps.create({
@@ -99,16 +106,4 @@ export const appendFollowupStep = async (
   const job = await startStep(tx, { jobPolicy }, current, { step, start, origin: ctx })
   await tx.steps.mergeRuntimeState(step.id, state)
   return { run: (await tx.runs.findById(run.id)) ?? current, step, job }
-}
-
-/** The step that produced the branch's latest commit; without any, the last step of the run. */
-export const lastExecutedStep = (steps: readonly StepRun[]): StepRun | undefined => {
-  const live = steps.filter((s) => s.status !== 'cancelled')
-  const executed = live.filter((s) => s.headSeq !== null)
-  const pool = executed.length > 0 ? executed : live
-  const key = (x: StepRun) => (executed.length > 0 ? x.headSeq! : x.stepIndex)
-  return pool.reduce<StepRun | undefined>(
-    (last, s) => (last === undefined || key(s) >= key(last) ? s : last),
-    undefined,
-  )
 }

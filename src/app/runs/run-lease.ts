@@ -30,9 +30,13 @@ const stillHolds = async (tx: LeaseRepos, holder: StepRun, lease: RunLease): Pro
   return (await tx.jobs.findById(lease.jobId))?.status === 'started'
 }
 
-/** A step taking its own lease again (a retry, its QA) need not ask whether it still holds it. */
+/**
+ * A job taking its lease again (a retry of it), or a step taking its own (a restart, its QA),
+ * need not ask whether the holder is still at work: it is the holder.
+ */
 const isOwnRetake = (stored: RunLease, want: RunLease): boolean =>
-  stored.stepRunId === want.stepRunId && stored.heldFor === undefined && want.heldFor === undefined
+  stored.jobId === want.jobId ||
+  (stored.stepRunId === want.stepRunId && stored.heldFor === undefined && want.heldFor === undefined)
 
 /**
  * Takes the run's worktree for `want.stepRunId` (W-39: one agent per worktree). Call in the

@@ -1,5 +1,5 @@
 import type { Repositories } from '../ports.js'
-import { lastExecutedStep } from '../reviews/reopen-for-followup.js'
+import { lastExecutedStep } from '../../domain/step-run.js'
 import { acquireRunLease, type LeaseOutcome } from './run-lease.js'
 import type { RunWork } from './run-lease.port.js'
 

@@ -35,7 +35,9 @@ export const makeCreateStep =
   ({ uow, engineIds }: Deps & { readonly engineIds: readonly string[] }) =>
   (runId: number, input: CreateStepInput, ctx: ChangeOrigin): Promise<StepRun> =>
     uow.run(async (tx) => {
-      const { run } = await authorizeRun(tx, runId, ctx)
+      const authorized = await authorizeRun(tx, runId, ctx)
+      // Read again, locked: a run closing meanwhile is seen closed, or lists the new step.
+      const run = (await tx.runs.lockById(runId)) ?? authorized.run
       if (isTerminalProtocolStatus(run.status)) {
         throw new AppError('ORC_INVALID_TRANSITION', `Protocol already terminal (${run.status})`)
       }
@@ -98,7 +100,7 @@ export const makeApproveStep =
   (stepId: number, ctx: ChangeOrigin): Promise<StepRun> =>
     uow.run(async (tx) => {
       const { run, step } = await authorizeStep(tx, stepId, ctx)
-      // Locked before the step, as closing the run and a CI notice lock them: never a lock cycle.
+      // Locked before the step, the order of every step move and of a CI notice.
       await tx.runs.lockById(run.id)
       const event = {
         type: 'manual_approval',

@@ -170,6 +170,43 @@ describe.each(DIALECTS)('base branch moves, on %s', (dialect) => {
     },
   )
 
+  /** A job row that a worker has begun, as the queue leaves it while the handler runs. */
+  const startedJob = async (s: Awaited<ReturnType<typeof setup>>, id: string) => {
+    await s.uow.run(async (tx) => {
+      await tx.jobs.add({
+        id,
+        type: 'base_sync_job',
+        payload: { protocol_run_id: s.run.id },
+        maxAttempts: 3,
+        projectId: s.run.projectId,
+        protocolRunId: s.run.id,
+        stepRunId: null,
+      })
+      const claim = { jobId: id, token: `worker-${id}`, attempt: 1, maxAttempts: 3 }
+      await tx.jobs.begin(claim, new Date(Date.now() + 60_000).toISOString())
+    })
+    return jobRun(undefined, id)
+  }
+
+  it.skipIf(unavailable(dialect))(
+    'a sync still running hands the worktree to the step its conflict re-opens',
+    async () => {
+      const s = await setup(true)
+      s.moveBase('README.md', '# demo\n\nMain changed this too.\n')
+      const job = await startedJob(s, `sync-conflict-${s.run.id}`)
+      expect(
+        await createBaseSyncHandler(s.deps)({ protocol_run_id: s.run.id, job_id: job.jobId }, job),
+      ).toEqual({
+        outcome: 'conflict',
+      })
+      const step = await s.uow.run((tx) => tx.steps.findById(s.step.id))
+      expect(step?.status).toBe('running')
+      const lease = await s.uow.run((tx) => tx.leases.findWithHolder(s.run.id))
+      expect(lease?.lease).toMatchObject({ stepRunId: s.step.id, jobId: step?.runtimeState?.job_id })
+      expect(lease?.lease.heldFor).toBeUndefined()
+    },
+  )
+
   it.skipIf(unavailable(dialect))(
     'on a conflict, aborts the rebase and dispatches the step again with the conflicting files',
     async () => {
