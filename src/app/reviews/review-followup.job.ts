@@ -13,6 +13,7 @@ import { jobContext } from '../protocol/job-origin.js'
 import type { Repositories, UnitOfWork } from '../ports.js'
 import { lastExecutedStep } from '../../domain/step-run.js'
 import { appendFollowupStep, reopenForFollowup } from './reopen-for-followup.js'
+import { worktreeHolder } from '../runs/run-lease.js'
 import type { StoredReviewComment } from './review-comments.port.js'
 import { reviewIgnoredReason } from './review-eligibility.js'
 import { openReviewWindow } from './review-window.js'
@@ -41,7 +42,7 @@ interface Round {
  * `new_step`; the spec's mode wins over the project's, which wins over the server's), with the
  * comments in `runtime_state.review_feedback` (the prompt shows them), and the run goes back to
  * `running`; past the loop cap the run blocks (`needs_human`). A step
- * still running defers the comments to a new window. A job that no longer owns the window is a
+ * still running, or anyone else at work in the worktree, defers the comments to a new window. A job that no longer owns the window is a
  * no-op, so a duplicate delivery does nothing.
  */
 export const createReviewFollowupHandler =
@@ -66,9 +67,10 @@ export const createReviewFollowupHandler =
       if (ignored !== undefined) return drop(round, ignored)
       const step = lastExecutedStep(await tx.steps.listByRun(run.id))
       if (!step) return drop(round, 'the run has no step to re-open')
-      if (step.status === 'running' || run.status === 'paused') {
+      const waitFor = await reasonToWait(tx, run, step)
+      if (waitFor !== undefined) {
         await openReviewWindow(tx, policy, run, { ...window, jobId: null }, ctx)
-        return { deferred: step.status === 'running' ? 'step running' : 'run paused' }
+        return { deferred: waitFor }
       }
       if (window.rounds >= policy.maxRounds) return blockForHuman(round, window.rounds)
       await tx.reviews.saveWindow(run.id, { ...window, jobId: null, rounds: window.rounds + 1 })
@@ -78,6 +80,21 @@ export const createReviewFollowupHandler =
         : reopenStep(round, step, window.rounds + 1)
     })
   }
+
+/**
+ * Why the comments cannot re-open a step now: it is running, the run is paused, or someone is at
+ * work in the worktree (a step under QA, a base sync) and the re-opened step could not start.
+ */
+const reasonToWait = async (
+  tx: Repositories,
+  run: ProtocolRun,
+  step: StepRun,
+): Promise<string | undefined> => {
+  if (step.status === 'running') return 'step running'
+  if (run.status === 'paused') return 'run paused'
+  const busy = await worktreeHolder(tx, run.id)
+  return busy && `step ${busy.holder.stepName} is ${busy.activity}`
+}
 
 const reopenStep = async ({ tx, run, pending, policy, ctx }: Round, step: StepRun, round: number) => {
   const state = { review_feedback: reviewFeedbackState(pending, round, step.headSha) }

@@ -61,6 +61,16 @@ export const acquireRunLease = async (tx: LeaseRepos, want: RunLease): Promise<L
   throw new AppError('ORC_STATE_CHANGED', `Run ${want.protocolRunId} changed concurrently; try again`)
 }
 
+/** Who is at work in the run's worktree, without taking it; undefined when it is free. */
+export const worktreeHolder = async (
+  tx: LeaseRepos,
+  protocolRunId: number,
+): Promise<LeaseRefusal | undefined> => {
+  const current = await tx.leases.findWithHolder(protocolRunId)
+  if (!current?.holder || !(await stillHolds(tx, current.holder, current.lease))) return undefined
+  return { acquired: false, holder: current.holder, activity: activityOf(current.holder, current.lease) }
+}
+
 /** What the holder of a worktree is doing there, for messages. */
 const activityOf = (holder: StepRun, lease: RunLease): string => {
   if (lease.heldFor === 'base_sync') return 'having its branch synced with the base'

@@ -139,6 +139,37 @@ for (const dialect of DIALECTS) {
       )
     })
 
+    it('holds the comments for another window while a base sync has the worktree, then re-opens the step', async () => {
+      const { run, step } = await finishedRun()
+      const review = fixture('github-pull-request-review', run.protocol_name)
+      expect((await github('pull_request_review', review)).statusCode).toBe(200)
+      const { repos, uow } = api.runtime.deps
+      const sync = await repos.jobs.add({
+        id: `sync-${run.id}`,
+        type: 'base_sync_job',
+        payload: { protocol_run_id: run.id },
+        maxAttempts: 3,
+        projectId,
+        protocolRunId: run.id,
+        stepRunId: null,
+      })
+      const claim = { jobId: sync.id, token: 'worker-sync', attempt: 1, maxAttempts: 3 }
+      await repos.jobs.begin(claim, new Date(Date.now() + 60_000).toISOString())
+      await uow.run((tx) =>
+        tx.leases.swap(
+          { protocolRunId: run.id, stepRunId: step.id, jobId: sync.id, heldFor: 'base_sync' },
+          undefined,
+        ),
+      )
+      expect(await closeWindow(run.id)).toEqual({
+        deferred: `step ${step.step_name} is having its branch synced with the base`,
+      })
+      expect((await api.request('GET', `/steps/${step.id}`)).json().status).toBe('completed')
+      await repos.jobs.settle(claim, { status: 'finished', result: {} })
+      expect(await closeWindow(run.id)).toMatchObject({ reopened: step.id, round: 1 })
+      expect((await api.request('GET', `/steps/${step.id}`)).json().status).toBe('running')
+    })
+
     it("ignores comments from the server's own account", async () => {
       const { run } = await finishedRun()
       const comment = fixture('github-pull-request-review-comment', run.protocol_name)
