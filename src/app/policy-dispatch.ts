@@ -58,7 +58,8 @@ export const dispatchStep = async (
     origin: ctx,
     policy: jobPolicy,
   })
-  const lease = await acquireRunLease(tx, { protocolRunId: run.id, stepRunId: step.id, jobId: job.id })
+  const want = { protocolRunId: run.id, stepRunId: step.id, jobId: job.id }
+  const lease = await acquireRunLease(tx, want, ctx.jobId)
   if (!lease.acquired) {
     await waitForWorktree(tx, { run, step, job, refusal: lease, event, runtime }, ctx)
     return job

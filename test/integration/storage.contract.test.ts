@@ -447,6 +447,46 @@ for (const dialect of DIALECTS) {
       expect((await repos.leases.findWithHolder(run.id))?.lease.heldFor).toBeUndefined()
     })
 
+    /** A run whose first step CI failed while its execute job (started) was still at work. */
+    const failedMidway = async () => {
+      const project = await seedProject(repos)
+      const run = await seedRun(repos, project.id, 'running')
+      const failed = await seedStep(repos, run.id, 'running', 0)
+      const next = await seedStep(repos, run.id, 'pending', 1)
+      const exec = await repos.jobs.add({
+        id: `exec-${failed.id}`,
+        type: 'execute_step_job',
+        payload: { step_run_id: failed.id },
+        maxAttempts: 3,
+        projectId: project.id,
+        protocolRunId: run.id,
+        stepRunId: failed.id,
+      })
+      const claim = { jobId: exec.id, token: 'worker-1', attempt: 1, maxAttempts: 3 }
+      await repos.jobs.begin(claim, new Date(Date.now() + 60_000).toISOString())
+      await repos.leases.swap({ protocolRunId: run.id, stepRunId: failed.id, jobId: exec.id }, undefined)
+      await repos.steps.compareAndSetStatus(failed.id, ['running'], 'failed')
+      const take = (stepRunId: number, jobId: string, inJob?: string) =>
+        uow.run((tx) => acquireRunLease(tx, { protocolRunId: run.id, stepRunId, jobId }, inJob))
+      return { failed, next, claim, take }
+    }
+
+    it('a step failed while its job still runs keeps the worktree until the job ends', async () => {
+      const { failed, next, claim, take } = await failedMidway()
+      expect(await take(next.id, 'exec-next')).toMatchObject({ acquired: false, holder: { id: failed.id } })
+      expect(await take(failed.id, 'exec-again')).toMatchObject({
+        acquired: false,
+        holder: { id: failed.id },
+      })
+      await repos.jobs.settle(claim, { status: 'failed', error: 'agent stopped' })
+      expect(await take(failed.id, 'exec-again')).toEqual({ acquired: true })
+    })
+
+    it("a step failed in its own job's transaction hands the worktree on (a loop policy)", async () => {
+      const { next, claim, take } = await failedMidway()
+      expect(await take(next.id, 'exec-next', claim.jobId)).toEqual({ acquired: true })
+    })
+
     it('refuses a base sync the worktree while a step is executing there', async () => {
       const project = await seedProject(repos)
       const run = await seedRun(repos, project.id, 'running')

@@ -39,7 +39,7 @@ export const startStep = async (
     origin: ctx,
     policy: deps.jobPolicy,
   })
-  await holdRunLeaseOrRefuse(tx, { protocolRunId: run.id, stepRunId: step.id, jobId: job.id })
+  await holdRunLeaseOrRefuse(tx, { protocolRunId: run.id, stepRunId: step.id, jobId: job.id }, ctx.jobId)
   const metadata = runEventMetadata(
     run,
     start.action === 'retry' ? { job_id: job.id, retries } : { job_id: job.id },

@@ -20,42 +20,62 @@ type LeaseRepos = Pick<Repositories, 'leases' | 'jobs'>
 const HOLDING: readonly StepStatus[] = ['running', 'waiting_quota']
 
 /**
- * Whether the stored holder still has the worktree. A step in `needs_qa` does while the lease's
- * job is running: its QA agent is reading the worktree, in a full QA job (which took the lease)
- * or inline at the end of its execution job. A queued or ended job holds nothing.
+ * Statuses a step can be put in while its job is still at work: a CI failure or a user can fail
+ * or block a running step, and its agent goes on until its job ends.
  */
-const stillHolds = async (tx: LeaseRepos, holder: StepRun, lease: RunLease): Promise<boolean> => {
-  if (lease.heldFor === undefined && HOLDING.includes(holder.status)) return true
-  if (lease.heldFor === undefined && holder.status !== 'needs_qa') return false
+const LEFT_MIDWAY: readonly StepStatus[] = ['failed', 'blocked']
+
+/** Who asks for the worktree: a step's job, in a transaction of job `inJob` (all optional). */
+interface Taker {
+  readonly stepRunId?: number
+  readonly jobId?: string
+  readonly inJob?: string
+}
+
+/**
+ * Whether the stored take still has the worktree, as `taker` sees it. A step `running` or parked does. A step in `needs_qa` does while the
+ * lease's job is running (its QA agent reads the tree, in a full QA job or inline at the end of
+ * its execution), except for its own QA; so does a step failed or blocked while its job still
+ * runs, and run-level work (`heldFor`). A queued or ended job holds nothing, and neither does the
+ * holder's job itself: again (a retry), or handing the worktree on in its own transaction (a loop
+ * or trigger policy, a conflict re-opening the step).
+ */
+const stillHolds = async (
+  tx: LeaseRepos,
+  { holder, lease }: { readonly holder: StepRun; readonly lease: RunLease },
+  taker: Taker,
+): Promise<boolean> => {
+  if (lease.jobId === taker.jobId) return false
+  if (lease.heldFor === undefined) {
+    const sameStep = lease.stepRunId === taker.stepRunId
+    if (HOLDING.includes(holder.status)) return !sameStep
+    if (holder.status === 'needs_qa' ? sameStep : !LEFT_MIDWAY.includes(holder.status)) return false
+  }
+  if (lease.jobId === taker.inJob) return false
   return (await tx.jobs.findById(lease.jobId))?.status === 'started'
 }
 
 /**
- * A job taking its lease again (a retry of it), or a step taking its own (a restart, its QA),
- * need not ask whether the holder is still at work: it is the holder.
+ * Takes the run's worktree for `want.stepRunId` (W-39: one agent per worktree), in a transaction
+ * of job `takenInJob` when a job's work takes it. Call in the transaction that moves the step to
+ * `running`, or before a full QA reads the worktree. A holder that is still at work (stillHolds)
+ * refuses the lease; any other has released it, whatever ended its work (executed, completed,
+ * cancelled, or failed for good after its job's lease expired). The swap is a compare-and-set on
+ * the take that was read (its version, not only its step: a failed step started again keeps its
+ * step id), so of two concurrent takes exactly one wins, and the loser re-reads the winner in a
+ * fresh statement (read committed) and is refused.
  */
-const isOwnRetake = (stored: RunLease, want: RunLease): boolean =>
-  stored.jobId === want.jobId ||
-  (stored.stepRunId === want.stepRunId && stored.heldFor === undefined && want.heldFor === undefined)
-
-/**
- * Takes the run's worktree for `want.stepRunId` (W-39: one agent per worktree). Call in the
- * transaction that moves the step to `running`, or before a full QA reads the worktree. A stored
- * holder whose step is no longer `running` or `waiting_quota`, or judged in `needs_qa`, has
- * released the lease, whatever ended it (executed, failed, blocked, cancelled, or failed for
- * good after its job's lease expired); a holder that is still at work refuses the lease. The swap
- * is a compare-and-set on the take that was read (its version, not only its step: a failed step
- * started again keeps its step id), so of two concurrent takes exactly one wins, and the loser
- * re-reads the winner in a fresh statement (read committed) and is refused.
- */
-export const acquireRunLease = async (tx: LeaseRepos, want: RunLease): Promise<LeaseOutcome> => {
+export const acquireRunLease = async (
+  tx: LeaseRepos,
+  want: RunLease,
+  takenInJob?: string,
+): Promise<LeaseOutcome> => {
   for (let tries = 0; tries < 3; tries += 1) {
     const current = await tx.leases.findWithHolder(want.protocolRunId)
-    if (current && !isOwnRetake(current.lease, want)) {
-      const { holder, lease } = current
-      if (holder && (await stillHolds(tx, holder, lease)))
-        return { acquired: false, holder, activity: activityOf(holder, lease) }
-    }
+    const holder = current?.holder
+    const taker = { stepRunId: want.stepRunId, jobId: want.jobId, inJob: takenInJob }
+    if (current && holder && (await stillHolds(tx, { holder, lease: current.lease }, taker)))
+      return { acquired: false, holder, activity: activityOf(holder, current.lease) }
     if (await tx.leases.swap(want, current?.lease)) return { acquired: true }
   }
   throw new AppError('ORC_STATE_CHANGED', `Run ${want.protocolRunId} changed concurrently; try again`)
@@ -67,7 +87,8 @@ export const worktreeHolder = async (
   protocolRunId: number,
 ): Promise<LeaseRefusal | undefined> => {
   const current = await tx.leases.findWithHolder(protocolRunId)
-  if (!current?.holder || !(await stillHolds(tx, current.holder, current.lease))) return undefined
+  if (!current?.holder || !(await stillHolds(tx, { holder: current.holder, lease: current.lease }, {})))
+    return undefined
   return { acquired: false, holder: current.holder, activity: activityOf(current.holder, current.lease) }
 }
 
@@ -83,8 +104,12 @@ const activityOf = (holder: StepRun, lease: RunLease): string => {
 }
 
 /** As acquireRunLease for a user's start: a held worktree is a 409 naming the running step. */
-export const holdRunLeaseOrRefuse = async (tx: LeaseRepos, want: RunLease): Promise<void> => {
-  const outcome = await acquireRunLease(tx, want)
+export const holdRunLeaseOrRefuse = async (
+  tx: LeaseRepos,
+  want: RunLease,
+  takenInJob: string | undefined,
+): Promise<void> => {
+  const outcome = await acquireRunLease(tx, want, takenInJob)
   if (outcome.acquired) return
   const { holder, activity } = outcome
   throw new AppError(

@@ -15,5 +15,5 @@ export const holdWorktreeForRunWork = async (
 ): Promise<LeaseOutcome> => {
   const step = lastExecutedStep(await tx.steps.listByRun(protocolRunId))
   if (!step) return { acquired: true }
-  return acquireRunLease(tx, { protocolRunId, stepRunId: step.id, jobId, heldFor: work })
+  return acquireRunLease(tx, { protocolRunId, stepRunId: step.id, jobId, heldFor: work }, jobId)
 }

@@ -78,7 +78,7 @@ export const startWaitingStep = async (
   ctx: ChangeOrigin,
 ): Promise<{ readonly started: StepRun } | { readonly waiting: LeaseRefusal }> => {
   const { run, step, jobId } = target
-  const lease = await acquireRunLease(tx, { protocolRunId: run.id, stepRunId: step.id, jobId })
+  const lease = await acquireRunLease(tx, { protocolRunId: run.id, stepRunId: step.id, jobId }, jobId)
   if (!lease.acquired) return { waiting: lease }
   const event = {
     type: 'step_worktree_acquired',

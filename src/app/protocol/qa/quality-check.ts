@@ -60,7 +60,7 @@ const openQa = async (
     const context = await readQaContext(tx, stepId, job.jobId, ctx)
     if (!context || inline || !isJudged(context)) return { context }
     const want = { protocolRunId: context.run.id, stepRunId: context.step.id, jobId: job.jobId }
-    return { context, lease: await acquireRunLease(tx, want) }
+    return { context, lease: await acquireRunLease(tx, want, job.jobId) }
   })
   if (opened.lease?.acquired === false) throw worktreeBusy(opened.lease)
   return opened.context
