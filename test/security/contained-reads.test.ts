@@ -170,6 +170,24 @@ describe('the contained reader', () => {
     expect(small.readText(dir, join(dir, 'missing.md'), 'fallback')).toBe('fallback')
   })
 
+  it('reads a file that is longer than its reported size to its end, and still refuses it past the cap', () => {
+    // The kernel reports /proc files as empty: the read must not stop at the size fstat() gave.
+    const status = files.readText('/proc/self', 'status')
+    expect(status).toMatch(/^Name:\t.*\n[\s\S]*\nPid:\t\d+\n/)
+    expect(status.length).toBeGreaterThan(500)
+    expect(() => createContainedFiles({ maxBytes: 100 }).readText('/proc/self', 'status')).toThrow(
+      /larger than 100 bytes/,
+    )
+  })
+
+  it('reads a file byte for byte whatever its size, multi-byte characters included', () => {
+    dir = tempDirs('tgz-sec-sizes-')
+    for (const text of ['', 'x', 'é'.repeat(40_000), 'z'.repeat(300_000)]) {
+      writeFileSync(join(dir, 'f.md'), text)
+      expect(files.readText(dir, join(dir, 'f.md'))).toBe(text)
+    }
+  })
+
   it('reads a link that stays inside the workspace', () => {
     dir = tempDirs('tgz-sec-inside-')
     writeFileSync(join(dir, 'real.md'), 'hello\n')

@@ -75,7 +75,7 @@ const readContained = (workspace: string, path: string, fallback: string, maxByt
     const checked = statOf(real)
     if (!checked || checked.ino !== opened.ino || checked.dev !== opened.dev)
       throw containedFileRefusal(workspace, path, PATH_OUTSIDE_WORKSPACE)
-    return readAtMost(fd, maxBytes, () =>
+    return readAtMost(fd, opened.size, maxBytes, () =>
       containedFileRefusal(workspace, path, FILE_TOO_LARGE, `${maxBytes} bytes`),
     )
   } finally {
@@ -83,17 +83,28 @@ const readContained = (workspace: string, path: string, fallback: string, maxByt
   }
 }
 
-/** Reads to the end, refusing past `maxBytes` (a file may grow, or lie about its size). */
-const readAtMost = (fd: number, maxBytes: number, tooLarge: () => Error): string => {
-  const buffer = Buffer.alloc(maxBytes + 1)
+/**
+ * Reads to the end, refusing past `maxBytes` (a file may grow, or lie about its size). The buffer
+ * starts at the size fstat() gave, plus the byte that shows the end, and doubles only for a file
+ * that grew: a zeroed buffer of the whole cap cost ~0.6 ms per read of a one-line file. Only the
+ * bytes read are ever decoded, so it need not be zeroed.
+ */
+const readAtMost = (fd: number, size: number, maxBytes: number, tooLarge: () => Error): string => {
+  const cap = maxBytes + 1
+  let buffer = Buffer.allocUnsafe(Math.min(cap, size + 1))
   let length = 0
   for (;;) {
+    if (length === buffer.length) {
+      const grown = Buffer.allocUnsafe(Math.min(cap, buffer.length * 2))
+      buffer.copy(grown, 0, 0, length)
+      buffer = grown
+    }
     const n = readSync(fd, buffer, length, buffer.length - length, null)
     if (n === 0) break
     length += n
     if (length > maxBytes) throw tooLarge()
   }
-  return buffer.subarray(0, length).toString('utf8')
+  return buffer.toString('utf8', 0, length)
 }
 
 const writeContained = (workspace: string, path: string, text: string, append = false): void => {
