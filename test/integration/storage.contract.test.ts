@@ -482,9 +482,36 @@ for (const dialect of DIALECTS) {
       expect(await take(failed.id, 'exec-again')).toEqual({ acquired: true })
     })
 
+    it('a step a loop reset while its job still runs keeps the worktree from other steps', async () => {
+      const { failed, next, take } = await failedMidway()
+      await repos.steps.compareAndSetStatus(failed.id, ['failed'], 'pending')
+      expect(await take(next.id, 'exec-next')).toMatchObject({
+        acquired: false,
+        holder: { id: failed.id },
+        activity: 'pending, its job still ending',
+      })
+      expect(await take(failed.id, 'exec-again')).toMatchObject({ acquired: false })
+    })
+
     it("a step failed in its own job's transaction hands the worktree on (a loop policy)", async () => {
       const { next, claim, take } = await failedMidway()
       expect(await take(next.id, 'exec-next', claim.jobId)).toEqual({ acquired: true })
+    })
+
+    it('refuses a base sync in the name of the very step that is executing', async () => {
+      const project = await seedProject(repos)
+      const run = await seedRun(repos, project.id, 'running')
+      const reopened = await seedStep(repos, run.id, 'running', 0)
+      await repos.leases.swap({ protocolRunId: run.id, stepRunId: reopened.id, jobId: 'exec-1' }, undefined)
+      const outcome = await uow.run((tx) =>
+        acquireRunLease(tx, {
+          protocolRunId: run.id,
+          stepRunId: reopened.id,
+          jobId: 'sync-1',
+          heldFor: 'base_sync',
+        }),
+      )
+      expect(outcome).toMatchObject({ acquired: false, holder: { id: reopened.id }, activity: 'executing' })
     })
 
     it('refuses a base sync the worktree while a step is executing there', async () => {

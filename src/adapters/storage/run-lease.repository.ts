@@ -57,12 +57,4 @@ export const createRunLeaseRepository = (db: Kysely<Database>): RunLeaseReposito
       .executeTakeFirst()
     return Number(updated.numUpdatedRows) === 1
   },
-
-  async release(protocolRunId, jobId) {
-    await db
-      .deleteFrom('run_leases')
-      .where('protocol_run_id', '=', protocolRunId)
-      .where('job_id', '=', jobId)
-      .execute()
-  },
 })

@@ -123,8 +123,6 @@ const dispatchConflict = async (
       merge_conflict: mergeConflictState(run.baseBranch, outcome.baseSha, outcome.files, step.headSha),
     }
     const reason = `a merge conflict with ${run.baseBranch}`
-    // This job is done with the worktree (the rebase was aborted): the step it re-opens takes it.
-    if (ctx.jobId !== undefined) await tx.leases.release(run.id, ctx.jobId)
     const reopened = await reopenForFollowup(tx, { run: fresh, step, state, reason }, deps.jobPolicy, ctx)
     const dispatched = { ...metadata, job_id: reopened.job.id, round: rounds + 1 }
     const text = `Step ${step.stepName} dispatched to resolve the conflict.`

@@ -38,6 +38,4 @@ export interface RunLeaseRepository {
    * with nothing written, when another transaction took it first, even for the same step.
    */
   swap(next: RunLease, expected: Pick<StoredRunLease, 'version'> | undefined): Promise<boolean>
-  /** Drops the run's lease if job `jobId` holds it, so the next take finds the worktree free. */
-  release(protocolRunId: number, jobId: string): Promise<void>
 }

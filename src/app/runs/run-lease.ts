@@ -1,5 +1,5 @@
 import { AppError } from '../../domain/app-error.js'
-import type { StepStatus } from '../../domain/statuses.js'
+import { DONE_STEP_STATUSES, type StepStatus } from '../../domain/statuses.js'
 import type { StepRun } from '../../domain/step-run.js'
 import type { Repositories } from '../ports.js'
 import type { RunLease } from './run-lease.port.js'
@@ -19,26 +19,23 @@ type LeaseRepos = Pick<Repositories, 'leases' | 'jobs'>
 /** A step parked on its engine's quota keeps the worktree: its work there is not finished. */
 const HOLDING: readonly StepStatus[] = ['running', 'waiting_quota']
 
-/**
- * Statuses a step can be put in while its job is still at work: a CI failure or a user can fail
- * or block a running step, and its agent goes on until its job ends.
- */
-const LEFT_MIDWAY: readonly StepStatus[] = ['failed', 'blocked']
-
-/** Who asks for the worktree: a step's job, in a transaction of job `inJob` (all optional). */
+/** Who asks for the worktree: a step's job or run-level work, in a transaction of job `inJob`. */
 interface Taker {
   readonly stepRunId?: number
   readonly jobId?: string
+  readonly heldFor?: RunLease['heldFor']
   readonly inJob?: string
 }
 
 /**
- * Whether the stored take still has the worktree, as `taker` sees it. A step `running` or parked does. A step in `needs_qa` does while the
- * lease's job is running (its QA agent reads the tree, in a full QA job or inline at the end of
- * its execution), except for its own QA; so does a step failed or blocked while its job still
- * runs, and run-level work (`heldFor`). A queued or ended job holds nothing, and neither does the
- * holder's job itself: again (a retry), or handing the worktree on in its own transaction (a loop
- * or trigger policy, a conflict re-opening the step).
+ * Whether the stored take still has the worktree, as `taker` sees it. A step `running` or parked
+ * does (except to itself). A completed or cancelled step does not. Otherwise the holder's job
+ * decides: while it is `started` its work goes on, whatever the step's status says: a QA agent
+ * reading the tree of a step in `needs_qa` (except to that step's own QA), an agent still at work
+ * in a step a CI failure failed or a loop reset, run-level work (`heldFor`). A queued or ended job
+ * holds nothing, and neither does the holder's job itself: again (a retry), or handing the
+ * worktree on in its own transaction (a loop or trigger policy, a conflict re-opening the step).
+ * Run-level work is never the step's own take, even in that step's name.
  */
 const stillHolds = async (
   tx: LeaseRepos,
@@ -47,9 +44,10 @@ const stillHolds = async (
 ): Promise<boolean> => {
   if (lease.jobId === taker.jobId) return false
   if (lease.heldFor === undefined) {
-    const sameStep = lease.stepRunId === taker.stepRunId
-    if (HOLDING.includes(holder.status)) return !sameStep
-    if (holder.status === 'needs_qa' ? sameStep : !LEFT_MIDWAY.includes(holder.status)) return false
+    const ownStep = taker.heldFor === undefined && lease.stepRunId === taker.stepRunId
+    if (HOLDING.includes(holder.status)) return !ownStep
+    if (DONE_STEP_STATUSES.includes(holder.status)) return false
+    if (ownStep && holder.status === 'needs_qa') return false
   }
   if (lease.jobId === taker.inJob) return false
   return (await tx.jobs.findById(lease.jobId))?.status === 'started'
@@ -73,7 +71,7 @@ export const acquireRunLease = async (
   for (let tries = 0; tries < 3; tries += 1) {
     const current = await tx.leases.findWithHolder(want.protocolRunId)
     const holder = current?.holder
-    const taker = { stepRunId: want.stepRunId, jobId: want.jobId, inJob: takenInJob }
+    const taker = { stepRunId: want.stepRunId, jobId: want.jobId, heldFor: want.heldFor, inJob: takenInJob }
     if (current && holder && (await stillHolds(tx, { holder, lease: current.lease }, taker)))
       return { acquired: false, holder, activity: activityOf(holder, current.lease) }
     if (await tx.leases.swap(want, current?.lease)) return { acquired: true }
@@ -96,11 +94,9 @@ export const worktreeHolder = async (
 const activityOf = (holder: StepRun, lease: RunLease): string => {
   if (lease.heldFor === 'base_sync') return 'having its branch synced with the base'
   if (lease.heldFor === 'open_pr') return 'having its pull request opened'
-  return holder.status === 'needs_qa'
-    ? 'under QA'
-    : holder.status === 'waiting_quota'
-      ? 'parked'
-      : 'executing'
+  if (holder.status === 'needs_qa') return 'under QA'
+  if (holder.status === 'waiting_quota') return 'parked'
+  return holder.status === 'running' ? 'executing' : `${holder.status}, its job still ending`
 }
 
 /** As acquireRunLease for a user's start: a held worktree is a 409 naming the running step. */
