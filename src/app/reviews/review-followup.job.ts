@@ -41,9 +41,9 @@ interface Round {
  * executed last (mode `reopen_last_step`) or go to a new step appended after the last one (mode
  * `new_step`; the spec's mode wins over the project's, which wins over the server's), with the
  * comments in `runtime_state.review_feedback` (the prompt shows them), and the run goes back to
- * `running`; past the loop cap the run blocks (`needs_human`). A step
- * still running, or anyone else at work in the worktree, defers the comments to a new window. A job that no longer owns the window is a
- * no-op, so a duplicate delivery does nothing.
+ * `running`; past the loop cap the run blocks (`needs_human`). A step still running, or anyone
+ * else at work in the worktree, defers the comments to a new window. A job that no longer owns
+ * the window is a no-op, so a duplicate delivery does nothing.
  */
 export const createReviewFollowupHandler =
   (deps: ReviewJobDeps): JobHandler<'review_followup_job'> =>

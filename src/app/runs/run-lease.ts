@@ -70,25 +70,31 @@ export const acquireRunLease = async (
 ): Promise<LeaseOutcome> => {
   for (let tries = 0; tries < 3; tries += 1) {
     const current = await tx.leases.findWithHolder(want.protocolRunId)
-    const holder = current?.holder
     const taker = { stepRunId: want.stepRunId, jobId: want.jobId, heldFor: want.heldFor, inJob: takenInJob }
-    if (current && holder && (await stillHolds(tx, { holder, lease: current.lease }, taker)))
-      return { acquired: false, holder, activity: activityOf(holder, current.lease) }
+    const refusal = await refusalBy(tx, current, taker)
+    if (refusal) return refusal
     if (await tx.leases.swap(want, current?.lease)) return { acquired: true }
   }
   throw new AppError('ORC_STATE_CHANGED', `Run ${want.protocolRunId} changed concurrently; try again`)
+}
+
+/** The refusal `taker` meets when the stored take's holder is still at work; undefined when free. */
+const refusalBy = async (
+  tx: LeaseRepos,
+  current: { readonly lease: RunLease; readonly holder: StepRun | undefined } | undefined,
+  taker: Taker,
+): Promise<LeaseRefusal | undefined> => {
+  const holder = current?.holder
+  if (!current || !holder || !(await stillHolds(tx, { holder, lease: current.lease }, taker)))
+    return undefined
+  return { acquired: false, holder, activity: activityOf(holder, current.lease) }
 }
 
 /** Who is at work in the run's worktree, without taking it; undefined when it is free. */
 export const worktreeHolder = async (
   tx: LeaseRepos,
   protocolRunId: number,
-): Promise<LeaseRefusal | undefined> => {
-  const current = await tx.leases.findWithHolder(protocolRunId)
-  if (!current?.holder || !(await stillHolds(tx, { holder: current.holder, lease: current.lease }, {})))
-    return undefined
-  return { acquired: false, holder: current.holder, activity: activityOf(current.holder, current.lease) }
-}
+): Promise<LeaseRefusal | undefined> => refusalBy(tx, await tx.leases.findWithHolder(protocolRunId), {})
 
 /** What the holder of a worktree is doing there, for messages. */
 const activityOf = (holder: StepRun, lease: RunLease): string => {
