@@ -7,7 +7,7 @@ import { reopenForFollowup } from '../../src/app/reviews/reopen-for-followup.js'
 import { changeStepStatus } from '../../src/app/state-changes.js'
 import { maybeCompleteProtocol } from '../../src/app/steps/complete-protocol.js'
 import { applyCiNotice } from '../../src/app/webhooks/apply-ci-notice.js'
-import type { CiNotice } from '../../src/domain/ci-notice.js'
+import { checkSuiteResult } from '../support/ci-notices.js'
 import type { ProtocolRun } from '../../src/domain/protocol-run.js'
 import type { StepRun } from '../../src/domain/step-run.js'
 import { openMigratedDatabase, unavailable } from '../support/databases.js'
@@ -33,21 +33,6 @@ const approve = async (tx: Repositories, run: ProtocolRun, step: StepRun) => {
   await changeStepStatus(tx, run, step, { action: 'approve', event, origin: {} })
   await maybeCompleteProtocol(tx, run.id, {})
 }
-
-const ciFailure = (sha: string): CiNotice => ({
-  provider: 'github',
-  event: 'check_suite',
-  action: 'completed',
-  branch: null,
-  sha,
-  conclusion: 'failure',
-  status: 'completed',
-  prNumber: null,
-  checkName: 'ci',
-  merged: false,
-  repositoryUrls: [],
-  details: {},
-})
 
 describe.skipIf(unavailable('postgres'))('closing a run while its steps move (postgres)', () => {
   let handle: DatabaseHandle
@@ -117,7 +102,7 @@ describe.skipIf(unavailable('postgres'))('closing a run while its steps move (po
     const approved = signal()
     const ci = uow.run(async (tx) => {
       const deps = { jobPolicy: { maxAttempts: 3 }, autoQaOnCi: false, maxInlineTriggerDepth: 3 }
-      await applyCiNotice(tx, deps, run, ciFailure(sha), {})
+      await applyCiNotice(tx, deps, run, checkSuiteResult(sha, 'failure'), {})
       ciApplied.resolve()
       // Without a lock the approval completes meanwhile; with it, it waits for this commit.
       await Promise.race([approved.promise, sleep(WINDOW_MS)])
@@ -170,7 +155,7 @@ describe.skipIf(unavailable('postgres'))('closing a run while its steps move (po
     await approvedUncommitted.promise
     // Read before the approval commits, as a webhook correlating the run would have read it.
     const deps = { jobPolicy: { maxAttempts: 3 }, autoQaOnCi: false, maxInlineTriggerDepth: 3 }
-    await uow.run((tx) => applyCiNotice(tx, deps, run, ciFailure(sha), {}))
+    await uow.run((tx) => applyCiNotice(tx, deps, run, checkSuiteResult(sha, 'failure'), {}))
     await approval
     const stored = await repos.steps.listByRun(run.id)
     expect(stored.map((step) => step.status)).toEqual(['completed', 'completed'])

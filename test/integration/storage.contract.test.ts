@@ -9,7 +9,7 @@ import { changeRunStatus } from '../../src/app/state-changes.js'
 import { acquireRunLease } from '../../src/app/runs/run-lease.js'
 import { NO_ORIGIN } from '../../src/app/context.js'
 import { DIALECTS, openMigratedDatabase, unavailable } from '../support/databases.js'
-import { seedProject, seedRun, seedStep, unique } from '../support/fixtures.js'
+import { seedProject, seedRun, seedStartedJob, seedStep, unique } from '../support/fixtures.js'
 
 const ISO_UTC_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
 
@@ -400,7 +400,7 @@ for (const dialect of DIALECTS) {
       const run = await seedRun(repos, project.id, 'running')
       const done = await seedStep(repos, run.id, 'completed', 0)
       const next = await seedStep(repos, run.id, 'pending', 1)
-      const sync = await repos.jobs.add({
+      const claim = await seedStartedJob(repos, {
         id: `sync-${run.id}`,
         type: 'base_sync_job',
         payload: { protocol_run_id: run.id },
@@ -409,8 +409,7 @@ for (const dialect of DIALECTS) {
         protocolRunId: run.id,
         stepRunId: null,
       })
-      const claim = { jobId: sync.id, token: 'worker-1', attempt: 1, maxAttempts: 3 }
-      await repos.jobs.begin(claim, new Date(Date.now() + 60_000).toISOString())
+      const sync = { id: claim.jobId }
       const take = (stepRunId: number, jobId: string) =>
         uow.run((tx) => acquireRunLease(tx, { protocolRunId: run.id, stepRunId, jobId }))
       expect(
@@ -453,7 +452,7 @@ for (const dialect of DIALECTS) {
       const run = await seedRun(repos, project.id, 'running')
       const failed = await seedStep(repos, run.id, 'running', 0)
       const next = await seedStep(repos, run.id, 'pending', 1)
-      const exec = await repos.jobs.add({
+      const claim = await seedStartedJob(repos, {
         id: `exec-${failed.id}`,
         type: 'execute_step_job',
         payload: { step_run_id: failed.id },
@@ -462,8 +461,7 @@ for (const dialect of DIALECTS) {
         protocolRunId: run.id,
         stepRunId: failed.id,
       })
-      const claim = { jobId: exec.id, token: 'worker-1', attempt: 1, maxAttempts: 3 }
-      await repos.jobs.begin(claim, new Date(Date.now() + 60_000).toISOString())
+      const exec = { id: claim.jobId }
       await repos.leases.swap({ protocolRunId: run.id, stepRunId: failed.id, jobId: exec.id }, undefined)
       await repos.steps.compareAndSetStatus(failed.id, ['running'], 'failed')
       const take = (stepRunId: number, jobId: string, inJob?: string) =>
@@ -498,32 +496,19 @@ for (const dialect of DIALECTS) {
       expect(await take(next.id, 'exec-next', claim.jobId)).toEqual({ acquired: true })
     })
 
-    it('refuses a base sync in the name of the very step that is executing', async () => {
+    it.each([
+      ['another step', 'completed'],
+      ['the very step it would hold in the name of', 'running'],
+    ] as const)('refuses a base sync the worktree while a step is executing there: %s', async (_, first) => {
       const project = await seedProject(repos)
       const run = await seedRun(repos, project.id, 'running')
-      const reopened = await seedStep(repos, run.id, 'running', 0)
-      await repos.leases.swap({ protocolRunId: run.id, stepRunId: reopened.id, jobId: 'exec-1' }, undefined)
-      const outcome = await uow.run((tx) =>
-        acquireRunLease(tx, {
-          protocolRunId: run.id,
-          stepRunId: reopened.id,
-          jobId: 'sync-1',
-          heldFor: 'base_sync',
-        }),
-      )
-      expect(outcome).toMatchObject({ acquired: false, holder: { id: reopened.id }, activity: 'executing' })
-    })
-
-    it('refuses a base sync the worktree while a step is executing there', async () => {
-      const project = await seedProject(repos)
-      const run = await seedRun(repos, project.id, 'running')
-      const done = await seedStep(repos, run.id, 'completed', 0)
-      const running = await seedStep(repos, run.id, 'running', 1)
+      const named = await seedStep(repos, run.id, first, 0)
+      const running = first === 'running' ? named : await seedStep(repos, run.id, 'running', 1)
       await repos.leases.swap({ protocolRunId: run.id, stepRunId: running.id, jobId: 'exec-1' }, undefined)
       const outcome = await uow.run((tx) =>
         acquireRunLease(tx, {
           protocolRunId: run.id,
-          stepRunId: done.id,
+          stepRunId: named.id,
           jobId: 'sync-1',
           heldFor: 'base_sync',
         }),

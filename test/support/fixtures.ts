@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { Repositories } from '../../src/app/ports.js'
-import type { Job } from '../../src/domain/job.js'
+import type { JobClaim } from '../../src/app/job-claim.port.js'
+import type { Job, NewJob } from '../../src/domain/job.js'
 import type { NewProject, Project } from '../../src/domain/project.js'
 import type { NewProtocolRun, ProtocolRun } from '../../src/domain/protocol-run.js'
 import type { ProtocolStatus, StepStatus } from '../../src/domain/statuses.js'
@@ -33,6 +34,14 @@ export const seedProjectJob = (repos: Repositories, projectId: number, id: strin
     protocolRunId: null,
     stepRunId: null,
   })
+
+/** A job a worker has begun (`started`), as the queue leaves it while its handler runs; its claim. */
+export const seedStartedJob = async (repos: Repositories, job: NewJob): Promise<JobClaim> => {
+  await repos.jobs.add(job)
+  const claim = { jobId: job.id, token: `worker-${job.id}`, attempt: 1, maxAttempts: job.maxAttempts }
+  await repos.jobs.begin(claim, new Date(Date.now() + 60_000).toISOString())
+  return claim
+}
 
 export const seedRun = (
   repos: Repositories,

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createReviewFollowupHandler } from '../../../src/app/reviews/review-followup.job.js'
 import { createProtocol, createStep, openTestApi, type TestApi } from '../../support/api.js'
 import { DIALECTS, unavailable } from '../../support/databases.js'
+import { seedStartedJob } from '../../support/fixtures.js'
 import { jobRun } from '../../support/protocol-jobs.js'
 
 const PROJECT_SECRET = 'project-hook-secret'
@@ -144,7 +145,7 @@ for (const dialect of DIALECTS) {
       const review = fixture('github-pull-request-review', run.protocol_name)
       expect((await github('pull_request_review', review)).statusCode).toBe(200)
       const { repos, uow } = api.runtime.deps
-      const sync = await repos.jobs.add({
+      const claim = await seedStartedJob(repos, {
         id: `sync-${run.id}`,
         type: 'base_sync_job',
         payload: { protocol_run_id: run.id },
@@ -153,8 +154,7 @@ for (const dialect of DIALECTS) {
         protocolRunId: run.id,
         stepRunId: null,
       })
-      const claim = { jobId: sync.id, token: 'worker-sync', attempt: 1, maxAttempts: 3 }
-      await repos.jobs.begin(claim, new Date(Date.now() + 60_000).toISOString())
+      const sync = { id: claim.jobId }
       await uow.run((tx) =>
         tx.leases.swap(
           { protocolRunId: run.id, stepRunId: step.id, jobId: sync.id, heldFor: 'base_sync' },

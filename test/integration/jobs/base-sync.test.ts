@@ -9,6 +9,7 @@ import { JobDeferral } from '../../../src/app/queue-runtime/job-deferral.js'
 import { DIALECTS, openMigratedDatabase, unavailable } from '../../support/databases.js'
 import { startFakeCodeHost } from '../../support/fake-code-host.js'
 import { git, makeOriginWithClone, removeDir, tempDir } from '../../support/git-repos.js'
+import { seedStartedJob } from '../../support/fixtures.js'
 import { jobRun, makeJobDeps } from '../../support/protocol-jobs.js'
 
 type FakeHost = Awaited<ReturnType<typeof startFakeCodeHost>>
@@ -85,6 +86,36 @@ describe.each(DIALECTS)('base branch moves, on %s', (dialect) => {
       (await tx.events.list({ protocolRunId: runId, limit: 100 })).map((e) => e.eventType),
     )
 
+  /** A second step, `01-more.md`, executing in the run's worktree (it holds the lease). */
+  const stepAtWork = (s: Awaited<ReturnType<typeof setup>>) =>
+    s.uow.run(async (tx) => {
+      const step = await tx.steps.create({
+        protocolRunId: s.run.id,
+        stepIndex: 1,
+        stepName: '01-more.md',
+        stepType: 'work',
+        status: 'running',
+      })
+      await tx.leases.swap({ protocolRunId: s.run.id, stepRunId: step.id, jobId: 'exec-1' }, undefined)
+      return step
+    })
+
+  /** A job row that a worker has begun, as the queue leaves it while the handler runs. */
+  const startedJob = async (s: Awaited<ReturnType<typeof setup>>, id: string) => {
+    await s.uow.run((tx) =>
+      seedStartedJob(tx, {
+        id,
+        type: 'base_sync_job',
+        payload: { protocol_run_id: s.run.id },
+        maxAttempts: 3,
+        projectId: s.run.projectId,
+        protocolRunId: s.run.id,
+        stepRunId: null,
+      }),
+    )
+    return jobRun(undefined, id)
+  }
+
   it.skipIf(unavailable(dialect))(
     'rebases cleanly over a non-conflicting base commit, pushes with a lease and moves the step to the new head',
     async () => {
@@ -110,17 +141,7 @@ describe.each(DIALECTS)('base branch moves, on %s', (dialect) => {
     async () => {
       const s = await setup(true)
       s.moveBase('other.txt', 'unrelated\n')
-      const working = await s.uow.run(async (tx) => {
-        const step = await tx.steps.create({
-          protocolRunId: s.run.id,
-          stepIndex: 1,
-          stepName: '01-more.md',
-          stepType: 'work',
-          status: 'running',
-        })
-        await tx.leases.swap({ protocolRunId: s.run.id, stepRunId: step.id, jobId: 'exec-1' }, undefined)
-        return step
-      })
+      const working = await stepAtWork(s)
       const sync = createBaseSyncHandler(s.deps)
       expect(await sync({ protocol_run_id: s.run.id, job_id: 'b0' }, jobRun())).toEqual({
         skipped: 'step 01-more.md is executing in the worktree',
@@ -141,17 +162,7 @@ describe.each(DIALECTS)('base branch moves, on %s', (dialect) => {
     async () => {
       const s = await setup(false)
       s.moveBase('other.txt', 'unrelated\n')
-      const working = await s.uow.run(async (tx) => {
-        const step = await tx.steps.create({
-          protocolRunId: s.run.id,
-          stepIndex: 1,
-          stepName: '01-more.md',
-          stepType: 'work',
-          status: 'running',
-        })
-        await tx.leases.swap({ protocolRunId: s.run.id, stepRunId: step.id, jobId: 'exec-1' }, undefined)
-        return step
-      })
+      const working = await stepAtWork(s)
       const openPr = createOpenPrHandler(s.deps)
       const before = host.prs.length
       const early = openPr({ protocol_run_id: s.run.id, job_id: 'p0' }, jobRun())
@@ -169,24 +180,6 @@ describe.each(DIALECTS)('base branch moves, on %s', (dialect) => {
       expect(lease?.lease).toMatchObject({ jobId: 'pr-p1', heldFor: 'open_pr' })
     },
   )
-
-  /** A job row that a worker has begun, as the queue leaves it while the handler runs. */
-  const startedJob = async (s: Awaited<ReturnType<typeof setup>>, id: string) => {
-    await s.uow.run(async (tx) => {
-      await tx.jobs.add({
-        id,
-        type: 'base_sync_job',
-        payload: { protocol_run_id: s.run.id },
-        maxAttempts: 3,
-        projectId: s.run.projectId,
-        protocolRunId: s.run.id,
-        stepRunId: null,
-      })
-      const claim = { jobId: id, token: `worker-${id}`, attempt: 1, maxAttempts: 3 }
-      await tx.jobs.begin(claim, new Date(Date.now() + 60_000).toISOString())
-    })
-    return jobRun(undefined, id)
-  }
 
   it.skipIf(unavailable(dialect))(
     'a sync still running hands the worktree to the step its conflict re-opens',

@@ -9,6 +9,7 @@ import { makeCancelProtocol, makePauseProtocol } from '../../../src/app/protocol
 import { applyCiNotice } from '../../../src/app/webhooks/apply-ci-notice.js'
 import { changeStepStatus } from '../../../src/app/state-changes.js'
 import type { CiNotice } from '../../../src/domain/ci-notice.js'
+import { checkSuiteResult } from '../../support/ci-notices.js'
 import { DIALECTS, unavailable } from '../../support/databases.js'
 import { migratedDatabasePerSuite, tempDirsPerTest } from '../../support/suite-resources.js'
 import { jobRun } from '../../support/protocol-jobs.js'
@@ -23,21 +24,6 @@ import {
 import { readState, startStep } from './protocol-fixture.js'
 
 const LOOP = { module_id: 'again', behavior: 'loop', step_back: 1, max_iterations: 3 }
-
-const ciResult = (sha: string, conclusion: 'failure' | 'success'): CiNotice => ({
-  provider: 'github',
-  event: 'check_suite',
-  action: 'completed',
-  branch: null,
-  sha,
-  conclusion,
-  status: 'completed',
-  prNumber: null,
-  checkName: 'ci',
-  merged: false,
-  repositoryUrls: [],
-  details: {},
-})
 
 /** Applies a CI result to the run as the webhook would, in one transaction. */
 const deliverCi = (handle: DatabaseHandle, runId: number, notice: CiNotice) =>
@@ -144,7 +130,7 @@ describe.each(DIALECTS)('policies against cancels and CI on %s', (dialect) => {
       })
       const before = await readState(db.handle, runId)
       expect(before.steps[1]!.status).toBe('needs_qa')
-      await deliverCi(db.handle, runId, ciResult(before.steps[1]!.headSha!, 'success'))
+      await deliverCi(db.handle, runId, checkSuiteResult(before.steps[1]!.headSha!, 'success'))
       const state = await readState(db.handle, runId)
       expect(state.steps.map((s) => s.status)).toEqual(['completed', 'completed', 'running'])
       expect(state.events.slice(-3)).toEqual(['ci_passed', 'trigger_enqueued', 'trigger_decision'])
@@ -174,7 +160,7 @@ describe.each(DIALECTS)('policies against cancels and CI on %s', (dialect) => {
       await runQa(qa, implement.id)
       const before = await readState(db.handle, runId)
       expect(before.steps[1]!.status).toBe('completed')
-      await deliverCi(db.handle, runId, ciResult(before.steps[1]!.headSha!, 'failure'))
+      await deliverCi(db.handle, runId, checkSuiteResult(before.steps[1]!.headSha!, 'failure'))
       const state = await readState(db.handle, runId)
       expect(state.run.status).toBe('running')
       expect(state.steps.map((s) => s.status)).toEqual(['running', 'pending', 'pending'])
@@ -206,7 +192,7 @@ describe.each(DIALECTS)('policies and verdicts against other work of the run on 
       await runQa(qa, implement.id)
       const mid = await readState(db.handle, runId)
       await startStep(db.handle, mid.run, mid.steps[2]!)
-      await deliverCi(db.handle, runId, ciResult(mid.steps[1]!.headSha!, 'failure'))
+      await deliverCi(db.handle, runId, checkSuiteResult(mid.steps[1]!.headSha!, 'failure'))
       const state = await readState(db.handle, runId)
       expect(state.steps.map((s) => s.status)).toEqual(['completed', 'failed', 'running'])
       expect(state.events).toContain('policies_skipped')
