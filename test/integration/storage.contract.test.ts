@@ -7,6 +7,7 @@ import type { DatabaseHandle } from '../../src/adapters/storage/database.js'
 import { isAppError } from '../../src/domain/app-error.js'
 import { changeRunStatus } from '../../src/app/state-changes.js'
 import { acquireRunLease } from '../../src/app/runs/run-lease.js'
+import { moveStep } from '../../src/app/protocol/execution/step-outcomes.js'
 import { NO_ORIGIN } from '../../src/app/context.js'
 import { DIALECTS, openMigratedDatabase, unavailable } from '../support/databases.js'
 import { seedProject, seedRun, seedStartedJob, seedStep, unique } from '../support/fixtures.js'
@@ -489,6 +490,36 @@ for (const dialect of DIALECTS) {
         activity: 'pending, its job still ending',
       })
       expect(await take(failed.id, 'exec-again')).toMatchObject({ acquired: false })
+    })
+
+    it('a step completed by someone else while its job still runs keeps the worktree until the job ends', async () => {
+      const { failed, next, claim, take } = await failedMidway()
+      // A user approves the step CI failed midway; its agent is still at work.
+      await repos.steps.compareAndSetStatus(failed.id, ['failed'], 'completed')
+      expect(await take(next.id, 'exec-next')).toMatchObject({
+        acquired: false,
+        holder: { id: failed.id },
+        activity: 'completed, its job still ending',
+      })
+      await repos.jobs.settle(claim, { status: 'finished', result: {} })
+      expect(await take(next.id, 'exec-next')).toEqual({ acquired: true })
+    })
+
+    it('a job completing its own step frees the worktree in that transaction, before its settle', async () => {
+      const { failed, next, claim, take } = await failedMidway()
+      await repos.steps.compareAndSetStatus(failed.id, ['failed'], 'running')
+      const event = { type: 'step_completed', message: 'done' }
+      await uow.run((tx) => moveStep(tx, failed.id, 'complete', { event, origin: { jobId: claim.jobId } }))
+      expect((await repos.jobs.findById(claim.jobId))?.status).toBe('started')
+      expect(await take(next.id, 'exec-next')).toEqual({ acquired: true })
+    })
+
+    it('a completion in another job leaves the agent’s take alone', async () => {
+      const { failed, next, take } = await failedMidway()
+      await repos.steps.compareAndSetStatus(failed.id, ['failed'], 'running')
+      const event = { type: 'ci_passed', message: 'CI passed' }
+      await uow.run((tx) => moveStep(tx, failed.id, 'complete', { event, origin: { jobId: 'ci-notice-1' } }))
+      expect(await take(next.id, 'exec-next')).toMatchObject({ acquired: false, holder: { id: failed.id } })
     })
 
     it("a step failed in its own job's transaction hands the worktree on (a loop policy)", async () => {

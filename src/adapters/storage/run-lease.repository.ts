@@ -11,8 +11,10 @@ export const createRunLeaseRepository = (db: Kysely<Database>): RunLeaseReposito
     const row = await db
       .selectFrom('run_leases as l')
       .leftJoin('step_runs as s', 's.id', 'l.step_run_id')
+      .leftJoin('jobs as j', 'j.id', 'l.job_id')
       .selectAll('s')
       .select([
+        'j.status as lease_job_status',
         'l.step_run_id as lease_step_run_id',
         'l.job_id as lease_job_id',
         'l.version as lease_version',
@@ -21,7 +23,7 @@ export const createRunLeaseRepository = (db: Kysely<Database>): RunLeaseReposito
       .where('l.protocol_run_id', '=', protocolRunId)
       .executeTakeFirst()
     if (!row) return undefined
-    const { lease_step_run_id, lease_job_id, lease_version, lease_held_for, ...step } = row
+    const { lease_step_run_id, lease_job_id, lease_version, lease_held_for, lease_job_status, ...step } = row
     const lease = {
       protocolRunId,
       stepRunId: lease_step_run_id,
@@ -29,7 +31,19 @@ export const createRunLeaseRepository = (db: Kysely<Database>): RunLeaseReposito
       version: lease_version,
       ...(lease_held_for === null ? {} : { heldFor: lease_held_for as RunWork }),
     }
-    return { lease, holder: step.id === null ? undefined : toStepRun(step as Selectable<StepRunsTable>) }
+    return {
+      lease,
+      holder: step.id === null ? undefined : toStepRun(step as Selectable<StepRunsTable>),
+      jobStarted: lease_job_status === 'started',
+    }
+  },
+
+  async release(protocolRunId, jobId) {
+    await db
+      .deleteFrom('run_leases')
+      .where('protocol_run_id', '=', protocolRunId)
+      .where('job_id', '=', jobId)
+      .execute()
   },
 
   async swap(next, expected) {

@@ -20,19 +20,28 @@ export interface StoredRunLease extends RunLease {
   readonly version: number
 }
 
+/** A run's lease row as read, with what decides whether its holder is still at work. */
+export interface LeaseWithHolder {
+  readonly lease: StoredRunLease
+  /** The step the lease names, as it is now; undefined when the step is gone. */
+  readonly holder: StepRun | undefined
+  /** Whether the job that took the lease is `started` (an attempt of it is at work). */
+  readonly jobStarted: boolean
+}
+
 /**
  * The `run_leases` rows: at most one per run. The repository only stores and swaps rows; whether
  * a holder is still alive (its step still `running`) is the caller's call, read in the same
  * transaction (see `run-lease.ts`).
  */
 export interface RunLeaseRepository {
+  /** The run's lease row, live or stale, with its holder, in one read; undefined when none is stored. */
+  findWithHolder(protocolRunId: number): Promise<LeaseWithHolder | undefined>
   /**
-   * The run's lease row, live or stale, with the step it names as that step is now (undefined
-   * when the step is gone), in one read; undefined when no row is stored.
+   * Drops the run's lease if job `jobId` took it: that job has finished its work in the worktree,
+   * in the transaction that says so, before its attempt is settled.
    */
-  findWithHolder(
-    protocolRunId: number,
-  ): Promise<{ lease: StoredRunLease; holder: StepRun | undefined } | undefined>
+  release(protocolRunId: number, jobId: string): Promise<void>
   /**
    * Stores `next` if the run's stored lease is still the take `expected` (undefined: no row). False,
    * with nothing written, when another transaction took it first, even for the same step.

@@ -1,8 +1,8 @@
 import { AppError } from '../../domain/app-error.js'
-import { DONE_STEP_STATUSES, type StepStatus } from '../../domain/statuses.js'
+import type { StepStatus } from '../../domain/statuses.js'
 import type { StepRun } from '../../domain/step-run.js'
 import type { Repositories } from '../ports.js'
-import type { RunLease } from './run-lease.port.js'
+import type { LeaseWithHolder, RunLease } from './run-lease.port.js'
 
 /** A take refused: the step whose name the worktree is held in, and what is being done there. */
 export interface LeaseRefusal {
@@ -14,7 +14,7 @@ export interface LeaseRefusal {
 
 export type LeaseOutcome = { readonly acquired: true } | LeaseRefusal
 
-type LeaseRepos = Pick<Repositories, 'leases' | 'jobs'>
+type LeaseRepos = Pick<Repositories, 'leases'>
 
 /** A step parked on its engine's quota keeps the worktree: its work there is not finished. */
 const HOLDING: readonly StepStatus[] = ['running', 'waiting_quota']
@@ -29,28 +29,26 @@ interface Taker {
 
 /**
  * Whether the stored take still has the worktree, as `taker` sees it. A step `running` or parked
- * does (except to itself). A completed or cancelled step does not. Otherwise the holder's job
- * decides: while it is `started` its work goes on, whatever the step's status says: a QA agent
- * reading the tree of a step in `needs_qa` (except to that step's own QA), an agent still at work
- * in a step a CI failure failed or a loop reset, run-level work (`heldFor`). A queued or ended job
+ * does (except to itself). Otherwise the holder's job decides: while it is `started` its work goes
+ * on, whatever the step's status says: a QA agent reading the tree of a step in `needs_qa` (except
+ * to that step's own QA), an agent still at work in a step a CI failure failed, a loop reset, CI
+ * or a user completed or cancelled, run-level work (`heldFor`). A job that finished its work
+ * released the lease in the transaction that says so (`leases.release`); a queued or ended job
  * holds nothing, and neither does the holder's job itself: again (a retry), or handing the
  * worktree on in its own transaction (a loop or trigger policy, a conflict re-opening the step).
  * Run-level work is never the step's own take, even in that step's name.
  */
-const stillHolds = async (
-  tx: LeaseRepos,
-  { holder, lease }: { readonly holder: StepRun; readonly lease: RunLease },
+const stillHolds = (
+  { holder, lease, jobStarted }: LeaseWithHolder & { holder: StepRun },
   taker: Taker,
-): Promise<boolean> => {
+): boolean => {
   if (lease.jobId === taker.jobId) return false
   if (lease.heldFor === undefined) {
     const ownStep = taker.heldFor === undefined && lease.stepRunId === taker.stepRunId
     if (HOLDING.includes(holder.status)) return !ownStep
-    if (DONE_STEP_STATUSES.includes(holder.status)) return false
     if (ownStep && holder.status === 'needs_qa') return false
   }
-  if (lease.jobId === taker.inJob) return false
-  return (await tx.jobs.findById(lease.jobId))?.status === 'started'
+  return lease.jobId !== taker.inJob && jobStarted
 }
 
 /**
@@ -71,7 +69,7 @@ export const acquireRunLease = async (
   for (let tries = 0; tries < 3; tries += 1) {
     const current = await tx.leases.findWithHolder(want.protocolRunId)
     const taker = { stepRunId: want.stepRunId, jobId: want.jobId, heldFor: want.heldFor, inJob: takenInJob }
-    const refusal = await refusalBy(tx, current, taker)
+    const refusal = refusalBy(current, taker)
     if (refusal) return refusal
     if (await tx.leases.swap(want, current?.lease)) return { acquired: true }
   }
@@ -79,14 +77,9 @@ export const acquireRunLease = async (
 }
 
 /** The refusal `taker` meets when the stored take's holder is still at work; undefined when free. */
-const refusalBy = async (
-  tx: LeaseRepos,
-  current: { readonly lease: RunLease; readonly holder: StepRun | undefined } | undefined,
-  taker: Taker,
-): Promise<LeaseRefusal | undefined> => {
+const refusalBy = (current: LeaseWithHolder | undefined, taker: Taker): LeaseRefusal | undefined => {
   const holder = current?.holder
-  if (!current || !holder || !(await stillHolds(tx, { holder, lease: current.lease }, taker)))
-    return undefined
+  if (!current || !holder || !stillHolds({ ...current, holder }, taker)) return undefined
   return { acquired: false, holder, activity: activityOf(holder, current.lease) }
 }
 
@@ -94,7 +87,7 @@ const refusalBy = async (
 export const worktreeHolder = async (
   tx: LeaseRepos,
   protocolRunId: number,
-): Promise<LeaseRefusal | undefined> => refusalBy(tx, await tx.leases.findWithHolder(protocolRunId), {})
+): Promise<LeaseRefusal | undefined> => refusalBy(await tx.leases.findWithHolder(protocolRunId), {})
 
 /** What the holder of a worktree is doing there, for messages. */
 const activityOf = (holder: StepRun, lease: RunLease): string => {
