@@ -78,3 +78,17 @@ export const queryOnce = async <T extends pg.QueryResultRow>(
 const admin = async (statement: string): Promise<void> => {
   await queryOnce(statement)
 }
+
+/**
+ * Resolves once another session of the database waits on a lock (10 s at most), to order two
+ * transactions without a timer; `count` runs the given statement and returns its one number.
+ */
+export const untilLockWaiter = async (count: (statement: string) => Promise<number>): Promise<void> => {
+  const statement = `SELECT count(*) AS waiting FROM pg_stat_activity
+    WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'`
+  for (let waited = 0; waited < 10_000; waited += 20) {
+    if ((await count(statement)) > 0) return
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  throw new Error('no session waited on a lock')
+}

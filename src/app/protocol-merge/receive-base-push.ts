@@ -3,6 +3,7 @@ import type { ProtocolRun } from '../../domain/protocol-run.js'
 import { appendRunEvent } from '../api-events.js'
 import type { AppDeps } from '../app-deps.js'
 import type { ChangeOrigin } from '../context.js'
+import { runRetryingConflicts } from '../conflict-retry.js'
 import type { Repositories } from '../ports.js'
 import type { WebhookIdentity } from '../webhooks/verify-webhook.js'
 import { isFirstDelivery } from '../webhooks/webhook-candidates.js'
@@ -39,7 +40,7 @@ export const receiveBasePush = async (
   if (notice.event !== 'push') return undefined
   const branch = branchCandidates(notice.branch)[0]
   if (branch === undefined) return undefined
-  const outcome = await deps.uow.run(async (tx) => {
+  const outcome = await runRetryingConflicts(deps.uow, async (tx) => {
     const runs = await runsOnBase(tx, notice, identity, branch)
     if (runs.length === 0) return undefined
     if (!(await isFirstDelivery(tx, delivery))) return 'duplicate' as const

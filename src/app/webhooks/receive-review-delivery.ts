@@ -3,6 +3,7 @@ import type { CiNotice, CiProvider } from '../../domain/ci-notice.js'
 import type { ReviewNotice } from '../../domain/review-notice.js'
 import type { AppDeps } from '../app-deps.js'
 import type { ChangeOrigin } from '../context.js'
+import { runRetryingConflicts } from '../conflict-retry.js'
 import { applyReviewNotice, type ReviewPolicy } from '../reviews/receive-review.js'
 import { correlateRun } from './correlate-run.js'
 import type { WebhookIdentity } from './verify-webhook.js'
@@ -39,7 +40,7 @@ export const receiveReview = async (
   { delivery, notice, review, identity }: ReviewDelivery,
   ctx: ChangeOrigin,
 ): Promise<{ message: string }> => {
-  const outcome = await deps.uow.run(async (tx) => {
+  const outcome = await runRetryingConflicts(deps.uow, async (tx) => {
     const run = await correlateRun(tx, notice, identity, delivery.protocolRunId).catch((error: unknown) => {
       if (isAppError(error) && error.code === 'ORC_WEBHOOK_UNMATCHED') return undefined
       throw error

@@ -8,6 +8,7 @@ import type { ProtocolRun } from '../../domain/protocol-run.js'
 import { appendRunEvent } from '../api-events.js'
 import type { AppDeps } from '../app-deps.js'
 import type { ChangeOrigin } from '../context.js'
+import { runRetryingConflicts } from '../conflict-retry.js'
 import type { GitClient } from '../git.port.js'
 import { applyCiNotice, type CiPolicy } from './apply-ci-notice.js'
 import { receiveReview, type ReviewSettings } from './receive-review-delivery.js'
@@ -55,7 +56,7 @@ export const makeReceiveWebhook =
     if (review) return receiveReview(deps, { delivery, notice, review, identity }, ctx)
     const basePush = await receiveBasePush(deps, { delivery, notice, identity }, ctx)
     if (basePush) return basePush
-    const outcome = await deps.uow.run(async (tx) => {
+    const outcome = await runRetryingConflicts(deps.uow, async (tx) => {
       if (!(await isFirstDelivery(tx, delivery))) return { duplicate: true as const }
       const run = await correlateRun(tx, notice, identity, delivery.protocolRunId).catch((error: unknown) => {
         deps.count(delivery.provider, 'unmatched')

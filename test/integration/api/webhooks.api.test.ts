@@ -1,13 +1,29 @@
 import { createHmac, randomUUID } from 'node:crypto'
+import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createProject, createProtocol, createStep, openTestApi, type TestApi } from '../../support/api.js'
-import { DIALECTS, unavailable } from '../../support/databases.js'
+import { DIALECTS, unavailable, untilLockWaiter } from '../../support/databases.js'
 
 const SECRET = 'hook-secret-42'
 const sign = (body: string, secret = SECRET) =>
   `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`
 const SHA_OLD = 'a'.repeat(40)
 const SHA_NEW = 'b'.repeat(40)
+/** A passed check run on the run's branch at SHA_NEW. */
+const checkRunSuccess = (branch: string) => ({
+  check_run: {
+    conclusion: 'success',
+    status: 'completed',
+    head_sha: SHA_NEW,
+    check_suite: { head_branch: branch },
+  },
+})
+
+const databaseUrl = (api: TestApi): string => {
+  const target = api.runtime.config.database
+  if (target.dialect !== 'postgres') throw new Error('a Postgres test')
+  return target.url
+}
 
 for (const dialect of DIALECTS) {
   describe.skipIf(unavailable(dialect))(`CI webhooks on ${dialect}`, () => {
@@ -159,17 +175,40 @@ for (const dialect of DIALECTS) {
 
     it('completes the step on success and closes the run when every step is done', async () => {
       const { run, step } = await executedRun(SHA_NEW)
-      await github('check_run', {
-        check_run: {
-          conclusion: 'success',
-          status: 'completed',
-          head_sha: SHA_NEW,
-          check_suite: { head_branch: run.protocol_name },
-        },
-      })
+      await github('check_run', checkRunSuccess(run.protocol_name))
       expect(await stepOf(step.id)).toMatchObject({ status: 'completed', summary: 'CI passed' })
       expect((await runOf(run.id)).status).toBe('completed')
     })
+
+    it.skipIf(dialect !== 'postgres')(
+      'applies a CI result whose transaction deadlocked with another writer on a retry, not a 409',
+      async () => {
+        const { run, step } = await executedRun(SHA_NEW)
+        const delivery = randomUUID()
+        const other = new pg.Client({ connectionString: databaseUrl(api) })
+        await other.connect()
+        try {
+          await other.query('BEGIN')
+          await other.query('SELECT id FROM protocol_runs WHERE id = $1 FOR NO KEY UPDATE', [run.id])
+          const response = github('check_run', checkRunSuccess(run.protocol_name), { delivery })
+          // The delivery's transaction has recorded its id and waits for the run row…
+          await untilLockWaiter(async (statement) => Number((await other.query(statement)).rows[0]?.waiting))
+          // …and this one closes the cycle by waiting on that id: Postgres aborts the first waiter.
+          await other.query(
+            `INSERT INTO webhook_deliveries (provider, delivery_id, received_at) VALUES ('github', $1, now())
+             ON CONFLICT DO NOTHING`,
+            [delivery],
+          )
+          await other.query('ROLLBACK')
+          expect((await response).json()).toMatchObject({ message: 'Webhook recorded' })
+        } finally {
+          await other.end()
+        }
+        expect(await stepOf(step.id)).toMatchObject({ status: 'completed', summary: 'CI passed' })
+        const replay = await github('check_run', checkRunSuccess(run.protocol_name), { delivery })
+        expect(replay.json().message).toBe('Duplicate delivery ignored')
+      },
+    )
 
     it('completes a run on a merged PR once, and never revives a cancelled run', async () => {
       const { run } = await executedRun(SHA_NEW, 'completed')
