@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DatabaseHandle } from '../../src/adapters/storage/database.js'
 import { createRepositories, createUnitOfWork } from '../../src/adapters/storage/unit-of-work.js'
@@ -7,10 +8,13 @@ import { reopenForFollowup } from '../../src/app/reviews/reopen-for-followup.js'
 import { changeStepStatus } from '../../src/app/state-changes.js'
 import { maybeCompleteProtocol } from '../../src/app/steps/complete-protocol.js'
 import { applyCiNotice } from '../../src/app/webhooks/apply-ci-notice.js'
+import { moveStep } from '../../src/app/protocol/execution/step-outcomes.js'
+import { startStep } from '../../src/app/protocols/start-step.js'
+import { acquireRunLease } from '../../src/app/runs/run-lease.js'
 import { checkSuiteResult } from '../support/ci-notices.js'
 import type { ProtocolRun } from '../../src/domain/protocol-run.js'
 import type { StepRun } from '../../src/domain/step-run.js'
-import { openMigratedDatabase, unavailable } from '../support/databases.js'
+import { openMigratedDatabase, unavailable, untilLockWaiter } from '../support/databases.js'
 import { seedProject, seedRun, seedStep } from '../support/fixtures.js'
 
 // Whether a run is closed is decided over all of its steps, while other transactions move them.
@@ -166,5 +170,37 @@ describe.skipIf(unavailable('postgres'))('closing a run while its steps move (po
       eventType: 'ci_result_ignored',
     })
     expect(ignored).toHaveLength(1)
+  })
+
+  it("a user's start unblocking a run while a job there dispatches a step is refused as busy, not deadlocked", async () => {
+    // Blocked by another step's CI failure while this one was under QA.
+    const { run, steps } = await runWithSteps('blocked', 'needs_qa', 'pending', 'pending')
+    const [judged, next, other] = steps as [StepRun, StepRun, StepRun]
+    const moved = signal()
+    const userWaits = signal()
+    const job = uow.run(async (tx) => {
+      // A QA pass: the step's move locks the run; its success trigger then takes the worktree.
+      await moveStep(tx, judged.id, 'complete', {
+        event: { type: 'qa_passed', message: 'passed' },
+        origin: {},
+      })
+      moved.resolve()
+      await userWaits.promise
+      const want = { protocolRunId: run.id, stepRunId: next.id, jobId: 'exec-next' }
+      expect(await acquireRunLease(tx, want)).toEqual({ acquired: true })
+      await tx.steps.compareAndSetStatus(next.id, ['pending'], 'running')
+    })
+    await moved.promise
+    const start = { action: 'run' as const, event: { type: 'step_started', message: 'started' } }
+    const user = uow.run((tx) =>
+      startStep(tx, { jobPolicy: { maxAttempts: 3 } }, run, { step: other, start, origin: {} }),
+    )
+    await untilLockWaiter(async (statement) =>
+      Number((await sql<{ waiting: string }>`${sql.raw(statement)}`.execute(handle.db)).rows[0]?.waiting),
+    )
+    userWaits.resolve()
+    await job
+    await expect(user).rejects.toMatchObject({ code: 'ORC_RUN_BUSY', details: { running_step_id: next.id } })
+    expect((await repos.steps.findById(other.id))?.status).toBe('pending')
   })
 })

@@ -33,6 +33,9 @@ export const startStep = async (
   }: { readonly step: StepRun; readonly start: StepStart; readonly origin: ChangeOrigin },
 ): Promise<Job> => {
   nextProtocolStatus(run.status, 'run')
+  // The run before the lease, as every step move and dispatch takes them: taking the lease first
+  // could deadlock with a job that moved a step of this run and then dispatches the next one.
+  await tx.runs.lockById(run.id)
   const retries = start.action === 'retry' ? step.retries + 1 : step.retries
   const job = await enqueueStepJob(tx.jobs, 'execute_step_job', step, {
     projectId: run.projectId,
