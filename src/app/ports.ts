@@ -119,6 +119,11 @@ export interface StepMove {
    * moves (what was spent counts), as `ProtocolRunRepository.addUsage` would.
    */
   readonly runUsage?: { readonly tokens: number; readonly costUsd: number }
+  /**
+   * The job whose work on the step this move ends: the run's worktree lease is dropped by the
+   * same write if that job took it (`RunLeaseRepository.release`), whether or not the step moves.
+   */
+  readonly releaseLeaseOf?: string
 }
 
 export interface StepMoveResult {

@@ -19,7 +19,8 @@ type MoveRow = StepRunRow & {
  * `cur` reads the step; `run` is its run, with `runUsage` added when given; `moved` is the
  * compare-and-set on the status `cur` read, allowed only when that status is one of `from` (so a
  * step another writer moved meanwhile is not moved, as the read-then-write did: READ COMMITTED
- * re-checks `status = cur.status` against the newest row); `appended` writes the event when the
+ * re-checks `status = cur.status` against the newest row); `released` drops the worktree lease of
+ * `releaseLeaseOf`; `appended` writes the event when the
  * step moved or was never movable, never after a lost race. `moved` joins `run`, so the run's row
  * is locked before the step's, the order the callers' other writes take.
  */
@@ -37,7 +38,7 @@ export const moveStepInOneStatement = async (
   const unmoved = metadataText(move.event.unmovedMetadata)
   const { rows } = await sql<MoveRow>`
     with cur as (select * from step_runs where id = ${id}),
-    run as (${runOf(move, now)}),
+    run as (${runOf(move, now)}),${releaseOf(move)}
     moved as (
       update step_runs set ${sql.join([...patch, sql`status = ${move.to}`, sql`updated_at = ${now}`])}
       from cur join run on true
@@ -88,6 +89,14 @@ const runOf = (move: StepMove, now: string) =>
     : sql`update protocol_runs set tokens_used = protocol_runs.tokens_used + ${move.runUsage.tokens},
         cost_usd = protocol_runs.cost_usd + ${move.runUsage.costUsd}, updated_at = ${now}
         from cur where protocol_runs.id = cur.protocol_run_id returning protocol_runs.*`
+
+/** The worktree lease dropped when `releaseLeaseOf` took it; runs whether or not it is referenced. */
+const releaseOf = (move: StepMove) =>
+  move.releaseLeaseOf === undefined
+    ? sql``
+    : sql`
+    released as (delete from run_leases using cur
+      where run_leases.protocol_run_id = cur.protocol_run_id and run_leases.job_id = ${move.releaseLeaseOf}),`
 
 // An empty object is stored as no metadata, as every event is.
 const metadataText = (metadata: JsonObject): string | null =>

@@ -1,5 +1,6 @@
 import type { Kysely, QueryCreator } from 'kysely'
 import type { StepStatus } from '../../domain/statuses.js'
+import type { RunLeaseRepository } from '../../app/runs/run-lease.port.js'
 import type {
   EventRepository,
   ProtocolRunRepository,
@@ -51,10 +52,12 @@ export const createStepRunRepository = (
   {
     events,
     runs,
+    leases,
   }: {
     readonly events: Pick<EventRepository, 'append'>
-    /** On SQLite a move adds usage and reads the run through them. */
+    /** On SQLite a move adds usage, releases a lease and reads the run through them. */
     readonly runs: Pick<ProtocolRunRepository, 'addUsage' | 'findById'>
+    readonly leases: Pick<RunLeaseRepository, 'release'>
   },
 ): StepRunRepository => {
   const postgres = isPostgres(db)
@@ -225,6 +228,7 @@ export const createStepRunRepository = (
         message,
         metadata: moved ? movedMetadata : unmovedMetadata,
       })
+      if (move.releaseLeaseOf !== undefined) await leases.release(step.protocolRunId, move.releaseLeaseOf)
       const run = await runs.findById(step.protocolRunId)
       if (!run) throw new Error(`Run ${step.protocolRunId} of step ${id} is gone`)
       return { step: to, event, moved, run }

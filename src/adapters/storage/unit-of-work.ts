@@ -30,16 +30,17 @@ import { createMcpTaskRepository } from './mcp-task.repository.js'
 export const createRepositories = (db: Kysely<Database>): Repositories => {
   const events = createEventRepository(db)
   const runs = createProtocolRunRepository(db)
+  const leases = createRunLeaseRepository(db)
   return {
     projects: createProjectRepository(db),
     runs,
     // Step moves append through it too: one reader of other databases' transactions per pool.
-    steps: createStepRunRepository(db, { events, runs }),
+    steps: createStepRunRepository(db, { events, runs, leases }),
     events,
     jobs: createJobRepository(db),
     deliveries: createWebhookDeliveryRepository(db),
     notifications: createNotificationRepository(db),
-    leases: createRunLeaseRepository(db),
+    leases,
     engineLimits: createEngineLimitRepository(db),
     reviews: createReviewCommentRepository(db),
     mcpTasks: createMcpTaskRepository(db),

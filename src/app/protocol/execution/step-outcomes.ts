@@ -38,6 +38,9 @@ export const moveStepWithRun = async (
     to: rule.to,
     patch,
     runUsage,
+    // The job that completes its own step is done in the worktree: the next step need not wait
+    // for its attempt to be settled. Anyone else's completion (CI, a user) leaves an agent's take alone.
+    ...(action === 'complete' && ctx.jobId !== undefined ? { releaseLeaseOf: ctx.jobId } : {}),
     event: {
       type: event.type,
       message: event.message,
@@ -45,10 +48,6 @@ export const moveStepWithRun = async (
       unmovedMetadata: { ...event.metadata, ...(ctx.jobId ? { job_id: ctx.jobId } : {}) },
     },
   })
-  // The job that completes its own step is done in the worktree: the next step need not wait for
-  // its attempt to be settled. Anyone else's completion (CI, a user) leaves an agent's take alone.
-  if (result && action === 'complete' && ctx.jobId !== undefined)
-    await tx.leases.release(result.run.id, ctx.jobId)
   return result && { step: result.step, run: result.run }
 }
 
