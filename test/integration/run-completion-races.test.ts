@@ -5,12 +5,13 @@ import type { DatabaseHandle } from '../../src/adapters/storage/database.js'
 import { createRepositories, createUnitOfWork } from '../../src/adapters/storage/unit-of-work.js'
 import type { Repositories, UnitOfWork } from '../../src/app/ports.js'
 import { reopenForFollowup } from '../../src/app/reviews/reopen-for-followup.js'
-import { changeStepStatus } from '../../src/app/state-changes.js'
+import { changeRunStatus, changeStepStatus } from '../../src/app/state-changes.js'
 import { maybeCompleteProtocol } from '../../src/app/steps/complete-protocol.js'
 import { applyCiNotice } from '../../src/app/webhooks/apply-ci-notice.js'
 import { moveStep } from '../../src/app/protocol/execution/step-outcomes.js'
 import { startStep } from '../../src/app/protocols/start-step.js'
 import { acquireRunLease } from '../../src/app/runs/run-lease.js'
+import { AWAITING_WORKTREE, startWaitingStep } from '../../src/app/runs/worktree-wait.js'
 import { checkSuiteResult } from '../support/ci-notices.js'
 import type { ProtocolRun } from '../../src/domain/protocol-run.js'
 import type { StepRun } from '../../src/domain/step-run.js'
@@ -50,6 +51,10 @@ describe.skipIf(unavailable('postgres'))('closing a run while its steps move (po
     uow = createUnitOfWork(handle.db)
   })
   afterAll(() => close())
+
+  /** Sessions waiting on a lock, counted on a connection of the pool outside any transaction. */
+  const lockWaiters = async (statement: string) =>
+    Number((await sql<{ waiting: string }>`${sql.raw(statement)}`.execute(handle.db)).rows[0]?.waiting)
 
   const runWithSteps = async (runStatus: ProtocolRun['status'], ...statuses: StepRun['status'][]) => {
     const project = await seedProject(repos)
@@ -195,12 +200,40 @@ describe.skipIf(unavailable('postgres'))('closing a run while its steps move (po
     const user = uow.run((tx) =>
       startStep(tx, { jobPolicy: { maxAttempts: 3 } }, run, { step: other, start, origin: {} }),
     )
-    await untilLockWaiter(async (statement) =>
-      Number((await sql<{ waiting: string }>`${sql.raw(statement)}`.execute(handle.db)).rows[0]?.waiting),
-    )
+    await untilLockWaiter(lockWaiters)
     userWaits.resolve()
     await job
     await expect(user).rejects.toMatchObject({ code: 'ORC_RUN_BUSY', details: { running_step_id: next.id } })
     expect((await repos.steps.findById(other.id))?.status).toBe('pending')
+  })
+
+  it("a user's retry while a waiting step's job takes the worktree of a blocked run is refused as busy", async () => {
+    const { run, steps } = await runWithSteps('blocked', 'failed', 'pending')
+    const [failed, waiting] = steps as [StepRun, StepRun]
+    const jobId = 'exec-waiting'
+    await repos.steps.mergeRuntimeState(waiting.id, { job_id: jobId, [AWAITING_WORKTREE]: failed.id })
+    const step = (await repos.steps.findById(waiting.id))!
+    const leaseTaken = signal()
+    const userWaits = signal()
+    const claim = uow.run(async (tx) => {
+      // As claimStep does: the worktree first, then the run the step starts again.
+      expect(await startWaitingStep(tx, { run, step, jobId }, {})).toHaveProperty('started')
+      leaseTaken.resolve()
+      await userWaits.promise
+      const event = { type: 'protocol_running', message: 'Step execution started the run.' }
+      await changeRunStatus(tx, run, 'run', { event, origin: {} })
+    })
+    await leaseTaken.promise
+    const start = { action: 'retry' as const, event: { type: 'step_retry', message: 'retried' } }
+    const user = uow.run((tx) =>
+      startStep(tx, { jobPolicy: { maxAttempts: 3 } }, run, { step: failed, start, origin: {} }),
+    )
+    await untilLockWaiter(lockWaiters)
+    userWaits.resolve()
+    await claim
+    await expect(user).rejects.toMatchObject({
+      code: 'ORC_RUN_BUSY',
+      details: { running_step_id: waiting.id },
+    })
   })
 })

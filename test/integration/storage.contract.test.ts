@@ -514,6 +514,49 @@ for (const dialect of DIALECTS) {
       expect(await take(next.id, 'exec-next')).toEqual({ acquired: true })
     })
 
+    it('a take read before a release loses to the take that came after it', async () => {
+      const { failed, next, claim } = await failedMidway()
+      // A second QA reads the lease; the first QA's pass releases it and dispatches the next step.
+      const read = await repos.leases.findWithHolder(failed.protocolRunId)
+      await repos.leases.release(failed.protocolRunId, claim.jobId)
+      const dispatched = { protocolRunId: failed.protocolRunId, stepRunId: next.id, jobId: 'exec-next' }
+      expect(await repos.leases.swap(dispatched, undefined)).toBe(true)
+      const stale = { protocolRunId: failed.protocolRunId, stepRunId: failed.id, jobId: 'qa-2' }
+      expect(await repos.leases.swap(stale, read?.lease)).toBe(false)
+      expect((await repos.leases.findWithHolder(failed.protocolRunId))?.lease).toMatchObject({
+        stepRunId: next.id,
+        jobId: 'exec-next',
+      })
+    })
+
+    it('a second QA job of a step waits for the first, which took the worktree from the execution', async () => {
+      const project = await seedProject(repos)
+      const run = await seedRun(repos, project.id, 'running')
+      const judged = await seedStep(repos, run.id, 'needs_qa', 0)
+      const started = (id: string, type: 'execute_step_job' | 'run_quality_job') =>
+        seedStartedJob(repos, {
+          id,
+          type,
+          payload: { step_run_id: judged.id },
+          maxAttempts: 3,
+          projectId: project.id,
+          protocolRunId: run.id,
+          stepRunId: judged.id,
+        })
+      const take = (jobId: string) =>
+        uow.run((tx) => acquireRunLease(tx, { protocolRunId: run.id, stepRunId: judged.id, jobId }, jobId))
+      await started(`exec-${judged.id}`, 'execute_step_job')
+      await repos.leases.swap(
+        { protocolRunId: run.id, stepRunId: judged.id, jobId: `exec-${judged.id}` },
+        undefined,
+      )
+      // The execution's job is still settling: its step's QA takes over.
+      await started(`qa1-${judged.id}`, 'run_quality_job')
+      expect(await take(`qa1-${judged.id}`)).toEqual({ acquired: true })
+      await started(`qa2-${judged.id}`, 'run_quality_job')
+      expect(await take(`qa2-${judged.id}`)).toMatchObject({ acquired: false, activity: 'under QA' })
+    })
+
     it('a completion in another job leaves the agent’s take alone', async () => {
       const { failed, next, take } = await failedMidway()
       await repos.steps.compareAndSetStatus(failed.id, ['failed'], 'running')

@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely'
+import type { JobType } from '../../domain/job.js'
 import type { RunLeaseRepository, RunWork } from '../../app/runs/run-lease.port.js'
 import { nowIso } from './columns.js'
 import type { Database, StepRunsTable } from './schema.js'
@@ -15,6 +16,7 @@ export const createRunLeaseRepository = (db: Kysely<Database>): RunLeaseReposito
       .selectAll('s')
       .select([
         'j.status as lease_job_status',
+        'j.job_type as lease_job_type',
         'l.step_run_id as lease_step_run_id',
         'l.job_id as lease_job_id',
         'l.version as lease_version',
@@ -23,7 +25,15 @@ export const createRunLeaseRepository = (db: Kysely<Database>): RunLeaseReposito
       .where('l.protocol_run_id', '=', protocolRunId)
       .executeTakeFirst()
     if (!row) return undefined
-    const { lease_step_run_id, lease_job_id, lease_version, lease_held_for, lease_job_status, ...step } = row
+    const {
+      lease_step_run_id,
+      lease_job_id,
+      lease_version,
+      lease_held_for,
+      lease_job_status,
+      lease_job_type,
+      ...step
+    } = row
     const lease = {
       protocolRunId,
       stepRunId: lease_step_run_id,
@@ -35,6 +45,7 @@ export const createRunLeaseRepository = (db: Kysely<Database>): RunLeaseReposito
       lease,
       holder: step.id === null ? undefined : toStepRun(step as Selectable<StepRunsTable>),
       jobStarted: lease_job_status === 'started',
+      jobType: (lease_job_type ?? undefined) as JobType | undefined,
     }
   },
 
@@ -62,12 +73,14 @@ export const createRunLeaseRepository = (db: Kysely<Database>): RunLeaseReposito
         .executeTakeFirst()
       return Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1
     }
-    // On the take, not the holder's step: a step that took its own lease again has a new version.
+    // On the take, not the holder's step: a step that took its own lease again has a new version,
+    // and a row released and inserted again (version 0 again) has another job.
     const updated = await db
       .updateTable('run_leases')
       .set((eb) => ({ ...values, version: eb('version', '+', 1) }))
       .where('protocol_run_id', '=', next.protocolRunId)
       .where('version', '=', expected.version)
+      .where('job_id', '=', expected.jobId)
       .executeTakeFirst()
     return Number(updated.numUpdatedRows) === 1
   },

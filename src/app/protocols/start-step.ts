@@ -25,17 +25,18 @@ export interface StepStart {
 export const startStep = async (
   tx: Repositories,
   deps: Pick<AppDeps, 'jobPolicy'>,
-  run: ProtocolRun,
+  caller: ProtocolRun,
   {
     step,
     start,
     origin: ctx,
   }: { readonly step: StepRun; readonly start: StepStart; readonly origin: ChangeOrigin },
 ): Promise<Job> => {
-  nextProtocolStatus(run.status, 'run')
   // The run before the lease, as every step move and dispatch takes them: taking the lease first
-  // could deadlock with a job that moved a step of this run and then dispatches the next one.
-  await tx.runs.lockById(run.id)
+  // could deadlock with a job that moved a step of this run and then dispatches the next one. The
+  // locked row decides: a pause committed since the caller's read refuses the start.
+  const run = (await tx.runs.lockById(caller.id)) ?? caller
+  nextProtocolStatus(run.status, 'run')
   const retries = start.action === 'retry' ? step.retries + 1 : step.retries
   const job = await enqueueStepJob(tx.jobs, 'execute_step_job', step, {
     projectId: run.projectId,

@@ -1,3 +1,4 @@
+import type { JobType } from '../../domain/job.js'
 import type { StepRun } from '../../domain/step-run.js'
 
 /** Work on a run's branch that is no step's own and still needs its worktree to itself. */
@@ -27,6 +28,8 @@ export interface LeaseWithHolder {
   readonly holder: StepRun | undefined
   /** Whether the job that took the lease is `started` (an attempt of it is at work). */
   readonly jobStarted: boolean
+  /** That job's type; undefined when its row is gone. */
+  readonly jobType: JobType | undefined
 }
 
 /**
@@ -44,7 +47,9 @@ export interface RunLeaseRepository {
   release(protocolRunId: number, jobId: string): Promise<void>
   /**
    * Stores `next` if the run's stored lease is still the take `expected` (undefined: no row). False,
-   * with nothing written, when another transaction took it first, even for the same step.
+   * with nothing written, when another transaction took it first, even for the same step. A take
+   * is its job and version together: a released row is deleted, and the next insert starts its
+   * version over.
    */
-  swap(next: RunLease, expected: Pick<StoredRunLease, 'version'> | undefined): Promise<boolean>
+  swap(next: RunLease, expected: Pick<StoredRunLease, 'version' | 'jobId'> | undefined): Promise<boolean>
 }

@@ -78,6 +78,8 @@ export const startWaitingStep = async (
   ctx: ChangeOrigin,
 ): Promise<{ readonly started: StepRun } | { readonly waiting: LeaseRefusal }> => {
   const { run, step, jobId } = target
+  // The run before the lease, as a user's start takes them: the claim may move the run next.
+  await tx.runs.lockById(run.id)
   const lease = await acquireRunLease(tx, { protocolRunId: run.id, stepRunId: step.id, jobId }, jobId)
   if (!lease.acquired) return { waiting: lease }
   const event = {
