@@ -216,7 +216,7 @@ const eachReadAlone = async (api: string): Promise<void> => {
 
 const print = (mode: string, row: Row): void =>
   console.log(
-    `  ${mode.padEnd(40)} ${row.mixed.rps.toFixed(0).padStart(6)} req/s  bare ${row.bare.toFixed(0).padStart(6)}  ratio ${(row.mixed.rps / row.bare).toFixed(2)}  p50 ${row.mixed.p50} ms  p99 ${row.mixed.p99} ms  writes ${row.writesPerSecond.toFixed(0)}/s  memo hits ${(row.hitRate * 100).toFixed(0)} %  API CPU ${row.apiCpuPerSecond.toFixed(0)} ms/s`,
+    `  ${mode.padEnd(40)} ${row.mixed.rps.toFixed(0).padStart(6)} req/s  bare ${row.bare.toFixed(0).padStart(6)}  ratio ${(row.mixed.rps / row.bare).toFixed(2)}  p50 ${row.mixed.p50} ms  p99 ${row.mixed.p99} ms  writes ${row.writesPerSecond.toFixed(0)}/s  memo hits ${Number.isNaN(row.hitRate) ? 'none (off)' : `${(row.hitRate * 100).toFixed(0)} %`}  API CPU ${row.apiCpuPerSecond.toFixed(0)} ms/s`,
   )
 
 const bare = await startBare(18200)
