@@ -529,32 +529,49 @@ for (const dialect of DIALECTS) {
       })
     })
 
-    it('a second QA job of a step waits for the first, which took the worktree from the execution', async () => {
+    /** A running step whose execute job (started) holds the worktree, and a take for its QA jobs. */
+    const executing = async () => {
       const project = await seedProject(repos)
       const run = await seedRun(repos, project.id, 'running')
-      const judged = await seedStep(repos, run.id, 'needs_qa', 0)
+      const step = await seedStep(repos, run.id, 'running', 0)
       const started = (id: string, type: 'execute_step_job' | 'run_quality_job') =>
         seedStartedJob(repos, {
           id,
           type,
-          payload: { step_run_id: judged.id },
+          payload: { step_run_id: step.id },
           maxAttempts: 3,
           projectId: project.id,
           protocolRunId: run.id,
-          stepRunId: judged.id,
+          stepRunId: step.id,
         })
-      const take = (jobId: string) =>
-        uow.run((tx) => acquireRunLease(tx, { protocolRunId: run.id, stepRunId: judged.id, jobId }, jobId))
-      await started(`exec-${judged.id}`, 'execute_step_job')
-      await repos.leases.swap(
-        { protocolRunId: run.id, stepRunId: judged.id, jobId: `exec-${judged.id}` },
-        undefined,
-      )
-      // The execution's job is still settling: its step's QA takes over.
-      await started(`qa1-${judged.id}`, 'run_quality_job')
-      expect(await take(`qa1-${judged.id}`)).toEqual({ acquired: true })
-      await started(`qa2-${judged.id}`, 'run_quality_job')
-      expect(await take(`qa2-${judged.id}`)).toMatchObject({ acquired: false, activity: 'under QA' })
+      const exec = await started(`exec-${step.id}`, 'execute_step_job')
+      await repos.leases.swap({ protocolRunId: run.id, stepRunId: step.id, jobId: exec.jobId }, undefined)
+      const qa = async (id: string) => {
+        await started(id, 'run_quality_job')
+        return uow.run((tx) =>
+          acquireRunLease(tx, { protocolRunId: run.id, stepRunId: step.id, jobId: id }, id),
+        )
+      }
+      return { step, exec, qa }
+    }
+
+    it("an execution hands the worktree to its step's QA in its move; a second QA waits for the first", async () => {
+      const { step, exec, qa } = await executing()
+      const event = { type: 'step_completed', message: 'Step executed; QA required.' }
+      const origin = { jobId: exec.jobId }
+      await uow.run((tx) => moveStep(tx, step.id, 'executed', { event, origin, endsWorkInWorktree: true }))
+      expect((await repos.jobs.findById(exec.jobId))?.status).toBe('started')
+      expect(await qa(`qa1-${step.id}`)).toEqual({ acquired: true })
+      expect(await qa(`qa2-${step.id}`)).toMatchObject({ acquired: false, activity: 'under QA' })
+    })
+
+    it('a QA asked for while the step still executes waits for the execution’s agent', async () => {
+      const { step, exec, qa } = await executing()
+      // A user's "Run QA" (or QA on a CI success) moves the running step to needs_qa.
+      await repos.steps.compareAndSetStatus(step.id, ['running'], 'needs_qa')
+      expect(await qa(`qa-${step.id}`)).toMatchObject({ acquired: false, holder: { id: step.id } })
+      await repos.jobs.settle(exec, { status: 'finished', result: {} })
+      expect(await qa(`qa-again-${step.id}`)).toEqual({ acquired: true })
     })
 
     it('a completion in another job leaves the agent’s take alone', async () => {

@@ -1,5 +1,4 @@
 import type { Kysely, Selectable } from 'kysely'
-import type { JobType } from '../../domain/job.js'
 import type { RunLeaseRepository, RunWork } from '../../app/runs/run-lease.port.js'
 import { nowIso } from './columns.js'
 import type { Database, StepRunsTable } from './schema.js'
@@ -16,7 +15,6 @@ export const createRunLeaseRepository = (db: Kysely<Database>): RunLeaseReposito
       .selectAll('s')
       .select([
         'j.status as lease_job_status',
-        'j.job_type as lease_job_type',
         'l.step_run_id as lease_step_run_id',
         'l.job_id as lease_job_id',
         'l.version as lease_version',
@@ -25,15 +23,7 @@ export const createRunLeaseRepository = (db: Kysely<Database>): RunLeaseReposito
       .where('l.protocol_run_id', '=', protocolRunId)
       .executeTakeFirst()
     if (!row) return undefined
-    const {
-      lease_step_run_id,
-      lease_job_id,
-      lease_version,
-      lease_held_for,
-      lease_job_status,
-      lease_job_type,
-      ...step
-    } = row
+    const { lease_step_run_id, lease_job_id, lease_version, lease_held_for, lease_job_status, ...step } = row
     const lease = {
       protocolRunId,
       stepRunId: lease_step_run_id,
@@ -45,7 +35,6 @@ export const createRunLeaseRepository = (db: Kysely<Database>): RunLeaseReposito
       lease,
       holder: step.id === null ? undefined : toStepRun(step as Selectable<StepRunsTable>),
       jobStarted: lease_job_status === 'started',
-      jobType: (lease_job_type ?? undefined) as JobType | undefined,
     }
   },
 

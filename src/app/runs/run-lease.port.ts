@@ -1,4 +1,3 @@
-import type { JobType } from '../../domain/job.js'
 import type { StepRun } from '../../domain/step-run.js'
 
 /** Work on a run's branch that is no step's own and still needs its worktree to itself. */
@@ -28,8 +27,6 @@ export interface LeaseWithHolder {
   readonly holder: StepRun | undefined
   /** Whether the job that took the lease is `started` (an attempt of it is at work). */
   readonly jobStarted: boolean
-  /** That job's type; undefined when its row is gone. */
-  readonly jobType: JobType | undefined
 }
 
 /**

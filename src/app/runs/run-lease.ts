@@ -30,25 +30,24 @@ interface Taker {
 /**
  * Whether the stored take still has the worktree, as `taker` sees it. A step `running` or parked
  * does (except to itself). Otherwise the holder's job decides: while it is `started` its work goes
- * on, whatever the step's status says: a QA agent reading the tree of a step in `needs_qa` (except
- * to that step's own QA after its execution; a second QA job of the step waits for the first),
- * an agent still at work in a step a CI failure failed, a loop reset, CI or a user completed or
- * cancelled, run-level work (`heldFor`). A job that finished its work released the lease in the
- * transaction that says so (`leases.release`); a queued or ended job holds nothing, and neither
- * does the holder's job itself: again (a retry), or handing the worktree on in its own
- * transaction (a loop or trigger policy, a conflict re-opening the step). Run-level work is never
- * the step's own take, even in that step's name.
+ * on, whatever the step's status says: a QA agent reading the tree of a step in `needs_qa` (a
+ * second QA job of the step waits for the first), an execution agent still at work in a step a
+ * user sent to QA, an execution job's inline QA, an agent still at work in a step a CI failure
+ * failed, a loop reset, CI or a user completed or cancelled, run-level work (`heldFor`). A job
+ * that finished its work released the lease in the transaction that says so (`leases.release`:
+ * an execution handing over to its QA, a job completing its step); a queued or ended job holds
+ * nothing, and neither does the holder's job itself: again (a retry), or handing the worktree on
+ * in its own transaction (a loop or trigger policy, a conflict re-opening the step). Run-level
+ * work is never the step's own take, even in that step's name.
  */
 const stillHolds = (
-  { holder, lease, jobStarted, jobType }: LeaseWithHolder & { holder: StepRun },
+  { holder, lease, jobStarted }: LeaseWithHolder & { holder: StepRun },
   taker: Taker,
 ): boolean => {
   if (lease.jobId === taker.jobId) return false
   if (lease.heldFor === undefined) {
     const ownStep = taker.heldFor === undefined && lease.stepRunId === taker.stepRunId
     if (HOLDING.includes(holder.status)) return !ownStep
-    // The step's QA after its execution, whose job may not be settled yet; never a second QA.
-    if (ownStep && holder.status === 'needs_qa' && jobType !== 'run_quality_job') return false
   }
   return lease.jobId !== taker.inJob && jobStarted
 }

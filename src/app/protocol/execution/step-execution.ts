@@ -128,6 +128,8 @@ export const recordInTransaction = async (
     origin: ctx,
     patch,
     runUsage,
+    // Its QA takes the worktree over; an inline (light) QA still runs in this job.
+    endsWorkInWorktree: policy !== 'light',
   })
   await applySuccessPolicies(tx, policyDepsOf(deps), executed, 'exec_completed', ctx)
   if (policy === 'full' && deps.config.qa.autoAfterExec) await enqueueQa(deps, tx, context, ctx)

@@ -29,7 +29,7 @@ export const moveStepWithRun = async (
   tx: Repositories,
   stepId: number,
   action: StepAction,
-  { event, origin: ctx, patch, runUsage }: StepChange,
+  { event, origin: ctx, patch, runUsage, endsWorkInWorktree }: StepChange,
 ): Promise<{ step: StepRun; run: ProtocolRun } | undefined> => {
   // The table's rule rides on the compare-and-set: no read of the step first.
   const rule = STEP_TRANSITIONS[action]
@@ -38,9 +38,11 @@ export const moveStepWithRun = async (
     to: rule.to,
     patch,
     runUsage,
-    // The job that completes its own step is done in the worktree: the next step need not wait
-    // for its attempt to be settled. Anyone else's completion (CI, a user) leaves an agent's take alone.
-    ...(action === 'complete' && ctx.jobId !== undefined ? { releaseLeaseOf: ctx.jobId } : {}),
+    // The job whose work in the worktree this move ends hands it on now, not when its attempt is
+    // settled. Anyone else's move (CI, a user) leaves an agent's take alone.
+    ...((endsWorkInWorktree ?? action === 'complete') && ctx.jobId !== undefined
+      ? { releaseLeaseOf: ctx.jobId }
+      : {}),
     event: {
       type: event.type,
       message: event.message,
@@ -56,6 +58,11 @@ interface StepChange {
   readonly origin: ChangeOrigin
   readonly patch?: StepRunPatch
   readonly runUsage?: StepMove['runUsage']
+  /**
+   * Whether the move ends the work of the origin's job in the run's worktree, so that its lease is
+   * released with it; by default, when the job completes the step.
+   */
+  readonly endsWorkInWorktree?: boolean
 }
 
 /** The step fails with `event` and its run is blocked (`run_blocked` names the cause). */
