@@ -177,33 +177,55 @@ describe.skipIf(unavailable('postgres'))('closing a run while its steps move (po
     expect(ignored).toHaveLength(1)
   })
 
+  /**
+   * A user's start of `step` while `job`'s transaction is paused where it calls `pause`: the start
+   * begins once the job is there, and the job goes on once the start waits on a lock. The start's
+   * error, or undefined when it started.
+   */
+  const userStartWhile = async (
+    run: ProtocolRun,
+    step: StepRun,
+    action: 'run' | 'retry',
+    job: (tx: Repositories, pause: () => Promise<void>) => Promise<void>,
+  ): Promise<unknown> => {
+    const paused = signal()
+    const goOn = signal()
+    const jobDone = uow.run((tx) =>
+      job(tx, () => {
+        paused.resolve()
+        return goOn.promise
+      }),
+    )
+    await paused.promise
+    const start = { action, event: { type: 'step_started', message: 'started' } }
+    const user = uow
+      .run((tx) => startStep(tx, { jobPolicy: { maxAttempts: 3 } }, run, { step, start, origin: {} }))
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      )
+    await untilLockWaiter(lockWaiters)
+    goOn.resolve()
+    await jobDone
+    return user
+  }
+
   it("a user's start unblocking a run while a job there dispatches a step is refused as busy, not deadlocked", async () => {
     // Blocked by another step's CI failure while this one was under QA.
     const { run, steps } = await runWithSteps('blocked', 'needs_qa', 'pending', 'pending')
     const [judged, next, other] = steps as [StepRun, StepRun, StepRun]
-    const moved = signal()
-    const userWaits = signal()
-    const job = uow.run(async (tx) => {
+    const refusal = await userStartWhile(run, other, 'run', async (tx, pause) => {
       // A QA pass: the step's move locks the run; its success trigger then takes the worktree.
       await moveStep(tx, judged.id, 'complete', {
         event: { type: 'qa_passed', message: 'passed' },
         origin: {},
       })
-      moved.resolve()
-      await userWaits.promise
+      await pause()
       const want = { protocolRunId: run.id, stepRunId: next.id, jobId: 'exec-next' }
       expect(await acquireRunLease(tx, want)).toEqual({ acquired: true })
       await tx.steps.compareAndSetStatus(next.id, ['pending'], 'running')
     })
-    await moved.promise
-    const start = { action: 'run' as const, event: { type: 'step_started', message: 'started' } }
-    const user = uow.run((tx) =>
-      startStep(tx, { jobPolicy: { maxAttempts: 3 } }, run, { step: other, start, origin: {} }),
-    )
-    await untilLockWaiter(lockWaiters)
-    userWaits.resolve()
-    await job
-    await expect(user).rejects.toMatchObject({ code: 'ORC_RUN_BUSY', details: { running_step_id: next.id } })
+    expect(refusal).toMatchObject({ code: 'ORC_RUN_BUSY', details: { running_step_id: next.id } })
     expect((await repos.steps.findById(other.id))?.status).toBe('pending')
   })
 
@@ -213,27 +235,13 @@ describe.skipIf(unavailable('postgres'))('closing a run while its steps move (po
     const jobId = 'exec-waiting'
     await repos.steps.mergeRuntimeState(waiting.id, { job_id: jobId, [AWAITING_WORKTREE]: failed.id })
     const step = (await repos.steps.findById(waiting.id))!
-    const leaseTaken = signal()
-    const userWaits = signal()
-    const claim = uow.run(async (tx) => {
+    const refusal = await userStartWhile(run, failed, 'retry', async (tx, pause) => {
       // As claimStep does: the worktree first, then the run the step starts again.
       expect(await startWaitingStep(tx, { run, step, jobId }, {})).toHaveProperty('started')
-      leaseTaken.resolve()
-      await userWaits.promise
+      await pause()
       const event = { type: 'protocol_running', message: 'Step execution started the run.' }
       await changeRunStatus(tx, run, 'run', { event, origin: {} })
     })
-    await leaseTaken.promise
-    const start = { action: 'retry' as const, event: { type: 'step_retry', message: 'retried' } }
-    const user = uow.run((tx) =>
-      startStep(tx, { jobPolicy: { maxAttempts: 3 } }, run, { step: failed, start, origin: {} }),
-    )
-    await untilLockWaiter(lockWaiters)
-    userWaits.resolve()
-    await claim
-    await expect(user).rejects.toMatchObject({
-      code: 'ORC_RUN_BUSY',
-      details: { running_step_id: waiting.id },
-    })
+    expect(refusal).toMatchObject({ code: 'ORC_RUN_BUSY', details: { running_step_id: waiting.id } })
   })
 })

@@ -20,9 +20,9 @@ type MoveRow = StepRunRow & {
  * compare-and-set on the status `cur` read, allowed only when that status is one of `from` (so a
  * step another writer moved meanwhile is not moved, as the read-then-write did: READ COMMITTED
  * re-checks `status = cur.status` against the newest row); `released` drops the worktree lease of
- * `releaseLeaseOf`; `appended` writes the event when the
- * step moved or was never movable, never after a lost race. `moved` joins `run`, so the run's row
- * is locked before the step's, the order the callers' other writes take.
+ * `releaseLeaseOf`; `appended` writes the event when the step moved or was never movable, never
+ * after a lost race. `moved` joins `run`, so the run's row is locked before the step's, the order
+ * the callers' other writes take.
  */
 export const moveStepInOneStatement = async (
   db: Kysely<Database>,
