@@ -52,7 +52,11 @@ for (const dialect of DIALECTS) {
     })
 
     /** A queue over the real ledger, counting its claim statements; each attempt does `attempt`. */
-    const startQueue = async (concurrency: number, attempt: Attempt = finish): Promise<JobQueue> => {
+    const startQueue = async (
+      concurrency: number,
+      attempt: Attempt = finish,
+      pollMs = NO_POLL_MS,
+    ): Promise<JobQueue> => {
       const ledger = createJobLedger(database.handle)
       const counted: JobLedger = {
         ...ledger,
@@ -74,7 +78,7 @@ for (const dialect of DIALECTS) {
         running: new RunningJobs(),
         concurrency,
         leaseMs: 60_000,
-        pollMs: NO_POLL_MS,
+        pollMs,
         reconcileMs: NO_POLL_MS,
         retentionHours: 24,
       })
@@ -130,6 +134,22 @@ for (const dialect of DIALECTS) {
       // are claimed as those slots free.
       target.wake(await seed(['w', 'x', 'y', 'z']))
       expect([...(await allRan(4))].sort()).toEqual(['w', 'x', 'y', 'z'])
+    })
+
+    it('polls only when nothing has claimed for the poll interval, and then finds what no wake-up announced', async () => {
+      const pollMs = 1_000
+      const target = await startQueue(4, finish, pollMs)
+      // Twice the poll interval of wake-ups a twentieth of it apart: every look is a wake-up's.
+      const wakes = 40
+      for (let i = 0; i < wakes; i += 1) {
+        target.wake(await seed([`busy-${i}`]))
+        await new Promise((resolve) => setTimeout(resolve, pollMs / 20))
+      }
+      await allRan(wakes)
+      expect(claims - 1).toBe(wakes)
+      // Committed by "another process": nothing announces it; the poll finds it.
+      await seed(['unannounced'])
+      expect((await allRan(wakes + 1)).at(-1)).toBe('unannounced')
     })
 
     it('runs a job again at once when its own settlement queued it due now', async () => {

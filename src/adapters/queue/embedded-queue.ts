@@ -18,7 +18,10 @@ export interface EmbeddedQueueOptions extends MaintenanceOptions {
   readonly concurrency: number
   readonly leaseMs: number
   readonly queues?: readonly string[]
-  /** Safety-net poll for due jobs (delayed retries, jobs committed by another process). */
+  /**
+   * Safety-net poll for due jobs (delayed retries, jobs committed by another process): how long
+   * after the last claim the queue looks again when nothing has woken it.
+   */
   readonly pollMs?: number
   readonly logger?: Logger
 }
@@ -96,6 +99,9 @@ const createDispatcher = (options: EmbeddedQueueOptions) => {
       const token = `${workerId}:${randomUUID()}`
       const leaseUntil = new Date(Date.now() + options.leaseMs).toISOString()
       const jobs = await options.ledger.claimDue({ token, limit: free, leaseUntil, queues })
+      // The poll is a safety net for what no wake-up announces: it looks `pollMs` after the last
+      // look, not also between the claims of a busy queue.
+      timer?.refresh()
       for (const job of jobs) launch(job, token)
       if (jobs.length === free) again = true
       // An announcement during the claim set `again`: the next pass claims what it announced.
