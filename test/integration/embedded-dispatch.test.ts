@@ -35,6 +35,10 @@ for (const dialect of DIALECTS) {
     let projectId: number
     let queue: JobQueue | undefined
     let claims: number
+    /** What a claim waits for before its statement runs. */
+    let beforeClaim: () => Promise<void>
+    /** What a claim waits for once its statement has answered. */
+    let afterClaim: () => Promise<void>
     const ran: string[] = []
 
     beforeEach(async () => {
@@ -42,6 +46,8 @@ for (const dialect of DIALECTS) {
       repos = createRepositories(database.handle.db)
       projectId = (await seedProject(repos)).id
       claims = 0
+      beforeClaim = async () => undefined
+      afterClaim = async () => undefined
       ran.length = 0
     })
 
@@ -60,9 +66,12 @@ for (const dialect of DIALECTS) {
       const ledger = createJobLedger(database.handle)
       const counted: JobLedger = {
         ...ledger,
-        claimDue: (options) => {
+        claimDue: async (options) => {
           claims += 1
-          return ledger.claimDue(options)
+          await beforeClaim()
+          const claimed = await ledger.claimDue(options)
+          await afterClaim()
+          return claimed
         },
       }
       const runner: JobRunner = {
@@ -150,6 +159,54 @@ for (const dialect of DIALECTS) {
       // Committed by "another process": nothing announces it; the poll finds it.
       await seed(['unannounced'])
       expect((await allRan(wakes + 1)).at(-1)).toBe('unannounced')
+    })
+
+    it('sends no claim as slots free after a claim that took every due job', async () => {
+      const target = await startQueue(2)
+      target.wake(await seed(['p', 'q']))
+      await allRan(2)
+      await pause()
+      // Postgres's claim says whether it left a due job; SQLite's full claim is looked past again.
+      expect(claims - 1).toBe(dialect === 'postgres' ? 1 : 2)
+    })
+
+    it('sends no claim for a slot freed while a claim is under way that then finds the queue drained', async () => {
+      let finishFirst: () => void = () => undefined
+      const firstHeld = new Promise<void>((resolve) => (finishFirst = resolve))
+      let firstEnded: () => void = () => undefined
+      const firstDone = new Promise<void>((resolve) => (firstEnded = resolve))
+      const target = await startQueue(3, async (job, claim, store) => {
+        if (job.id === 'first') await firstHeld
+        const outcome = await finish(job, claim, store)
+        if (job.id === 'first') setImmediate(firstEnded)
+        return outcome
+      })
+      target.wake(await seed(['first']))
+      await waitUntil(async () => ran.includes('first'), 'the first job to start', { timeoutMs: 10_000 })
+      // The second job's claim is under way (its statement not yet sent) when the first job ends.
+      let sendClaim: () => void = () => undefined
+      beforeClaim = () => new Promise<void>((resolve) => (sendClaim = resolve))
+      target.wake(await seed(['second']))
+      await waitUntil(async () => claims === 3, 'the second claim', { timeoutMs: 10_000 })
+      finishFirst()
+      await firstDone
+      beforeClaim = async () => undefined
+      sendClaim()
+      await allRan(2)
+      await pause()
+      // The start's, the first's and the second's: the freed slot was looked at by the second claim.
+      expect(claims).toBe(3)
+    })
+
+    it('claims at once what was announced after a claim had looked, though that claim found the queue drained', async () => {
+      const target = await startQueue(2)
+      afterClaim = async () => {
+        afterClaim = async () => undefined
+        // Committed and announced after the claim's statement looked, before its answer is used.
+        target.wake(await seed(['late']))
+      }
+      target.wake(await seed(['early']))
+      expect(await allRan(2)).toEqual(['early', 'late'])
     })
 
     it('runs a job again at once when its own settlement queued it due now', async () => {

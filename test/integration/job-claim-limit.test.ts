@@ -41,8 +41,39 @@ describe.skipIf(unavailable('postgres'))('claiming due jobs on Postgres', () => 
       leaseUntil: new Date(Date.now() + 60_000).toISOString(),
       queues: ['default'],
     })
-    expect(claimed).toHaveLength(2)
+    expect(claimed.jobs).toHaveLength(2)
+    expect(claimed.mayHaveMore).toBe(true)
     const started = await repos.jobs.list({ status: 'started', limit: 20 })
     expect(started).toHaveLength(2)
+  })
+
+  it('says whether a due job is left beyond those it took', async () => {
+    const repos = createRepositories(handle.db)
+    const project = await seedProject(repos)
+    const ledger = createJobLedger(handle)
+    const claim = (limit: number) =>
+      ledger.claimDue({
+        token: `t-${limit}`,
+        limit,
+        leaseUntil: new Date(Date.now() + 60_000).toISOString(),
+        queues: ['default'],
+      })
+    for (let i = 0; i < 3; i += 1) await seedProjectJob(repos, project.id, `due-${i}`)
+    // Not yet due, and in another queue: neither is left for this claimer.
+    const aJob = (id: string) => ({
+      id,
+      type: 'spec_audit_job' as const,
+      payload: {},
+      maxAttempts: 3,
+      projectId: project.id,
+      protocolRunId: null,
+      stepRunId: null,
+    })
+    await repos.jobs.add({ ...aJob('later'), nextRunAt: new Date(Date.now() + 60_000).toISOString() })
+    await repos.jobs.add({ ...aJob('elsewhere'), queue: 'other' })
+    const first = await claim(2)
+    expect([first.jobs.length, first.mayHaveMore]).toEqual([2, true])
+    const second = await claim(1)
+    expect([second.jobs.length, second.mayHaveMore]).toEqual([1, false])
   })
 })

@@ -84,7 +84,9 @@ const createDispatcher = (options: EmbeddedQueueOptions) => {
   let stopping = true
   let claiming: Promise<void> | undefined
   let again = false
-  // False once a claim found fewer due jobs than it had slots for, until something is announced
+  // Set by an announcement made while a claim pass is under way: that claim may not have seen it.
+  let announced = false
+  // False once a claim saw no due job beyond those it took, until something is announced
   // (a wake-up, the poll, the maintenance pass, a job queued again by its own settlement): a slot
   // freed meanwhile has nothing to claim, so it sends no statement. Jobs committed by other
   // processes or due later are the poll's, as before.
@@ -94,18 +96,20 @@ const createDispatcher = (options: EmbeddedQueueOptions) => {
   const claimBatch = async (): Promise<void> => {
     do {
       again = false
+      announced = false
       const free = options.concurrency - active
       if (stopping || free <= 0) return
       const token = `${workerId}:${randomUUID()}`
       const leaseUntil = new Date(Date.now() + options.leaseMs).toISOString()
-      const jobs = await options.ledger.claimDue({ token, limit: free, leaseUntil, queues })
+      const claimed = await options.ledger.claimDue({ token, limit: free, leaseUntil, queues })
       // The poll is a safety net for what no wake-up announces: it looks `pollMs` after the last
       // look, not also between the claims of a busy queue.
       timer?.refresh()
-      for (const job of jobs) launch(job, token)
-      if (jobs.length === free) again = true
-      // An announcement during the claim set `again`: the next pass claims what it announced.
-      else if (!again) mayHaveMore = false
+      for (const job of claimed.jobs) launch(job, token)
+      // A slot freed during the claim needs no claim of its own: this one saw every due job
+      // unless it filled its slots. What was announced meanwhile it may not have seen.
+      again = (claimed.jobs.length === free && claimed.mayHaveMore) || announced
+      if (!again) mayHaveMore = false
     } while (again)
   }
 
@@ -118,7 +122,7 @@ const createDispatcher = (options: EmbeddedQueueOptions) => {
         // Its own settlement queued it again (a retry, a deferral, a release), possibly due now:
         // nothing else announces that.
         (outcome) => {
-          if (REQUEUED.has(outcome)) mayHaveMore = true
+          if (REQUEUED.has(outcome)) announce()
         },
         (error: unknown) => options.logger?.error({ err: error, job_id: job.id }, 'job settlement failed'),
       )
@@ -128,9 +132,14 @@ const createDispatcher = (options: EmbeddedQueueOptions) => {
       })
   }
 
+  const announce = (): void => {
+    mayHaveMore = true
+    announced = true
+  }
+
   /** Something may be due: a wake-up, the poll, expired leases given back. */
   const pump = (): void => {
-    mayHaveMore = true
+    announce()
     claimSoon()
   }
 

@@ -22,7 +22,7 @@ export interface JobLedger {
    * Claims up to `limit` due queued jobs under `token` by compare-and-set (started, one more
    * attempt, leased until `leaseUntil`); concurrent claimers never get the same job.
    */
-  claimDue(options: ClaimOptions): Promise<Job[]>
+  claimDue(options: ClaimOptions): Promise<Claimed>
   /** Started jobs whose lease ran out (their worker died or stalled), oldest lease first. */
   listExpired(limit: number): Promise<ExpiredAttempt[]>
   /** Held jobs whose run is no longer paused (a resume raced the hold) are queued again. */
@@ -51,6 +51,16 @@ export interface SuspectJob {
   readonly job: Job
   /** The claim token of a started job (null for a queued one). */
   readonly token: string | null
+}
+
+export interface Claimed {
+  readonly jobs: Job[]
+  /**
+   * False when the claim saw no due job beyond those it took: a slot freed later has nothing to
+   * claim until something new is announced. True may be a false alarm (a full claim on SQLite,
+   * rows another claimer held on Postgres).
+   */
+  readonly mayHaveMore: boolean
 }
 
 export interface ClaimOptions {
@@ -87,7 +97,8 @@ export const createJobLedger = ({ db, dialect }: DatabaseHandle): JobLedger => (
         .where('status', '=', 'queued')
         .returningAll()
         .execute()
-      return rows.map(toJob)
+      // A look past a full claim costs microseconds here: not worth a statement's subtleties.
+      return { jobs: rows.map(toJob), mayHaveMore: rows.length === limit }
     }
     // Postgres: concurrent claimers skip each other's rows instead of queueing on the row locks.
     // The due rows are picked once (a materialized CTE): as an `in (subquery)`, a plan that rescans
@@ -104,8 +115,19 @@ export const createJobLedger = ({ db, dialect }: DatabaseHandle): JobLedger => (
       .whereRef('jobs.id', '=', 'due.id')
       .where('jobs.status', '=', 'queued')
       .returningAll('jobs')
+      // Whether a due job is left beyond those taken (the statement's snapshot still shows them
+      // queued): when none is, the dispatcher sends no claim as their slots free.
+      .returning(
+        sql<boolean>`exists (${db
+          .selectFrom('jobs as other')
+          .select(sql`1`.as('one'))
+          .where('other.status', '=', statusLiteral('queued'))
+          .where('other.next_run_at', '<=', now)
+          .where('other.queue', 'in', [...queues])
+          .where(sql<boolean>`other.id not in (select id from due)`)})`.as('more_due'),
+      )
       .execute()
-    return rows.map(toJob)
+    return { jobs: rows.map(toJob), mayHaveMore: rows.some((row) => row.more_due) }
   },
 
   async listExpired(limit) {
