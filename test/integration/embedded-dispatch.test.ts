@@ -35,6 +35,8 @@ for (const dialect of DIALECTS) {
     let projectId: number
     let queue: JobQueue | undefined
     let claims: number
+    /** Claims whose statement has answered. */
+    let answered: number
     /** What a claim waits for before its statement runs. */
     let beforeClaim: () => Promise<void>
     /** What a claim waits for once its statement has answered. */
@@ -46,6 +48,7 @@ for (const dialect of DIALECTS) {
       repos = createRepositories(database.handle.db)
       projectId = (await seedProject(repos)).id
       claims = 0
+      answered = 0
       beforeClaim = async () => undefined
       afterClaim = async () => undefined
       ran.length = 0
@@ -70,6 +73,7 @@ for (const dialect of DIALECTS) {
           claims += 1
           await beforeClaim()
           const claimed = await ledger.claimDue(options)
+          answered += 1
           await afterClaim()
           return claimed
         },
@@ -93,7 +97,7 @@ for (const dialect of DIALECTS) {
       })
       await started.start()
       // The start's own claim found nothing.
-      await waitUntil(async () => claims === 1, 'the first claim', { timeoutMs: 10_000 })
+      await waitUntil(async () => answered === 1, 'the first claim', { timeoutMs: 10_000 })
       queue = started
       return started
     }
@@ -207,6 +211,31 @@ for (const dialect of DIALECTS) {
       }
       target.wake(await seed(['early']))
       expect(await allRan(2)).toEqual(['early', 'late'])
+    })
+
+    it('claims at once a job its own settlement queued again while a claim was under way', async () => {
+      let releaseRetry: () => void = () => undefined
+      const retryHeld = new Promise<void>((resolve) => (releaseRetry = resolve))
+      let requeued = false
+      const target = await startQueue(3, async (job, claim, store) => {
+        if (job.id !== 'retried' || requeued) return finish(job, claim, store)
+        await retryHeld
+        const now = new Date().toISOString()
+        await store.jobs.settle(claim, { status: 'queued', nextRunAt: now, error: 'try again' })
+        requeued = true
+        return 'retry'
+      })
+      target.wake(await seed(['retried']))
+      await waitUntil(async () => ran.includes('retried'), 'the first attempt', { timeoutMs: 10_000 })
+      afterClaim = async () => {
+        afterClaim = async () => undefined
+        // Queued again after this claim looked: only its own settlement can tell.
+        releaseRetry()
+        await waitUntil(async () => requeued, 'the retry to be queued', { timeoutMs: 10_000 })
+        await new Promise((resolve) => setImmediate(resolve))
+      }
+      target.wake(await seed(['other']))
+      expect(await allRan(3)).toEqual(['retried', 'other', 'retried'])
     })
 
     it('runs a job again at once when its own settlement queued it due now', async () => {

@@ -56,9 +56,9 @@ export interface SuspectJob {
 export interface Claimed {
   readonly jobs: Job[]
   /**
-   * False when the claim saw no due job beyond those it took: a slot freed later has nothing to
-   * claim until something new is announced. True may be a false alarm (a full claim on SQLite,
-   * rows another claimer held on Postgres).
+   * Read only when `jobs` fills the limit: false when the claim saw no due job beyond those it
+   * took, so a slot freed later has nothing to claim until something new is announced. True may
+   * be a false alarm (any full claim on SQLite; rows another claimer held on Postgres).
    */
   readonly mayHaveMore: boolean
 }
