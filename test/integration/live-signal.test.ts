@@ -1,9 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import pg from 'pg'
 import {
   createPostgresSignal,
+  EVENTS_CHANNEL,
   LISTENER_APPLICATION_NAME,
   type PostgresSignal,
 } from '../../src/adapters/live/postgres.signal.js'
+import type { Announced } from '../../src/app/ports.js'
 import { createTestDatabase, queryOnce, unavailable, type TestDatabase } from '../support/databases.js'
 
 const nextWake = (signal: PostgresSignal): Promise<void> =>
@@ -22,7 +25,10 @@ describe.skipIf(unavailable('postgres'))('Postgres live signal (LISTEN/NOTIFY, n
   beforeAll(async () => {
     database = await createTestDatabase('postgres')
     const url = database.target.dialect === 'postgres' ? database.target.url : ''
-    ;[apiA, worker] = await Promise.all([createPostgresSignal(url), createPostgresSignal(url)])
+    // One after the other: the worker counts the API's connection when it starts listening, and
+    // the API hears the worker's hello before anything the worker announces.
+    apiA = await createPostgresSignal(url)
+    worker = await createPostgresSignal(url)
   })
   afterAll(async () => {
     await apiA?.close()
@@ -37,6 +43,19 @@ describe.skipIf(unavailable('postgres'))('Postgres live signal (LISTEN/NOTIFY, n
     const back = nextWake(worker)
     apiA.notify()
     await back
+  })
+
+  it("calls its own listeners once per announcement, at once, not again on its NOTIFY's echo", async () => {
+    const calls: Announced[] = []
+    const unsubscribe = apiA.subscribe((announced) => calls.push(announced))
+    const news = [{ id: 7, projectId: 1, protocolRunId: 2, eventType: 'step_started' }]
+    const heardElsewhere = nextWake(worker)
+    apiA.notify(news)
+    expect(calls).toEqual([news])
+    await heardElsewhere
+    await apiA.ping()
+    unsubscribe()
+    expect(calls).toEqual([news])
   })
 
   it('stops calling a listener once it unsubscribes, and reports a closed connection as unhealthy', async () => {
@@ -142,5 +161,113 @@ describe.skipIf(unavailable('postgres'))('Postgres live signal when its connecti
       await queryOnce(`alter database ${databaseName()} with allow_connections true`)
     }
     await vi.waitFor(() => expect(listener.ping()).resolves.toBeUndefined(), { timeout: 5_000, interval: 50 })
+  })
+})
+
+describe.skipIf(unavailable('postgres'))('Postgres live signal with no other process listening', () => {
+  let database: TestDatabase
+  let url: string
+  const opened: Array<{ close(): Promise<void> }> = []
+
+  beforeAll(async () => {
+    database = await createTestDatabase('postgres')
+    url = database.target.dialect === 'postgres' ? database.target.url : ''
+  })
+  afterAll(async () => {
+    await Promise.all(opened.map((one) => one.close()))
+    await database?.drop()
+  })
+
+  const news = [{ id: 3, projectId: 1, protocolRunId: 1, eventType: 'step_completed' }]
+
+  /**
+   * A plain connection on the signal's channel, not counted as a listener (another application
+   * name). `heardBefore` sends a marker on a channel of its own and resolves with the payloads
+   * the signal's channel carried before it: notifications reach a listener in commit order.
+   */
+  const openSpy = async () => {
+    const client = new pg.Client({ connectionString: url, application_name: 'spy' })
+    await client.connect()
+    opened.push({ close: () => client.end() })
+    const heard: string[] = []
+    let marked: () => void = () => undefined
+    client.on('notification', (message) => {
+      if (message.channel === EVENTS_CHANNEL) heard.push(message.payload ?? '')
+      else marked()
+    })
+    await client.query(`listen ${EVENTS_CHANNEL}`)
+    await client.query('listen spy_marker')
+    return {
+      heardBefore: async (): Promise<string[]> => {
+        const done = new Promise<void>((resolve) => (marked = resolve))
+        await client.query(`notify spy_marker`)
+        await done
+        return heard.splice(0)
+      },
+    }
+  }
+
+  it('wakes its own streams at once and sends no NOTIFY', async () => {
+    const spy = await openSpy()
+    const lone = await createPostgresSignal(url)
+    opened.push(lone)
+    const calls: Announced[] = []
+    lone.subscribe((announced) => calls.push(announced))
+    lone.notify(news)
+    expect(calls).toEqual([news])
+    // Its statements run in order: an announcement it had sent would have been sent by now.
+    await lone.ping()
+    expect(await spy.heardBefore()).toEqual(['hello'])
+    await lone.close()
+  })
+
+  const wokenWithin = (signal: PostgresSignal, ms: number): Promise<unknown> =>
+    Promise.race([
+      nextWake(signal),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('not woken')), ms)),
+    ])
+
+  it('announces to a process that starts listening later, told by its hello', async () => {
+    // Its next count is far off: only the newcomer's hello can tell it someone listens.
+    const first = await createPostgresSignal(url, { checkEveryMs: 60_000 })
+    const second = await createPostgresSignal(url)
+    try {
+      // The hello reaches the first a moment after the second has started.
+      await vi.waitFor(
+        async () => {
+          const woken = wokenWithin(second, 200)
+          first.notify(news)
+          await woken
+        },
+        { timeout: 2_000, interval: 20 },
+      )
+    } finally {
+      await Promise.all([first.close(), second.close()])
+    }
+  })
+
+  it('stops announcing once the other process has gone', async () => {
+    const first = await createPostgresSignal(url, { checkEveryMs: 50 })
+    opened.push(first)
+    const second = await createPostgresSignal(url)
+    await vi.waitFor(
+      async () => {
+        const woken = wokenWithin(second, 200)
+        first.notify(news)
+        await woken
+      },
+      { timeout: 2_000, interval: 20 },
+    )
+    await second.close()
+    const spy = await openSpy()
+    // Its next count finds no one.
+    await vi.waitFor(
+      async () => {
+        first.notify(news)
+        await first.ping()
+        expect(await spy.heardBefore()).toEqual([])
+      },
+      { timeout: 5_000, interval: 100 },
+    )
   })
 })

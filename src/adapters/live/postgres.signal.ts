@@ -28,7 +28,16 @@ interface Listening {
   readonly client: pg.Client
   /** Set once the connection is lost; it is then replaced. */
   lost?: Error
+  /** Its server process, which its own NOTIFYs come from. */
+  pid?: number
 }
+
+/** What a process sends once it listens: not a wake-up, only news that it is there. */
+const HELLO = 'hello'
+
+/** Whether a listening connection of another process is open on this database. */
+const OTHER_LISTENERS = `select pg_backend_pid() as pid, exists (select 1 from pg_stat_activity
+  where datname = current_database() and application_name = $1 and pid <> pg_backend_pid()) as others`
 
 const ignore = (): void => undefined
 
@@ -39,9 +48,14 @@ const ignore = (): void => undefined
  * type) so that streams they cannot concern skip them; readers still go to the events table, so
  * a lost one only delays a stream until its poll.
  *
+ * This process's streams are woken directly, not by the echo of its own NOTIFY, and no NOTIFY is
+ * sent while no other process listens (a single server: four statements a step saved). Another
+ * process is known by its listening connection (counted when this one listens and at each
+ * check) or by any notification it sends, beginning with the hello it sends once it listens.
+ *
  * The connection is lost when it errors, ends, or leaves a statement unanswered (a half-open
- * connection after a host crash never errors by itself); streams then fall back to their poll and
- * `ping` fails, and a new connection is tried at once and then every `checkEveryMs` until one
+ * connection after a host crash never errors by itself); other processes' streams then fall back
+ * to their poll for this one's commits and `ping` fails, and a new connection is tried at once and then every `checkEveryMs` until one
  * listens. Once it does, this process's streams and every other process are woken, since the
  * commits made meanwhile woke no one.
  */
@@ -58,6 +72,10 @@ export const createPostgresSignal = async (
   const wakeAll = listeners.call
   let closed = false
   let relistening = false
+  // Until a count says otherwise, assume others listen: a NOTIFY too many costs a statement.
+  let othersListen = true
+  // Notifications from other processes so far: a count sent before the latest one is outdated.
+  let heardFromOthers = 0
   let lastFailure: Error | undefined
   // `current` is read by the handlers only once it exists: a client that fails while the first
   // connection is being made must not touch it before its declaration has run.
@@ -81,17 +99,37 @@ export const createPostgresSignal = async (
       keepAlive: true,
     })
     const listening: Listening = { client }
-    client.on('notification', (message) => wakeAll(decodeAnnouncement(message.payload ?? '')))
+    client.on('notification', (message) => {
+      // Its own announcements were delivered here when they were made.
+      if (message.processId === listening.pid) return
+      heardFromOthers += 1
+      othersListen = true
+      if (message.payload !== HELLO) wakeAll(decodeAnnouncement(message.payload ?? ''))
+    })
     client.on('error', (error) => markLost(listening, error))
     client.on('end', () => markLost(listening, new Error('Postgres listening connection closed')))
     try {
       await client.connect()
       await client.query(`LISTEN ${client.escapeIdentifier(channel)}`)
+      // Listening first: a process the count misses starts after it, and its hello is heard.
+      await countOthers(listening)
+      // A process already listening learns of this one.
+      await client.query('select pg_notify($1, $2)', [channel, HELLO])
     } catch (error) {
       await client.end().catch(ignore)
       throw error
     }
     return listening
+  }
+
+  const countOthers = async (listening: Listening): Promise<void> => {
+    const heardBefore = heardFromOthers
+    const { rows } = await listening.client.query<{ pid: number; others: boolean }>(OTHER_LISTENERS, [
+      LISTENER_APPLICATION_NAME,
+    ])
+    listening.pid = rows[0]?.pid
+    // A notification that arrived meanwhile came from a process the count may have missed.
+    othersListen = rows[0]?.others === true || heardFromOthers !== heardBefore
   }
 
   const relisten = (): void => {
@@ -104,7 +142,7 @@ export const createPostgresSignal = async (
           current = fresh
           lastFailure = undefined
           log?.info('Live events: listening again')
-          wakeAll(undefined)
+          // Commits made meanwhile woke no other process: every stream here and there reads.
           signal.notify()
         },
         (error: Error) => {
@@ -128,36 +166,37 @@ export const createPostgresSignal = async (
     return next
   }
   /** Runs `work` on the current connection; a failure or no answer loses the connection. */
-  const onConnection = async (work: (client: pg.Client) => Promise<unknown>): Promise<void> => {
+  const onConnection = async (work: (listening: Listening) => Promise<unknown>): Promise<void> => {
     const listening = current
     if (listening.lost !== undefined) throw lastFailure ?? listening.lost
     try {
-      await enqueue(() => work(listening.client))
+      await enqueue(() => work(listening))
     } catch (error) {
       markLost(listening, error as Error)
       throw error
     }
   }
 
-  const selectOne = () => onConnection((client) => client.query('select 1'))
+  const selectOne = () => onConnection(({ client }) => client.query('select 1'))
 
   const check = setInterval(() => {
     if (current.lost !== undefined) relisten()
-    else selectOne().catch(ignore)
+    else onConnection(countOthers).catch(ignore)
   }, options.checkEveryMs ?? CHECK_EVERY_MS)
   check.unref()
 
   let waiting: { announced: Announced } | undefined
   const signal: PostgresSignal = {
     notify: (news) => {
-      if (current.lost !== undefined) return
+      wakeAll(news)
+      if (current.lost !== undefined || !othersListen) return
       if (waiting !== undefined) return void (waiting.announced = joinAnnouncements(waiting.announced, news))
       const announcement = { announced: news }
       waiting = announcement
       const leaveWaiting = () => {
         if (waiting === announcement) waiting = undefined
       }
-      onConnection((client) => {
+      onConnection(({ client }) => {
         // From here on, a new commit needs an announcement of its own.
         leaveWaiting()
         return client.query('select pg_notify($1, $2)', [channel, encodeAnnouncement(announcement.announced)])
