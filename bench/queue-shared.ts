@@ -10,15 +10,35 @@ export const CONCURRENCY_PER_WORKER = 4
 /**
  * Counts every statement this process sends to Postgres (BEGIN and COMMIT included), so the bench
  * can report round trips per job, a figure that does not depend on how loaded the machine is.
+ * With `BENCH_STATEMENT_TEXTS=N` it also prints, on exit, the N texts it sent most often (setup
+ * and warm-up included): where the round trips go.
  */
 export const countStatements = (): (() => number) => {
   let statements = 0
+  const texts = new Map<string, number>()
+  const shown = Number(process.env.BENCH_STATEMENT_TEXTS ?? 0)
+  if (shown > 0) process.on('exit', () => printStatementTexts(texts, shown))
   const originalQuery = pg.Client.prototype.query
   pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
     statements += 1
+    if (shown > 0) {
+      const text = statementText(args[0])
+      texts.set(text, (texts.get(text) ?? 0) + 1)
+    }
     return (originalQuery as (...a: unknown[]) => unknown).apply(this, args)
   } as typeof pg.Client.prototype.query
   return () => statements
+}
+
+const statementText = (query: unknown): string => {
+  const text = typeof query === 'string' ? query : ((query as { text?: string } | null)?.text ?? '?')
+  return text.replace(/\s+/g, ' ').trim().slice(0, 120)
+}
+
+const printStatementTexts = (texts: ReadonlyMap<string, number>, shown: number): void => {
+  const top = [...texts].sort((a, b) => b[1] - a[1]).slice(0, shown)
+  console.log(`\nstatements sent, by text (${shown} most frequent):`)
+  for (const [text, count] of top) console.log(`${String(count).padStart(7)}  ${text}`)
 }
 
 /** The no-op handler: a real step transition and its event, in one transaction, as outcomes move steps. */
