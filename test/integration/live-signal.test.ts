@@ -49,6 +49,11 @@ describe.skipIf(unavailable('postgres'))('Postgres live signal (LISTEN/NOTIFY, n
     const calls: Announced[] = []
     const unsubscribe = apiA.subscribe((announced) => calls.push(announced))
     const news = [{ id: 7, projectId: 1, protocolRunId: 2, eventType: 'step_started' }]
+    // Once the worker's announcement is heard, so was its hello: the API then announces to it.
+    const heardHere = nextWake(apiA)
+    worker.notify()
+    await heardHere
+    calls.length = 0
     const heardElsewhere = nextWake(worker)
     apiA.notify(news)
     expect(calls).toEqual([news])
@@ -243,6 +248,44 @@ describe.skipIf(unavailable('postgres'))('Postgres live signal with no other pro
       )
     } finally {
       await Promise.all([first.close(), second.close()])
+    }
+  })
+
+  it('is counted under its own name whatever application name the database URL sets', async () => {
+    const named = new URL(url)
+    named.searchParams.set('application_name', 'renamed-by-url')
+    const first = await createPostgresSignal(named.toString())
+    // Its next count is far off, and the first's hello came before it listened: only the count
+    // it made on starting can tell it someone listens.
+    const second = await createPostgresSignal(url, { checkEveryMs: 60_000 })
+    try {
+      const woken = wokenWithin(first, 2_000)
+      second.notify(news)
+      await woken
+    } finally {
+      await Promise.all([first.close(), second.close()])
+    }
+  })
+
+  it('announces every commit when the server refuses it the count of listeners', async () => {
+    const role = `tg_nostat_${Date.now()}`
+    await queryOnce(`create role ${role} login`)
+    await queryOnce('revoke select on pg_catalog.pg_stat_activity from public', [], url)
+    const asRole = new URL(url)
+    asRole.username = role
+    try {
+      const spy = await openSpy()
+      const signal = await createPostgresSignal(asRole.toString())
+      try {
+        signal.notify(news)
+        await signal.ping()
+        expect(await spy.heardBefore()).toEqual(['hello', '[[3,1,1,"step_completed"]]'])
+      } finally {
+        await signal.close()
+      }
+    } finally {
+      await queryOnce('grant select on pg_catalog.pg_stat_activity to public', [], url)
+      await queryOnce(`drop role ${role}`)
     }
   })
 
