@@ -67,6 +67,9 @@ export const acquireRunLease = async (
   want: RunLease,
   takenInJob?: string,
 ): Promise<LeaseOutcome> => {
+  // Most takes find the worktree free, with no take stored (whoever finished there released it):
+  // the insert alone takes it then, and only a stored take is read and judged.
+  if (await tx.leases.swap(want, undefined)) return { acquired: true }
   for (let tries = 0; tries < 3; tries += 1) {
     const current = await tx.leases.findWithHolder(want.protocolRunId)
     const taker = { stepRunId: want.stepRunId, jobId: want.jobId, heldFor: want.heldFor, inJob: takenInJob }
