@@ -17,23 +17,42 @@ const nextWake = (signal: PostgresSignal): Promise<void> =>
     })
   })
 
+const within = <T>(promise: Promise<T>, ms: number): Promise<T> =>
+  Promise.race([
+    promise,
+    new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms)),
+  ])
+
+/**
+ * A database of the describe block's own, so that the listeners other blocks open are not
+ * counted; what is passed to `closeLater` is closed after the block's tests, before the drop.
+ */
+const ownDatabase = () => {
+  let database: TestDatabase | undefined
+  const opened: Array<{ close(): Promise<unknown> }> = []
+  const own = { url: '', closeLater: (...ones: Array<{ close(): Promise<unknown> }>) => opened.push(...ones) }
+  beforeAll(async () => {
+    database = await createTestDatabase('postgres')
+    own.url = database.target.dialect === 'postgres' ? database.target.url : ''
+  })
+  afterAll(async () => {
+    await Promise.all(opened.map((one) => one.close()))
+    await database?.drop()
+  })
+  return own
+}
+
 describe.skipIf(unavailable('postgres'))('Postgres live signal (LISTEN/NOTIFY, no Redis)', () => {
-  let database: TestDatabase
+  const db = ownDatabase()
   let apiA: PostgresSignal
   let worker: PostgresSignal
 
   beforeAll(async () => {
-    database = await createTestDatabase('postgres')
-    const url = database.target.dialect === 'postgres' ? database.target.url : ''
     // One after the other: the worker counts the API's connection when it starts listening, and
     // the API hears the worker's hello before anything the worker announces.
-    apiA = await createPostgresSignal(url)
-    worker = await createPostgresSignal(url)
-  })
-  afterAll(async () => {
-    await apiA?.close()
-    await worker?.close()
-    await database?.drop()
+    apiA = await createPostgresSignal(db.url)
+    worker = await createPostgresSignal(db.url)
+    db.closeLater(apiA, worker)
   })
 
   it('wakes the streams of another process when one process announces a commit', async () => {
@@ -85,20 +104,9 @@ describe.skipIf(unavailable('postgres'))('Postgres live signal (LISTEN/NOTIFY, n
 })
 
 describe.skipIf(unavailable('postgres'))('Postgres live signal when its connection is lost', () => {
-  let database: TestDatabase
-  let url: string
-  const opened: PostgresSignal[] = []
+  const db = ownDatabase()
 
-  beforeAll(async () => {
-    database = await createTestDatabase('postgres')
-    url = database.target.dialect === 'postgres' ? database.target.url : ''
-  })
-  afterAll(async () => {
-    await Promise.all(opened.map((signal) => signal.close()))
-    await database?.drop()
-  })
-
-  const databaseName = (): string => new URL(url).pathname.slice(1)
+  const databaseName = (): string => new URL(db.url).pathname.slice(1)
   const listenerPids = async (): Promise<number[]> =>
     (
       await queryOnce<{ pid: number }>(
@@ -113,16 +121,10 @@ describe.skipIf(unavailable('postgres'))('Postgres live signal when its connecti
       [databaseName(), LISTENER_APPLICATION_NAME],
     )
   }
-  const within = <T>(promise: Promise<T>, ms: number): Promise<T> =>
-    Promise.race([
-      promise,
-      new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms)),
-    ])
-
   it('listens again on a new connection after losing its own, and wakes its streams there', async () => {
-    const listener = await createPostgresSignal(url, { checkEveryMs: 100 })
-    const announcer = await createPostgresSignal(url, { checkEveryMs: 100 })
-    opened.push(listener, announcer)
+    const listener = await createPostgresSignal(db.url, { checkEveryMs: 100 })
+    const announcer = await createPostgresSignal(db.url, { checkEveryMs: 100 })
+    db.closeLater(listener, announcer)
     let wakes = 0
     listener.subscribe(() => (wakes += 1))
     const before = await listenerPids()
@@ -153,8 +155,8 @@ describe.skipIf(unavailable('postgres'))('Postgres live signal when its connecti
   })
 
   it('keeps failing its health check while it cannot connect, and recovers once it can', async () => {
-    const listener = await createPostgresSignal(url, { checkEveryMs: 100 })
-    opened.push(listener)
+    const listener = await createPostgresSignal(db.url, { checkEveryMs: 100 })
+    db.closeLater(listener)
     await queryOnce(`alter database ${databaseName()} with allow_connections false`)
     try {
       await terminateListeners()
@@ -170,18 +172,7 @@ describe.skipIf(unavailable('postgres'))('Postgres live signal when its connecti
 })
 
 describe.skipIf(unavailable('postgres'))('Postgres live signal with no other process listening', () => {
-  let database: TestDatabase
-  let url: string
-  const opened: Array<{ close(): Promise<void> }> = []
-
-  beforeAll(async () => {
-    database = await createTestDatabase('postgres')
-    url = database.target.dialect === 'postgres' ? database.target.url : ''
-  })
-  afterAll(async () => {
-    await Promise.all(opened.map((one) => one.close()))
-    await database?.drop()
-  })
+  const db = ownDatabase()
 
   const news = [{ id: 3, projectId: 1, protocolRunId: 1, eventType: 'step_completed' }]
 
@@ -191,9 +182,9 @@ describe.skipIf(unavailable('postgres'))('Postgres live signal with no other pro
    * the signal's channel carried before it: notifications reach a listener in commit order.
    */
   const openSpy = async () => {
-    const client = new pg.Client({ connectionString: url, application_name: 'spy' })
+    const client = new pg.Client({ connectionString: db.url, application_name: 'spy' })
     await client.connect()
-    opened.push({ close: () => client.end() })
+    db.closeLater({ close: () => client.end() })
     const heard: string[] = []
     let marked: () => void = () => undefined
     client.on('notification', (message) => {
@@ -214,8 +205,8 @@ describe.skipIf(unavailable('postgres'))('Postgres live signal with no other pro
 
   it('wakes its own streams at once and sends no NOTIFY', async () => {
     const spy = await openSpy()
-    const lone = await createPostgresSignal(url)
-    opened.push(lone)
+    const lone = await createPostgresSignal(db.url)
+    db.closeLater(lone)
     const calls: Announced[] = []
     lone.subscribe((announced) => calls.push(announced))
     lone.notify(news)
@@ -226,21 +217,15 @@ describe.skipIf(unavailable('postgres'))('Postgres live signal with no other pro
     await lone.close()
   })
 
-  const wokenWithin = (signal: PostgresSignal, ms: number): Promise<unknown> =>
-    Promise.race([
-      nextWake(signal),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('not woken')), ms)),
-    ])
-
   it('announces to a process that starts listening later, told by its hello', async () => {
     // Its next count is far off: only the newcomer's hello can tell it someone listens.
-    const first = await createPostgresSignal(url, { checkEveryMs: 60_000 })
-    const second = await createPostgresSignal(url)
+    const first = await createPostgresSignal(db.url, { checkEveryMs: 60_000 })
+    const second = await createPostgresSignal(db.url)
     try {
       // The hello reaches the first a moment after the second has started.
       await vi.waitFor(
         async () => {
-          const woken = wokenWithin(second, 200)
+          const woken = within(nextWake(second), 200)
           first.notify(news)
           await woken
         },
@@ -252,14 +237,14 @@ describe.skipIf(unavailable('postgres'))('Postgres live signal with no other pro
   })
 
   it('is counted under its own name whatever application name the database URL sets', async () => {
-    const named = new URL(url)
+    const named = new URL(db.url)
     named.searchParams.set('application_name', 'renamed-by-url')
     const first = await createPostgresSignal(named.toString())
     // Its next count is far off, and the first's hello came before it listened: only the count
     // it made on starting can tell it someone listens.
-    const second = await createPostgresSignal(url, { checkEveryMs: 60_000 })
+    const second = await createPostgresSignal(db.url, { checkEveryMs: 60_000 })
     try {
-      const woken = wokenWithin(first, 2_000)
+      const woken = within(nextWake(first), 2_000)
       second.notify(news)
       await woken
     } finally {
@@ -270,8 +255,8 @@ describe.skipIf(unavailable('postgres'))('Postgres live signal with no other pro
   it('announces every commit when the server refuses it the count of listeners', async () => {
     const role = `tg_nostat_${Date.now()}`
     await queryOnce(`create role ${role} login`)
-    await queryOnce('revoke select on pg_catalog.pg_stat_activity from public', [], url)
-    const asRole = new URL(url)
+    await queryOnce('revoke select on pg_catalog.pg_stat_activity from public', [], db.url)
+    const asRole = new URL(db.url)
     asRole.username = role
     try {
       const spy = await openSpy()
@@ -284,18 +269,18 @@ describe.skipIf(unavailable('postgres'))('Postgres live signal with no other pro
         await signal.close()
       }
     } finally {
-      await queryOnce('grant select on pg_catalog.pg_stat_activity to public', [], url)
+      await queryOnce('grant select on pg_catalog.pg_stat_activity to public', [], db.url)
       await queryOnce(`drop role ${role}`)
     }
   })
 
   it('stops announcing once the other process has gone', async () => {
-    const first = await createPostgresSignal(url, { checkEveryMs: 50 })
-    opened.push(first)
-    const second = await createPostgresSignal(url)
+    const first = await createPostgresSignal(db.url, { checkEveryMs: 50 })
+    db.closeLater(first)
+    const second = await createPostgresSignal(db.url)
     await vi.waitFor(
       async () => {
-        const woken = wokenWithin(second, 200)
+        const woken = within(nextWake(second), 200)
         first.notify(news)
         await woken
       },

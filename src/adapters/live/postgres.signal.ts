@@ -61,9 +61,9 @@ const ignore = (): void => undefined
  *
  * The connection is lost when it errors, ends, or leaves a statement unanswered (a half-open
  * connection after a host crash never errors by itself); other processes' streams then fall back
- * to their poll for this one's commits and `ping` fails, and a new connection is tried at once and then every `checkEveryMs` until one
- * listens. Once it does, this process's streams and every other process are woken, since the
- * commits made meanwhile woke no one.
+ * to their poll for this one's commits and `ping` fails, and a new connection is tried at once
+ * and then every `checkEveryMs` until one listens. Once it does, this process's streams and every
+ * other process are woken, since the commits made meanwhile woke no one elsewhere.
  */
 export const createPostgresSignal = async (
   url: string,
