@@ -20,6 +20,13 @@ import { waitUntil } from '../support/polling.js'
 /** Far beyond any test's wait: what runs here ran because of a wake-up or a freed slot, not the poll. */
 const NO_POLL_MS = 600_000
 
+/** A promise the test settles by hand. */
+const gate = () => {
+  let open: () => void = () => undefined
+  const opened = new Promise<void>((resolve) => (open = resolve))
+  return { opened, open }
+}
+
 /** What the test's runner does with one attempt of a job, after recording that it ran. */
 type Attempt = (job: Job, claim: JobClaim, repos: Repositories) => Promise<RunOutcome>
 
@@ -109,13 +116,15 @@ for (const dialect of DIALECTS) {
       return ran
     }
     const pause = () => new Promise((resolve) => setTimeout(resolve, 50))
+    const hasStarted = (id: string) =>
+      waitUntil(async () => ran.includes(id), `${id} to start`, { timeoutMs: 10_000 })
 
     it('sends no claim when a job ends and the queue was found empty', async () => {
       const target = await startQueue(4)
       await pause()
       for (const id of ['one', 'two', 'three']) {
         target.wake(await seed([id]))
-        await waitUntil(async () => ran.includes(id), `${id} to run`, { timeoutMs: 10_000 })
+        await hasStarted(id)
         // The job's slot is free again, and nothing else was queued.
         await pause()
       }
@@ -125,19 +134,18 @@ for (const dialect of DIALECTS) {
     })
 
     it('starts jobs announced while every slot was busy as slots free, without waiting for the poll', async () => {
-      let open: () => void = () => undefined
-      const gate = new Promise<void>((resolve) => (open = resolve))
+      const first = gate()
       const target = await startQueue(1, async (job, claim, store) => {
-        if (job.id === 'first') await gate
+        if (job.id === 'first') await first.opened
         return finish(job, claim, store)
       })
       target.wake(await seed(['first']))
-      await waitUntil(async () => ran.includes('first'), 'the first job to start', { timeoutMs: 10_000 })
+      await hasStarted('first')
       // The only slot is held: these are announced while nothing can be claimed for them.
       for (const id of ['b', 'c', 'd']) target.wake(await seed([id]))
       await pause()
       expect(ran).toEqual(['first'])
-      open()
+      first.open()
       expect(await allRan(4)).toEqual(['first', 'b', 'c', 'd'])
     })
 
@@ -175,27 +183,25 @@ for (const dialect of DIALECTS) {
     })
 
     it('sends no claim for a slot freed while a claim is under way that then finds the queue drained', async () => {
-      let finishFirst: () => void = () => undefined
-      const firstHeld = new Promise<void>((resolve) => (finishFirst = resolve))
-      let firstEnded: () => void = () => undefined
-      const firstDone = new Promise<void>((resolve) => (firstEnded = resolve))
+      const firstHeld = gate()
+      const firstEnded = gate()
       const target = await startQueue(3, async (job, claim, store) => {
-        if (job.id === 'first') await firstHeld
+        if (job.id === 'first') await firstHeld.opened
         const outcome = await finish(job, claim, store)
-        if (job.id === 'first') setImmediate(firstEnded)
+        if (job.id === 'first') setImmediate(firstEnded.open)
         return outcome
       })
       target.wake(await seed(['first']))
-      await waitUntil(async () => ran.includes('first'), 'the first job to start', { timeoutMs: 10_000 })
+      await hasStarted('first')
       // The second job's claim is under way (its statement not yet sent) when the first job ends.
-      let sendClaim: () => void = () => undefined
-      beforeClaim = () => new Promise<void>((resolve) => (sendClaim = resolve))
+      const claimSent = gate()
+      beforeClaim = () => claimSent.opened
       target.wake(await seed(['second']))
       await waitUntil(async () => claims === 3, 'the second claim', { timeoutMs: 10_000 })
-      finishFirst()
-      await firstDone
+      firstHeld.open()
+      await firstEnded.opened
       beforeClaim = async () => undefined
-      sendClaim()
+      claimSent.open()
       await allRan(2)
       await pause()
       // The start's, the first's and the second's: the freed slot was looked at by the second claim.
@@ -214,23 +220,22 @@ for (const dialect of DIALECTS) {
     })
 
     it('claims at once a job its own settlement queued again while a claim was under way', async () => {
-      let releaseRetry: () => void = () => undefined
-      const retryHeld = new Promise<void>((resolve) => (releaseRetry = resolve))
+      const retryHeld = gate()
       let requeued = false
       const target = await startQueue(3, async (job, claim, store) => {
         if (job.id !== 'retried' || requeued) return finish(job, claim, store)
-        await retryHeld
+        await retryHeld.opened
         const now = new Date().toISOString()
         await store.jobs.settle(claim, { status: 'queued', nextRunAt: now, error: 'try again' })
         requeued = true
         return 'retry'
       })
       target.wake(await seed(['retried']))
-      await waitUntil(async () => ran.includes('retried'), 'the first attempt', { timeoutMs: 10_000 })
+      await hasStarted('retried')
       afterClaim = async () => {
         afterClaim = async () => undefined
         // Queued again after this claim looked: only its own settlement can tell.
-        releaseRetry()
+        retryHeld.open()
         await waitUntil(async () => requeued, 'the retry to be queued', { timeoutMs: 10_000 })
         await new Promise((resolve) => setImmediate(resolve))
       }
